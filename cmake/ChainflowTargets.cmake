@@ -1,0 +1,38 @@
+# chainflow_library(<folder-name> SOURCES ... DEPS ...)
+#
+# One library target per component folder (STYLE.md): engine/state becomes
+# target engine_state, aliased engine::state. Includes are rooted at the
+# repository root, so every target sees "engine/state/store.h" style paths.
+set(CHAINFLOW_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+
+function(chainflow_library name)
+  cmake_parse_arguments(ARG "" "ALIAS" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  if(ARG_SOURCES)
+    add_library(${name} STATIC ${ARG_SOURCES})
+    target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+    target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+    target_compile_options(${name} PRIVATE ${CHAINFLOW_WARNINGS})
+  else()
+    add_library(${name} INTERFACE)
+    target_link_libraries(${name} INTERFACE ${ARG_DEPS})
+    target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR})
+  endif()
+  if(ARG_ALIAS)
+    add_library(${ARG_ALIAS} ALIAS ${name})
+  endif()
+endfunction()
+
+# chainflow_test(<name> SOURCES ... DEPS ... [LABELS ...])
+function(chainflow_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_options(${name} PRIVATE ${CHAINFLOW_WARNINGS})
+  target_compile_definitions(${name} PRIVATE
+    CHAINFLOW_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    CHAINFLOW_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+endfunction()

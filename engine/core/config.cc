@@ -1,0 +1,319 @@
+#include "engine/core/config.h"
+
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+extern char** environ;
+
+namespace chainflow::engine::core {
+namespace {
+
+// A key's setter: parses a TOML node (or an env var's text) into a field.
+struct Field {
+  std::function<Status(const toml::node&, const std::string& where)> from_toml;
+  std::function<Status(const std::string&, const std::string& where)> from_text;
+};
+using FieldMap = std::map<std::string, Field>;
+
+Status TypeError(const std::string& where, std::string_view want) {
+  return InvalidArgumentError(fmt::format("config key {}: expected {}", where, want));
+}
+
+Field StringField(std::string* out) {
+  return {[out](const toml::node& n, const std::string& where) -> Status {
+            auto v = n.value<std::string>();
+            if (!v) return TypeError(where, "a string");
+            *out = *v;
+            return Status::Ok();
+          },
+          [out](const std::string& text, const std::string&) -> Status {
+            *out = text;
+            return Status::Ok();
+          }};
+}
+
+template <typename Int>
+Field IntField(Int* out, int64_t min, int64_t max) {
+  auto check = [out, min, max](int64_t v, const std::string& where) -> Status {
+    if (v < min || v > max) {
+      return InvalidArgumentError(
+          fmt::format("config key {}: {} is out of range [{}, {}]", where, v, min, max));
+    }
+    *out = static_cast<Int>(v);
+    return Status::Ok();
+  };
+  return {[check](const toml::node& n, const std::string& where) -> Status {
+            auto v = n.value<int64_t>();
+            if (!v || !n.is_integer()) return TypeError(where, "an integer");
+            return check(*v, where);
+          },
+          [check](const std::string& text, const std::string& where) -> Status {
+            try {
+              size_t used = 0;
+              int64_t v = std::stoll(text, &used);
+              if (used != text.size()) return TypeError(where, "an integer");
+              return check(v, where);
+            } catch (const std::exception&) {
+              return TypeError(where, "an integer");
+            }
+          }};
+}
+
+Field AddressField(Address* out) {
+  auto set = [out](const std::string& text, const std::string& where) -> Status {
+    auto a = Address::FromHex(text);
+    if (!a) return a.error().WithContext(fmt::format("config key {}", where));
+    *out = a.value();
+    return Status::Ok();
+  };
+  return {[set](const toml::node& n, const std::string& where) -> Status {
+            auto v = n.value<std::string>();
+            if (!v) return TypeError(where, "an address string");
+            return set(*v, where);
+          },
+          set};
+}
+
+FieldMap KafkaFields(KafkaConfig& c) {
+  return {{"brokers", StringField(&c.brokers)},
+          {"topic_prefix", StringField(&c.topic_prefix)},
+          {"partitions", IntField(&c.partitions, 1, 1024)},
+          {"replication_factor", IntField(&c.replication_factor, 1, 16)},
+          {"processing_guarantee", StringField(&c.processing_guarantee)}};
+}
+FieldMap PostgresFields(PostgresConfig& c) {
+  return {{"url", StringField(&c.url)}, {"pool_size", IntField(&c.pool_size, 1, 256)}};
+}
+FieldMap StateFields(StateConfig& c) { return {{"dir", StringField(&c.dir)}}; }
+FieldMap ApiFields(ApiConfig& c) {
+  return {{"listen", StringField(&c.listen)}, {"threads", IntField(&c.threads, 1, 64)}};
+}
+FieldMap EngineFields(EngineConfig& c) {
+  return {{"batch_size", IntField(&c.batch_size, 1, 1'000'000)},
+          {"batch_wait_ms", IntField(&c.batch_wait_ms, 0, 60'000)}};
+}
+FieldMap ChainFields(ChainConfig& c) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  return {{"name", StringField(&c.name)},
+          {"kind", StringField(&c.kind)},
+          {"chain_id", IntField(&c.chain_id, 0, kMax)},
+          {"rpc", StringField(&c.rpc)},
+          {"confirmations", IntField(&c.confirmations, 0, 100'000)},
+          {"start_block", IntField(&c.start_block, 0, kMax)},
+          {"max_block_range", IntField(&c.max_block_range, 1, 1'000'000)},
+          {"poll_interval_ms", IntField(&c.poll_interval_ms, 10, 3'600'000)}};
+}
+FieldMap ContractFields(ContractConfig& c) {
+  return {{"chain", StringField(&c.chain)},
+          {"address", AddressField(&c.address)},
+          {"standard", StringField(&c.standard)}};
+}
+
+Status ApplyTable(const toml::table& table, FieldMap fields, const std::string& section) {
+  for (const auto& [key, node] : table) {
+    std::string where = fmt::format("{}.{}", section, key.str());
+    auto it = fields.find(std::string(key.str()));
+    if (it == fields.end()) {
+      return InvalidArgumentError(fmt::format("unknown config key {}", where));
+    }
+    RETURN_IF_ERROR(it->second.from_toml(node, where));
+  }
+  return Status::Ok();
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// CHAINFLOW_<SECTION>_<KEY> for the plain sections, CHAINFLOW_CHAINS_<NAME>_<KEY>
+// for a chain. A variable naming a section we know but a key we don't is an error.
+Status ApplyEnv(Config& config, const std::map<std::string, std::string>& env) {
+  const std::string prefix = "CHAINFLOW_";
+  std::vector<std::pair<std::string, FieldMap>> sections = {
+      {"KAFKA", KafkaFields(config.kafka)},       {"POSTGRES", PostgresFields(config.postgres)},
+      {"STATE", StateFields(config.state)},       {"API", ApiFields(config.api)},
+      {"ENGINE", EngineFields(config.engine)}};
+  for (auto& chain : config.chains) {
+    sections.emplace_back("CHAINS_" + Upper(chain.name), ChainFields(chain));
+  }
+  for (const auto& [name, value] : env) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    std::string rest = name.substr(prefix.size());
+    bool section_known = false;
+    for (auto& [section, fields] : sections) {
+      if (rest.rfind(section + "_", 0) != 0) continue;
+      section_known = true;
+      std::string key = rest.substr(section.size() + 1);
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      auto it = fields.find(key);
+      if (it == fields.end()) {
+        return InvalidArgumentError(
+            fmt::format("environment variable {} names no config key", name));
+      }
+      RETURN_IF_ERROR(it->second.from_text(value, name));
+      break;
+    }
+    (void)section_known;  // CHAINFLOW_ variables of other tools are left alone
+  }
+  return Status::Ok();
+}
+
+Status Validate(const Config& c) {
+  if (c.kafka.brokers.empty()) return InvalidArgumentError("config key kafka.brokers is empty");
+  if (c.kafka.topic_prefix.empty()) {
+    return InvalidArgumentError("config key kafka.topic_prefix is empty");
+  }
+  if (c.kafka.processing_guarantee != "at_least_once" &&
+      c.kafka.processing_guarantee != "exactly_once") {
+    return InvalidArgumentError(fmt::format(
+        "config key kafka.processing_guarantee: \"{}\" is not at_least_once or exactly_once",
+        c.kafka.processing_guarantee));
+  }
+  if (c.api.listen.find(':') == std::string::npos) {
+    return InvalidArgumentError(
+        fmt::format("config key api.listen: \"{}\" is not host:port", c.api.listen));
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < c.chains.size(); ++i) {
+    const ChainConfig& chain = c.chains[i];
+    std::string where = fmt::format("chains[{}]", i);
+    if (chain.name.empty()) return InvalidArgumentError(where + ".name is missing");
+    for (char ch : chain.name) {
+      if (!std::islower(static_cast<unsigned char>(ch)) &&
+          !std::isdigit(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') {
+        return InvalidArgumentError(fmt::format(
+            "config key {}.name: \"{}\" may hold only a-z, 0-9, '_' and '-'", where, chain.name));
+      }
+    }
+    if (!names.insert(chain.name).second) {
+      return InvalidArgumentError(fmt::format("config key {}.name: duplicate chain \"{}\"",
+                                              where, chain.name));
+    }
+    if (chain.kind != "evm") {
+      return InvalidArgumentError(
+          fmt::format("config key {}.kind: \"{}\" is not a supported kind (evm)", where,
+                      chain.kind));
+    }
+  }
+  for (size_t i = 0; i < c.contracts.size(); ++i) {
+    const ContractConfig& contract = c.contracts[i];
+    std::string where = fmt::format("contracts[{}]", i);
+    if (!names.count(contract.chain)) {
+      return InvalidArgumentError(
+          fmt::format("config key {}.chain: no chain named \"{}\"", where, contract.chain));
+    }
+    static const std::set<std::string> kStandards = {"erc721", "erc1155", "erc20"};
+    if (!kStandards.count(contract.standard)) {
+      return InvalidArgumentError(fmt::format(
+          "config key {}.standard: \"{}\" is not erc721, erc1155 or erc20", where,
+          contract.standard));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseArrayOfTables(const toml::node& node, const std::string& section,
+                          const std::function<Status(const toml::table&, const std::string&)>& add) {
+  const toml::array* array = node.as_array();
+  if (!array) return TypeError(section, "an array of tables ([[" + section + "]])");
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::table* t = (*array)[i].as_table();
+    std::string where = fmt::format("{}[{}]", section, i);
+    if (!t) return TypeError(where, "a table");
+    RETURN_IF_ERROR(add(*t, where));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> Config::Parse(const std::string& toml_text,
+                             const std::map<std::string, std::string>& env,
+                             const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return InvalidArgumentError(fmt::format("{}:{}:{}: {}", source_name, where.line,
+                                            where.column, e.description()));
+  }
+  Config config;
+  for (const auto& [key, node] : root) {
+    std::string section(key.str());
+    const toml::table* table = node.as_table();
+    if (section == "chains") {
+      RETURN_IF_ERROR(ParseArrayOfTables(node, section, [&](const toml::table& t,
+                                                              const std::string& where) {
+        config.chains.emplace_back();
+        return ApplyTable(t, ChainFields(config.chains.back()), where);
+      }));
+    } else if (section == "contracts") {
+      RETURN_IF_ERROR(ParseArrayOfTables(node, section, [&](const toml::table& t,
+                                                              const std::string& where) {
+        config.contracts.emplace_back();
+        return ApplyTable(t, ContractFields(config.contracts.back()), where);
+      }));
+    } else if (!table) {
+      return InvalidArgumentError(fmt::format("unknown config key {}", section));
+    } else if (section == "kafka") {
+      RETURN_IF_ERROR(ApplyTable(*table, KafkaFields(config.kafka), section));
+    } else if (section == "postgres") {
+      RETURN_IF_ERROR(ApplyTable(*table, PostgresFields(config.postgres), section));
+    } else if (section == "state") {
+      RETURN_IF_ERROR(ApplyTable(*table, StateFields(config.state), section));
+    } else if (section == "api") {
+      RETURN_IF_ERROR(ApplyTable(*table, ApiFields(config.api), section));
+    } else if (section == "engine") {
+      RETURN_IF_ERROR(ApplyTable(*table, EngineFields(config.engine), section));
+    } else {
+      return InvalidArgumentError(fmt::format("unknown config section [{}]", section));
+    }
+  }
+  RETURN_IF_ERROR(ApplyEnv(config, env));
+  RETURN_IF_ERROR(Validate(config));
+  return config;
+}
+
+Result<Config> Config::Load(const std::string& path,
+                            const std::map<std::string, std::string>& env) {
+  std::ifstream in(path);
+  if (!in) return NotFoundError(fmt::format("cannot read config file {}", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return Parse(text.str(), env, path);
+}
+
+const ChainConfig* Config::FindChain(const std::string& name) const {
+  for (const auto& c : chains) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::vector<const ContractConfig*> Config::ContractsOf(const std::string& chain) const {
+  std::vector<const ContractConfig*> out;
+  for (const auto& c : contracts) {
+    if (c.chain == chain) out.push_back(&c);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+}  // namespace chainflow::engine::core

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/result.h"
+
+namespace chainflow::engine::core {
+
+// Lowercase hex of `bytes`, with a "0x" prefix.
+std::string ToHex(std::span<const uint8_t> bytes);
+std::string ToHex(std::string_view bytes);
+
+// Decodes "0x"-prefixed (or bare) hex of even length. InvalidArgument names
+// the offending character.
+Result<std::vector<uint8_t>> FromHex(std::string_view hex);
+
+// Decodes hex into exactly `out.size()` bytes, left-padding shorter input
+// with zeros (as a hex quantity or a 32-byte topic). Longer input is an error.
+Status FromHexPadded(std::string_view hex, std::span<uint8_t> out);
+
+// Parses a hex quantity ("0x1a") as uint64; rejects empty, non-hex, overflow.
+Result<uint64_t> ParseHexQuantity(std::string_view hex);
+
+}  // namespace chainflow::engine::core

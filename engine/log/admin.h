@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/result.h"
+#include "engine/log/record.h"
+
+namespace chainflow::engine::log {
+
+struct Watermarks {
+  core::Offset low;   // first offset still in the log
+  core::Offset high;  // offset the next record will get
+};
+
+// Topic administration and position queries. Thread-safe.
+class Admin {
+ public:
+  static core::Result<std::unique_ptr<Admin>> Open(const std::string& brokers);
+  ~Admin();
+
+  // Creates the topic; an existing topic is fine (its partition count is
+  // left alone). `configs` are topic configs (e.g. retention.ms).
+  core::Status CreateTopic(const std::string& name, int partitions, int replication_factor,
+                           const std::map<std::string, std::string>& configs = {});
+  core::Status DeleteTopics(const std::vector<std::string>& names);
+  // NotFound if the topic does not exist.
+  core::Result<int> PartitionCount(const std::string& topic);
+  core::Result<Watermarks> QueryWatermarks(const std::string& topic, core::PartitionId partition);
+  // The last data record of the partition (skipping transaction markers),
+  // or nullopt if it holds none.
+  core::Result<std::optional<Record>> ReadLastRecord(const std::string& topic,
+                                                     core::PartitionId partition);
+  // The group's committed next offsets for `partitions` (kOffsetBeginning
+  // where nothing is committed).
+  core::Result<std::vector<TopicPartitionOffset>> CommittedOffsets(
+      const std::string& group_id, const std::vector<TopicPartition>& partitions);
+
+ private:
+  struct Impl;
+  explicit Admin(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chainflow::engine::log

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engine/core/result.h"
+#include "engine/log/source.h"
+
+namespace chainflow::engine::log {
+
+struct ConsumerOptions {
+  std::string brokers;
+  // The group that committed offsets are reported under (monitoring, lag);
+  // positions are always chosen by Assign(), never by the group.
+  std::string group_id;
+  std::string client_id = "chainflow";
+  bool read_committed = true;  // skip aborted transactional records
+  std::map<std::string, std::string> properties;
+};
+
+// A librdkafka consumer with manual assignment. Not thread-safe: one owner.
+class Consumer : public RecordSource {
+ public:
+  static core::Result<std::unique_ptr<Consumer>> Open(const ConsumerOptions& options);
+  ~Consumer() override;
+
+  core::Status Assign(const std::vector<TopicPartitionOffset>& assignment) override;
+  core::Result<std::vector<Record>> Poll(size_t max_records,
+                                         std::chrono::milliseconds timeout) override;
+
+  // Reports `next_offsets` as the group's committed offsets (asynchronous,
+  // informational: chainflow's own offsets live with its state).
+  core::Status CommitAsync(const std::vector<TopicPartitionOffset>& next_offsets);
+
+ private:
+  struct Impl;
+  explicit Consumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chainflow::engine::log

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chainflow/v1/events.pb.h"
+#include "engine/core/status.h"
+#include "engine/log/record.h"
+#include "engine/state/state_view.h"
+
+namespace chainflow::engine::runtime {
+
+// One output event of a processor. The runtime sets envelope.id to the
+// deterministic "<source topic>/<partition>/<offset>/<seq>", places the
+// record by PartitionForKey(key), and adds CloudEvents headers.
+struct OutputEvent {
+  std::string topic;      // full topic name
+  std::string key;        // e.g. "mainnet:0x57a2...:1234"
+  v1::Envelope envelope;  // payload set, id left empty
+  std::string ce_type;    // e.g. "chainflow.nft.OwnerChanged"
+  int64_t event_time = 0; // seconds (block timestamp)
+};
+
+// Collects the outputs of the record being applied. Not thread-safe.
+class Emitter {
+ public:
+  virtual ~Emitter() = default;
+  virtual void Emit(OutputEvent event) = 0;
+};
+
+// The record being applied, decoded.
+struct InputEvent {
+  const log::Record& record;
+  const v1::Envelope& envelope;
+};
+
+// A stateful processor: a pure function of (state, input event). It must
+// not read the wall clock, randomness or unordered-container iteration
+// order (DESIGN.md §1.2). One instance serves one task (one input
+// partition); the runtime calls it from that task's thread only.
+class Processor {
+ public:
+  virtual ~Processor() = default;
+
+  // Stable name: state directory, consumer group, metrics label.
+  virtual std::string Name() const = 0;
+
+  // Applies one event. State changes go to `state`, outputs to `out`.
+  // InvalidArgument / OutOfRange mean the record is poison: the runtime
+  // drops this record's state writes and outputs and dead-letters it.
+  // Any other error fails the batch (retried or fatal per the supervisor).
+  virtual core::Status Apply(const InputEvent& event, state::StateView& state,
+                             Emitter& out) = 0;
+};
+
+// Describes a processor to the runtime: its topics and how to make one
+// instance per task.
+struct ProcessorSpec {
+  std::string name;
+  std::vector<std::string> input_topics;
+  std::vector<std::string> output_topics;
+  std::function<std::unique_ptr<Processor>()> make;
+};
+
+}  // namespace chainflow::engine::runtime
