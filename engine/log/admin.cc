@@ -1,0 +1,277 @@
+#include "engine/log/admin.h"
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "engine/core/logging.h"
+#include "engine/log/internal/rdkafka.h"
+
+namespace chainflow::engine::log {
+
+using internal::StatusFromError;
+
+namespace {
+
+constexpr int kRequestTimeoutMs = 30000;
+constexpr int kMetadataTimeoutMs = 5000;
+constexpr auto kTopicVisibleTimeout = std::chrono::seconds(30);
+constexpr auto kReadLastTimeout = std::chrono::seconds(30);
+
+// Waits for the result event of an admin request on `queue`.
+core::Result<internal::EventPtr> WaitForResult(rd_kafka_queue_t* queue, std::string_view what) {
+  internal::EventPtr event(rd_kafka_queue_poll(queue, kRequestTimeoutMs + 5000));
+  if (!event) return core::DeadlineExceededError(fmt::format("{}: no answer", what));
+  RETURN_IF_ERROR(StatusFromError(rd_kafka_event_error(event.get()), what));
+  return event;
+}
+
+// Per-topic results of CreateTopics/DeleteTopics.
+core::Status TopicResults(const rd_kafka_topic_result_t** results, size_t count,
+                          std::string_view what, rd_kafka_resp_err_t acceptable) {
+  for (size_t i = 0; i < count; ++i) {
+    rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == acceptable) continue;
+    const char* detail = rd_kafka_topic_result_error_string(results[i]);
+    core::Status status = StatusFromError(
+        err, fmt::format("{} {}", what, rd_kafka_topic_result_name(results[i])));
+    return status.WithContext(detail != nullptr ? detail : "");
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+struct Admin::Impl {
+  std::string brokers;
+  internal::KafkaPtr rk;  // producer-type handle: admin requests and metadata
+
+  core::Result<internal::AdminOptionsPtr> Options(rd_kafka_admin_op_t op) {
+    internal::AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk.get(), op));
+    char errstr[512];
+    if (rd_kafka_AdminOptions_set_request_timeout(options.get(), kRequestTimeoutMs, errstr,
+                                                  sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        (op != RD_KAFKA_ADMIN_OP_ANY &&
+         rd_kafka_AdminOptions_set_operation_timeout(options.get(), kRequestTimeoutMs, errstr,
+                                                     sizeof(errstr)) !=
+             RD_KAFKA_RESP_ERR_NO_ERROR)) {
+      return core::InvalidArgumentError(fmt::format("admin options: {}", errstr));
+    }
+    return options;
+  }
+
+  // The topic's metadata: partitions with their leaders, or NotFound.
+  core::Result<int> Partitions(const std::string& topic, bool require_leaders) {
+    internal::TopicPtr handle(rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr));
+    const rd_kafka_metadata_t* raw = nullptr;
+    rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk.get(), /*all_topics=*/0, handle.get(), &raw, kMetadataTimeoutMs);
+    RETURN_IF_ERROR(StatusFromError(err, fmt::format("metadata of {}", topic)));
+    internal::MetadataPtr md(raw);
+    for (int i = 0; i < md->topic_cnt; ++i) {
+      const rd_kafka_metadata_topic_t& t = md->topics[i];
+      if (topic != t.topic) continue;
+      RETURN_IF_ERROR(StatusFromError(t.err, fmt::format("metadata of {}", topic)));
+      if (t.partition_cnt <= 0) return core::NotFoundError(fmt::format("topic {}", topic));
+      if (require_leaders) {
+        for (int p = 0; p < t.partition_cnt; ++p) {
+          if (t.partitions[p].err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partitions[p].leader < 0) {
+            return core::UnavailableError(
+                fmt::format("topic {} partition {} has no leader yet", topic, p));
+          }
+        }
+      }
+      return t.partition_cnt;
+    }
+    return core::NotFoundError(fmt::format("topic {} not in metadata", topic));
+  }
+
+  // A short-lived consumer for position queries (never subscribes).
+  core::Result<internal::KafkaPtr> TemporaryConsumer(const std::string& group_id, bool eof) {
+    ASSIGN_OR_RETURN(internal::ConfPtr conf,
+                     internal::NewConf({{"bootstrap.servers", brokers},
+                                        {"client.id", "chainflow-admin"},
+                                        {"group.id", group_id},
+                                        {"enable.auto.commit", "false"},
+                                        {"enable.auto.offset.store", "false"},
+                                        {"enable.partition.eof", eof ? "true" : "false"},
+                                        {"isolation.level", "read_committed"},
+                                        {"allow.auto.create.topics", "false"}}));
+    ASSIGN_OR_RETURN(internal::KafkaPtr consumer,
+                     internal::NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
+    RETURN_IF_ERROR(
+        StatusFromError(rd_kafka_poll_set_consumer(consumer.get()), "poll_set_consumer"));
+    return consumer;
+  }
+
+  // Reads [start, end of partition) and returns its last data record.
+  core::Result<std::optional<Record>> LastRecordFrom(
+      rd_kafka_t* consumer, const std::string& topic, core::PartitionId partition, int64_t start,
+      std::chrono::steady_clock::time_point deadline);
+};
+
+core::Result<std::optional<Record>> Admin::Impl::LastRecordFrom(
+    rd_kafka_t* consumer, const std::string& topic, core::PartitionId partition, int64_t start,
+    std::chrono::steady_clock::time_point deadline) {
+  internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition.value())->offset = start;
+  RETURN_IF_ERROR(StatusFromError(rd_kafka_assign(consumer, list.get()), "assign"));
+  std::optional<Record> last;
+  // enable.partition.eof: the EOF event marks the end (high watermark, or the
+  // last stable offset under read_committed), also past trailing markers.
+  while (std::chrono::steady_clock::now() < deadline) {
+    internal::MessagePtr msg(rd_kafka_consumer_poll(consumer, 200));
+    if (!msg) continue;
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      rd_kafka_assign(consumer, nullptr);
+      return last;
+    }
+    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_assign(consumer, nullptr);
+      return StatusFromError(msg->err, fmt::format("reading {}/{}", topic, partition.value()));
+    }
+    last = internal::CopyRecord(msg.get());
+  }
+  rd_kafka_assign(consumer, nullptr);
+  return core::DeadlineExceededError(
+      fmt::format("reading the end of {}/{} from {}", topic, partition.value(), start));
+}
+
+Admin::Admin(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Admin::~Admin() = default;
+
+core::Result<std::unique_ptr<Admin>> Admin::Open(const std::string& brokers) {
+  auto impl = std::make_unique<Impl>();
+  impl->brokers = brokers;
+  ASSIGN_OR_RETURN(internal::ConfPtr conf,
+                   internal::NewConf({{"bootstrap.servers", brokers},
+                                      {"client.id", "chainflow-admin"},
+                                      {"allow.auto.create.topics", "false"}}));
+  ASSIGN_OR_RETURN(impl->rk, internal::NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
+  return std::unique_ptr<Admin>(new Admin(std::move(impl)));
+}
+
+core::Status Admin::CreateTopic(const std::string& name, int partitions, int replication_factor,
+                                const std::map<std::string, std::string>& configs) {
+  const std::string what = fmt::format("create topic {}", name);
+  char errstr[512];
+  internal::NewTopicPtr topic(rd_kafka_NewTopic_new(name.c_str(), partitions, replication_factor,
+                                                    errstr, sizeof(errstr)));
+  if (!topic) return core::InvalidArgumentError(fmt::format("{}: {}", what, errstr));
+  for (const auto& [key, value] : configs) {
+    RETURN_IF_ERROR(StatusFromError(
+        rd_kafka_NewTopic_set_config(topic.get(), key.c_str(), value.c_str()),
+        fmt::format("{}: config '{}'", what, key)));
+  }
+  ASSIGN_OR_RETURN(internal::AdminOptionsPtr options,
+                   impl_->Options(RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  internal::QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
+  rd_kafka_NewTopic_t* topics[] = {topic.get()};
+  rd_kafka_CreateTopics(impl_->rk.get(), topics, 1, options.get(), queue.get());
+  ASSIGN_OR_RETURN(internal::EventPtr event, WaitForResult(queue.get(), what));
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
+      rd_kafka_event_CreateTopics_result(event.get()), &count);
+  RETURN_IF_ERROR(TopicResults(results, count, "create topic",
+                               RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS));
+  // The controller has it; wait until the metadata (and so producers and
+  // consumers) sees it with leaders for every partition.
+  const auto deadline = std::chrono::steady_clock::now() + kTopicVisibleTimeout;
+  while (true) {
+    auto visible = impl_->Partitions(name, /*require_leaders=*/true);
+    if (visible.has_value()) return core::Status::Ok();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return core::DeadlineExceededError(
+          fmt::format("{}: not visible in metadata: {}", what, visible.error().ToString()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+core::Status Admin::DeleteTopics(const std::vector<std::string>& names) {
+  if (names.empty()) return core::Status::Ok();
+  std::vector<internal::DeleteTopicPtr> owned;
+  std::vector<rd_kafka_DeleteTopic_t*> raw;
+  for (const std::string& name : names) {
+    owned.emplace_back(rd_kafka_DeleteTopic_new(name.c_str()));
+    raw.push_back(owned.back().get());
+  }
+  ASSIGN_OR_RETURN(internal::AdminOptionsPtr options,
+                   impl_->Options(RD_KAFKA_ADMIN_OP_DELETETOPICS));
+  internal::QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
+  rd_kafka_DeleteTopics(impl_->rk.get(), raw.data(), raw.size(), options.get(), queue.get());
+  ASSIGN_OR_RETURN(internal::EventPtr event, WaitForResult(queue.get(), "delete topics"));
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(
+      rd_kafka_event_DeleteTopics_result(event.get()), &count);
+  // Deleting a topic that is already gone is fine (rebuild is idempotent).
+  return TopicResults(results, count, "delete topic", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+}
+
+core::Result<int> Admin::PartitionCount(const std::string& topic) {
+  return impl_->Partitions(topic, /*require_leaders=*/false);
+}
+
+core::Result<Watermarks> Admin::QueryWatermarks(const std::string& topic,
+                                                core::PartitionId partition) {
+  int64_t low = 0;
+  int64_t high = 0;
+  RETURN_IF_ERROR(StatusFromError(
+      rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition.value(), &low,
+                                       &high, kRequestTimeoutMs),
+      fmt::format("watermarks of {}/{}", topic, partition.value())));
+  return Watermarks{core::Offset(low), core::Offset(high)};
+}
+
+core::Result<std::optional<Record>> Admin::ReadLastRecord(const std::string& topic,
+                                                          core::PartitionId partition) {
+  ASSIGN_OR_RETURN(Watermarks marks, QueryWatermarks(topic, partition));
+  const int64_t low = marks.low.value();
+  const int64_t high = marks.high.value();
+  if (high <= low) return std::optional<Record>();
+  ASSIGN_OR_RETURN(internal::KafkaPtr consumer,
+                   impl_->TemporaryConsumer(fmt::format("chainflow-admin-{}", ::getpid()),
+                                            /*eof=*/true));
+  const auto deadline = std::chrono::steady_clock::now() + kReadLastTimeout;
+  // Usually the last offset is the record (or a transaction marker right
+  // after it); widen the window while it holds only markers/aborted records.
+  int64_t window = 16;
+  while (true) {
+    const int64_t start = std::max(low, high - window);
+    ASSIGN_OR_RETURN(std::optional<Record> last,
+                     impl_->LastRecordFrom(consumer.get(), topic, partition, start, deadline));
+    if (last.has_value() || start == low) return last;
+    window *= 16;
+  }
+}
+
+core::Result<std::vector<TopicPartitionOffset>> Admin::CommittedOffsets(
+    const std::string& group_id, const std::vector<TopicPartition>& partitions) {
+  if (group_id.empty()) return core::InvalidArgumentError("CommittedOffsets: empty group_id");
+  ASSIGN_OR_RETURN(internal::KafkaPtr consumer, impl_->TemporaryConsumer(group_id, false));
+  internal::PartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const TopicPartition& tp : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition.value());
+  }
+  RETURN_IF_ERROR(StatusFromError(rd_kafka_committed(consumer.get(), list.get(), kRequestTimeoutMs),
+                                  fmt::format("committed offsets of group {}", group_id)));
+  std::vector<TopicPartitionOffset> out;
+  out.reserve(partitions.size());
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    RETURN_IF_ERROR(StatusFromError(
+        tp.err, fmt::format("committed offset of group {} for {}/{}", group_id, tp.topic,
+                            tp.partition)));
+    out.push_back({tp.topic, core::PartitionId(tp.partition),
+                   tp.offset < 0 ? kOffsetBeginning : core::Offset(tp.offset)});
+  }
+  rd_kafka_consumer_close(consumer.get());
+  return out;
+}
+
+}  // namespace chainflow::engine::log

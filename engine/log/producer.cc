@@ -1,0 +1,240 @@
+#include "engine/log/producer.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/core/logging.h"
+#include "engine/core/metrics.h"
+#include "engine/log/internal/rdkafka.h"
+
+namespace chainflow::engine::log {
+
+using internal::StatusFromError;
+
+namespace {
+
+// How long Send keeps polling when librdkafka's queue is full before giving
+// up with ResourceExhausted (the caller then backs off or flushes).
+constexpr auto kQueueFullRetryBudget = std::chrono::seconds(2);
+constexpr int kQueueFullPollMs = 10;
+// Background poll period: bounds how late a delivery report is served.
+constexpr int kPollMs = 50;
+
+std::map<std::string, std::string> ProducerProperties(const ProducerOptions& options) {
+  std::map<std::string, std::string> p = {
+      {"client.id", options.client_id},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"compression.type", "lz4"},
+      {"linger.ms", "5"},
+      {"batch.num.messages", "10000"},
+      {"queue.buffering.max.messages", "1000000"},
+      {"queue.buffering.max.kbytes", "1048576"},
+      // Topics are created explicitly with their partition count; a typo must
+      // not create a one-partition topic behind our back.
+      {"allow.auto.create.topics", "false"},
+  };
+  if (!options.brokers.empty()) p["bootstrap.servers"] = options.brokers;
+  if (!options.transactional_id.empty()) p["transactional.id"] = options.transactional_id;
+  for (const auto& [name, value] : options.properties) p[name] = value;
+  return p;
+}
+
+}  // namespace
+
+struct Producer::Impl {
+  internal::KafkaPtr rk;
+  std::thread poller;
+  std::atomic<bool> stopping{false};
+  bool transactional = false;
+  std::shared_ptr<spdlog::logger> logger = core::Logger("engine.log");
+
+  std::mutex mu;  // guards first_error and the counter caches
+  core::Status first_error;
+  std::unordered_map<std::string, core::Counter*> produced;
+  std::unordered_map<std::string, core::Counter*> delivery_errors;
+
+  ~Impl() {
+    stopping.store(true);
+    if (poller.joinable()) poller.join();
+    if (rk) {
+      // Give outstanding records a last chance; what remains is lost and the
+      // owner was told so by not having flushed.
+      const int remaining = rd_kafka_outq_len(rk.get());
+      if (remaining > 0) {
+        if (rd_kafka_flush(rk.get(), 2000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          logger->warn("producer closed with {} undelivered records",
+                       rd_kafka_outq_len(rk.get()));
+        }
+      }
+      rk.reset();  // before the members its callbacks use
+    }
+  }
+
+  core::Counter& CounterFor(std::unordered_map<std::string, core::Counter*>& cache,
+                            const char* name, const char* help, const std::string& topic) {
+    auto it = cache.find(topic);
+    if (it != cache.end()) return *it->second;
+    core::Counter& counter =
+        core::MetricsRegistry::Global().GetCounter(name, help, {{"topic", topic}});
+    cache.emplace(topic, &counter);
+    return counter;
+  }
+
+  // Runs on the poll thread or inside rd_kafka_flush, possibly both at once.
+  void OnDelivery(const rd_kafka_message_t* msg) {
+    const std::string topic = rd_kafka_topic_name(msg->rkt);
+    std::lock_guard lock(mu);
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      CounterFor(produced, "chainflow_log_produced_records_total",
+                 "Records acknowledged by the broker", topic)
+          .Inc();
+      return;
+    }
+    CounterFor(delivery_errors, "chainflow_log_delivery_errors_total",
+               "Records the broker did not take", topic)
+        .Inc();
+    if (first_error.ok()) {
+      first_error = StatusFromError(
+          msg->err, fmt::format("delivering to {}/{}", topic, msg->partition));
+      logger->warn("{}", first_error.ToString());
+    }
+  }
+
+  static void DeliveryCallback(rd_kafka_t* /*rk*/, const rd_kafka_message_t* msg, void* opaque) {
+    static_cast<Impl*>(opaque)->OnDelivery(msg);
+  }
+
+  void PollLoop() {
+    while (!stopping.load(std::memory_order_relaxed)) rd_kafka_poll(rk.get(), kPollMs);
+  }
+
+  core::Status TakeFirstError() {
+    std::lock_guard lock(mu);
+    core::Status status = std::move(first_error);
+    first_error = core::Status::Ok();
+    return status;
+  }
+
+  core::Status FatalStatus() {
+    char buf[512];
+    rd_kafka_resp_err_t err = rd_kafka_fatal_error(rk.get(), buf, sizeof(buf));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return core::Status::Ok();
+    return core::FailedPreconditionError(
+        fmt::format("producer fatal error {}: {}", rd_kafka_err2name(err), buf));
+  }
+};
+
+Producer::Producer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Producer::~Producer() = default;
+
+core::Result<std::unique_ptr<Producer>> Producer::Open(const ProducerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  ASSIGN_OR_RETURN(internal::ConfPtr conf, internal::NewConf(ProducerProperties(options)));
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::DeliveryCallback);
+  rd_kafka_conf_set_opaque(conf.get(), impl.get());
+  ASSIGN_OR_RETURN(impl->rk, internal::NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
+  try {
+    impl->poller = std::thread([raw = impl.get()] { raw->PollLoop(); });
+  } catch (const std::system_error& e) {
+    return core::ResourceExhaustedError(fmt::format("starting the producer poll thread: {}",
+                                                    e.what()));
+  }
+  if (!options.transactional_id.empty()) {
+    impl->transactional = true;
+    // Fences older producers with the same id and aborts their open
+    // transaction; blocks until the coordinator answers.
+    RETURN_IF_ERROR(StatusFromError(
+        internal::ErrorPtr(rd_kafka_init_transactions(impl->rk.get(), 60000)),
+        fmt::format("init_transactions({})", options.transactional_id)));
+  }
+  return std::unique_ptr<Producer>(new Producer(std::move(impl)));
+}
+
+core::Status Producer::Send(const OutRecord& record) {
+  rd_kafka_t* rk = impl_->rk.get();
+  internal::HeadersPtr headers;
+  if (!record.headers.empty()) {
+    headers.reset(rd_kafka_headers_new(record.headers.size()));
+    for (const Header& h : record.headers) {
+      rd_kafka_header_add(headers.get(), h.key.data(), static_cast<ssize_t>(h.key.size()),
+                          h.value.data(), h.value.size());
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kQueueFullRetryBudget;
+  while (true) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk, RD_KAFKA_V_TOPIC(record.topic.c_str()),
+        RD_KAFKA_V_PARTITION(record.partition.value()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+        RD_KAFKA_V_TIMESTAMP(record.timestamp_ms), RD_KAFKA_V_HEADERS(headers.get()),
+        RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)headers.release();  // now owned by the message
+      return core::Status::Ok();
+    }
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && std::chrono::steady_clock::now() < deadline) {
+      // Serve delivery reports to make room (the poll thread does too).
+      rd_kafka_poll(rk, kQueueFullPollMs);
+      continue;
+    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) return impl_->FatalStatus();
+    return StatusFromError(err, fmt::format("producing to {}/{}", record.topic,
+                                            record.partition.value()));
+  }
+}
+
+core::Status Producer::Flush(std::chrono::milliseconds timeout) {
+  rd_kafka_resp_err_t err = rd_kafka_flush(impl_->rk.get(), internal::TimeoutMs(timeout));
+  core::Status delivery = impl_->TakeFirstError();
+  if (!delivery.ok()) return delivery;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    RETURN_IF_ERROR(impl_->FatalStatus());
+    return StatusFromError(err, fmt::format("flush: {} records still outstanding",
+                                            rd_kafka_outq_len(impl_->rk.get())));
+  }
+  return core::Status::Ok();
+}
+
+core::Status Producer::BeginTransaction() {
+  if (!impl_->transactional) {
+    return core::FailedPreconditionError("BeginTransaction on a producer without transactional_id");
+  }
+  return StatusFromError(internal::ErrorPtr(rd_kafka_begin_transaction(impl_->rk.get())),
+                         "begin_transaction");
+}
+
+core::Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {
+  if (!impl_->transactional) {
+    return core::FailedPreconditionError(
+        "CommitTransaction on a producer without transactional_id");
+  }
+  core::Status status = StatusFromError(internal::ErrorPtr(rd_kafka_commit_transaction(
+                                            impl_->rk.get(), internal::TimeoutMs(timeout))),
+                                        "commit_transaction");
+  // Delivery errors of this transaction are reported by the commit itself.
+  core::Status delivery = impl_->TakeFirstError();
+  if (status.ok() && !delivery.ok()) return delivery;
+  return status;
+}
+
+core::Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
+  if (!impl_->transactional) {
+    return core::FailedPreconditionError("AbortTransaction on a producer without transactional_id");
+  }
+  core::Status status = StatusFromError(internal::ErrorPtr(rd_kafka_abort_transaction(
+                                            impl_->rk.get(), internal::TimeoutMs(timeout))),
+                                        "abort_transaction");
+  // The aborted records' delivery failures (purged) are expected.
+  impl_->TakeFirstError().IgnoreError();
+  return status;
+}
+
+}  // namespace chainflow::engine::log

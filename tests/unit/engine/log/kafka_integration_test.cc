@@ -1,0 +1,277 @@
+// Producer, Consumer and Admin against the real broker that ops/ starts on
+// 127.0.0.1:9092 (label: integration). Skips when no broker answers.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/log/admin.h"
+#include "engine/log/cloud_events.h"
+#include "engine/log/consumer.h"
+#include "engine/log/producer.h"
+
+namespace chainflow::engine::log {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kBrokers[] = "127.0.0.1:9092";
+
+bool BrokerReachable(seconds wait) {
+  const auto deadline = Clock::now() + wait;
+  while (true) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(9092);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    if (ok) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+}
+
+std::string UniqueName(const std::string& base) {
+  return base + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+}
+
+class KafkaIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!BrokerReachable(seconds(5))) GTEST_SKIP() << "no Kafka broker at " << kBrokers;
+    auto admin = Admin::Open(kBrokers);
+    ASSERT_TRUE(admin.has_value()) << admin.error().ToString();
+    admin_ = std::move(admin).value();
+  }
+  void TearDown() override {
+    if (admin_ && !topics_.empty()) {
+      EXPECT_EQ(admin_->DeleteTopics(topics_), core::Status::Ok());
+    }
+  }
+  std::string CreateTopic(const std::string& base, int partitions) {
+    std::string name = UniqueName(base);
+    core::Status created = admin_->CreateTopic(name, partitions, 1);
+    EXPECT_EQ(created, core::Status::Ok());
+    if (created.ok()) topics_.push_back(name);
+    return name;
+  }
+
+  std::unique_ptr<Admin> admin_;
+  std::vector<std::string> topics_;
+};
+
+TEST_F(KafkaIntegrationTest, ProduceReadBackCommitAndDelete) {
+  constexpr int kPartitions = 3;
+  constexpr int kRecords = 1000;
+  const std::string topic = CreateTopic("cf-it-log", kPartitions);
+  // Creating it again is fine and keeps the partition count.
+  ASSERT_EQ(admin_->CreateTopic(topic, 5, 1), core::Status::Ok());
+  auto count = admin_->PartitionCount(topic);
+  ASSERT_TRUE(count.has_value()) << count.error().ToString();
+  EXPECT_EQ(count.value(), kPartitions);
+
+  auto opened = Producer::Open({.brokers = kBrokers});
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  auto producer = std::move(opened).value();
+  std::map<int32_t, std::string> last_key;  // per partition
+  std::map<int32_t, int64_t> per_partition;
+  for (int i = 0; i < kRecords; ++i) {
+    const std::string key = "anvil:0xc0ffee:" + std::to_string(i);
+    const core::PartitionId partition = PartitionForKey(key, kPartitions);
+    ASSERT_EQ(producer->Send({.topic = topic,
+                              .partition = partition,
+                              .key = key,
+                              .value = "payload-" + std::to_string(i),
+                              .headers = CloudEventHeaders({.id = "id-" + std::to_string(i),
+                                                            .source = "it",
+                                                            .type = "chainflow.test",
+                                                            .time_seconds = 1700000000})}),
+              core::Status::Ok());
+    last_key[partition.value()] = key;
+    ++per_partition[partition.value()];
+  }
+  ASSERT_EQ(producer->Flush(seconds(30)), core::Status::Ok());
+  ASSERT_EQ(per_partition.size(), static_cast<size_t>(kPartitions));
+
+  for (int p = 0; p < kPartitions; ++p) {
+    auto marks = admin_->QueryWatermarks(topic, core::PartitionId(p));
+    ASSERT_TRUE(marks.has_value()) << marks.error().ToString();
+    EXPECT_EQ(marks.value().low, core::Offset(0));
+    EXPECT_EQ(marks.value().high, core::Offset(per_partition[p]));
+    auto last = admin_->ReadLastRecord(topic, core::PartitionId(p));
+    ASSERT_TRUE(last.has_value()) << last.error().ToString();
+    ASSERT_TRUE(last.value().has_value());
+    EXPECT_EQ(last.value()->key, last_key[p]);
+    EXPECT_EQ(last.value()->offset, core::Offset(per_partition[p] - 1));
+  }
+
+  const std::string group = UniqueName("cf-it-group");
+  auto consumer_or = Consumer::Open({.brokers = kBrokers, .group_id = group});
+  ASSERT_TRUE(consumer_or.has_value()) << consumer_or.error().ToString();
+  auto consumer = std::move(consumer_or).value();
+  std::vector<TopicPartitionOffset> assignment;
+  for (int p = 0; p < kPartitions; ++p) {
+    assignment.push_back({topic, core::PartitionId(p), kOffsetBeginning});
+  }
+  ASSERT_EQ(consumer->Assign(assignment), core::Status::Ok());
+  std::map<int32_t, int64_t> next;
+  int received = 0;
+  const auto deadline = Clock::now() + seconds(30);
+  while (received < kRecords && Clock::now() < deadline) {
+    auto batch = consumer->Poll(500, milliseconds(500));
+    ASSERT_TRUE(batch.has_value()) << batch.error().ToString();
+    for (const Record& r : batch.value()) {
+      EXPECT_EQ(r.offset.value(), next[r.partition.value()]++);
+      EXPECT_EQ(r.partition, PartitionForKey(r.key, kPartitions));
+      ASSERT_NE(r.FindHeader("ce_type"), nullptr);
+      EXPECT_EQ(*r.FindHeader("ce_type"), "chainflow.test");
+      EXPECT_GT(r.timestamp_ms, 0);
+      ++received;
+    }
+  }
+  ASSERT_EQ(received, kRecords);
+
+  std::vector<TopicPartitionOffset> commit;
+  std::vector<TopicPartition> partitions;
+  for (int p = 0; p < kPartitions; ++p) {
+    commit.push_back({topic, core::PartitionId(p), core::Offset(next[p])});
+    partitions.push_back({topic, core::PartitionId(p)});
+  }
+  ASSERT_EQ(consumer->CommitAsync(commit), core::Status::Ok());
+  bool matched = false;
+  const auto commit_deadline = Clock::now() + seconds(15);
+  while (!matched && Clock::now() < commit_deadline) {
+    ASSERT_TRUE(consumer->Poll(1, milliseconds(100)).has_value());  // serves the commit
+    auto committed = admin_->CommittedOffsets(group, partitions);
+    ASSERT_TRUE(committed.has_value()) << committed.error().ToString();
+    matched = true;
+    for (int p = 0; p < kPartitions; ++p) {
+      matched = matched && committed.value()[p].offset == core::Offset(next[p]);
+    }
+  }
+  EXPECT_TRUE(matched);
+}
+
+TEST_F(KafkaIntegrationTest, TransactionsHideAbortedRecordsAndMarkers) {
+  const std::string topic = CreateTopic("cf-it-txn", 1);
+  auto opened = Producer::Open({.brokers = kBrokers, .transactional_id = UniqueName("cf-it-txn")});
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  auto producer = std::move(opened).value();
+  const auto send = [&](const std::string& value) {
+    return producer->Send({.topic = topic, .partition = core::PartitionId(0), .value = value});
+  };
+  ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(send("committed-" + std::to_string(i)), core::Status::Ok());
+  ASSERT_EQ(producer->CommitTransaction(seconds(30)), core::Status::Ok());
+  ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(send("aborted-" + std::to_string(i)), core::Status::Ok());
+  ASSERT_EQ(producer->Flush(seconds(30)), core::Status::Ok());
+  ASSERT_EQ(producer->AbortTransaction(seconds(30)), core::Status::Ok());
+
+  // Offsets: 0-4 records, 5 commit marker, 6-8 aborted records, 9 abort marker.
+  auto marks = admin_->QueryWatermarks(topic, core::PartitionId(0));
+  ASSERT_TRUE(marks.has_value()) << marks.error().ToString();
+  EXPECT_EQ(marks.value().high, core::Offset(10));
+  auto last = admin_->ReadLastRecord(topic, core::PartitionId(0));
+  ASSERT_TRUE(last.has_value()) << last.error().ToString();
+  ASSERT_TRUE(last.value().has_value());
+  EXPECT_EQ(last.value()->value, "committed-4");
+  EXPECT_EQ(last.value()->offset, core::Offset(4));
+
+  auto consumer = std::move(Consumer::Open({.brokers = kBrokers})).value();
+  ASSERT_EQ(consumer->Assign({{topic, core::PartitionId(0), kOffsetBeginning}}),
+            core::Status::Ok());
+  std::vector<std::string> values;
+  const auto deadline = Clock::now() + seconds(3);
+  while (Clock::now() < deadline) {
+    auto batch = consumer->Poll(100, milliseconds(200));
+    ASSERT_TRUE(batch.has_value()) << batch.error().ToString();
+    for (const Record& r : batch.value()) values.push_back(r.value);
+  }
+  ASSERT_EQ(values.size(), 5u);
+  EXPECT_EQ(values.back(), "committed-4");
+}
+
+TEST_F(KafkaIntegrationTest, UnknownTopicIsNotFound) {
+  auto count = admin_->PartitionCount(UniqueName("cf-it-missing"));
+  ASSERT_FALSE(count.has_value());
+  EXPECT_EQ(count.error().code(), core::StatusCode::kNotFound) << count.error().ToString();
+}
+
+TEST_F(KafkaIntegrationTest, SendToMissingTopicFailsFlushWithNotFound) {
+  const std::string topic = UniqueName("cf-it-missing");
+  // The default wait for a topic to appear is 30 s; shorten it for the test.
+  auto opened = Producer::Open(
+      {.brokers = kBrokers, .properties = {{"topic.metadata.propagation.max.ms", "1000"}}});
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  auto producer = std::move(opened).value();
+  ASSERT_EQ(producer->Send({.topic = topic, .partition = core::PartitionId(0), .value = "x"}),
+            core::Status::Ok());
+  core::Status flushed = producer->Flush(seconds(30));
+  EXPECT_EQ(flushed.code(), core::StatusCode::kNotFound) << flushed.ToString();
+  // Not created behind our back.
+  auto count = admin_->PartitionCount(topic);
+  ASSERT_FALSE(count.has_value());
+  EXPECT_EQ(count.error().code(), core::StatusCode::kNotFound);
+}
+
+TEST_F(KafkaIntegrationTest, Throughput) {
+  constexpr int kPartitions = 3;
+  const int records = std::getenv("CF_LOG_BENCH_RECORDS") != nullptr
+                          ? std::atoi(std::getenv("CF_LOG_BENCH_RECORDS"))
+                          : 200000;
+  const std::string topic = CreateTopic("cf-it-throughput", kPartitions);
+  auto producer = std::move(Producer::Open({.brokers = kBrokers})).value();
+  const std::string value(200, 'v');  // a typical small protobuf event
+  const auto produce_start = Clock::now();
+  for (int i = 0; i < records; ++i) {
+    const std::string key = "anvil:0xtoken:" + std::to_string(i % 5000);
+    ASSERT_EQ(producer->Send({.topic = topic,
+                              .partition = PartitionForKey(key, kPartitions),
+                              .key = key,
+                              .value = value,
+                              .headers = CloudEventHeaders({.id = std::to_string(i),
+                                                            .source = "bench",
+                                                            .type = "chainflow.bench",
+                                                            .time_seconds = 1700000000})}),
+              core::Status::Ok());
+  }
+  ASSERT_EQ(producer->Flush(seconds(120)), core::Status::Ok());
+  const double produce_s = std::chrono::duration<double>(Clock::now() - produce_start).count();
+
+  auto consumer = std::move(Consumer::Open({.brokers = kBrokers})).value();
+  std::vector<TopicPartitionOffset> assignment;
+  for (int p = 0; p < kPartitions; ++p) {
+    assignment.push_back({topic, core::PartitionId(p), kOffsetBeginning});
+  }
+  ASSERT_EQ(consumer->Assign(assignment), core::Status::Ok());
+  int received = 0;
+  const auto consume_start = Clock::now();
+  while (received < records && Clock::now() < consume_start + seconds(120)) {
+    auto batch = consumer->Poll(1000, milliseconds(500));
+    ASSERT_TRUE(batch.has_value()) << batch.error().ToString();
+    received += static_cast<int>(batch.value().size());
+  }
+  const double consume_s = std::chrono::duration<double>(Clock::now() - consume_start).count();
+  ASSERT_EQ(received, records);
+  std::printf("[throughput] %d records (200 B value + 6 CloudEvents headers): produce %.0f rec/s "
+              "(%.2f s incl. flush), consume %.0f rec/s (%.2f s)\n",
+              records, records / produce_s, produce_s, records / consume_s, consume_s);
+}
+
+}  // namespace
+}  // namespace chainflow::engine::log
