@@ -18,8 +18,15 @@ Result<Address> Address::FromHex(std::string_view hex) {
     return InvalidArgumentError(
         fmt::format("address \"{}\" is not 20 bytes of hex", hex.substr(0, 80)));
   }
+  // FromHex, not FromHexPadded: the latter would strip a second "0x" and
+  // accept "0x0x" + 38 digits as a 19-byte value padded to 20.
+  ASSIGN_OR_RETURN(std::vector<uint8_t> raw, core::FromHex(digits));
+  if (raw.size() != kSize) {
+    return InvalidArgumentError(
+        fmt::format("address \"{}\" is not 20 bytes of hex", hex.substr(0, 80)));
+  }
   std::array<uint8_t, kSize> bytes{};
-  RETURN_IF_ERROR(FromHexPadded(digits, bytes));
+  std::copy(raw.begin(), raw.end(), bytes.begin());
   return Address(bytes);
 }
 

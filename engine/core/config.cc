@@ -1,5 +1,6 @@
 #include "engine/core/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -140,26 +141,37 @@ Status ApplyEnv(Config& config, const std::map<std::string, std::string>& env) {
       {"STATE", StateFields(config.state)},       {"API", ApiFields(config.api)},
       {"ENGINE", EngineFields(config.engine)}};
   for (auto& chain : config.chains) {
-    sections.emplace_back("CHAINS_" + Upper(chain.name), ChainFields(chain));
+    // '-' is allowed in chain names but not in shell variable names.
+    std::string section = "CHAINS_" + Upper(chain.name);
+    std::replace(section.begin(), section.end(), '-', '_');
+    sections.emplace_back(section, ChainFields(chain));
   }
   for (const auto& [name, value] : env) {
     if (name.rfind(prefix, 0) != 0) continue;
     std::string rest = name.substr(prefix.size());
+    // The longest matching section that has the key wins, so with chains
+    // "a" and "a_b", CHAINFLOW_CHAINS_A_B_RPC is chain a_b's rpc.
     bool section_known = false;
+    Field* best = nullptr;
+    size_t best_length = 0;
     for (auto& [section, fields] : sections) {
       if (rest.rfind(section + "_", 0) != 0) continue;
       section_known = true;
       std::string key = rest.substr(section.size() + 1);
       for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       auto it = fields.find(key);
-      if (it == fields.end()) {
-        return InvalidArgumentError(
-            fmt::format("environment variable {} names no config key", name));
+      if (it != fields.end() && section.size() >= best_length) {
+        best = &it->second;
+        best_length = section.size();
       }
-      RETURN_IF_ERROR(it->second.from_text(value, name));
-      break;
     }
-    (void)section_known;  // CHAINFLOW_ variables of other tools are left alone
+    if (best != nullptr) {
+      RETURN_IF_ERROR(best->from_text(value, name));
+    } else if (section_known) {
+      return InvalidArgumentError(
+          fmt::format("environment variable {} names no config key", name));
+    }
+    // CHAINFLOW_ variables naming no section belong to other tools: left alone.
   }
   return Status::Ok();
 }
@@ -261,6 +273,9 @@ Result<Config> Config::Parse(const std::string& toml_text,
         return ApplyTable(t, ContractFields(config.contracts.back()), where);
       }));
     } else if (!table) {
+      static const std::set<std::string> kTables = {"kafka", "postgres", "state", "api",
+                                                    "engine"};
+      if (kTables.count(section)) return TypeError(section, "a table ([" + section + "])");
       return InvalidArgumentError(fmt::format("unknown config key {}", section));
     } else if (section == "kafka") {
       RETURN_IF_ERROR(ApplyTable(*table, KafkaFields(config.kafka), section));

@@ -13,7 +13,7 @@ namespace chainflow::engine::core {
 
 // The whole configuration: one TOML file (DESIGN.md §3), every key
 // overridable by an environment variable CHAINFLOW_<SECTION>_<KEY>
-// (CHAINFLOW_CHAINS_<NAME>_<KEY> for a chain). Validated once by Load();
+// (CHAINFLOW_CHAINS_<NAME>_<KEY> for a chain, '-' in the name written '_'). Validated once by Load();
 // components receive the plain struct (or their part of it) by const&.
 
 struct KafkaConfig {

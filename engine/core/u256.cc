@@ -64,6 +64,9 @@ Result<U256> U256FromDecimal(std::string_view text) {
 }
 
 Result<U256> U256FromHex(std::string_view hex) {
+  if (hex.empty() || hex == "0x" || hex == "0X") {
+    return InvalidArgumentError("empty hex uint256");
+  }
   Bytes32 word{};
   RETURN_IF_ERROR(FromHexPadded(hex, word));
   return U256FromBytes32(word);

@@ -1,0 +1,180 @@
+#include "engine/runtime/runner.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "engine/core/crash_point.h"
+#include "engine/core/logging.h"
+#include "engine/core/metrics.h"
+
+namespace chainflow::engine::runtime {
+namespace {
+
+std::string TaskDir(const std::string& root, const log::TopicPartition& tp) {
+  return fmt::format("{}/{}-{}", root, tp.topic, tp.partition.value());
+}
+
+}  // namespace
+
+ProcessorRunner::ProcessorRunner(std::string name, RunnerOptions options,
+                                 std::unique_ptr<log::RecordSource> source,
+                                 log::RecordSink& sink)
+    : name_(std::move(name)), options_(std::move(options)), source_(std::move(source)),
+      sink_(sink) {}
+
+ProcessorRunner::~ProcessorRunner() { Stop(); }
+
+core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::Open(
+    const ProcessorSpec& spec, RunnerOptions options,
+    const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
+    log::RecordSink& sink) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.state_dir, ec);
+  if (ec) {
+    return core::UnavailableError(
+        fmt::format("cannot create state dir {}: {}", options.state_dir, ec.message()));
+  }
+  if (options.routing.ce_source.empty()) options.routing.ce_source = "chainflow/" + spec.name;
+  std::unique_ptr<ProcessorRunner> runner(
+      new ProcessorRunner(spec.name, std::move(options), std::move(source), sink));
+  for (const auto& tp : inputs) {
+    ASSIGN_OR_RETURN(auto task, Task::Open(tp, TaskDir(runner->options_.state_dir, tp),
+                                           spec.make(), runner->options_.routing));
+    runner->positions_[tp] = task->next_offset();
+    runner->tasks_.emplace(tp, std::move(task));
+  }
+  RETURN_IF_ERROR(runner->AssignAll());
+  return runner;
+}
+
+core::Status ProcessorRunner::AssignAll() {
+  std::vector<log::TopicPartitionOffset> assignment;
+  for (const auto& [tp, task] : tasks_) {
+    assignment.push_back({tp.topic, tp.partition, task->next_offset()});
+  }
+  return source_->Assign(assignment);
+}
+
+void ProcessorRunner::DiscardAll() {
+  for (auto& [tp, task] : tasks_) task->Discard();
+}
+
+core::Result<size_t> ProcessorRunner::RunOnce() {
+  auto& metrics = core::MetricsRegistry::Global();
+  ASSIGN_OR_RETURN(std::vector<log::Record> records,
+                   source_->Poll(options_.batch_size, options_.batch_wait));
+  if (records.empty()) return size_t{0};
+  auto started = std::chrono::steady_clock::now();
+
+  std::map<log::TopicPartition, std::vector<const log::Record*>> by_task;
+  for (const auto& r : records) by_task[{r.topic, r.partition}].push_back(&r);
+
+  BatchStats total;
+  for (auto& [tp, recs] : by_task) {
+    auto it = tasks_.find(tp);
+    if (it == tasks_.end()) {
+      return core::InternalError(
+          fmt::format("record from unassigned partition {}/{}", tp.topic, tp.partition.value()));
+    }
+    ASSIGN_OR_RETURN(BatchStats stats, it->second->Apply(recs, sink_));
+    total.records += stats.records;
+    total.outputs += stats.outputs;
+    total.dead_lettered += stats.dead_lettered;
+  }
+  // Outputs must be durable before the offsets that produced them are.
+  RETURN_IF_ERROR(sink_.Flush(options_.flush_timeout));
+  core::CrashPoint("runtime.after_flush");
+  Positions committed;
+  for (auto& [tp, recs] : by_task) {
+    Task& task = *tasks_.at(tp);
+    RETURN_IF_ERROR(task.Commit());
+    committed[tp] = task.next_offset();
+    core::CrashPoint("runtime.after_task_commit");
+  }
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [tp, off] : committed) positions_[tp] = off;
+  }
+  if (on_commit_) on_commit_(GetPositions());
+
+  core::Labels labels{{"processor", name_}};
+  metrics.GetCounter("chainflow_processor_records_total", "Input records applied", labels)
+      .Inc(total.records);
+  metrics.GetCounter("chainflow_processor_outputs_total", "Output records produced", labels)
+      .Inc(total.outputs);
+  metrics.GetCounter("chainflow_processor_batches_total", "Batches committed", labels).Inc();
+  metrics.GetHistogram("chainflow_processor_batch_seconds", "Apply+flush+commit time", labels)
+      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return total.records;
+}
+
+void ProcessorRunner::Run() {
+  auto logger = core::Logger("engine.runtime");
+  std::chrono::milliseconds backoff{100};
+  while (!stop_.load()) {
+    core::Result<size_t> r = RunOnce();
+    if (r.has_value()) {
+      backoff = std::chrono::milliseconds{100};
+      continue;
+    }
+    const core::Status& st = r.error();
+    if (core::IsRetryable(st) || st.code() == core::StatusCode::kAborted) {
+      logger->warn("[{}] retrying after {} ms: {}", name_, backoff.count(), st.ToString());
+      core::MetricsRegistry::Global()
+          .GetCounter("chainflow_processor_retries_total", "Batches redone after errors",
+                      {{"processor", name_}})
+          .Inc();
+      DiscardAll();
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds{5000});
+      core::Status assigned = AssignAll();
+      if (!assigned.ok()) logger->warn("[{}] re-assign failed: {}", name_, assigned.ToString());
+      continue;
+    }
+    if (st.code() == core::StatusCode::kFailedPrecondition) {
+      logger->info("[{}] stopping: {}", name_, st.ToString());
+    } else {
+      logger->error("[{}] task failed: {}", name_, st.ToString());
+    }
+    std::lock_guard lock(mu_);
+    failure_ = st;
+    break;
+  }
+  running_.store(false);
+}
+
+void ProcessorRunner::Start() {
+  if (running_.exchange(true)) return;
+  stop_.store(false);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ProcessorRunner::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  running_.store(false);
+}
+
+Positions ProcessorRunner::GetPositions() const {
+  std::lock_guard lock(mu_);
+  return positions_;
+}
+
+bool ProcessorRunner::CaughtUp(const Positions& ends) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [tp, end] : ends) {
+    auto it = positions_.find(tp);
+    if (it == positions_.end()) return false;
+    if (end.value() <= 0) continue;  // empty partition
+    if (it->second.value() < end.value()) return false;
+  }
+  return true;
+}
+
+core::Status ProcessorRunner::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+}  // namespace chainflow::engine::runtime

@@ -1,0 +1,171 @@
+#include "engine/runtime/task.h"
+
+#include <fmt/format.h>
+
+#include "engine/core/logging.h"
+#include "engine/core/metrics.h"
+#include "engine/log/cloud_events.h"
+
+namespace chainflow::engine::runtime {
+namespace {
+
+// Collects a single record's outputs so a poison record's can be dropped.
+class VectorEmitter : public Emitter {
+ public:
+  void Emit(OutputEvent event) override { events.push_back(std::move(event)); }
+  std::vector<OutputEvent> events;
+};
+
+std::string EncodeOffset(core::Offset offset) {
+  std::string out(8, '\0');
+  uint64_t v = static_cast<uint64_t>(offset.value());
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+core::Result<core::Offset> DecodeOffset(const std::string& bytes) {
+  if (bytes.size() != 8) {
+    return core::DataLossError(fmt::format("stored offset has {} bytes", bytes.size()));
+  }
+  uint64_t v = 0;
+  for (char c : bytes) v = (v << 8) | static_cast<uint8_t>(c);
+  return core::Offset(static_cast<int64_t>(v));
+}
+
+bool IsPoison(const core::Status& s) {
+  return s.code() == core::StatusCode::kInvalidArgument ||
+         s.code() == core::StatusCode::kOutOfRange;
+}
+
+}  // namespace
+
+std::string Task::OffsetKey(const log::TopicPartition& tp) {
+  return fmt::format("{}offset/{}/{}", '\0', tp.topic, tp.partition.value());
+}
+
+Task::Task(log::TopicPartition input, std::unique_ptr<state::Store> store,
+           std::unique_ptr<Processor> processor, const OutputRouting& routing, core::Offset next)
+    : input_(std::move(input)),
+      store_(std::move(store)),
+      processor_(std::move(processor)),
+      routing_(routing),
+      next_offset_(next),
+      committed_offset_(next) {}
+
+core::Result<std::unique_ptr<Task>> Task::Open(log::TopicPartition input,
+                                               const std::string& state_path,
+                                               std::unique_ptr<Processor> processor,
+                                               const OutputRouting& routing) {
+  ASSIGN_OR_RETURN(std::unique_ptr<state::Store> store, state::Store::Open(state_path));
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store->Get(OffsetKey(input)));
+  core::Offset next = log::kOffsetBeginning;
+  if (stored) {
+    ASSIGN_OR_RETURN(next, DecodeOffset(*stored));
+  }
+  return std::unique_ptr<Task>(
+      new Task(std::move(input), std::move(store), std::move(processor), routing, next));
+}
+
+core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& outputs,
+                               log::RecordSink& sink) {
+  for (size_t seq = 0; seq < outputs.size(); ++seq) {
+    OutputEvent& ev = outputs[seq];
+    auto it = routing_.partitions.find(ev.topic);
+    if (it == routing_.partitions.end()) {
+      return core::InternalError(fmt::format("processor {} emitted to undeclared topic {}",
+                                             processor_->Name(), ev.topic));
+    }
+    std::string id = fmt::format("{}/{}/{}/{}", in.topic, in.partition.value(),
+                                 in.offset.value(), seq);
+    ev.envelope.set_id(id);
+    log::OutRecord out;
+    out.topic = ev.topic;
+    out.partition = log::PartitionForKey(ev.key, it->second);
+    out.key = std::move(ev.key);
+    out.value = ev.envelope.SerializeAsString();
+    out.headers = log::CloudEventHeaders({id, routing_.ce_source, ev.ce_type, ev.event_time});
+    out.timestamp_ms = ev.event_time * 1000;
+    RETURN_IF_ERROR(sink.Send(out));
+  }
+  return core::Status::Ok();
+}
+
+core::Status Task::DeadLetter(const log::Record& in, const core::Status& why,
+                              log::RecordSink& sink) {
+  log::OutRecord out;
+  out.topic = routing_.dlq_topic;
+  out.partition = core::PartitionId(0);
+  out.key = in.key;
+  out.value = in.value;
+  out.headers = {{"cf_error", why.ToString()},
+                 {"cf_source_topic", in.topic},
+                 {"cf_source_partition", std::to_string(in.partition.value())},
+                 {"cf_source_offset", std::to_string(in.offset.value())},
+                 {"cf_processor", processor_->Name()}};
+  core::MetricsRegistry::Global()
+      .GetCounter("chainflow_dead_lettered_total", "Records sent to the dead-letter topic",
+                  {{"stage", processor_->Name()}})
+      .Inc();
+  core::Logger("engine.runtime")
+      ->warn("[{} {}/{}] dead-lettering offset {}: {}", processor_->Name(), in.topic,
+             in.partition.value(), in.offset.value(), why.ToString());
+  return sink.Send(out);
+}
+
+core::Result<BatchStats> Task::Apply(const std::vector<const log::Record*>& records,
+                                     log::RecordSink& sink) {
+  if (!batch_) batch_ = store_->NewBatch();
+  BatchStats stats;
+  VectorEmitter emitter;
+  v1::Envelope envelope;
+  for (const log::Record* rec : records) {
+    CF_CHECK(rec->offset >= next_offset_ || next_offset_ == log::kOffsetBeginning,
+             "offset {} below position {} on {}/{}", rec->offset.value(), next_offset_.value(),
+             input_.topic, input_.partition.value());
+    ++stats.records;
+    core::Status status;
+    if (!envelope.ParseFromString(rec->value)) {
+      status = core::InvalidArgumentError("record value is not a chainflow.v1.Envelope");
+    } else {
+      emitter.events.clear();
+      batch_->SetSavePoint();
+      status = processor_->Apply(InputEvent{*rec, envelope}, *batch_, emitter);
+      if (status.ok()) {
+        batch_->PopSavePoint();
+      } else {
+        batch_->RollbackToSavePoint();
+      }
+    }
+    if (status.ok()) {
+      stats.outputs += emitter.events.size();
+      RETURN_IF_ERROR(SendOutputs(*rec, emitter.events, sink));
+    } else if (IsPoison(status)) {
+      ++stats.dead_lettered;
+      RETURN_IF_ERROR(DeadLetter(*rec, status, sink));
+    } else {
+      return status.WithContext(fmt::format("{} at {}/{}@{}", processor_->Name(), rec->topic,
+                                            rec->partition.value(), rec->offset.value()));
+    }
+    next_offset_ = core::Offset(rec->offset.value() + 1);
+  }
+  batch_->Put(OffsetKey(input_), EncodeOffset(next_offset_));
+  return stats;
+}
+
+core::Status Task::Commit() {
+  if (!batch_) return core::Status::Ok();
+  RETURN_IF_ERROR(store_->Commit(*batch_));
+  batch_.reset();
+  committed_offset_ = next_offset_;
+  return core::Status::Ok();
+}
+
+void Task::Discard() {
+  batch_.reset();
+  next_offset_ = committed_offset_;
+}
+
+}  // namespace chainflow::engine::runtime

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/result.h"
+#include "engine/log/record.h"
+#include "engine/log/sink.h"
+#include "engine/runtime/processor.h"
+#include "engine/state/store.h"
+
+namespace chainflow::engine::runtime {
+
+// Where a task's outputs go and how they are placed.
+struct OutputRouting {
+  // Partition count of every output topic (and of the dead-letter topic).
+  std::map<std::string, int32_t> partitions;
+  std::string dlq_topic;
+  std::string ce_source;  // "chainflow/<processor>"
+};
+
+// Counts of one applied batch.
+struct BatchStats {
+  size_t records = 0;
+  size_t outputs = 0;
+  size_t dead_lettered = 0;
+};
+
+// One input partition of one processor: its RocksDB state, its processor
+// instance and its position. The task's consumed offset is written into the
+// same WriteBatch as the state the batch produced (DESIGN.md §1.3), so after
+// a crash state and position agree. Owned and used by one runner thread.
+class Task {
+ public:
+  // Opens (or creates) the state at `state_path`.
+  static core::Result<std::unique_ptr<Task>> Open(log::TopicPartition input,
+                                                   const std::string& state_path,
+                                                   std::unique_ptr<Processor> processor,
+                                                   const OutputRouting& routing);
+
+  // The next input offset to read (kOffsetBeginning for a new task).
+  core::Offset next_offset() const { return next_offset_; }
+  const log::TopicPartition& input() const { return input_; }
+  state::Store& store() { return *store_; }
+
+  // Applies `records` (all of this task's partition, in offset order) and
+  // sends their outputs and dead letters to `sink`. Nothing is committed:
+  // call Commit() once the sink has flushed, or Discard() to drop the batch.
+  core::Result<BatchStats> Apply(const std::vector<const log::Record*>& records,
+                                 log::RecordSink& sink);
+  // Commits the applied batch's state and position atomically.
+  core::Status Commit();
+  // Drops an applied, uncommitted batch (position returns to the last commit).
+  void Discard();
+
+  // The key under which the consumed offset is stored. Runtime keys start
+  // with '\0' so they never collide with processor keys; the state digest
+  // leaves them out.
+  static std::string OffsetKey(const log::TopicPartition& tp);
+
+ private:
+  Task(log::TopicPartition input, std::unique_ptr<state::Store> store,
+       std::unique_ptr<Processor> processor, const OutputRouting& routing, core::Offset next);
+  core::Status SendOutputs(const log::Record& in, std::vector<OutputEvent>& outputs,
+                           log::RecordSink& sink);
+  core::Status DeadLetter(const log::Record& in, const core::Status& why, log::RecordSink& sink);
+
+  log::TopicPartition input_;
+  std::unique_ptr<state::Store> store_;
+  std::unique_ptr<Processor> processor_;
+  const OutputRouting& routing_;
+  core::Offset next_offset_;
+  core::Offset committed_offset_;
+  std::unique_ptr<state::Batch> batch_;
+};
+
+}  // namespace chainflow::engine::runtime

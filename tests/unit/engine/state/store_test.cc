@@ -1,0 +1,70 @@
+#include "engine/state/store.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+namespace chainflow::engine::state {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cf_store_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(StoreTest, BatchReadsItsOwnWritesAndCommitsAtomically) {
+  auto store = Store::Open(dir_.string()).value();
+  auto batch = store->NewBatch();
+  batch->Put("a", "1");
+  EXPECT_EQ(batch->Get("a").value(), std::optional<std::string>("1"));
+  EXPECT_FALSE(store->Get("a").value().has_value()) << "uncommitted write visible";
+  ASSERT_TRUE(store->Commit(*batch).ok());
+  EXPECT_EQ(store->Get("a").value(), std::optional<std::string>("1"));
+}
+
+TEST_F(StoreTest, RollbackToSavePointDropsOnlyLaterWrites) {
+  auto store = Store::Open(dir_.string()).value();
+  auto batch = store->NewBatch();
+  batch->Put("keep", "x");
+  batch->SetSavePoint();
+  batch->Put("drop", "y");
+  batch->Delete("keep");
+  batch->RollbackToSavePoint();
+  ASSERT_TRUE(store->Commit(*batch).ok());
+  EXPECT_EQ(store->Get("keep").value(), std::optional<std::string>("x"));
+  EXPECT_FALSE(store->Get("drop").value().has_value());
+}
+
+TEST_F(StoreTest, SecondOpenOfSamePathIsUnavailable) {
+  auto first = Store::Open(dir_.string());
+  ASSERT_TRUE(first.has_value());
+  auto second = Store::Open(dir_.string());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().code(), core::StatusCode::kUnavailable) << second.error().ToString();
+}
+
+TEST_F(StoreTest, ScanVisitsPrefixInOrderAndSurvivesReopen) {
+  {
+    auto store = Store::Open(dir_.string()).value();
+    auto batch = store->NewBatch();
+    for (const char* k : {"p/3", "p/1", "q/1", "p/2"}) batch->Put(k, k);
+    ASSERT_TRUE(store->Commit(*batch).ok());
+  }
+  auto store = Store::Open(dir_.string()).value();
+  std::vector<std::string> keys;
+  ASSERT_TRUE(store->Scan("p/", [&](std::string_view k, std::string_view) {
+    keys.emplace_back(k);
+    return true;
+  }).ok());
+  EXPECT_EQ(keys, (std::vector<std::string>{"p/1", "p/2", "p/3"}));
+}
+
+}  // namespace
+}  // namespace chainflow::engine::state
