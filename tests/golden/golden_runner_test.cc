@@ -1,0 +1,161 @@
+// Runs every tests/golden/<processor>/*.golden file (format: README.md).
+// CHAINFLOW_GOLDEN_UPDATE=1 rewrites the expected sections from the actual
+// results instead of comparing (review the diff before committing).
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "engine/core/metrics.h"
+#include "engine/log/record.h"
+#include "engine/processors/nft_ownership/nft_ownership.h"
+#include "engine/runtime/processor.h"
+#include "engine/state/state_view.h"
+#include "tests/golden/golden_file.h"
+#include "tests/golden/nft_ownership_codec.h"
+
+namespace chainflow::tests::golden {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr char kTopicPrefix[] = "cf";
+
+// In-memory state, ordered like RocksDB's bytewise comparator.
+class FakeState : public engine::state::StateView {
+ public:
+  core::Result<std::optional<std::string>> Get(std::string_view key) override {
+    auto it = entries.find(std::string(key));
+    if (it == entries.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  void Put(std::string_view key, std::string_view value) override {
+    entries[std::string(key)] = std::string(value);
+  }
+  void Delete(std::string_view key) override { entries.erase(std::string(key)); }
+
+  std::map<std::string, std::string> entries;
+};
+
+class VectorEmitter : public engine::runtime::Emitter {
+ public:
+  void Emit(engine::runtime::OutputEvent event) override { events.push_back(std::move(event)); }
+  std::vector<engine::runtime::OutputEvent> events;
+};
+
+std::vector<std::string> GoldenFiles() {
+  std::vector<std::string> files;
+  fs::path root = fs::path(CHAINFLOW_SOURCE_DIR) / "tests" / "golden";
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".golden") {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// "nft_ownership/erc721_mint.golden" -> "nft_ownership_erc721_mint".
+std::string TestName(const std::string& path) {
+  fs::path p(path);
+  std::string name = p.parent_path().filename().string() + "_" + p.stem().string();
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+// Non-zero samples of the registry, in its (sorted) rendering order.
+std::vector<std::string> MetricLines(const core::MetricsRegistry& metrics) {
+  std::vector<std::string> lines;
+  std::string text = metrics.RenderText();
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    std::string line = text.substr(start, end - start);
+    start = end == std::string::npos ? text.size() : end + 1;
+    if (line.empty() || line[0] == '#') continue;
+    if (line.size() >= 2 && line.compare(line.size() - 2, 2, " 0") == 0) continue;
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+// Runs the nft_ownership processor over the file's inputs. Each record is
+// applied to a copy of the state, kept only on success, as the runtime's
+// savepoint rollback does for poison records.
+std::map<std::string, std::vector<std::string>> RunNftOwnership(const GoldenFile& file) {
+  core::MetricsRegistry metrics;
+  engine::processors::nft_ownership::NftOwnershipProcessor processor(kTopicPrefix, metrics);
+  FakeState state;
+  std::map<std::string, std::vector<std::string>> actual;
+  std::vector<std::string>& output = actual["output"];
+  int64_t offset = 0;
+  for (const GoldenFile::Line& line : file.inputs) {
+    auto inputs = ParseNftInput(line.text);
+    if (!inputs) {
+      ADD_FAILURE() << "line " << line.number << ": " << inputs.error().ToString();
+      continue;
+    }
+    for (const GoldenInput& input : inputs.value()) {
+      engine::log::Record record;
+      record.topic = engine::processors::nft_ownership::InputTopic(kTopicPrefix, input.chain);
+      record.offset = core::Offset(offset);
+      record.value = input.envelope.SerializeAsString();
+      FakeState attempt = state;
+      VectorEmitter emitter;
+      core::Status status = processor.Apply({record, input.envelope}, attempt, emitter);
+      if (status.ok()) {
+        state = std::move(attempt);
+        for (const auto& event : emitter.events) {
+          output.push_back(RenderNftOutput(event, kTopicPrefix));
+        }
+      } else {
+        output.push_back(fmt::format("error offset={} {}", offset, status.ToString()));
+      }
+      ++offset;
+    }
+  }
+  actual["state"] = RenderNftState(state.entries);
+  actual["metrics"] = MetricLines(metrics);
+  return actual;
+}
+
+class GoldenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenTest, Matches) {
+  const std::string& path = GetParam();
+  auto file = ReadGoldenFile(path);
+  ASSERT_TRUE(file.has_value()) << file.error().ToString();
+  std::string processor = fs::path(path).parent_path().filename().string();
+  ASSERT_EQ(processor, "nft_ownership") << "no golden runner for processor " << processor;
+  auto actual = RunNftOwnership(file.value());
+
+  const char* update = std::getenv("CHAINFLOW_GOLDEN_UPDATE");
+  if (update != nullptr && std::string(update) == "1") {
+    ASSERT_FALSE(HasFailure()) << "not rewriting " << path << ": fix its inputs first";
+    std::ofstream(path, std::ios::trunc) << FormatGoldenFile(file.value(), actual);
+    GTEST_SKIP() << "rewrote " << path;
+  }
+  for (const std::string& section : ExpectedSections()) {
+    std::string diff = LineDiff(file.value().expected[section], actual[section]);
+    EXPECT_TRUE(diff.empty()) << path << ": section " << section
+                              << " differs (- expected, + actual):\n"
+                              << diff << "(CHAINFLOW_GOLDEN_UPDATE=1 rewrites expectations)";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, GoldenTest, ::testing::ValuesIn(GoldenFiles()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return TestName(info.param);
+                         });
+
+}  // namespace
+}  // namespace chainflow::tests::golden

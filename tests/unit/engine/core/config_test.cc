@@ -1,0 +1,176 @@
+#include "engine/core/config.h"
+
+#include <gtest/gtest.h>
+
+namespace chainflow::engine::core {
+namespace {
+
+using Env = std::map<std::string, std::string>;
+
+// DESIGN.md §3's example, with a real contract address.
+constexpr char kFull[] = R"toml(
+[kafka]
+brokers = "127.0.0.1:9092"
+topic_prefix = "cf"
+[postgres]
+url = "postgresql://chainflow@127.0.0.1:5433/chainflow"
+[state]
+dir = "var/state"
+[api]
+listen = "127.0.0.1:8080"
+[[chains]]
+name = "anvil"            # the {chain} of topics, tables and API paths
+kind = "evm"
+chain_id = 31337
+rpc = "http://127.0.0.1:8545"
+confirmations = 0         # 0: follow the head and handle reorgs
+[[contracts]]             # none for a chain: index every standard token event on it
+chain = "anvil"
+address = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+standard = "erc721"
+)toml";
+
+// The error message of parsing `text`, or "OK".
+std::string ErrorOf(const std::string& text, const Env& env = {}) {
+  auto config = Config::Parse(text, env);
+  if (config) return "OK";
+  EXPECT_EQ(config.error().code(), StatusCode::kInvalidArgument) << config.error().ToString();
+  return config.error().message();
+}
+
+TEST(ConfigTest, ParsesDesignExample) {
+  auto parsed = Config::Parse(kFull, {});
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  const Config& c = parsed.value();
+  EXPECT_EQ(c.kafka.brokers, "127.0.0.1:9092");
+  EXPECT_EQ(c.kafka.topic_prefix, "cf");
+  EXPECT_EQ(c.postgres.url, "postgresql://chainflow@127.0.0.1:5433/chainflow");
+  EXPECT_EQ(c.state.dir, "var/state");
+  EXPECT_EQ(c.api.listen, "127.0.0.1:8080");
+  ASSERT_EQ(c.chains.size(), 1u);
+  EXPECT_EQ(c.chains[0].name, "anvil");
+  EXPECT_EQ(c.chains[0].kind, "evm");
+  EXPECT_EQ(c.chains[0].chain_id, 31337u);
+  EXPECT_EQ(c.chains[0].rpc, "http://127.0.0.1:8545");
+  EXPECT_EQ(c.chains[0].confirmations, 0u);
+  ASSERT_EQ(c.contracts.size(), 1u);
+  EXPECT_EQ(c.contracts[0].chain, "anvil");
+  EXPECT_EQ(c.contracts[0].address.ToHex(), "0x5fbdb2315678afecb367f032d93f642f64180aa3");
+  EXPECT_EQ(c.contracts[0].standard, "erc721");
+  EXPECT_EQ(c.FindChain("anvil"), &c.chains[0]);
+  EXPECT_EQ(c.FindChain("mainnet"), nullptr);
+  EXPECT_EQ(c.ContractsOf("anvil").size(), 1u);
+  EXPECT_TRUE(c.ContractsOf("mainnet").empty());
+}
+
+TEST(ConfigTest, EmptyTextGivesDefaults) {
+  auto parsed = Config::Parse("", {});
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed.value().kafka.topic_prefix, "cf");
+  EXPECT_EQ(parsed.value().kafka.processing_guarantee, "at_least_once");
+  EXPECT_TRUE(parsed.value().chains.empty());
+}
+
+TEST(ConfigTest, UnknownKeyIsNamed) {
+  EXPECT_NE(ErrorOf("[kafka]\nbrokerz = \"x:1\"\n").find("kafka.brokerz"), std::string::npos);
+  EXPECT_NE(ErrorOf("[[chains]]\nname = \"a\"\nrcp = \"x\"\n").find("chains[0].rcp"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, WrongTypeIsNamed) {
+  std::string partitions = ErrorOf("[kafka]\npartitions = \"eight\"\n");
+  EXPECT_NE(partitions.find("kafka.partitions"), std::string::npos) << partitions;
+  EXPECT_NE(partitions.find("integer"), std::string::npos) << partitions;
+  EXPECT_NE(ErrorOf("[kafka]\nbrokers = 9092\n").find("kafka.brokers"), std::string::npos);
+  EXPECT_NE(ErrorOf("[kafka]\npartitions = 1.5\n").find("kafka.partitions"), std::string::npos);
+  EXPECT_NE(ErrorOf("[kafka]\npartitions = 0\n").find("out of range"), std::string::npos);
+  EXPECT_EQ(ErrorOf("kafka = 5\n"), "config key kafka: expected a table ([kafka])");
+  EXPECT_EQ(ErrorOf("brokers = \"x:1\"\n"), "unknown config key brokers");
+  EXPECT_NE(ErrorOf("chains = 5\n").find("chains"), std::string::npos);
+}
+
+TEST(ConfigTest, UnknownSectionIsNamed) {
+  EXPECT_NE(ErrorOf("[kafkaa]\nbrokers = \"x:1\"\n").find("kafkaa"), std::string::npos);
+}
+
+TEST(ConfigTest, SyntaxErrorNamesSource) {
+  auto parsed = Config::Parse("[kafka\n", {}, "test.toml");
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().message().find("test.toml:1"), std::string::npos)
+      << parsed.error().message();
+}
+
+TEST(ConfigTest, BadValues) {
+  std::string standard = ErrorOf(std::string(kFull) + "[[contracts]]\nchain = \"anvil\"\n"
+                                 "address = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n"
+                                 "standard = \"erc9999\"\n");
+  EXPECT_NE(standard.find("contracts[1].standard"), std::string::npos) << standard;
+  EXPECT_NE(standard.find("erc9999"), std::string::npos) << standard;
+
+  std::string duplicate =
+      ErrorOf(std::string(kFull) + "[[chains]]\nname = \"anvil\"\nchain_id = 1\n");
+  EXPECT_NE(duplicate.find("duplicate chain \"anvil\""), std::string::npos) << duplicate;
+  EXPECT_NE(duplicate.find("chains[1]"), std::string::npos) << duplicate;
+
+  std::string address = ErrorOf(
+      "[[chains]]\nname = \"a\"\n[[contracts]]\nchain = \"a\"\naddress = \"0x12\"\n"
+      "standard = \"erc20\"\n");
+  EXPECT_NE(address.find("contracts[0].address"), std::string::npos) << address;
+  EXPECT_NE(ErrorOf("[[contracts]]\nchain = \"nope\"\nstandard = \"erc20\"\n").find("nope"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[[chains]]\nname = \"Main Net\"\n").find("chains[0].name"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[kafka]\nprocessing_guarantee = \"maybe\"\n")
+                .find("kafka.processing_guarantee"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, EnvironmentOverrides) {
+  Env env = {{"CHAINFLOW_KAFKA_BROKERS", "10.0.0.1:9092"},
+             {"CHAINFLOW_CHAINS_ANVIL_RPC", "http://10.0.0.2:8545"},
+             {"CHAINFLOW_KAFKA_PARTITIONS", "3"},
+             {"PATH", "/usr/bin"}};
+  auto parsed = Config::Parse(kFull, env);
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed.value().kafka.brokers, "10.0.0.1:9092");
+  EXPECT_EQ(parsed.value().kafka.partitions, 3);
+  EXPECT_EQ(parsed.value().chains[0].rpc, "http://10.0.0.2:8545");
+}
+
+TEST(ConfigTest, EnvironmentErrorsAreNamed) {
+  std::string unknown = ErrorOf(kFull, {{"CHAINFLOW_KAFKA_NOPE", "1"}});
+  EXPECT_NE(unknown.find("CHAINFLOW_KAFKA_NOPE"), std::string::npos) << unknown;
+  std::string chain_key = ErrorOf(kFull, {{"CHAINFLOW_CHAINS_ANVIL_RCP", "x"}});
+  EXPECT_NE(chain_key.find("CHAINFLOW_CHAINS_ANVIL_RCP"), std::string::npos) << chain_key;
+  std::string type = ErrorOf(kFull, {{"CHAINFLOW_KAFKA_PARTITIONS", "many"}});
+  EXPECT_NE(type.find("CHAINFLOW_KAFKA_PARTITIONS"), std::string::npos) << type;
+  // Overrides are validated like the file.
+  std::string value = ErrorOf(kFull, {{"CHAINFLOW_KAFKA_PROCESSING_GUARANTEE", "maybe"}});
+  EXPECT_NE(value.find("kafka.processing_guarantee"), std::string::npos) << value;
+}
+
+TEST(ConfigTest, EnvironmentChainNamesThatPrefixOthers) {
+  // "a" is a prefix of "a_b": CHAINFLOW_CHAINS_A_B_RPC is chain a_b's rpc.
+  std::string text = "[[chains]]\nname = \"a\"\n[[chains]]\nname = \"a_b\"\n";
+  auto parsed = Config::Parse(text, {{"CHAINFLOW_CHAINS_A_B_RPC", "http://b"},
+                                     {"CHAINFLOW_CHAINS_A_RPC", "http://a"}});
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed.value().chains[0].rpc, "http://a");
+  EXPECT_EQ(parsed.value().chains[1].rpc, "http://b");
+}
+
+TEST(ConfigTest, EnvironmentChainNameWithDash) {
+  auto parsed = Config::Parse("[[chains]]\nname = \"base-sepolia\"\n",
+                              {{"CHAINFLOW_CHAINS_BASE_SEPOLIA_CONFIRMATIONS", "12"}});
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed.value().chains[0].confirmations, 12u);
+}
+
+TEST(ConfigTest, LoadMissingFile) {
+  auto loaded = Config::Load("/nonexistent/chainflow.toml", {});
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace chainflow::engine::core
