@@ -1,0 +1,148 @@
+#include "projections/nft/nft_projection.h"
+
+#include <chrono>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "engine/core/logging.h"
+#include "engine/core/metrics.h"
+#include "projections/nft/rows.h"
+#include "projections/pg/offsets.h"
+#include "projections/pg/upsert.h"
+
+namespace chainflow::projections::nft {
+namespace {
+
+namespace log = engine::log;
+
+constexpr std::chrono::seconds kDlqFlushTimeout{30};
+
+const pg::UpsertSpec& OwnersSpec() {
+  static const pg::UpsertSpec spec{
+      "chainflow.nft_owners",
+      {"chain", "contract", "token_id", "owner", "block_number", "log_index", "tx_hash"},
+      {"chain", "contract", "token_id"}};
+  return spec;
+}
+
+const pg::UpsertSpec& BalancesSpec() {
+  static const pg::UpsertSpec spec{"chainflow.nft_balances",
+                                   {"chain", "contract", "token_id", "owner", "balance"},
+                                   {"chain", "contract", "token_id", "owner"}};
+  return spec;
+}
+
+std::vector<std::vector<std::string>> OwnerFields(const std::vector<OwnerRow>& rows) {
+  std::vector<std::vector<std::string>> out;
+  out.reserve(rows.size());
+  for (const OwnerRow& r : rows) {
+    out.push_back({r.chain, r.contract, r.token_id, r.owner, std::to_string(r.block_number),
+                   std::to_string(r.log_index), r.tx_hash});
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> BalanceFields(const std::vector<BalanceRow>& rows) {
+  std::vector<std::vector<std::string>> out;
+  out.reserve(rows.size());
+  for (const BalanceRow& r : rows) {
+    out.push_back({r.chain, r.contract, r.token_id, r.owner, r.balance});
+  }
+  return out;
+}
+
+void CountApplied(const ApplyReport& report) {
+  auto& m = core::MetricsRegistry::Global();
+  const core::Labels labels{{"projection", std::string(kProjectionName)}};
+  m.GetCounter("chainflow_projection_records_total", "Input records applied by projections",
+               labels)
+      .Inc(report.records);
+  m.GetCounter("chainflow_projection_skipped_total",
+               "Input records already covered by stored offsets", labels)
+      .Inc(report.skipped);
+  m.GetCounter("chainflow_projection_rejected_total", "Undecodable input records", labels)
+      .Inc(report.rejected);
+  m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
+               {{"projection", std::string(kProjectionName)}, {"table", "nft_owners"}})
+      .Inc(static_cast<uint64_t>(report.owner_rows));
+  m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
+               {{"projection", std::string(kProjectionName)}, {"table", "nft_balances"}})
+      .Inc(static_cast<uint64_t>(report.balance_rows));
+}
+
+}  // namespace
+
+std::string InputTopic(std::string_view topic_prefix) {
+  return fmt::format("{}.nft.ownership", topic_prefix);
+}
+
+NftProjection::NftProjection(pg::Connection& conn, log::RecordSink* dlq, std::string dlq_topic)
+    : conn_(conn), dlq_(dlq), dlq_topic_(std::move(dlq_topic)) {}
+
+core::Status NftProjection::DeadLetter(const log::Record& record, const core::Status& why) {
+  log::OutRecord out;
+  out.topic = dlq_topic_;
+  out.partition = core::PartitionId(0);
+  out.key = record.key;
+  out.value = record.value;
+  out.headers = {{"cf_error", why.ToString()},
+                 {"cf_source_topic", record.topic},
+                 {"cf_source_partition", std::to_string(record.partition.value())},
+                 {"cf_source_offset", std::to_string(record.offset.value())},
+                 {"cf_processor", "projection_nft"}};
+  return dlq_->Send(out);
+}
+
+core::Result<ApplyReport> NftProjection::Apply(const std::vector<log::Record>& batch) {
+  ASSIGN_OR_RETURN(auto tx, conn_.Begin());
+  RETURN_IF_ERROR(pg::LockProjection(*tx, kProjectionName));
+  ASSIGN_OR_RETURN(pg::OffsetMap applied, pg::ReadOffsets(*tx, kProjectionName));
+  StagedBatch staged = StageBatch(batch, applied);
+
+  ApplyReport report;
+  report.records = staged.records;
+  report.skipped = staged.skipped;
+  report.rejected = staged.rejected.size();
+  report.ignored = staged.ignored;
+  if (staged.records == 0) return report;  // all already applied: the rollback is a no-op
+
+  for (const Rejected& r : staged.rejected) {
+    core::Logger("projections.nft")
+        ->warn("[nft {}/{}] rejecting offset {}: {}{}", r.record->topic,
+               r.record->partition.value(), r.record->offset.value(), r.why.ToString(),
+               dlq_ ? "" : " (no dead-letter sink: skipped)");
+    if (dlq_) RETURN_IF_ERROR(DeadLetter(*r.record, r.why));
+  }
+  if (dlq_ && !staged.rejected.empty()) RETURN_IF_ERROR(dlq_->Flush(kDlqFlushTimeout));
+
+  ASSIGN_OR_RETURN(report.owner_rows, pg::Upsert(*tx, OwnersSpec(), OwnerFields(staged.owners)));
+  ASSIGN_OR_RETURN(report.balance_rows,
+                   pg::Upsert(*tx, BalancesSpec(), BalanceFields(staged.balances)));
+  RETURN_IF_ERROR(pg::WriteOffsets(*tx, kProjectionName, staged.next_offsets));
+  RETURN_IF_ERROR(tx->Commit());
+  CountApplied(report);
+  if (!staged.rejected.empty()) {
+    core::MetricsRegistry::Global()
+        .GetCounter("chainflow_dead_lettered_total", "Records sent to the dead-letter topic",
+                    {{"stage", "projection_nft"}})
+        .Inc(dlq_ ? staged.rejected.size() : 0);
+  }
+  return report;
+}
+
+core::Status Truncate(pg::Connection& conn) {
+  ASSIGN_OR_RETURN(auto tx, conn.Begin());
+  RETURN_IF_ERROR(pg::LockProjection(*tx, kProjectionName));
+  ASSIGN_OR_RETURN(int64_t n, tx->Execute("TRUNCATE chainflow.nft_owners, chainflow.nft_balances"));
+  (void)n;
+  ASSIGN_OR_RETURN(auto rows, tx->Query("DELETE FROM chainflow.projection_offsets "
+                                        "WHERE projection = $1",
+                                        {std::string(kProjectionName)}));
+  (void)rows;
+  RETURN_IF_ERROR(tx->Commit());
+  core::Logger("projections.nft")->info("truncated nft_owners, nft_balances and their offsets");
+  return core::Status::Ok();
+}
+
+}  // namespace chainflow::projections::nft

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/result.h"
+#include "engine/log/record.h"
+#include "engine/log/sink.h"
+#include "projections/pg/connection.h"
+
+namespace chainflow::projections::nft {
+
+// The projection's name in chainflow.projection_offsets and its advisory lock.
+inline constexpr std::string_view kProjectionName = "nft";
+
+// "<prefix>.nft.ownership": the topic this projection reads.
+std::string InputTopic(std::string_view topic_prefix);
+
+// What one Apply() did.
+struct ApplyReport {
+  size_t records = 0;       // records consumed by this batch (offsets advanced past them)
+  size_t skipped = 0;       // already covered by the stored offsets: not applied again
+  size_t rejected = 0;      // undecodable (dead-lettered when a DLQ sink is set)
+  size_t ignored = 0;       // other payloads
+  int64_t owner_rows = 0;   // nft_owners rows inserted or updated
+  int64_t balance_rows = 0; // nft_balances rows inserted or updated
+};
+
+// Materializes nft.ownership records into chainflow.nft_owners and
+// chainflow.nft_balances (rules: projections/nft/rows.h). Not thread-safe.
+class NftProjection {
+ public:
+  // `conn` must outlive this object. `dlq` is optional (nullptr: rejected
+  // records are only counted and logged); when set it must outlive this
+  // object and receives each rejected record on `dlq_topic`.
+  explicit NftProjection(pg::Connection& conn, engine::log::RecordSink* dlq = nullptr,
+                         std::string dlq_topic = "");
+
+  // Applies `batch` in ONE transaction: takes the projection's advisory
+  // lock, reads its stored next offsets, leaves out records below them,
+  // upserts the deduplicated rows (COPY + INSERT ... ON CONFLICT) and writes
+  // the new next offsets, then commits. Rejected records are sent to the
+  // DLQ and flushed before the commit, so none is lost. On error nothing is
+  // written (the batch can be redone as is): Unavailable (connection) and
+  // Aborted (conflict) are worth retrying; Internal is a broken invariant.
+  core::Result<ApplyReport> Apply(const std::vector<engine::log::Record>& batch);
+
+ private:
+  core::Status DeadLetter(const engine::log::Record& record, const core::Status& why);
+
+  pg::Connection& conn_;
+  engine::log::RecordSink* dlq_;
+  std::string dlq_topic_;
+};
+
+// For `chainflow rebuild`: empties nft_owners and nft_balances and deletes
+// this projection's stored offsets, in one transaction (under the
+// projection's lock), so the next run re-applies the topic from its start.
+core::Status Truncate(pg::Connection& conn);
+
+}  // namespace chainflow::projections::nft

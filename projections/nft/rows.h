@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/core/result.h"
+#include "engine/log/record.h"
+#include "projections/pg/offsets.h"
+
+namespace chainflow::projections::nft {
+
+// A row of chainflow.nft_owners, as the text PostgreSQL receives.
+struct OwnerRow {
+  std::string chain;
+  std::string contract;  // lowercase 0x hex
+  std::string token_id;  // decimal
+  std::string owner;     // lowercase 0x hex; the zero address once burned
+  int64_t block_number = 0;
+  uint32_t log_index = 0;
+  std::string tx_hash;   // 0x hex
+};
+
+// A row of chainflow.nft_balances (ERC-1155).
+struct BalanceRow {
+  std::string chain;
+  std::string contract;
+  std::string token_id;  // decimal
+  std::string owner;
+  std::string balance;   // decimal, absolute; 0 keeps the row
+};
+
+// A record that could not be decoded (InvalidArgument naming the problem).
+struct Rejected {
+  const engine::log::Record* record;  // points into the staged batch
+  core::Status why;
+};
+
+// What a batch of nft.ownership records does to the views.
+struct StagedBatch {
+  std::vector<OwnerRow> owners;      // unique by (chain, contract, token_id)
+  std::vector<BalanceRow> balances;  // unique by (chain, contract, token_id, owner)
+  std::vector<Rejected> rejected;
+  // One past the highest offset staged, per partition: where the projection
+  // resumes once this batch is committed (rejected and ignored records count).
+  pg::OffsetMap next_offsets;
+  size_t records = 0;   // staged records (rows, rejected and ignored)
+  size_t skipped = 0;   // below `applied`: already in the views
+  size_t ignored = 0;   // payloads this projection does not use (markers, ...)
+};
+
+// Decodes `batch` (records of one partition in offset order, as a
+// RecordSource returns them), leaving out records below `applied` (the
+// stored next offsets). Deduplicates by key: the later record in batch
+// order wins, which is offset order since a key lives in one partition.
+//
+// Rules: OwnerChanged sets owner (burn: the zero address; the row stays);
+// a retracted OwnerChanged restores previous_owner (block, log index and tx
+// hash then still name the retracted event: full reorg handling is a later
+// issue). Erc1155BalanceChanged sets the absolute balance (retracted:
+// previous_balance); a zero balance keeps its row with balance 0, so that
+// applying a record twice is harmless (readers filter balance > 0).
+// Pure: no I/O. `batch` must outlive the result (Rejected points into it).
+StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
+                       const pg::OffsetMap& applied);
+
+}  // namespace chainflow::projections::nft

@@ -1,0 +1,97 @@
+#include "projections/pg/migrate.h"
+
+#include <fmt/format.h>
+
+#include "engine/core/check.h"
+#include "engine/core/logging.h"
+
+namespace chainflow::projections::pg {
+namespace {
+
+// pg_advisory_xact_lock key of the migration lock ("cfmigrat" in ASCII).
+constexpr int64_t kMigrationLockKey = 0x63666d6967726174;
+
+constexpr Migration kMigrations[] = {
+    {1, "projection_offsets", R"sql(
+CREATE TABLE projection_offsets (
+  projection  text   NOT NULL,
+  topic       text   NOT NULL,
+  partition   int    NOT NULL,
+  next_offset bigint NOT NULL,
+  PRIMARY KEY (projection, topic, partition)
+);
+)sql"},
+    {2, "nft_views", R"sql(
+CREATE TABLE nft_owners (
+  chain        text          NOT NULL,
+  contract     text          NOT NULL,
+  token_id     numeric(78,0) NOT NULL,
+  owner        text          NOT NULL,
+  block_number bigint        NOT NULL,
+  log_index    int           NOT NULL,
+  tx_hash      text          NOT NULL,
+  PRIMARY KEY (chain, contract, token_id)
+);
+CREATE INDEX nft_owners_by_owner ON nft_owners (owner, chain, contract, token_id);
+CREATE TABLE nft_balances (
+  chain    text          NOT NULL,
+  contract text          NOT NULL,
+  token_id numeric(78,0) NOT NULL,
+  owner    text          NOT NULL,
+  balance  numeric(78,0) NOT NULL,
+  PRIMARY KEY (chain, contract, token_id, owner)
+);
+CREATE INDEX nft_balances_by_owner ON nft_balances (owner);
+)sql"},
+};
+
+// True when `m` was applied now, false when it already was.
+core::Result<bool> ApplyOne(Connection& conn, const Migration& m) {
+  ASSIGN_OR_RETURN(auto tx, conn.Begin());
+  ASSIGN_OR_RETURN(auto lock, tx->Query(fmt::format("SELECT pg_advisory_xact_lock({})",
+                                                    kMigrationLockKey)));
+  (void)lock;
+  ASSIGN_OR_RETURN(int64_t n, tx->Execute(R"sql(
+CREATE SCHEMA IF NOT EXISTS chainflow;
+CREATE TABLE IF NOT EXISTS chainflow.schema_migrations (
+  version    int         PRIMARY KEY,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+SET LOCAL search_path TO chainflow;
+)sql"));
+  (void)n;
+  ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT 1 FROM chainflow.schema_migrations "
+                                        "WHERE version = $1",
+                                        {std::to_string(m.version)}));
+  if (!rows.empty()) return false;  // the destructor rolls back the empty transaction
+  ASSIGN_OR_RETURN(n, tx->Execute(m.sql));
+  ASSIGN_OR_RETURN(rows, tx->Query("INSERT INTO chainflow.schema_migrations (version) "
+                                   "VALUES ($1)",
+                                   {std::to_string(m.version)}));
+  RETURN_IF_ERROR(tx->Commit());
+  return true;
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+core::Status Migrate(Connection& conn) { return Migrate(conn, Migrations()); }
+
+core::Status Migrate(Connection& conn, std::span<const Migration> migrations) {
+  int previous = 0;
+  for (const Migration& m : migrations) {
+    CF_CHECK(m.version > previous, "migration {} listed after {}", m.version, previous);
+    previous = m.version;
+    core::Result<bool> applied = ApplyOne(conn, m);
+    if (!applied) {
+      return applied.error().WithContext(fmt::format("migration {} ({})", m.version, m.name));
+    }
+    if (applied.value()) {
+      core::Logger("projections.pg")->info("applied migration {} ({})", m.version, m.name);
+    }
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace chainflow::projections::pg

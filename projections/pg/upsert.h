@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/core/result.h"
+#include "projections/pg/connection.h"
+
+namespace chainflow::projections::pg {
+
+// A batch upsert into `table` keyed by `key` (its primary key).
+struct UpsertSpec {
+  std::string table;                 // schema-qualified, e.g. "chainflow.nft_owners"
+  std::vector<std::string> columns;  // every column written, in row order
+  std::vector<std::string> key;      // the conflict target (a subset of columns)
+};
+
+// Writes `rows` (text fields in `spec.columns` order; numeric values as
+// decimal strings) with two statements regardless of the row count:
+// COPY into a session-local TEMP staging table shaped like `spec.table`
+// (ON COMMIT DELETE ROWS, created once per session), then
+//   INSERT INTO table SELECT ... FROM staging
+//   ON CONFLICT (key) DO UPDATE SET <non-key columns> = EXCLUDED.<column>
+//   WHERE <non-key columns> IS DISTINCT FROM <the new values>.
+// Rows must be unique by key (PostgreSQL cannot update one row twice in a
+// statement: that is Internal, SQLSTATE 21000): deduplicate first.
+// Returns the number of rows inserted or changed (unchanged rows are not
+// rewritten and not counted).
+core::Result<int64_t> Upsert(Transaction& tx, const UpsertSpec& spec,
+                             const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace chainflow::projections::pg

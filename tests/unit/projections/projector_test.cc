@@ -1,0 +1,282 @@
+#include "projections/nft/projector.h"
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/projections/events.h"
+#include "tests/unit/projections/test_db.h"
+
+namespace chainflow::projections::nft {
+namespace {
+
+using engine::log::Record;
+using engine::log::TopicPartition;
+using engine::log::TopicPartitionOffset;
+using testing::Addr;
+using testing::MakeLog;
+using testing::QueryText;
+using namespace std::chrono_literals;
+
+const std::string kTopic = "cf.nft.ownership";
+
+// An in-memory topic shared by the test and the sources it hands out.
+// Poll waits (up to its timeout) for records, like a consumer.
+class MemoryTopic {
+ public:
+  void Append(int32_t partition, std::string value) {
+    std::lock_guard lock(mu_);
+    auto& part = partitions_[partition];
+    part.push_back(testing::MakeRecord(kTopic, partition, static_cast<int64_t>(part.size()),
+                                       std::move(value)));
+    cv_.notify_all();
+  }
+  int64_t End(int32_t partition) {
+    std::lock_guard lock(mu_);
+    return static_cast<int64_t>(partitions_[partition].size());
+  }
+  void FailNextPolls(int n, core::Status status) {
+    std::lock_guard lock(mu_);
+    for (int i = 0; i < n; ++i) poll_failures_.push_back(status);
+  }
+  std::vector<std::vector<TopicPartitionOffset>> assignments() {
+    std::lock_guard lock(mu_);
+    return assignments_;
+  }
+
+  class Source : public engine::log::RecordSource {
+   public:
+    explicit Source(MemoryTopic& topic) : topic_(topic) {}
+    core::Status Assign(const std::vector<TopicPartitionOffset>& assignment) override {
+      std::lock_guard lock(topic_.mu_);
+      topic_.assignments_.push_back(assignment);
+      positions_.clear();
+      for (const auto& a : assignment) {
+        positions_[a.partition.value()] = a.offset.value() < 0 ? 0 : a.offset.value();
+      }
+      return core::Status::Ok();
+    }
+    core::Result<std::vector<Record>> Poll(size_t max_records,
+                                           std::chrono::milliseconds timeout) override {
+      std::unique_lock lock(topic_.mu_);
+      if (!topic_.poll_failures_.empty()) {
+        core::Status s = topic_.poll_failures_.front();
+        topic_.poll_failures_.pop_front();
+        return s;
+      }
+      std::vector<Record> out;
+      auto fill = [&] {
+        for (auto& [p, next] : positions_) {
+          auto& part = topic_.partitions_[p];
+          while (next < static_cast<int64_t>(part.size()) && out.size() < max_records) {
+            out.push_back(part[next++]);
+          }
+        }
+        return !out.empty();
+      };
+      topic_.cv_.wait_for(lock, timeout, fill);
+      return out;
+    }
+
+   private:
+    MemoryTopic& topic_;
+    std::map<int32_t, int64_t> positions_;
+  };
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<int32_t, std::vector<Record>> partitions_;
+  std::deque<core::Status> poll_failures_;
+  std::vector<std::vector<TopicPartitionOffset>> assignments_;
+};
+
+// A DLQ sink that keeps what it is sent.
+class MemorySink : public engine::log::RecordSink {
+ public:
+  core::Status Send(const engine::log::OutRecord& record) override {
+    std::lock_guard lock(mu_);
+    sent_.push_back(record);
+    return core::Status::Ok();
+  }
+  core::Status Flush(std::chrono::milliseconds) override { return core::Status::Ok(); }
+  std::vector<engine::log::OutRecord> sent() {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<engine::log::OutRecord> sent_;
+};
+
+ProjectorOptions Options(int32_t partitions) {
+  core::Config config;
+  config.engine.batch_size = 16;
+  config.engine.batch_wait_ms = 20;
+  ProjectorOptions o = ProjectorOptions::FromConfig(config, partitions);
+  o.initial_backoff = 5ms;
+  o.max_backoff = 50ms;
+  return o;
+}
+
+pg::OffsetMap Ends(MemoryTopic& topic, int32_t partitions) {
+  pg::OffsetMap out;
+  for (int32_t p = 0; p < partitions; ++p) {
+    out[{kTopic, core::PartitionId(p)}] = core::Offset(topic.End(p));
+  }
+  return out;
+}
+
+std::unique_ptr<Projector> OpenProjector(MemoryTopic& topic, int32_t partitions,
+                                         engine::log::RecordSink* dlq = nullptr) {
+  auto conn = pg::Connection::Open(testing::TestDatabaseUrl());
+  if (!conn) return nullptr;
+  auto projector =
+      Projector::Open(Options(partitions), std::make_unique<MemoryTopic::Source>(topic),
+                      std::move(conn).value(), dlq);
+  EXPECT_TRUE(projector) << projector.error().ToString();
+  return projector ? std::move(projector).value() : nullptr;
+}
+
+// Appends `n` owner changes of tokens [first, first + n) to 3 partitions.
+void AppendMints(MemoryTopic& topic, int first, int n) {
+  for (int i = first; i < first + n; ++i) {
+    topic.Append(i % 3, testing::OwnerChanged(MakeLog("eth", Addr(1), 1 + i, 0), i, Addr(0),
+                                              Addr(static_cast<uint8_t>(1 + i % 9))));
+  }
+}
+
+TEST(ProjectorTest, ConsumesEveryPartitionAndResumesFromStoredOffsets) {
+  ASSERT_TRUE(testing::FreshSchema());
+  MemoryTopic topic;
+  AppendMints(topic, 0, 100);
+  {
+    auto projector = OpenProjector(topic, 3);
+    ASSERT_TRUE(projector);
+    ASSERT_TRUE(projector->Start().ok());
+    ASSERT_TRUE(projector->Start().ok());  // idempotent
+    core::Status s = projector->WaitForOffsets(Ends(topic, 3), 30s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(projector->Positions(), Ends(topic, 3));
+    projector->Stop();
+    projector->Stop();  // idempotent
+    EXPECT_EQ(projector->Start().code(), core::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.nft_owners"), "100");
+
+  // A new projector starts where the stored offsets say.
+  AppendMints(topic, 100, 20);
+  auto projector = OpenProjector(topic, 3);
+  ASSERT_TRUE(projector);
+  ASSERT_TRUE(projector->Start().ok());
+  ASSERT_TRUE(projector->WaitForOffsets(Ends(topic, 3), 30s).ok());
+  auto assignments = topic.assignments();
+  ASSERT_EQ(assignments.size(), 2u);
+  ASSERT_EQ(assignments[1].size(), 3u);
+  for (const auto& a : assignments[0]) EXPECT_EQ(a.offset, engine::log::kOffsetBeginning);
+  for (const auto& a : assignments[1]) {
+    EXPECT_EQ(a.offset.value(), a.partition.value() == 0 ? 34 : 33);
+  }
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.nft_owners"), "120");
+}
+
+TEST(ProjectorTest, DeadLettersUndecodableRecords) {
+  ASSERT_TRUE(testing::FreshSchema());
+  MemoryTopic topic;
+  MemorySink dlq;
+  AppendMints(topic, 0, 5);
+  topic.Append(1, "not an envelope \xff");
+  AppendMints(topic, 5, 5);
+  auto projector = OpenProjector(topic, 3, &dlq);
+  ASSERT_TRUE(projector);
+  ASSERT_TRUE(projector->Start().ok());
+  ASSERT_TRUE(projector->WaitForOffsets(Ends(topic, 3), 30s).ok());
+  auto sent = dlq.sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].topic, "cf.dlq");
+  EXPECT_EQ(sent[0].value, "not an envelope \xff");
+  std::map<std::string, std::string> headers;
+  for (const auto& h : sent[0].headers) headers[h.key] = h.value;
+  EXPECT_EQ(headers["cf_source_topic"], kTopic);
+  EXPECT_EQ(headers["cf_source_partition"], "1");
+  EXPECT_EQ(headers["cf_source_offset"], "2");
+  EXPECT_NE(headers["cf_error"].find("InvalidArgument"), std::string::npos);
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.nft_owners"), "10");
+}
+
+TEST(ProjectorTest, RedoesAbortedBatchesAndSurvivesPollErrorsAndLostConnections) {
+  auto conn = testing::FreshSchema();
+  ASSERT_TRUE(conn);
+  // The first two transactions touching token 7 fail with a serialization
+  // failure (a sequence is not rolled back, so it counts attempts).
+  ASSERT_TRUE(conn->ExecuteInTransaction(R"sql(
+CREATE SEQUENCE chainflow.attempts;
+CREATE FUNCTION chainflow.conflict_on_7() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.token_id = 7 AND nextval('chainflow.attempts') <= 2 THEN
+    RAISE EXCEPTION 'injected conflict' USING ERRCODE = 'serialization_failure';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER conflict_on_7 BEFORE INSERT OR UPDATE ON chainflow.nft_owners
+  FOR EACH ROW EXECUTE FUNCTION chainflow.conflict_on_7();
+)sql")
+                  .ok());
+  MemoryTopic topic;
+  topic.FailNextPolls(2, core::UnavailableError("broker down"));
+  AppendMints(topic, 0, 30);
+  auto projector = OpenProjector(topic, 3);
+  ASSERT_TRUE(projector);
+  ASSERT_TRUE(projector->Start().ok());
+  core::Status s = projector->WaitForOffsets(Ends(topic, 3), 30s);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.nft_owners"), "30");
+  EXPECT_EQ(QueryText("SELECT last_value FROM chainflow.attempts"), "3");
+
+  // Kill the projector's session: the next batch reconnects and goes through.
+  ASSERT_TRUE(conn->ExecuteInTransaction(
+                      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                  .ok());
+  AppendMints(topic, 30, 10);
+  s = projector->WaitForOffsets(Ends(topic, 3), 30s);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.nft_owners"), "40");
+  EXPECT_TRUE(projector->status().ok());
+}
+
+TEST(ProjectorTest, AFatalErrorStopsTheLoopAndIsReported) {
+  auto conn = testing::FreshSchema();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->ExecuteInTransaction("ALTER TABLE chainflow.nft_owners ADD CONSTRAINT "
+                                         "no_token_5 CHECK (token_id <> 5)")
+                  .ok());
+  MemoryTopic topic;
+  AppendMints(topic, 0, 10);
+  auto projector = OpenProjector(topic, 3);
+  ASSERT_TRUE(projector);
+  ASSERT_TRUE(projector->Start().ok());
+  core::Status s = projector->WaitForOffsets(Ends(topic, 3), 30s);
+  EXPECT_EQ(s.code(), core::StatusCode::kInternal) << s.ToString();
+  EXPECT_EQ(projector->status().code(), core::StatusCode::kInternal);
+}
+
+TEST(ProjectorTest, WaitForOffsetsTimesOut) {
+  ASSERT_TRUE(testing::FreshSchema());
+  MemoryTopic topic;
+  auto projector = OpenProjector(topic, 1);
+  ASSERT_TRUE(projector);
+  ASSERT_TRUE(projector->Start().ok());
+  pg::OffsetMap target{{{kTopic, core::PartitionId(0)}, core::Offset(5)}};
+  EXPECT_EQ(projector->WaitForOffsets(target, 50ms).code(),
+            core::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(projector->WaitForOffsets({{{kTopic, core::PartitionId(0)}, core::Offset(0)}}, 0ms)
+                  .ok());
+}
+
+}  // namespace
+}  // namespace chainflow::projections::nft
