@@ -1,0 +1,36 @@
+#include "ingest/common/chain_event.h"
+
+#include <fmt/format.h>
+
+namespace chainflow::ingest::common {
+
+std::string_view EventTypeName(v1::Envelope::PayloadCase payload) {
+  switch (payload) {
+    case v1::Envelope::kErc721Transfer:
+      return "chainflow.evm.Erc721Transfer";
+    case v1::Envelope::kErc20Transfer:
+      return "chainflow.evm.Erc20Transfer";
+    case v1::Envelope::kErc1155TransferSingle:
+      return "chainflow.evm.Erc1155TransferSingle";
+    case v1::Envelope::kErc1155TransferBatch:
+      return "chainflow.evm.Erc1155TransferBatch";
+    case v1::Envelope::kBlockEnd:
+      return "chainflow.evm.BlockEnd";
+    case v1::Envelope::kBlockReverted:
+      return "chainflow.evm.BlockReverted";
+    default:
+      return {};
+  }
+}
+
+std::string IngestSource(std::string_view chain) {
+  return fmt::format("chainflow/ingest/{}", chain);
+}
+
+std::string ChainTopic(std::string_view prefix, std::string_view chain) {
+  return fmt::format("{}.{}.events", prefix, chain);
+}
+
+std::string DeadLetterTopic(std::string_view prefix) { return fmt::format("{}.dlq", prefix); }
+
+}  // namespace chainflow::ingest::common

@@ -1,0 +1,193 @@
+#include "ingest/evm/file_replay.h"
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/core/logging.h"
+#include "ingest/evm/history_file.h"
+
+namespace chainflow::ingest::evm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The state of one replay: the open block and the bad lines waiting for a
+// decision (see "Dead letters" in ingest/README.md).
+class Replayer {
+ public:
+  Replayer(LogDecoder& decoder, common::ChainAppender& appender, HistoryFile& file,
+           const ProgressCallback& progress)
+      : decoder_(decoder), appender_(appender), file_(file), progress_(progress) {}
+
+  core::Result<ReplaySummary> Run() {
+    Clock::time_point start = Clock::now();
+    last_progress_ = start;
+    while (true) {
+      ASSIGN_OR_RETURN(std::optional<HistoryLine> line, file_.Next());
+      if (!line) break;
+      ++summary_.lines;
+      RETURN_IF_ERROR(Line(*line));
+      if (summary_.lines % 1024 == 0) Progress(false);
+    }
+    if (block_has_events_) {
+      RETURN_IF_ERROR(ResolvePending(appender_.IsBlockEndNew(block_.number)));
+      RETURN_IF_ERROR(FinishBlock());
+    }
+    // Bad lines after the last record: dead-letter them if this run appended
+    // anything or the file has no record at all.
+    bool appended_any = appender_.appended() + appender_.markers_appended() > appended_before_;
+    RETURN_IF_ERROR(ResolvePending(appended_any || !any_record_));
+    RETURN_IF_ERROR(appender_.Flush());
+    summary_.events_appended = appender_.appended() - events_before_;
+    summary_.events_skipped = appender_.skipped() - skipped_before_;
+    summary_.markers_appended = appender_.markers_appended() - markers_before_;
+    summary_.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    Progress(true);
+    return summary_;
+  }
+
+ private:
+  core::Status Line(const HistoryLine& line) {
+    if (line.text.find_first_not_of(" \t\r") == std::string_view::npos) return core::Status::Ok();
+    core::Status status = decoder_.Decode(line.text, &result_);
+    if (!status.ok()) return Reject(line, status.message());
+    const DecodedLog& log = result_.log;
+    common::Position position{log.block_number, log.log_index, 0};
+    if (last_ && position <= *last_) {
+      return Reject(line, fmt::format("out of chain order: block {} log {} after block {} log {}",
+                                      log.block_number, log.log_index, last_->block,
+                                      last_->log_index));
+    }
+    last_ = position;
+    summary_.kinds.Add(result_.kind);
+    if (log.block_number != block_.number || !in_block_) {
+      if (block_has_events_) {
+        RETURN_IF_ERROR(ResolvePending(appender_.IsBlockEndNew(block_.number)));
+        RETURN_IF_ERROR(FinishBlock());
+      }
+      in_block_ = true;
+      block_ = common::BlockInfo{log.block_number, log.block_hash,
+                                 static_cast<int64_t>(log.block_timestamp), {}};
+    }
+    if (block_.hash.empty()) block_.hash = log.block_hash;
+    if (block_.timestamp == 0) block_.timestamp = static_cast<int64_t>(log.block_timestamp);
+    if (result_.events.empty()) return core::Status::Ok();
+    block_has_events_ = true;
+    bool fresh = false;
+    for (const auto& event : result_.events) fresh = fresh || appender_.IsNew(event);
+    RETURN_IF_ERROR(ResolvePending(fresh));
+    for (const auto& event : result_.events) {
+      ASSIGN_OR_RETURN(bool sent, appender_.Append(event));
+      (void)sent;
+    }
+    return core::Status::Ok();
+  }
+
+  core::Status FinishBlock() {
+    ASSIGN_OR_RETURN(int sent, appender_.EndBlock(block_));
+    (void)sent;
+    ++summary_.blocks;
+    block_has_events_ = false;
+    return core::Status::Ok();
+  }
+
+  core::Status Reject(const HistoryLine& line, const std::string& reason) {
+    ++summary_.rejected;
+    common::DeadLetterRecord dead;
+    dead.reason = reason;
+    dead.raw = std::string(line.text);
+    dead.source_file = file_.path();
+    dead.line = line.number;
+    core::Logger("ingest.evm")->debug("{}:{}: rejected: {}", file_.path(), line.number, reason);
+    pending_.push_back(std::move(dead));
+    return core::Status::Ok();
+  }
+
+  // Decides the pending bad lines by the record that follows them: sent when
+  // that record is new (this run is past the earlier runs' end), dropped when
+  // it is already present (an earlier run dead-lettered them).
+  core::Status ResolvePending(bool fresh) {
+    any_record_ = true;
+    if (fresh) {
+      for (const auto& dead : pending_) {
+        RETURN_IF_ERROR(appender_.DeadLetter(dead));
+        ++summary_.dead_lettered;
+      }
+    }
+    pending_.clear();
+    return core::Status::Ok();
+  }
+
+  void Progress(bool done) {
+    if (!progress_) return;
+    Clock::time_point now = Clock::now();
+    if (!done && summary_.lines % 100'000 != 0 &&
+        now - last_progress_ < std::chrono::milliseconds(250)) {
+      return;
+    }
+    last_progress_ = now;
+    progress_(ReplayProgress{file_.bytes_read(), file_.size(),
+                             appender_.appended() - events_before_ + appender_.skipped() -
+                                 skipped_before_});
+  }
+
+  LogDecoder& decoder_;
+  common::ChainAppender& appender_;
+  HistoryFile& file_;
+  const ProgressCallback& progress_;
+  ReplaySummary summary_;
+  DecodeResult result_;
+  std::optional<common::Position> last_;
+  common::BlockInfo block_;
+  bool in_block_ = false;
+  bool block_has_events_ = false;
+  bool any_record_ = false;
+  std::vector<common::DeadLetterRecord> pending_;
+  Clock::time_point last_progress_;
+  const uint64_t events_before_ = appender_.appended();
+  const uint64_t skipped_before_ = appender_.skipped();
+  const uint64_t markers_before_ = appender_.markers_appended();
+  const uint64_t appended_before_ = appender_.appended() + appender_.markers_appended();
+};
+
+}  // namespace
+
+core::Result<ReplaySummary> ReplayFileWith(LogDecoder& decoder, common::ChainAppender& appender,
+                                           const std::string& path,
+                                           const ProgressCallback& progress) {
+  ASSIGN_OR_RETURN(std::unique_ptr<HistoryFile> file, HistoryFile::Open(path));
+  Replayer replayer(decoder, appender, *file, progress);
+  return replayer.Run();
+}
+
+core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::string& chain,
+                                       const std::string& path, engine::log::RecordSink& sink,
+                                       common::PartitionTailReader& tails,
+                                       const ProgressCallback& progress) {
+  if (config.FindChain(chain) == nullptr) {
+    return core::NotFoundError(fmt::format("chain \"{}\" is not configured", chain));
+  }
+  common::AppenderOptions options;
+  options.chain = chain;
+  options.topic = common::ChainTopic(config.kafka.topic_prefix, chain);
+  options.partitions = config.kafka.partitions;
+  options.dlq_topic = common::DeadLetterTopic(config.kafka.topic_prefix);
+  ASSIGN_OR_RETURN(std::unique_ptr<common::ChainAppender> appender,
+                   common::ChainAppender::Open(std::move(options), sink, tails));
+  LogDecoder decoder = LogDecoder::ForChain(config, chain);
+  auto summary = ReplayFileWith(decoder, *appender, path, progress);
+  if (summary) {
+    const ReplaySummary& s = summary.value();
+    core::Logger("ingest.evm")
+        ->info("{}: {} lines, {} events appended, {} already present, {} rejected, {} blocks, "
+               "{:.2f}s",
+               path, s.lines, s.events_appended, s.events_skipped, s.rejected, s.blocks,
+               s.seconds);
+  }
+  return summary;
+}
+
+}  // namespace chainflow::ingest::evm

@@ -1,0 +1,429 @@
+#include "ingest/evm/log_decoder.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "engine/core/hex.h"
+
+namespace chainflow::ingest::evm {
+namespace {
+
+using core::Bytes32;
+using core::Status;
+
+Status FieldError(std::string_view field, std::string_view what) {
+  return core::InvalidArgumentError(fmt::format("log field \"{}\": {}", field, what));
+}
+
+int8_t HexValue(char c) {
+  if (c >= '0' && c <= '9') return static_cast<int8_t>(c - '0');
+  if (c >= 'a' && c <= 'f') return static_cast<int8_t>(c - 'a' + 10);
+  if (c >= 'A' && c <= 'F') return static_cast<int8_t>(c - 'A' + 10);
+  return -1;
+}
+
+// "0x" + exactly 2*out.size() hex digits.
+Status DecodeHexExact(std::string_view field, std::string_view text, uint8_t* out, size_t n) {
+  if (text.size() != 2 + 2 * n || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
+    return FieldError(field, fmt::format("\"{}\" is not 0x + {} hex digits", text.substr(0, 80),
+                                         2 * n));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    int hi = HexValue(text[2 + 2 * i]);
+    int lo = HexValue(text[3 + 2 * i]);
+    if (hi < 0 || lo < 0) {
+      return FieldError(field, fmt::format("invalid hex character in \"{}\"", text.substr(0, 80)));
+    }
+    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+  }
+  return Status::Ok();
+}
+
+Status DecodeHexBytes(std::string_view field, std::string_view text, std::string* out) {
+  if (text.size() < 2 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X') ||
+      text.size() % 2 != 0) {
+    return FieldError(field, fmt::format("\"{}\" is not 0x + an even number of hex digits",
+                                         text.substr(0, 80)));
+  }
+  out->resize((text.size() - 2) / 2);
+  return DecodeHexExact(field, text, reinterpret_cast<uint8_t*>(out->data()), out->size());
+}
+
+core::Result<uint64_t> DecodeQuantity(std::string_view field, std::string_view text) {
+  if (text.size() < 3 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
+    return FieldError(field, fmt::format("\"{}\" is not a 0x hex quantity", text.substr(0, 80)));
+  }
+  auto value = core::ParseHexQuantity(text);
+  if (!value) return FieldError(field, value.error().message());
+  return value.value();
+}
+
+core::Result<uint32_t> DecodeQuantity32(std::string_view field, std::string_view text) {
+  ASSIGN_OR_RETURN(uint64_t value, DecodeQuantity(field, text));
+  if (value > UINT32_MAX) return FieldError(field, fmt::format("{} overflows 32 bits", value));
+  return static_cast<uint32_t>(value);
+}
+
+Bytes32 TopicConstant(std::string_view hex) {
+  Bytes32 out{};
+  Status status = DecodeHexExact("topic", hex, out.data(), out.size());
+  CF_CHECK(status.ok(), "bad topic constant {}", hex);
+  return out;
+}
+
+const Bytes32& TransferTopic() {
+  static const Bytes32 topic = TopicConstant(kTransferTopic);
+  return topic;
+}
+const Bytes32& TransferSingleTopic() {
+  static const Bytes32 topic = TopicConstant(kTransferSingleTopic);
+  return topic;
+}
+const Bytes32& TransferBatchTopic() {
+  static const Bytes32 topic = TopicConstant(kTransferBatchTopic);
+  return topic;
+}
+
+std::string_view AsBytes(const Bytes32& word) {
+  return std::string_view(reinterpret_cast<const char*>(word.data()), word.size());
+}
+
+core::Result<std::string> TopicAddress(const DecodedLog& log, int i) {
+  auto address = core::Address::FromWord(AsBytes(log.topics[i]));
+  if (!address) return FieldError(fmt::format("topics[{}]", i), address.error().message());
+  return address.value().ToBytes();
+}
+
+std::string TokenDecimal(const Bytes32& word) {
+  return core::U256ToDecimal(core::U256FromBytes32(word));
+}
+
+void FillLogRef(const std::string& chain, const DecodedLog& log, v1::LogRef* ref) {
+  ref->set_chain(chain);
+  ref->set_block_number(log.block_number);
+  ref->set_block_hash(log.block_hash);
+  ref->set_block_timestamp(log.block_timestamp);
+  ref->set_tx_hash(log.tx_hash);
+  ref->set_tx_index(log.tx_index);
+  ref->set_log_index(log.log_index);
+  ref->set_contract(log.address.ToBytes());
+}
+
+common::ChainEvent NewEvent(const DecodedLog& log, uint32_t sub) {
+  common::ChainEvent event;
+  event.position = common::Position{log.block_number, log.log_index, sub};
+  event.time_seconds = static_cast<int64_t>(log.block_timestamp);
+  return event;
+}
+
+// Reads a 32-byte ABI word at `offset` as a uint64 (the high 24 bytes must be 0).
+core::Result<uint64_t> AbiUint64(std::string_view data, uint64_t offset, std::string_view what) {
+  if (offset > data.size() || data.size() - offset < 32) {
+    return FieldError("data", fmt::format("{} word at byte {} is past the end ({} bytes)", what,
+                                          offset, data.size()));
+  }
+  const char* word = data.data() + offset;
+  for (int i = 0; i < 24; ++i) {
+    if (word[i] != 0) {
+      return FieldError("data", fmt::format("{} at byte {} is too large", what, offset));
+    }
+  }
+  uint64_t value = 0;
+  for (int i = 24; i < 32; ++i) value = (value << 8) | static_cast<uint8_t>(word[i]);
+  return value;
+}
+
+core::Status AbiUintArray(std::string_view data, uint64_t head_slot, std::string_view what,
+                          std::vector<Bytes32>* out) {
+  ASSIGN_OR_RETURN(uint64_t offset, AbiUint64(data, head_slot, fmt::format("{} offset", what)));
+  if (offset % 32 != 0 || offset < 64) {
+    return FieldError("data", fmt::format("{} offset {} is not a word offset after the head", what,
+                                          offset));
+  }
+  ASSIGN_OR_RETURN(uint64_t length, AbiUint64(data, offset, fmt::format("{} length", what)));
+  uint64_t available = (data.size() - offset - 32) / 32;
+  if (length > available) {
+    return FieldError("data", fmt::format("{} length {} exceeds the {} words present", what,
+                                          length, available));
+  }
+  out->resize(length);
+  const char* base = data.data() + offset + 32;
+  for (uint64_t i = 0; i < length; ++i) std::memcpy((*out)[i].data(), base + 32 * i, 32);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view LogKindName(LogKind kind) {
+  switch (kind) {
+    case LogKind::kErc20Transfer: return "erc20_transfer";
+    case LogKind::kErc721Transfer: return "erc721_transfer";
+    case LogKind::kErc1155Single: return "erc1155_single";
+    case LogKind::kErc1155Batch: return "erc1155_batch";
+    case LogKind::kSkippedOtherEvent: return "skipped_other_event";
+    case LogKind::kSkippedNoTopics: return "skipped_no_topics";
+    case LogKind::kSkippedNonStandardTransfer: return "skipped_non_standard_transfer";
+    case LogKind::kSkippedContractNotConfigured: return "skipped_contract_not_configured";
+    case LogKind::kSkippedRemoved: return "skipped_removed";
+    case LogKind::kCount: break;
+  }
+  return "unknown";
+}
+
+core::Status DecodeTransferBatchData(std::string_view data, std::vector<Bytes32>* ids,
+                                     std::vector<Bytes32>* values) {
+  RETURN_IF_ERROR(AbiUintArray(data, 0, "ids", ids));
+  RETURN_IF_ERROR(AbiUintArray(data, 32, "values", values));
+  if (ids->size() != values->size()) {
+    return FieldError("data", fmt::format("TransferBatch has {} ids but {} values", ids->size(),
+                                          values->size()));
+  }
+  return Status::Ok();
+}
+
+struct LogDecoder::Parser {
+  simdjson::dom::parser parser;
+  std::string padded;
+};
+
+LogDecoder::LogDecoder(std::string chain, std::vector<core::Address> contracts)
+    : chain_(std::move(chain)), contracts_(std::move(contracts)),
+      parser_(std::make_unique<Parser>()) {
+  std::sort(contracts_.begin(), contracts_.end());
+}
+LogDecoder::~LogDecoder() = default;
+LogDecoder::LogDecoder(LogDecoder&&) noexcept = default;
+LogDecoder& LogDecoder::operator=(LogDecoder&&) noexcept = default;
+
+LogDecoder LogDecoder::ForChain(const core::Config& config, const std::string& chain) {
+  std::vector<core::Address> contracts;
+  for (const core::ContractConfig* contract : config.ContractsOf(chain)) {
+    contracts.push_back(contract->address);
+  }
+  return LogDecoder(chain, std::move(contracts));
+}
+
+core::Result<DecodedLog> LogDecoder::Parse(std::string_view json) {
+  // Parse from our own padded buffer: no allocation per log once warm.
+  std::string& buf = parser_->padded;
+  if (buf.size() < json.size() + simdjson::SIMDJSON_PADDING) {
+    buf.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  }
+  std::memcpy(buf.data(), json.data(), json.size());
+  simdjson::dom::element doc;
+  if (auto error = parser_->parser.parse(buf.data(), json.size(), false).get(doc)) {
+    return core::InvalidArgumentError(
+        fmt::format("log is not valid JSON: {}", simdjson::error_message(error)));
+  }
+  simdjson::dom::object obj;
+  if (doc.get_object().get(obj)) return core::InvalidArgumentError("log is not a JSON object");
+
+  // Looks up a field: Ok with *found=false when absent or null (if allowed).
+  auto get_string = [&](const char* name, bool nullable, std::string_view* out,
+                        bool* present) -> Status {
+    simdjson::dom::element e;
+    bool missing = obj[name].get(e) != simdjson::SUCCESS;
+    if (missing || e.is_null()) {
+      if (nullable) {
+        *present = false;
+        return Status::Ok();
+      }
+      return FieldError(name, missing ? "is missing" : "is null");
+    }
+    if (e.get_string().get(*out)) return FieldError(name, "is not a string");
+    *present = true;
+    return Status::Ok();
+  };
+
+  DecodedLog log;
+  std::string_view text;
+  bool present = false;
+  RETURN_IF_ERROR(get_string("address", false, &text, &present));
+  {
+    std::array<uint8_t, core::Address::kSize> bytes{};
+    RETURN_IF_ERROR(DecodeHexExact("address", text, bytes.data(), bytes.size()));
+    log.address = core::Address(bytes);
+  }
+  {
+    simdjson::dom::array topics;
+    if (obj["topics"].get(topics)) return FieldError("topics", "is missing or not an array");
+    size_t i = 0;
+    for (simdjson::dom::element topic : topics) {
+      if (i == 4) return FieldError("topics", fmt::format("has {} topics (max 4)", topics.size()));
+      std::string field = fmt::format("topics[{}]", i);
+      if (topic.get_string().get(text)) return FieldError(field, "is not a string");
+      RETURN_IF_ERROR(DecodeHexExact(field, text, log.topics[i].data(), 32));
+      ++i;
+    }
+    log.topic_count = static_cast<uint8_t>(i);
+  }
+  RETURN_IF_ERROR(get_string("data", false, &text, &present));
+  RETURN_IF_ERROR(DecodeHexBytes("data", text, &log.data));
+  RETURN_IF_ERROR(get_string("blockNumber", false, &text, &present));
+  ASSIGN_OR_RETURN(log.block_number, DecodeQuantity("blockNumber", text));
+  RETURN_IF_ERROR(get_string("blockHash", true, &text, &present));
+  if (present) {
+    log.block_hash.resize(32);
+    RETURN_IF_ERROR(DecodeHexExact("blockHash", text,
+                                   reinterpret_cast<uint8_t*>(log.block_hash.data()), 32));
+  }
+  RETURN_IF_ERROR(get_string("blockTimestamp", true, &text, &present));
+  if (present) {
+    ASSIGN_OR_RETURN(log.block_timestamp, DecodeQuantity("blockTimestamp", text));
+  }
+  RETURN_IF_ERROR(get_string("transactionHash", false, &text, &present));
+  log.tx_hash.resize(32);
+  RETURN_IF_ERROR(DecodeHexExact("transactionHash", text,
+                                 reinterpret_cast<uint8_t*>(log.tx_hash.data()), 32));
+  RETURN_IF_ERROR(get_string("transactionIndex", true, &text, &present));
+  if (present) {
+    ASSIGN_OR_RETURN(log.tx_index, DecodeQuantity32("transactionIndex", text));
+  }
+  RETURN_IF_ERROR(get_string("logIndex", false, &text, &present));
+  ASSIGN_OR_RETURN(log.log_index, DecodeQuantity32("logIndex", text));
+  if (log.log_index == common::Position::kMarkerLogIndex) {
+    return FieldError("logIndex", "0xffffffff is reserved for block markers");
+  }
+  {
+    simdjson::dom::element e;
+    if (!obj["removed"].get(e) && !e.is_null()) {
+      if (e.get_bool().get(log.removed)) return FieldError("removed", "is not a boolean");
+    }
+  }
+  return log;
+}
+
+core::Status LogDecoder::Decode(std::string_view json, DecodeResult* out) {
+  out->events.clear();
+  out->skip_reason.clear();
+  ASSIGN_OR_RETURN(DecodedLog log, Parse(json));
+  return Classify(std::move(log), out);
+}
+
+core::Status LogDecoder::Classify(DecodedLog log, DecodeResult* out) const {
+  out->events.clear();
+  out->skip_reason.clear();
+  out->log = std::move(log);
+  const DecodedLog& l = out->log;
+  auto skip = [&](LogKind kind, std::string reason) {
+    out->kind = kind;
+    out->skip_reason = std::move(reason);
+    return Status::Ok();
+  };
+  if (l.removed) return skip(LogKind::kSkippedRemoved, "removed log (reorg notification)");
+  if (l.topic_count == 0) return skip(LogKind::kSkippedNoTopics, "anonymous event (no topics)");
+  const Bytes32& topic0 = l.topics[0];
+  bool transfer = topic0 == TransferTopic();
+  bool single = !transfer && topic0 == TransferSingleTopic();
+  bool batch = !transfer && !single && topic0 == TransferBatchTopic();
+  if (!transfer && !single && !batch) {
+    return skip(LogKind::kSkippedOtherEvent, "not a standard token event");
+  }
+  if (!contracts_.empty() &&
+      !std::binary_search(contracts_.begin(), contracts_.end(), l.address)) {
+    return skip(LogKind::kSkippedContractNotConfigured, "contract not configured");
+  }
+  std::string contract_hex = l.address.ToHex();
+  auto nft_key = [&](const Bytes32& token_id) {
+    return fmt::format("{}:{}:{}", chain_, contract_hex, TokenDecimal(token_id));
+  };
+  std::string id = fmt::format("{}/{}/{}", chain_, l.block_number, l.log_index);
+
+  if (transfer) {
+    if (l.topic_count < 3) {
+      return skip(LogKind::kSkippedNonStandardTransfer,
+                  fmt::format("Transfer with {} topics is neither ERC-20 nor ERC-721",
+                              l.topic_count));
+    }
+    ASSIGN_OR_RETURN(std::string from, TopicAddress(l, 1));
+    ASSIGN_OR_RETURN(std::string to, TopicAddress(l, 2));
+    common::ChainEvent event = NewEvent(l, 0);
+    event.envelope.set_id(std::move(id));
+    if (l.topic_count == 4) {
+      if (!l.data.empty()) {
+        return FieldError("data", fmt::format("ERC-721 Transfer has {} data bytes (want 0)",
+                                              l.data.size()));
+      }
+      out->kind = LogKind::kErc721Transfer;
+      event.key = nft_key(l.topics[3]);
+      v1::Erc721Transfer* t = event.envelope.mutable_erc721_transfer();
+      FillLogRef(chain_, l, t->mutable_log());
+      t->set_from(std::move(from));
+      t->set_to(std::move(to));
+      t->set_token_id(std::string(AsBytes(l.topics[3])));
+    } else {
+      if (l.data.size() != 32) {
+        return FieldError("data", fmt::format("ERC-20 Transfer has {} data bytes (want 32)",
+                                              l.data.size()));
+      }
+      out->kind = LogKind::kErc20Transfer;
+      event.key = fmt::format("{}:{}:{}", chain_, contract_hex, core::ToHex(from));
+      v1::Erc20Transfer* t = event.envelope.mutable_erc20_transfer();
+      FillLogRef(chain_, l, t->mutable_log());
+      t->set_from(std::move(from));
+      t->set_to(std::move(to));
+      t->set_value(l.data);
+    }
+    event.type = common::EventTypeName(event.envelope.payload_case());
+    out->events.push_back(std::move(event));
+    return Status::Ok();
+  }
+
+  std::string_view name = single ? "TransferSingle" : "TransferBatch";
+  if (l.topic_count != 4) {
+    return FieldError("topics", fmt::format("{} has {} topics (want 4)", name, l.topic_count));
+  }
+  ASSIGN_OR_RETURN(std::string op, TopicAddress(l, 1));
+  ASSIGN_OR_RETURN(std::string from, TopicAddress(l, 2));
+  ASSIGN_OR_RETURN(std::string to, TopicAddress(l, 3));
+  if (single) {
+    if (l.data.size() != 64) {
+      return FieldError("data", fmt::format("TransferSingle has {} data bytes (want 64)",
+                                            l.data.size()));
+    }
+    out->kind = LogKind::kErc1155Single;
+    common::ChainEvent event = NewEvent(l, 0);
+    event.envelope.set_id(std::move(id));
+    Bytes32 token_id{};
+    std::memcpy(token_id.data(), l.data.data(), 32);
+    event.key = nft_key(token_id);
+    v1::Erc1155TransferSingle* t = event.envelope.mutable_erc1155_transfer_single();
+    FillLogRef(chain_, l, t->mutable_log());
+    t->set_operator_(std::move(op));
+    t->set_from(std::move(from));
+    t->set_to(std::move(to));
+    t->set_token_id(l.data.substr(0, 32));
+    t->set_value(l.data.substr(32, 32));
+    event.type = common::EventTypeName(event.envelope.payload_case());
+    out->events.push_back(std::move(event));
+    return Status::Ok();
+  }
+
+  std::vector<Bytes32> ids;
+  std::vector<Bytes32> values;
+  RETURN_IF_ERROR(DecodeTransferBatchData(l.data, &ids, &values));
+  out->kind = LogKind::kErc1155Batch;
+  const uint32_t count = static_cast<uint32_t>(ids.size());
+  for (uint32_t i = 0; i < count; ++i) {
+    common::ChainEvent event = NewEvent(l, i);
+    event.envelope.set_id(fmt::format("{}/{}", id, i));
+    event.key = nft_key(ids[i]);
+    v1::Erc1155TransferBatch* t = event.envelope.mutable_erc1155_transfer_batch();
+    FillLogRef(chain_, l, t->mutable_log());
+    t->set_operator_(op);
+    t->set_from(from);
+    t->set_to(to);
+    t->set_token_id(std::string(AsBytes(ids[i])));
+    t->set_value(std::string(AsBytes(values[i])));
+    t->set_index(i);
+    t->set_count(count);
+    event.type = common::EventTypeName(event.envelope.payload_case());
+    out->events.push_back(std::move(event));
+  }
+  return Status::Ok();
+}
+
+}  // namespace chainflow::ingest::evm
