@@ -1,5 +1,7 @@
 #include "engine/core/u256.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "engine/core/hex.h"
@@ -8,20 +10,17 @@ namespace chainflow::engine::core {
 
 Bytes32 U256ToBytes32(const U256& value) {
   Bytes32 out{};
-  U256 v = value;
-  for (int i = 31; i >= 0; --i) {
-    out[i] = static_cast<uint8_t>(v & 0xff);
-    v >>= 8;
-  }
+  // export_bits writes only the significant bytes; right-align them.
+  uint8_t tmp[32];
+  uint8_t* end = boost::multiprecision::export_bits(value, tmp, 8, /*msv_first=*/true);
+  size_t n = static_cast<size_t>(end - tmp);
+  std::memcpy(out.data() + (32 - n), tmp, n);
   return out;
 }
 
 U256 U256FromBytes32(const Bytes32& bytes) {
-  U256 v = 0;
-  for (uint8_t b : bytes) {
-    v <<= 8;
-    v |= b;
-  }
+  U256 v;
+  boost::multiprecision::import_bits(v, bytes.begin(), bytes.end(), 8, /*msv_first=*/true);
   return v;
 }
 
@@ -30,10 +29,9 @@ Result<U256> U256FromBigEndian(std::string_view bytes) {
     return InvalidArgumentError(fmt::format("uint256 of {} bytes (max 32)", bytes.size()));
   }
   U256 v = 0;
-  for (char c : bytes) {
-    v <<= 8;
-    v |= static_cast<uint8_t>(c);
-  }
+  if (bytes.empty()) return v;
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  boost::multiprecision::import_bits(v, p, p + bytes.size(), 8, /*msv_first=*/true);
   return v;
 }
 
@@ -42,7 +40,12 @@ std::string U256ToBigEndianString(const U256& value) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-std::string U256ToDecimal(const U256& value) { return value.str(); }
+std::string U256ToDecimal(const U256& value) {
+  if (value <= std::numeric_limits<uint64_t>::max()) {
+    return std::to_string(static_cast<uint64_t>(value));  // the common case, much faster
+  }
+  return value.str();
+}
 
 Result<U256> U256FromDecimal(std::string_view text) {
   if (text.empty()) return InvalidArgumentError("empty decimal number");

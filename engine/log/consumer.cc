@@ -62,12 +62,15 @@ void CommitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 
 struct Consumer::Impl {
   internal::KafkaPtr rk;
+  internal::QueuePtr queue;  // the consumer queue, for batch reads
   bool has_group = false;
+  bool with_headers = true;
   // An error seen after records were collected: returned by the next Poll.
   core::Status pending_error;
   std::unordered_map<std::string, core::Counter*> consumed;
 
   ~Impl() {
+    queue.reset();  // every queue reference goes before the handle
     if (rk) {
       rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk.get());
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -106,6 +109,7 @@ Consumer::~Consumer() = default;
 core::Result<std::unique_ptr<Consumer>> Consumer::Open(const ConsumerOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->has_group = !options.group_id.empty();
+  impl->with_headers = options.with_headers;
   ASSIGN_OR_RETURN(internal::ConfPtr conf, internal::NewConf(ConsumerProperties(options)));
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &CommitCallback);
   ASSIGN_OR_RETURN(impl->rk, internal::NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
@@ -156,7 +160,30 @@ core::Result<std::vector<Record>> Consumer::Poll(size_t max_records,
       impl_->pending_error = std::move(error);
       break;
     }
-    records.push_back(internal::CopyRecord(msg.get()));
+    records.push_back(internal::CopyRecord(msg.get(), impl_->with_headers));
+    break;  // the rest in batches below
+  }
+  // Take what is already fetched in batches: one queue operation per chunk
+  // instead of one poll per message.
+  if (!impl_->queue && !records.empty()) {
+    impl_->queue.reset(rd_kafka_queue_get_consumer(impl_->rk.get()));
+  }
+  rd_kafka_message_t* chunk[512];
+  while (!records.empty() && records.size() < max_records && impl_->pending_error.ok()) {
+    size_t want = std::min<size_t>(std::size(chunk), max_records - records.size());
+    ssize_t n = rd_kafka_consume_batch_queue(impl_->queue.get(), 0, chunk, want);
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      internal::MessagePtr msg(chunk[i]);
+      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        // The error is returned by the next Poll; records already taken off
+        // the queue (this chunk's others) are still handed out, never dropped.
+        if (impl_->pending_error.ok()) impl_->pending_error = MessageError(msg.get());
+        continue;
+      }
+      records.push_back(internal::CopyRecord(msg.get(), impl_->with_headers));
+    }
   }
   // One counter update per topic run (a batch is usually one partition).
   for (size_t i = 0; i < records.size();) {

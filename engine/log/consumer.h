@@ -16,6 +16,9 @@ struct ConsumerOptions {
   std::string group_id;
   std::string client_id = "chainflow";
   bool read_committed = true;  // skip aborted transactional records
+  // Copy record headers into Record::headers. Processors read only the
+  // value, and skipping header parsing is measurably cheaper.
+  bool with_headers = true;
   std::map<std::string, std::string> properties;
 };
 

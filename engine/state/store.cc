@@ -5,7 +5,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 namespace chainflow::engine::state {
 namespace {
@@ -25,49 +25,59 @@ rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 
 }  // namespace
 
-Batch::Batch(Store& store)
-    : store_(store),
-      batch_(std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0,
-                                                            /*overwrite_key=*/true)) {}
+Batch::Batch(Store& store) : store_(store) {}
 
 Batch::~Batch() = default;
 
 core::Result<std::optional<std::string>> Batch::Get(std::string_view key) {
-  std::string value;
-  rocksdb::Status s =
-      batch_->GetFromBatchAndDB(store_.db_.get(), rocksdb::ReadOptions(), ToSlice(key), &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) return FromRocks(s, "state get");
-  return std::optional<std::string>(std::move(value));
+  auto it = writes_.find(std::string(key));
+  if (it != writes_.end()) return it->second;
+  return store_.CachedGet(key);
+}
+
+void Batch::Record(std::string_view key, Value value) {
+  std::string k(key);
+  auto it = writes_.find(k);
+  if (!savepoints_.empty()) {
+    undo_.emplace_back(k, it == writes_.end() ? std::optional<Value>() : std::optional<Value>(it->second));
+  }
+  if (it == writes_.end()) {
+    writes_.emplace(std::move(k), std::move(value));
+  } else {
+    it->second = std::move(value);
+  }
 }
 
 void Batch::Put(std::string_view key, std::string_view value) {
-  rocksdb::Status s = batch_->Put(ToSlice(key), ToSlice(value));
-  CF_CHECK(s.ok(), "WriteBatch put: {}", s.ToString());
+  Record(key, std::string(value));
 }
 
-void Batch::Delete(std::string_view key) {
-  rocksdb::Status s = batch_->Delete(ToSlice(key));
-  CF_CHECK(s.ok(), "WriteBatch delete: {}", s.ToString());
-}
+void Batch::Delete(std::string_view key) { Record(key, std::nullopt); }
 
-void Batch::SetSavePoint() { batch_->SetSavePoint(); }
+void Batch::SetSavePoint() { savepoints_.push_back(undo_.size()); }
 
 void Batch::RollbackToSavePoint() {
-  rocksdb::Status s = batch_->RollbackToSavePoint();
-  CF_CHECK(s.ok(), "rollback without savepoint: {}", s.ToString());
+  CF_CHECK(!savepoints_.empty(), "rollback without savepoint");
+  size_t mark = savepoints_.back();
+  savepoints_.pop_back();
+  while (undo_.size() > mark) {
+    auto& [key, before] = undo_.back();
+    if (before) {
+      writes_[key] = std::move(*before);
+    } else {
+      writes_.erase(key);
+    }
+    undo_.pop_back();
+  }
 }
 
 void Batch::PopSavePoint() {
-  rocksdb::Status s = batch_->PopSavePoint();
-  CF_CHECK(s.ok(), "pop without savepoint: {}", s.ToString());
+  CF_CHECK(!savepoints_.empty(), "pop without savepoint");
+  savepoints_.pop_back();
+  if (savepoints_.empty()) undo_.clear();  // nothing can roll these back now
 }
 
-size_t Batch::Count() const {
-  return static_cast<size_t>(const_cast<rocksdb::WriteBatchWithIndex&>(*batch_)
-                                 .GetWriteBatch()
-                                 ->Count());
-}
+size_t Batch::Count() const { return writes_.size(); }
 
 Store::Store(std::string path, std::unique_ptr<rocksdb::DB> db, StoreOptions options)
     : path_(std::move(path)), db_(std::move(db)), options_(options) {}
@@ -102,10 +112,36 @@ core::Result<std::optional<std::string>> Store::Get(std::string_view key) const 
 
 std::unique_ptr<Batch> Store::NewBatch() { return std::unique_ptr<Batch>(new Batch(*this)); }
 
+core::Result<std::optional<std::string>> Store::CachedGet(std::string_view key) {
+  if (options_.cache_entries > 0) {
+    auto it = cache_.find(std::string(key));
+    if (it != cache_.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> value, Get(key));
+  if (options_.cache_entries > 0) {
+    if (cache_.size() >= options_.cache_entries) cache_.clear();
+    cache_.emplace(std::string(key), value);
+  }
+  return value;
+}
+
 core::Status Store::Commit(Batch& batch) {
+  CF_CHECK(batch.savepoints_.empty(), "commit with {} open savepoints", batch.savepoints_.size());
+  rocksdb::WriteBatch wb;
+  for (const auto& [key, value] : batch.writes_) {
+    rocksdb::Status s = value ? wb.Put(key, *value) : wb.Delete(key);
+    if (!s.ok()) return FromRocks(s, "state batch");
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_commits;
-  return FromRocks(db_->Write(wo, batch.batch_->GetWriteBatch()), "state commit");
+  RETURN_IF_ERROR(FromRocks(db_->Write(wo, &wb), "state commit"));
+  if (options_.cache_entries > 0) {
+    if (cache_.size() + batch.writes_.size() > options_.cache_entries) cache_.clear();
+    for (auto& [key, value] : batch.writes_) cache_[key] = value;
+  }
+  batch.writes_.clear();
+  batch.undo_.clear();
+  return core::Status::Ok();
 }
 
 core::Status Store::Scan(

@@ -9,9 +9,11 @@
 #include "engine/core/result.h"
 #include "engine/state/state_view.h"
 
+#include <unordered_map>
+#include <vector>
+
 namespace rocksdb {
 class DB;
-class WriteBatchWithIndex;
 }  // namespace rocksdb
 
 namespace chainflow::engine::state {
@@ -19,8 +21,10 @@ namespace chainflow::engine::state {
 class Store;
 
 // Pending writes against a Store, readable before commit (read-your-writes).
-// Savepoints let the runtime drop one poison record's writes. Not
-// thread-safe. Must not outlive the Store that made it.
+// Savepoints let the runtime drop one poison record's writes. Writes live in
+// a hash map (last write per key wins) with an undo log for savepoints;
+// Commit turns them into one rocksdb::WriteBatch. Not thread-safe. Must not
+// outlive the Store that made it.
 class Batch : public StateView {
  public:
   ~Batch() override;
@@ -35,19 +39,31 @@ class Batch : public StateView {
 
  private:
   friend class Store;
+  using Value = std::optional<std::string>;  // nullopt: deleted
   explicit Batch(Store& store);
+  void Record(std::string_view key, Value value);
+
   Store& store_;
-  std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;
+  std::unordered_map<std::string, Value> writes_;
+  // (key, overlay entry before the write; nullopt = key was not in writes_)
+  std::vector<std::pair<std::string, std::optional<Value>>> undo_;
+  std::vector<size_t> savepoints_;  // undo_ sizes
 };
 
 struct StoreOptions {
   bool create_if_missing = true;
   bool sync_commits = false;  // fsync the WAL on every commit (see README)
+  // Committed values (and known-absent keys) kept in memory for Batch reads;
+  // cleared when it grows past this many entries. 0 disables it.
+  size_t cache_entries = 500'000;
 };
 
 // One RocksDB database (one processor task's state). Open() takes the
 // directory's lock: a second Open of the same path fails with Unavailable
-// until the first Store is destroyed. Thread-safe for Get/Commit/Scan.
+// until the first Store is destroyed. Get/Scan are thread-safe; batches and
+// Commit belong to one owner thread (the task's), which also owns the read
+// cache: since that thread is the store's only writer, the cache of
+// committed values is always coherent.
 class Store {
  public:
   static core::Result<std::unique_ptr<Store>> Open(const std::string& path,
@@ -71,9 +87,13 @@ class Store {
  private:
   friend class Batch;
   Store(std::string path, std::unique_ptr<rocksdb::DB> db, StoreOptions options);
+  // Batch reads: cache, then RocksDB (owner thread only).
+  core::Result<std::optional<std::string>> CachedGet(std::string_view key);
+
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   StoreOptions options_;
+  std::unordered_map<std::string, std::optional<std::string>> cache_;
 };
 
 }  // namespace chainflow::engine::state

@@ -1,5 +1,7 @@
 #include "projections/nft/projector.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <exception>
 #include <utility>
@@ -75,7 +77,10 @@ core::Status Projector::Start() {
   if (stopping_) return core::FailedPreconditionError("projector was stopped");
   if (started_) return core::Status::Ok();
   started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cf-project");
+    Run();
+  });
   return core::Status::Ok();
 }
 

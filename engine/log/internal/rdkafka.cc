@@ -167,7 +167,7 @@ core::Result<KafkaPtr> NewClient(rd_kafka_type_t type, ConfPtr conf) {
   return KafkaPtr(rk);
 }
 
-Record CopyRecord(const rd_kafka_message_t* msg) {
+Record CopyRecord(const rd_kafka_message_t* msg, bool with_headers) {
   Record record;
   record.topic = rd_kafka_topic_name(msg->rkt);
   record.partition = core::PartitionId(msg->partition);
@@ -180,7 +180,8 @@ Record CopyRecord(const rd_kafka_message_t* msg) {
   record.timestamp_ms = rd_kafka_message_timestamp(msg, &ts_type);
   if (record.timestamp_ms < 0) record.timestamp_ms = 0;
   rd_kafka_headers_t* headers = nullptr;  // owned by the message
-  if (rd_kafka_message_headers(msg, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (with_headers &&
+      rd_kafka_message_headers(msg, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const size_t count = rd_kafka_header_cnt(headers);
     record.headers.reserve(count);
     for (size_t i = 0; i < count; ++i) {

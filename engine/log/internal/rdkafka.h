@@ -71,7 +71,8 @@ core::Status SetProperty(rd_kafka_conf_t* conf, const std::string& name, const s
 core::Result<KafkaPtr> NewClient(rd_kafka_type_t type, ConfPtr conf);
 
 // Copies a data message (err == NO_ERROR) into an owning Record.
-Record CopyRecord(const rd_kafka_message_t* msg);
+// Headers are parsed and copied only when `with_headers`.
+Record CopyRecord(const rd_kafka_message_t* msg, bool with_headers = true);
 
 // Milliseconds for a librdkafka timeout argument, clamped to int.
 int TimeoutMs(std::chrono::milliseconds timeout);
