@@ -1,5 +1,7 @@
 #include "ingest/common/appender.h"
 
+#include "engine/core/crash_point.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -69,6 +71,7 @@ void ChainAppender::Advance(const Position& position) {
 }
 
 core::Status ChainAppender::SendRecord(const log::OutRecord& record) {
+  core::CrashPoint("ingest.before_send");
   core::Status status = sink_.Send(record);
   if (status.code() == core::StatusCode::kResourceExhausted) {
     // The producer queue is full: wait for deliveries, then try once more.

@@ -1,5 +1,7 @@
 #include "projections/nft/nft_projection.h"
 
+#include "engine/core/crash_point.h"
+
 #include <chrono>
 #include <string>
 
@@ -120,7 +122,9 @@ core::Result<ApplyReport> NftProjection::Apply(const std::vector<log::Record>& b
   ASSIGN_OR_RETURN(report.balance_rows,
                    pg::Upsert(*tx, BalancesSpec(), BalanceFields(staged.balances)));
   RETURN_IF_ERROR(pg::WriteOffsets(*tx, kProjectionName, staged.next_offsets));
+  core::CrashPoint("projection.before_commit");
   RETURN_IF_ERROR(tx->Commit());
+  core::CrashPoint("projection.after_commit");
   CountApplied(report);
   if (!staged.rejected.empty()) {
     core::MetricsRegistry::Global()

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "api/handlers/query_pool.h"
+#include "api/handlers/status.h"
+#include "api/http/router.h"
+#include "api/http/server.h"
+#include "engine/core/config.h"
+#include "engine/core/result.h"
+
+namespace chainflow::api::handlers {
+
+// The whole HTTP API in one object, for the app to embed: a QueryPool on
+// config.postgres (pool_size connections, opened lazily, so PostgreSQL
+// being down does not stop Open() or Start()), a Router with
+// RegisterRoutes(), and a Server on config.api.listen with config.api.threads.
+//
+// Start() and Stop() as for http::Server; Stop() is idempotent and also run
+// by the destructor.
+class ApiService {
+ public:
+  // `status` must outlive the service. InvalidArgument for bad api/postgres
+  // settings, Unavailable if the listen address cannot be bound.
+  static core::Result<std::unique_ptr<ApiService>> Open(const core::Config& config,
+                                                        StatusSource& status);
+  // Same, with explicit server options (tests: port 0, short timeouts).
+  static core::Result<std::unique_ptr<ApiService>> Open(const core::Config& config,
+                                                        StatusSource& status,
+                                                        const http::ServerOptions& options);
+
+  ~ApiService();
+  ApiService(const ApiService&) = delete;
+  ApiService& operator=(const ApiService&) = delete;
+
+  core::Status Start();
+  void Stop();
+
+  // The bound port (the ephemeral one when listening on port 0).
+  uint16_t port() const { return server_->port(); }
+
+ private:
+  ApiService() = default;
+
+  // Destroyed bottom-up: the server (and its threads) before what they use.
+  std::unique_ptr<QueryPool> pool_;
+  std::unique_ptr<http::Router> router_;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace chainflow::api::handlers

@@ -1,0 +1,82 @@
+#include "api/handlers/status.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "engine/core/metrics.h"
+
+namespace chainflow::api::handlers {
+namespace {
+
+namespace json = boost::json;
+
+json::value BlockOrNull(const std::optional<core::BlockNumber>& block) {
+  if (!block) return nullptr;
+  return block->value();
+}
+
+}  // namespace
+
+json::value PipelineStatusToJson(const PipelineStatus& status) {
+  json::array chains;
+  for (const PipelineStatus::Chain& chain : status.chains) {
+    chains.push_back(json::object{
+        {"name", chain.name},
+        {"head", BlockOrNull(chain.head)},
+        {"ingested_block", BlockOrNull(chain.ingested_block)},
+        {"finalized_block", BlockOrNull(chain.finalized_block)},
+        {"lag_blocks", chain.lag_blocks},
+    });
+  }
+  json::array consumers;
+  for (const PipelineStatus::Consumer& consumer : status.consumers) {
+    consumers.push_back(json::object{
+        {"kind", consumer.kind},
+        {"name", consumer.name},
+        {"topic", consumer.topic},
+        {"partition", consumer.partition.value()},
+        {"next_offset", consumer.next_offset.value()},
+        {"end_offset", consumer.end_offset.value()},
+        {"lag", consumer.lag},
+    });
+  }
+  json::object root;
+  root["ready"] = status.ready;
+  root["not_ready_reason"] = status.ready ? json::value(nullptr) : json::value(status.not_ready_reason);
+  root["chains"] = std::move(chains);
+  root["consumers"] = std::move(consumers);
+  return root;
+}
+
+http::Response HandleStatus(StatusSource& source) {
+  core::Result<PipelineStatus> status = source.Collect();
+  if (!status) return http::ErrorResponse(status.error());
+  return http::JsonResponse(200, PipelineStatusToJson(status.value()));
+}
+
+http::Response HandleReadyz(StatusSource& source) {
+  core::Result<PipelineStatus> status = source.Collect();
+  std::string reason;
+  if (!status) {
+    reason = "status unavailable: " + status.error().ToString();
+  } else if (!status.value().ready) {
+    reason = status.value().not_ready_reason.empty() ? "not ready"
+                                                     : status.value().not_ready_reason;
+  } else {
+    return http::JsonResponse(200, json::object{{"ready", true}});
+  }
+  // Both the readiness shape and the API's error shape, for either reader.
+  return http::JsonResponse(
+      503, json::object{{"ready", false},
+                        {"reason", reason},
+                        {"error", json::object{{"code", "unavailable"}, {"message", reason}}}});
+}
+
+http::Response HandleHealthz() { return http::JsonResponse(200, json::object{{"status", "ok"}}); }
+
+http::Response HandleMetrics() {
+  return http::TextResponse(200, core::MetricsRegistry::Global().RenderText(),
+                            "text/plain; version=0.0.4");
+}
+
+}  // namespace chainflow::api::handlers

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "api/http/message.h"
+#include "engine/core/result.h"
+#include "engine/core/strong_id.h"
+
+namespace chainflow::api::handlers {
+
+// What `chainflow status` prints and GET /v1/status returns: per chain its
+// head, ingested and finalized blocks; per processor and projection consumer
+// its offsets and lag. Plain data, assembled outside the API (the app reads
+// RPC heads, Kafka watermarks and stored offsets).
+struct PipelineStatus {
+  struct Chain {
+    std::string name;
+    std::optional<core::BlockNumber> head;             // nullopt: unknown (no RPC)
+    std::optional<core::BlockNumber> ingested_block;   // nullopt: nothing yet
+    std::optional<core::BlockNumber> finalized_block;  // nullopt: nothing yet
+    uint64_t lag_blocks = 0;                           // head - ingested, 0 if unknown
+  };
+  struct Consumer {
+    std::string kind;  // "processor" | "projection"
+    std::string name;  // e.g. "nft_ownership"
+    std::string topic;
+    core::PartitionId partition;
+    core::Offset next_offset;  // the next offset it will read
+    core::Offset end_offset;   // the partition's high watermark
+    int64_t lag = 0;           // end_offset - next_offset
+  };
+  std::vector<Chain> chains;
+  std::vector<Consumer> consumers;
+  bool ready = false;            // caught up enough to serve (the app decides)
+  std::string not_ready_reason;  // why not, when !ready
+};
+
+// The seam through which the API learns the pipeline's state. Implemented by
+// the app; tests pass a fake. Collect() is called on API threads, once per
+// /v1/status or /readyz request, possibly concurrently: it must be
+// thread-safe and should answer quickly (cache if collecting is slow).
+class StatusSource {
+ public:
+  virtual ~StatusSource() = default;
+  virtual core::Result<PipelineStatus> Collect() = 0;
+};
+
+// {"ready":..,"not_ready_reason":..,"chains":[{"name","head","ingested_block",
+// "finalized_block","lag_blocks"}],"consumers":[{"kind","name","topic",
+// "partition","next_offset","end_offset","lag"}]}; unknown blocks are null.
+boost::json::value PipelineStatusToJson(const PipelineStatus& status);
+
+// GET /v1/status: the JSON above, or the Collect() error.
+http::Response HandleStatus(StatusSource& source);
+// GET /readyz: 200 {"ready":true}, or 503 {"ready":false,"reason":..,
+// "error":{"code":"unavailable","message":..}} (also when Collect() fails).
+http::Response HandleReadyz(StatusSource& source);
+// GET /healthz: 200 {"status":"ok"} while the server answers at all.
+http::Response HandleHealthz();
+// GET /metrics: core::MetricsRegistry::Global() in the Prometheus text format.
+http::Response HandleMetrics();
+
+}  // namespace chainflow::api::handlers

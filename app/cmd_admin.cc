@@ -1,0 +1,138 @@
+// `chainflow status | state-digest | rebuild`.
+#include <filesystem>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "api/handlers/status.h"
+#include "app/commands.h"
+#include "app/processor_role.h"
+#include "app/projector_role.h"
+#include "app/shutdown.h"
+#include "app/status_collector.h"
+#include "app/topics.h"
+#include "engine/runtime/state_digest.h"
+#include "projections/nft/nft_projection.h"
+#include "projections/pg/migrate.h"
+#include "projections/pg/offsets.h"
+
+namespace chainflow::app {
+
+namespace core = engine::core;
+namespace log = engine::log;
+
+namespace {
+
+std::string OptBlock(const std::optional<core::BlockNumber>& b) {
+  return b ? std::to_string(b->value()) : "-";
+}
+
+void PrintTable(const api::handlers::PipelineStatus& st) {
+  fmt::print("{:<12} {:>12} {:>12} {:>12} {:>10}\n", "chain", "head", "ingested", "finalized",
+             "lag");
+  for (const auto& c : st.chains) {
+    fmt::print("{:<12} {:>12} {:>12} {:>12} {:>10}\n", c.name, OptBlock(c.head),
+               OptBlock(c.ingested_block), OptBlock(c.finalized_block), c.lag_blocks);
+  }
+  fmt::print("\n{:<11} {:<14} {:<28} {:>4} {:>12} {:>12} {:>10}\n", "kind", "name", "topic",
+             "part", "next", "end", "lag");
+  for (const auto& c : st.consumers) {
+    fmt::print("{:<11} {:<14} {:<28} {:>4} {:>12} {:>12} {:>10}\n", c.kind, c.name, c.topic,
+               c.partition.value(), c.next_offset.value(), c.end_offset.value(), c.lag);
+  }
+  fmt::print("\nready: {}{}\n", st.ready ? "yes" : "no",
+             st.ready ? "" : " (" + st.not_ready_reason + ")");
+}
+
+// Drops the PostgreSQL views and points the projection at the current end
+// of the ownership topic, so it applies only what the rebuilt processor
+// appends from now on.
+core::Status ResetViews(const core::Config& config, log::Admin& admin, bool from_start) {
+  ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
+  RETURN_IF_ERROR(projections::pg::Migrate(*conn));
+  RETURN_IF_ERROR(projections::nft::Truncate(*conn));
+  if (from_start) return core::Status::Ok();
+  ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {OwnershipTopic(config)}));
+  ASSIGN_OR_RETURN(auto tx, conn->Begin());
+  RETURN_IF_ERROR(projections::pg::WriteOffsets(*tx, projections::nft::kProjectionName, ends));
+  return tx->Commit();
+}
+
+core::Status CatchUp(const core::Config& config, log::Admin& admin, bool process) {
+  std::unique_ptr<ProcessorRole> processor;
+  if (process) {
+    ASSIGN_OR_RETURN(processor, ProcessorRole::Open(config, admin));
+    processor->Start();
+    ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, processor->inputs()));
+    while (!processor->runner().CaughtUp(ends)) {
+      if (!processor->runner().failure().ok()) return processor->runner().failure();
+      if (WaitForShutdown(std::chrono::milliseconds(50))) return core::CancelledError("stopped");
+    }
+    processor->Stop();
+  }
+  ASSIGN_OR_RETURN(auto projector, ProjectorRole::Open(config, admin));
+  RETURN_IF_ERROR(projector->Start());
+  ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {OwnershipTopic(config)}));
+  for (;;) {
+    core::Status st = projector->projector().WaitForOffsets(ends, std::chrono::milliseconds(200));
+    if (st.code() != core::StatusCode::kDeadlineExceeded) return st;
+    if (ShutdownRequested()) return core::CancelledError("stopped");
+  }
+}
+
+}  // namespace
+
+int PrintStatus(const core::Config& config, bool json) {
+  auto admin = log::Admin::Open(config.kafka.brokers);
+  if (!admin.has_value()) {
+    fmt::print(stderr, "chainflow: status: {}\n", admin.error().ToString());
+    return kExitFailure;
+  }
+  StatusCollector collector(config, *admin.value());
+  auto st = collector.Collect();
+  if (!st.has_value()) {
+    fmt::print(stderr, "chainflow: status: {}\n", st.error().ToString());
+    return kExitFailure;
+  }
+  if (json) {
+    fmt::print("{}\n", boost::json::serialize(api::handlers::PipelineStatusToJson(st.value())));
+  } else {
+    PrintTable(st.value());
+  }
+  return kExitOk;
+}
+
+int PrintStateDigest(const core::Config& config) {
+  auto digest = engine::runtime::StateDigest(config.state.dir);
+  if (!digest.has_value()) {
+    fmt::print(stderr, "chainflow: state-digest: {}\n", digest.error().ToString());
+    return kExitFailure;
+  }
+  fmt::print("{}\n", digest.value());
+  return kExitOk;
+}
+
+int Rebuild(const core::Config& config, const std::string& view) {
+  if (!view.empty() && view != "nft") {
+    fmt::print(stderr, "chainflow: rebuild: unknown view \"{}\" (known: nft)\n", view);
+    return kExitUsage;
+  }
+  auto admin = log::Admin::Open(config.kafka.brokers);
+  core::Status st = admin.has_value() ? EnsureTopics(config, *admin.value()) : admin.error();
+  bool views_only = view == "nft";
+  if (st.ok() && !views_only) {
+    std::error_code ec;
+    std::filesystem::remove_all(ProcessorStateDir(config, "nft_ownership"), ec);
+    if (ec) st = core::UnavailableError("cannot remove processor state: " + ec.message());
+  }
+  if (st.ok()) st = ResetViews(config, *admin.value(), /*from_start=*/views_only);
+  if (st.ok()) st = CatchUp(config, *admin.value(), /*process=*/!views_only);
+  if (!st.ok()) {
+    fmt::print(stderr, "chainflow: rebuild failed: {}\n", st.ToString());
+    return kExitFailure;
+  }
+  fmt::print("rebuild {}: done\n", views_only ? "nft views" : "all derived state");
+  return kExitOk;
+}
+
+}  // namespace chainflow::app

@@ -1,0 +1,106 @@
+// `chainflow run | ingest | process | project | serve`.
+#include <fmt/format.h>
+
+#include "api/handlers/service.h"
+#include "app/commands.h"
+#include "app/ingest_role.h"
+#include "app/processor_role.h"
+#include "app/projector_role.h"
+#include "app/shutdown.h"
+#include "app/status_collector.h"
+#include "app/topics.h"
+#include "engine/core/logging.h"
+
+namespace chainflow::app {
+
+namespace core = engine::core;
+namespace log = engine::log;
+
+namespace {
+
+// Opens and starts the chosen roles; stops them in reverse order.
+class Pipeline {
+ public:
+  core::Status Open(const core::Config& config, Roles roles) {
+    ASSIGN_OR_RETURN(admin_, log::Admin::Open(config.kafka.brokers));
+    RETURN_IF_ERROR(EnsureTopics(config, *admin_));
+    if (roles.ingest) {
+      ASSIGN_OR_RETURN(ingest_, IngestRole::Open(config, *admin_));
+    }
+    if (roles.process) {
+      ASSIGN_OR_RETURN(processor_, ProcessorRole::Open(config, *admin_));
+    }
+    if (roles.project) {
+      ASSIGN_OR_RETURN(projector_, ProjectorRole::Open(config, *admin_));
+    }
+    if (roles.serve) {
+      status_ = std::make_unique<StatusCollector>(config, *admin_, ingest_.get());
+      ASSIGN_OR_RETURN(api_, api::handlers::ApiService::Open(config, *status_));
+    }
+    return core::Status::Ok();
+  }
+
+  core::Status Start() {
+    if (projector_) RETURN_IF_ERROR(projector_->Start());
+    if (processor_) processor_->Start();
+    if (ingest_) ingest_->Start();
+    if (api_) RETURN_IF_ERROR(api_->Start());
+    return core::Status::Ok();
+  }
+
+  // A role that stopped on an error it does not retry.
+  core::Status Health() const {
+    if (processor_ && !processor_->runner().failure().ok()) {
+      return processor_->runner().failure();
+    }
+    if (projector_ && !projector_->projector().status().ok()) {
+      return projector_->projector().status();
+    }
+    return core::Status::Ok();
+  }
+
+  void Stop() {
+    if (api_) api_->Stop();
+    if (ingest_) ingest_->Stop();
+    if (processor_) processor_->Stop();
+    if (projector_) projector_->Stop();
+  }
+
+ private:
+  std::unique_ptr<log::Admin> admin_;
+  std::unique_ptr<IngestRole> ingest_;
+  std::unique_ptr<ProcessorRole> processor_;
+  std::unique_ptr<ProjectorRole> projector_;
+  std::unique_ptr<StatusCollector> status_;
+  std::unique_ptr<api::handlers::ApiService> api_;
+};
+
+}  // namespace
+
+int RunRoles(const core::Config& config, Roles roles) {
+  auto logger = core::Logger("app");
+  Pipeline pipeline;
+  core::Status st = pipeline.Open(config, roles);
+  if (st.ok()) st = pipeline.Start();
+  if (!st.ok()) {
+    logger->error("start-up failed: {}", st.ToString());
+    pipeline.Stop();
+    return kExitFailure;
+  }
+  if (roles.serve) logger->info("API listening on http://{}", config.api.listen);
+  logger->info("running; SIGINT or SIGTERM stops cleanly");
+  int code = kExitOk;
+  while (!WaitForShutdown(std::chrono::milliseconds(500))) {
+    core::Status health = pipeline.Health();
+    if (!health.ok()) {
+      logger->error("a role failed, shutting down: {}", health.ToString());
+      code = kExitFailure;
+      break;
+    }
+  }
+  logger->info("stopping");
+  pipeline.Stop();
+  return code;
+}
+
+}  // namespace chainflow::app

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <string>
+
+#include "engine/core/config.h"
+
+namespace chainflow::app {
+
+// Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Roles {
+  bool ingest = false;
+  bool process = false;
+  bool project = false;
+  bool serve = false;
+};
+
+// `run` (all roles) and the single-role commands: run until SIGINT/SIGTERM
+// or until a role fails.
+int RunRoles(const engine::core::Config& config, Roles roles);
+
+// `replay`: append a history file, then process and project until
+// everything is consumed; prints a summary.
+int Replay(const engine::core::Config& config, const std::string& chain,
+           const std::string& path);
+
+// `status`: per chain and consumer, as a table (or JSON).
+int PrintStatus(const engine::core::Config& config, bool json);
+
+// `state-digest`: the SHA-256 of all processor state.
+int PrintStateDigest(const engine::core::Config& config);
+
+// `rebuild`: drop derived state and views, replay them from the log.
+// `view` empty: everything; "nft": only the PostgreSQL views.
+int Rebuild(const engine::core::Config& config, const std::string& view);
+
+}  // namespace chainflow::app

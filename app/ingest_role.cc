@@ -1,0 +1,60 @@
+#include "app/ingest_role.h"
+
+#include "app/topics.h"
+
+namespace chainflow::app {
+
+namespace core = engine::core;
+namespace log = engine::log;
+
+IngestRole::~IngestRole() { Stop(); }
+
+core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(const core::Config& config,
+                                                           log::Admin& admin) {
+  std::unique_ptr<IngestRole> role(new IngestRole());
+  ASSIGN_OR_RETURN(role->producer_,
+                   log::Producer::Open({.brokers = config.kafka.brokers,
+                                        .client_id = "chainflow-ingest"}));
+  for (const auto& chain : config.chains) {
+    if (chain.rpc.empty()) continue;
+    Follower f;
+    f.chain = chain;
+    ASSIGN_OR_RETURN(f.rpc, ingest::evm::RpcClient::Open({.url = chain.rpc}));
+    std::string topic = ChainEventsTopic(config, chain.name);
+    ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(topic));
+    f.tails = std::make_unique<ingest::common::AdminTailReader>(admin, topic);
+    ingest::common::AppenderOptions options{.chain = chain.name,
+                                            .topic = topic,
+                                            .partitions = partitions,
+                                            .dlq_topic = DeadLetterTopic(config)};
+    log::Producer* producer = role->producer_.get();
+    ingest::common::AdminTailReader* tails = f.tails.get();
+    ingest::evm::AppenderFactory factory = [options, producer, tails]() {
+      return ingest::common::ChainAppender::Open(options, *producer, *tails);
+    };
+    f.follower = std::make_unique<ingest::evm::LiveFollower>(
+        chain, ingest::evm::LogDecoder::ForChain(config, chain.name), *f.rpc, factory);
+    role->followers_.push_back(std::move(f));
+  }
+  return role;
+}
+
+void IngestRole::Start() {
+  for (auto& f : followers_) f.follower->Start();
+}
+
+void IngestRole::Stop() {
+  for (auto& f : followers_) f.follower->Stop();
+  if (producer_) producer_->Flush(std::chrono::seconds(10)).IgnoreError();  // best effort
+}
+
+std::vector<IngestRole::ChainProgress> IngestRole::Progress() const {
+  std::vector<ChainProgress> out;
+  for (const auto& f : followers_) {
+    out.push_back({f.chain.name, f.follower->head(), f.follower->ingested(),
+                   f.chain.confirmations, f.follower->last_status()});
+  }
+  return out;
+}
+
+}  // namespace chainflow::app

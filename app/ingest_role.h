@@ -1,0 +1,49 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/core/config.h"
+#include "engine/log/admin.h"
+#include "engine/log/producer.h"
+#include "ingest/common/admin_tail_reader.h"
+#include "ingest/evm/live_follower.h"
+#include "ingest/evm/rpc_client.h"
+
+namespace chainflow::app {
+
+// The `ingest` role: a LiveFollower for every chain that has an `rpc`,
+// sharing one idempotent producer. Chains without an RPC are fed by
+// `chainflow replay` only.
+class IngestRole {
+ public:
+  // `admin` must outlive the role.
+  static engine::core::Result<std::unique_ptr<IngestRole>> Open(
+      const engine::core::Config& config, engine::log::Admin& admin);
+  ~IngestRole();
+
+  void Start();
+  void Stop();
+
+  struct ChainProgress {
+    std::string chain;
+    uint64_t head = 0;
+    uint64_t ingested = 0;
+    uint64_t confirmations = 0;
+    engine::core::Status status;
+  };
+  std::vector<ChainProgress> Progress() const;
+
+ private:
+  struct Follower {
+    engine::core::ChainConfig chain;
+    std::unique_ptr<ingest::evm::RpcClient> rpc;
+    std::unique_ptr<ingest::common::AdminTailReader> tails;
+    std::unique_ptr<ingest::evm::LiveFollower> follower;  // last: uses the above
+  };
+  IngestRole() = default;
+  std::unique_ptr<engine::log::Producer> producer_;
+  std::vector<Follower> followers_;  // destroyed before producer_
+};
+
+}  // namespace chainflow::app

@@ -1,0 +1,90 @@
+// chainflow: one binary, every role (DESIGN.md §2-3).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "app/commands.h"
+#include "app/shutdown.h"
+#include "engine/core/config.h"
+#include "engine/core/logging.h"
+
+namespace {
+
+using chainflow::engine::core::Config;
+
+struct Common {
+  std::string config_path;
+  std::string log_level = "info";
+};
+
+void AddCommon(CLI::App* cmd, Common& common) {
+  cmd->add_option("-c,--config", common.config_path, "configuration file (TOML)")->required();
+  cmd->add_option("--log-level", common.log_level, "trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace app = chainflow::app;
+  CLI::App cli{"chainflow: event-sourced stream processing for blockchain data"};
+  cli.require_subcommand(1);
+  Common common;
+
+  struct RoleCommand {
+    const char* name;
+    const char* help;
+    app::Roles roles;
+  };
+  const RoleCommand role_commands[] = {
+      {"run", "run every role in one process until stopped", {true, true, true, true}},
+      {"ingest", "run chain ingest only", {.ingest = true}},
+      {"process", "run the stateful processors only", {.process = true}},
+      {"project", "run the PostgreSQL projections only", {.project = true}},
+      {"serve", "run the HTTP API only", {.serve = true}},
+  };
+  std::vector<std::pair<CLI::App*, app::Roles>> role_apps;
+  for (const auto& rc : role_commands) {
+    CLI::App* cmd = cli.add_subcommand(rc.name, rc.help);
+    AddCommon(cmd, common);
+    role_apps.emplace_back(cmd, rc.roles);
+  }
+
+  std::string chain, from_file;
+  CLI::App* replay = cli.add_subcommand("replay", "append a history file and process it");
+  AddCommon(replay, common);
+  replay->add_option("--chain", chain, "chain name from the configuration")->required();
+  replay->add_option("--from-file", from_file, "NDJSON file, one eth_getLogs log a line")
+      ->required();
+
+  std::string view;
+  CLI::App* rebuild = cli.add_subcommand("rebuild", "drop derived state and views, replay them");
+  AddCommon(rebuild, common);
+  rebuild->add_option("--view", view, "rebuild only this view (nft)");
+
+  bool json = false;
+  CLI::App* status = cli.add_subcommand("status", "ingest, processor and projection progress");
+  AddCommon(status, common);
+  status->add_flag("--json", json, "print JSON instead of a table");
+
+  CLI::App* digest = cli.add_subcommand("state-digest", "hash of all processor state");
+  AddCommon(digest, common);
+
+  CLI11_PARSE(cli, argc, argv);
+
+  chainflow::engine::core::SetLogLevel(common.log_level);
+  auto config = Config::Load(common.config_path, chainflow::engine::core::ProcessEnvironment());
+  if (!config.has_value()) {
+    fmt::print(stderr, "chainflow: configuration error: {}\n", config.error().message());
+    return app::kExitUsage;
+  }
+  app::InstallShutdownHandlers();
+
+  for (auto& [cmd, roles] : role_apps) {
+    if (cmd->parsed()) return app::RunRoles(config.value(), roles);
+  }
+  if (replay->parsed()) return app::Replay(config.value(), chain, from_file);
+  if (rebuild->parsed()) return app::Rebuild(config.value(), view);
+  if (status->parsed()) return app::PrintStatus(config.value(), json);
+  if (digest->parsed()) return app::PrintStateDigest(config.value());
+  return app::kExitUsage;
+}

@@ -1,0 +1,149 @@
+#include "app/status_collector.h"
+
+#include <fmt/format.h>
+
+#include "app/ingest_role.h"
+#include "app/topics.h"
+#include "ingest/common/admin_tail_reader.h"
+#include "ingest/evm/rpc_client.h"
+#include "projections/nft/nft_projection.h"
+#include "projections/pg/offsets.h"
+
+namespace chainflow::app {
+
+namespace core = engine::core;
+namespace log = engine::log;
+using api::handlers::PipelineStatus;
+
+StatusCollector::StatusCollector(const core::Config& config, log::Admin& admin,
+                                 const IngestRole* ingest, std::chrono::milliseconds max_age)
+    : config_(config), admin_(admin), ingest_(ingest), max_age_(max_age) {}
+
+core::Result<PipelineStatus> StatusCollector::Collect() {
+  std::lock_guard lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (cached_ && now - cached_at_ < max_age_) return *cached_;
+  ASSIGN_OR_RETURN(PipelineStatus fresh, CollectNow());
+  cached_ = fresh;
+  cached_at_ = now;
+  return fresh;
+}
+
+core::Result<PipelineStatus> StatusCollector::CollectNow() {
+  PipelineStatus out;
+  RETURN_IF_ERROR(CollectChains(out));
+  RETURN_IF_ERROR(CollectConsumers(out));
+  out.ready = true;
+  for (const auto& chain : out.chains) {
+    const core::ChainConfig* cfg = config_.FindChain(chain.name);
+    if (cfg->rpc.empty()) continue;
+    if (!chain.head) {
+      out.ready = false;
+      out.not_ready_reason = fmt::format("chain {}: head unknown", chain.name);
+      break;
+    }
+    uint64_t target = chain.head->value() > cfg->confirmations
+                          ? chain.head->value() - cfg->confirmations : 0;
+    uint64_t ingested = chain.ingested_block ? chain.ingested_block->value() : 0;
+    if (ingested < target) {
+      out.ready = false;
+      out.not_ready_reason =
+          fmt::format("chain {}: ingested block {} of {}", chain.name, ingested, target);
+      break;
+    }
+  }
+  if (out.ready) {
+    for (const auto& c : out.consumers) {
+      if (c.lag > 0) {
+        out.ready = false;
+        out.not_ready_reason = fmt::format("{} {}: {} records behind on {}/{}", c.kind, c.name,
+                                           c.lag, c.topic, c.partition.value());
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+core::Status StatusCollector::CollectChains(PipelineStatus& out) {
+  for (const auto& chain : config_.chains) {
+    PipelineStatus::Chain c;
+    c.name = chain.name;
+    std::string topic = ChainEventsTopic(config_, chain.name);
+    ASSIGN_OR_RETURN(int partitions, admin_.PartitionCount(topic));
+    ingest::common::AdminTailReader tails(admin_, topic);
+    std::optional<uint64_t> ingested;
+    bool any = false;
+    for (int p = 0; p < partitions; ++p) {
+      ASSIGN_OR_RETURN(auto last, tails.LastPosition(core::PartitionId(p)));
+      if (!last) continue;  // empty partition: says nothing about progress
+      any = true;
+      uint64_t complete = last->IsBlockEnd() ? last->block : last->block - 1;
+      ingested = ingested ? std::min(*ingested, complete) : complete;
+    }
+    if (any && ingested) c.ingested_block = core::BlockNumber(*ingested);
+    if (ingest_) {
+      for (const auto& p : ingest_->Progress()) {
+        if (p.chain == chain.name && p.head > 0) c.head = core::BlockNumber(p.head);
+      }
+    }
+    if (!c.head && !chain.rpc.empty()) {
+      auto rpc = ingest::evm::RpcClient::Open({.url = chain.rpc,
+                                               .timeout = std::chrono::seconds(2)});
+      if (rpc.has_value()) {
+        auto head = rpc.value()->BlockNumber();
+        if (head.has_value()) c.head = core::BlockNumber(head.value());
+      }
+    }
+    if (c.head && c.ingested_block) {
+      c.lag_blocks = c.head->value() > c.ingested_block->value()
+                         ? c.head->value() - c.ingested_block->value() : 0;
+      uint64_t safe = c.head->value() > chain.confirmations
+                          ? c.head->value() - chain.confirmations : 0;
+      c.finalized_block = core::BlockNumber(std::min(safe, c.ingested_block->value()));
+    } else if (chain.rpc.empty() && c.ingested_block) {
+      c.finalized_block = c.ingested_block;  // history files hold final blocks only
+    }
+    out.chains.push_back(std::move(c));
+  }
+  return core::Status::Ok();
+}
+
+core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
+  auto add = [&](const std::string& kind, const std::string& name,
+                 const std::map<log::TopicPartition, core::Offset>& positions,
+                 const std::vector<std::string>& topics) -> core::Status {
+    ASSIGN_OR_RETURN(auto ends, EndOffsets(admin_, topics));
+    for (const auto& [tp, end] : ends) {
+      PipelineStatus::Consumer c;
+      c.kind = kind;
+      c.name = name;
+      c.topic = tp.topic;
+      c.partition = tp.partition;
+      auto it = positions.find(tp);
+      int64_t next = it == positions.end() || it->second.value() < 0 ? 0 : it->second.value();
+      c.next_offset = core::Offset(next);
+      c.end_offset = end;
+      c.lag = std::max<int64_t>(0, end.value() - next);
+      out.consumers.push_back(c);
+    }
+    return core::Status::Ok();
+  };
+
+  std::vector<std::string> inputs = AllChainEventTopics(config_);
+  ASSIGN_OR_RETURN(auto partitions, PartitionsOf(admin_, inputs));
+  ASSIGN_OR_RETURN(auto committed, admin_.CommittedOffsets("chainflow.nft_ownership", partitions));
+  std::map<log::TopicPartition, core::Offset> processor;
+  for (const auto& c : committed) processor[{c.topic, c.partition}] = c.offset;
+  RETURN_IF_ERROR(add("processor", "nft_ownership", processor, inputs));
+
+  ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config_.postgres.url));
+  auto stored = projections::pg::ReadOffsets(*conn, projections::nft::kProjectionName);
+  // Before the projector's first start the table may not exist yet.
+  projections::pg::OffsetMap projection = stored.has_value() ? stored.value()
+                                                             : projections::pg::OffsetMap{};
+  return add("projection", std::string(projections::nft::kProjectionName), projection,
+             {OwnershipTopic(config_)});
+}
+
+}  // namespace chainflow::app

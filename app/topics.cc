@@ -1,0 +1,56 @@
+#include "app/topics.h"
+
+#include <fmt/format.h>
+
+namespace chainflow::app {
+
+namespace core = engine::core;
+namespace log = engine::log;
+
+std::string ChainEventsTopic(const core::Config& config, const std::string& chain) {
+  return fmt::format("{}.{}.events", config.kafka.topic_prefix, chain);
+}
+std::string OwnershipTopic(const core::Config& config) {
+  return config.kafka.topic_prefix + ".nft.ownership";
+}
+std::string DeadLetterTopic(const core::Config& config) {
+  return config.kafka.topic_prefix + ".dlq";
+}
+std::vector<std::string> AllChainEventTopics(const core::Config& config) {
+  std::vector<std::string> out;
+  for (const auto& chain : config.chains) out.push_back(ChainEventsTopic(config, chain.name));
+  return out;
+}
+
+core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
+  std::vector<std::string> topics = AllChainEventTopics(config);
+  topics.push_back(OwnershipTopic(config));
+  for (const auto& t : topics) {
+    RETURN_IF_ERROR(admin.CreateTopic(t, config.kafka.partitions, config.kafka.replication_factor));
+  }
+  // One partition keeps dead letters in arrival order for people reading them.
+  return admin.CreateTopic(DeadLetterTopic(config), 1, config.kafka.replication_factor);
+}
+
+core::Result<std::vector<log::TopicPartition>> PartitionsOf(log::Admin& admin,
+                                                            const std::vector<std::string>& topics) {
+  std::vector<log::TopicPartition> out;
+  for (const auto& t : topics) {
+    ASSIGN_OR_RETURN(int n, admin.PartitionCount(t));
+    for (int p = 0; p < n; ++p) out.push_back({t, core::PartitionId(p)});
+  }
+  return out;
+}
+
+core::Result<std::map<log::TopicPartition, core::Offset>> EndOffsets(
+    log::Admin& admin, const std::vector<std::string>& topics) {
+  ASSIGN_OR_RETURN(auto partitions, PartitionsOf(admin, topics));
+  std::map<log::TopicPartition, core::Offset> out;
+  for (const auto& tp : partitions) {
+    ASSIGN_OR_RETURN(log::Watermarks w, admin.QueryWatermarks(tp.topic, tp.partition));
+    out[tp] = w.high;
+  }
+  return out;
+}
+
+}  // namespace chainflow::app

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/core/config.h"
+#include "engine/log/admin.h"
+
+namespace chainflow::app {
+
+// Topic names (DESIGN.md §4), all under kafka.topic_prefix.
+std::string ChainEventsTopic(const engine::core::Config& config, const std::string& chain);
+std::string OwnershipTopic(const engine::core::Config& config);
+std::string DeadLetterTopic(const engine::core::Config& config);
+std::vector<std::string> AllChainEventTopics(const engine::core::Config& config);
+
+// Creates every topic chainflow writes (existing ones are left alone) with
+// kafka.partitions partitions.
+engine::core::Status EnsureTopics(const engine::core::Config& config, engine::log::Admin& admin);
+
+// Every partition of `topics` (the topics must exist).
+engine::core::Result<std::vector<engine::log::TopicPartition>> PartitionsOf(
+    engine::log::Admin& admin, const std::vector<std::string>& topics);
+
+// The high watermark of every partition of `topics`.
+engine::core::Result<std::map<engine::log::TopicPartition, engine::core::Offset>> EndOffsets(
+    engine::log::Admin& admin, const std::vector<std::string>& topics);
+
+}  // namespace chainflow::app
