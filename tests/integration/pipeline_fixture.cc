@@ -1,0 +1,160 @@
+#include "tests/integration/pipeline_fixture.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <boost/multiprecision/cpp_int.hpp>
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+namespace chainflow::testing {
+namespace {
+
+constexpr char kAdminUrl[] = "postgresql://chainflow@127.0.0.1:5433/chainflow";
+
+std::string PgAdminUrl() {
+  if (const char* u = std::getenv("CHAINFLOW_TEST_PG_URL")) return u;
+  return kAdminUrl;
+}
+
+std::string WithDatabase(const std::string& url, const std::string& db) {
+  size_t slash = url.rfind('/');
+  return url.substr(0, slash + 1) + db;
+}
+
+int FreePortFor(const std::string& name) {
+  // Deterministic per test name and process, away from the default 8080.
+  return 20000 + static_cast<int>((std::hash<std::string>{}(name) + ::getpid()) % 20000);
+}
+
+}  // namespace
+
+std::string SharedData(const std::string& relative) {
+  return std::string(CHAINFLOW_SHARED_DIR) + "/data/" + relative;
+}
+
+bool PipelineEnv::InfraAvailable(std::string* why) {
+  try {
+    pqxx::connection c(PgAdminUrl());
+  } catch (const std::exception& e) {
+    *why = std::string("PostgreSQL not reachable (run ops/infra start): ") + e.what();
+    return false;
+  }
+  RunResult r = Run({"/usr/bin/kcat", "-b", "127.0.0.1:9092", "-L", "-m", "5"}, {},
+                    std::chrono::seconds(15));
+  if (r.exit_code != 0) {
+    *why = "Kafka not reachable at 127.0.0.1:9092 (run ops/infra start): " + r.err;
+    return false;
+  }
+  return true;
+}
+
+PipelineEnv::PipelineEnv(const std::string& name, int partitions, int batch_size,
+                         const std::string& extra_toml)
+    : name_(name) {
+  std::string tag = fmt::format("{}_{}_{}", name, ::getpid(), std::rand() % 100000);
+  prefix_ = "it_" + tag;
+  db_name_ = "cf_" + tag;
+  db_url_ = WithDatabase(PgAdminUrl(), db_name_);
+  state_dir_ = "/tmp/cf_it_state_" + tag;
+  config_path_ = "/tmp/cf_it_" + tag + ".toml";
+  api_port_ = FreePortFor(tag);
+  {
+    pqxx::connection c(PgAdminUrl());
+    pqxx::nontransaction tx(c);
+    tx.exec("CREATE DATABASE " + db_name_);
+  }
+  std::ofstream cfg(config_path_);
+  cfg << fmt::format(
+      "[kafka]\nbrokers = \"127.0.0.1:9092\"\ntopic_prefix = \"{}\"\npartitions = {}\n"
+      "[postgres]\nurl = \"{}\"\n[state]\ndir = \"{}\"\n[api]\nlisten = \"127.0.0.1:{}\"\n"
+      "[engine]\nbatch_size = {}\n"
+      "[[chains]]\nname = \"mainnet\"\nkind = \"evm\"\nchain_id = 1\n{}",
+      prefix_, partitions, db_url_, state_dir_, api_port_, batch_size, extra_toml);
+}
+
+PipelineEnv::~PipelineEnv() {
+  std::error_code ec;
+  std::filesystem::remove_all(state_dir_, ec);
+  std::filesystem::remove(config_path_, ec);
+  try {
+    pqxx::connection c(PgAdminUrl());
+    pqxx::nontransaction tx(c);
+    tx.exec("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
+  } catch (const std::exception&) {
+  }
+  // Topics are left behind on purpose: prefixes are unique, and the broker's
+  // data lives under var/ which `ops/infra` owns.
+}
+
+std::vector<std::string> PipelineEnv::Argv(std::vector<std::string> args) const {
+  std::vector<std::string> argv{ChainflowBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("-c");
+  argv.push_back(config_path_);
+  return argv;
+}
+
+RunResult PipelineEnv::Chainflow(std::vector<std::string> args,
+                                 std::map<std::string, std::string> env,
+                                 std::chrono::milliseconds timeout) const {
+  return Run(Argv(std::move(args)), std::move(env), timeout);
+}
+
+std::string PipelineEnv::Digest() const {
+  RunResult r = Chainflow({"state-digest"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string out = r.out;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  size_t sp = out.rfind(' ');
+  return sp == std::string::npos ? out : out.substr(sp + 1);
+}
+
+std::map<std::string, std::string> PipelineEnv::NftOwners(const std::string& chain) const {
+  std::map<std::string, std::string> out;
+  pqxx::connection c(db_url_);
+  pqxx::read_transaction tx(c);
+  for (const auto& row : tx.exec_params(
+           "SELECT contract, token_id::text, owner FROM chainflow.nft_owners WHERE chain = $1",
+           chain)) {
+    out[row[0].as<std::string>() + ":" + row[1].as<std::string>()] = row[2].as<std::string>();
+  }
+  return out;
+}
+
+std::string PipelineEnv::QueryScalar(const std::string& sql) const {
+  pqxx::connection c(db_url_);
+  pqxx::read_transaction tx(c);
+  return tx.exec1(sql)[0].as<std::string>();
+}
+
+std::map<std::string, std::string> ExpectedOwnersFromFile(const std::string& path) {
+  using boost::multiprecision::uint256_t;
+  std::map<std::string, std::string> owners;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(line, ec);
+    if (ec || !v.is_object()) continue;
+    const auto& obj = v.as_object();
+    const auto* topics = obj.if_contains("topics");
+    if (!topics || !topics->is_array() || topics->as_array().size() != 4) continue;
+    const auto& t = topics->as_array();
+    std::string topic0(t[0].as_string());
+    if (topic0 != "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef") continue;
+    std::string contract(obj.at("address").as_string());
+    for (char& ch : contract) ch = static_cast<char>(std::tolower(ch));
+    uint256_t token(std::string(t[3].as_string()));  // hex "0x..." literal
+    std::string to = "0x" + std::string(t[2].as_string()).substr(26);
+    for (char& ch : to) ch = static_cast<char>(std::tolower(ch));
+    owners[contract + ":" + token.str()] = to;
+  }
+  return owners;
+}
+
+}  // namespace chainflow::testing

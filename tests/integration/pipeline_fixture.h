@@ -1,0 +1,61 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/subprocess.h"
+
+namespace chainflow::testing {
+
+// One isolated chainflow deployment on the real local infrastructure that
+// ops/infra starts: its own topic prefix, state dir, PostgreSQL database and
+// API port, so tests never see each other's data. Writes a config file.
+class PipelineEnv {
+ public:
+  // `name` becomes part of the prefix/db; `partitions` of created topics.
+  explicit PipelineEnv(const std::string& name, int partitions = 8, int batch_size = 5000,
+                       const std::string& extra_toml = "");
+  ~PipelineEnv();
+
+  const std::string& config_path() const { return config_path_; }
+  const std::string& prefix() const { return prefix_; }
+  const std::string& db_url() const { return db_url_; }
+  const std::string& state_dir() const { return state_dir_; }
+  int api_port() const { return api_port_; }
+
+  // Runs `chainflow <args...> -c <config>`; extra environment in `env`.
+  RunResult Chainflow(std::vector<std::string> args, std::map<std::string, std::string> env = {},
+                      std::chrono::milliseconds timeout = std::chrono::minutes(10)) const;
+  std::vector<std::string> Argv(std::vector<std::string> args) const;
+
+  // The state digest printed by `chainflow state-digest`.
+  std::string Digest() const;
+  // nft_owners as "contract:token_id" -> owner.
+  std::map<std::string, std::string> NftOwners(const std::string& chain) const;
+  // A single-value SQL query's result as text.
+  std::string QueryScalar(const std::string& sql) const;
+
+  // True when Kafka (127.0.0.1:9092) and PostgreSQL (5433) answer.
+  static bool InfraAvailable(std::string* why);
+
+ private:
+  std::string name_;
+  std::string prefix_;
+  std::string db_name_;
+  std::string db_url_;
+  std::string state_dir_;
+  std::string config_path_;
+  int api_port_;
+};
+
+std::string SharedData(const std::string& relative);
+
+// Expected final owner of every token computed independently from a history
+// file: the `to` of each token's last ERC-721 Transfer, parsed with
+// Boost.JSON (not the product's decoder). "contract:token_id" -> owner.
+std::map<std::string, std::string> ExpectedOwnersFromFile(const std::string& path);
+
+}  // namespace chainflow::testing
