@@ -44,7 +44,10 @@ class Pipeline {
     if (projector_) RETURN_IF_ERROR(projector_->Start());
     if (processor_) processor_->Start();
     if (ingest_) ingest_->Start();
-    if (api_) RETURN_IF_ERROR(api_->Start());
+    if (api_) {
+      RETURN_IF_ERROR(api_->Start());
+      status_->StartRefresh(std::chrono::seconds(2));
+    }
     return core::Status::Ok();
   }
 
@@ -60,6 +63,7 @@ class Pipeline {
   }
 
   void Stop() {
+    if (status_) status_->StopRefresh();
     if (api_) api_->Stop();
     if (ingest_) ingest_->Stop();
     if (processor_) processor_->Stop();

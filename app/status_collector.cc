@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "app/ingest_role.h"
+#include "engine/core/logging.h"
+#include "engine/core/metrics.h"
 #include "app/topics.h"
 #include "ingest/common/admin_tail_reader.h"
 #include "ingest/evm/rpc_client.h"
@@ -19,11 +21,69 @@ StatusCollector::StatusCollector(const core::Config& config, log::Admin& admin,
                                  const IngestRole* ingest, std::chrono::milliseconds max_age)
     : config_(config), admin_(admin), ingest_(ingest), max_age_(max_age) {}
 
+StatusCollector::~StatusCollector() { StopRefresh(); }
+
+void StatusCollector::StartRefresh(std::chrono::milliseconds interval) {
+  std::lock_guard lock(refresh_mu_);
+  if (refresh_.joinable()) return;
+  refresh_stop_ = false;
+  refresh_ = std::thread([this, interval] {
+    std::unique_lock lock(refresh_mu_);
+    while (!refresh_stop_) {
+      lock.unlock();
+      auto st = Collect();
+      if (!st.has_value()) {
+        core::Logger("app")->debug("status refresh: {}", st.error().ToString());
+      }
+      lock.lock();
+      refresh_cv_.wait_for(lock, interval, [this] { return refresh_stop_; });
+    }
+  });
+}
+
+void StatusCollector::StopRefresh() {
+  {
+    std::lock_guard lock(refresh_mu_);
+    refresh_stop_ = true;
+  }
+  refresh_cv_.notify_all();
+  if (refresh_.joinable()) refresh_.join();
+}
+
+void StatusCollector::Export(const PipelineStatus& status, int64_t dead_letters) {
+  auto& m = core::MetricsRegistry::Global();
+  for (const auto& c : status.chains) {
+    core::Labels l{{"chain", c.name}};
+    if (c.head) m.GetGauge("chainflow_chain_head_block", "Node head block", l).Set(c.head->value());
+    if (c.ingested_block) {
+      m.GetGauge("chainflow_chain_ingested_block", "Last block fully appended", l)
+          .Set(c.ingested_block->value());
+    }
+    m.GetGauge("chainflow_chain_lag_blocks", "Head minus ingested block", l).Set(c.lag_blocks);
+  }
+  for (const auto& c : status.consumers) {
+    m.GetGauge("chainflow_consumer_lag_records", "Records not yet consumed",
+               {{"kind", c.kind}, {"name", c.name}, {"topic", c.topic},
+                {"partition", std::to_string(c.partition.value())}})
+        .Set(static_cast<double>(c.lag));
+  }
+  m.GetGauge("chainflow_dead_letter_records", "Records in the dead-letter topic",
+             {{"topic", DeadLetterTopic(config_)}})
+      .Set(static_cast<double>(dead_letters));
+  m.GetGauge("chainflow_ready", "1 when caught up (see /readyz)").Set(status.ready ? 1 : 0);
+}
+
 core::Result<PipelineStatus> StatusCollector::Collect() {
   std::lock_guard lock(mu_);
   auto now = std::chrono::steady_clock::now();
   if (cached_ && now - cached_at_ < max_age_) return *cached_;
   ASSIGN_OR_RETURN(PipelineStatus fresh, CollectNow());
+  auto dlq_ends = EndOffsets(admin_, {DeadLetterTopic(config_)});
+  int64_t dead_letters = 0;
+  if (dlq_ends.has_value()) {
+    for (const auto& [tp, end] : dlq_ends.value()) dead_letters += end.value();
+  }
+  Export(fresh, dead_letters);
   cached_ = fresh;
   cached_at_ = now;
   return fresh;

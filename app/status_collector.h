@@ -1,8 +1,10 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "api/handlers/status.h"
 #include "engine/core/config.h"
@@ -26,9 +28,19 @@ class StatusCollector : public api::handlers::StatusSource {
                   const IngestRole* ingest = nullptr,
                   std::chrono::milliseconds max_age = std::chrono::milliseconds(500));
 
+  ~StatusCollector() override;
+
   engine::core::Result<api::handlers::PipelineStatus> Collect() override;
 
+  // Collects every `interval` on an owned thread, so the gauges /metrics
+  // exports (lag, chain progress, dead letters, readiness) stay current even
+  // when nobody asks for /v1/status. Stop is idempotent (also on destruction).
+  void StartRefresh(std::chrono::milliseconds interval);
+  void StopRefresh();
+
  private:
+  // Exports `status` as Prometheus gauges.
+  void Export(const api::handlers::PipelineStatus& status, int64_t dead_letters);
   engine::core::Result<api::handlers::PipelineStatus> CollectNow();
   engine::core::Status CollectChains(api::handlers::PipelineStatus& out);
   engine::core::Status CollectConsumers(api::handlers::PipelineStatus& out);
@@ -41,6 +53,11 @@ class StatusCollector : public api::handlers::StatusSource {
   std::mutex mu_;
   std::optional<api::handlers::PipelineStatus> cached_;
   std::chrono::steady_clock::time_point cached_at_;
+
+  std::mutex refresh_mu_;
+  std::condition_variable refresh_cv_;
+  bool refresh_stop_ = false;
+  std::thread refresh_;
 };
 
 }  // namespace chainflow::app

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -194,6 +195,23 @@ TEST_F(ReplayTest, BadLinesAreDeadLetteredWithLineNumbersAndTheRestIsApplied) {
   for (size_t i = 0; i < bad_lines.size(); ++i) {
     EXPECT_NE(dlq[i].find(fmt::format("cf_line={}", bad_lines[i])), std::string::npos) << dlq[i];
     EXPECT_NE(dlq[i].find("cf_error="), std::string::npos) << dlq[i];
+  }
+
+  // /metrics of a serving process counts them too.
+  {
+    Subprocess serve(env.Argv({"serve"}));
+    std::string want = fmt::format("chainflow_dead_letter_records{{topic=\"{}.dlq\"}} {}",
+                                   env.prefix(), bad_lines.size());
+    std::string metrics;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      metrics = RunCommand({"/usr/bin/curl", "-s",
+                            fmt::format("http://127.0.0.1:{}/metrics", env.api_port())})
+                    .out;
+      if (metrics.find(want) != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_NE(metrics.find(want), std::string::npos) << "want " << want << " in:\n" << metrics;
   }
 
   // Replaying it again neither re-appends nor re-dead-letters.
