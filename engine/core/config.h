@@ -21,7 +21,9 @@ struct KafkaConfig {
   std::string topic_prefix = "cf";
   int partitions = 8;              // partitions of topics chainflow creates
   int replication_factor = 1;
-  std::string processing_guarantee = "at_least_once";  // or "exactly_once"
+  // "at_least_once" (effectively-once through deterministic ids and
+  // idempotent projections); "exactly_once" is reserved, not implemented yet.
+  std::string processing_guarantee = "at_least_once";
 };
 
 struct PostgresConfig {
