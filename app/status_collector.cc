@@ -78,6 +78,7 @@ core::Result<PipelineStatus> StatusCollector::Collect() {
   auto now = std::chrono::steady_clock::now();
   if (cached_ && now - cached_at_ < max_age_) return *cached_;
   ASSIGN_OR_RETURN(PipelineStatus fresh, CollectNow());
+  now = std::chrono::steady_clock::now();  // the age counts from when it was read
   auto dlq_ends = EndOffsets(admin_, {DeadLetterTopic(config_)});
   int64_t dead_letters = 0;
   if (dlq_ends.has_value()) {
@@ -143,8 +144,13 @@ core::Status StatusCollector::CollectChains(PipelineStatus& out) {
     }
     if (any && ingested) c.ingested_block = core::BlockNumber(*ingested);
     if (ingest_) {
+      // In-process ingest knows its progress before the topic tails show it.
       for (const auto& p : ingest_->Progress()) {
-        if (p.chain == chain.name && p.head > 0) c.head = core::BlockNumber(p.head);
+        if (p.chain != chain.name) continue;
+        if (p.head > 0) c.head = core::BlockNumber(p.head);
+        if (p.ingested > 0 && (!c.ingested_block || c.ingested_block->value() < p.ingested)) {
+          c.ingested_block = core::BlockNumber(p.ingested);
+        }
       }
     }
     if (!c.head && !chain.rpc.empty()) {

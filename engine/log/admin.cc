@@ -99,7 +99,10 @@ struct Admin::Impl {
                                         {"enable.auto.offset.store", "false"},
                                         {"enable.partition.eof", eof ? "true" : "false"},
                                         {"isolation.level", "read_committed"},
-                                        {"allow.auto.create.topics", "false"}}));
+                                        {"allow.auto.create.topics", "false"},
+                                        // Short reads: an idle partition answers EOF at once
+                                        // instead of after the default 500 ms fetch wait.
+                                        {"fetch.wait.max.ms", "10"}}));
     ASSIGN_OR_RETURN(internal::KafkaPtr consumer,
                      internal::NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
     RETURN_IF_ERROR(

@@ -121,6 +121,16 @@ core::Status LiveFollower::AppendRange(uint64_t from, uint64_t to, std::vector<s
                                       block, header.hash, header.timestamp, header.parent_hash}));
     (void)markers;
   }
+  // Close the range even when its last block had no events: the topic then
+  // records how far the chain was read (status, readiness, resume) and
+  // processors see event time advance through quiet blocks.
+  bool last_closed = !decoded.empty() && decoded.back().log.block_number == to;
+  if (!last_closed && appender_->IsBlockEndNew(to)) {
+    ASSIGN_OR_RETURN(BlockHeader header, rpc_.GetBlockHeader(to));
+    ASSIGN_OR_RETURN(int markers, appender_->EndBlock(common::BlockInfo{
+                                      to, header.hash, header.timestamp, header.parent_hash}));
+    (void)markers;
+  }
   return appender_->Flush();
 }
 
