@@ -79,8 +79,8 @@ struct Stages {
 core::Result<ingest::evm::ReplaySummary> AppendFile(const core::Config& config, Stages& s,
                                                     const std::string& chain,
                                                     const std::string& path) {
-  ASSIGN_OR_RETURN(auto producer, log::Producer::Open({.brokers = config.kafka.brokers,
-                                                       .client_id = "chainflow-replay"}));
+  ASSIGN_OR_RETURN(auto producer,
+                   log::Producer::Open(ProducerOptionsFor(config, "chainflow-replay")));
   ingest::common::AdminTailReader tails(*s.admin, ChainEventsTopic(config, chain));
   ProgressBar bar(fmt::format("append {}", chain));
   auto summary = ingest::evm::ReplayFile(

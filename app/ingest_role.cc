@@ -13,8 +13,7 @@ core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(const core::Config& c
                                                            log::Admin& admin) {
   std::unique_ptr<IngestRole> role(new IngestRole());
   ASSIGN_OR_RETURN(role->producer_,
-                   log::Producer::Open({.brokers = config.kafka.brokers,
-                                        .client_id = "chainflow-ingest"}));
+                   log::Producer::Open(ProducerOptionsFor(config, "chainflow-ingest")));
   for (const auto& chain : config.chains) {
     if (chain.rpc.empty()) continue;
     Follower f;

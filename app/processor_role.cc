@@ -40,8 +40,7 @@ core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(const core::Con
   options.routing.partitions[options.routing.dlq_topic] = 1;
 
   ASSIGN_OR_RETURN(role->producer_,
-                   log::Producer::Open({.brokers = config.kafka.brokers,
-                                        .client_id = "chainflow-" + spec.name}));
+                   log::Producer::Open(ProducerOptionsFor(config, "chainflow-" + spec.name)));
   log::ConsumerOptions consumer_options;
   consumer_options.brokers = config.kafka.brokers;
   consumer_options.group_id = "chainflow." + spec.name;

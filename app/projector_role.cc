@@ -17,8 +17,7 @@ core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(const core::Con
   std::unique_ptr<ProjectorRole> role(new ProjectorRole());
   ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(OwnershipTopic(config)));
   ASSIGN_OR_RETURN(role->dlq_producer_,
-                   log::Producer::Open({.brokers = config.kafka.brokers,
-                                        .client_id = "chainflow-projector"}));
+                   log::Producer::Open(ProducerOptionsFor(config, "chainflow-projector")));
   log::ConsumerOptions consumer_options;
   consumer_options.brokers = config.kafka.brokers;
   consumer_options.group_id = "chainflow.projection.nft";

@@ -22,6 +22,14 @@ std::vector<std::string> AllChainEventTopics(const core::Config& config) {
   return out;
 }
 
+log::ProducerOptions ProducerOptionsFor(const core::Config& config, const std::string& client_id) {
+  log::ProducerOptions options;
+  options.brokers = config.kafka.brokers;
+  options.client_id = client_id;
+  options.properties["compression.type"] = config.kafka.compression;
+  return options;
+}
+
 core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   std::vector<std::string> topics = AllChainEventTopics(config);
   topics.push_back(OwnershipTopic(config));

@@ -5,6 +5,7 @@
 
 #include "engine/core/config.h"
 #include "engine/log/admin.h"
+#include "engine/log/producer.h"
 
 namespace chainflow::app {
 
@@ -13,6 +14,10 @@ std::string ChainEventsTopic(const engine::core::Config& config, const std::stri
 std::string OwnershipTopic(const engine::core::Config& config);
 std::string DeadLetterTopic(const engine::core::Config& config);
 std::vector<std::string> AllChainEventTopics(const engine::core::Config& config);
+
+// Producer options from [kafka] (brokers, compression) for a client id.
+engine::log::ProducerOptions ProducerOptionsFor(const engine::core::Config& config,
+                                                const std::string& client_id);
 
 // Creates every topic chainflow writes (existing ones are left alone) with
 // kafka.partitions partitions.

@@ -105,6 +105,7 @@ run_once() {
 [kafka]
 brokers = "$brokers"
 topic_prefix = "$id"
+compression = "${CF_BENCH_COMPRESSION:-lz4}"
 [postgres]
 url = "${pg_admin%/*}/$db"
 [state]

@@ -85,6 +85,7 @@ FieldMap KafkaFields(KafkaConfig& c) {
           {"topic_prefix", StringField(&c.topic_prefix)},
           {"partitions", IntField(&c.partitions, 1, 1024)},
           {"replication_factor", IntField(&c.replication_factor, 1, 16)},
+          {"compression", StringField(&c.compression)},
           {"processing_guarantee", StringField(&c.processing_guarantee)}};
 }
 FieldMap PostgresFields(PostgresConfig& c) {
@@ -193,6 +194,12 @@ Status Validate(const Config& c) {
     return InvalidArgumentError(fmt::format(
         "config key kafka.processing_guarantee: \"{}\" is not at_least_once or exactly_once",
         c.kafka.processing_guarantee));
+  }
+  static const std::set<std::string> kCompressions = {"none", "lz4", "zstd", "snappy", "gzip"};
+  if (!kCompressions.count(c.kafka.compression)) {
+    return InvalidArgumentError(fmt::format(
+        "config key kafka.compression: \"{}\" is not none, lz4, zstd, snappy or gzip",
+        c.kafka.compression));
   }
   if (c.api.listen.find(':') == std::string::npos) {
     return InvalidArgumentError(

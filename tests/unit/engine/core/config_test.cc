@@ -174,3 +174,27 @@ TEST(ConfigTest, LoadMissingFile) {
 
 }  // namespace
 }  // namespace chainflow::engine::core
+
+namespace chainflow::engine::core {
+namespace {
+
+TEST(ConfigCompressionTest, KnownCodecsAreAcceptedOthersNamed) {
+  auto zstd = Config::Parse("[kafka]\ncompression = \"zstd\"\n", {});
+  ASSERT_TRUE(zstd.has_value()) << zstd.error().ToString();
+  EXPECT_EQ(zstd.value().kafka.compression, "zstd");
+  EXPECT_EQ(Config::Parse("", {}).value().kafka.compression, "lz4");
+
+  auto bad = Config::Parse("", {{"CHAINFLOW_KAFKA_COMPRESSION", "brotli"}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("kafka.compression"), std::string::npos)
+      << bad.error().ToString();
+}
+
+TEST(ConfigCompressionTest, ExactlyOnceIsRejectedUntilImplemented) {
+  auto parsed = Config::Parse("[kafka]\nprocessing_guarantee = \"exactly_once\"\n", {});
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_NE(parsed.error().message().find("not implemented"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chainflow::engine::core
