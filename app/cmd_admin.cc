@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "api/handlers/status.h"
+#include "app/catch_up.h"
 #include "app/commands.h"
 #include "app/processor_role.h"
 #include "app/projector_role.h"
@@ -64,20 +65,13 @@ core::Status CatchUp(const core::Config& config, log::Admin& admin, bool process
     ASSIGN_OR_RETURN(processor, ProcessorRole::Open(config, admin));
     processor->Start();
     ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, processor->inputs()));
-    while (!processor->runner().CaughtUp(ends)) {
-      if (!processor->runner().failure().ok()) return processor->runner().failure();
-      if (WaitForShutdown(std::chrono::milliseconds(50))) return core::CancelledError("stopped");
-    }
+    RETURN_IF_ERROR(WaitForProcessor(*processor, ends));
     processor->Stop();
   }
   ASSIGN_OR_RETURN(auto projector, ProjectorRole::Open(config, admin));
   RETURN_IF_ERROR(projector->Start());
   ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {OwnershipTopic(config)}));
-  for (;;) {
-    core::Status st = projector->projector().WaitForOffsets(ends, std::chrono::milliseconds(200));
-    if (st.code() != core::StatusCode::kDeadlineExceeded) return st;
-    if (ShutdownRequested()) return core::CancelledError("stopped");
-  }
+  return WaitForProjector(*projector, ends);
 }
 
 }  // namespace
