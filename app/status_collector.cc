@@ -154,11 +154,19 @@ core::Status StatusCollector::CollectChains(PipelineStatus& out) {
       }
     }
     if (!c.head && !chain.rpc.empty()) {
-      auto rpc = ingest::evm::RpcClient::Open({.url = chain.rpc,
-                                               .timeout = std::chrono::seconds(2)});
-      if (rpc.has_value()) {
-        auto head = rpc.value()->BlockNumber();
-        if (head.has_value()) c.head = core::BlockNumber(head.value());
+      std::unique_ptr<ingest::evm::RpcClient>& rpc = rpcs_[chain.name];
+      if (!rpc) {
+        auto opened = ingest::evm::RpcClient::Open({.url = chain.rpc,
+                                                    .timeout = std::chrono::seconds(2)});
+        if (opened.has_value()) rpc = std::move(opened).value();
+      }
+      if (rpc) {
+        auto head = rpc->BlockNumber();
+        if (head.has_value()) {
+          c.head = core::BlockNumber(head.value());
+        } else {
+          rpc.reset();  // reconnect next time
+        }
       }
     }
     if (c.head && c.ingested_block) {
@@ -203,9 +211,13 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
   for (const auto& c : committed) processor[{c.topic, c.partition}] = c.offset;
   RETURN_IF_ERROR(add("processor", "nft_ownership", processor, inputs));
 
-  ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config_.postgres.url));
-  auto stored = projections::pg::ReadOffsets(*conn, projections::nft::kProjectionName);
-  // Before the projector's first start the table may not exist yet.
+  if (!pg_) {
+    ASSIGN_OR_RETURN(pg_, projections::pg::Connection::Open(config_.postgres.url));
+  }
+  auto stored = projections::pg::ReadOffsets(*pg_, projections::nft::kProjectionName);
+  // Before the projector's first start the table may not exist yet; any
+  // error also drops the connection so a broken one is reopened next time.
+  if (!stored.has_value()) pg_.reset();
   projections::pg::OffsetMap projection = stored.has_value() ? stored.value()
                                                              : projections::pg::OffsetMap{};
   return add("projection", std::string(projections::nft::kProjectionName), projection,

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -9,6 +11,13 @@
 #include "api/handlers/status.h"
 #include "engine/core/config.h"
 #include "engine/log/admin.h"
+
+namespace chainflow::projections::pg {
+class Connection;
+}  // namespace chainflow::projections::pg
+namespace chainflow::ingest::evm {
+class RpcClient;
+}  // namespace chainflow::ingest::evm
 
 namespace chainflow::app {
 
@@ -50,8 +59,11 @@ class StatusCollector : public api::handlers::StatusSource {
   const IngestRole* ingest_;
   std::chrono::milliseconds max_age_;
 
-  std::mutex mu_;
+  std::mutex mu_;  // guards everything below; held for a whole collection
   std::optional<api::handlers::PipelineStatus> cached_;
+  // Kept open across collections; dropped after a failure and reopened.
+  std::unique_ptr<projections::pg::Connection> pg_;
+  std::map<std::string, std::unique_ptr<ingest::evm::RpcClient>> rpcs_;  // by chain
   std::chrono::steady_clock::time_point cached_at_;
 
   std::mutex refresh_mu_;
