@@ -232,19 +232,35 @@ core::Result<std::vector<std::string>> RpcClient::GetLogs(
   return out;
 }
 
-core::Result<BlockHeader> RpcClient::GetBlockHeader(uint64_t number) {
-  ASSIGN_OR_RETURN(std::string result,
-                   Call("eth_getBlockByNumber", fmt::format(R"(["0x{:x}",false])", number)));
+core::Result<std::vector<BlockHeader>> EvmRpc::GetBlockHeaders(uint64_t from, uint64_t to) {
+  std::vector<BlockHeader> headers;
+  for (uint64_t n = from; n <= to; ++n) {
+    ASSIGN_OR_RETURN(BlockHeader header, GetBlockHeader(n));
+    headers.push_back(std::move(header));
+  }
+  return headers;
+}
+
+namespace {
+
+core::Result<BlockHeader> ParseHeader(simdjson::dom::parser& parser, const std::string& result,
+                                      std::string_view which) {
   simdjson::dom::element doc;
-  if (impl_->parser.parse(result).get(doc) || doc.is_null()) {
-    return core::UnavailableError(fmt::format("eth_getBlockByNumber: block {} not found", number));
+  if (parser.parse(result).get(doc) || doc.is_null()) {
+    return core::UnavailableError(fmt::format("eth_getBlockByNumber: block {} not found", which));
   }
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) {
     return core::UnavailableError("eth_getBlockByNumber: result is not an object");
   }
   BlockHeader header;
-  header.number = number;
+  std::string_view number;
+  if (obj["number"].get_string().get(number)) {
+    return core::UnavailableError("eth_getBlockByNumber: no number");
+  }
+  auto parsed_number = core::ParseHexQuantity(number);
+  if (!parsed_number) return parsed_number.error().WithContext("number");
+  header.number = parsed_number.value();
   RETURN_IF_ERROR(HexField(obj, "hash", &header.hash));
   RETURN_IF_ERROR(HexField(obj, "parentHash", &header.parent_hash));
   std::string_view ts;
@@ -255,6 +271,24 @@ core::Result<BlockHeader> RpcClient::GetBlockHeader(uint64_t number) {
   if (!timestamp) return timestamp.error().WithContext("timestamp");
   header.timestamp = static_cast<int64_t>(timestamp.value());
   return header;
+}
+
+}  // namespace
+
+core::Result<BlockHeader> RpcClient::GetBlockHeader(uint64_t number) {
+  ASSIGN_OR_RETURN(std::string result,
+                   Call("eth_getBlockByNumber", fmt::format(R"(["0x{:x}",false])", number)));
+  ASSIGN_OR_RETURN(BlockHeader header, ParseHeader(impl_->parser, result, std::to_string(number)));
+  if (header.number != number) {
+    return core::UnavailableError(fmt::format(
+        "eth_getBlockByNumber: asked for block {}, node returned block {}", number, header.number));
+  }
+  return header;
+}
+
+core::Result<BlockHeader> RpcClient::GetFinalizedHeader() {
+  ASSIGN_OR_RETURN(std::string result, Call("eth_getBlockByNumber", R"(["finalized",false])"));
+  return ParseHeader(impl_->parser, result, "finalized");
 }
 
 }  // namespace chainflow::ingest::evm

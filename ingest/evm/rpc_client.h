@@ -35,6 +35,11 @@ class EvmRpc {
   // eth_getBlockByNumber(number, false). Unavailable if the node does not
   // have the block (yet).
   virtual core::Result<BlockHeader> GetBlockHeader(uint64_t number) = 0;
+  // The headers of blocks [from, to] (inclusive), in order. NotFound-style
+  // Unavailable if the node lacks any of them.
+  virtual core::Result<std::vector<BlockHeader>> GetBlockHeaders(uint64_t from, uint64_t to);
+  // eth_getBlockByNumber("finalized", false): the node's finalized block.
+  virtual core::Result<BlockHeader> GetFinalizedHeader() = 0;
 };
 
 struct RpcOptions {
@@ -62,6 +67,7 @@ class RpcClient : public EvmRpc {
   core::Result<std::vector<std::string>> GetLogs(
       uint64_t from, uint64_t to, const std::vector<core::Address>& addresses) override;
   core::Result<BlockHeader> GetBlockHeader(uint64_t number) override;
+  core::Result<BlockHeader> GetFinalizedHeader() override;
 
   // Calls `method` with `params_json` (a JSON array) and returns the JSON
   // text of the response's "result".

@@ -40,6 +40,9 @@ class FakeRpc : public EvmRpc {
     headers.push_back(number);
     return BlockHeader{number, Hash(number), Hash(number - 1), 1'600'000'000 + int64_t(number)};
   }
+  core::Result<BlockHeader> GetFinalizedHeader() override {
+    return core::UnavailableError("the fake chain has no finalized block");
+  }
 
   uint64_t head = 0;
   uint64_t max_range = 1000;
