@@ -46,6 +46,10 @@ struct ApiConfig {
 struct EngineConfig {
   int batch_size = 5000;     // max records a task applies per commit
   int batch_wait_ms = 50;    // max wait to fill a batch
+  // Max records a projection applies per PostgreSQL transaction. Larger than
+  // batch_size because a projection coalesces the changes of one key within
+  // a transaction: when it is behind, bigger transactions write fewer rows.
+  int projection_batch_size = 50000;
 };
 
 struct ChainConfig {

@@ -39,7 +39,7 @@ ProjectorOptions ProjectorOptions::FromConfig(const core::Config& config, int32_
   ProjectorOptions o;
   o.topic = InputTopic(config.kafka.topic_prefix);
   o.partitions = partitions;
-  o.batch_size = static_cast<size_t>(std::max(1, config.engine.batch_size));
+  o.batch_size = static_cast<size_t>(std::max(1, config.engine.projection_batch_size));
   o.batch_wait = std::chrono::milliseconds(std::max(0, config.engine.batch_wait_ms));
   o.dlq_topic = fmt::format("{}.dlq", config.kafka.topic_prefix);
   return o;

@@ -28,8 +28,8 @@ struct ProjectorOptions {
   std::chrono::milliseconds max_backoff{5000};
   std::string dlq_topic;    // "<prefix>.dlq"; used only with a DLQ sink
 
-  // topic and dlq_topic from [kafka] topic_prefix, batch_size and
-  // batch_wait from [engine].
+  // topic and dlq_topic from [kafka] topic_prefix, batch_size
+  // (projection_batch_size) and batch_wait from [engine].
   static ProjectorOptions FromConfig(const core::Config& config, int32_t partitions);
 };
 

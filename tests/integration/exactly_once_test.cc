@@ -39,8 +39,9 @@ class ExactlyOnceTest : public ::testing::Test {
 
   // Runs replays that die at `crash_points` in turn, then one that finishes,
   // and compares the result with the clean run.
-  void CrashThenFinish(const std::string& name, const std::vector<std::string>& crash_points) {
-    PipelineEnv env(name);
+  void CrashThenFinish(const std::string& name, const std::vector<std::string>& crash_points,
+                       int batch_size = 5000) {
+    PipelineEnv env(name, 8, batch_size);
     for (const std::string& point : crash_points) {
       RunResult r = RunCommand(env.Argv({"replay", "--chain", "mainnet", "--from-file", kKongz}),
                         {{"CHAINFLOW_CRASH_AT", point}});
@@ -77,8 +78,13 @@ TEST_F(ExactlyOnceTest, ProcessorKilledOnItsCommitPath) {
 }
 
 TEST_F(ExactlyOnceTest, ProjectorKilledOnItsCommitPath) {
-  CrashThenFinish("kproj", {"projection.before_commit:2", "projection.after_commit:3",
-                            "projection.before_commit:6", "projection.after_commit:9"});
+  // Batches of at most 500 records: the four runs together need 20 commits,
+  // and 15,188 ownership records give at least 31 however fast the
+  // processor fills the topic.
+  CrashThenFinish("kproj",
+                  {"projection.before_commit:2", "projection.after_commit:3",
+                   "projection.before_commit:6", "projection.after_commit:9"},
+                  500);
 }
 
 TEST_F(ExactlyOnceTest, IngestKilledWhileAppending) {

@@ -72,9 +72,11 @@ PipelineEnv::PipelineEnv(const std::string& name, int partitions, int batch_size
   cfg << fmt::format(
       "[kafka]\nbrokers = \"127.0.0.1:9092\"\ntopic_prefix = \"{}\"\npartitions = {}\n"
       "[postgres]\nurl = \"{}\"\n[state]\ndir = \"{}\"\n[api]\nlisten = \"127.0.0.1:{}\"\n"
-      "[engine]\nbatch_size = {}\n"
+      // The projection commits as often as the processor, so kill tests
+      // see many commits and batch-size variations reach both.
+      "[engine]\nbatch_size = {}\nprojection_batch_size = {}\n"
       "[[chains]]\nname = \"mainnet\"\nkind = \"evm\"\nchain_id = 1\n{}",
-      prefix_, partitions, db_url_, state_dir_, api_port_, batch_size, extra_toml);
+      prefix_, partitions, db_url_, state_dir_, api_port_, batch_size, batch_size, extra_toml);
 }
 
 PipelineEnv::~PipelineEnv() {

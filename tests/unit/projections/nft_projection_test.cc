@@ -122,10 +122,15 @@ TEST(MigrateTest, IsIdempotentAndRecordsEveryVersion) {
   ASSERT_TRUE(pg::Migrate(*conn).ok());
   EXPECT_EQ(QueryText("SELECT string_agg(version::text, ',' ORDER BY version) "
                       "FROM chainflow.schema_migrations"),
-            "1,2");
+            "1,2,3");
   EXPECT_EQ(QueryText("SELECT count(*) FROM pg_indexes WHERE schemaname = 'chainflow' AND "
                       "indexname IN ('nft_owners_by_owner', 'nft_balances_by_owner')"),
             "2");
+  // Migration 3 reorders the primary keys, token_id first.
+  EXPECT_EQ(QueryText("SELECT indexdef FROM pg_indexes WHERE schemaname = 'chainflow' AND "
+                      "indexname = 'nft_owners_pkey'"),
+            "CREATE UNIQUE INDEX nft_owners_pkey ON chainflow.nft_owners USING btree "
+            "(token_id, contract, chain)");
 }
 
 TEST(MigrateTest, ConcurrentProcessesApplyEachVersionOnce) {
@@ -142,7 +147,7 @@ TEST(MigrateTest, ConcurrentProcessesApplyEachVersionOnce) {
   }
   for (auto& t : threads) t.join();
   for (const auto& r : results) EXPECT_TRUE(r.ok()) << r.ToString();
-  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.schema_migrations"), "2");
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.schema_migrations"), "3");
 }
 
 TEST(UpsertTest, CopyCarriesAnyTextAndMergesByKey) {
