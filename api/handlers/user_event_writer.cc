@@ -2,7 +2,31 @@
 
 #include <fmt/format.h>
 
+#include "engine/core/metrics.h"
+
 namespace chainflow::api::handlers {
+namespace {
+
+// chainflow_user_events_writes_total{result}: how writes ended.
+void CountWrite(std::string_view result) {
+  core::MetricsRegistry::Global()
+      .GetCounter("chainflow_user_events_writes_total",
+                  "User event writes (intents, webhooks) by result: appended, duplicate, "
+                  "conflict, in_progress, failed",
+                  {{"result", std::string(result)}})
+      .Inc();
+}
+
+std::string_view ResultName(WriteResult result) {
+  switch (result) {
+    case WriteResult::kAppended: return "appended";
+    case WriteResult::kDuplicate: return "duplicate";
+    case WriteResult::kConflict: return "conflict";
+  }
+  return "unknown";
+}
+
+}  // namespace
 
 UserEventWriter::UserEventWriter(engine::log::RecordSink& sink, DedupStore& store,
                                  std::chrono::milliseconds flush_timeout)
@@ -15,10 +39,12 @@ core::Result<WriteOutcome> UserEventWriter::Write(const std::string& dedup_key,
   {
     std::lock_guard lock(claims_mu_);
     if (!in_flight_.insert(dedup_key).second) {
+      CountWrite("in_progress");
       return core::AbortedError("a request with this key is in progress; retry later");
     }
   }
   auto result = WriteClaimed(dedup_key, digest, record_id, now, build);
+  CountWrite(result ? ResultName(result.value().result) : "failed");
   std::lock_guard lock(claims_mu_);
   in_flight_.erase(dedup_key);
   return result;

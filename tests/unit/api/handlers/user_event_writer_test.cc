@@ -1,5 +1,8 @@
 #include "api/handlers/user_event_writer.h"
 
+#include <future>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/fake_log.h"
@@ -92,6 +95,41 @@ TEST_F(UserEventWriterTest, StoreFailureBeforeAppendAppendsNothing) {
   store_.FailNextPut(core::UnavailableError("disk"));
   EXPECT_FALSE(Write("a", "d1", 100));
   EXPECT_TRUE(Values().empty());
+}
+
+// A sink whose Flush waits until the test releases it.
+class BlockingSink : public engine::log::RecordSink {
+ public:
+  core::Status Send(const engine::log::OutRecord&) override {
+    sent_.set_value();
+    return core::Status::Ok();
+  }
+  core::Status Flush(std::chrono::milliseconds) override {
+    release_.get_future().wait();
+    return core::Status::Ok();
+  }
+  std::promise<void> sent_;
+  std::promise<void> release_;
+};
+
+TEST(UserEventWriterConcurrencyTest, SameKeyInFlightIsAbortedOtherKeysAreNot) {
+  BlockingSink sink;
+  testing::FakeDedupStore store;
+  UserEventWriter writer(sink, store);
+  auto build = [](int64_t t) { return Record(t, "d"); };
+  std::future<void> sent = sink.sent_.get_future();
+  auto first = std::async(std::launch::async,
+                          [&] { return writer.Write("a", "d", "id-a", 100, build); });
+  sent.wait();  // the first write holds key "a" and waits in Flush
+  auto second = writer.Write("a", "d", "id-a", 100, build);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), core::StatusCode::kAborted);
+  sink.release_.set_value();
+  auto done = first.get();
+  ASSERT_TRUE(done) << done.error().ToString();
+  EXPECT_EQ(done.value().result, WriteResult::kAppended);
+  // Released: the key is free again, and the retry is a duplicate.
+  EXPECT_EQ(writer.Write("a", "d", "id-a", 100, build).value().result, WriteResult::kDuplicate);
 }
 
 }  // namespace
