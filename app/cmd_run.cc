@@ -9,6 +9,7 @@
 #include "app/shutdown.h"
 #include "app/status_collector.h"
 #include "app/topics.h"
+#include "app/user_events_role.h"
 #include "engine/core/logging.h"
 
 namespace chainflow::app {
@@ -35,7 +36,11 @@ class Pipeline {
     }
     if (roles.serve) {
       status_ = std::make_unique<StatusCollector>(config, *admin_, ingest_.get());
-      ASSIGN_OR_RETURN(api_, api::handlers::ApiService::Open(config, *status_));
+      ASSIGN_OR_RETURN(user_events_, UserEventsRole::Open(config, *admin_));
+      using api::handlers::ApiService;
+      ASSIGN_OR_RETURN(api_, ApiService::Open(config, *status_,
+                                              ApiService::ServerOptionsFor(config),
+                                              &user_events_->output()));
     }
     return core::Status::Ok();
   }
@@ -65,6 +70,7 @@ class Pipeline {
   void Stop() {
     if (status_) status_->StopRefresh();
     if (api_) api_->Stop();
+    if (user_events_) user_events_->Stop();
     if (ingest_) ingest_->Stop();
     if (processor_) processor_->Stop();
     if (projector_) projector_->Stop();
@@ -76,6 +82,7 @@ class Pipeline {
   std::unique_ptr<ProcessorRole> processor_;
   std::unique_ptr<ProjectorRole> projector_;
   std::unique_ptr<StatusCollector> status_;
+  std::unique_ptr<UserEventsRole> user_events_;  // outlives api_
   std::unique_ptr<api::handlers::ApiService> api_;
 };
 

@@ -16,6 +16,9 @@ std::string OwnershipTopic(const core::Config& config) {
 std::string DeadLetterTopic(const core::Config& config) {
   return config.kafka.topic_prefix + ".dlq";
 }
+std::string UserEventsTopic(const core::Config& config) {
+  return config.kafka.topic_prefix + ".user.events";
+}
 std::vector<std::string> AllChainEventTopics(const core::Config& config) {
   std::vector<std::string> out;
   for (const auto& chain : config.chains) out.push_back(ChainEventsTopic(config, chain.name));
@@ -33,6 +36,7 @@ log::ProducerOptions ProducerOptionsFor(const core::Config& config, const std::s
 core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   std::vector<std::string> topics = AllChainEventTopics(config);
   topics.push_back(OwnershipTopic(config));
+  topics.push_back(UserEventsTopic(config));
   for (const auto& t : topics) {
     RETURN_IF_ERROR(admin.CreateTopic(t, config.kafka.partitions, config.kafka.replication_factor));
   }

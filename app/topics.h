@@ -13,6 +13,7 @@ namespace chainflow::app {
 std::string ChainEventsTopic(const engine::core::Config& config, const std::string& chain);
 std::string OwnershipTopic(const engine::core::Config& config);
 std::string DeadLetterTopic(const engine::core::Config& config);
+std::string UserEventsTopic(const engine::core::Config& config);
 std::vector<std::string> AllChainEventTopics(const engine::core::Config& config);
 
 // Producer options from [kafka] (brokers, compression) for a client id.

@@ -2,7 +2,9 @@
 
 #include <memory>
 
+#include "api/handlers/intents.h"
 #include "api/handlers/nfts.h"
+#include "api/handlers/webhooks.h"
 
 namespace chainflow::api::handlers {
 
@@ -18,6 +20,27 @@ void RegisterRoutes(http::Router& router, const core::Config& config, QueryPool&
   router.Get("/readyz", [&status](const http::Request&) { return HandleReadyz(status); });
   router.Get("/healthz", [](const http::Request&) { return HandleHealthz(); });
   router.Get("/metrics", [](const http::Request&) { return HandleMetrics(); });
+}
+
+void RegisterWriteRoutes(http::Router& router, const core::Config& config,
+                         const IntentHandlers* intents, const WebhookHandlers* webhooks) {
+  const auto limit = static_cast<size_t>(config.intents.max_body_bytes);
+  auto unavailable = [](const http::Request&) {
+    return http::ErrorResponse(
+        core::UnavailableError("this process has no user events output (run serve or run)"));
+  };
+  if (intents != nullptr) {
+    router.Post("/v1/intents", limit,
+                [intents](const http::Request& request) { return intents->Submit(request); });
+  } else {
+    router.Post("/v1/intents", limit, unavailable);
+  }
+  if (webhooks != nullptr) {
+    router.Post("/v1/webhooks/{provider}", limit,
+                [webhooks](const http::Request& request) { return webhooks->Receive(request); });
+  } else {
+    router.Post("/v1/webhooks/{provider}", limit, unavailable);
+  }
 }
 
 }  // namespace chainflow::api::handlers

@@ -16,4 +16,14 @@ namespace chainflow::api::handlers {
 void RegisterRoutes(http::Router& router, const core::Config& config, QueryPool& pool,
                     StatusSource& status);
 
+// Registers the write endpoints, with config.intents.max_body_bytes as their
+// body limit:
+//   POST /v1/intents, POST /v1/webhooks/{provider}
+// `intents` and `webhooks` must outlive `router`; null: the process has no
+// user events output and both answer 503.
+class IntentHandlers;
+class WebhookHandlers;
+void RegisterWriteRoutes(http::Router& router, const core::Config& config,
+                         const IntentHandlers* intents, const WebhookHandlers* webhooks);
+
 }  // namespace chainflow::api::handlers

@@ -3,8 +3,12 @@
 #include <cstdint>
 #include <memory>
 
+#include "api/auth/authenticator.h"
+#include "api/handlers/intents.h"
 #include "api/handlers/query_pool.h"
 #include "api/handlers/status.h"
+#include "api/handlers/user_event_writer.h"
+#include "api/handlers/webhooks.h"
 #include "api/http/router.h"
 #include "api/http/server.h"
 #include "engine/core/config.h"
@@ -29,6 +33,14 @@ class ApiService {
   static core::Result<std::unique_ptr<ApiService>> Open(const core::Config& config,
                                                         StatusSource& status,
                                                         const http::ServerOptions& options);
+  // With the write endpoints appending to `user_events` (its sink and store
+  // must outlive the service; without it they answer 503). `now` is the
+  // clock of the write path (unix seconds); tests pass their own.
+  static core::Result<std::unique_ptr<ApiService>> Open(
+      const core::Config& config, StatusSource& status, const http::ServerOptions& options,
+      const UserEventsOutput* user_events, NowFn now = SystemNow);
+  // Server options from config.api (listen, threads).
+  static http::ServerOptions ServerOptionsFor(const core::Config& config);
 
   ~ApiService();
   ApiService(const ApiService&) = delete;
@@ -44,7 +56,12 @@ class ApiService {
   ApiService() = default;
 
   // Destroyed bottom-up: the server (and its threads) before what they use.
+  std::unique_ptr<const core::Config> config_;  // a copy: handlers keep references
   std::unique_ptr<QueryPool> pool_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<UserEventWriter> writer_;
+  std::unique_ptr<IntentHandlers> intents_;
+  std::unique_ptr<WebhookHandlers> webhooks_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Server> server_;
 };

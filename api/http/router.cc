@@ -75,6 +75,42 @@ void Router::Add(std::string_view method, std::string_view pattern, Handler hand
   routes_.push_back(std::move(route));
 }
 
+void Router::Post(std::string_view pattern, size_t body_limit, Handler handler) {
+  Add("POST", pattern, std::move(handler));
+  routes_.back().body_limit = body_limit;
+}
+
+std::optional<size_t> Router::BodyLimit(std::string_view method, std::string_view target) const {
+  Request request;
+  if (!ParseTarget(target, &request).ok()) return std::nullopt;
+  std::map<std::string, std::string> params;
+  std::string allowed;
+  const Route* route = Match(method, request.path_segments, &params, &allowed);
+  return route == nullptr ? std::nullopt : route->body_limit;
+}
+
+const Router::Route* Router::Match(std::string_view method,
+                                   const std::vector<std::string>& segments,
+                                   std::map<std::string, std::string>* params,
+                                   std::string* allowed) const {
+  const Route* best = nullptr;
+  for (const Route& route : routes_) {
+    std::map<std::string, std::string> captured;
+    if (!Matches(route, segments, &captured)) continue;
+    if (route.method != method) {
+      if (allowed->find(route.method) == std::string::npos) {
+        *allowed += allowed->empty() ? route.method : ", " + route.method;
+      }
+      continue;
+    }
+    if (best == nullptr || MoreSpecific(route, *best)) {
+      best = &route;
+      *params = std::move(captured);
+    }
+  }
+  return best;
+}
+
 bool Router::Matches(const Route& route, const std::vector<std::string>& segments,
                      std::map<std::string, std::string>* params) {
   if (route.segments.size() != segments.size()) return false;
@@ -105,23 +141,9 @@ Response Router::Dispatch(Request& request) const {
   if (core::Status parsed = ParseTarget(request.target, &request); !parsed.ok()) {
     return ErrorResponse(parsed);
   }
-  const Route* best = nullptr;
   std::map<std::string, std::string> best_params;
   std::string allowed;  // methods of routes matching the path, for 405
-  for (const Route& route : routes_) {
-    std::map<std::string, std::string> params;
-    if (!Matches(route, request.path_segments, &params)) continue;
-    if (route.method != request.method) {
-      if (allowed.find(route.method) == std::string::npos) {
-        allowed += allowed.empty() ? route.method : ", " + route.method;
-      }
-      continue;
-    }
-    if (best == nullptr || MoreSpecific(route, *best)) {
-      best = &route;
-      best_params = std::move(params);
-    }
-  }
+  const Route* best = Match(request.method, request.path_segments, &best_params, &allowed);
   if (best == nullptr) {
     if (!allowed.empty()) {
       Response response = ErrorResponse(

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +40,14 @@ class Router {
   void Add(std::string_view method, std::string_view pattern, Handler handler);
   void Get(std::string_view pattern, Handler handler) { Add("GET", pattern, std::move(handler)); }
   void Post(std::string_view pattern, Handler handler) { Add("POST", pattern, std::move(handler)); }
+  // A POST route whose request bodies may not exceed `body_limit` bytes (the
+  // server answers 413 before reading such a body; see BodyLimit()).
+  void Post(std::string_view pattern, size_t body_limit, Handler handler);
+
+  // The body limit of the route `method` `target` would dispatch to, if it
+  // has one. Called by the server once the request's header is read, so an
+  // oversized body is refused before it is received. Thread-safe after setup.
+  std::optional<size_t> BodyLimit(std::string_view method, std::string_view target) const;
 
   // Parses `request.target`, fills path, query and path parameters and
   // `route`, and calls the matching handler. Unmatched paths answer 404 and
@@ -56,7 +66,13 @@ class Router {
     std::string pattern;
     std::vector<Segment> segments;
     Handler handler;
+    std::optional<size_t> body_limit;
   };
+
+  // The route for `method` and `segments` (most specific wins), or nullptr;
+  // fills `params` and, when no route has the method, `allowed`.
+  const Route* Match(std::string_view method, const std::vector<std::string>& segments,
+                     std::map<std::string, std::string>* params, std::string* allowed) const;
 
   // True if `route` matches `segments`; fills `params` when it does.
   static bool Matches(const Route& route, const std::vector<std::string>& segments,

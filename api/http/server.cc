@@ -179,7 +179,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void DoRead();
+  void OnHeader(beast::error_code ec, size_t bytes);
   void OnRead(beast::error_code ec, size_t bytes);
+  // Answers (or just closes on) a failed read.
+  void OnReadError(beast::error_code ec);
+  void SendTooLarge(size_t limit);
   void Handle();
   // Sends an error produced before routing (bad request, too large) and closes.
   void SendProtocolError(int status, std::string_view code, std::string_view message);
@@ -208,6 +212,33 @@ void Session::DoRead() {
   parser_->header_limit(static_cast<uint32_t>(server_.options().header_limit));
   stream_.expires_after(server_.options().read_timeout);
   reading_ = true;
+  // The header first: the route may have a smaller body limit than the
+  // server's, and an oversized body is refused before it is received.
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+}
+
+void Session::OnHeader(beast::error_code ec, size_t /*bytes*/) {
+  if (ec) {
+    reading_ = false;
+    return OnReadError(ec);
+  }
+  const auto& req = parser_->get();
+  size_t limit = server_.options().body_limit;
+  if (auto route_limit = server_.router().BodyLimit(req.method_string(), req.target())) {
+    limit = std::min(limit, *route_limit);
+  }
+  // Beast checks Content-Length against the limit only while parsing the
+  // header (which ran with the server's limit), so the route's is checked here.
+  if (auto length = parser_->content_length(); length && *length > limit) {
+    reading_ = false;
+    return SendTooLarge(limit);
+  }
+  parser_->body_limit(limit);  // what is left to read, for chunked bodies
+  if (parser_->is_done()) {
+    reading_ = false;
+    return Handle();
+  }
   bhttp::async_read(stream_, buffer_, *parser_,
                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
 }
@@ -215,10 +246,26 @@ void Session::DoRead() {
 void Session::OnRead(beast::error_code ec, size_t /*bytes*/) {
   reading_ = false;
   if (!ec) return Handle();
+  OnReadError(ec);
+}
+
+void Session::SendTooLarge(size_t limit) {
+  SendProtocolError(413, "payload_too_large",
+                    fmt::format("request body exceeds {} bytes", limit));
+}
+
+void Session::OnReadError(beast::error_code ec) {
   if (ec == bhttp::error::body_limit) {
-    return SendProtocolError(413, "payload_too_large",
-                             fmt::format("request body exceeds {} bytes",
-                                         server_.options().body_limit));
+    // A chunked body over the route's limit, or a Content-Length over the
+    // server's (caught while the header was parsed).
+    size_t limit = server_.options().body_limit;
+    if (parser_->is_header_done()) {
+      const auto& req = parser_->get();
+      if (auto route_limit = server_.router().BodyLimit(req.method_string(), req.target())) {
+        limit = std::min(limit, *route_limit);
+      }
+    }
+    return SendTooLarge(limit);
   }
   if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
     return SendProtocolError(431, "request_header_fields_too_large",

@@ -117,6 +117,31 @@ FieldMap ContractFields(ContractConfig& c) {
           {"standard", StringField(&c.standard)}};
 }
 
+FieldMap AuthFields(AuthConfig& c) {
+  constexpr int64_t kDay = 86'400;
+  return {{"max_clock_skew_s", IntField(&c.max_clock_skew_s, 1, kDay)},
+          {"jwt_issuer", StringField(&c.jwt_issuer)},
+          {"jwt_audience", StringField(&c.jwt_audience)},
+          {"jwt_leeway_s", IntField(&c.jwt_leeway_s, 0, 3600)}};
+}
+FieldMap ApiKeyFields(ApiKeyConfig& c) {
+  return {{"id", StringField(&c.id)},
+          {"secret", StringField(&c.secret)},
+          {"secret_env", StringField(&c.secret_env)},
+          {"scopes", StringField(&c.scopes)}};
+}
+FieldMap WebhookFields(WebhookConfig& c) {
+  return {{"provider", StringField(&c.provider)},
+          {"secret", StringField(&c.secret)},
+          {"secret_env", StringField(&c.secret_env)},
+          {"tolerance_s", IntField(&c.tolerance_s, 1, 86'400)}};
+}
+FieldMap IntentsFields(IntentsConfig& c) {
+  return {{"idempotency_dir", StringField(&c.idempotency_dir)},
+          {"max_body_bytes", IntField(&c.max_body_bytes, 256, 1 << 20)},
+          {"max_memo_bytes", IntField(&c.max_memo_bytes, 0, 4096)}};
+}
+
 Status ApplyTable(const toml::table& table, FieldMap fields, const std::string& section) {
   for (const auto& [key, node] : table) {
     std::string where = fmt::format("{}.{}", section, key.str());
@@ -134,6 +159,25 @@ std::string Upper(std::string s) {
   return s;
 }
 
+// CHAINFLOW_AUTH_<KEY>, CHAINFLOW_INTENTS_<KEY>, and per key and provider
+// CHAINFLOW_AUTH_KEYS_<ID>_<KEY> / CHAINFLOW_AUTH_WEBHOOKS_<PROVIDER>_<KEY>
+// ('-' and '.' written '_').
+void AddAuthEnvSections(Config& config, std::vector<std::pair<std::string, FieldMap>>& sections) {
+  auto env_name = [](std::string name) {
+    name = Upper(std::move(name));
+    std::replace_if(name.begin(), name.end(), [](char c) { return c == '-' || c == '.'; }, '_');
+    return name;
+  };
+  sections.emplace_back("AUTH", AuthFields(config.auth));
+  sections.emplace_back("INTENTS", IntentsFields(config.intents));
+  for (auto& key : config.auth.keys) {
+    sections.emplace_back("AUTH_KEYS_" + env_name(key.id), ApiKeyFields(key));
+  }
+  for (auto& hook : config.auth.webhooks) {
+    sections.emplace_back("AUTH_WEBHOOKS_" + env_name(hook.provider), WebhookFields(hook));
+  }
+}
+
 // CHAINFLOW_<SECTION>_<KEY> for the plain sections, CHAINFLOW_CHAINS_<NAME>_<KEY>
 // for a chain. A variable naming a section we know but a key we don't is an error.
 Status ApplyEnv(Config& config, const std::map<std::string, std::string>& env) {
@@ -148,6 +192,7 @@ Status ApplyEnv(Config& config, const std::map<std::string, std::string>& env) {
     std::replace(section.begin(), section.end(), '-', '_');
     sections.emplace_back(section, ChainFields(chain));
   }
+  AddAuthEnvSections(config, sections);
   for (const auto& [name, value] : env) {
     if (name.rfind(prefix, 0) != 0) continue;
     std::string rest = name.substr(prefix.size());
@@ -258,6 +303,99 @@ Status ParseArrayOfTables(const toml::node& node, const std::string& section,
   return Status::Ok();
 }
 
+// [auth]: plain keys plus the arrays of tables [[auth.keys]], [[auth.webhooks]].
+Status ParseAuth(const toml::table& table, AuthConfig& auth) {
+  FieldMap fields = AuthFields(auth);
+  for (const auto& [key, node] : table) {
+    if (key.str() == "keys") {
+      RETURN_IF_ERROR(ParseArrayOfTables(node, "auth.keys", [&](const toml::table& t,
+                                                                  const std::string& where) {
+        auth.keys.emplace_back();
+        return ApplyTable(t, ApiKeyFields(auth.keys.back()), where);
+      }));
+    } else if (key.str() == "webhooks") {
+      RETURN_IF_ERROR(ParseArrayOfTables(node, "auth.webhooks", [&](const toml::table& t,
+                                                                      const std::string& where) {
+        auth.webhooks.emplace_back();
+        return ApplyTable(t, WebhookFields(auth.webhooks.back()), where);
+      }));
+    } else {
+      std::string where = fmt::format("auth.{}", key.str());
+      auto it = fields.find(std::string(key.str()));
+      if (it == fields.end()) return InvalidArgumentError("unknown config key " + where);
+      RETURN_IF_ERROR(it->second.from_toml(node, where));
+    }
+  }
+  return Status::Ok();
+}
+
+bool IsNameChar(char ch, bool allow_upper_and_dot) {
+  unsigned char c = static_cast<unsigned char>(ch);
+  if (std::islower(c) || std::isdigit(c) || ch == '_' || ch == '-') return true;
+  return allow_upper_and_dot && (std::isupper(c) || ch == '.');
+}
+
+// Fills `secret` from `secret_env` and checks the pair (where: "auth.keys[0]").
+Status ResolveSecret(std::string& secret, const std::string& secret_env, const std::string& where,
+                     const std::map<std::string, std::string>& env) {
+  if (!secret.empty() && !secret_env.empty()) {
+    return InvalidArgumentError(
+        fmt::format("config key {}: set secret or secret_env, not both", where));
+  }
+  if (!secret_env.empty()) {
+    auto it = env.find(secret_env);
+    if (it == env.end() || it->second.empty()) {
+      return InvalidArgumentError(fmt::format(
+          "config key {}.secret_env: environment variable {} is not set", where, secret_env));
+    }
+    secret = it->second;
+  }
+  if (secret.empty()) {
+    return InvalidArgumentError(fmt::format("config key {}: secret or secret_env is required",
+                                            where));
+  }
+  if (secret.size() < 16) {
+    return InvalidArgumentError(
+        fmt::format("config key {}: the secret is shorter than 16 bytes", where));
+  }
+  return Status::Ok();
+}
+
+// Validates [auth] and resolves its secrets from `env`.
+Status ResolveAuth(AuthConfig& auth, const std::map<std::string, std::string>& env) {
+  std::set<std::string> ids;
+  for (size_t i = 0; i < auth.keys.size(); ++i) {
+    ApiKeyConfig& key = auth.keys[i];
+    std::string where = fmt::format("auth.keys[{}]", i);
+    if (key.id.empty() || key.id.size() > 64 ||
+        !std::all_of(key.id.begin(), key.id.end(), [](char c) { return IsNameChar(c, true); })) {
+      return InvalidArgumentError(fmt::format(
+          "config key {}.id: \"{}\" is not 1-64 of [A-Za-z0-9_.-]", where, key.id));
+    }
+    if (!ids.insert(key.id).second) {
+      return InvalidArgumentError(fmt::format("config key {}.id: duplicate \"{}\"", where, key.id));
+    }
+    RETURN_IF_ERROR(ResolveSecret(key.secret, key.secret_env, where, env));
+  }
+  std::set<std::string> providers;
+  for (size_t i = 0; i < auth.webhooks.size(); ++i) {
+    WebhookConfig& hook = auth.webhooks[i];
+    std::string where = fmt::format("auth.webhooks[{}]", i);
+    if (hook.provider.empty() || hook.provider.size() > 64 ||
+        !std::all_of(hook.provider.begin(), hook.provider.end(),
+                     [](char c) { return IsNameChar(c, false); })) {
+      return InvalidArgumentError(fmt::format(
+          "config key {}.provider: \"{}\" is not 1-64 of [a-z0-9_-]", where, hook.provider));
+    }
+    if (!providers.insert(hook.provider).second) {
+      return InvalidArgumentError(
+          fmt::format("config key {}.provider: duplicate \"{}\"", where, hook.provider));
+    }
+    RETURN_IF_ERROR(ResolveSecret(hook.secret, hook.secret_env, where, env));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Config> Config::Parse(const std::string& toml_text,
@@ -289,7 +427,7 @@ Result<Config> Config::Parse(const std::string& toml_text,
       }));
     } else if (!table) {
       static const std::set<std::string> kTables = {"kafka", "postgres", "state", "api",
-                                                    "engine"};
+                                                    "engine", "auth", "intents"};
       if (kTables.count(section)) return TypeError(section, "a table ([" + section + "])");
       return InvalidArgumentError(fmt::format("unknown config key {}", section));
     } else if (section == "kafka") {
@@ -302,12 +440,22 @@ Result<Config> Config::Parse(const std::string& toml_text,
       RETURN_IF_ERROR(ApplyTable(*table, ApiFields(config.api), section));
     } else if (section == "engine") {
       RETURN_IF_ERROR(ApplyTable(*table, EngineFields(config.engine), section));
+    } else if (section == "auth") {
+      RETURN_IF_ERROR(ParseAuth(*table, config.auth));
+    } else if (section == "intents") {
+      RETURN_IF_ERROR(ApplyTable(*table, IntentsFields(config.intents), section));
     } else {
       return InvalidArgumentError(fmt::format("unknown config section [{}]", section));
     }
   }
   RETURN_IF_ERROR(ApplyEnv(config, env));
   RETURN_IF_ERROR(Validate(config));
+  RETURN_IF_ERROR(ResolveAuth(config.auth, env));
+  if (config.intents.idempotency_dir.empty()) {
+    std::string state_dir = config.state.dir;
+    while (state_dir.size() > 1 && state_dir.back() == '/') state_dir.pop_back();
+    config.intents.idempotency_dir = state_dir + ".idempotency";
+  }
   return config;
 }
 

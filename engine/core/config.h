@@ -69,6 +69,46 @@ struct ContractConfig {
   std::string standard;      // erc721 | erc1155 | erc20
 };
 
+// A credential for writes (POST /v1/intents): HMAC-signed requests name it
+// by `id`, a JWT by its "kid" header. Exactly one of `secret` (inline, for
+// local use) and `secret_env` (the name of an environment variable that
+// holds it) is set in the file; Load() resolves secret_env into `secret`.
+struct ApiKeyConfig {
+  std::string id;          // [A-Za-z0-9_.-], 1..64 characters
+  std::string secret;      // at least 16 bytes
+  std::string secret_env;
+  std::string scopes = "intents:write";  // space-separated
+};
+
+// A payment provider allowed to call POST /v1/webhooks/{provider}.
+struct WebhookConfig {
+  std::string provider;    // [a-z0-9_-], the {provider} path segment
+  std::string secret;      // as for ApiKeyConfig
+  std::string secret_env;
+  uint64_t tolerance_s = 300;  // max age (and future skew) of a signature's t=
+};
+
+// [auth] with [[auth.keys]] and [[auth.webhooks]] (api/README.md).
+struct AuthConfig {
+  uint64_t max_clock_skew_s = 300;  // HMAC-signed requests: |now - timestamp|
+  std::string jwt_issuer;           // "iss" must equal it when set
+  std::string jwt_audience;         // "aud" must contain it when set
+  uint64_t jwt_leeway_s = 30;       // allowance on exp and nbf
+  std::vector<ApiKeyConfig> keys;
+  std::vector<WebhookConfig> webhooks;
+};
+
+// [intents]: the write path of POST /v1/intents and the webhooks.
+struct IntentsConfig {
+  // RocksDB of idempotency keys and webhook event ids. Not under state.dir:
+  // it is not derived from the log (rebuild and state-digest must not see it).
+  // Empty (the default): "<state.dir>.idempotency", a sibling of the state
+  // directory, so deployments with their own state dir never share it.
+  std::string idempotency_dir;
+  int max_body_bytes = 16384;  // larger request bodies answer 413
+  int max_memo_bytes = 280;
+};
+
 struct Config {
   KafkaConfig kafka;
   PostgresConfig postgres;
@@ -77,6 +117,8 @@ struct Config {
   EngineConfig engine;
   std::vector<ChainConfig> chains;
   std::vector<ContractConfig> contracts;
+  AuthConfig auth;
+  IntentsConfig intents;
 
   // Reads and validates `path`, then applies CHAINFLOW_* overrides from
   // `env` (pass the process environment; tests pass their own). Unknown
