@@ -109,12 +109,13 @@ struct RpcClient::Impl {
         status = reply.value().status;
         const std::string& text = reply.value().body;
         bool rpc_error_body = text.find("\"error\"") != std::string::npos;
+        // Retry-After accompanies 429 and sometimes 503 (RFC 9110 §10.2.3).
+        if ((status == 429 || status == 503) && reply.value().retry_after) {
+          pause = ParseRetryAfter(*reply.value().retry_after);
+          if (pause) pause = std::min(*pause, options.backoff_max);
+        }
         if (status == 429) {
           last = core::ResourceExhaustedError(fmt::format("HTTP 429: {}", Head(text)));
-          if (reply.value().retry_after) {
-            pause = ParseRetryAfter(*reply.value().retry_after);
-            if (pause) pause = std::min(*pause, options.backoff_max);
-          }
         } else if (status >= 500) {
           last = core::UnavailableError(fmt::format("HTTP {}: {}", status, Head(text)));
         } else if ((status >= 200 && status < 300) || rpc_error_body) {

@@ -65,7 +65,7 @@ RpcOptions RpcOptionsFor(const core::ChainConfig& chain);
 // Retries: a timeout, a failed or dropped connection, HTTP 5xx, HTTP 429 and
 // a JSON-RPC rate-limit error (IsRateLimited) are retried up to max_retries
 // times, sleeping a full-jitter exponential backoff (or the Retry-After
-// seconds of a 429, capped by backoff_max); then the call fails with the
+// seconds of a 429 or 503, capped by backoff_max); then the call fails with the
 // last failure's code and a message naming the method, URL and attempts.
 // Other JSON-RPC errors come back at once, mapped by RpcErrorStatus
 // (bad requests are InvalidArgument).

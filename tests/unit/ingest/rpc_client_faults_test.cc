@@ -105,6 +105,25 @@ TEST(RpcClientFaultsTest, HonoursRetryAfterOn429) {
   EXPECT_EQ(h.clock.sleeps[0], std::chrono::seconds(7));
 }
 
+TEST(RpcClientFaultsTest, RetryAfterIsCappedAndAlsoHonouredOn503) {
+  Harness h;
+  int calls = 0;
+  h.node->answer = [&](const std::string& body) -> core::Result<HttpReply> {
+    switch (calls++) {
+      case 0:
+        return HttpReply{503, "maintenance", "2"};
+      case 1:
+        return HttpReply{429, "slow down", "3600"};  // an hour: capped at backoff_max
+      default:
+        return Ok(Result(fmt::format(R"("id":{},"result":"0x1")", IdOf(body))));
+    }
+  };
+  ASSERT_TRUE(h.client->BlockNumber().has_value());
+  ASSERT_EQ(h.clock.sleeps.size(), 2u);
+  EXPECT_EQ(h.clock.sleeps[0], std::chrono::seconds(2));
+  EXPECT_EQ(h.clock.sleeps[1], std::chrono::seconds(10));  // RpcOptions::backoff_max
+}
+
 TEST(RpcClientFaultsTest, GivesUpAfterMaxRetriesNamingMethodUrlAndFailure) {
   Harness h(/*max_retries=*/3);
   h.node->answer = [](const std::string&) -> core::Result<HttpReply> {
