@@ -288,9 +288,12 @@ core::Result<std::vector<std::string>> RpcClient::GetLogs(
     auto result = Call("eth_getLogs", params);
     if (!result) {
       const core::Status& error = result.error();
-      if (error.code() != core::StatusCode::kResourceExhausted ||
-          !IsRangeRefusal(error.message())) {
-        return error;
+      if (error.code() != core::StatusCode::kResourceExhausted) return error;
+      if (!IsRangeRefusal(error.message())) {
+        // Rate limiting outlasted the retries. Not ResourceExhausted, which
+        // EvmRpc reserves for "range too large" (LiveFollower would shrink
+        // its range for nothing).
+        return core::UnavailableError(error.message());
       }
       if (end <= cursor) {
         return core::ResourceExhaustedError(fmt::format(

@@ -27,6 +27,8 @@ class EvmRpc {
   // eth_getLogs over [from, to] (inclusive), restricted to `addresses` when
   // non-empty. Each element is the JSON text of one log object, so the file
   // replay's decoder decodes both.
+  // ResourceExhausted means only that the node refused the range as too
+  // large (callers retry smaller ranges); other overload is Unavailable.
   virtual core::Result<std::vector<std::string>> GetLogs(
       uint64_t from, uint64_t to, const std::vector<core::Address>& addresses) = 0;
   // eth_getBlockByNumber(number, false). Unavailable if the node does not

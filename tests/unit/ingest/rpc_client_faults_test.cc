@@ -140,6 +140,20 @@ TEST(RpcClientFaultsTest, GivesUpAfterMaxRetriesNamingMethodUrlAndFailure) {
   EXPECT_EQ(h.node->bodies.size(), 4u);
 }
 
+TEST(RpcClientFaultsTest, GetLogsRateLimitedPastTheRetriesIsUnavailableNotRangeTooLarge) {
+  Harness h(/*max_retries=*/2);
+  h.node->answer = [](const std::string&) -> core::Result<HttpReply> {
+    return HttpReply{429, "slow down", std::nullopt};
+  };
+  auto logs = h.client->GetLogs(1, 100, {});
+  ASSERT_FALSE(logs.has_value());
+  EXPECT_EQ(logs.error().code(), core::StatusCode::kUnavailable);
+  EXPECT_NE(logs.error().message().find("HTTP 429"), std::string::npos);
+  EXPECT_EQ(h.node->bodies.size(), 3u);  // no splitting: the range was never refused
+  // Other calls keep the canonical code for exhausted quota.
+  EXPECT_EQ(h.client->BlockNumber().error().code(), core::StatusCode::kResourceExhausted);
+}
+
 TEST(RpcClientFaultsTest, BadRequestsAreNotRetried) {
   Harness h;
   h.node->answer = [](const std::string& body) -> core::Result<HttpReply> {
