@@ -161,8 +161,8 @@ double IngestToKafka(const std::string& brokers, const std::string& rpc_url, uin
   chain.max_block_range = range;
   auto rpc = evm::RpcClient::Open(evm::RpcOptionsFor(chain));
   if (!rpc) throw std::runtime_error(rpc.error().ToString());
-  evm::LiveFollower follower(chain, evm::LogDecoder("anvil", {core::Address::FromHex(contract).value()}),
-                             *rpc.value(), factory);
+  evm::LogDecoder decoder("anvil", {core::Address::FromHex(contract).value()});
+  evm::LiveFollower follower(chain, std::move(decoder), *rpc.value(), factory);
   auto started = Clock::now();
   while (follower.ingested() < last) {
     auto blocks = follower.RunOnce();

@@ -69,9 +69,9 @@ class RpcProxyTest : public ::testing::Test {
       uint64_t count = 1 + (static_cast<uint64_t>(i) * 37) % 120;
       uint64_t to = 0x1000 + 16 * static_cast<uint64_t>(i);
       std::string data = "0x" + selector + Word(to) + Word(next_id) + Word(count);
-      json::value hash = Call("eth_sendTransaction",
-                              fmt::format(R"([{{"from":"{}","to":"{}","data":"{}","gas":"0x{:x}"}}])",
-                                          from, contract_.address, data, 3'000'000));
+      std::string tx = fmt::format(R"([{{"from":"{}","to":"{}","data":"{}","gas":"0x{:x}"}}])",
+                                   from, contract_.address, data, 3'000'000);
+      json::value hash = Call("eth_sendTransaction", tx);
       json::value receipt;
       for (int tries = 0; tries < 500 && !receipt.is_object(); ++tries) {
         receipt = Call("eth_getTransactionReceipt", "[" + json::serialize(hash) + "]");
@@ -113,7 +113,9 @@ TEST_F(RpcProxyTest, ClientThroughFaultyProxyGetsExactlyWhatTheNodeServes) {
   ASSERT_TRUE(direct_logs.has_value()) << direct_logs.error().ToString();
   ASSERT_EQ(direct_logs.value().size(), minted_.owners.size());  // one Transfer per mint
   std::vector<ingest::evm::BlockHeader> direct_headers;
-  for (uint64_t n = from; n <= to; ++n) direct_headers.push_back(direct_->GetBlockHeader(n).value());
+  for (uint64_t n = from; n <= to; ++n) {
+    direct_headers.push_back(direct_->GetBlockHeader(n).value());
+  }
 
   FaultProxy proxy("127.0.0.1", anvil_->port(), Faulty(20261122));
   ingest::evm::RpcOptions options;
