@@ -18,7 +18,7 @@ core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(const core::Config& c
     if (chain.rpc.empty()) continue;
     Follower f;
     f.chain = chain;
-    ASSIGN_OR_RETURN(f.rpc, ingest::evm::RpcClient::Open({.url = chain.rpc}));
+    ASSIGN_OR_RETURN(f.rpc, ingest::evm::RpcClient::Open(ingest::evm::RpcOptionsFor(chain)));
     std::string topic = ChainEventsTopic(config, chain.name);
     ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(topic));
     f.tails = std::make_unique<ingest::common::AdminTailReader>(admin, topic);

@@ -156,8 +156,12 @@ core::Status StatusCollector::CollectChains(PipelineStatus& out) {
     if (!c.head && !chain.rpc.empty()) {
       std::unique_ptr<ingest::evm::RpcClient>& rpc = rpcs_[chain.name];
       if (!rpc) {
-        auto opened = ingest::evm::RpcClient::Open({.url = chain.rpc,
-                                                    .timeout = std::chrono::seconds(2)});
+        // A status snapshot must not wait out ingest's retries: one short
+        // attempt, and the head stays unknown this time if it fails.
+        ingest::evm::RpcOptions options = ingest::evm::RpcOptionsFor(chain);
+        options.timeout = std::chrono::seconds(2);
+        options.max_retries = 0;
+        auto opened = ingest::evm::RpcClient::Open(std::move(options));
         if (opened.has_value()) rpc = std::move(opened).value();
       }
       if (rpc) {

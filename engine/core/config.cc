@@ -109,7 +109,11 @@ FieldMap ChainFields(ChainConfig& c) {
           {"confirmations", IntField(&c.confirmations, 0, 100'000)},
           {"start_block", IntField(&c.start_block, 0, kMax)},
           {"max_block_range", IntField(&c.max_block_range, 1, 1'000'000)},
-          {"poll_interval_ms", IntField(&c.poll_interval_ms, 10, 3'600'000)}};
+          {"poll_interval_ms", IntField(&c.poll_interval_ms, 10, 3'600'000)},
+          {"rpc_timeout_ms", IntField(&c.rpc_timeout_ms, 100, 600'000)},
+          {"rpc_max_retries", IntField(&c.rpc_max_retries, 0, 100)},
+          {"rpc_requests_per_second", IntField(&c.rpc_requests_per_second, 0, 1'000'000)},
+          {"rpc_batch_size", IntField(&c.rpc_batch_size, 1, 1000)}};
 }
 FieldMap ContractFields(ContractConfig& c) {
   return {{"chain", StringField(&c.chain)},

@@ -61,6 +61,14 @@ struct ChainConfig {
   uint64_t start_block = 0;  // first block live ingest reads
   uint64_t max_block_range = 2000;   // eth_getLogs range per request
   uint64_t poll_interval_ms = 1000;
+  // JSON-RPC client (ingest/evm/rpc_client.h): per-attempt timeout; retries
+  // of timeouts, dropped connections, HTTP 5xx/429 and rate-limit errors;
+  // a token bucket on calls to the node (a batch of n calls counts n; 0 =
+  // unlimited); calls per JSON-RPC batch.
+  uint64_t rpc_timeout_ms = 10'000;
+  uint64_t rpc_max_retries = 5;
+  uint64_t rpc_requests_per_second = 0;
+  uint64_t rpc_batch_size = 100;
 };
 
 struct ContractConfig {

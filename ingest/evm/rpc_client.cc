@@ -1,201 +1,258 @@
 #include "ingest/evm/rpc_client.h"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <random>
+
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include "engine/core/hex.h"
 #include "engine/core/logging.h"
+#include "engine/core/metrics.h"
 
 namespace chainflow::ingest::evm {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-
-struct ParsedUrl {
-  std::string host;
-  std::string port;
-  std::string target;
-};
-
-core::Result<ParsedUrl> ParseUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return core::InvalidArgumentError(
-        fmt::format("rpc url \"{}\": only http:// is supported", url));
-  }
-  std::string_view rest = url.substr(kScheme.size());
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  ParsedUrl parsed;
-  parsed.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  size_t colon = authority.rfind(':');
-  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-    parsed.host = std::string(authority.substr(0, colon));
-    parsed.port = std::string(authority.substr(colon + 1));
-  } else {
-    parsed.host = std::string(authority);
-    parsed.port = "80";
-  }
-  if (parsed.host.empty() || parsed.port.empty()) {
-    return core::InvalidArgumentError(fmt::format("rpc url \"{}\": no host or port", url));
-  }
-  return parsed;
+// Why a retryable attempt failed, for chainflow_rpc_errors_total{kind}:
+// an HTTP status, a transport error, or a JSON-RPC rate-limit error.
+std::string_view FailureKind(const core::Status& status, unsigned http_status) {
+  if (http_status == 429) return "http_429";
+  if (http_status >= 500) return "http_5xx";
+  if (http_status >= 400) return "http_4xx";
+  if (status.code() == core::StatusCode::kDeadlineExceeded) return "timeout";
+  if (status.code() == core::StatusCode::kResourceExhausted) return "rate_limited";
+  return "connection";
 }
 
-core::Status TransportError(const beast::error_code& ec, std::string_view what,
-                            std::string_view method) {
-  if (ec == beast::error::timeout) {
-    return core::DeadlineExceededError(fmt::format("rpc {}: {} timed out", method, what));
+// The kind of a JSON-RPC error response (or an unparsable body).
+std::string_view NodeErrorKind(const core::Status& status) {
+  switch (status.code()) {
+    case core::StatusCode::kResourceExhausted:
+      return IsRangeRefusal(status.message()) ? "range_refused" : "rate_limited";
+    case core::StatusCode::kInvalidArgument:
+      return "bad_request";
+    default:
+      return "rpc_error";
   }
-  return core::UnavailableError(fmt::format("rpc {}: {}: {}", method, what, ec.message()));
 }
 
-core::Status HexField(simdjson::dom::object obj, const char* name, std::string* out) {
-  std::string_view text;
-  if (obj[name].get_string().get(text)) {
-    return core::UnavailableError(fmt::format("block header has no string \"{}\"", name));
-  }
-  out->resize(32);
-  core::Status status =
-      core::FromHexPadded(text, std::span<uint8_t>(reinterpret_cast<uint8_t*>(out->data()), 32));
-  if (!status.ok()) return status.WithContext(name);
-  return core::Status::Ok();
+std::string Head(std::string_view body) {
+  std::string head(body.substr(0, 200));
+  std::replace(head.begin(), head.end(), '\n', ' ');
+  return head;
 }
 
 }  // namespace
 
-core::Status RpcErrorStatus(int64_t code, std::string_view message, std::string_view method) {
-  std::string text = fmt::format("rpc {}: node error {}: {}", method, code, message);
-  if (code <= -32600 && code >= -32700) return core::InvalidArgumentError(std::move(text));
-  if (code == -32005) return core::ResourceExhaustedError(std::move(text));
-  return core::UnavailableError(std::move(text));
+core::Result<std::vector<BlockHeader>> EvmRpc::GetBlockHeaders(uint64_t from, uint64_t to) {
+  std::vector<BlockHeader> headers;
+  for (uint64_t n = from; n <= to; ++n) {
+    ASSIGN_OR_RETURN(BlockHeader header, GetBlockHeader(n));
+    headers.push_back(std::move(header));
+  }
+  return headers;
+}
+
+RpcOptions RpcOptionsFor(const core::ChainConfig& chain) {
+  RpcOptions options;
+  options.url = chain.rpc;
+  options.timeout = std::chrono::milliseconds(chain.rpc_timeout_ms);
+  options.max_retries = static_cast<int>(chain.rpc_max_retries);
+  options.requests_per_second = static_cast<double>(chain.rpc_requests_per_second);
+  options.batch_size = static_cast<int>(chain.rpc_batch_size);
+  options.chain = chain.name;
+  return options;
 }
 
 struct RpcClient::Impl {
-  RpcOptions options;
-  ParsedUrl url;
-  asio::io_context ioc;
-  beast::tcp_stream stream{ioc};
-  beast::flat_buffer buffer;
-  bool connected = false;
-  uint64_t next_id = 1;
-  simdjson::dom::parser parser;
-
-  // Runs the queued async operations to completion (the stream's expiry
-  // bounds each).
-  void Run() {
-    ioc.restart();
-    ioc.run();
+  Impl(RpcOptions opts, std::unique_ptr<HttpTransport> t)
+      : options(std::move(opts)),
+        transport(std::move(t)),
+        clock(options.clock != nullptr ? *options.clock : SteadyRpcClock()),
+        backoff(options.backoff_initial, options.backoff_max,
+                options.jitter_seed != 0 ? options.jitter_seed : std::random_device{}()),
+        bucket(options.requests_per_second, options.requests_per_second, clock),
+        chain(options.chain.empty() ? "unknown" : options.chain) {
+    auto& registry = core::MetricsRegistry::Global();
+    core::Labels labels{{"chain", chain}};
+    batches = &registry.GetCounter("chainflow_rpc_batches_total",
+                                   "JSON-RPC batch requests sent (all attempts)", labels);
+    retries = &registry.GetCounter("chainflow_rpc_retries_total",
+                                   "JSON-RPC requests retried after a transient failure", labels);
+    splits = &registry.GetCounter("chainflow_rpc_getlogs_splits_total",
+                                  "eth_getLogs ranges split after a provider refused them", labels);
+    rate_wait = &registry.GetGauge("chainflow_rpc_rate_limit_wait_seconds_total",
+                                   "Seconds spent waiting for the RPC rate limit", labels);
   }
 
-  core::Status Connect(std::string_view method) {
-    beast::error_code ec;
-    asio::ip::tcp::resolver resolver(ioc);
-    asio::ip::tcp::resolver::results_type endpoints;
-    resolver.async_resolve(url.host, url.port,
-                           [&](beast::error_code e, asio::ip::tcp::resolver::results_type r) {
-                             ec = e;
-                             endpoints = std::move(r);
-                           });
-    Run();
-    if (ec) return TransportError(ec, fmt::format("resolve {}", url.host), method);
-    stream.expires_after(options.timeout);
-    stream.async_connect(endpoints, [&](beast::error_code e, auto) { ec = e; });
-    Run();
-    if (ec) return TransportError(ec, fmt::format("connect {}:{}", url.host, url.port), method);
-    connected = true;
-    buffer.clear();
-    return core::Status::Ok();
-  }
-
-  void Close() {
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    stream.close();
-    connected = false;
-  }
-
-  // One HTTP exchange on the current connection.
-  core::Result<std::string> Exchange(const std::string& body, std::string_view method) {
-    http::request<http::string_body> req{http::verb::post, url.target, 11};
-    req.set(http::field::host, url.host);
-    req.set(http::field::content_type, "application/json");
-    req.keep_alive(true);
-    req.body() = body;
-    req.prepare_payload();
-    beast::error_code ec;
-    stream.expires_after(options.timeout);
-    http::async_write(stream, req, [&](beast::error_code e, size_t) { ec = e; });
-    Run();
-    if (ec) return TransportError(ec, "write", method);
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(1ull << 30);
-    http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
-    Run();
-    if (ec) return TransportError(ec, "read", method);
-    auto& res = parser.get();
-    if (!res.keep_alive()) Close();
-    if (res.result() != http::status::ok && res.body().find("\"error\"") == std::string::npos) {
-      return core::UnavailableError(
-          fmt::format("rpc {}: HTTP {}", method, static_cast<unsigned>(res.result_int())));
+  // One POST with retries. `parse` turns a 2xx body (or a JSON-RPC error body
+  // on another status) into the result; its rate-limit errors are retried.
+  template <typename T>
+  core::Result<T> Send(const std::string& body, std::string_view method, int calls,
+                       const std::function<core::Result<T>(std::string_view)>& parse) {
+    core::Status last;
+    int attempt = 0;
+    for (;; ++attempt) {
+      RequestCounter(method).Inc(static_cast<uint64_t>(calls));
+      if (calls > 1 || body.front() == '[') batches->Inc();
+      auto waited = bucket.Acquire(calls);
+      if (waited.count() > 0) rate_wait->Add(std::chrono::duration<double>(waited).count());
+      auto started = clock.Now();
+      auto reply = transport->Post(body);
+      Latency(method).Observe(std::chrono::duration<double>(clock.Now() - started).count());
+      std::optional<std::chrono::milliseconds> pause;
+      unsigned status = 0;
+      if (!reply) {
+        last = reply.error();
+      } else {
+        status = reply.value().status;
+        const std::string& text = reply.value().body;
+        bool rpc_error_body = text.find("\"error\"") != std::string::npos;
+        // Retry-After accompanies 429 and sometimes 503 (RFC 9110 §10.2.3).
+        if ((status == 429 || status == 503) && reply.value().retry_after) {
+          pause = ParseRetryAfter(*reply.value().retry_after);
+          if (pause) pause = std::min(*pause, options.backoff_max);
+        }
+        if (status == 429) {
+          last = core::ResourceExhaustedError(fmt::format("HTTP 429: {}", Head(text)));
+        } else if (status >= 500) {
+          last = core::UnavailableError(fmt::format("HTTP {}: {}", status, Head(text)));
+        } else if ((status >= 200 && status < 300) || rpc_error_body) {
+          auto parsed = parse(text);
+          if (parsed || !IsRateLimited(parsed.error())) {
+            if (!parsed) ErrorCounter(NodeErrorKind(parsed.error())).Inc();
+            return parsed;
+          }
+          last = parsed.error();
+          status = 0;
+        } else {
+          // Another 4xx without a JSON-RPC body: a bad request, a wrong URL
+          // or missing credentials. Retrying will not help.
+          ErrorCounter("http_4xx").Inc();
+          auto code = (status == 401 || status == 403) ? core::StatusCode::kPermissionDenied
+                                                       : core::StatusCode::kInvalidArgument;
+          return core::Status(code, fmt::format("rpc {} {}: HTTP {}: {}", method, options.url,
+                                                status, Head(text)));
+        }
+      }
+      ErrorCounter(FailureKind(last, status)).Inc();
+      if (attempt >= options.max_retries) break;
+      retries->Inc();
+      auto delay = pause.value_or(backoff.Delay(attempt));
+      core::Logger("ingest.evm")
+          ->debug("[{}] rpc {} attempt {} failed ({}); retrying in {} ms", chain, method,
+                  attempt + 1, last.ToString(), delay.count());
+      clock.Sleep(delay);
     }
-    return std::move(res.body());
+    return core::Status(last.code(), fmt::format("rpc {} {}: failed after {} attempt(s): {}",
+                                                 method, options.url, attempt + 1,
+                                                 last.message()));
   }
+
+  core::Counter& RequestCounter(std::string_view method) {
+    auto& c = requests[std::string(method)];
+    if (c == nullptr) {
+      c = &core::MetricsRegistry::Global().GetCounter(
+          "chainflow_rpc_requests_total", "JSON-RPC calls sent (each call of a batch counts)",
+          {{"chain", chain}, {"method", std::string(method)}});
+    }
+    return *c;
+  }
+  core::Counter& ErrorCounter(std::string_view kind) {
+    auto& c = errors[std::string(kind)];
+    if (c == nullptr) {
+      c = &core::MetricsRegistry::Global().GetCounter(
+          "chainflow_rpc_errors_total", "Failed JSON-RPC attempts by kind",
+          {{"chain", chain}, {"kind", std::string(kind)}});
+    }
+    return *c;
+  }
+  core::Histogram& Latency(std::string_view method) {
+    auto& h = latencies[std::string(method)];
+    if (h == nullptr) {
+      h = &core::MetricsRegistry::Global().GetHistogram(
+          "chainflow_rpc_request_duration_seconds", "One JSON-RPC HTTP round trip",
+          {{"chain", chain}, {"method", std::string(method)}}, core::DefaultLatencyBuckets());
+    }
+    return *h;
+  }
+
+  RpcOptions options;
+  std::unique_ptr<HttpTransport> transport;
+  RpcClock& clock;
+  Backoff backoff;
+  TokenBucket bucket;
+  std::string chain;
+  uint64_t next_id = 1;
+  core::Counter* batches;
+  core::Counter* retries;
+  core::Counter* splits;
+  core::Gauge* rate_wait;
+  std::map<std::string, core::Counter*> requests;
+  std::map<std::string, core::Counter*> errors;
+  std::map<std::string, core::Histogram*> latencies;
 };
 
 RpcClient::RpcClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-RpcClient::~RpcClient() {
-  if (impl_->connected) impl_->Close();
-}
+RpcClient::~RpcClient() = default;
 
 core::Result<std::unique_ptr<RpcClient>> RpcClient::Open(RpcOptions options) {
-  ASSIGN_OR_RETURN(ParsedUrl url, ParseUrl(options.url));
-  auto impl = std::make_unique<Impl>();
-  impl->options = std::move(options);
-  impl->url = std::move(url);
-  return std::unique_ptr<RpcClient>(new RpcClient(std::move(impl)));
+  ASSIGN_OR_RETURN(std::unique_ptr<HttpTransport> transport,
+                   OpenBeastTransport(options.url, options.timeout));
+  return Open(std::move(options), std::move(transport));
+}
+
+core::Result<std::unique_ptr<RpcClient>> RpcClient::Open(
+    RpcOptions options, std::unique_ptr<HttpTransport> transport) {
+  if (options.max_retries < 0 || options.batch_size < 1 || options.requests_per_second < 0) {
+    return core::InvalidArgumentError(fmt::format(
+        "rpc {}: max_retries must be >= 0, batch_size >= 1, requests_per_second >= 0",
+        options.url));
+  }
+  return std::unique_ptr<RpcClient>(
+      new RpcClient(std::make_unique<Impl>(std::move(options), std::move(transport))));
 }
 
 core::Result<std::string> RpcClient::Call(std::string_view method, std::string_view params_json) {
-  Impl& impl = *impl_;
   std::string body = fmt::format(R"({{"jsonrpc":"2.0","id":{},"method":"{}","params":{}}})",
-                                 impl.next_id++, method, params_json);
-  core::Result<std::string> response = core::UnavailableError("not sent");
-  // A kept-alive connection may have been closed by the server: retry once
-  // on a fresh one.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    bool reused = impl.connected;
-    if (!impl.connected) RETURN_IF_ERROR(impl.Connect(method));
-    response = impl.Exchange(body, method);
-    if (response) break;
-    impl.Close();
-    if (!reused) return response.error();
-  }
-  if (!response) return response.error();
+                                 impl_->next_id++, method, params_json);
+  std::function<core::Result<std::string>(std::string_view)> parse =
+      [method](std::string_view text) { return ParseRpcResponse(text, method); };
+  return impl_->Send(body, method, 1, parse);
+}
 
-  simdjson::dom::element doc;
-  if (auto error = impl.parser.parse(response.value()).get(doc)) {
-    return core::UnavailableError(
-        fmt::format("rpc {}: response is not JSON: {}", method, simdjson::error_message(error)));
+core::Result<std::vector<core::Result<std::string>>> RpcClient::CallBatch(
+    std::string_view method, const std::vector<std::string>& params_json) {
+  using Results = std::vector<core::Result<std::string>>;
+  Results out;
+  out.reserve(params_json.size());
+  size_t batch = static_cast<size_t>(impl_->options.batch_size);
+  for (size_t begin = 0; begin < params_json.size(); begin += batch) {
+    size_t end = std::min(params_json.size(), begin + batch);
+    std::vector<uint64_t> ids;
+    std::string body = "[";
+    for (size_t i = begin; i < end; ++i) {
+      ids.push_back(impl_->next_id++);
+      if (i > begin) body += ',';
+      body += fmt::format(R"({{"jsonrpc":"2.0","id":{},"method":"{}","params":{}}})", ids.back(),
+                          method, params_json[i]);
+    }
+    body += ']';
+    // A rate-limit error on any element retries the whole batch.
+    std::function<core::Result<Results>(std::string_view)> parse =
+        [&](std::string_view text) -> core::Result<Results> {
+      ASSIGN_OR_RETURN(Results results, ParseBatchResponse(text, ids, method));
+      for (const auto& r : results) {
+        if (!r && IsRateLimited(r.error())) return r.error();
+      }
+      return results;
+    };
+    ASSIGN_OR_RETURN(Results results,
+                     impl_->Send(body, method, static_cast<int>(end - begin), parse));
+    for (auto& r : results) out.push_back(std::move(r));
   }
-  simdjson::dom::element error_obj;
-  if (!doc["error"].get(error_obj) && !error_obj.is_null()) {
-    int64_t code = 0;
-    std::string_view message;
-    if (error_obj["code"].get_int64().get(code)) code = -32603;
-    if (error_obj["message"].get_string().get(message)) message = "(no message)";
-    return RpcErrorStatus(code, message, method);
-  }
-  simdjson::dom::element result;
-  if (doc["result"].get(result)) {
-    return core::UnavailableError(fmt::format("rpc {}: response has no result", method));
-  }
-  return simdjson::to_string(result);
+  return out;
 }
 
 core::Result<uint64_t> RpcClient::BlockNumber() {
@@ -211,74 +268,59 @@ core::Result<uint64_t> RpcClient::BlockNumber() {
 
 core::Result<std::vector<std::string>> RpcClient::GetLogs(
     uint64_t from, uint64_t to, const std::vector<core::Address>& addresses) {
-  std::string params = fmt::format(R"([{{"fromBlock":"0x{:x}","toBlock":"0x{:x}")", from, to);
+  std::string address_filter;
   if (!addresses.empty()) {
-    params += R"(,"address":[)";
+    address_filter = R"(,"address":[)";
     for (size_t i = 0; i < addresses.size(); ++i) {
-      if (i > 0) params += ',';
-      params += '"' + addresses[i].ToHex() + '"';
+      if (i > 0) address_filter += ',';
+      address_filter += '"' + addresses[i].ToHex() + '"';
     }
-    params += ']';
-  }
-  params += "}]";
-  ASSIGN_OR_RETURN(std::string result, Call("eth_getLogs", params));
-  simdjson::dom::array logs;
-  if (impl_->parser.parse(result).get_array().get(logs)) {
-    return core::UnavailableError("eth_getLogs: result is not an array");
+    address_filter += ']';
   }
   std::vector<std::string> out;
-  out.reserve(logs.size());
-  for (simdjson::dom::element log : logs) out.push_back(simdjson::to_string(log));
+  uint64_t span = to >= from ? to - from + 1 : 1;
+  uint64_t cursor = from;
+  // A reversed range goes to the node as asked (it answers invalid params).
+  do {
+    uint64_t end = to >= from ? std::min(to, cursor + span - 1) : to;
+    std::string params = fmt::format(R"([{{"fromBlock":"0x{:x}","toBlock":"0x{:x}"{}}}])", cursor,
+                                     end, address_filter);
+    auto result = Call("eth_getLogs", params);
+    if (!result) {
+      const core::Status& error = result.error();
+      if (error.code() != core::StatusCode::kResourceExhausted) return error;
+      if (!IsRangeRefusal(error.message())) {
+        // Rate limiting outlasted the retries. Not ResourceExhausted, which
+        // EvmRpc reserves for "range too large" (LiveFollower would shrink
+        // its range for nothing).
+        return core::UnavailableError(error.message());
+      }
+      if (end <= cursor) {
+        return core::ResourceExhaustedError(fmt::format(
+            "eth_getLogs {}: block {} alone is refused: {}", impl_->options.url, cursor,
+            error.message()));
+      }
+      impl_->splits->Inc();
+      auto suggested = SuggestedRange(error.message());
+      uint64_t next_span = (end - cursor + 1) / 2;
+      if (suggested && suggested->first == cursor && suggested->second < end) {
+        next_span = suggested->second - cursor + 1;
+      }
+      span = std::max<uint64_t>(1, next_span);
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> logs, ParseLogArray(result.value()));
+    for (auto& log : logs) out.push_back(std::move(log));
+    if (end >= to) break;
+    cursor = end + 1;
+  } while (true);
   return out;
 }
-
-core::Result<std::vector<BlockHeader>> EvmRpc::GetBlockHeaders(uint64_t from, uint64_t to) {
-  std::vector<BlockHeader> headers;
-  for (uint64_t n = from; n <= to; ++n) {
-    ASSIGN_OR_RETURN(BlockHeader header, GetBlockHeader(n));
-    headers.push_back(std::move(header));
-  }
-  return headers;
-}
-
-namespace {
-
-core::Result<BlockHeader> ParseHeader(simdjson::dom::parser& parser, const std::string& result,
-                                      std::string_view which) {
-  simdjson::dom::element doc;
-  if (parser.parse(result).get(doc) || doc.is_null()) {
-    return core::UnavailableError(fmt::format("eth_getBlockByNumber: block {} not found", which));
-  }
-  simdjson::dom::object obj;
-  if (doc.get_object().get(obj)) {
-    return core::UnavailableError("eth_getBlockByNumber: result is not an object");
-  }
-  BlockHeader header;
-  std::string_view number;
-  if (obj["number"].get_string().get(number)) {
-    return core::UnavailableError("eth_getBlockByNumber: no number");
-  }
-  auto parsed_number = core::ParseHexQuantity(number);
-  if (!parsed_number) return parsed_number.error().WithContext("number");
-  header.number = parsed_number.value();
-  RETURN_IF_ERROR(HexField(obj, "hash", &header.hash));
-  RETURN_IF_ERROR(HexField(obj, "parentHash", &header.parent_hash));
-  std::string_view ts;
-  if (obj["timestamp"].get_string().get(ts)) {
-    return core::UnavailableError("eth_getBlockByNumber: no timestamp");
-  }
-  auto timestamp = core::ParseHexQuantity(ts);
-  if (!timestamp) return timestamp.error().WithContext("timestamp");
-  header.timestamp = static_cast<int64_t>(timestamp.value());
-  return header;
-}
-
-}  // namespace
 
 core::Result<BlockHeader> RpcClient::GetBlockHeader(uint64_t number) {
   ASSIGN_OR_RETURN(std::string result,
                    Call("eth_getBlockByNumber", fmt::format(R"(["0x{:x}",false])", number)));
-  ASSIGN_OR_RETURN(BlockHeader header, ParseHeader(impl_->parser, result, std::to_string(number)));
+  ASSIGN_OR_RETURN(BlockHeader header, ParseBlockHeader(result, std::to_string(number)));
   if (header.number != number) {
     return core::UnavailableError(fmt::format(
         "eth_getBlockByNumber: asked for block {}, node returned block {}", number, header.number));
@@ -286,9 +328,33 @@ core::Result<BlockHeader> RpcClient::GetBlockHeader(uint64_t number) {
   return header;
 }
 
+core::Result<std::vector<BlockHeader>> RpcClient::GetBlockHeaders(uint64_t from, uint64_t to) {
+  std::vector<std::string> params;
+  for (uint64_t n = from; n <= to && n >= from; ++n) {
+    params.push_back(fmt::format(R"(["0x{:x}",false])", n));
+    if (n == UINT64_MAX) break;
+  }
+  ASSIGN_OR_RETURN(auto results, CallBatch("eth_getBlockByNumber", params));
+  std::vector<BlockHeader> headers;
+  headers.reserve(results.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    uint64_t number = from + i;
+    if (!results[i]) return results[i].error();
+    ASSIGN_OR_RETURN(BlockHeader header, ParseBlockHeader(results[i].value(),
+                                                          std::to_string(number)));
+    if (header.number != number) {
+      return core::UnavailableError(
+          fmt::format("eth_getBlockByNumber: asked for block {}, node returned block {}", number,
+                      header.number));
+    }
+    headers.push_back(std::move(header));
+  }
+  return headers;
+}
+
 core::Result<BlockHeader> RpcClient::GetFinalizedHeader() {
   ASSIGN_OR_RETURN(std::string result, Call("eth_getBlockByNumber", R"(["finalized",false])"));
-  return ParseHeader(impl_->parser, result, "finalized");
+  return ParseBlockHeader(result, "finalized");
 }
 
 }  // namespace chainflow::ingest::evm

@@ -28,7 +28,7 @@ Backoff::Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds ma
       rng_(seed) {}
 
 std::chrono::milliseconds Backoff::Ceiling(int n) const {
-  // Doubling stops once it reaches max_ (also keeps the shift from overflowing).
+  // Doubling stops once it reaches max_ (which also keeps it from overflowing).
   std::chrono::milliseconds ceiling = initial_;
   for (int i = 0; i < n && ceiling < max_; ++i) ceiling *= 2;
   return std::min(ceiling, max_);
@@ -48,7 +48,7 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value)
   if (error != std::errc() || end != value.data() + value.size() || seconds < 0) {
     return std::nullopt;
   }
-  // A day is far beyond any sane answer; clamp so the multiplication cannot overflow.
+  // A day is beyond any sane answer; clamping keeps the product from overflowing.
   return std::chrono::milliseconds(std::min<int64_t>(seconds, 86'400) * 1000);
 }
 
@@ -74,8 +74,8 @@ RpcClock::Duration TokenBucket::Acquire(double n) {
     clock_.Sleep(wait);
     slept = wait;
     Refill();
-    // A clock that slept a little less than asked must not let the caller
-    // through early: account for the tokens we waited for.
+    // Rounding must not let the caller through short of tokens twice in a
+    // row: we waited for exactly `need`.
     tokens_ = std::max(tokens_, need);
   }
   tokens_ -= n;

@@ -154,8 +154,13 @@ TEST(RpcClientTest, RejectsUnsupportedUrls) {
 
 TEST(RpcClientTest, ConnectionRefusedIsUnavailable) {
   // Port 1 on loopback: nothing listens; fails fast, no network.
-  auto client = RpcClient::Open({"http://127.0.0.1:1", std::chrono::milliseconds(500)}).value();
-  EXPECT_EQ(client->BlockNumber().error().code(), core::StatusCode::kUnavailable);
+  // No retries: each would sleep a backoff.
+  auto client =
+      RpcClient::Open({"http://127.0.0.1:1", std::chrono::milliseconds(500), 0}).value();
+  auto head = client->BlockNumber();
+  EXPECT_EQ(head.error().code(), core::StatusCode::kUnavailable);
+  EXPECT_NE(head.error().message().find("eth_blockNumber http://127.0.0.1:1"), std::string::npos)
+      << head.error().message();
 }
 
 }  // namespace

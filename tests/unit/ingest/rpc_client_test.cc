@@ -153,5 +153,23 @@ TEST(RpcClientTest, ReconnectsWhenTheServerClosesAKeptAliveConnection) {
   EXPECT_GE(server.connections.load(), 3);
 }
 
+TEST(RpcClientTest, ANodeThatNeverAnswersTimesOut) {
+  // Listening but never accepting: the kernel completes the connection and
+  // takes the request, nobody answers.
+  asio::io_context ioc;
+  tcp::acceptor silent(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::string url = "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+  RpcOptions options{url, std::chrono::milliseconds(200), /*max_retries=*/0};
+  auto client = RpcClient::Open(options).value();
+  auto started = std::chrono::steady_clock::now();
+  auto head = client->BlockNumber();
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(head.has_value());
+  EXPECT_EQ(head.error().code(), core::StatusCode::kDeadlineExceeded);
+  EXPECT_NE(head.error().message().find("timed out"), std::string::npos)
+      << head.error().message();
+  EXPECT_LT(took, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace chainflow::ingest::evm

@@ -196,5 +196,38 @@ TEST(ConfigCompressionTest, ExactlyOnceIsRejectedUntilImplemented) {
   EXPECT_NE(parsed.error().message().find("not implemented"), std::string::npos);
 }
 
+TEST(ConfigRpcTest, DefaultsFileValuesAndEnvironment) {
+  auto defaults = Config::Parse("[[chains]]\nname = \"a\"\n", {});
+  ASSERT_TRUE(defaults.has_value()) << defaults.error().ToString();
+  const ChainConfig& d = defaults.value().chains[0];
+  EXPECT_EQ(d.rpc_timeout_ms, 10'000u);
+  EXPECT_EQ(d.rpc_max_retries, 5u);
+  EXPECT_EQ(d.rpc_requests_per_second, 0u);  // unlimited
+  EXPECT_EQ(d.rpc_batch_size, 100u);
+
+  auto set = Config::Parse(
+      "[[chains]]\nname = \"a\"\nrpc_timeout_ms = 2500\nrpc_max_retries = 0\n"
+      "rpc_requests_per_second = 25\nrpc_batch_size = 10\n",
+      {{"CHAINFLOW_CHAINS_A_RPC_BATCH_SIZE", "7"}});
+  ASSERT_TRUE(set.has_value()) << set.error().ToString();
+  const ChainConfig& c = set.value().chains[0];
+  EXPECT_EQ(c.rpc_timeout_ms, 2500u);
+  EXPECT_EQ(c.rpc_max_retries, 0u);
+  EXPECT_EQ(c.rpc_requests_per_second, 25u);
+  EXPECT_EQ(c.rpc_batch_size, 7u);  // the environment wins
+}
+
+TEST(ConfigRpcTest, BadValuesAreNamed) {
+  std::string zero_batch = ErrorOf("[[chains]]\nname = \"a\"\nrpc_batch_size = 0\n");
+  EXPECT_NE(zero_batch.find("chains[0].rpc_batch_size"), std::string::npos) << zero_batch;
+  std::string timeout = ErrorOf("[[chains]]\nname = \"a\"\nrpc_timeout_ms = 5\n");
+  EXPECT_NE(timeout.find("chains[0].rpc_timeout_ms"), std::string::npos) << timeout;
+  std::string rate = ErrorOf("[[chains]]\nname = \"a\"\nrpc_requests_per_second = -1\n");
+  EXPECT_NE(rate.find("chains[0].rpc_requests_per_second"), std::string::npos) << rate;
+  std::string env = ErrorOf("[[chains]]\nname = \"a\"\n",
+                            {{"CHAINFLOW_CHAINS_A_RPC_MAX_RETRIES", "lots"}});
+  EXPECT_NE(env.find("CHAINFLOW_CHAINS_A_RPC_MAX_RETRIES"), std::string::npos) << env;
+}
+
 }  // namespace
 }  // namespace chainflow::engine::core
