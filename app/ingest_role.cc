@@ -1,5 +1,7 @@
 #include "app/ingest_role.h"
 
+#include <fmt/format.h>
+
 #include "app/topics.h"
 
 namespace chainflow::app {
@@ -31,8 +33,14 @@ core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(const core::Config& c
     ingest::evm::AppenderFactory factory = [options, producer, tails]() {
       return ingest::common::ChainAppender::Open(options, *producer, *tails);
     };
+    // Recent headers for reorg detection. Beside state.dir, not in it: they
+    // describe the chain and the topic, not derived state, so `rebuild` and
+    // `state-digest` leave them alone.
+    ASSIGN_OR_RETURN(f.headers, ingest::evm::HeaderStore::Open(
+                                    fmt::format("{}.ingest/{}", config.state.dir, chain.name)));
     f.follower = std::make_unique<ingest::evm::LiveFollower>(
-        chain, ingest::evm::LogDecoder::ForChain(config, chain.name), *f.rpc, factory);
+        chain, ingest::evm::LogDecoder::ForChain(config, chain.name), *f.rpc, factory,
+        *f.headers);
     role->followers_.push_back(std::move(f));
   }
   return role;
@@ -51,7 +59,9 @@ std::vector<IngestRole::ChainProgress> IngestRole::Progress() const {
   std::vector<ChainProgress> out;
   for (const auto& f : followers_) {
     out.push_back({f.chain.name, f.follower->head(), f.follower->ingested(),
-                   f.chain.confirmations, f.follower->last_status()});
+                   f.chain.confirmations, f.follower->last_status(), f.follower->finalized(),
+                   f.follower->reorgs(), f.follower->deepest_reorg(),
+                   f.follower->ingested_time()});
   }
   return out;
 }

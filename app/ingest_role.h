@@ -31,6 +31,10 @@ class IngestRole {
     uint64_t ingested = 0;
     uint64_t confirmations = 0;
     engine::core::Status status;
+    uint64_t finalized = 0;
+    uint64_t reorgs = 0;
+    uint64_t deepest_reorg = 0;
+    int64_t ingested_time = 0;  // timestamp of the last ingested block
   };
   std::vector<ChainProgress> Progress() const;
 
@@ -39,6 +43,7 @@ class IngestRole {
     engine::core::ChainConfig chain;
     std::unique_ptr<ingest::evm::RpcClient> rpc;
     std::unique_ptr<ingest::common::AdminTailReader> tails;
+    std::unique_ptr<ingest::evm::HeaderStore> headers;
     std::unique_ptr<ingest::evm::LiveFollower> follower;  // last: uses the above
   };
   IngestRole() = default;

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -162,7 +163,16 @@ double IngestToKafka(const std::string& brokers, const std::string& rpc_url, uin
   auto rpc = evm::RpcClient::Open(evm::RpcOptionsFor(chain));
   if (!rpc) throw std::runtime_error(rpc.error().ToString());
   evm::LogDecoder decoder("anvil", {core::Address::FromHex(contract).value()});
-  evm::LiveFollower follower(chain, std::move(decoder), *rpc.value(), factory);
+  // Its own header store, removed afterwards.
+  std::string headers_dir = fmt::format("/tmp/cf_backfill_headers_{}", ::getpid());
+  std::filesystem::remove_all(headers_dir);
+  auto headers = evm::HeaderStore::Open(headers_dir);
+  if (!headers) throw std::runtime_error(headers.error().ToString());
+  struct DropDir {
+    std::string path;
+    ~DropDir() { std::filesystem::remove_all(path); }
+  } drop_headers{headers_dir};
+  evm::LiveFollower follower(chain, std::move(decoder), *rpc.value(), factory, *headers.value());
   auto started = Clock::now();
   while (follower.ingested() < last) {
     auto blocks = follower.RunOnce();

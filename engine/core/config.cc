@@ -113,7 +113,9 @@ FieldMap ChainFields(ChainConfig& c) {
           {"rpc_timeout_ms", IntField(&c.rpc_timeout_ms, 100, 600'000)},
           {"rpc_max_retries", IntField(&c.rpc_max_retries, 0, 100)},
           {"rpc_requests_per_second", IntField(&c.rpc_requests_per_second, 0, 1'000'000)},
-          {"rpc_batch_size", IntField(&c.rpc_batch_size, 1, 1000)}};
+          {"rpc_batch_size", IntField(&c.rpc_batch_size, 1, 1000)},
+          {"finality", StringField(&c.finality)},
+          {"finality_depth", IntField(&c.finality_depth, 1, 100'000)}};
 }
 FieldMap ContractFields(ContractConfig& c) {
   return {{"chain", StringField(&c.chain)},
@@ -275,6 +277,10 @@ Status Validate(const Config& c) {
       return InvalidArgumentError(
           fmt::format("config key {}.kind: \"{}\" is not a supported kind (evm)", where,
                       chain.kind));
+    }
+    if (chain.finality != "depth" && chain.finality != "tag") {
+      return InvalidArgumentError(fmt::format(
+          "config key {}.finality: \"{}\" is not depth or tag", where, chain.finality));
     }
   }
   for (size_t i = 0; i < c.contracts.size(); ++i) {

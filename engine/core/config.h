@@ -69,6 +69,13 @@ struct ChainConfig {
   uint64_t rpc_max_retries = 5;
   uint64_t rpc_requests_per_second = 0;
   uint64_t rpc_batch_size = 100;
+  // When a block is final (can no longer be reorganized): "depth" = once
+  // `finality_depth` blocks are on top of it; "tag" = once the node's
+  // `finalized` block reaches it. Ingest keeps the headers of unfinal
+  // blocks to detect reorgs (parent hashes), and a reorg reaching below the
+  // finalized block stops the chain's ingest.
+  std::string finality = "depth";
+  uint64_t finality_depth = 64;
 };
 
 struct ContractConfig {

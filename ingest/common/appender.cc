@@ -36,6 +36,9 @@ ChainAppender::ChainAppender(AppenderOptions options, log::RecordSink& sink,
       last_(std::move(tails)),
       source_(IngestSource(options_.chain)),
       marker_key_(options_.chain + ":block") {
+  for (const auto& last : last_) {
+    if (last) fork_ = std::max(fork_, last->fork);
+  }
   auto& registry = core::MetricsRegistry::Global();
   core::Labels labels{{"chain", options_.chain}};
   appended_metric_ = &registry.GetCounter("chainflow_ingest_records_appended_total",
@@ -54,11 +57,13 @@ core::PartitionId ChainAppender::PartitionFor(std::string_view key) const {
 
 bool ChainAppender::IsNew(const ChainEvent& event) const {
   const auto& last = last_[PartitionFor(event.key).value()];
-  return !last || *last < event.position;
+  Position position = event.position;
+  position.fork = fork_;
+  return !last || *last < position;
 }
 
 bool ChainAppender::IsBlockEndNew(uint64_t number) const {
-  Position marker = Position::BlockEnd(number);
+  Position marker = Position::BlockEnd(fork_, number);
   return std::any_of(last_.begin(), last_.end(),
                      [&](const auto& last) { return !last || *last < marker; });
 }
@@ -82,10 +87,12 @@ core::Status ChainAppender::SendRecord(const log::OutRecord& record) {
 }
 
 core::Result<bool> ChainAppender::Append(const ChainEvent& event) {
-  Advance(event.position);
+  Position position = event.position;
+  position.fork = fork_;
+  Advance(position);
   core::PartitionId partition = PartitionFor(event.key);
   auto& last = last_[partition.value()];
-  if (last && event.position <= *last) {
+  if (last && position <= *last) {
     ++skipped_;
     skipped_metric_->Inc();
     return false;
@@ -94,30 +101,46 @@ core::Result<bool> ChainAppender::Append(const ChainEvent& event) {
   record.topic = options_.topic;
   record.partition = partition;
   record.key = event.key;
-  if (!event.envelope.SerializeToString(&record.value)) {
-    return core::InternalError(fmt::format("cannot serialize {}", event.envelope.id()));
+  // A new branch reuses block numbers and log indexes: its ids name the fork
+  // so they never repeat an orphaned event's.
+  std::string id = fork_ == 0 ? event.envelope.id()
+                              : fmt::format("{}/f{}", event.envelope.id(), fork_);
+  if (fork_ == 0) {
+    if (!event.envelope.SerializeToString(&record.value)) {
+      return core::InternalError(fmt::format("cannot serialize {}", id));
+    }
+  } else {
+    v1::Envelope renamed = event.envelope;
+    renamed.set_id(id);
+    if (!renamed.SerializeToString(&record.value)) {
+      return core::InternalError(fmt::format("cannot serialize {}", id));
+    }
   }
-  record.headers = log::CloudEventHeaders(log::CloudEvent{
-      event.envelope.id(), source_, std::string(event.type), event.time_seconds});
-  record.headers.push_back({std::string(kPositionHeader), event.position.ToString()});
+  record.headers = log::CloudEventHeaders(
+      log::CloudEvent{id, source_, std::string(event.type), event.time_seconds});
+  record.headers.push_back({std::string(kPositionHeader), position.ToString()});
   RETURN_IF_ERROR(SendRecord(record));
-  last = event.position;
+  last = position;
   ++appended_;
   appended_metric_->Inc();
   return true;
 }
 
 core::Result<int> ChainAppender::EndBlock(const BlockInfo& block) {
-  Position marker = Position::BlockEnd(block.number);
+  Position marker = Position::BlockEnd(fork_, block.number);
   Advance(marker);
   v1::Envelope envelope;
-  envelope.set_id(fmt::format("{}/{}/end", options_.chain, block.number));
+  envelope.set_id(fork_ == 0 ? fmt::format("{}/{}/end", options_.chain, block.number)
+                             : fmt::format("{}/{}/end/f{}", options_.chain, block.number, fork_));
   v1::BlockEnd* end = envelope.mutable_block_end();
   end->set_chain(options_.chain);
   end->set_number(block.number);
   end->set_hash(block.hash);
   end->set_timestamp(static_cast<uint64_t>(block.timestamp));
   end->set_parent_hash(block.parent_hash);
+  end->set_finalized(block.finalized);
+  end->set_reorgs(block.reorgs);
+  end->set_deepest_reorg(block.deepest_reorg);
 
   log::OutRecord record;
   record.topic = options_.topic;
@@ -129,19 +152,61 @@ core::Result<int> ChainAppender::EndBlock(const BlockInfo& block) {
       envelope.id(), source_, std::string(EventTypeName(v1::Envelope::kBlockEnd)),
       block.timestamp});
   record.headers.push_back({std::string(kPositionHeader), marker.ToString()});
+  return SendToEveryPartition(record, marker);
+}
+
+core::Result<int> ChainAppender::SendToEveryPartition(log::OutRecord& record,
+                                                      const Position& position) {
   int sent = 0;
   for (int32_t p = 0; p < options_.partitions; ++p) {
     auto& last = last_[p];
-    if (last && marker <= *last) {
+    if (last && position <= *last) {
       skipped_metric_->Inc();
       continue;
     }
     record.partition = core::PartitionId(p);
     RETURN_IF_ERROR(SendRecord(record));
-    last = marker;
+    last = position;
     ++sent;
     ++markers_appended_;
     appended_metric_->Inc();
+  }
+  return sent;
+}
+
+core::Result<int> ChainAppender::RevertBlocks(uint32_t fork, uint64_t ancestor,
+                                              int64_t ancestor_time,
+                                              const std::vector<RevertedBlock>& reverted) {
+  CF_CHECK(fork >= fork_, "chain {}: reorg to fork {} from fork {}", options_.chain, fork, fork_);
+  fork_ = fork;
+  int sent = 0;
+  for (uint32_t i = 0; i < reverted.size(); ++i) {
+    const RevertedBlock& block = reverted[i];
+    CF_CHECK(block.number > ancestor && (i == 0 || block.number < reverted[i - 1].number),
+             "chain {}: reverted blocks must be above {} and newest first", options_.chain,
+             ancestor);
+    Position position = Position::Reverted(fork, ancestor, i);
+    Advance(position);
+    v1::Envelope envelope;
+    envelope.set_id(fmt::format("{}/{}/reverted/f{}", options_.chain, block.number, fork));
+    v1::BlockReverted* marker = envelope.mutable_block_reverted();
+    marker->set_chain(options_.chain);
+    marker->set_number(block.number);
+    marker->set_hash(block.hash);
+    marker->set_ancestor(ancestor);
+    log::OutRecord record;
+    record.topic = options_.topic;
+    record.key = marker_key_;
+    if (!envelope.SerializeToString(&record.value)) {
+      return core::InternalError(fmt::format("cannot serialize {}", envelope.id()));
+    }
+    // The chain is back at the ancestor: its time is the markers' event time.
+    record.headers = log::CloudEventHeaders(
+        log::CloudEvent{envelope.id(), source_,
+                        std::string(EventTypeName(v1::Envelope::kBlockReverted)), ancestor_time});
+    record.headers.push_back({std::string(kPositionHeader), position.ToString()});
+    ASSIGN_OR_RETURN(int n, SendToEveryPartition(record, position));
+    sent += n;
   }
   return sent;
 }
@@ -180,8 +245,9 @@ std::optional<uint64_t> ChainAppender::ResumeBlock() const {
   std::optional<uint64_t> resume;
   for (const auto& last : last_) {
     if (!last) return std::nullopt;
-    // Complete through `block` if at its BlockEnd, else through block - 1.
-    uint64_t next = last->IsBlockEnd() ? last->block + 1 : last->block;
+    // Complete through `block` if at its BlockEnd or a BlockReverted marker
+    // (whose `block` is the ancestor), else through block - 1.
+    uint64_t next = last->IsBlockEnd() || last->IsReverted() ? last->block + 1 : last->block;
     resume = resume ? std::min(*resume, next) : next;
   }
   return resume;

@@ -34,6 +34,15 @@ struct BlockInfo {
   std::string hash;
   int64_t timestamp = 0;
   std::string parent_hash;
+  uint64_t finalized = 0;      // the chain's finalized block (<= number)
+  uint64_t reorgs = 0;         // reorgs handled on the chain so far
+  uint64_t deepest_reorg = 0;  // most blocks reverted at once
+};
+
+// A block a reorg took out of the canonical chain.
+struct RevertedBlock {
+  uint64_t number = 0;
+  std::string hash;  // raw bytes
 };
 
 // An input that could not be decoded, for the dead-letter topic. Value = the
@@ -90,6 +99,15 @@ class ChainAppender {
   // many partitions it was sent to. Call once per block that had events,
   // after its last event.
   core::Result<int> EndBlock(const BlockInfo& block);
+  // Starts fork `fork` (>= fork(); equal when finishing the markers of a
+  // reorg a crash interrupted): sends one BlockReverted marker per block
+  // of `reverted` (newest first, all above `ancestor`) to every partition
+  // that does not hold it yet, at Position::Reverted(fork, ancestor, i).
+  // Later events and markers are appended in `fork`. Re-running it after a
+  // crash sends only what is missing. `ancestor_time` (the ancestor's
+  // timestamp) is the markers' ce_time. Returns the markers sent.
+  core::Result<int> RevertBlocks(uint32_t fork, uint64_t ancestor, int64_t ancestor_time,
+                                 const std::vector<RevertedBlock>& reverted);
   // Sends `record` to the dead-letter topic, partition 0.
   core::Status DeadLetter(const DeadLetterRecord& record);
   // Waits for every record sent so far (RecordSink::Flush).
@@ -98,11 +116,16 @@ class ChainAppender {
   // The first block live ingest must (re)read: one past the highest block
   // whose BlockEnd every partition holds, counting what this appender sent.
   // Partition p is complete through block B if its last position is
-  // BlockEnd(B), or through B-1 if it is an event of B. nullopt if some
+  // BlockEnd(B), through B-1 if it is an event of B, and through the
+  // ancestor A if it is a BlockReverted marker (A, ...). nullopt if some
   // partition holds nothing (start from the configured start block).
   std::optional<uint64_t> ResumeBlock() const;
   // The last position of `partition` (read at Open, advanced by sends).
   std::optional<Position> LastPosition(core::PartitionId partition) const;
+
+  // The fork records are appended in: the highest fork any partition holds
+  // at Open, raised by RevertBlocks.
+  uint32_t fork() const { return fork_; }
 
   uint64_t appended() const { return appended_; }
   uint64_t skipped() const { return skipped_; }
@@ -115,11 +138,15 @@ class ChainAppender {
                 std::vector<std::optional<Position>> tails);
   void Advance(const Position& position);
   core::Status SendRecord(const log::OutRecord& record);
+  // Sends `record` to every partition whose last position is below
+  // `position`; returns how many.
+  core::Result<int> SendToEveryPartition(log::OutRecord& record, const Position& position);
 
   AppenderOptions options_;
   log::RecordSink& sink_;
   std::vector<std::optional<Position>> last_;  // per partition
   std::optional<Position> last_call_;          // for the chain-order CHECK
+  uint32_t fork_ = 0;
   std::string source_;                         // ce_source
   std::string marker_key_;
   uint64_t appended_ = 0;

@@ -23,6 +23,21 @@ std::string_view EventTypeName(v1::Envelope::PayloadCase payload) {
   }
 }
 
+v1::LogRef* MutableLogRef(v1::Envelope* envelope) {
+  switch (envelope->payload_case()) {
+    case v1::Envelope::kErc721Transfer:
+      return envelope->mutable_erc721_transfer()->mutable_log();
+    case v1::Envelope::kErc20Transfer:
+      return envelope->mutable_erc20_transfer()->mutable_log();
+    case v1::Envelope::kErc1155TransferSingle:
+      return envelope->mutable_erc1155_transfer_single()->mutable_log();
+    case v1::Envelope::kErc1155TransferBatch:
+      return envelope->mutable_erc1155_transfer_batch()->mutable_log();
+    default:
+      return nullptr;
+  }
+}
+
 std::string IngestSource(std::string_view chain) {
   return fmt::format("chainflow/ingest/{}", chain);
 }

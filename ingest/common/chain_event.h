@@ -24,6 +24,10 @@ struct ChainEvent {
 // produce. Static storage.
 std::string_view EventTypeName(v1::Envelope::PayloadCase payload);
 
+// The LogRef of a chain event payload (transfers); nullptr for markers and
+// payloads without one.
+v1::LogRef* MutableLogRef(v1::Envelope* envelope);
+
 // "chainflow/ingest/<chain>": the ce_source of everything ingest appends.
 std::string IngestSource(std::string_view chain);
 

@@ -16,17 +16,28 @@ bool ParseDecimal(std::string_view text, T* out) {
 
 }  // namespace
 
-std::string Position::ToString() const { return fmt::format("{}:{}:{}", block, log_index, sub); }
+std::string Position::ToString() const {
+  if (fork == 0) return fmt::format("{}:{}:{}", block, log_index, sub);
+  return fmt::format("{}/{}:{}:{}", fork, block, log_index, sub);
+}
 
 core::Result<Position> Position::Parse(std::string_view text) {
-  size_t a = text.find(':');
-  size_t b = a == std::string_view::npos ? a : text.find(':', a + 1);
   Position pos;
-  if (b == std::string_view::npos || !ParseDecimal(text.substr(0, a), &pos.block) ||
-      !ParseDecimal(text.substr(a + 1, b - a - 1), &pos.log_index) ||
-      !ParseDecimal(text.substr(b + 1), &pos.sub)) {
-    return core::InvalidArgumentError(
-        fmt::format("cf_pos \"{}\" is not <block>:<log_index>:<sub>", text.substr(0, 80)));
+  std::string_view rest = text;
+  if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    if (!ParseDecimal(rest.substr(0, slash), &pos.fork) || pos.fork == 0) {
+      return core::InvalidArgumentError(
+          fmt::format("cf_pos \"{}\" has a bad fork before '/'", text.substr(0, 80)));
+    }
+    rest.remove_prefix(slash + 1);
+  }
+  size_t a = rest.find(':');
+  size_t b = a == std::string_view::npos ? a : rest.find(':', a + 1);
+  if (b == std::string_view::npos || !ParseDecimal(rest.substr(0, a), &pos.block) ||
+      !ParseDecimal(rest.substr(a + 1, b - a - 1), &pos.log_index) ||
+      !ParseDecimal(rest.substr(b + 1), &pos.sub)) {
+    return core::InvalidArgumentError(fmt::format(
+        "cf_pos \"{}\" is not [<fork>/]<block>:<log_index>:<sub>", text.substr(0, 80)));
   }
   return pos;
 }

@@ -55,7 +55,7 @@ class Replayer {
     core::Status status = decoder_.Decode(line.text, &result_);
     if (!status.ok()) return Reject(line, status.message());
     const DecodedLog& log = result_.log;
-    common::Position position{log.block_number, log.log_index, 0};
+    common::Position position{0, log.block_number, log.log_index, 0};
     if (last_ && position <= *last_) {
       return Reject(line, fmt::format("out of chain order: block {} log {} after block {} log {}",
                                       log.block_number, log.log_index, last_->block,
@@ -69,15 +69,23 @@ class Replayer {
         RETURN_IF_ERROR(FinishBlock());
       }
       in_block_ = true;
-      block_ = common::BlockInfo{log.block_number, log.block_hash,
-                                 static_cast<int64_t>(log.block_timestamp), {}};
+      block_ = common::BlockInfo{};
+      block_.number = log.block_number;
+      block_.hash = log.block_hash;
+      block_.timestamp = static_cast<int64_t>(log.block_timestamp);
+      // A history file is final: every block is finalized as it ends, so
+      // processors keep no undo records for it.
+      block_.finalized = log.block_number;
     }
     if (block_.hash.empty()) block_.hash = log.block_hash;
     if (block_.timestamp == 0) block_.timestamp = static_cast<int64_t>(log.block_timestamp);
     if (result_.events.empty()) return core::Status::Ok();
     block_has_events_ = true;
     bool fresh = false;
-    for (const auto& event : result_.events) fresh = fresh || appender_.IsNew(event);
+    for (auto& event : result_.events) {
+      if (v1::LogRef* ref = common::MutableLogRef(&event.envelope)) ref->set_finalized(true);
+      fresh = fresh || appender_.IsNew(event);
+    }
     RETURN_IF_ERROR(ResolvePending(fresh));
     for (const auto& event : result_.events) {
       ASSIGN_OR_RETURN(bool sent, appender_.Append(event));

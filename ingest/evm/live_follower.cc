@@ -4,61 +4,123 @@
 
 #include <fmt/format.h>
 
+#include "engine/core/crash_point.h"
+#include "engine/core/hex.h"
 #include "engine/core/logging.h"
+#include "engine/core/metrics.h"
 
 namespace chainflow::ingest::evm {
 namespace {
 
-// The LogRef of an event payload (ingest payloads all have one).
-v1::LogRef* MutableLogRef(v1::Envelope* envelope) {
-  switch (envelope->payload_case()) {
-    case v1::Envelope::kErc721Transfer:
-      return envelope->mutable_erc721_transfer()->mutable_log();
-    case v1::Envelope::kErc20Transfer:
-      return envelope->mutable_erc20_transfer()->mutable_log();
-    case v1::Envelope::kErc1155TransferSingle:
-      return envelope->mutable_erc1155_transfer_single()->mutable_log();
-    case v1::Envelope::kErc1155TransferBatch:
-      return envelope->mutable_erc1155_transfer_batch()->mutable_log();
-    default:
-      return nullptr;
-  }
+std::string ShortHex(const std::string& hash) {
+  return hash.empty() ? "(none)" : "0x" + core::ToHex(hash).substr(2, 12) + "..";
 }
+
+core::Labels ChainLabels(const std::string& chain) { return {{"chain", chain}}; }
 
 }  // namespace
 
 LiveFollower::LiveFollower(const core::ChainConfig& chain, LogDecoder decoder, EvmRpc& rpc,
-                           AppenderFactory open_appender)
+                           AppenderFactory open_appender, HeaderStore& headers)
     : chain_(chain),
       decoder_(std::move(decoder)),
       contracts_(decoder_.contracts()),
       rpc_(rpc),
       open_appender_(std::move(open_appender)),
-      range_(std::max<uint64_t>(1, chain.max_block_range)) {}
+      headers_(headers),
+      range_(std::max<uint64_t>(1, chain.max_block_range)) {
+  PublishCounts();
+}
 
 LiveFollower::~LiveFollower() { Stop(); }
 
 core::Result<uint64_t> LiveFollower::RunOnce() {
+  if (fatal_) return *fatal_;
   auto result = Step();
   // After a failure only the topic knows what was appended: reopen.
   if (!result) appender_.reset();
   return result;
 }
 
+void LiveFollower::PublishCounts() {
+  reorgs_.store(headers_.reorgs(), std::memory_order_relaxed);
+  deepest_reorg_.store(headers_.deepest_reorg(), std::memory_order_relaxed);
+}
+
+core::Result<uint64_t> LiveFollower::Finalized(uint64_t head) {
+  if (chain_.finality == "tag") {
+    ASSIGN_OR_RETURN(BlockHeader finalized, rpc_.GetFinalizedHeader());
+    return std::min(finalized.number, head);
+  }
+  return head > chain_.finality_depth ? head - chain_.finality_depth : 0;
+}
+
+std::optional<uint64_t> LiveFollower::FirstChanged(const std::vector<BlockHeader>& fetched) const {
+  for (const BlockHeader& node : fetched) {
+    std::optional<BlockHeader> known = headers_.Get(node.number);
+    if (known && known->hash != node.hash) return node.number;
+  }
+  return std::nullopt;
+}
+
 core::Result<uint64_t> LiveFollower::Step() {
   if (!appender_) {
     ASSIGN_OR_RETURN(appender_, open_appender_());
+    if (headers_.pending()) RETURN_IF_ERROR(CompleteReorg());
     next_block_ = appender_->ResumeBlock().value_or(chain_.start_block);
     next_block_ = std::max(next_block_, chain_.start_block);
     if (next_block_ > 0) ingested_.store(next_block_ - 1, std::memory_order_relaxed);
   }
   ASSIGN_OR_RETURN(uint64_t head, rpc_.BlockNumber());
   head_.store(head, std::memory_order_relaxed);
-  if (head < chain_.confirmations) return uint64_t{0};
-  uint64_t target = head - chain_.confirmations;
-  if (next_block_ > target) return uint64_t{0};
-  uint64_t to = std::min(target, next_block_ + range_ - 1);
-  auto logs = rpc_.GetLogs(next_block_, to, contracts_);
+  ASSIGN_OR_RETURN(uint64_t finalized, Finalized(head));
+  finalized_.store(finalized, std::memory_order_relaxed);
+  uint64_t target = head >= chain_.confirmations ? head - chain_.confirmations : 0;
+  bool has_previous = next_block_ > 0 && headers_.Get(next_block_ - 1).has_value();
+
+  if (head < chain_.confirmations || next_block_ > target) {
+    // Caught up. A reorg may have replaced the newest blocks at the same
+    // height: re-check the last one we know.
+    if (has_previous) {
+      ASSIGN_OR_RETURN(BlockHeader last, rpc_.GetBlockHeader(next_block_ - 1));
+      if (auto changed = FirstChanged({last})) {
+        RETURN_IF_ERROR(HandleReorg(*changed));
+        return uint64_t{1};
+      }
+    }
+    return uint64_t{0};
+  }
+
+  uint64_t from = next_block_;
+  uint64_t to = std::min(target, from + range_ - 1);
+  std::map<uint64_t, BlockHeader> known;
+  if (to > finalized || has_previous) {
+    // Near the head: every header of the range, plus the block before it,
+    // in one batch; they must agree with what ingest stored and chain up.
+    uint64_t first = has_previous ? from - 1 : from;
+    ASSIGN_OR_RETURN(std::vector<BlockHeader> fetched, rpc_.GetBlockHeaders(first, to));
+    if (auto changed = FirstChanged(fetched)) {
+      RETURN_IF_ERROR(HandleReorg(*changed));
+      return uint64_t{1};
+    }
+    for (size_t i = 1; i < fetched.size(); ++i) {
+      if (fetched[i].parent_hash != fetched[i - 1].hash) {
+        return core::UnavailableError(fmt::format(
+            "[{}] block {} does not extend block {} (the chain moved while reading)", chain_.name,
+            fetched[i].number, fetched[i - 1].number));
+      }
+    }
+    std::vector<BlockHeader> range_headers;
+    for (BlockHeader& h : fetched) {
+      if (h.number >= from) range_headers.push_back(h);
+      known.emplace(h.number, std::move(h));
+    }
+    // Stored before the events: after a crash every block the topic may
+    // hold has a header to check (header_store.h).
+    RETURN_IF_ERROR(headers_.Put(range_headers));
+  }
+
+  auto logs = rpc_.GetLogs(from, to, contracts_);
   if (!logs && logs.error().code() == core::StatusCode::kResourceExhausted && range_ > 1) {
     range_ = std::max<uint64_t>(1, range_ / 2);
     core::Logger("ingest.evm")
@@ -66,14 +128,91 @@ core::Result<uint64_t> LiveFollower::Step() {
     return uint64_t{0};
   }
   if (!logs) return logs.error();
-  RETURN_IF_ERROR(AppendRange(next_block_, to, std::move(logs).value()));
-  uint64_t blocks = to - next_block_ + 1;
+  RETURN_IF_ERROR(AppendRange(from, to, std::move(logs).value(), known, finalized));
+  uint64_t blocks = to - from + 1;
   next_block_ = to + 1;
   ingested_.store(to, std::memory_order_relaxed);
+  // Keep the finalized block as the anchor a reorg must not reach.
+  RETURN_IF_ERROR(headers_.PruneBelow(std::min(finalized, to)));
   return blocks;
 }
 
-core::Status LiveFollower::AppendRange(uint64_t from, uint64_t to, std::vector<std::string> logs) {
+core::Status LiveFollower::HandleReorg(uint64_t changed) {
+  auto log = core::Logger("ingest.evm");
+  std::optional<BlockHeader> ancestor;
+  uint64_t lowest = headers_.Lowest().value_or(changed);
+  for (uint64_t k = changed; k > lowest;) {
+    --k;
+    std::optional<BlockHeader> known = headers_.Get(k);
+    if (!known) break;
+    ASSIGN_OR_RETURN(BlockHeader node, rpc_.GetBlockHeader(k));
+    if (node.hash == known->hash) {
+      ancestor = std::move(known);
+      break;
+    }
+  }
+  if (!ancestor) {
+    std::optional<BlockHeader> known = headers_.Get(lowest);
+    core::Status error = core::FailedPreconditionError(fmt::format(
+        "[{}] reorg deeper than the finality window: block {} changed and so did every block "
+        "down to {}, the finalized anchor (hash {} ingested; finality {} {}); ingest of {} "
+        "stops here, nothing after block {} is appended",
+        chain_.name, changed, lowest, known ? ShortHex(known->hash) : "?", chain_.finality,
+        chain_.finality == "depth" ? std::to_string(chain_.finality_depth) : "tag", chain_.name,
+        ingested()));
+    core::MetricsRegistry::Global()
+        .GetCounter("chainflow_ingest_deep_reorgs_total",
+                    "Reorgs deeper than the finality window (ingest stopped)",
+                    ChainLabels(chain_.name))
+        .Inc();
+    fatal_ = error;
+    return error;
+  }
+  PendingReorg reorg;
+  reorg.fork = std::max(headers_.fork(), appender_->fork()) + 1;
+  reorg.ancestor = ancestor->number;
+  reorg.ancestor_time = ancestor->timestamp;
+  for (uint64_t n = headers_.Highest().value_or(ancestor->number); n > ancestor->number; --n) {
+    std::optional<BlockHeader> known = headers_.Get(n);
+    if (known) reorg.reverted.push_back({n, known->hash});
+  }
+  log->warn("[{}] reorg: block {} changed; {} blocks reverted back to {} ({}), fork {}",
+            chain_.name, changed, reorg.reverted.size(), reorg.ancestor,
+            ShortHex(ancestor->hash), reorg.fork);
+  RETURN_IF_ERROR(headers_.BeginReorg(reorg));
+  return CompleteReorg();
+}
+
+core::Status LiveFollower::CompleteReorg() {
+  const PendingReorg reorg = *headers_.pending();
+  // After a crash some markers may be out already: the appender is then in
+  // the fork and sends only what each partition lacks.
+  ASSIGN_OR_RETURN(int sent, appender_->RevertBlocks(reorg.fork, reorg.ancestor,
+                                                     reorg.ancestor_time, reorg.reverted));
+  (void)sent;
+  core::CrashPoint("ingest.reorg_after_markers");
+  RETURN_IF_ERROR(appender_->Flush());
+  RETURN_IF_ERROR(headers_.FinishReorg());
+  PublishCounts();
+  auto& metrics = core::MetricsRegistry::Global();
+  metrics.GetCounter("chainflow_ingest_reorgs_total", "Reorgs ingest handled",
+                     ChainLabels(chain_.name))
+      .Inc();
+  metrics.GetCounter("chainflow_ingest_reverted_blocks_total", "Blocks reorgs reverted",
+                     ChainLabels(chain_.name))
+      .Inc(reorg.reverted.size());
+  metrics.GetGauge("chainflow_ingest_deepest_reorg_blocks", "Most blocks one reorg reverted",
+                   ChainLabels(chain_.name))
+      .Set(static_cast<double>(headers_.deepest_reorg()));
+  next_block_ = reorg.ancestor + 1;
+  ingested_.store(reorg.ancestor, std::memory_order_relaxed);
+  ingested_time_.store(reorg.ancestor_time, std::memory_order_relaxed);
+  return core::Status::Ok();
+}
+
+core::Status LiveFollower::AppendRange(uint64_t from, uint64_t to, std::vector<std::string> logs,
+                                       const std::map<uint64_t, BlockHeader>& known,
+                                       uint64_t finalized) {
   std::vector<DecodeResult> decoded;
   for (const std::string& text : logs) {
     DecodeResult result;
@@ -87,16 +226,37 @@ core::Status LiveFollower::AppendRange(uint64_t from, uint64_t to, std::vector<s
       RETURN_IF_ERROR(appender_->DeadLetter(dead));
       continue;
     }
+    // `removed: true` logs are the node's reorg notices; reorgs are found
+    // from block hashes instead, so they are skipped (kSkippedRemoved).
     if (!result.events.empty()) decoded.push_back(std::move(result));
   }
   std::stable_sort(decoded.begin(), decoded.end(), [](const auto& a, const auto& b) {
     return std::pair(a.log.block_number, a.log.log_index) <
            std::pair(b.log.block_number, b.log.log_index);
   });
+  auto header_of = [&](uint64_t block) -> core::Result<BlockHeader> {
+    auto it = known.find(block);
+    if (it != known.end()) return it->second;
+    return rpc_.GetBlockHeader(block);
+  };
+  auto end_block = [&](const BlockHeader& header) -> core::Status {
+    common::BlockInfo info{header.number, header.hash, header.timestamp, header.parent_hash};
+    info.finalized = std::min(finalized, header.number);
+    info.reorgs = headers_.reorgs();
+    info.deepest_reorg = headers_.deepest_reorg();
+    ASSIGN_OR_RETURN(int markers, appender_->EndBlock(info));
+    (void)markers;
+    ingested_time_.store(header.timestamp, std::memory_order_relaxed);
+    return core::Status::Ok();
+  };
   size_t i = 0;
   while (i < decoded.size()) {
     uint64_t block = decoded[i].log.block_number;
-    ASSIGN_OR_RETURN(BlockHeader header, rpc_.GetBlockHeader(block));
+    if (block < from || block > to) {
+      return core::UnavailableError(fmt::format(
+          "[{}] eth_getLogs [{}, {}] returned a log of block {}", chain_.name, from, to, block));
+    }
+    ASSIGN_OR_RETURN(BlockHeader header, header_of(block));
     for (; i < decoded.size() && decoded[i].log.block_number == block; ++i) {
       const DecodedLog& log = decoded[i].log;
       if (!log.block_hash.empty() && log.block_hash != header.hash) {
@@ -105,31 +265,28 @@ core::Status LiveFollower::AppendRange(uint64_t from, uint64_t to, std::vector<s
             fmt::format("[{}] block {} hash changed while reading it", chain_.name, block));
       }
       for (common::ChainEvent& event : decoded[i].events) {
+        v1::LogRef* ref = common::MutableLogRef(&event.envelope);
         if (event.time_seconds == 0) {
           event.time_seconds = header.timestamp;
-          v1::LogRef* ref = MutableLogRef(&event.envelope);
-          if (ref != nullptr) {
-            ref->set_block_timestamp(static_cast<uint64_t>(header.timestamp));
-            if (ref->block_hash().empty()) ref->set_block_hash(header.hash);
-          }
+          if (ref != nullptr) ref->set_block_timestamp(static_cast<uint64_t>(header.timestamp));
+        }
+        if (ref != nullptr) {
+          if (ref->block_hash().empty()) ref->set_block_hash(header.hash);
+          ref->set_finalized(block <= finalized);
         }
         ASSIGN_OR_RETURN(bool sent, appender_->Append(event));
         (void)sent;
       }
     }
-    ASSIGN_OR_RETURN(int markers, appender_->EndBlock(common::BlockInfo{
-                                      block, header.hash, header.timestamp, header.parent_hash}));
-    (void)markers;
+    RETURN_IF_ERROR(end_block(header));
   }
   // Close the range even when its last block had no events: the topic then
   // records how far the chain was read (status, readiness, resume) and
-  // processors see event time advance through quiet blocks.
+  // processors see event time and finality advance through quiet blocks.
   bool last_closed = !decoded.empty() && decoded.back().log.block_number == to;
   if (!last_closed && appender_->IsBlockEndNew(to)) {
-    ASSIGN_OR_RETURN(BlockHeader header, rpc_.GetBlockHeader(to));
-    ASSIGN_OR_RETURN(int markers, appender_->EndBlock(common::BlockInfo{
-                                      to, header.hash, header.timestamp, header.parent_hash}));
-    (void)markers;
+    ASSIGN_OR_RETURN(BlockHeader header, header_of(to));
+    RETURN_IF_ERROR(end_block(header));
   }
   return appender_->Flush();
 }

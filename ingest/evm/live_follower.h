@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "engine/core/config.h"
 #include "engine/core/result.h"
 #include "ingest/common/appender.h"
+#include "ingest/evm/header_store.h"
 #include "ingest/evm/log_decoder.h"
 #include "ingest/evm/rpc_client.h"
 
@@ -22,28 +24,40 @@ namespace chainflow::ingest::evm {
 // flush only the topic knows what was appended.
 using AppenderFactory = std::function<core::Result<std::unique_ptr<common::ChainAppender>>()>;
 
-// Follows an EVM chain over JSON-RPC and appends its token events.
+// Follows an EVM chain over JSON-RPC and appends its token events, exactly
+// once and through reorganizations.
 //
-// Each step reads eth_blockNumber, sets target = head - confirmations, and
-// appends at most one range of max_block_range blocks: eth_getLogs, then
-// eth_getBlockByNumber for each block that has events (timestamp, hash,
-// parent hash), the events, a BlockEnd per such block, and a flush. It
-// starts at the appender's ResumeBlock() (the first block not complete in
-// every partition) or the chain's start_block; the appender skips what the
-// topic already holds, so restarts never duplicate. A range the node
-// refuses as too large (ResourceExhausted) is halved.
+// Each step reads eth_blockNumber, sets target = head - confirmations and the
+// finalized block (head - finality_depth, or the node's `finalized` tag),
+// and appends at most one range of max_block_range blocks starting at the
+// appender's ResumeBlock() (or the chain's start_block); the appender skips
+// what the topic already holds, so restarts never duplicate.
 //
-// TODO(reorg): no reorg handling yet. With confirmations = 0 a reorg is not
-// detected; the later issue compares parent hashes with the previous
-// BlockEnd, emits BlockReverted markers and re-reads the new branch.
+// Reorgs. For a range that reaches above the finalized block, the step
+// fetches the headers of [from - 1, to] in one batch and compares them with
+// the HeaderStore: a stored block whose hash the node no longer has means a
+// reorg (also at the same height: when caught up, the last block is
+// re-checked every poll). The follower then walks back to the newest block
+// whose hash still matches (the common ancestor), records the reorg, sends
+// BlockReverted markers for every stored block above it (newest first) to
+// every partition in a new fork, and continues at ancestor + 1. The new
+// range's headers must chain by parent hash, and every log's blockHash must
+// be its header's, or the step is redone. Headers are stored before their
+// events are appended. A reorg that reaches the finalized anchor (the
+// lowest stored header) stops the chain's ingest with FailedPrecondition
+// naming the blocks; nothing is appended past it.
+//
+// Events carry LogRef.finalized (their block was final when read) and every
+// BlockEnd the finalized block and reorg counts. A range the node refuses
+// as too large (ResourceExhausted) is halved.
 //
 // Threads: Start() runs the steps on an owned thread until Stop(); or call
-// RunOnce() from your own loop (not both). head()/ingested()/last_status()
-// are safe from any thread. `rpc` must outlive the follower.
+// RunOnce() from your own loop (not both). The accessors are safe from any
+// thread. `rpc` and `headers` must outlive the follower.
 class LiveFollower {
  public:
   LiveFollower(const core::ChainConfig& chain, LogDecoder decoder, EvmRpc& rpc,
-               AppenderFactory open_appender);
+               AppenderFactory open_appender, HeaderStore& headers);
   ~LiveFollower();  // Stop()
 
   // One step. Returns how many blocks it ingested (0: caught up).
@@ -54,14 +68,26 @@ class LiveFollower {
   void Start();
   void Stop();  // idempotent; joins the thread
 
-  // The node's head and the last block fully appended (0 before any).
+  // The node's head, the last block fully appended (0 before any) and its
+  // timestamp, the finalized block, and the reorgs handled so far.
   uint64_t head() const { return head_.load(std::memory_order_relaxed); }
   uint64_t ingested() const { return ingested_.load(std::memory_order_relaxed); }
+  int64_t ingested_time() const { return ingested_time_.load(std::memory_order_relaxed); }
+  uint64_t finalized() const { return finalized_.load(std::memory_order_relaxed); }
+  uint64_t reorgs() const { return reorgs_.load(std::memory_order_relaxed); }
+  uint64_t deepest_reorg() const { return deepest_reorg_.load(std::memory_order_relaxed); }
   core::Status last_status() const;
 
  private:
   core::Result<uint64_t> Step();
-  core::Status AppendRange(uint64_t from, uint64_t to, std::vector<std::string> logs);
+  core::Result<uint64_t> Finalized(uint64_t head);
+  // The first stored block in `fetched` whose hash differs from the node's.
+  std::optional<uint64_t> FirstChanged(const std::vector<BlockHeader>& fetched) const;
+  core::Status HandleReorg(uint64_t changed);
+  core::Status CompleteReorg();
+  core::Status AppendRange(uint64_t from, uint64_t to, std::vector<std::string> logs,
+                           const std::map<uint64_t, BlockHeader>& known, uint64_t finalized);
+  void PublishCounts();
   void Loop();
 
   core::ChainConfig chain_;
@@ -69,12 +95,18 @@ class LiveFollower {
   std::vector<core::Address> contracts_;
   EvmRpc& rpc_;
   AppenderFactory open_appender_;
+  HeaderStore& headers_;
   std::unique_ptr<common::ChainAppender> appender_;
   uint64_t next_block_ = 0;
   uint64_t range_;
+  std::optional<core::Status> fatal_;  // a reorg deeper than the window
 
   std::atomic<uint64_t> head_{0};
   std::atomic<uint64_t> ingested_{0};
+  std::atomic<int64_t> ingested_time_{0};
+  std::atomic<uint64_t> finalized_{0};
+  std::atomic<uint64_t> reorgs_{0};
+  std::atomic<uint64_t> deepest_reorg_{0};
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;

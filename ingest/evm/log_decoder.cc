@@ -114,7 +114,7 @@ void FillLogRef(const std::string& chain, const DecodedLog& log, v1::LogRef* ref
 
 common::ChainEvent NewEvent(const DecodedLog& log, uint32_t sub) {
   common::ChainEvent event;
-  event.position = common::Position{log.block_number, log.log_index, sub};
+  event.position = common::Position{0, log.block_number, log.log_index, sub};
   event.time_seconds = static_cast<int64_t>(log.block_timestamp);
   return event;
 }

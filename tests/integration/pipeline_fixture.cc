@@ -82,8 +82,10 @@ PipelineEnv::PipelineEnv(const std::string& name, int partitions, int batch_size
 PipelineEnv::~PipelineEnv() {
   std::error_code ec;
   std::filesystem::remove_all(state_dir_, ec);
-  // The API's idempotency store defaults to a sibling of the state dir.
+  // The API's idempotency store and live ingest's headers are siblings of
+  // the state dir.
   std::filesystem::remove_all(state_dir_ + ".idempotency", ec);
+  std::filesystem::remove_all(state_dir_ + ".ingest", ec);
   std::filesystem::remove(config_path_, ec);
   try {
     pqxx::connection c(PgAdminUrl());

@@ -20,7 +20,7 @@ AppenderOptions Options() {
 
 ChainEvent Event(uint64_t block, uint32_t log, uint32_t sub, std::string key) {
   ChainEvent e;
-  e.position = Position{block, log, sub};
+  e.position = Position{0, block, log, sub};
   e.key = std::move(key);
   e.type = "chainflow.evm.Erc721Transfer";
   e.time_seconds = 1618602000;
@@ -134,10 +134,10 @@ TEST(ChainAppenderTest, PerPartitionSkipWithUnevenTails) {
   auto a = ChainAppender::Open(Options(), full, empty).value();
   Drive(*a);
   FakeTailReader tails;
-  tails.last[0] = Position::BlockEnd(12);
-  tails.last[1] = Position{11, 2, 0};
-  tails.last[2] = Position::BlockEnd(10);
-  tails.last[3] = Position{12, 4, 0};
+  tails.last[0] = Position::BlockEnd(0, 12);
+  tails.last[1] = Position{0, 11, 2, 0};
+  tails.last[2] = Position::BlockEnd(0, 10);
+  tails.last[3] = Position{0, 12, 4, 0};
   FakeSink rest;
   auto resumed = ChainAppender::Open(Options(), rest, tails).value();
   EXPECT_EQ(resumed->ResumeBlock(), 11u);
@@ -157,7 +157,7 @@ TEST(ChainAppenderTest, PerPartitionSkipWithUnevenTails) {
 TEST(ChainAppenderTest, ResumeBlockNeedsEveryPartition) {
   FakeSink sink;
   FakeTailReader tails;
-  tails.last[0] = Position::BlockEnd(12);
+  tails.last[0] = Position::BlockEnd(0, 12);
   auto a = ChainAppender::Open(Options(), sink, tails).value();
   EXPECT_EQ(a->ResumeBlock(), std::nullopt);
 }

@@ -1,9 +1,13 @@
 #include "ingest/evm/live_follower.h"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 
 #include <gtest/gtest.h>
 
+#include "engine/core/hex.h"
 #include "tests/unit/ingest/fakes.h"
 
 namespace chainflow::ingest::evm {
@@ -50,14 +54,43 @@ class FakeRpc : public EvmRpc {
   std::vector<uint64_t> headers;
 };
 
+// Backfill: everything the follower reads is final (finality_depth 1), so
+// it fetches headers only for blocks with events.
 core::ChainConfig Chain() {
   core::ChainConfig chain;
   chain.name = "anvil";
   chain.confirmations = 2;
   chain.start_block = 1;
   chain.max_block_range = 4;
+  chain.finality_depth = 1;
   return chain;
 }
+
+// A fresh HeaderStore in its own temporary directory.
+class TempHeaders {
+ public:
+  TempHeaders() {
+    static int n = 0;
+    dir_ = std::filesystem::temp_directory_path() /
+           fmt::format("cf_headers_{}_{}", ::getpid(), n++);
+    std::filesystem::remove_all(dir_);
+    Reopen();
+  }
+  ~TempHeaders() {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    store_ = HeaderStore::Open(dir_.string()).value();
+  }
+  HeaderStore& operator*() { return *store_; }
+  HeaderStore* operator->() { return store_.get(); }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<HeaderStore> store_;
+};
 
 AppenderFactory Factory(FakeSink& sink, FakeTailReader& tails) {
   return [&sink, &tails]() {
@@ -69,7 +102,8 @@ TEST(LiveFollowerTest, FollowsTheHeadMinusConfirmations) {
   FakeRpc rpc;
   FakeSink sink;
   FakeTailReader tails;
-  LiveFollower follower(Chain(), LogDecoder("anvil", {}), rpc, Factory(sink, tails));
+  TempHeaders headers;
+  LiveFollower follower(Chain(), LogDecoder("anvil", {}), rpc, Factory(sink, tails), *headers);
   rpc.head = 1;  // below confirmations
   EXPECT_EQ(follower.RunOnce().value(), 0u);
   rpc.head = 12;  // target 10: blocks 1..4, 5..8, 9..10
@@ -103,14 +137,15 @@ TEST(LiveFollowerTest, ResumesWithoutDuplicatesAndHalvesRefusedRanges) {
   rpc.head = 12;
   FakeSink sink;
   FakeTailReader empty;
+  TempHeaders headers;
   {
-    LiveFollower follower(Chain(), LogDecoder("anvil", {}), rpc, Factory(sink, empty));
+    LiveFollower follower(Chain(), LogDecoder("anvil", {}), rpc, Factory(sink, empty), *headers);
     EXPECT_EQ(follower.RunOnce().value(), 4u);
   }
   // A new process: resumes from the topic's tails.
   FakeTailReader tails(sink.records);
   FakeSink sink2;
-  LiveFollower follower(Chain(), LogDecoder("anvil", {}), rpc, Factory(sink2, tails));
+  LiveFollower follower(Chain(), LogDecoder("anvil", {}), rpc, Factory(sink2, tails), *headers);
   rpc.ranges.clear();
   rpc.max_range = 2;
   EXPECT_EQ(follower.RunOnce().value(), 0u);  // 5..8 refused: range halved
@@ -129,11 +164,263 @@ TEST(LiveFollowerTest, StartStop) {
   FakeTailReader tails;
   core::ChainConfig chain = Chain();
   chain.poll_interval_ms = 10;
-  LiveFollower follower(chain, LogDecoder("anvil", {}), rpc, Factory(sink, tails));
+  TempHeaders headers;
+  LiveFollower follower(chain, LogDecoder("anvil", {}), rpc, Factory(sink, tails), *headers);
   follower.Start();
   follower.Stop();
   follower.Stop();  // idempotent
   EXPECT_TRUE(follower.last_status().ok());
+}
+
+// A chain that can be reorganized: block n of branch `b` has hash
+// H(n, b) and one ERC-721 transfer of token n to an owner that names the
+// branch. Blocks are replaced from a height on by a new branch.
+class ForkingRpc : public EvmRpc {
+ public:
+  explicit ForkingRpc(uint64_t height) {
+    for (uint64_t n = 0; n <= height; ++n) branch_of.push_back(0);
+  }
+  static std::string H(uint64_t n, uint32_t branch) {
+    return std::string(23, '\0') + std::string(1, static_cast<char>(branch)) +
+           std::string(1, '\0') + std::string(1, static_cast<char>(n >> 8)) +
+           std::string(5, '\0') + std::string(1, static_cast<char>(n));
+  }
+  std::string HashOf(uint64_t n) const { return H(n, branch_of.at(n)); }
+  // Replaces the newest `depth` blocks with a new branch and adds `extra`.
+  void Reorg(uint64_t depth, uint64_t extra) {
+    ++branches;
+    uint64_t height = branch_of.size() - 1;
+    for (uint64_t n = height - depth + 1; n <= height; ++n) branch_of[n] = branches;
+    for (uint64_t i = 0; i < extra; ++i) branch_of.push_back(branches);
+  }
+  core::Result<uint64_t> BlockNumber() override { return branch_of.size() - 1; }
+  core::Result<std::vector<std::string>> GetLogs(uint64_t from, uint64_t to,
+                                                 const std::vector<core::Address>&) override {
+    std::vector<std::string> out;
+    for (uint64_t b = from; b <= to && b < branch_of.size(); ++b) {
+      out.push_back(fmt::format(
+          R"({{"address":"0x57a204aa1042f6e66dd7730813f4024114d74f37","topics":["{}",)"
+          R"("0x{:064x}","0x{:064x}","0x{:064x}"],"data":"0x","blockNumber":"0x{:x}",)"
+          R"("blockHash":"{}","transactionHash":"0x{:064x}","transactionIndex":"0x0",)"
+          R"("logIndex":"0x0","removed":false}})",
+          kTransferTopic, 0, 100 + branch_of[b], b, b, core::ToHex(HashOf(b)), b));
+    }
+    return out;
+  }
+  core::Result<BlockHeader> GetBlockHeader(uint64_t n) override {
+    if (n >= branch_of.size()) return core::UnavailableError("no such block");
+    return BlockHeader{n, HashOf(n), n == 0 ? std::string(32, '\0') : HashOf(n - 1),
+                       1'600'000'000 + int64_t(n)};
+  }
+  core::Result<BlockHeader> GetFinalizedHeader() override {
+    return core::UnavailableError("not used");
+  }
+  std::vector<uint32_t> branch_of;
+  uint32_t branches = 0;
+};
+
+core::ChainConfig HeadChain(uint64_t finality_depth) {
+  core::ChainConfig chain;
+  chain.name = "anvil";
+  chain.confirmations = 0;
+  chain.start_block = 1;
+  chain.max_block_range = 4;
+  chain.finality_depth = finality_depth;
+  return chain;
+}
+
+void RunUntilCaughtUp(LiveFollower& follower) {
+  for (int i = 0; i < 100; ++i) {
+    auto blocks = follower.RunOnce();
+    ASSERT_TRUE(blocks.has_value()) << blocks.error().ToString();
+    if (blocks.value() == 0) return;
+  }
+  FAIL() << "never caught up";
+}
+
+// Replays what a partition holds the way a processor would see it: the
+// owner of each token, with BlockReverted undoing the blocks it names.
+std::map<uint64_t, uint64_t> OwnersIn(const std::vector<engine::log::OutRecord>& records,
+                                      int32_t partition) {
+  std::map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>> by_block;  // block -> token,to
+  for (const auto& r : records) {
+    if (r.topic != "cf.anvil.events" || r.partition.value() != partition) continue;
+    v1::Envelope env;
+    EXPECT_TRUE(env.ParseFromString(r.value));
+    if (env.has_erc721_transfer()) {
+      const auto& t = env.erc721_transfer();
+      by_block[t.log().block_number()].emplace_back(
+          static_cast<uint8_t>(t.token_id().back()), static_cast<uint8_t>(t.to().back()));
+    } else if (env.has_block_reverted()) {
+      by_block.erase(env.block_reverted().number());
+    }
+  }
+  std::map<uint64_t, uint64_t> owners;
+  for (const auto& [block, changes] : by_block) {
+    for (const auto& [token, to] : changes) owners[token] = to;
+  }
+  return owners;
+}
+
+TEST(LiveFollowerReorgTest, RevertsOrphansNewestFirstThenFollowsTheNewBranch) {
+  ForkingRpc rpc(10);
+  FakeSink sink;
+  FakeTailReader tails;
+  TempHeaders headers;
+  LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink, tails),
+                        *headers);
+  RunUntilCaughtUp(follower);
+  EXPECT_EQ(follower.ingested(), 10u);
+  size_t before = sink.records.size();
+
+  rpc.Reorg(3, 2);  // 8, 9, 10 replaced; 11, 12 added
+  RunUntilCaughtUp(follower);
+  EXPECT_EQ(follower.ingested(), 12u);
+  EXPECT_EQ(follower.reorgs(), 1u);
+  EXPECT_EQ(follower.deepest_reorg(), 3u);
+
+  // Every partition: BlockReverted 10, 9, 8 (ancestor 7) in fork 1, then the
+  // new branch; positions strictly increase.
+  for (int32_t p = 0; p < 3; ++p) {
+    std::vector<uint64_t> reverted;
+    std::optional<common::Position> last;
+    for (size_t i = before; i < sink.records.size(); ++i) {
+      const auto& r = sink.records[i];
+      if (r.topic != "cf.anvil.events" || r.partition.value() != p) continue;
+      auto pos = common::Position::Parse(*FindHeader(r, "cf_pos")).value();
+      EXPECT_EQ(pos.fork, 1u);
+      if (last) {
+        EXPECT_LT(*last, pos);
+      }
+      last = pos;
+      v1::Envelope env;
+      ASSERT_TRUE(env.ParseFromString(r.value));
+      if (env.has_block_reverted()) {
+        EXPECT_EQ(env.block_reverted().ancestor(), 7u);
+        EXPECT_EQ(env.block_reverted().hash(), ForkingRpc::H(env.block_reverted().number(), 0));
+        reverted.push_back(env.block_reverted().number());
+      }
+      if (env.has_erc721_transfer()) {
+        EXPECT_GE(env.erc721_transfer().log().block_number(), 8u);
+        EXPECT_NE(env.id().find("/f1"), std::string::npos) << env.id();
+      }
+      if (env.has_block_end()) {
+        EXPECT_EQ(env.block_end().reorgs(), 1u);
+      }
+    }
+    EXPECT_EQ(reverted, (std::vector<uint64_t>{10, 9, 8})) << "partition " << p;
+  }
+  // Applying each partition's records with the reverts gives the new
+  // branch's owners: tokens 8..12 belong to branch 1's owner (101).
+  std::map<uint64_t, uint64_t> owners;
+  for (int32_t p = 0; p < 3; ++p) {
+    for (const auto& [token, owner] : OwnersIn(sink.records, p)) owners[token] = owner;
+  }
+  for (uint64_t t = 1; t <= 12; ++t) EXPECT_EQ(owners[t], t >= 8 ? 101u : 100u) << t;
+}
+
+TEST(LiveFollowerReorgTest, SameHeightReorgIsSeenWhenCaughtUp) {
+  ForkingRpc rpc(6);
+  FakeSink sink;
+  FakeTailReader tails;
+  TempHeaders headers;
+  LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink, tails),
+                        *headers);
+  RunUntilCaughtUp(follower);
+  rpc.Reorg(2, 0);  // 5 and 6 replaced, height unchanged
+  RunUntilCaughtUp(follower);
+  EXPECT_EQ(follower.reorgs(), 1u);
+  EXPECT_EQ(follower.ingested(), 6u);
+  std::map<uint64_t, uint64_t> owners;
+  for (int32_t p = 0; p < 3; ++p) {
+    for (const auto& [token, owner] : OwnersIn(sink.records, p)) owners[token] = owner;
+  }
+  EXPECT_EQ(owners[4], 100u);
+  EXPECT_EQ(owners[5], 101u);
+  EXPECT_EQ(owners[6], 101u);
+}
+
+TEST(LiveFollowerReorgTest, AReorgDeeperThanTheWindowStopsIngestNamingTheBlocks) {
+  ForkingRpc rpc(20);
+  FakeSink sink;
+  FakeTailReader tails;
+  TempHeaders headers;
+  LiveFollower follower(HeadChain(3), LogDecoder("anvil", {}), rpc, Factory(sink, tails),
+                        *headers);
+  RunUntilCaughtUp(follower);
+  size_t before = sink.records.size();
+  rpc.Reorg(6, 1);
+  auto result = follower.RunOnce();
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_NE(result.error().message().find("reorg deeper than the finality window"),
+            std::string::npos)
+      << result.error().message();
+  // Block 20 changed, and so did everything down to 17 = 20 - finality_depth.
+  EXPECT_NE(result.error().message().find("block 20 changed"), std::string::npos)
+      << result.error().message();
+  EXPECT_NE(result.error().message().find("down to 17"), std::string::npos)
+      << result.error().message();
+  // Nothing written past it, and it stays stopped.
+  EXPECT_EQ(follower.RunOnce().error().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(sink.records.size(), before);
+  EXPECT_EQ(follower.ingested(), 20u);
+}
+
+// Fails every send after `budget` successful ones.
+class FlakySink : public engine::log::RecordSink {
+ public:
+  explicit FlakySink(FakeSink& inner) : inner_(inner) {}
+  core::Status Send(const engine::log::OutRecord& record) override {
+    if (budget == 0) return core::UnavailableError("broker gone");
+    if (budget > 0) --budget;
+    return inner_.Send(record);
+  }
+  core::Status Flush(std::chrono::milliseconds t) override { return inner_.Flush(t); }
+  int budget = -1;  // -1: unlimited
+
+ private:
+  FakeSink& inner_;
+};
+
+TEST(LiveFollowerReorgTest, ACrashMidReorgSendsEachMarkerOnceAfterRestart) {
+  ForkingRpc rpc(10);
+  FakeSink sink;
+  FlakySink flaky(sink);
+  TempHeaders headers;
+  auto factory = [&flaky, &sink]() {
+    // A restarted process: tails from what the topic holds.
+    static FakeTailReader tails;
+    tails = FakeTailReader(sink.records);
+    return common::ChainAppender::Open({"anvil", "cf.anvil.events", 3, "cf.dlq"}, flaky, tails);
+  };
+  {
+    LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, factory, *headers);
+    RunUntilCaughtUp(follower);
+    rpc.Reorg(4, 1);
+    flaky.budget = 5;  // 12 markers are due (4 blocks x 3 partitions)
+    EXPECT_FALSE(follower.RunOnce().has_value());
+  }
+  flaky.budget = -1;
+  headers.Reopen();  // a new process
+  ASSERT_TRUE(headers->pending().has_value());
+  LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, factory, *headers);
+  RunUntilCaughtUp(follower);
+  EXPECT_FALSE(headers->pending().has_value());
+  EXPECT_EQ(follower.reorgs(), 1u);
+  std::map<std::pair<int32_t, uint64_t>, int> markers;
+  for (const auto& r : sink.records) {
+    v1::Envelope env;
+    ASSERT_TRUE(env.ParseFromString(r.value));
+    if (env.has_block_reverted()) ++markers[{r.partition.value(), env.block_reverted().number()}];
+  }
+  EXPECT_EQ(markers.size(), 12u);
+  for (const auto& [where, count] : markers) EXPECT_EQ(count, 1) << where.first << "/" << where.second;
+  std::map<uint64_t, uint64_t> owners;
+  for (int32_t p = 0; p < 3; ++p) {
+    for (const auto& [token, owner] : OwnersIn(sink.records, p)) owners[token] = owner;
+  }
+  for (uint64_t t = 1; t <= 11; ++t) EXPECT_EQ(owners[t], t >= 7 ? 101u : 100u) << t;
 }
 
 TEST(RpcErrorStatusTest, MapsJsonRpcCodes) {

@@ -50,7 +50,7 @@ TEST(LogDecoderTest, DecodesErc721Transfer) {
   EXPECT_EQ(e.key, "mainnet:" + kKongzContract + ":1001");
   EXPECT_EQ(e.type, "chainflow.evm.Erc721Transfer");
   EXPECT_EQ(e.envelope.id(), "mainnet/12253142/2");
-  EXPECT_EQ(e.position, (common::Position{12253142, 2, 0}));
+  EXPECT_EQ(e.position, (common::Position{0, 12253142, 2, 0}));
   EXPECT_EQ(e.time_seconds, 0x6079ec0b);
   const auto& t = e.envelope.erc721_transfer();
   EXPECT_EQ(t.log().chain(), "mainnet");
@@ -117,7 +117,7 @@ TEST(LogDecoderTest, SplitsTransferBatchIntoElements) {
   EXPECT_EQ(r.events[1].key, "polygon:" + kKongzContract + ":255");
   EXPECT_EQ(r.events[2].key, "polygon:" + kKongzContract + ":65536");
   EXPECT_EQ(r.events[2].envelope.id(), "polygon/12253142/2/2");
-  EXPECT_EQ(r.events[2].position, (common::Position{12253142, 2, 2}));
+  EXPECT_EQ(r.events[2].position, (common::Position{0, 12253142, 2, 2}));
   const auto& t = r.events[1].envelope.erc1155_transfer_batch();
   EXPECT_EQ(t.index(), 1u);
   EXPECT_EQ(t.count(), 3u);
