@@ -88,6 +88,13 @@ core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& 
     out.value = ev.envelope.SerializeAsString();
     out.headers = log::CloudEventHeaders({id, routing_.ce_source, ev.ce_type, ev.event_time});
     out.timestamp_ms = ev.event_time * 1000;
+    if (ev.all_partitions) {  // a broadcast marker: the same record on every partition
+      for (int32_t p = 0; p < it->second; ++p) {
+        out.partition = core::PartitionId(p);
+        RETURN_IF_ERROR(sink.Send(out));
+      }
+      continue;
+    }
     RETURN_IF_ERROR(sink.Send(out));
   }
   return core::Status::Ok();
