@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "app/progress.h"
 #include "app/shutdown.h"
+#include "app/topics.h"
 
 namespace chainflow::app {
 
@@ -25,30 +28,38 @@ std::pair<uint64_t, uint64_t> Progress(const Offsets& positions, const Offsets& 
   return {done, total};
 }
 
-}  // namespace
-
-core::Status WaitForProcessor(ProcessorRole& processor, const Offsets& ends) {
-  ProgressBar bar("process");
-  while (!processor.runner().CaughtUp(ends)) {
-    if (!processor.runner().failure().ok()) return processor.runner().failure();
-    auto [done, total] = Progress(processor.runner().GetPositions(), ends);
+core::Status WaitForLevel(ProcessorRole& processor, int level, const Offsets& ends) {
+  ProgressBar bar(level == 0 ? "process" : fmt::format("process {}", level));
+  while (!processor.CaughtUp(level, ends)) {
+    if (!processor.failure().ok()) return processor.failure();
+    auto [done, total] = Progress(processor.LevelPositions(level), ends);
     bar.Update(done, total, done);
     if (WaitForShutdown(std::chrono::milliseconds(20))) {
       return core::CancelledError("interrupted");
     }
   }
-  auto [done, total] = Progress(processor.runner().GetPositions(), ends);
+  auto [done, total] = Progress(processor.LevelPositions(level), ends);
   bar.Update(done, total, done);
   bar.Finish();
   return core::Status::Ok();
 }
 
-core::Status WaitForProjector(ProjectorRole& projector, const Offsets& ends) {
-  ProgressBar bar("project");
+// The entries of `ends` on `topic`.
+Offsets OnTopic(const Offsets& ends, const std::string& topic) {
+  Offsets out;
+  for (const auto& [tp, end] : ends) {
+    if (tp.topic == topic) out[tp] = end;
+  }
+  return out;
+}
+
+template <typename P>
+core::Status WaitForOne(P& projector, const Offsets& ends, const std::string& label) {
+  if (ends.empty()) return core::Status::Ok();
+  ProgressBar bar(label);
   for (;;) {
-    core::Status st =
-        projector.projector().WaitForOffsets(ends, std::chrono::milliseconds(100));
-    auto [done, total] = Progress(projector.projector().Positions(), ends);
+    core::Status st = projector.WaitForOffsets(ends, std::chrono::milliseconds(100));
+    auto [done, total] = Progress(projector.Positions(), ends);
     bar.Update(done, total, done);
     if (st.code() != core::StatusCode::kDeadlineExceeded) {
       bar.Finish();
@@ -56,6 +67,27 @@ core::Status WaitForProjector(ProjectorRole& projector, const Offsets& ends) {
     }
     if (ShutdownRequested()) return core::CancelledError("interrupted");
   }
+}
+
+}  // namespace
+
+core::Status WaitForProcessor(ProcessorRole& processor, const Offsets& ends) {
+  return WaitForLevel(processor, 0, ends);
+}
+
+core::Status WaitForProcessors(ProcessorRole& processor, log::Admin& admin) {
+  for (int level = 0; level < processor.levels(); ++level) {
+    ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, processor.LevelInputs(level)));
+    RETURN_IF_ERROR(WaitForLevel(processor, level, ends));
+  }
+  return core::Status::Ok();
+}
+
+core::Status WaitForProjector(ProjectorRole& projector, const Offsets& ends) {
+  RETURN_IF_ERROR(
+      WaitForOne(projector.projector(), OnTopic(ends, projector.nft_topic()), "project"));
+  return WaitForOne(projector.token_projector(), OnTopic(ends, projector.token_topic()),
+                    "project tokens");
 }
 
 }  // namespace chainflow::app

@@ -16,6 +16,7 @@
 #include "projections/nft/nft_projection.h"
 #include "projections/pg/migrate.h"
 #include "projections/pg/offsets.h"
+#include "projections/token/token_projection.h"
 
 namespace chainflow::app {
 
@@ -52,11 +53,21 @@ core::Status ResetViews(const core::Config& config, log::Admin& admin, bool from
   ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
   RETURN_IF_ERROR(projections::pg::Migrate(*conn));
   RETURN_IF_ERROR(projections::nft::Truncate(*conn));
+  RETURN_IF_ERROR(projections::token::Truncate(*conn));
   if (from_start) return core::Status::Ok();
   ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {OwnershipTopic(config)}));
+  ASSIGN_OR_RETURN(auto token_ends, EndOffsets(admin, {TokenBalancesTopic(config)}));
   ASSIGN_OR_RETURN(auto tx, conn->Begin());
   RETURN_IF_ERROR(projections::pg::WriteOffsets(*tx, projections::nft::kProjectionName, ends));
+  RETURN_IF_ERROR(
+      projections::pg::WriteOffsets(*tx, projections::token::kProjectionName, token_ends));
   return tx->Commit();
+}
+
+core::Status SkipExistingDeltas(const core::Config& config, log::Admin& admin) {
+  ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {TokenDeltasTopic(config)}));
+  return engine::runtime::ProcessorRunner::SeedPositions(
+      ProcessorStateDir(config, "token_balances"), ends);
 }
 
 core::Status CatchUp(const core::Config& config, log::Admin& admin, bool process) {
@@ -64,13 +75,12 @@ core::Status CatchUp(const core::Config& config, log::Admin& admin, bool process
   if (process) {
     ASSIGN_OR_RETURN(processor, ProcessorRole::Open(config, admin));
     processor->Start();
-    ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, processor->inputs()));
-    RETURN_IF_ERROR(WaitForProcessor(*processor, ends));
+    RETURN_IF_ERROR(WaitForProcessors(*processor, admin));
     processor->Stop();
   }
   ASSIGN_OR_RETURN(auto projector, ProjectorRole::Open(config, admin));
   RETURN_IF_ERROR(projector->Start());
-  ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {OwnershipTopic(config)}));
+  ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, projector->topics()));
   return WaitForProjector(*projector, ends);
 }
 
@@ -115,9 +125,14 @@ int Rebuild(const core::Config& config, const std::string& view) {
   core::Status st = admin.has_value() ? EnsureTopics(config, *admin.value()) : admin.error();
   bool views_only = view == "nft";
   if (st.ok() && !views_only) {
-    std::error_code ec;
-    std::filesystem::remove_all(ProcessorStateDir(config, "nft_ownership"), ec);
-    if (ec) st = core::UnavailableError("cannot remove processor state: " + ec.message());
+    for (const std::string& name : ProcessorNames()) {
+      std::error_code ec;
+      std::filesystem::remove_all(ProcessorStateDir(config, name), ec);
+      if (ec) st = core::UnavailableError("cannot remove processor state: " + ec.message());
+    }
+    // The deltas topic keeps what the old splitter wrote, and the rebuilt
+    // one appends it all again: the rebuilt balances start at its end.
+    if (st.ok()) st = SkipExistingDeltas(config, *admin.value());
   }
   if (st.ok()) st = ResetViews(config, *admin.value(), /*from_start=*/views_only);
   if (st.ok()) st = CatchUp(config, *admin.value(), /*process=*/!views_only);

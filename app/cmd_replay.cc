@@ -79,14 +79,10 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   auto summary = AppendFile(config, s, chain, path);
   if (!summary.has_value()) return fail(summary.error());
 
-  auto input_ends = EndOffsets(*s.admin, s.processor->inputs());
-  if (!input_ends.has_value()) return fail(input_ends.error());
-  if (core::Status st = WaitForProcessor(*s.processor, input_ends.value()); !st.ok()) {
-    return fail(st);
-  }
+  if (core::Status st = WaitForProcessors(*s.processor, *s.admin); !st.ok()) return fail(st);
   logger->info("processor caught up after {:.2f} s",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  auto output_ends = EndOffsets(*s.admin, {OwnershipTopic(config)});
+  auto output_ends = EndOffsets(*s.admin, s.projector->topics());
   if (!output_ends.has_value()) return fail(output_ends.error());
   if (core::Status st = WaitForProjector(*s.projector, output_ends.value()); !st.ok()) {
     return fail(st);

@@ -58,12 +58,8 @@ class Pipeline {
 
   // A role that stopped on an error it does not retry.
   core::Status Health() const {
-    if (processor_ && !processor_->runner().failure().ok()) {
-      return processor_->runner().failure();
-    }
-    if (projector_ && !projector_->projector().status().ok()) {
-      return projector_->projector().status();
-    }
+    if (processor_ && !processor_->failure().ok()) return processor_->failure();
+    if (projector_ && !projector_->status().ok()) return projector_->status();
     return core::Status::Ok();
   }
 

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "engine/core/config.h"
 #include "engine/log/admin.h"
@@ -9,28 +11,57 @@
 
 namespace chainflow::app {
 
-// The `process` role: the NFT ownership processor over every partition of
-// every chain's events topic, with its own consumer and producer.
+// The `process` role: every processor over every partition of its inputs,
+// each with its own consumer group (`chainflow.<name>`), producer and state
+// under `<state.dir>/<name>`. Processors form levels: level 0 reads the
+// chain events topics (nft_ownership, token_splitter), level 1 reads what
+// level 0 writes (token_balances reads `<prefix>.token.deltas`); catching up
+// goes level by level.
 class ProcessorRole {
  public:
   static engine::core::Result<std::unique_ptr<ProcessorRole>> Open(
       const engine::core::Config& config, engine::log::Admin& admin);
   ~ProcessorRole();
 
-  void Start() { runner_->Start(); }
-  void Stop() { runner_->Stop(); }
-  engine::runtime::ProcessorRunner& runner() { return *runner_; }
-  // The processor's input topics.
+  void Start();
+  void Stop();  // idempotent
+  // The NFT ownership processor's runner.
+  engine::runtime::ProcessorRunner& runner() { return *units_.front().runner; }
+  // Level 0's input topics (every chain's events topic).
   const std::vector<std::string>& inputs() const { return inputs_; }
 
+  int levels() const;
+  // The input topics of the processors at `level` (deduplicated, in order).
+  std::vector<std::string> LevelInputs(int level) const;
+  // True once every processor at `level` has consumed `ends`.
+  bool CaughtUp(int level, const std::map<engine::log::TopicPartition,
+                                          engine::core::Offset>& ends) const;
+  // Committed positions of every processor at `level`, merged (the minimum
+  // per partition: progress is as far as the slowest processor).
+  engine::runtime::Positions LevelPositions(int level) const;
+  // The first processor failure (a stopped runner), OK while all run.
+  engine::core::Status failure() const;
+
  private:
+  // One processor: its producer and runner (the runner uses the producer).
+  struct Unit {
+    int level = 0;
+    std::vector<std::string> inputs;
+    std::unique_ptr<engine::log::Producer> producer;
+    std::unique_ptr<engine::runtime::ProcessorRunner> runner;
+  };
   ProcessorRole() = default;
+  engine::core::Status Add(const engine::core::Config& config, engine::log::Admin& admin,
+                           const engine::runtime::ProcessorSpec& spec, int level);
+
   std::vector<std::string> inputs_;
-  std::unique_ptr<engine::log::Producer> producer_;
-  std::unique_ptr<engine::runtime::ProcessorRunner> runner_;  // after producer_: uses it
+  std::vector<Unit> units_;
 };
 
 // Where a processor's task stores live.
 std::string ProcessorStateDir(const engine::core::Config& config, const std::string& processor);
+
+// Every processor's name (state directories, consumer groups `chainflow.<name>`).
+std::vector<std::string> ProcessorNames();
 
 }  // namespace chainflow::app

@@ -8,26 +8,61 @@ namespace chainflow::app {
 namespace core = engine::core;
 namespace log = engine::log;
 
-ProjectorRole::~ProjectorRole() {
+namespace {
+
+core::Result<std::unique_ptr<log::Consumer>> OpenConsumer(const core::Config& config,
+                                                          const std::string& group,
+                                                          const std::string& client) {
+  log::ConsumerOptions consumer_options;
+  consumer_options.brokers = config.kafka.brokers;
+  consumer_options.group_id = group;
+  consumer_options.client_id = client;
+  return log::Consumer::Open(consumer_options);
+}
+
+}  // namespace
+
+ProjectorRole::~ProjectorRole() { Stop(); }
+
+core::Status ProjectorRole::Start() {
+  RETURN_IF_ERROR(projector_->Start());
+  return token_projector_->Start();
+}
+
+void ProjectorRole::Stop() {
   if (projector_) projector_->Stop();
+  if (token_projector_) token_projector_->Stop();
+}
+
+core::Status ProjectorRole::status() const {
+  if (!projector_->status().ok()) return projector_->status();
+  return token_projector_->status();
 }
 
 core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(const core::Config& config,
                                                                  log::Admin& admin) {
   std::unique_ptr<ProjectorRole> role(new ProjectorRole());
-  ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(OwnershipTopic(config)));
+  role->nft_topic_ = OwnershipTopic(config);
+  role->token_topic_ = TokenBalancesTopic(config);
+  ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(role->nft_topic_));
+  ASSIGN_OR_RETURN(int token_partitions, admin.PartitionCount(role->token_topic_));
   ASSIGN_OR_RETURN(role->dlq_producer_,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-projector")));
-  log::ConsumerOptions consumer_options;
-  consumer_options.brokers = config.kafka.brokers;
-  consumer_options.group_id = "chainflow.projection.nft";
-  consumer_options.client_id = "chainflow-projector";
-  ASSIGN_OR_RETURN(std::unique_ptr<log::Consumer> consumer, log::Consumer::Open(consumer_options));
+  ASSIGN_OR_RETURN(auto consumer,
+                   OpenConsumer(config, "chainflow.projection.nft", "chainflow-projector"));
   ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
   ASSIGN_OR_RETURN(role->projector_,
                    projections::nft::Projector::Open(
                        projections::nft::ProjectorOptions::FromConfig(config, partitions),
                        std::move(consumer), std::move(conn), role->dlq_producer_.get()));
+  ASSIGN_OR_RETURN(auto token_consumer, OpenConsumer(config, "chainflow.projection.token",
+                                                     "chainflow-projector-token"));
+  ASSIGN_OR_RETURN(auto token_conn, projections::pg::Connection::Open(config.postgres.url));
+  ASSIGN_OR_RETURN(role->token_projector_,
+                   projections::token::Projector::Open(
+                       projections::token::ProjectorOptions::FromConfig(config, token_partitions),
+                       std::move(token_consumer), std::move(token_conn),
+                       role->dlq_producer_.get()));
   return role;
 }
 

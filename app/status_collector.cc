@@ -10,6 +10,7 @@
 #include "ingest/evm/rpc_client.h"
 #include "projections/nft/nft_projection.h"
 #include "projections/pg/offsets.h"
+#include "projections/token/token_projection.h"
 
 namespace chainflow::app {
 
@@ -208,12 +209,19 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
     return core::Status::Ok();
   };
 
+  // Every processor, by the offsets it reports to its consumer group.
+  auto add_processor = [&](const std::string& name,
+                           const std::vector<std::string>& inputs) -> core::Status {
+    ASSIGN_OR_RETURN(auto partitions, PartitionsOf(admin_, inputs));
+    ASSIGN_OR_RETURN(auto committed, admin_.CommittedOffsets("chainflow." + name, partitions));
+    std::map<log::TopicPartition, core::Offset> processor;
+    for (const auto& c : committed) processor[{c.topic, c.partition}] = c.offset;
+    return add("processor", name, processor, inputs);
+  };
   std::vector<std::string> inputs = AllChainEventTopics(config_);
-  ASSIGN_OR_RETURN(auto partitions, PartitionsOf(admin_, inputs));
-  ASSIGN_OR_RETURN(auto committed, admin_.CommittedOffsets("chainflow.nft_ownership", partitions));
-  std::map<log::TopicPartition, core::Offset> processor;
-  for (const auto& c : committed) processor[{c.topic, c.partition}] = c.offset;
-  RETURN_IF_ERROR(add("processor", "nft_ownership", processor, inputs));
+  RETURN_IF_ERROR(add_processor("nft_ownership", inputs));
+  RETURN_IF_ERROR(add_processor("token_splitter", inputs));
+  RETURN_IF_ERROR(add_processor("token_balances", {TokenDeltasTopic(config_)}));
 
   if (!pg_) {
     ASSIGN_OR_RETURN(pg_, projections::pg::Connection::Open(config_.postgres.url));
@@ -224,8 +232,15 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
   if (!stored.has_value()) pg_.reset();
   projections::pg::OffsetMap projection = stored.has_value() ? stored.value()
                                                              : projections::pg::OffsetMap{};
-  return add("projection", std::string(projections::nft::kProjectionName), projection,
-             {OwnershipTopic(config_)});
+  RETURN_IF_ERROR(add("projection", std::string(projections::nft::kProjectionName), projection,
+                      {OwnershipTopic(config_)}));
+  projections::pg::OffsetMap token_projection;
+  if (pg_) {
+    auto token_stored = projections::pg::ReadOffsets(*pg_, projections::token::kProjectionName);
+    if (token_stored.has_value()) token_projection = token_stored.value();
+  }
+  return add("projection", std::string(projections::token::kProjectionName), token_projection,
+             {TokenBalancesTopic(config_)});
 }
 
 }  // namespace chainflow::app

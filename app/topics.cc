@@ -19,6 +19,12 @@ std::string DeadLetterTopic(const core::Config& config) {
 std::string UserEventsTopic(const core::Config& config) {
   return config.kafka.topic_prefix + ".user.events";
 }
+std::string TokenDeltasTopic(const core::Config& config) {
+  return config.kafka.topic_prefix + ".token.deltas";
+}
+std::string TokenBalancesTopic(const core::Config& config) {
+  return config.kafka.topic_prefix + ".token.balances";
+}
 std::vector<std::string> AllChainEventTopics(const core::Config& config) {
   std::vector<std::string> out;
   for (const auto& chain : config.chains) out.push_back(ChainEventsTopic(config, chain.name));
@@ -37,6 +43,8 @@ core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   std::vector<std::string> topics = AllChainEventTopics(config);
   topics.push_back(OwnershipTopic(config));
   topics.push_back(UserEventsTopic(config));
+  topics.push_back(TokenDeltasTopic(config));
+  topics.push_back(TokenBalancesTopic(config));
   for (const auto& t : topics) {
     RETURN_IF_ERROR(admin.CreateTopic(t, config.kafka.partitions, config.kafka.replication_factor));
   }

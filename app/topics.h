@@ -14,6 +14,9 @@ std::string ChainEventsTopic(const engine::core::Config& config, const std::stri
 std::string OwnershipTopic(const engine::core::Config& config);
 std::string DeadLetterTopic(const engine::core::Config& config);
 std::string UserEventsTopic(const engine::core::Config& config);
+// The token processors' repartition topic and the balances output.
+std::string TokenDeltasTopic(const engine::core::Config& config);
+std::string TokenBalancesTopic(const engine::core::Config& config);
 std::vector<std::string> AllChainEventTopics(const engine::core::Config& config);
 
 // Producer options from [kafka] (brokers, compression) for a client id.

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "api/handlers/balances.h"
 #include "api/handlers/intents.h"
 #include "api/handlers/nfts.h"
 #include "api/handlers/webhooks.h"
@@ -16,6 +17,10 @@ void RegisterRoutes(http::Router& router, const core::Config& config, QueryPool&
              [nfts](const http::Request& request) { return nfts->GetNft(request); });
   router.Get("/v1/owners/{address}/nfts",
              [nfts](const http::Request& request) { return nfts->ListOwnerNfts(request); });
+  auto balances = std::make_shared<const BalanceHandlers>(config, pool);
+  router.Get("/v1/balances/{address}", [balances](const http::Request& request) {
+    return balances->GetBalances(request);
+  });
   router.Get("/v1/status", [&status](const http::Request&) { return HandleStatus(status); });
   router.Get("/readyz", [&status](const http::Request&) { return HandleReadyz(status); });
   router.Get("/healthz", [](const http::Request&) { return HandleHealthz(); });

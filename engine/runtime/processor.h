@@ -22,6 +22,11 @@ struct OutputEvent {
   v1::Envelope envelope;  // payload set, id left empty
   std::string ce_type;    // e.g. "chainflow.nft.OwnerChanged"
   int64_t event_time = 0; // seconds (block timestamp)
+  // Broadcast: one copy to EVERY partition of `topic`, in partition order,
+  // all with the same id and key (the key then does not place the record).
+  // For block markers forwarded to a repartition topic, so every downstream
+  // task sees event time and reorgs (DESIGN.md §4).
+  bool all_partitions = false;
 };
 
 // Collects the outputs of the record being applied. Not thread-safe.

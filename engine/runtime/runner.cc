@@ -50,6 +50,20 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::Open(
   return runner;
 }
 
+core::Status ProcessorRunner::SeedPositions(const std::string& state_dir,
+                                            const Positions& positions) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) {
+    return core::UnavailableError(
+        fmt::format("cannot create state dir {}: {}", state_dir, ec.message()));
+  }
+  for (const auto& [tp, next] : positions) {
+    RETURN_IF_ERROR(Task::SeedPosition(tp, TaskDir(state_dir, tp), next));
+  }
+  return core::Status::Ok();
+}
+
 core::Status ProcessorRunner::AssignAll() {
   std::vector<log::TopicPartitionOffset> assignment;
   for (const auto& [tp, task] : tasks_) {

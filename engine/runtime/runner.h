@@ -67,6 +67,10 @@ class ProcessorRunner {
 
   const std::string& name() const { return name_; }
 
+  // Before Open(): makes the tasks of `positions` under `state_dir` start at
+  // the given offsets (Task::SeedPosition). Used by `chainflow rebuild`.
+  static core::Status SeedPositions(const std::string& state_dir, const Positions& positions);
+
  private:
   ProcessorRunner(std::string name, RunnerOptions options,
                   std::unique_ptr<log::RecordSource> source, log::RecordSink& sink);

@@ -69,6 +69,14 @@ core::Result<std::unique_ptr<Task>> Task::Open(log::TopicPartition input,
       new Task(std::move(input), std::move(store), std::move(processor), routing, next));
 }
 
+core::Status Task::SeedPosition(const log::TopicPartition& input, const std::string& state_path,
+                                core::Offset next) {
+  ASSIGN_OR_RETURN(std::unique_ptr<state::Store> store, state::Store::Open(state_path));
+  std::unique_ptr<state::Batch> batch = store->NewBatch();
+  batch->Put(OffsetKey(input), EncodeOffset(next));
+  return store->Commit(*batch);
+}
+
 core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& outputs,
                                log::RecordSink& sink) {
   for (size_t seq = 0; seq < outputs.size(); ++seq) {
@@ -88,6 +96,13 @@ core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& 
     out.value = ev.envelope.SerializeAsString();
     out.headers = log::CloudEventHeaders({id, routing_.ce_source, ev.ce_type, ev.event_time});
     out.timestamp_ms = ev.event_time * 1000;
+    if (ev.all_partitions) {  // a broadcast marker: the same record on every partition
+      for (int32_t p = 0; p < it->second; ++p) {
+        out.partition = core::PartitionId(p);
+        RETURN_IF_ERROR(sink.Send(out));
+      }
+      continue;
+    }
     RETURN_IF_ERROR(sink.Send(out));
   }
   return core::Status::Ok();

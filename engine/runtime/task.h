@@ -60,6 +60,13 @@ class Task {
   // leaves them out.
   static std::string OffsetKey(const log::TopicPartition& tp);
 
+  // Stores `next` as the position of `input` in the (new or existing) store
+  // at `state_path`, so the task opened there starts at `next` instead of
+  // the log's beginning. For rebuilds: a processor whose input topic still
+  // holds what a rebuilt upstream is about to append again must skip it.
+  static core::Status SeedPosition(const log::TopicPartition& input,
+                                   const std::string& state_path, core::Offset next);
+
  private:
   Task(log::TopicPartition input, std::unique_ptr<state::Store> store,
        std::unique_ptr<Processor> processor, const OutputRouting& routing, core::Offset next);

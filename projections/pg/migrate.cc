@@ -54,6 +54,27 @@ ALTER TABLE nft_owners DROP CONSTRAINT nft_owners_pkey,
 ALTER TABLE nft_balances DROP CONSTRAINT nft_balances_pkey,
   ADD PRIMARY KEY (token_id, contract, chain, owner);
 )sql"},
+    // Fungible balances (projections/token). Numbered 10, well after the
+    // versions other branches may add meanwhile, so the lists merge without
+    // renumbering; versions need only increase.
+    {10, "token_views", R"sql(
+CREATE TABLE token_balances (
+  chain        text          NOT NULL,
+  token        text          NOT NULL,
+  account      text          NOT NULL,
+  balance      numeric(78,0) NOT NULL,
+  block_number bigint        NOT NULL,
+  PRIMARY KEY (chain, token, account)
+);
+CREATE INDEX token_balances_by_account ON token_balances (account, chain, token);
+CREATE TABLE token_supply (
+  chain        text          NOT NULL,
+  token        text          NOT NULL,
+  total_supply numeric(78,0) NOT NULL,
+  block_number bigint        NOT NULL,
+  PRIMARY KEY (chain, token)
+);
+)sql"},
 };
 
 // True when `m` was applied now, false when it already was.

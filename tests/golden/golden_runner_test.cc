@@ -17,10 +17,14 @@
 #include "engine/core/metrics.h"
 #include "engine/log/record.h"
 #include "engine/processors/nft_ownership/nft_ownership.h"
+#include "engine/processors/token_balances/balances.h"
+#include "engine/processors/token_balances/splitter.h"
+#include "engine/processors/token_balances/topics.h"
 #include "engine/runtime/processor.h"
 #include "engine/state/state_view.h"
 #include "tests/golden/golden_file.h"
 #include "tests/golden/nft_ownership_codec.h"
+#include "tests/golden/token_balances_codec.h"
 
 namespace chainflow::tests::golden {
 namespace {
@@ -128,6 +132,76 @@ std::map<std::string, std::vector<std::string>> RunNftOwnership(const GoldenFile
   return actual;
 }
 
+// Runs the two token processors as one pipeline over the file's inputs:
+// each chain event goes to the splitter, each of its outputs (in order) to
+// the balances processor, as one partition of each would see them. Both
+// stages' outputs are listed, in emission order. A failed record keeps no
+// state and no outputs (the runtime's savepoint rollback); a delta the
+// balances processor refuses shows as an error in its place.
+std::map<std::string, std::vector<std::string>> RunTokenBalances(const GoldenFile& file) {
+  namespace tb = engine::processors::token_balances;
+  core::MetricsRegistry metrics;
+  tb::TokenSplitterProcessor splitter(kTopicPrefix);
+  tb::TokenBalancesProcessor balances(kTopicPrefix, metrics);
+  FakeState state;
+  std::map<std::string, std::vector<std::string>> actual;
+  std::vector<std::string>& output = actual["output"];
+  int64_t offset = 0;
+  // Applies one record to the balances processor.
+  auto apply_balances = [&](const v1::Envelope& envelope, int64_t at) {
+    engine::log::Record record;
+    record.topic = tb::DeltasTopic(kTopicPrefix);
+    record.offset = core::Offset(at);
+    record.value = envelope.SerializeAsString();
+    FakeState attempt = state;
+    VectorEmitter emitter;
+    core::Status status = balances.Apply({record, envelope}, attempt, emitter);
+    if (!status.ok()) {
+      output.push_back(fmt::format("error stage=balances {}", status.ToString()));
+      return;
+    }
+    state = std::move(attempt);
+    for (const auto& event : emitter.events) {
+      output.push_back(RenderTokenOutput(event, kTopicPrefix));
+    }
+  };
+  for (const GoldenFile::Line& line : file.inputs) {
+    auto inputs = ParseTokenInput(line.text);
+    if (!inputs) {
+      ADD_FAILURE() << "line " << line.number << ": " << inputs.error().ToString();
+      continue;
+    }
+    for (const TokenGoldenInput& input : inputs.value()) {
+      if (input.deltas_stage) {
+        apply_balances(input.envelope, offset++);
+        continue;
+      }
+      engine::log::Record record;
+      record.topic = tb::ChainEventsTopic(kTopicPrefix, "mainnet");
+      record.offset = core::Offset(offset);
+      record.value = input.envelope.SerializeAsString();
+      FakeState unused;  // the splitter is stateless: it must write nothing
+      VectorEmitter emitter;
+      core::Status status = splitter.Apply({record, input.envelope}, unused, emitter);
+      if (!unused.entries.empty()) ADD_FAILURE() << "the splitter wrote state";
+      if (!status.ok()) {
+        output.push_back(fmt::format("error offset={} {}", offset, status.ToString()));
+      }
+      for (const auto& event : status.ok() ? emitter.events
+                                           : std::vector<engine::runtime::OutputEvent>{}) {
+        output.push_back(RenderTokenOutput(event, kTopicPrefix));
+        v1::Envelope forwarded = event.envelope;
+        forwarded.set_id(fmt::format("{}/0/{}/x", record.topic, offset));
+        apply_balances(forwarded, offset);
+      }
+      ++offset;
+    }
+  }
+  actual["state"] = RenderTokenState(state.entries);
+  actual["metrics"] = MetricLines(metrics);
+  return actual;
+}
+
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, Matches) {
@@ -135,8 +209,14 @@ TEST_P(GoldenTest, Matches) {
   auto file = ReadGoldenFile(path);
   ASSERT_TRUE(file.has_value()) << file.error().ToString();
   std::string processor = fs::path(path).parent_path().filename().string();
-  ASSERT_EQ(processor, "nft_ownership") << "no golden runner for processor " << processor;
-  auto actual = RunNftOwnership(file.value());
+  std::map<std::string, std::vector<std::string>> actual;
+  if (processor == "nft_ownership") {
+    actual = RunNftOwnership(file.value());
+  } else if (processor == "token_balances") {
+    actual = RunTokenBalances(file.value());
+  } else {
+    FAIL() << "no golden runner for processor " << processor;
+  }
 
   const char* update = std::getenv("CHAINFLOW_GOLDEN_UPDATE");
   if (update != nullptr && std::string(update) == "1") {

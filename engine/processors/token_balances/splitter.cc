@@ -1,0 +1,140 @@
+#include "engine/processors/token_balances/splitter.h"
+
+#include <fmt/format.h>
+
+#include "engine/processors/token_balances/topics.h"
+#include "engine/processors/token_balances/validate.h"
+
+namespace chainflow::engine::processors::token_balances {
+namespace {
+
+constexpr char kBalanceDeltaType[] = "chainflow.token.BalanceDelta";
+constexpr char kSupplyDeltaType[] = "chainflow.token.SupplyDelta";
+
+}  // namespace
+
+TokenSplitterProcessor::TokenSplitterProcessor(std::string topic_prefix)
+    : output_topic_(DeltasTopic(topic_prefix)) {}
+
+core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
+                                           state::StateView& /*state*/, runtime::Emitter& out) {
+  const v1::Envelope& envelope = event.envelope;
+  core::Status status;
+  switch (envelope.payload_case()) {
+    case v1::Envelope::kErc20Transfer:
+      status = ApplyTransfer(envelope.erc20_transfer(), out);
+      break;
+    case v1::Envelope::kBlockEnd:
+      status = ForwardMarker(event, envelope.block_end().chain(), out);
+      break;
+    case v1::Envelope::kBlockReverted:
+      if (envelope.block_reverted().number() == 0) {
+        status = core::InvalidArgumentError("block_reverted of block 0");
+      } else {
+        status = ForwardMarker(event, envelope.block_reverted().chain(), out);
+      }
+      break;
+    case v1::Envelope::kErc721Transfer:
+    case v1::Envelope::kErc1155TransferSingle:
+    case v1::Envelope::kErc1155TransferBatch:
+      return core::Status::Ok();  // NFTs are nft_ownership's
+    case v1::Envelope::PAYLOAD_NOT_SET:
+      status = core::InvalidArgumentError("envelope has no payload");
+      break;
+    default: {
+      const auto* field = v1::Envelope::descriptor()->FindFieldByNumber(envelope.payload_case());
+      status = core::InvalidArgumentError(fmt::format(
+          "unexpected payload {} on an events topic", field ? field->name() : "?"));
+      break;
+    }
+  }
+  if (status.ok()) return status;
+  return status.WithContext(fmt::format("token_splitter: envelope \"{}\"", envelope.id()));
+}
+
+core::Status TokenSplitterProcessor::ApplyTransfer(const v1::Erc20Transfer& transfer,
+                                                   runtime::Emitter& out) {
+  if (!transfer.has_log()) return core::InvalidArgumentError("erc20_transfer without log");
+  const v1::LogRef& log = transfer.log();
+  ASSIGN_OR_RETURN(core::Address token, ParseLog(log));
+  ASSIGN_OR_RETURN(core::Address from, ParseAddress(transfer.from(), "erc20_transfer.from"));
+  ASSIGN_OR_RETURN(core::Address to, ParseAddress(transfer.to(), "erc20_transfer.to"));
+  ASSIGN_OR_RETURN(core::U256 value, ParseAmount(transfer.value(), "erc20_transfer.value"));
+  const std::string amount = core::U256ToBigEndianString(value);
+  const int64_t event_time = static_cast<int64_t>(log.block_timestamp());
+
+  auto supply = [&](v1::SupplyDelta::Direction direction) {
+    runtime::OutputEvent event;
+    event.topic = output_topic_;
+    event.key = SupplyRecordKey(log.chain(), token);
+    event.ce_type = kSupplyDeltaType;
+    event.event_time = event_time;
+    v1::SupplyDelta* delta = event.envelope.mutable_supply_delta();
+    *delta->mutable_log() = log;
+    delta->set_token(token.ToBytes());
+    delta->set_amount(amount);
+    delta->set_direction(direction);
+    out.Emit(std::move(event));
+  };
+  auto balance = [&](const core::Address& account, v1::BalanceDelta::Direction direction) {
+    runtime::OutputEvent event;
+    event.topic = output_topic_;
+    event.key = AccountKey(log.chain(), token, account);
+    event.ce_type = kBalanceDeltaType;
+    event.event_time = event_time;
+    v1::BalanceDelta* delta = event.envelope.mutable_balance_delta();
+    *delta->mutable_log() = log;
+    delta->set_token(token.ToBytes());
+    delta->set_account(account.ToBytes());
+    delta->set_amount(amount);
+    delta->set_direction(direction);
+    out.Emit(std::move(event));
+  };
+  if (from.IsZero()) {
+    supply(v1::SupplyDelta::DIRECTION_MINT);
+  } else {
+    balance(from, v1::BalanceDelta::DIRECTION_DEBIT);
+  }
+  if (to.IsZero()) {
+    supply(v1::SupplyDelta::DIRECTION_BURN);
+  } else {
+    balance(to, v1::BalanceDelta::DIRECTION_CREDIT);
+  }
+  return core::Status::Ok();
+}
+
+core::Status TokenSplitterProcessor::ForwardMarker(const runtime::InputEvent& event,
+                                                   const std::string& chain,
+                                                   runtime::Emitter& out) {
+  RETURN_IF_ERROR(ValidateChain(chain).WithContext("marker chain"));
+  runtime::OutputEvent marker;
+  marker.topic = output_topic_;
+  // Not used for placement; names the upstream partition the copy came
+  // through, for consumers that track event time per upstream partition.
+  marker.key = fmt::format("{}/{}", chain, event.record.partition.value());
+  marker.all_partitions = true;
+  marker.envelope = event.envelope;
+  marker.envelope.clear_id();  // the runtime sets the deterministic id
+  if (event.envelope.has_block_end()) {
+    marker.ce_type = "chainflow.evm.BlockEnd";
+    marker.event_time = static_cast<int64_t>(event.envelope.block_end().timestamp());
+  } else {
+    marker.ce_type = "chainflow.evm.BlockReverted";
+  }
+  out.Emit(std::move(marker));
+  return core::Status::Ok();
+}
+
+runtime::ProcessorSpec MakeSplitterSpec(const std::string& topic_prefix,
+                                        const std::vector<std::string>& chain_names) {
+  runtime::ProcessorSpec spec;
+  spec.name = TokenSplitterProcessor::kName;
+  for (const std::string& chain : chain_names) {
+    spec.input_topics.push_back(ChainEventsTopic(topic_prefix, chain));
+  }
+  spec.output_topics.push_back(DeltasTopic(topic_prefix));
+  spec.make = [topic_prefix] { return std::make_unique<TokenSplitterProcessor>(topic_prefix); };
+  return spec;
+}
+
+}  // namespace chainflow::engine::processors::token_balances

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "engine/runtime/processor.h"
+
+namespace chainflow::engine::processors::token_balances {
+
+// The first of the two token processors (README.md is the full spec):
+// repartitions ERC-20 Transfers by account. Stateless.
+//
+// Input: Envelopes from `<prefix>.<chain>.events`.
+//   Erc20Transfer            -> DEBIT of `from` (or a MINT SupplyDelta when
+//                               `from` is zero), then CREDIT of `to` (or a
+//                               BURN SupplyDelta when `to` is zero)
+//   BlockEnd / BlockReverted -> forwarded verbatim to EVERY partition of the
+//                               deltas topic (OutputEvent::all_partitions)
+//   Erc721 / Erc1155         -> ignored (nft_ownership's)
+//   anything else            -> InvalidArgument (poison)
+// Output: `<prefix>.token.deltas`; BalanceDelta keyed
+// "<chain>:<0x token>:<0x account>", SupplyDelta keyed "<chain>:<0x token>".
+//
+// Deterministic; one instance per task, called from that task's thread.
+class TokenSplitterProcessor : public runtime::Processor {
+ public:
+  static constexpr char kName[] = "token_splitter";
+
+  explicit TokenSplitterProcessor(std::string topic_prefix);
+
+  std::string Name() const override { return kName; }
+  core::Status Apply(const runtime::InputEvent& event, state::StateView& state,
+                     runtime::Emitter& out) override;
+
+ private:
+  core::Status ApplyTransfer(const v1::Erc20Transfer& transfer, runtime::Emitter& out);
+  core::Status ForwardMarker(const runtime::InputEvent& event, const std::string& chain,
+                             runtime::Emitter& out);
+
+  std::string output_topic_;
+};
+
+// The splitter's runtime description: inputs `<prefix>.<chain>.events` (one
+// per chain, in the given order), output `<prefix>.token.deltas`.
+runtime::ProcessorSpec MakeSplitterSpec(const std::string& topic_prefix,
+                                        const std::vector<std::string>& chain_names);
+
+}  // namespace chainflow::engine::processors::token_balances

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/result.h"
+#include "engine/log/record.h"
+#include "engine/log/sink.h"
+#include "projections/pg/connection.h"
+
+namespace chainflow::projections::token {
+
+// The projection's name in chainflow.projection_offsets and its advisory lock.
+inline constexpr std::string_view kProjectionName = "token";
+
+// "<prefix>.token.balances": the topic this projection reads.
+std::string InputTopic(std::string_view topic_prefix);
+
+// What one Apply() did.
+struct ApplyReport {
+  size_t records = 0;
+  size_t skipped = 0;
+  size_t rejected = 0;
+  size_t ignored = 0;
+  int64_t balance_rows = 0;  // token_balances rows inserted or updated
+  int64_t supply_rows = 0;   // token_supply rows inserted or updated
+};
+
+// Materializes token.balances records into chainflow.token_balances and
+// chainflow.token_supply (rules: rows.h). Not thread-safe.
+class TokenProjection {
+ public:
+  // `conn` must outlive this object; `dlq` is optional (nullptr: rejected
+  // records are only counted and logged) and, when set, must outlive it.
+  explicit TokenProjection(pg::Connection& conn, engine::log::RecordSink* dlq = nullptr,
+                           std::string dlq_topic = "");
+
+  // Applies `batch` in ONE transaction: the projection's advisory lock, its
+  // stored offsets (records below them are left out), the deduplicated rows
+  // (pg::Upsert) and the new offsets, then commit. Rejected records go to
+  // the DLQ, flushed before the commit. On error nothing is written.
+  core::Result<ApplyReport> Apply(const std::vector<engine::log::Record>& batch);
+
+ private:
+  pg::Connection& conn_;
+  engine::log::RecordSink* dlq_;
+  std::string dlq_topic_;
+};
+
+// For `chainflow rebuild`: empties token_balances and token_supply and
+// deletes this projection's offsets, in one transaction.
+core::Status Truncate(pg::Connection& conn);
+
+}  // namespace chainflow::projections::token
