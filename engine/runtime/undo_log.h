@@ -25,7 +25,7 @@ struct UndoOptions {
   // finality (history files before ingest marks them final). Blocks that
   // fall out of the window count as final: a BlockReverted of one fails the
   // task loudly, like a reorg deeper than the finality window.
-  uint64_t max_unfinalized_blocks = 4096;
+  uint64_t max_unfinalized_blocks = 1024;
 };
 
 // Per-block undo records of one task (DESIGN.md §1.4), processor-agnostic.
