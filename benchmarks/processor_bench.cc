@@ -6,11 +6,19 @@
 //   BM_TaskApply: runtime::Task, the path `chainflow process` takes per
 //     record: protobuf parse, savepoint, Apply, output envelope serialization
 //     with CloudEvents headers to a sink that discards, Commit per 5,000.
+//   BM_TaskHistory/<mode>: BM_TaskApply with a BlockEnd after every block
+//     (100 events), the shape of a history replay, in three undo modes:
+//     0: LogRef.finalized = true (no undo records at all),
+//     1: events not final, BlockEnd.finalized = the block (records made and
+//        dropped at each block end),
+//     2: events not final, no finality (BlockEnd.finalized = 0): undo
+//        records bounded only by the runtime's window.
 // Items are input events. State lives in a fresh temp dir per benchmark.
 #include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -78,6 +86,34 @@ const Input& Transfers() {
     return in;
   }();
   return input;
+}
+
+// Transfers() with a BlockEnd after each block of 100, per undo mode.
+const std::vector<log::Record>& History(int mode) {
+  static std::map<int, std::vector<log::Record>> cache;
+  auto [it, inserted] = cache.try_emplace(mode);
+  if (!inserted) return it->second;
+  const Input& input = Transfers();
+  for (size_t i = 0; i < input.envelopes.size(); ++i) {
+    v1::Envelope env = input.envelopes[i];
+    env.mutable_erc721_transfer()->mutable_log()->set_finalized(mode == 0);
+    log::Record rec = input.records[i];
+    rec.value = env.SerializeAsString();
+    it->second.push_back(std::move(rec));
+    const v1::LogRef& ref = env.erc721_transfer().log();
+    if (ref.log_index() == 99) {
+      v1::Envelope end;
+      v1::BlockEnd* marker = end.mutable_block_end();
+      marker->set_chain("mainnet");
+      marker->set_number(ref.block_number());
+      marker->set_timestamp(ref.block_timestamp());
+      marker->set_finalized(mode == 2 ? 0 : ref.block_number());
+      log::Record marker_rec = input.records[i];
+      marker_rec.value = end.SerializeAsString();
+      it->second.push_back(std::move(marker_rec));
+    }
+  }
+  return it->second;
 }
 
 class DiscardEmitter : public runtime::Emitter {
@@ -163,6 +199,50 @@ void BM_TaskApply(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kCommitEvery));
 }
 BENCHMARK(BM_TaskApply)->Unit(benchmark::kMillisecond);
+
+void BM_TaskHistory(benchmark::State& state) {
+  const std::vector<log::Record>& input = History(static_cast<int>(state.range(0)));
+  TempDir dir;
+  const std::string out_topic = processors::nft_ownership::OutputTopic(kPrefix);
+  runtime::OutputRouting routing{{{out_topic, 8}, {"bench.dlq", 1}}, "bench.dlq",
+                                 "chainflow/nft_ownership"};
+  auto task = runtime::Task::Open({kInputTopic, core::PartitionId(0)}, dir.path.string(),
+                                  processors::nft_ownership::MakeSpec(kPrefix, {"mainnet"}).make(),
+                                  routing);
+  if (!task) return state.SkipWithError(task.error().ToString().c_str());
+  std::vector<log::Record> records(input.begin(), input.end());
+  std::vector<const log::Record*> batch;
+  DiscardSink sink;
+  int64_t next_offset = 0;
+  size_t i = 0;
+  // Block numbers must not repeat: start over on fresh state after a pass.
+  for (auto _ : state) {
+    if (i + kCommitEvery > records.size()) {
+      state.PauseTiming();
+      task.value().reset();
+      std::filesystem::remove_all(dir.path);
+      task = runtime::Task::Open({kInputTopic, core::PartitionId(0)}, dir.path.string(),
+                                 processors::nft_ownership::MakeSpec(kPrefix, {"mainnet"}).make(),
+                                 routing);
+      if (!task) return state.SkipWithError(task.error().ToString().c_str());
+      next_offset = 0;
+      i = 0;
+      state.ResumeTiming();
+    }
+    batch.clear();
+    for (size_t k = 0; k < kCommitEvery; ++k, ++i) {
+      records[i].offset = core::Offset(next_offset++);
+      batch.push_back(&records[i]);
+    }
+    auto stats = task.value()->Apply(batch, sink);
+    if (!stats) return state.SkipWithError(stats.error().ToString().c_str());
+    if (core::Status c = task.value()->Commit(); !c.ok()) {
+      return state.SkipWithError(c.ToString().c_str());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kCommitEvery));
+}
+BENCHMARK(BM_TaskHistory)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace chainflow::engine

@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chainflow/v1/events.pb.h"
@@ -42,6 +44,19 @@ struct InputEvent {
   const v1::Envelope& envelope;
 };
 
+// One state key a reverted block had written, as the runtime restores it
+// (undo_log.h). Valid only during the Retract call.
+struct RevertedWrite {
+  std::string_view key;
+  // The value the reverted block left (being retracted); nullopt: absent.
+  const std::optional<std::string>& reverted;
+  // The value before the block first wrote the key, now restored; nullopt:
+  // the key did not exist and has been deleted.
+  const std::optional<std::string>& restored;
+  // Timestamp of the reverted block's events: the retraction's event time.
+  uint64_t block_timestamp = 0;
+};
+
 // A stateful processor: a pure function of (state, input event). It must
 // not read the wall clock, randomness or unordered-container iteration
 // order (DESIGN.md §1.2). One instance serves one task (one input
@@ -59,6 +74,22 @@ class Processor {
   // Any other error fails the batch (retried or fatal per the supervisor).
   virtual core::Status Apply(const InputEvent& event, state::StateView& state,
                              Emitter& out) = 0;
+
+  // Called by the runtime on BlockReverted, once per key the reverted block
+  // wrote whose value actually changes back, newest write first, AFTER the
+  // runtime has restored `write.key` to `write.restored` in `state`. The
+  // processor emits its retraction events to `out` (it should not write
+  // state: the runtime owns undo). Then Apply sees the marker as usual.
+  // Any error fails the task (a half-applied revert must never be skipped
+  // as poison). Default: no retractions.
+  virtual core::Status Retract(const RevertedWrite& write, const v1::BlockReverted& marker,
+                               state::StateView& state, Emitter& out) {
+    (void)write;
+    (void)marker;
+    (void)state;
+    (void)out;
+    return core::Status::Ok();
+  }
 };
 
 // Describes a processor to the runtime: its topics and how to make one

@@ -47,10 +47,12 @@ std::string Task::OffsetKey(const log::TopicPartition& tp) {
 }
 
 Task::Task(log::TopicPartition input, std::unique_ptr<state::Store> store,
-           std::unique_ptr<Processor> processor, const OutputRouting& routing, core::Offset next)
+           std::unique_ptr<Processor> processor, std::unique_ptr<UndoLog> undo,
+           const OutputRouting& routing, core::Offset next)
     : input_(std::move(input)),
       store_(std::move(store)),
       processor_(std::move(processor)),
+      undo_(std::move(undo)),
       routing_(routing),
       next_offset_(next),
       committed_offset_(next) {}
@@ -58,15 +60,18 @@ Task::Task(log::TopicPartition input, std::unique_ptr<state::Store> store,
 core::Result<std::unique_ptr<Task>> Task::Open(log::TopicPartition input,
                                                const std::string& state_path,
                                                std::unique_ptr<Processor> processor,
-                                               const OutputRouting& routing) {
+                                               const OutputRouting& routing,
+                                               UndoOptions undo_options) {
   ASSIGN_OR_RETURN(std::unique_ptr<state::Store> store, state::Store::Open(state_path));
   ASSIGN_OR_RETURN(std::optional<std::string> stored, store->Get(OffsetKey(input)));
   core::Offset next = log::kOffsetBeginning;
   if (stored) {
     ASSIGN_OR_RETURN(next, DecodeOffset(*stored));
   }
-  return std::unique_ptr<Task>(
-      new Task(std::move(input), std::move(store), std::move(processor), routing, next));
+  ASSIGN_OR_RETURN(std::unique_ptr<UndoLog> undo,
+                   UndoLog::Open(*store, processor->Name(), undo_options));
+  return std::unique_ptr<Task>(new Task(std::move(input), std::move(store), std::move(processor),
+                                        std::move(undo), routing, next));
 }
 
 core::Status Task::SeedPosition(const log::TopicPartition& input, const std::string& state_path,
@@ -132,6 +137,10 @@ core::Status Task::DeadLetter(const log::Record& in, const core::Status& why,
 
 core::Result<BatchStats> Task::Apply(const std::vector<const log::Record*>& records,
                                      log::RecordSink& sink) {
+  if (undo_stale_) {
+    RETURN_IF_ERROR(undo_->Reload(*store_));
+    undo_stale_ = false;
+  }
   if (!batch_) batch_ = store_->NewBatch();
   BatchStats stats;
   VectorEmitter emitter;
@@ -147,12 +156,16 @@ core::Result<BatchStats> Task::Apply(const std::vector<const log::Record*>& reco
     } else {
       emitter.events.clear();
       batch_->SetSavePoint();
-      status = processor_->Apply(InputEvent{*rec, envelope}, *batch_, emitter);
+      size_t retractions = 0;
+      status = ApplyWithUndo(InputEvent{*rec, envelope}, *batch_, *processor_, *undo_, emitter,
+                             retractions);
       if (status.ok()) {
         batch_->PopSavePoint();
+        stats.retractions += retractions;
       } else {
         batch_->RollbackToSavePoint();
       }
+      undo_->EndRecord(status.ok());
     }
     if (status.ok()) {
       stats.outputs += emitter.events.size();
@@ -166,7 +179,14 @@ core::Result<BatchStats> Task::Apply(const std::vector<const log::Record*>& reco
     }
     next_offset_ = core::Offset(rec->offset.value() + 1);
   }
+  undo_->Flush(*batch_);
   batch_->Put(OffsetKey(input_), EncodeOffset(next_offset_));
+  if (stats.retractions > 0) {
+    core::MetricsRegistry::Global()
+        .GetCounter("chainflow_retractions_total", "Retraction events emitted on reorgs",
+                    {{"processor", processor_->Name()}})
+        .Inc(stats.retractions);
+  }
   return stats;
 }
 
@@ -179,6 +199,7 @@ core::Status Task::Commit() {
 }
 
 void Task::Discard() {
+  if (batch_) undo_stale_ = true;
   batch_.reset();
   next_offset_ = committed_offset_;
 }

@@ -9,6 +9,7 @@
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "engine/runtime/processor.h"
+#include "engine/runtime/undo_log.h"
 #include "engine/state/store.h"
 
 namespace chainflow::engine::runtime {
@@ -26,24 +27,31 @@ struct BatchStats {
   size_t records = 0;
   size_t outputs = 0;
   size_t dead_lettered = 0;
+  size_t retractions = 0;  // outputs emitted by Processor::Retract
 };
 
 // One input partition of one processor: its RocksDB state, its processor
 // instance and its position. The task's consumed offset is written into the
 // same WriteBatch as the state the batch produced (DESIGN.md §1.3), so after
-// a crash state and position agree. Owned and used by one runner thread.
+// a crash state and position agree. Chain events of blocks that are not
+// final go through an UndoLog, whose records commit in the same batch, so
+// a BlockReverted marker restores the block's writes and asks the
+// processor for retractions (README.md "Reorgs"). Owned and used by one
+// runner thread.
 class Task {
  public:
   // Opens (or creates) the state at `state_path`.
   static core::Result<std::unique_ptr<Task>> Open(log::TopicPartition input,
                                                    const std::string& state_path,
                                                    std::unique_ptr<Processor> processor,
-                                                   const OutputRouting& routing);
+                                                   const OutputRouting& routing,
+                                                   UndoOptions undo = {});
 
   // The next input offset to read (kOffsetBeginning for a new task).
   core::Offset next_offset() const { return next_offset_; }
   const log::TopicPartition& input() const { return input_; }
   state::Store& store() { return *store_; }
+  const UndoLog& undo() const { return *undo_; }
 
   // Applies `records` (all of this task's partition, in offset order) and
   // sends their outputs and dead letters to `sink`. Nothing is committed:
@@ -69,7 +77,8 @@ class Task {
 
  private:
   Task(log::TopicPartition input, std::unique_ptr<state::Store> store,
-       std::unique_ptr<Processor> processor, const OutputRouting& routing, core::Offset next);
+       std::unique_ptr<Processor> processor, std::unique_ptr<UndoLog> undo,
+       const OutputRouting& routing, core::Offset next);
   core::Status SendOutputs(const log::Record& in, std::vector<OutputEvent>& outputs,
                            log::RecordSink& sink);
   core::Status DeadLetter(const log::Record& in, const core::Status& why, log::RecordSink& sink);
@@ -77,6 +86,8 @@ class Task {
   log::TopicPartition input_;
   std::unique_ptr<state::Store> store_;
   std::unique_ptr<Processor> processor_;
+  std::unique_ptr<UndoLog> undo_;
+  bool undo_stale_ = false;  // a batch was discarded: reload before the next
   const OutputRouting& routing_;
   core::Offset next_offset_;
   core::Offset committed_offset_;

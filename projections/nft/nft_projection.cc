@@ -71,6 +71,9 @@ void CountApplied(const ApplyReport& report) {
   m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
                {{"projection", std::string(kProjectionName)}, {"table", "nft_balances"}})
       .Inc(static_cast<uint64_t>(report.balance_rows));
+  m.GetCounter("chainflow_projection_rows_deleted_total", "View rows deleted by retractions",
+               {{"projection", std::string(kProjectionName)}, {"table", "nft_owners"}})
+      .Inc(static_cast<uint64_t>(report.owner_rows_deleted));
 }
 
 }  // namespace
@@ -118,6 +121,12 @@ core::Result<ApplyReport> NftProjection::Apply(const std::vector<log::Record>& b
   }
   if (dlq_ && !staged.rejected.empty()) RETURN_IF_ERROR(dlq_->Flush(kDlqFlushTimeout));
 
+  // Deleted keys are not in `owners` (StageBatch keeps one change per key),
+  // so the order of the two statements does not matter.
+  std::vector<std::vector<std::string>> gone;
+  gone.reserve(staged.owner_deletes.size());
+  for (const OwnerRow& r : staged.owner_deletes) gone.push_back({r.chain, r.contract, r.token_id});
+  ASSIGN_OR_RETURN(report.owner_rows_deleted, pg::DeleteKeys(*tx, OwnersSpec(), gone));
   ASSIGN_OR_RETURN(report.owner_rows, pg::Upsert(*tx, OwnersSpec(), OwnerFields(staged.owners)));
   ASSIGN_OR_RETURN(report.balance_rows,
                    pg::Upsert(*tx, BalancesSpec(), BalanceFields(staged.balances)));

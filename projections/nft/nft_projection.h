@@ -27,6 +27,7 @@ struct ApplyReport {
   size_t ignored = 0;       // other payloads
   int64_t owner_rows = 0;   // nft_owners rows inserted or updated
   int64_t balance_rows = 0; // nft_balances rows inserted or updated
+  int64_t owner_rows_deleted = 0;  // nft_owners rows deleted by retractions
 };
 
 // Materializes nft.ownership records into chainflow.nft_owners and

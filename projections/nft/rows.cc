@@ -1,5 +1,7 @@
 #include "projections/nft/rows.h"
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 #include <unordered_map>
 #include <variant>
@@ -60,7 +62,15 @@ core::Result<Change> DecodeOwnerChanged(const v1::OwnerChanged& ev) {
   if (!ev.has_log()) return core::InvalidArgumentError("owner_changed without log");
   ASSIGN_OR_RETURN(LogFields log, DecodeLog(ev.log()));
   ASSIGN_OR_RETURN(std::string token_id, DecimalOf(ev.token_id(), "token_id"));
-  // A retraction undoes the change: the token goes back to previous_owner.
+  if (ev.retracted() && ev.previous_owner().empty()) {
+    // The token did not exist before the reverted block: it leaves the view.
+    OwnerRow row{std::move(log.chain), std::move(log.contract), std::move(token_id), "", 0, 0,
+                 ""};
+    row.deleted = true;
+    return Change(std::move(row));
+  }
+  // A retraction undoes the change: the token goes back to previous_owner,
+  // and `log` names the transfer that made that owner.
   const std::string& owner_bytes = ev.retracted() ? ev.previous_owner() : ev.owner();
   ASSIGN_OR_RETURN(std::string owner,
                    AddressOf(owner_bytes, ev.retracted() ? "previous_owner" : "owner"));
@@ -149,6 +159,12 @@ StagedBatch StageBatch(const std::vector<log::Record>& batch, const pg::OffsetMa
       ++out.ignored;
     }
   }
+  // Split deletes out; keys stay unique across both (KeepLast above).
+  auto first_delete = std::stable_partition(out.owners.begin(), out.owners.end(),
+                                            [](const OwnerRow& r) { return !r.deleted; });
+  out.owner_deletes.assign(std::make_move_iterator(first_delete),
+                           std::make_move_iterator(out.owners.end()));
+  out.owners.erase(first_delete, out.owners.end());
   return out;
 }
 

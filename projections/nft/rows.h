@@ -20,6 +20,9 @@ struct OwnerRow {
   int64_t block_number = 0;
   uint32_t log_index = 0;
   std::string tx_hash;   // 0x hex
+  // A retraction of a token that did not exist before the reverted block:
+  // the row is deleted (only chain, contract, token_id are meaningful).
+  bool deleted = false;
 };
 
 // A row of chainflow.nft_balances (ERC-1155).
@@ -39,7 +42,8 @@ struct Rejected {
 
 // What a batch of nft.ownership records does to the views.
 struct StagedBatch {
-  std::vector<OwnerRow> owners;      // unique by (chain, contract, token_id)
+  std::vector<OwnerRow> owners;      // unique by (chain, contract, token_id), none deleted
+  std::vector<OwnerRow> owner_deletes;  // deleted rows; keys unique and not in `owners`
   std::vector<BalanceRow> balances;  // unique by (chain, contract, token_id, owner)
   std::vector<Rejected> rejected;
   // One past the highest offset staged, per partition: where the projection
@@ -56,11 +60,14 @@ struct StagedBatch {
 // order wins, which is offset order since a key lives in one partition.
 //
 // Rules: OwnerChanged sets owner (burn: the zero address; the row stays);
-// a retracted OwnerChanged restores previous_owner (block, log index and tx
-// hash then still name the retracted event: full reorg handling is a later
-// issue). Erc1155BalanceChanged sets the absolute balance (retracted:
-// previous_balance); a zero balance keeps its row with balance 0, so that
-// applying a record twice is harmless (readers filter balance > 0).
+// a retracted OwnerChanged restores previous_owner with the block, log
+// index and tx hash of its `log` (the transfer that made that owner), and
+// one with an empty previous_owner (the token did not exist before the
+// reverted block) deletes the row. Erc1155BalanceChanged sets the absolute
+// balance (retracted: previous_balance); a zero balance keeps its row with
+// balance 0, so that applying a record twice is harmless (readers filter
+// balance > 0). The last change of a key in the batch wins, deletes
+// included.
 // Pure: no I/O. `batch` must outlive the result (Rejected points into it).
 StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
                        const pg::OffsetMap& applied);

@@ -62,4 +62,29 @@ core::Result<int64_t> Upsert(Transaction& tx, const UpsertSpec& spec,
   return tx.Execute(MergeSql(spec, staging));
 }
 
+core::Result<int64_t> DeleteKeys(Transaction& tx, const UpsertSpec& spec,
+                                 const std::vector<std::vector<std::string>>& keys) {
+  CF_CHECK(!spec.key.empty(), "delete from {} without key", spec.table);
+  if (keys.empty()) return 0;
+  const std::string staging = "cf_delete_" + StagingName(spec.table).substr(9);
+  const std::string cols = fmt::format("{}", fmt::join(spec.key, ", "));
+  if (tx.used_staging_tables().count(staging) != 0) {
+    ASSIGN_OR_RETURN(int64_t n, tx.Execute(fmt::format("TRUNCATE {}", staging)));
+    (void)n;
+  } else {
+    // Only the key columns: LIKE would copy the other columns' NOT NULLs.
+    ASSIGN_OR_RETURN(int64_t n, tx.Execute(fmt::format(
+                                    "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS "
+                                    "AS SELECT {} FROM {} WITH NO DATA",
+                                    staging, cols, spec.table)));
+    (void)n;
+  }
+  tx.used_staging_tables().insert(staging);
+  RETURN_IF_ERROR(tx.Copy(staging, spec.key, keys));
+  std::vector<std::string> match;
+  for (const auto& c : spec.key) match.push_back(fmt::format("cf_target.{0} = cf_gone.{0}", c));
+  return tx.Execute(fmt::format("DELETE FROM {} AS cf_target USING {} AS cf_gone WHERE {}",
+                                spec.table, staging, fmt::join(match, " AND ")));
+}
+
 }  // namespace chainflow::projections::pg

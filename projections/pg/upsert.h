@@ -30,4 +30,13 @@ struct UpsertSpec {
 core::Result<int64_t> Upsert(Transaction& tx, const UpsertSpec& spec,
                              const std::vector<std::vector<std::string>>& rows);
 
+// Deletes the rows of `spec.table` whose `spec.key` columns equal one of
+// `keys` (text fields in `spec.key` order), with two statements regardless
+// of the count: COPY into a session-local TEMP table of the key columns
+// (ON COMMIT DELETE ROWS, created once per session), then
+//   DELETE FROM table USING staging WHERE <key columns equal>.
+// Keys that match no row are fine. Returns the number of rows deleted.
+core::Result<int64_t> DeleteKeys(Transaction& tx, const UpsertSpec& spec,
+                                 const std::vector<std::vector<std::string>>& keys);
+
 }  // namespace chainflow::projections::pg

@@ -21,6 +21,7 @@
 #include "engine/processors/token_balances/splitter.h"
 #include "engine/processors/token_balances/topics.h"
 #include "engine/runtime/processor.h"
+#include "engine/runtime/undo_log.h"
 #include "engine/state/state_view.h"
 #include "tests/golden/golden_file.h"
 #include "tests/golden/nft_ownership_codec.h"
@@ -92,13 +93,16 @@ std::vector<std::string> MetricLines(const core::MetricsRegistry& metrics) {
   return lines;
 }
 
-// Runs the nft_ownership processor over the file's inputs. Each record is
-// applied to a copy of the state, kept only on success, as the runtime's
-// savepoint rollback does for poison records.
+// Runs the nft_ownership processor over the file's inputs through the
+// runtime's undo log (runtime::ApplyWithUndo, as a Task does). Each record
+// is applied to a copy of the state, kept only on success, as the runtime's
+// savepoint rollback does for poison records; undo records are flushed into
+// the state after every record, so the state section shows them.
 std::map<std::string, std::vector<std::string>> RunNftOwnership(const GoldenFile& file) {
   core::MetricsRegistry metrics;
   engine::processors::nft_ownership::NftOwnershipProcessor processor(kTopicPrefix, metrics);
   FakeState state;
+  engine::runtime::UndoLog undo(engine::processors::nft_ownership::NftOwnershipProcessor::kName);
   std::map<std::string, std::vector<std::string>> actual;
   std::vector<std::string>& output = actual["output"];
   int64_t offset = 0;
@@ -115,8 +119,12 @@ std::map<std::string, std::vector<std::string>> RunNftOwnership(const GoldenFile
       record.value = input.envelope.SerializeAsString();
       FakeState attempt = state;
       VectorEmitter emitter;
-      core::Status status = processor.Apply({record, input.envelope}, attempt, emitter);
+      size_t retractions = 0;
+      core::Status status = engine::runtime::ApplyWithUndo({record, input.envelope}, attempt,
+                                                           processor, undo, emitter, retractions);
+      undo.EndRecord(status.ok());
       if (status.ok()) {
+        undo.Flush(attempt);
         state = std::move(attempt);
         for (const auto& event : emitter.events) {
           output.push_back(RenderNftOutput(event, kTopicPrefix));

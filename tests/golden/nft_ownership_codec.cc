@@ -108,6 +108,11 @@ Result<v1::LogRef> ParseLog(Fields& f) {
     ASSIGN_OR_RETURN(std::string hash, ParseFixed(block_hash, 32));
     log.set_block_hash(hash);
   }
+  std::string finalized = f.Get("finalized", "false");
+  if (finalized != "true" && finalized != "false") {
+    return core::InvalidArgumentError("finalized must be true or false");
+  }
+  log.set_finalized(finalized == "true");
   return log;
 }
 
@@ -204,11 +209,15 @@ Result<std::vector<GoldenInput>> ParseKind(const std::string& kind, Fields& f) {
       m->set_hash(hash);
       ASSIGN_OR_RETURN(uint64_t ts, ParseU64(f.Get("ts", "0")));
       m->set_timestamp(ts);
+      ASSIGN_OR_RETURN(uint64_t finalized, ParseU64(f.Get("finalized", "0")));
+      m->set_finalized(finalized);
     } else {
       auto* m = env.mutable_block_reverted();
       m->set_chain(in.chain);
       m->set_number(number);
       m->set_hash(hash);
+      ASSIGN_OR_RETURN(uint64_t ancestor, ParseU64(f.Get("ancestor", "0")));
+      m->set_ancestor(ancestor);
     }
   } else if (kind == "no_payload") {
     env.set_id(f.Get("id", "poison"));
@@ -236,9 +245,19 @@ std::string CompactHex(const std::string& bytes) {
   return "0x" + (first == std::string::npos ? "0" : hex.substr(first));
 }
 
-// Compact hex when `bytes` has the expected size, else "raw:<hex>".
+// Compact hex when `bytes` has the expected size, "none" when empty (a
+// retraction's absent previous owner), else "raw:<hex>".
 std::string Fixed(const std::string& bytes, size_t size) {
+  if (bytes.empty()) return "none";
   return bytes.size() == size ? CompactHex(bytes) : "raw:" + core::ToHex(bytes);
+}
+
+// " retracted=true reverted_block=N[ reverted_block_hash=H]" for retractions.
+std::string Retraction(bool retracted, uint64_t block, const std::string& hash) {
+  if (!retracted) return "";
+  std::string out = fmt::format(" retracted=true reverted_block={}", block);
+  if (!hash.empty()) out += " reverted_block_hash=" + Fixed(hash, 32);
+  return out;
 }
 
 std::string Uint(const std::string& bytes) {
@@ -262,8 +281,43 @@ std::string U64Be(std::string_view bytes) {
   return std::to_string(v);
 }
 
+std::string RenderEntry(const std::string& key, const std::string& value);
+
+// The runtime's undo record layout (engine/runtime/README.md), decoded here
+// independently: "\0undo/" + chain length (1) + chain + block (8 BE) + seq
+// (4 BE) -> version 1 + block timestamp (8 BE) + present (1) + key length
+// (4 BE) + key + prior value; "\0final/<chain>" -> block (8 BE).
+std::string RenderRuntimeEntry(const std::string& key, const std::string& value) {
+  const std::string undo("\0undo/", 6), final("\0final/", 7);
+  if (key.rfind(final, 0) == 0 && value.size() == 8) {
+    return fmt::format("finalized chain={} block={}", key.substr(final.size()), U64Be(value));
+  }
+  if (key.rfind(undo, 0) != 0 || key.size() < 7) return "";
+  size_t chain_size = static_cast<uint8_t>(key[6]);
+  if (key.size() != 7 + chain_size + 12 || value.size() < 14 || value[0] != 1) return "";
+  size_t inner_size = std::stoull(U64Be(value.substr(10, 4)));
+  if (value.size() < 14 + inner_size) return "";
+  std::string inner = value.substr(14, inner_size);
+  std::string out = fmt::format("undo chain={} block={} seq={} ts={} ", key.substr(7, chain_size),
+                                U64Be(key.substr(7 + chain_size, 8)),
+                                U64Be(key.substr(15 + chain_size, 4)), U64Be(value.substr(1, 8)));
+  if (value[9] == 0) {
+    // Render the key with a placeholder value of its kind, then mark it absent.
+    std::string placeholder = inner[0] == 'o' ? std::string("\1") + std::string(64, '\0')
+                              : inner[0] == 'b' ? std::string(32, '\0')
+                                                : std::string(8, '\0');
+    std::string line = RenderEntry(inner, placeholder);
+    if (line.empty()) return "";
+    return out + "absent " + line.substr(0, line.find(inner[0] == 'b' ? " balance=" : " owner=",
+                                                      line.find("token=")));
+  }
+  std::string line = RenderEntry(inner, value.substr(14 + inner_size));
+  return line.empty() ? "" : out + "prior " + line;
+}
+
 // Decodes one state entry; nullopt-like "" when the layout does not match.
 std::string RenderEntry(const std::string& key, const std::string& value) {
+  if (!key.empty() && key[0] == '\0') return RenderRuntimeEntry(key, value);
   if (key.size() < 3 || key[1] != '/') return "";
   size_t slash = key.find('/', 2);
   std::string chain = key.substr(2, slash == std::string::npos ? std::string::npos : slash - 2);
@@ -309,7 +363,7 @@ std::string RenderNftOutput(const engine::runtime::OutputEvent& event,
     out = fmt::format("owner_changed key={} {} token={} previous_owner={} owner={}", event.key,
                       RenderLog(m.log()), Uint(m.token_id()), Fixed(m.previous_owner(), 20),
                       Fixed(m.owner(), 20));
-    if (m.retracted()) out += " retracted=true";
+    out += Retraction(m.retracted(), m.reverted_block(), m.reverted_block_hash());
   } else if (env.has_erc1155_balance_changed()) {
     const auto& m = env.erc1155_balance_changed();
     expected_type = "chainflow.nft.Erc1155BalanceChanged";
@@ -318,7 +372,7 @@ std::string RenderNftOutput(const engine::runtime::OutputEvent& event,
         "balance_changed key={} {} token={} holder={} previous_balance={} balance={}",
         event.key, RenderLog(m.log()), Uint(m.token_id()), Fixed(m.owner(), 20),
         Uint(m.previous_balance()), Uint(m.balance()));
-    if (m.retracted()) out += " retracted=true";
+    out += Retraction(m.retracted(), m.reverted_block(), m.reverted_block_hash());
   } else {
     out = fmt::format("other key={} envelope={{{}}}", event.key, env.ShortDebugString());
   }

@@ -259,7 +259,8 @@ Status NftOwnershipProcessor::ApplyBlockReverted(const v1::BlockReverted& marker
                                                  state::StateView& state) {
   RETURN_IF_ERROR(ValidateChain(marker.chain()).WithContext("block_reverted.chain"));
   if (marker.number() == 0) return core::InvalidArgumentError("block_reverted of block 0");
-  // The head moves below the reverted block. TODO(reorgs): undo its changes.
+  // The runtime has already restored the block's writes (Retract); the head
+  // moves below it.
   const std::string key = HeadKey(marker.chain());
   ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
   if (stored) {
@@ -267,6 +268,67 @@ Status NftOwnershipProcessor::ApplyBlockReverted(const v1::BlockReverted& marker
     if (head < marker.number()) return Status::Ok();  // already below it
   }
   state.Put(key, EncodeBlockNumber(marker.number() - 1));
+  return Status::Ok();
+}
+
+Status NftOwnershipProcessor::Retract(const runtime::RevertedWrite& write,
+                                      const v1::BlockReverted& marker, state::StateView& state,
+                                      runtime::Emitter& out) {
+  (void)state;
+  ASSIGN_OR_RETURN(ParsedKey key, ParseKey(write.key));
+  if (key.kind == ParsedKey::Kind::kHead) return Status::Ok();  // markers only, never undone
+  runtime::OutputEvent event;
+  event.topic = output_topic_;
+  event.key = RecordKey(key.chain, key.contract, key.token_id);
+  event.event_time = static_cast<int64_t>(
+      std::min<uint64_t>(write.block_timestamp, std::numeric_limits<int64_t>::max()));
+  v1::LogRef log;
+  log.set_chain(key.chain);
+  log.set_contract(key.contract.ToBytes());
+  const std::string token_word = core::U256ToBigEndianString(key.token_id);
+
+  if (key.kind == ParsedKey::Kind::kOwner) {
+    event.ce_type = kOwnerChangedType;
+    v1::OwnerChanged* changed = event.envelope.mutable_owner_changed();
+    if (write.reverted) {
+      ASSIGN_OR_RETURN(OwnerRecord retracted, DecodeOwnerRecord(*write.reverted));
+      changed->set_owner(retracted.owner.ToBytes());
+    }
+    if (write.restored) {
+      // The transfer that made the restored owner; its timestamp is not kept.
+      ASSIGN_OR_RETURN(OwnerRecord restored, DecodeOwnerRecord(*write.restored));
+      changed->set_previous_owner(restored.owner.ToBytes());
+      log.set_block_number(restored.block_number);
+      log.set_log_index(restored.log_index);
+      if (restored.tx_hash != std::array<uint8_t, 32>{}) {
+        log.set_tx_hash(std::string(restored.tx_hash.begin(), restored.tx_hash.end()));
+      }
+    }
+    *changed->mutable_log() = std::move(log);
+    changed->set_token_id(token_word);
+    changed->set_retracted(true);
+    changed->set_reverted_block(marker.number());
+    changed->set_reverted_block_hash(marker.hash());
+  } else {
+    U256 retracted = 0, restored = 0;
+    if (write.reverted) {
+      ASSIGN_OR_RETURN(retracted, DecodeBalance(*write.reverted));
+    }
+    if (write.restored) {
+      ASSIGN_OR_RETURN(restored, DecodeBalance(*write.restored));
+    }
+    event.ce_type = kBalanceChangedType;
+    v1::Erc1155BalanceChanged* changed = event.envelope.mutable_erc1155_balance_changed();
+    *changed->mutable_log() = std::move(log);
+    changed->set_token_id(token_word);
+    changed->set_owner(key.holder.ToBytes());
+    changed->set_balance(EncodeBalance(retracted));
+    changed->set_previous_balance(EncodeBalance(restored));
+    changed->set_retracted(true);
+    changed->set_reverted_block(marker.number());
+    changed->set_reverted_block_hash(marker.hash());
+  }
+  out.Emit(std::move(event));
   return Status::Ok();
 }
 

@@ -26,9 +26,10 @@ namespace chainflow::engine::processors::nft_ownership {
 // says and counted (chainflow_nft_owner_mismatch_total,
 // chainflow_nft_balance_underflow_total); it never fails the record.
 //
-// TODO(reorgs): BlockReverted only moves the head back; undoing the reverted
-// blocks' changes (per-block undo records, retracted=true outputs) is a
-// later issue.
+// Reorgs: the runtime keeps undo records and, on BlockReverted, restores
+// the reverted block's writes; Retract turns each restored key into a
+// retraction (OwnerChanged / Erc1155BalanceChanged with retracted = true).
+// Apply then moves the head below the reverted block.
 //
 // Deterministic: no clock, randomness or unordered iteration. One instance
 // per task; not thread-safe (the runtime calls it from the task's thread).
@@ -44,6 +45,11 @@ class NftOwnershipProcessor : public runtime::Processor {
   std::string Name() const override { return kName; }
   core::Status Apply(const runtime::InputEvent& event, state::StateView& state,
                      runtime::Emitter& out) override;
+  // Owner key -> OwnerChanged retraction (previous_owner = the restored
+  // owner, empty when the token did not exist); balance key ->
+  // Erc1155BalanceChanged retraction; head key -> nothing.
+  core::Status Retract(const runtime::RevertedWrite& write, const v1::BlockReverted& marker,
+                       state::StateView& state, runtime::Emitter& out) override;
 
  private:
   core::Status ApplyErc721(const v1::Erc721Transfer& transfer, state::StateView& state,

@@ -49,6 +49,36 @@ std::string BalanceKey(std::string_view chain, const core::Address& contract,
 
 std::string HeadKey(std::string_view chain) { return "h/" + std::string(chain); }
 
+core::Result<ParsedKey> ParseKey(std::string_view key) {
+  auto bad = [&] {
+    return core::DataLossError(fmt::format("nft_ownership: bad state key {}", core::ToHex(key)));
+  };
+  if (key.size() < 3 || key[1] != '/') return bad();
+  ParsedKey parsed;
+  size_t slash = key.find('/', 2);
+  if (key[0] == 'h') {
+    if (slash != std::string_view::npos) return bad();
+    parsed.chain = std::string(key.substr(2));
+    return parsed;
+  }
+  if (slash == std::string_view::npos) return bad();
+  parsed.chain = std::string(key.substr(2, slash - 2));
+  std::string_view rest = key.substr(slash + 1);
+  if (key[0] == 'o' && rest.size() == 52) {
+    parsed.kind = ParsedKey::Kind::kOwner;
+  } else if (key[0] == 'b' && rest.size() == 72) {
+    parsed.kind = ParsedKey::Kind::kBalance;
+  } else {
+    return bad();
+  }
+  ASSIGN_OR_RETURN(parsed.contract, core::Address::FromBytes(rest.substr(0, 20)));
+  ASSIGN_OR_RETURN(parsed.token_id, core::U256FromBigEndian(rest.substr(20, 32)));
+  if (parsed.kind == ParsedKey::Kind::kBalance) {
+    ASSIGN_OR_RETURN(parsed.holder, core::Address::FromBytes(rest.substr(52, 20)));
+  }
+  return parsed;
+}
+
 std::string EncodeOwnerRecord(const OwnerRecord& record) {
   std::string out;
   out.reserve(kOwnerRecordSize);

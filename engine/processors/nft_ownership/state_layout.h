@@ -26,6 +26,17 @@ std::string BalanceKey(std::string_view chain, const core::Address& contract,
 // "h/<chain>"  -> block number (8 BE)
 std::string HeadKey(std::string_view chain);
 
+// A processor key taken apart (for retractions of reverted writes).
+struct ParsedKey {
+  enum class Kind { kOwner, kBalance, kHead } kind = Kind::kHead;
+  std::string chain;
+  core::Address contract;  // owner, balance
+  core::U256 token_id;     // owner, balance
+  core::Address holder;    // balance
+};
+// DataLoss when `key` is not one of the keys above.
+core::Result<ParsedKey> ParseKey(std::string_view key);
+
 // The current owner of an ERC-721 token and the transfer that made it so.
 // A burned token keeps its record with owner = the zero address.
 struct OwnerRecord {

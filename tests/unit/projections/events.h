@@ -44,6 +44,23 @@ inline std::string OwnerChanged(const v1::LogRef& log, const core::U256& token,
   return env.SerializeAsString();
 }
 
+// A retraction whose token did not exist before the reverted block: empty
+// previous_owner, `log` with only chain and contract.
+inline std::string OwnerRetractedToNothing(const std::string& chain,
+                                           const core::Address& contract,
+                                           const core::U256& token, const core::Address& owner) {
+  v1::Envelope env;
+  env.set_id("test");
+  auto* ev = env.mutable_owner_changed();
+  ev->mutable_log()->set_chain(chain);
+  ev->mutable_log()->set_contract(contract.ToBytes());
+  ev->set_token_id(core::U256ToBigEndianString(token));
+  ev->set_owner(owner.ToBytes());
+  ev->set_retracted(true);
+  ev->set_reverted_block(99);
+  return env.SerializeAsString();
+}
+
 inline std::string BalanceChanged(const v1::LogRef& log, const core::U256& token,
                                   const core::Address& owner, const core::U256& balance,
                                   const core::U256& previous, bool retracted = false) {

@@ -10,10 +10,13 @@
 #include <gtest/gtest.h>
 
 #include "engine/core/hex.h"
+#include "engine/processors/nft_ownership/nft_ownership.h"
+#include "engine/runtime/undo_log.h"
 #include "projections/pg/migrate.h"
 #include "projections/pg/offsets.h"
 #include "projections/pg/upsert.h"
 #include "tests/unit/projections/events.h"
+#include "tests/support/reorg_history.h"
 #include "tests/unit/projections/test_db.h"
 
 namespace chainflow::projections::nft {
@@ -373,6 +376,102 @@ TEST(NftProjectionTest, RetractedOwnerChangeRestoresThePreviousOwner) {
                                      testing::OwnerChanged(log, 9, Addr(3), Addr(4), true))})
                   .has_value());
   EXPECT_EQ(QueryText("SELECT owner FROM chainflow.nft_owners"), Addr(3).ToHex());
+}
+
+TEST(NftProjectionTest, RetractionToNothingDeletesTheRowWithItsOffsets) {
+  auto conn = FreshSchema();
+  ASSERT_TRUE(conn);
+  NftProjection projection(*conn);
+  auto log = MakeLog("eth", Addr(1), 5, 0);
+  ASSERT_TRUE(projection
+                  .Apply({MakeRecord(kTopic, 0, 0, testing::OwnerChanged(log, 9, Addr(0), Addr(4))),
+                          MakeRecord(kTopic, 0, 1, testing::OwnerChanged(log, 8, Addr(0), Addr(4)))})
+                  .has_value());
+  std::vector<Record> revert = {
+      MakeRecord(kTopic, 0, 2, testing::OwnerRetractedToNothing("eth", Addr(1), 9, Addr(4))),
+      MakeRecord(kTopic, 0, 3, testing::OwnerRetractedToNothing("eth", Addr(1), 7, Addr(4)))};
+  auto report = projection.Apply(revert);
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  EXPECT_EQ(report.value().owner_rows_deleted, 1);  // token 7 had no row
+  EXPECT_EQ(QueryText("SELECT token_id::text FROM chainflow.nft_owners"), "8");
+  EXPECT_EQ(OffsetsText(), kTopic + "|0|4");
+  // Redelivered: a no-op.
+  report = projection.Apply(revert);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report.value().skipped, 2u);
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.nft_owners"), "1");
+}
+
+// The nft_ownership processor's outputs for `input`, applied through the
+// runtime's undo log as a Task would, as records of kTopic spread over two
+// partitions by key (offset order per partition).
+std::vector<Record> ProcessorOutputs(const std::vector<v1::Envelope>& input) {
+  class MapState : public engine::state::StateView {
+   public:
+    core::Result<std::optional<std::string>> Get(std::string_view key) override {
+      auto it = map.find(std::string(key));
+      if (it == map.end()) return std::optional<std::string>();
+      return std::optional<std::string>(it->second);
+    }
+    void Put(std::string_view key, std::string_view value) override {
+      map[std::string(key)] = std::string(value);
+    }
+    void Delete(std::string_view key) override { map.erase(std::string(key)); }
+    std::map<std::string, std::string> map;
+  };
+  class Collect : public engine::runtime::Emitter {
+   public:
+    void Emit(engine::runtime::OutputEvent event) override { events.push_back(std::move(event)); }
+    std::vector<engine::runtime::OutputEvent> events;
+  };
+  core::MetricsRegistry metrics;
+  engine::processors::nft_ownership::NftOwnershipProcessor processor("cf", metrics);
+  engine::runtime::UndoLog undo("nft_ownership");
+  MapState state;
+  Collect out;
+  for (const v1::Envelope& env : input) {
+    Record in = MakeRecord("cf.mainnet.events", 0, 0, env.SerializeAsString());
+    size_t retractions = 0;
+    Status s = engine::runtime::ApplyWithUndo({in, env}, state, processor, undo, out, retractions);
+    undo.EndRecord(s.ok());
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    undo.Flush(state);
+  }
+  std::vector<Record> records;
+  int64_t next[2] = {0, 0};
+  for (auto& ev : out.events) {
+    int p = static_cast<int>(std::hash<std::string>{}(ev.key) % 2);
+    records.push_back(MakeRecord(kTopic, p, next[p]++, ev.envelope.SerializeAsString()));
+  }
+  return records;
+}
+
+TEST(NftProjectionTest, RetractionsLeaveTheViewsOfTheCanonicalChain) {
+  for (uint32_t seed : {1u, 2u}) {
+    chainflow::testing::ReorgHistory h = chainflow::testing::MakeReorgHistory(seed, 150, 200);
+    ASSERT_GT(h.reverted_blocks, 10);
+    auto conn = FreshSchema();
+    ASSERT_TRUE(conn);
+    NftProjection canonical(*conn);
+    ASSERT_TRUE(ApplyInBatches(canonical, ProcessorOutputs(h.canonical), 1000).ok());
+    const OwnerView owners = ReadOwners();
+    const std::string balances = QueryText(
+        "SELECT chain, contract, token_id, owner, balance FROM chainflow.nft_balances "
+        "WHERE balance > 0 ORDER BY 1, 2, 3, 4");
+    ASSERT_FALSE(owners.empty());
+    std::vector<Record> with_reorgs = ProcessorOutputs(h.with_reorgs);
+    for (size_t batch : {size_t{5}, size_t{100000}}) {
+      conn = FreshSchema();
+      ASSERT_TRUE(conn);
+      NftProjection projection(*conn);
+      ASSERT_TRUE(ApplyInBatches(projection, with_reorgs, batch).ok());
+      EXPECT_EQ(ReadOwners(), owners) << "seed " << seed << " batch " << batch;
+      EXPECT_EQ(QueryText("SELECT chain, contract, token_id, owner, balance FROM "
+                          "chainflow.nft_balances WHERE balance > 0 ORDER BY 1, 2, 3, 4"),
+                balances)
+          << "seed " << seed << " batch " << batch;
+    }
+  }
 }
 
 TEST(NftProjectionTest, UndecodableRecordsAreSkippedAndCounted) {

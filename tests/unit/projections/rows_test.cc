@@ -63,6 +63,32 @@ TEST(StageBatchTest, RetractionRestoresPreviousOwnerAndBalance) {
   EXPECT_EQ(staged.balances[0].balance, "4");
 }
 
+TEST(StageBatchTest, RetractionToNothingDeletesAndTheLastChangeOfAKeyWins) {
+  auto contract = Addr(9);
+  auto mint = [&](int64_t offset, uint64_t token, uint64_t block) {
+    return MakeRecord(kTopic, 0, offset,
+                      testing::OwnerChanged(MakeLog("eth", contract, block, 0), token, Addr(0),
+                                            Addr(1)));
+  };
+  auto gone = [&](int64_t offset, uint64_t token) {
+    return MakeRecord(kTopic, 0, offset,
+                      testing::OwnerRetractedToNothing("eth", contract, token, Addr(1)));
+  };
+  // Token 1: mint, retracted to nothing, minted again on the new branch.
+  // Token 2: mint then retracted to nothing. Token 3: only retracted.
+  StagedBatch staged =
+      StageBatch({mint(0, 1, 5), mint(1, 2, 5), gone(2, 2), gone(3, 1), mint(4, 1, 6), gone(5, 3)},
+                 {});
+  ASSERT_EQ(staged.owners.size(), 1u);
+  EXPECT_EQ(staged.owners[0].token_id, "1");
+  EXPECT_EQ(staged.owners[0].block_number, 6);
+  EXPECT_FALSE(staged.owners[0].deleted);
+  ASSERT_EQ(staged.owner_deletes.size(), 2u);
+  EXPECT_EQ(staged.owner_deletes[0].token_id, "2");
+  EXPECT_EQ(staged.owner_deletes[1].token_id, "3");
+  EXPECT_TRUE(staged.rejected.empty());
+}
+
 TEST(StageBatchTest, SkipsRecordsBelowAppliedOffsets) {
   auto c = Addr(9);
   std::vector<engine::log::Record> batch;
