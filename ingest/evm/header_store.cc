@@ -1,5 +1,7 @@
 #include "ingest/evm/header_store.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 namespace chainflow::ingest::evm {
@@ -109,6 +111,12 @@ core::Result<uint64_t> ReadNumber(engine::state::Store& db, const char* key, int
 }  // namespace
 
 core::Result<std::unique_ptr<HeaderStore>> HeaderStore::Open(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec) {
+    return core::InternalError(
+        fmt::format("cannot create the parent directory of {}: {}", path, ec.message()));
+  }
   ASSIGN_OR_RETURN(auto db, engine::state::Store::Open(path));
   std::unique_ptr<HeaderStore> store(new HeaderStore(std::move(db)));
   RETURN_IF_ERROR(store->Load().WithContext(path));
