@@ -1,6 +1,11 @@
 #include "app/status_collector.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include <fmt/format.h>
+
+#include "chainflow/v1/events.pb.h"
 
 #include "app/ingest_role.h"
 #include "engine/core/logging.h"
@@ -61,6 +66,17 @@ void StatusCollector::Export(const PipelineStatus& status, int64_t dead_letters)
           .Set(c.ingested_block->value());
     }
     m.GetGauge("chainflow_chain_lag_blocks", "Head minus ingested block", l).Set(c.lag_blocks);
+    if (c.finalized_block) {
+      m.GetGauge("chainflow_chain_finalized_block", "Finalized block", l)
+          .Set(c.finalized_block->value());
+    }
+    if (c.lag_seconds) {
+      m.GetGauge("chainflow_chain_lag_seconds", "Now minus the last ingested block's time", l)
+          .Set(static_cast<double>(*c.lag_seconds));
+    }
+    m.GetGauge("chainflow_chain_reorgs", "Reorgs handled on the chain", l).Set(c.reorgs);
+    m.GetGauge("chainflow_chain_deepest_reorg_blocks", "Most blocks one reorg reverted", l)
+        .Set(c.deepest_reorg);
   }
   for (const auto& c : status.consumers) {
     m.GetGauge("chainflow_consumer_lag_records", "Records not yet consumed",
@@ -140,10 +156,29 @@ core::Status StatusCollector::CollectChains(PipelineStatus& out) {
       ASSIGN_OR_RETURN(auto last, tails.LastPosition(core::PartitionId(p)));
       if (!last) continue;  // empty partition: says nothing about progress
       any = true;
-      uint64_t complete = last->IsBlockEnd() ? last->block : last->block - 1;
+      // A BlockReverted marker's block is the ancestor the chain is back at.
+      uint64_t complete =
+          last->IsBlockEnd() || last->IsReverted() ? last->block : last->block - 1;
       ingested = ingested ? std::min(*ingested, complete) : complete;
+      c.reorgs = std::max<uint64_t>(c.reorgs, last->fork);  // a fork per reorg
     }
     if (any && ingested) c.ingested_block = core::BlockNumber(*ingested);
+    // Finality, reorg counts and event time from the newest BlockEnd: the
+    // log says it, whichever process ingests.
+    std::optional<uint64_t> finalized;
+    int64_t block_time = 0;
+    ASSIGN_OR_RETURN(std::optional<log::Record> last0,
+                     admin_.ReadLastRecord(topic, core::PartitionId(0)));
+    if (last0) {
+      v1::Envelope envelope;
+      if (envelope.ParseFromString(last0->value) && envelope.has_block_end()) {
+        const v1::BlockEnd& end = envelope.block_end();
+        c.reorgs = std::max<uint64_t>(c.reorgs, end.reorgs());
+        c.deepest_reorg = end.deepest_reorg();
+        block_time = static_cast<int64_t>(end.timestamp());
+        if (end.finalized() > 0) finalized = end.finalized();
+      }
+    }
     if (ingest_) {
       // In-process ingest knows its progress before the topic tails show it.
       for (const auto& p : ingest_->Progress()) {
@@ -152,7 +187,18 @@ core::Status StatusCollector::CollectChains(PipelineStatus& out) {
         if (p.ingested > 0 && (!c.ingested_block || c.ingested_block->value() < p.ingested)) {
           c.ingested_block = core::BlockNumber(p.ingested);
         }
+        if (p.finalized > 0) finalized = p.finalized;
+        c.reorgs = std::max(c.reorgs, p.reorgs);
+        c.deepest_reorg = std::max(c.deepest_reorg, p.deepest_reorg);
+        if (p.ingested_time > block_time) block_time = p.ingested_time;
+        if (!p.status.ok()) c.error = p.status.ToString();
       }
+    }
+    if (!chain.rpc.empty() && block_time > 0) {
+      int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+      c.lag_seconds = std::max<int64_t>(0, now - block_time);
     }
     if (!c.head && !chain.rpc.empty()) {
       std::unique_ptr<ingest::evm::RpcClient>& rpc = rpcs_[chain.name];
@@ -177,9 +223,10 @@ core::Status StatusCollector::CollectChains(PipelineStatus& out) {
     if (c.head && c.ingested_block) {
       c.lag_blocks = c.head->value() > c.ingested_block->value()
                          ? c.head->value() - c.ingested_block->value() : 0;
-      uint64_t safe = c.head->value() > chain.confirmations
-                          ? c.head->value() - chain.confirmations : 0;
-      c.finalized_block = core::BlockNumber(std::min(safe, c.ingested_block->value()));
+      uint64_t safe = c.head->value() > chain.finality_depth
+                          ? c.head->value() - chain.finality_depth : 0;
+      c.finalized_block = core::BlockNumber(
+          std::min(finalized.value_or(safe), c.ingested_block->value()));
     } else if (chain.rpc.empty() && c.ingested_block) {
       c.finalized_block = c.ingested_block;  // history files hold final blocks only
     }

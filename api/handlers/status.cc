@@ -26,6 +26,10 @@ json::value PipelineStatusToJson(const PipelineStatus& status) {
         {"ingested_block", BlockOrNull(chain.ingested_block)},
         {"finalized_block", BlockOrNull(chain.finalized_block)},
         {"lag_blocks", chain.lag_blocks},
+        {"lag_seconds", chain.lag_seconds ? json::value(*chain.lag_seconds) : json::value(nullptr)},
+        {"reorgs", chain.reorgs},
+        {"deepest_reorg", chain.deepest_reorg},
+        {"error", chain.error.empty() ? json::value(nullptr) : json::value(chain.error)},
     });
   }
   json::array consumers;

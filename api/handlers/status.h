@@ -24,6 +24,12 @@ struct PipelineStatus {
     std::optional<core::BlockNumber> ingested_block;   // nullopt: nothing yet
     std::optional<core::BlockNumber> finalized_block;  // nullopt: nothing yet
     uint64_t lag_blocks = 0;                           // head - ingested, 0 if unknown
+    // Seconds between now and the last ingested block's timestamp (chains
+    // with an RPC only: for history files it would be the file's age).
+    std::optional<int64_t> lag_seconds;
+    uint64_t reorgs = 0;         // reorgs ingest handled (BlockEnd markers, forks)
+    uint64_t deepest_reorg = 0;  // most blocks one reorg reverted
+    std::string error;           // why in-process ingest stopped or retries, if it does
   };
   struct Consumer {
     std::string kind;  // "processor" | "projection"
