@@ -11,22 +11,53 @@ namespace {
 constexpr char kBalanceDeltaType[] = "chainflow.token.BalanceDelta";
 constexpr char kSupplyDeltaType[] = "chainflow.token.SupplyDelta";
 
+// "p/<chain>" -> the highest block (8 bytes BE) this task has emitted deltas
+// for that no forwarded BlockEnd has yet covered as finalized. Absent: the
+// downstream has nothing of this task's to close or prune.
+std::string PendingKey(std::string_view chain) { return fmt::format("p/{}", chain); }
+
+std::string EncodeBlock(uint64_t n) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, n >>= 8) out[i] = static_cast<char>(n & 0xff);
+  return out;
+}
+
+core::Result<uint64_t> DecodeBlock(std::string_view bytes) {
+  if (bytes.size() != 8) return core::DataLossError("splitter: pending block is not 8 bytes");
+  uint64_t n = 0;
+  for (char c : bytes) n = (n << 8) | static_cast<uint8_t>(c);
+  return n;
+}
+
 }  // namespace
 
 TokenSplitterProcessor::TokenSplitterProcessor(std::string topic_prefix)
     : output_topic_(DeltasTopic(topic_prefix)) {}
 
 core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
-                                           state::StateView& /*state*/, runtime::Emitter& out) {
+                                           state::StateView& state, runtime::Emitter& out) {
   const v1::Envelope& envelope = event.envelope;
   core::Status status;
   switch (envelope.payload_case()) {
     case v1::Envelope::kErc20Transfer:
-      status = ApplyTransfer(envelope.erc20_transfer(), out);
+      status = ApplyTransfer(envelope.erc20_transfer(), state, out);
       break;
-    case v1::Envelope::kBlockEnd:
-      status = ForwardMarker(event, envelope.block_end().chain(), out);
+    case v1::Envelope::kBlockEnd: {
+      // Forwarded only after this task emitted deltas, and until a forwarded
+      // one has finalized them: each copy goes to every deltas partition, so
+      // forwarding every block's marker from every upstream partition cost
+      // blocks x upstream x downstream records on histories without ERC-20
+      // transfers. Downstream, a marker still follows every delta it covers.
+      const v1::BlockEnd& end = envelope.block_end();
+      RETURN_IF_ERROR(ValidateChain(end.chain()).WithContext("block_end.chain"));
+      const std::string key = PendingKey(end.chain());
+      ASSIGN_OR_RETURN(std::optional<std::string> pending, state.Get(key));
+      if (!pending) return core::Status::Ok();
+      ASSIGN_OR_RETURN(uint64_t block, DecodeBlock(*pending));
+      if (end.finalized() >= block) state.Delete(key);
+      status = ForwardMarker(event, end.chain(), out);
       break;
+    }
     case v1::Envelope::kBlockReverted:
       if (envelope.block_reverted().number() == 0) {
         status = core::InvalidArgumentError("block_reverted of block 0");
@@ -53,6 +84,7 @@ core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
 }
 
 core::Status TokenSplitterProcessor::ApplyTransfer(const v1::Erc20Transfer& transfer,
+                                                   state::StateView& state,
                                                    runtime::Emitter& out) {
   if (!transfer.has_log()) return core::InvalidArgumentError("erc20_transfer without log");
   const v1::LogRef& log = transfer.log();
@@ -62,6 +94,15 @@ core::Status TokenSplitterProcessor::ApplyTransfer(const v1::Erc20Transfer& tran
   ASSIGN_OR_RETURN(core::U256 value, ParseAmount(transfer.value(), "erc20_transfer.value"));
   const std::string amount = core::U256ToBigEndianString(value);
   const int64_t event_time = static_cast<int64_t>(log.block_timestamp());
+  const std::string pending_key = PendingKey(log.chain());
+  ASSIGN_OR_RETURN(std::optional<std::string> pending, state.Get(pending_key));
+  uint64_t pending_block = 0;
+  if (pending) {
+    ASSIGN_OR_RETURN(pending_block, DecodeBlock(*pending));
+  }
+  if (!pending || pending_block < log.block_number()) {
+    state.Put(pending_key, EncodeBlock(log.block_number()));
+  }
 
   auto supply = [&](v1::SupplyDelta::Direction direction) {
     runtime::OutputEvent event;

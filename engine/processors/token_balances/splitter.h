@@ -34,7 +34,8 @@ class TokenSplitterProcessor : public runtime::Processor {
                      runtime::Emitter& out) override;
 
  private:
-  core::Status ApplyTransfer(const v1::Erc20Transfer& transfer, runtime::Emitter& out);
+  core::Status ApplyTransfer(const v1::Erc20Transfer& transfer, state::StateView& state,
+                             runtime::Emitter& out);
   core::Status ForwardMarker(const runtime::InputEvent& event, const std::string& chain,
                              runtime::Emitter& out);
 
