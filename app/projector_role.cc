@@ -52,15 +52,15 @@ core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(const core::Con
                    OpenConsumer(config, "chainflow.projection.nft", "chainflow-projector"));
   ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
   ASSIGN_OR_RETURN(role->projector_,
-                   projections::nft::Projector::Open(
-                       projections::nft::ProjectorOptions::FromConfig(config, partitions),
+                   projections::nft::OpenProjector(
+                       projections::nft::ProjectorOptionsFor(config, partitions),
                        std::move(consumer), std::move(conn), role->dlq_producer_.get()));
   ASSIGN_OR_RETURN(auto token_consumer, OpenConsumer(config, "chainflow.projection.token",
                                                      "chainflow-projector-token"));
   ASSIGN_OR_RETURN(auto token_conn, projections::pg::Connection::Open(config.postgres.url));
   ASSIGN_OR_RETURN(role->token_projector_,
-                   projections::token::Projector::Open(
-                       projections::token::ProjectorOptions::FromConfig(config, token_partitions),
+                   projections::token::OpenProjector(
+                       projections::token::ProjectorOptionsFor(config, token_partitions),
                        std::move(token_consumer), std::move(token_conn),
                        role->dlq_producer_.get()));
   return role;

@@ -23,8 +23,8 @@ class ProjectorRole {
 
   engine::core::Status Start();
   void Stop();
-  projections::nft::Projector& projector() { return *projector_; }
-  projections::token::Projector& token_projector() { return *token_projector_; }
+  projections::pg::Projector& projector() { return *projector_; }
+  projections::pg::Projector& token_projector() { return *token_projector_; }
   const std::string& nft_topic() const { return nft_topic_; }
   const std::string& token_topic() const { return token_topic_; }
   // Every input topic of the projections.
@@ -37,8 +37,8 @@ class ProjectorRole {
   std::string nft_topic_;
   std::string token_topic_;
   std::unique_ptr<engine::log::Producer> dlq_producer_;
-  std::unique_ptr<projections::nft::Projector> projector_;  // uses dlq_producer_
-  std::unique_ptr<projections::token::Projector> token_projector_;  // uses dlq_producer_
+  std::unique_ptr<projections::pg::Projector> projector_;  // uses dlq_producer_
+  std::unique_ptr<projections::pg::Projector> token_projector_;  // uses dlq_producer_
 };
 
 }  // namespace chainflow::app

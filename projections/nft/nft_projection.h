@@ -10,6 +10,7 @@
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "projections/pg/connection.h"
+#include "projections/pg/projector.h"
 
 namespace chainflow::projections::nft {
 
@@ -32,7 +33,7 @@ struct ApplyReport {
 
 // Materializes nft.ownership records into chainflow.nft_owners and
 // chainflow.nft_balances (rules: projections/nft/rows.h). Not thread-safe.
-class NftProjection {
+class NftProjection : public pg::BatchProjection {
  public:
   // `conn` must outlive this object. `dlq` is optional (nullptr: rejected
   // records are only counted and logged); when set it must outlive this
@@ -48,6 +49,11 @@ class NftProjection {
   // written (the batch can be redone as is): Unavailable (connection) and
   // Aborted (conflict) are worth retrying; Internal is a broken invariant.
   core::Result<ApplyReport> Apply(const std::vector<engine::log::Record>& batch);
+  // pg::BatchProjection: Apply without the report (it is counted in metrics).
+  core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
+    core::Result<ApplyReport> report = Apply(batch);
+    return report ? core::Status::Ok() : report.error();
+  }
 
  private:
   core::Status DeadLetter(const engine::log::Record& record, const core::Status& why);

@@ -1,104 +1,24 @@
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
-#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <string>
-#include <thread>
 
 #include "engine/core/config.h"
 #include "engine/core/result.h"
 #include "engine/log/sink.h"
 #include "engine/log/source.h"
-#include "projections/nft/nft_projection.h"
 #include "projections/pg/connection.h"
-#include "projections/pg/offsets.h"
+#include "projections/pg/projector.h"
 
 namespace chainflow::projections::nft {
 
-struct ProjectorOptions {
-  std::string topic;        // the input topic, "<prefix>.nft.ownership"
-  int32_t partitions = 0;   // its partition count (log::Admin::PartitionCount)
-  size_t batch_size = 5000;                     // max records per transaction
-  std::chrono::milliseconds batch_wait{50};     // max wait for a batch's first record
-  std::chrono::milliseconds initial_backoff{100};
-  std::chrono::milliseconds max_backoff{5000};
-  std::string dlq_topic;    // "<prefix>.dlq"; used only with a DLQ sink
+// The nft projection's loop options: name kProjectionName, topic
+// InputTopic([kafka] topic_prefix), the rest from [engine].
+pg::ProjectorOptions ProjectorOptionsFor(const core::Config& config, int32_t partitions);
 
-  // topic and dlq_topic from [kafka] topic_prefix, batch_size
-  // (projection_batch_size) and batch_wait from [engine].
-  static ProjectorOptions FromConfig(const core::Config& config, int32_t partitions);
-};
-
-// The NFT projection loop: one thread that polls the input topic and applies
-// each polled batch in one PostgreSQL transaction (NftProjection::Apply).
-//
-// On start it reads the stored next offsets and assigns every partition of
-// the topic from there (from the beginning where none is stored). Failed
-// batches are redone as they are: Unavailable / DeadlineExceeded /
-// ResourceExhausted (reconnecting first) and Aborted, with exponential
-// backoff, forever until Stop(). Any other error stops the loop; it is
-// logged and reported by status() and WaitForOffsets().
-//
-// Thread-safety: Start/Stop from one controlling thread; Positions, status
-// and WaitForOffsets from any thread.
-class Projector {
- public:
-  // Applies the schema migrations (pg::Migrate) and builds the loop.
-  // `dlq` is optional; when set it must outlive the Projector.
-  static core::Result<std::unique_ptr<Projector>> Open(
-      const ProjectorOptions& options, std::unique_ptr<engine::log::RecordSource> source,
-      std::unique_ptr<pg::Connection> conn, engine::log::RecordSink* dlq = nullptr);
-  ~Projector();  // Stop()
-
-  // Starts the thread. Idempotent; FailedPrecondition after Stop().
-  core::Status Start();
-  // Asks the thread to finish its current step and joins it. Idempotent.
-  // A batch being retried is dropped; its records are re-read next start.
-  void Stop();
-
-  // The committed next offset per partition of the topic (empty until the
-  // thread has read the stored offsets). This is what lag is computed from.
-  pg::OffsetMap Positions() const;
-  // OK while running (or stopped cleanly); the error that stopped the loop.
-  core::Status status() const;
-
-  // Waits until every Positions()[tp] >= targets[tp] (a target <= 0 is met
-  // by default). Pass the offset after each partition's last DATA record
-  // (log::Admin::ReadLastRecord + 1): with a transactional producer the high
-  // watermark also counts commit markers and may never be reached.
-  // DeadlineExceeded after `timeout`; the loop's error if it stopped on one;
-  // Cancelled if it was stopped.
-  core::Status WaitForOffsets(const pg::OffsetMap& targets, std::chrono::milliseconds timeout);
-
- private:
-  Projector(const ProjectorOptions& options, std::unique_ptr<engine::log::RecordSource> source,
-            std::unique_ptr<pg::Connection> conn, engine::log::RecordSink* dlq);
-
-  void Run();
-  core::Status RunLoop();
-  core::Status AssignFromStoredOffsets();
-  core::Status ApplyWithRetry(const std::vector<engine::log::Record>& batch);
-  // Sleeps `*backoff` (interrupted by Stop) and doubles it; false if stopping.
-  bool Backoff(std::chrono::milliseconds* backoff, const core::Status& why);
-  bool Done(const pg::OffsetMap& targets) const;  // mu_ held
-
-  const ProjectorOptions options_;
-  std::unique_ptr<engine::log::RecordSource> source_;  // loop thread only
-  std::unique_ptr<pg::Connection> conn_;               // loop thread only
-  NftProjection projection_;                            // loop thread only
-  std::thread thread_;
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;  // signalled on position change, stop and failure
-  bool started_ = false;
-  bool stopping_ = false;
-  bool finished_ = false;       // the thread has exited
-  core::Status status_;
-  pg::OffsetMap positions_;
-};
+// The projection loop (pg::Projector) over a NftProjection.
+core::Result<std::unique_ptr<pg::Projector>> OpenProjector(
+    const pg::ProjectorOptions& options, std::unique_ptr<engine::log::RecordSource> source,
+    std::unique_ptr<pg::Connection> conn, engine::log::RecordSink* dlq = nullptr);
 
 }  // namespace chainflow::projections::nft

@@ -10,6 +10,7 @@
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "projections/pg/connection.h"
+#include "projections/pg/projector.h"
 
 namespace chainflow::projections::token {
 
@@ -31,7 +32,7 @@ struct ApplyReport {
 
 // Materializes token.balances records into chainflow.token_balances and
 // chainflow.token_supply (rules: rows.h). Not thread-safe.
-class TokenProjection {
+class TokenProjection : public pg::BatchProjection {
  public:
   // `conn` must outlive this object; `dlq` is optional (nullptr: rejected
   // records are only counted and logged) and, when set, must outlive it.
@@ -43,6 +44,11 @@ class TokenProjection {
   // (pg::Upsert) and the new offsets, then commit. Rejected records go to
   // the DLQ, flushed before the commit. On error nothing is written.
   core::Result<ApplyReport> Apply(const std::vector<engine::log::Record>& batch);
+  // pg::BatchProjection: Apply without the report (it is counted in metrics).
+  core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
+    core::Result<ApplyReport> report = Apply(batch);
+    return report ? core::Status::Ok() : report.error();
+  }
 
  private:
   pg::Connection& conn_;

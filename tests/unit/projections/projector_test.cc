@@ -113,11 +113,11 @@ class MemorySink : public engine::log::RecordSink {
   std::vector<engine::log::OutRecord> sent_;
 };
 
-ProjectorOptions Options(int32_t partitions) {
+pg::ProjectorOptions Options(int32_t partitions) {
   core::Config config;
-  config.engine.batch_size = 16;
+  config.engine.projection_batch_size = 16;
   config.engine.batch_wait_ms = 20;
-  ProjectorOptions o = ProjectorOptions::FromConfig(config, partitions);
+  pg::ProjectorOptions o = ProjectorOptionsFor(config, partitions);
   o.initial_backoff = 5ms;
   o.max_backoff = 50ms;
   return o;
@@ -131,12 +131,12 @@ pg::OffsetMap Ends(MemoryTopic& topic, int32_t partitions) {
   return out;
 }
 
-std::unique_ptr<Projector> OpenProjector(MemoryTopic& topic, int32_t partitions,
+std::unique_ptr<pg::Projector> OpenTestProjector(MemoryTopic& topic, int32_t partitions,
                                          engine::log::RecordSink* dlq = nullptr) {
   auto conn = pg::Connection::Open(testing::TestDatabaseUrl());
   if (!conn) return nullptr;
   auto projector =
-      Projector::Open(Options(partitions), std::make_unique<MemoryTopic::Source>(topic),
+      OpenProjector(Options(partitions), std::make_unique<MemoryTopic::Source>(topic),
                       std::move(conn).value(), dlq);
   EXPECT_TRUE(projector) << projector.error().ToString();
   return projector ? std::move(projector).value() : nullptr;
@@ -155,7 +155,7 @@ TEST(ProjectorTest, ConsumesEveryPartitionAndResumesFromStoredOffsets) {
   MemoryTopic topic;
   AppendMints(topic, 0, 100);
   {
-    auto projector = OpenProjector(topic, 3);
+    auto projector = OpenTestProjector(topic, 3);
     ASSERT_TRUE(projector);
     ASSERT_TRUE(projector->Start().ok());
     ASSERT_TRUE(projector->Start().ok());  // idempotent
@@ -170,7 +170,7 @@ TEST(ProjectorTest, ConsumesEveryPartitionAndResumesFromStoredOffsets) {
 
   // A new projector starts where the stored offsets say.
   AppendMints(topic, 100, 20);
-  auto projector = OpenProjector(topic, 3);
+  auto projector = OpenTestProjector(topic, 3);
   ASSERT_TRUE(projector);
   ASSERT_TRUE(projector->Start().ok());
   ASSERT_TRUE(projector->WaitForOffsets(Ends(topic, 3), 30s).ok());
@@ -191,7 +191,7 @@ TEST(ProjectorTest, DeadLettersUndecodableRecords) {
   AppendMints(topic, 0, 5);
   topic.Append(1, "not an envelope \xff");
   AppendMints(topic, 5, 5);
-  auto projector = OpenProjector(topic, 3, &dlq);
+  auto projector = OpenTestProjector(topic, 3, &dlq);
   ASSERT_TRUE(projector);
   ASSERT_TRUE(projector->Start().ok());
   ASSERT_TRUE(projector->WaitForOffsets(Ends(topic, 3), 30s).ok());
@@ -229,7 +229,7 @@ CREATE TRIGGER conflict_on_7 BEFORE INSERT OR UPDATE ON chainflow.nft_owners
   MemoryTopic topic;
   topic.FailNextPolls(2, core::UnavailableError("broker down"));
   AppendMints(topic, 0, 30);
-  auto projector = OpenProjector(topic, 3);
+  auto projector = OpenTestProjector(topic, 3);
   ASSERT_TRUE(projector);
   ASSERT_TRUE(projector->Start().ok());
   core::Status s = projector->WaitForOffsets(Ends(topic, 3), 30s);
@@ -257,7 +257,7 @@ TEST(ProjectorTest, AFatalErrorStopsTheLoopAndIsReported) {
                   .ok());
   MemoryTopic topic;
   AppendMints(topic, 0, 10);
-  auto projector = OpenProjector(topic, 3);
+  auto projector = OpenTestProjector(topic, 3);
   ASSERT_TRUE(projector);
   ASSERT_TRUE(projector->Start().ok());
   core::Status s = projector->WaitForOffsets(Ends(topic, 3), 30s);
@@ -268,7 +268,7 @@ TEST(ProjectorTest, AFatalErrorStopsTheLoopAndIsReported) {
 TEST(ProjectorTest, WaitForOffsetsTimesOut) {
   ASSERT_TRUE(testing::FreshSchema());
   MemoryTopic topic;
-  auto projector = OpenProjector(topic, 1);
+  auto projector = OpenTestProjector(topic, 1);
   ASSERT_TRUE(projector);
   ASSERT_TRUE(projector->Start().ok());
   pg::OffsetMap target{{{kTopic, core::PartitionId(0)}, core::Offset(5)}};

@@ -1,0 +1,253 @@
+#include "projections/pg/projector.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "engine/core/logging.h"
+#include "engine/core/metrics.h"
+#include "projections/pg/migrate.h"
+
+namespace chainflow::projections::pg {
+namespace {
+
+namespace log = engine::log;
+
+std::shared_ptr<spdlog::logger> Log() { return core::Logger("projections"); }
+
+bool IsRedoable(const core::Status& s) {
+  return core::IsRetryable(s) || s.code() == core::StatusCode::kAborted;
+}
+
+}  // namespace
+
+ProjectorOptions ProjectorOptions::FromConfig(const core::Config& config, std::string name,
+                                              std::string topic, int32_t partitions) {
+  ProjectorOptions o;
+  o.name = std::move(name);
+  o.topic = std::move(topic);
+  o.partitions = partitions;
+  o.batch_size = static_cast<size_t>(std::max(1, config.engine.projection_batch_size));
+  o.batch_wait = std::chrono::milliseconds(std::max(0, config.engine.batch_wait_ms));
+  o.dlq_topic = fmt::format("{}.dlq", config.kafka.topic_prefix);
+  return o;
+}
+
+core::Labels Projector::Labels() const { return {{"projection", options_.name}}; }
+
+void Projector::CountError(const core::Status& s) const {
+  core::MetricsRegistry::Global()
+      .GetCounter("chainflow_projection_errors_total", "Projection errors, by status code",
+                  {{"projection", options_.name},
+                   {"code", std::string(core::StatusCodeName(s.code()))}})
+      .Inc();
+}
+
+Projector::Projector(const ProjectorOptions& options, std::unique_ptr<log::RecordSource> source,
+                     std::unique_ptr<Connection> conn)
+    : options_(options), source_(std::move(source)), conn_(std::move(conn)) {}
+
+core::Result<std::unique_ptr<Projector>> Projector::Open(
+    const ProjectorOptions& options, std::unique_ptr<log::RecordSource> source,
+    std::unique_ptr<Connection> conn, log::RecordSink* dlq,
+    const ProjectionFactory& make_projection) {
+  if (options.name.empty()) return core::InvalidArgumentError("projector: empty name");
+  if (options.topic.empty()) return core::InvalidArgumentError("projector: empty topic");
+  if (options.partitions <= 0) {
+    return core::InvalidArgumentError(
+        fmt::format("projector: partitions = {} (want > 0)", options.partitions));
+  }
+  if (options.batch_size == 0) return core::InvalidArgumentError("projector: batch_size = 0");
+  if (dlq && options.dlq_topic.empty()) {
+    return core::InvalidArgumentError("projector: a DLQ sink without dlq_topic");
+  }
+  if (!source || !conn || !make_projection) {
+    return core::InvalidArgumentError("projector: null source, connection or factory");
+  }
+  RETURN_IF_ERROR(Migrate(*conn));
+  std::unique_ptr<Projector> projector(new Projector(options, std::move(source), std::move(conn)));
+  projector->projection_ = make_projection(*projector->conn_, dlq, options.dlq_topic);
+  if (!projector->projection_) return core::InvalidArgumentError("projector: factory made null");
+  return projector;
+}
+
+Projector::~Projector() { Stop(); }
+
+core::Status Projector::Start() {
+  std::lock_guard lock(mu_);
+  if (stopping_) return core::FailedPreconditionError("projector was stopped");
+  if (started_) return core::Status::Ok();
+  started_ = true;
+  thread_ = std::thread([this] {
+    // Thread names hold 15 characters.
+    pthread_setname_np(pthread_self(), fmt::format("cf-proj-{}", options_.name).substr(0, 15).c_str());
+    Run();
+  });
+  return core::Status::Ok();
+}
+
+void Projector::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+OffsetMap Projector::Positions() const {
+  std::lock_guard lock(mu_);
+  return positions_;
+}
+
+core::Status Projector::status() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+bool Projector::Done(const OffsetMap& targets) const {
+  for (const auto& [tp, target] : targets) {
+    if (target.value() <= 0) continue;
+    auto it = positions_.find(tp);
+    if (it == positions_.end() || it->second < target) return false;
+  }
+  return true;
+}
+
+core::Status Projector::WaitForOffsets(const OffsetMap& targets,
+                                       std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return Done(targets) || finished_; });
+  if (Done(targets)) return core::Status::Ok();
+  if (!status_.ok()) return status_;
+  if (finished_) return core::CancelledError("projector stopped before reaching the offsets");
+  return core::DeadlineExceededError(
+      fmt::format("projection {} did not reach the offsets within {} ms", options_.name,
+                  timeout.count()));
+}
+
+void Projector::Run() {
+  core::Status result;
+  try {
+    result = RunLoop();
+  } catch (const std::exception& e) {
+    result = core::InternalError(fmt::format("projector thread: {}", e.what()));
+  } catch (...) {
+    result = core::InternalError("projector thread: unknown exception");
+  }
+  if (!result.ok()) {
+    CountError(result);
+    Log()->error("[{}] projection stopped: {}", options_.name, result.ToString());
+  }
+  {
+    std::lock_guard lock(mu_);
+    status_ = result;
+    finished_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool Projector::Backoff(std::chrono::milliseconds* backoff, const core::Status& why) {
+  CountError(why);
+  core::MetricsRegistry::Global()
+      .GetCounter("chainflow_projection_retries_total", "Projection steps redone after errors",
+                  Labels())
+      .Inc();
+  Log()->warn("[{}] retrying in {} ms: {}", options_.name, backoff->count(), why.ToString());
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, *backoff, [this] { return stopping_; });
+  *backoff = std::min(*backoff * 2, options_.max_backoff);
+  return !stopping_;
+}
+
+core::Status Projector::AssignFromStoredOffsets() {
+  ASSIGN_OR_RETURN(OffsetMap stored, ReadOffsets(*conn_, options_.name));
+  std::vector<log::TopicPartitionOffset> assignment;
+  OffsetMap positions;
+  for (int32_t p = 0; p < options_.partitions; ++p) {
+    log::TopicPartition tp{options_.topic, core::PartitionId(p)};
+    auto it = stored.find(tp);
+    core::Offset start = it == stored.end() ? log::kOffsetBeginning : it->second;
+    assignment.push_back({tp.topic, tp.partition, start});
+    positions[tp] = it == stored.end() ? core::Offset(0) : it->second;
+  }
+  RETURN_IF_ERROR(source_->Assign(assignment));
+  {
+    std::lock_guard lock(mu_);
+    positions_ = std::move(positions);
+  }
+  cv_.notify_all();
+  Log()->info("[{}] assigned {} partitions of {}", options_.name, options_.partitions,
+              options_.topic);
+  return core::Status::Ok();
+}
+
+core::Status Projector::ApplyWithRetry(const std::vector<log::Record>& batch) {
+  auto backoff = options_.initial_backoff;
+  while (true) {
+    auto started = std::chrono::steady_clock::now();
+    core::Status applied = projection_->ApplyBatch(batch);
+    if (applied.ok()) {
+      auto& m = core::MetricsRegistry::Global();
+      m.GetCounter("chainflow_projection_batches_total", "Batches committed", Labels()).Inc();
+      m.GetHistogram("chainflow_projection_batch_seconds", "Batch apply+commit time", Labels(),
+                     core::DefaultLatencyBuckets())
+          .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                       .count());
+      return core::Status::Ok();
+    }
+    const core::Status& error = applied;
+    if (!IsRedoable(error)) return error;
+    if (!Backoff(&backoff, error)) return core::Status::Ok();  // stopping
+    if (error.code() != core::StatusCode::kAborted) {
+      // The session may be gone even if libpq has not noticed yet; a failed
+      // reconnect shows up on the next attempt.
+      conn_->Reconnect().IgnoreError();
+    }
+  }
+}
+
+core::Status Projector::RunLoop() {
+  auto backoff = options_.initial_backoff;
+  while (true) {
+    core::Status s = AssignFromStoredOffsets();
+    if (s.ok()) break;
+    if (!IsRedoable(s)) return s;
+    if (!Backoff(&backoff, s)) return core::Status::Ok();
+  }
+  backoff = options_.initial_backoff;
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return core::Status::Ok();
+    }
+    core::Result<std::vector<log::Record>> polled =
+        source_->Poll(options_.batch_size, options_.batch_wait);
+    if (!polled) {
+      if (!IsRedoable(polled.error())) return polled.error();
+      if (!Backoff(&backoff, polled.error())) return core::Status::Ok();
+      continue;
+    }
+    backoff = options_.initial_backoff;
+    const std::vector<log::Record>& batch = polled.value();
+    if (batch.empty()) continue;
+    RETURN_IF_ERROR(ApplyWithRetry(batch));
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return core::Status::Ok();  // the batch may not have been applied
+      for (const log::Record& r : batch) {
+        log::TopicPartition tp{r.topic, r.partition};
+        core::Offset next(r.offset.value() + 1);
+        auto& pos = positions_[tp];
+        if (pos < next) pos = next;
+      }
+    }
+    cv_.notify_all();
+  }
+}
+
+}  // namespace chainflow::projections::pg

@@ -1,0 +1,126 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/core/config.h"
+#include "engine/core/metrics.h"
+#include "engine/core/result.h"
+#include "engine/log/record.h"
+#include "engine/log/sink.h"
+#include "engine/log/source.h"
+#include "projections/pg/connection.h"
+#include "projections/pg/offsets.h"
+
+namespace chainflow::projections::pg {
+
+// One view's projection as a Projector drives it: each call applies one
+// batch in ONE transaction (the rows and the projection's offsets together)
+// and on error writes nothing, so the batch can be redone as it is.
+class BatchProjection {
+ public:
+  virtual ~BatchProjection() = default;
+  virtual core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) = 0;
+};
+
+struct ProjectorOptions {
+  std::string name;         // the projection ("nft", "token"): offsets, metrics, logs
+  std::string topic;        // the input topic
+  int32_t partitions = 0;   // its partition count (log::Admin::PartitionCount)
+  size_t batch_size = 5000;                     // max records per transaction
+  std::chrono::milliseconds batch_wait{50};     // max wait for a batch's first record
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+  std::string dlq_topic;    // "<prefix>.dlq"; used only with a DLQ sink
+
+  // batch_size ([engine] projection_batch_size), batch_wait and dlq_topic
+  // from the configuration.
+  static ProjectorOptions FromConfig(const core::Config& config, std::string name,
+                                     std::string topic, int32_t partitions);
+};
+
+// Makes the projection a Projector applies, on the Projector's connection.
+using ProjectionFactory = std::function<std::unique_ptr<BatchProjection>(
+    Connection& conn, engine::log::RecordSink* dlq, const std::string& dlq_topic)>;
+
+// A projection loop, the same for every view: one thread that polls the
+// input topic and applies each polled batch with the view's BatchProjection.
+//
+// On start it reads the stored next offsets and assigns every partition of
+// the topic from there (from the beginning where none is stored). Failed
+// batches are redone as they are: Unavailable / DeadlineExceeded /
+// ResourceExhausted (reconnecting first) and Aborted, with exponential
+// backoff, forever until Stop(). Any other error stops the loop; it is
+// logged and reported by status() and WaitForOffsets().
+//
+// Thread-safety: Start/Stop from one controlling thread; Positions, status
+// and WaitForOffsets from any thread.
+class Projector {
+ public:
+  // Applies the schema migrations (pg::Migrate) and builds the loop over the
+  // projection `make_projection` returns. `dlq` is optional; when set it
+  // must outlive the Projector.
+  static core::Result<std::unique_ptr<Projector>> Open(
+      const ProjectorOptions& options, std::unique_ptr<engine::log::RecordSource> source,
+      std::unique_ptr<Connection> conn, engine::log::RecordSink* dlq,
+      const ProjectionFactory& make_projection);
+  ~Projector();  // Stop()
+
+  // Starts the thread. Idempotent; FailedPrecondition after Stop().
+  core::Status Start();
+  // Asks the thread to finish its current step and joins it. Idempotent.
+  // A batch being retried is dropped; its records are re-read next start.
+  void Stop();
+
+  // The committed next offset per partition of the topic (empty until the
+  // thread has read the stored offsets). This is what lag is computed from.
+  OffsetMap Positions() const;
+  // OK while running (or stopped cleanly); the error that stopped the loop.
+  core::Status status() const;
+
+  // Waits until every Positions()[tp] >= targets[tp] (a target <= 0 is met
+  // by default). Pass the offset after each partition's last DATA record
+  // (log::Admin::ReadLastRecord + 1): with a transactional producer the high
+  // watermark also counts commit markers and may never be reached.
+  // DeadlineExceeded after `timeout`; the loop's error if it stopped on one;
+  // Cancelled if it was stopped.
+  core::Status WaitForOffsets(const OffsetMap& targets, std::chrono::milliseconds timeout);
+
+ private:
+  Projector(const ProjectorOptions& options, std::unique_ptr<engine::log::RecordSource> source,
+            std::unique_ptr<Connection> conn);
+
+  void Run();
+  core::Status RunLoop();
+  core::Status AssignFromStoredOffsets();
+  core::Status ApplyWithRetry(const std::vector<engine::log::Record>& batch);
+  // Sleeps `*backoff` (interrupted by Stop) and doubles it; false if stopping.
+  bool Backoff(std::chrono::milliseconds* backoff, const core::Status& why);
+  bool Done(const OffsetMap& targets) const;  // mu_ held
+  core::Labels Labels() const;
+  void CountError(const core::Status& s) const;
+
+  const ProjectorOptions options_;
+  std::unique_ptr<engine::log::RecordSource> source_;  // loop thread only
+  std::unique_ptr<Connection> conn_;                   // loop thread only
+  std::unique_ptr<BatchProjection> projection_;        // loop thread only
+  std::thread thread_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // signalled on position change, stop and failure
+  bool started_ = false;
+  bool stopping_ = false;
+  bool finished_ = false;       // the thread has exited
+  core::Status status_;
+  OffsetMap positions_;
+};
+
+}  // namespace chainflow::projections::pg
