@@ -9,6 +9,7 @@
 #include "engine/core/hex.h"
 #include "engine/core/logging.h"
 #include "engine/core/u256.h"
+#include "engine/processors/common/event_fields.h"
 #include "engine/processors/nft_ownership/state_layout.h"
 
 namespace chainflow::engine::processors::nft_ownership {
@@ -23,42 +24,6 @@ constexpr char kOwnerChangedType[] = "chainflow.nft.OwnerChanged";
 constexpr char kBalanceChangedType[] = "chainflow.nft.Erc1155BalanceChanged";
 constexpr char kMismatchMetric[] = "chainflow_nft_owner_mismatch_total";
 constexpr char kUnderflowMetric[] = "chainflow_nft_balance_underflow_total";
-
-// Chain names become part of state keys and record keys: the config allows
-// a-z, 0-9, '_' and '-' (never '/', the key separator).
-Status ValidateChain(std::string_view chain) {
-  if (chain.empty()) return core::InvalidArgumentError("empty chain name");
-  for (char c : chain) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    if (!ok) return core::InvalidArgumentError(fmt::format("bad chain name \"{}\"", chain));
-  }
-  return Status::Ok();
-}
-
-Result<Address> ParseAddress(const std::string& bytes, std::string_view field) {
-  auto address = Address::FromBytes(bytes);
-  if (!address) return address.error().WithContext(field);
-  return address.value();
-}
-
-Result<U256> ParseUint(const std::string& bytes, std::string_view field) {
-  auto value = core::U256FromBigEndian(bytes);
-  if (!value) return value.error().WithContext(field);
-  return value.value();
-}
-
-// Checks the LogRef fields this processor relies on; returns the contract.
-Result<Address> ParseLog(const v1::LogRef& log) {
-  RETURN_IF_ERROR(ValidateChain(log.chain()).WithContext("log.chain"));
-  if (log.block_timestamp() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return core::InvalidArgumentError("log.block_timestamp out of range");
-  }
-  if (!log.tx_hash().empty() && log.tx_hash().size() != 32) {
-    return core::InvalidArgumentError(
-        fmt::format("log.tx_hash of {} bytes (want 32)", log.tx_hash().size()));
-  }
-  return ParseAddress(log.contract(), "log.contract");
-}
 
 // "<chain>:<0x contract>:<token decimal>" (DESIGN.md §4).
 std::string RecordKey(const std::string& chain, const Address& contract, const U256& token) {
@@ -124,7 +89,7 @@ Status NftOwnershipProcessor::ApplyErc721(const v1::Erc721Transfer& transfer,
   ASSIGN_OR_RETURN(Address contract, ParseLog(log));
   ASSIGN_OR_RETURN(Address from, ParseAddress(transfer.from(), "erc721_transfer.from"));
   ASSIGN_OR_RETURN(Address to, ParseAddress(transfer.to(), "erc721_transfer.to"));
-  ASSIGN_OR_RETURN(U256 token, ParseUint(transfer.token_id(), "erc721_transfer.token_id"));
+  ASSIGN_OR_RETURN(U256 token, ParseUint256(transfer.token_id(), "erc721_transfer.token_id"));
 
   const std::string key = OwnerKey(log.chain(), contract, token);
   ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
@@ -173,8 +138,8 @@ Status NftOwnershipProcessor::ApplyErc1155(const v1::LogRef& log, const std::str
   ASSIGN_OR_RETURN(Address contract, ParseLog(log));
   ASSIGN_OR_RETURN(Address from, ParseAddress(from_bytes, "erc1155.from"));
   ASSIGN_OR_RETURN(Address to, ParseAddress(to_bytes, "erc1155.to"));
-  ASSIGN_OR_RETURN(U256 token, ParseUint(token_bytes, "erc1155.token_id"));
-  ASSIGN_OR_RETURN(U256 value, ParseUint(value_bytes, "erc1155.value"));
+  ASSIGN_OR_RETURN(U256 token, ParseUint256(token_bytes, "erc1155.token_id"));
+  ASSIGN_OR_RETURN(U256 value, ParseUint256(value_bytes, "erc1155.value"));
 
   struct Change {
     Address holder;

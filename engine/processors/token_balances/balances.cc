@@ -8,7 +8,7 @@
 #include "engine/core/logging.h"
 #include "engine/processors/token_balances/state_layout.h"
 #include "engine/processors/token_balances/topics.h"
-#include "engine/processors/token_balances/validate.h"
+#include "engine/processors/common/event_fields.h"
 
 namespace chainflow::engine::processors::token_balances {
 namespace {
@@ -106,7 +106,7 @@ Status TokenBalancesProcessor::ApplyBalanceDelta(const v1::BalanceDelta& delta,
   if (account.IsZero()) {
     return core::InvalidArgumentError("balance_delta.account is the zero address");
   }
-  ASSIGN_OR_RETURN(U256 amount, ParseAmount(delta.amount(), "balance_delta.amount"));
+  ASSIGN_OR_RETURN(U256 amount, ParseUint256(delta.amount(), "balance_delta.amount"));
   bool credit;
   switch (delta.direction()) {
     case v1::BalanceDelta::DIRECTION_CREDIT: credit = true; break;
@@ -148,7 +148,7 @@ Status TokenBalancesProcessor::ApplySupplyDelta(const v1::SupplyDelta& delta,
   if (!delta.has_log()) return core::InvalidArgumentError("supply_delta without log");
   const v1::LogRef& log = delta.log();
   ASSIGN_OR_RETURN(Address token, ParseToken(log, delta.token(), "supply_delta.token"));
-  ASSIGN_OR_RETURN(U256 amount, ParseAmount(delta.amount(), "supply_delta.amount"));
+  ASSIGN_OR_RETURN(U256 amount, ParseUint256(delta.amount(), "supply_delta.amount"));
   bool mint;
   switch (delta.direction()) {
     case v1::SupplyDelta::DIRECTION_MINT: mint = true; break;

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/processors/token_balances/topics.h"
-#include "engine/processors/token_balances/validate.h"
+#include "engine/processors/common/event_fields.h"
 
 namespace chainflow::engine::processors::token_balances {
 namespace {
@@ -91,7 +91,7 @@ core::Status TokenSplitterProcessor::ApplyTransfer(const v1::Erc20Transfer& tran
   ASSIGN_OR_RETURN(core::Address token, ParseLog(log));
   ASSIGN_OR_RETURN(core::Address from, ParseAddress(transfer.from(), "erc20_transfer.from"));
   ASSIGN_OR_RETURN(core::Address to, ParseAddress(transfer.to(), "erc20_transfer.to"));
-  ASSIGN_OR_RETURN(core::U256 value, ParseAmount(transfer.value(), "erc20_transfer.value"));
+  ASSIGN_OR_RETURN(core::U256 value, ParseUint256(transfer.value(), "erc20_transfer.value"));
   const std::string amount = core::U256ToBigEndianString(value);
   const int64_t event_time = static_cast<int64_t>(log.block_timestamp());
   const std::string pending_key = PendingKey(log.chain());

@@ -1,10 +1,10 @@
-#include "engine/processors/token_balances/validate.h"
+#include "engine/processors/common/event_fields.h"
 
 #include <limits>
 
 #include <fmt/format.h>
 
-namespace chainflow::engine::processors::token_balances {
+namespace chainflow::engine::processors {
 
 core::Status ValidateChain(std::string_view chain) {
   if (chain.empty()) return core::InvalidArgumentError("empty chain name");
@@ -21,7 +21,7 @@ core::Result<core::Address> ParseAddress(const std::string& bytes, std::string_v
   return address.value();
 }
 
-core::Result<core::U256> ParseAmount(const std::string& bytes, std::string_view field) {
+core::Result<core::U256> ParseUint256(const std::string& bytes, std::string_view field) {
   auto value = core::U256FromBigEndian(bytes);
   if (!value) return value.error().WithContext(field);
   return value.value();
@@ -39,4 +39,4 @@ core::Result<core::Address> ParseLog(const v1::LogRef& log) {
   return ParseAddress(log.contract(), "log.contract");
 }
 
-}  // namespace chainflow::engine::processors::token_balances
+}  // namespace chainflow::engine::processors

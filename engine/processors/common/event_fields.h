@@ -8,9 +8,9 @@
 #include "engine/core/result.h"
 #include "engine/core/u256.h"
 
-namespace chainflow::engine::processors::token_balances {
+namespace chainflow::engine::processors {
 
-// Input checks shared by both processors. Every failure is InvalidArgument
+// Input checks every processor makes of chain events. Every failure is InvalidArgument
 // naming the field: the record is poison and the runtime dead-letters it.
 
 // Chain names become part of state and record keys: [a-z0-9_-]+.
@@ -18,9 +18,9 @@ core::Status ValidateChain(std::string_view chain);
 // Exactly 20 bytes.
 core::Result<core::Address> ParseAddress(const std::string& bytes, std::string_view field);
 // At most 32 bytes, big-endian (shorter is left-padded).
-core::Result<core::U256> ParseAmount(const std::string& bytes, std::string_view field);
+core::Result<core::U256> ParseUint256(const std::string& bytes, std::string_view field);
 // chain, block timestamp (fits int64), tx hash (empty or 32 bytes); returns
 // log.contract (20 bytes).
 core::Result<core::Address> ParseLog(const v1::LogRef& log);
 
-}  // namespace chainflow::engine::processors::token_balances
+}  // namespace chainflow::engine::processors
