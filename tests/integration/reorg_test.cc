@@ -517,6 +517,17 @@ TEST_F(ReorgTest, ViewsEqualTheChainAfterReorgsOfDepth1To20) {
     ExpectViewsEqualChain(fmt::format("after evm_revert of {} blocks", depth));
     if (HasFailure()) return;
   }
+  // A reorg to a SHORTER branch: evm_revert of `depth` blocks, then one new block.
+  for (uint64_t depth : {4, 9}) {
+    json::value snapshot = chain_->Call("evm_snapshot", "[]");
+    for (uint64_t i = 0; i < depth; ++i) activity_->Step();
+    ASSERT_TRUE(Settle(*chainflow, reorgs));
+    chain_->Call("evm_revert", "[" + json::serialize(snapshot) + "]");
+    activity_->Step();
+    ASSERT_TRUE(Settle(*chainflow, ++reorgs)) << "evm_revert of " << depth << ", one new block";
+    ExpectViewsEqualChain(fmt::format("after evm_revert of {} blocks and one new", depth));
+    if (HasFailure()) return;
+  }
   std::cout << fmt::format("{} reorgs; {} ERC-721 tokens and {} ERC-1155 ids checked\n", reorgs,
                            activity_->nft_ids().size(), activity_->multi_ids().size());
   chainflow->Kill(SIGTERM);
