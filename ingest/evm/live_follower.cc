@@ -80,10 +80,19 @@ core::Result<uint64_t> LiveFollower::Step() {
 
   if (head < chain_.confirmations || next_block_ > target) {
     // Caught up. A reorg may have replaced the newest blocks at the same
-    // height: re-check the last one we know.
+    // height: re-check the last one we know. A node whose head is below it
+    // has dropped blocks we appended (a reorg to a shorter branch, or
+    // evm_revert): check its head instead and revert what lies above. Asking
+    // for the missing block would fail until the chain grew back, leaving the
+    // views on an orphaned branch meanwhile. (A load-balanced node lagging
+    // behind looks the same; reverting and re-reading is then merely wasted
+    // work, never a wrong view.)
     if (has_previous) {
-      ASSIGN_OR_RETURN(BlockHeader last, rpc_.GetBlockHeader(next_block_ - 1));
-      if (auto changed = FirstChanged({last})) {
+      uint64_t last_known = std::min(head, next_block_ - 1);
+      ASSIGN_OR_RETURN(BlockHeader last, rpc_.GetBlockHeader(last_known));
+      std::optional<uint64_t> changed = FirstChanged({last});
+      if (!changed && last_known < next_block_ - 1) changed = last_known + 1;
+      if (changed) {
         RETURN_IF_ERROR(HandleReorg(*changed));
         return uint64_t{1};
       }

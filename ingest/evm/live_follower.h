@@ -37,8 +37,9 @@ using AppenderFactory = std::function<core::Result<std::unique_ptr<common::Chain
 // fetches the headers of [from - 1, to] in one batch and compares them with
 // the HeaderStore: a stored block whose hash the node no longer has means a
 // reorg (also at the same height: when caught up, the last block is
-// re-checked every poll). The follower then walks back to the newest block
-// whose hash still matches (the common ancestor), records the reorg, sends
+// re-checked every poll, or the node's head when it fell below that block:
+// the blocks above it are gone). The follower then walks back to the newest
+// block whose hash still matches (the common ancestor), records the reorg, sends
 // BlockReverted markers for every stored block above it (newest first) to
 // every partition in a new fork, and continues at ancestor + 1. The new
 // range's headers must chain by parent hash, and every log's blockHash must

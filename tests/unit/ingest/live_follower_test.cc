@@ -340,6 +340,43 @@ TEST(LiveFollowerReorgTest, SameHeightReorgIsSeenWhenCaughtUp) {
   EXPECT_EQ(owners[6], 101u);
 }
 
+// The node's chain gets SHORTER than what was ingested (evm_revert, or a
+// reorg to a branch with fewer blocks): the blocks it no longer has are
+// reverted at once, not retried until the chain grows back.
+TEST(LiveFollowerReorgTest, AShorterChainRevertsTheBlocksTheNodeDropped) {
+  ForkingRpc rpc(10);
+  FakeSink sink;
+  FakeTailReader tails;
+  TempHeaders headers;
+  LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink, tails),
+                        *headers);
+  RunUntilCaughtUp(follower);
+  rpc.branch_of.resize(8);  // blocks 8, 9, 10 dropped: head 7
+  RunUntilCaughtUp(follower);
+  EXPECT_EQ(follower.reorgs(), 1u);
+  EXPECT_EQ(follower.deepest_reorg(), 3u);
+  EXPECT_EQ(follower.ingested(), 7u);
+  std::map<uint64_t, uint64_t> owners;
+  for (int32_t p = 0; p < 3; ++p) {
+    for (const auto& [token, owner] : OwnersIn(sink.records, p)) owners[token] = owner;
+  }
+  EXPECT_EQ(owners.size(), 7u);
+  EXPECT_FALSE(owners.count(8));
+
+  rpc.Reorg(0, 2);  // the chain grows again on a new branch: 8 and 9
+  RunUntilCaughtUp(follower);
+  EXPECT_EQ(follower.reorgs(), 1u);
+  EXPECT_EQ(follower.ingested(), 9u);
+  owners.clear();
+  for (int32_t p = 0; p < 3; ++p) {
+    for (const auto& [token, owner] : OwnersIn(sink.records, p)) owners[token] = owner;
+  }
+  EXPECT_EQ(owners[7], 100u);
+  EXPECT_EQ(owners[8], 101u);
+  EXPECT_EQ(owners[9], 101u);
+  EXPECT_FALSE(owners.count(10));
+}
+
 TEST(LiveFollowerReorgTest, AReorgDeeperThanTheWindowStopsIngestNamingTheBlocks) {
   ForkingRpc rpc(20);
   FakeSink sink;

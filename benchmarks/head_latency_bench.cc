@@ -1,0 +1,163 @@
+// Head-to-view latency of `chainflow run` following a private Anvil with 1-second blocks:
+// every block carries one TestTransferBurst.mintBurst transaction of --per-block ERC-721
+// Transfers; for each block, the latency is the time from the node first reporting the block
+// (eth_blockNumber polled every 5 ms) to its LAST transfer's nft_owners row being visible in
+// PostgreSQL (polled every 5 ms). Prints per-block figures on stderr and p50/p90/p99/max on
+// stdout as a `BENCH head_latency ...` line. Needs Kafka and PostgreSQL (ops/infra) and a
+// built chainflow (CHAINFLOW_BINARY, else build/chainflow).
+//
+//   build/benchmarks/head_latency_bench --blocks 60 --per-block 200
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "ingest/evm/rpc_client.h"
+#include "tests/integration/pipeline_fixture.h"
+#include "tests/support/local_anvil.h"
+#include "tests/support/subprocess.h"
+
+namespace {
+
+namespace json = boost::json;
+namespace evm = chainflow::ingest::evm;
+using Clock = std::chrono::steady_clock;
+
+json::value Call(evm::RpcClient& rpc, const std::string& method, const std::string& params) {
+  auto result = rpc.Call(method, params);
+  if (!result) throw std::runtime_error(method + ": " + result.error().ToString());
+  return json::parse(result.value());
+}
+
+uint64_t Hex(const json::value& v) { return std::stoull(std::string(v.as_string()), nullptr, 16); }
+
+std::string Word(uint64_t v) { return fmt::format("{:064x}", v); }
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+struct Sent {
+  json::value hash;
+  uint64_t last_id = 0;
+};
+
+int Main(int blocks, int per_block, int poll_ms, int warmup) {
+  std::string why;
+  if (!chainflow::testing::PipelineEnv::InfraAvailable(&why)) throw std::runtime_error(why);
+  auto anvil = chainflow::testing::LocalAnvil::Start(&why, {"--block-time", "1"});
+  if (!anvil) throw std::runtime_error(why);
+  auto opened = evm::RpcClient::Open({.url = anvil->url(), .timeout = std::chrono::seconds(20)});
+  if (!opened) throw std::runtime_error(opened.error().ToString());
+  evm::RpcClient& rpc = *opened.value();
+  auto burst = chainflow::testing::DeployContract(anvil->url(), "TestTransferBurst", &why);
+  if (!burst) throw std::runtime_error(why);
+  std::string from(Call(rpc, "eth_accounts", "[]").as_array()[0].as_string());
+  uint64_t start = Hex(Call(rpc, "eth_blockNumber", "[]"));
+
+  chainflow::testing::PipelineEnv env(
+      "head_latency", 8, 5000,
+      fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
+                  "rpc = \"{}\"\nconfirmations = 0\nstart_block = {}\npoll_interval_ms = {}\n"
+                  "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc721\"\n",
+                  anvil->url(), start, poll_ms, burst->address));
+  chainflow::testing::Subprocess chainflow(env.Argv({"run"}));
+  pqxx::connection pg(env.db_url());
+
+  std::map<uint64_t, Clock::time_point> seen;  // block -> when the node first reported it
+  std::deque<Sent> unmined;
+  std::map<uint64_t, uint64_t> last_id;  // block -> id of its last transfer (still pending)
+  std::vector<double> latencies_ms;
+  uint64_t next_id = 1;
+  uint64_t head = start;
+  int sent = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(blocks + warmup + 120);
+  while (static_cast<int>(latencies_ms.size()) < blocks) {
+    if (Clock::now() > deadline) throw std::runtime_error("timed out");
+    if (!chainflow.Running()) throw std::runtime_error("chainflow exited: " + chainflow.Stderr());
+    uint64_t now_head = Hex(Call(rpc, "eth_blockNumber", "[]"));
+    auto now = Clock::now();
+    if (now_head > head) {
+      for (uint64_t b = head + 1; b <= now_head; ++b) seen[b] = now;
+      head = now_head;
+      // One burst per block: sent right after a block, so it lands in the next one.
+      if (sent < blocks + warmup) {
+        std::string data = fmt::format("0x{}{:0>64}{}{}", burst->selectors.at(
+                                           "mintBurst(address,uint256,uint256)"),
+                                       from.substr(2), Word(next_id), Word(per_block));
+        json::value hash = Call(rpc, "eth_sendTransaction",
+                                fmt::format(R"([{{"from":"{}","to":"{}","data":"{}",)"
+                                            R"("gas":"0x1c9c380"}}])",
+                                            from, burst->address, data));
+        next_id += per_block;
+        unmined.push_back({hash, next_id - 1});
+        ++sent;
+      }
+    }
+    while (!unmined.empty()) {
+      json::value receipt = Call(rpc, "eth_getTransactionReceipt",
+                                 "[" + json::serialize(unmined.front().hash) + "]");
+      if (!receipt.is_object()) break;
+      last_id[Hex(receipt.as_object().at("blockNumber"))] = unmined.front().last_id;
+      unmined.pop_front();
+    }
+    while (!last_id.empty()) {
+      auto [block, id] = *last_id.begin();
+      pqxx::nontransaction tx(pg);
+      pqxx::result r = tx.exec(fmt::format(
+          "SELECT 1 FROM chainflow.nft_owners WHERE token_id = {} AND block_number = {}", id,
+          block));
+      if (r.empty()) break;
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - seen.at(block)).count();
+      bool counted = block > start + 1 + static_cast<uint64_t>(warmup);
+      fmt::print(stderr, "block {} ({} transfers): {:.1f} ms{}\n", block, per_block, ms,
+                 counted ? "" : " (warm-up)");
+      if (counted) latencies_ms.push_back(ms);
+      last_id.erase(last_id.begin());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  chainflow.Kill(SIGTERM);
+  chainflow.Wait(std::chrono::seconds(30));
+  fmt::print("head-to-view latency over {} blocks of {} transfers: p50 {:.0f} ms, p90 {:.0f} ms, "
+             "p99 {:.0f} ms, max {:.0f} ms\n",
+             latencies_ms.size(), per_block, Percentile(latencies_ms, 0.5),
+             Percentile(latencies_ms, 0.9), Percentile(latencies_ms, 0.99),
+             Percentile(latencies_ms, 1.0));
+  fmt::print("BENCH head_latency blocks={} per_block={} poll_ms={} p50_ms={:.0f} p99_ms={:.0f}\n",
+             latencies_ms.size(), per_block, poll_ms, Percentile(latencies_ms, 0.5),
+             Percentile(latencies_ms, 0.99));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"head-to-view latency of chainflow run on Anvil with 1-second blocks"};
+  int blocks = 60;
+  int per_block = 200;
+  int poll_ms = 100;
+  int warmup = 5;
+  app.add_option("--blocks", blocks, "blocks measured");
+  app.add_option("--per-block", per_block, "ERC-721 transfers per block");
+  app.add_option("--poll-ms", poll_ms, "the chain's poll_interval_ms");
+  app.add_option("--warmup", warmup, "blocks not counted at the start");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return Main(blocks, per_block, poll_ms, warmup);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "head_latency_bench: {}\n", e.what());
+    return 1;
+  }
+}

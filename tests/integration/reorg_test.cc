@@ -1,0 +1,759 @@
+// `chainflow run` following a private Anvil through forced reorganizations (issue 3): after
+// each reorg settles, the API's ERC-721 owners and the ERC-1155 balances in PostgreSQL equal
+// the canonical chain's ownerOf / balanceOf; a reorg deeper than the finality window stops
+// ingest and leaves the views alone; SIGKILL around a reorg changes nothing in the end.
+//
+// Each test runs its own Anvil (tests/support/local_anvil.h, auto-mining: one block per
+// transaction, so reorg depths are exact) and its own PipelineEnv on the shared Kafka and
+// PostgreSQL; skips, saying why, when those or the anvil binary are missing.
+#include <signal.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <boost/multiprecision/cpp_int.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "chainflow/v1/events.pb.h"
+#include "engine/core/hex.h"
+#include "engine/log/consumer.h"
+#include "ingest/evm/rpc_client.h"
+#include "tests/integration/pipeline_fixture.h"
+#include "tests/support/local_anvil.h"
+#include "tests/support/subprocess.h"
+
+namespace chainflow::testing {
+namespace {
+
+namespace json = boost::json;
+using boost::multiprecision::uint256_t;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kZero[] = "0x0000000000000000000000000000000000000000";
+// keccak256("Transfer(address,address,uint256)")
+constexpr char kTransferTopic[] =
+    "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+constexpr auto kSettleTimeout = std::chrono::seconds(90);
+
+// splitmix64, so a failing seed replays the same activity.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t Below(uint64_t n) { return Next() % n; }
+
+ private:
+  uint64_t state_;
+};
+
+std::string Word(const uint256_t& v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(64, '0');
+  for (int i = 0; i < 64; ++i) out[63 - i] = kHex[static_cast<unsigned>((v >> (4 * i)) & 0xf)];
+  return out;
+}
+
+std::string AddressWord(const std::string& address) {
+  return std::string(24, '0') + address.substr(2);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+uint64_t HexNumber(const json::value& v) {
+  return std::stoull(std::string(v.as_string()), nullptr, 16);
+}
+
+std::string Tail(const std::string& text, size_t max_chars = 4000) {
+  return text.size() <= max_chars ? text : text.substr(text.size() - max_chars);
+}
+
+struct HttpReply {
+  int status = 0;  // 0: transport error (in body)
+  std::string body;
+};
+
+HttpReply HttpGet(int port, const std::string& target) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  try {
+    boost::asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(10));
+    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                                  static_cast<unsigned short>(port)));
+    http::request<http::empty_body> req(http::verb::get, target, 11);
+    req.set(http::field::host, "127.0.0.1");
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    beast::error_code ec;
+    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    return {static_cast<int>(res.result_int()), res.body()};
+  } catch (const std::exception& e) {
+    return {0, e.what()};
+  }
+}
+
+// chainflow_ingest_reorgs_total{chain="anvil"} from /metrics; 0 when absent.
+uint64_t ReorgsMetric(int port) {
+  HttpReply reply = HttpGet(port, "/metrics");
+  size_t pos = reply.body.find("chainflow_ingest_reorgs_total{");
+  while (pos != std::string::npos) {
+    size_t eol = reply.body.find('\n', pos);
+    std::string line = reply.body.substr(pos, eol - pos);
+    if (line.find("chain=\"anvil\"") != std::string::npos) {
+      return static_cast<uint64_t>(std::stod(line.substr(line.rfind(' ') + 1)));
+    }
+    pos = reply.body.find("chainflow_ingest_reorgs_total{", pos + 1);
+  }
+  return 0;
+}
+
+struct Contract {
+  std::string address;
+  std::map<std::string, std::string> selectors;
+  std::string Data(const std::string& signature, const std::vector<std::string>& words) const {
+    std::string data = "0x" + selectors.at(signature);
+    for (const auto& w : words) data += w;
+    return data;
+  }
+};
+
+// JSON-RPC to the private Anvil; throws on transport and RPC errors (test bugs or a dead node).
+class Chain {
+ public:
+  explicit Chain(const std::string& url) {
+    auto rpc = ingest::evm::RpcClient::Open({.url = url, .timeout = std::chrono::seconds(20)});
+    if (!rpc) throw std::runtime_error(rpc.error().ToString());
+    rpc_ = std::move(rpc).value();
+  }
+
+  json::value Call(const std::string& method, const std::string& params) {
+    auto result = rpc_->Call(method, params);
+    if (!result) throw std::runtime_error(method + ": " + result.error().ToString());
+    return json::parse(result.value());
+  }
+  uint64_t Head() { return HexNumber(Call("eth_blockNumber", "[]")); }
+
+  // Auto-mining: one block per transaction; returns it.
+  uint64_t Transact(const std::string& from, const std::string& to, const std::string& data) {
+    json::value hash = Call("eth_sendTransaction",
+                            fmt::format(R"([{{"from":"{}","to":"{}","data":"{}"}}])", from, to,
+                                        data));
+    json::value receipt;
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (!receipt.is_object() && Clock::now() < deadline) {
+      receipt = Call("eth_getTransactionReceipt", "[" + json::serialize(hash) + "]");
+      if (!receipt.is_object()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!receipt.is_object() || receipt.as_object().at("status").as_string() != "0x1") {
+      throw std::runtime_error("transaction failed: " + json::serialize(receipt));
+    }
+    return HexNumber(receipt.as_object().at("blockNumber"));
+  }
+
+  std::optional<std::string> EthCall(const std::string& to, const std::string& data) {
+    auto result = rpc_->Call(
+        "eth_call", fmt::format(R"([{{"to":"{}","data":"{}"}},"latest"])", to, data));
+    if (!result) return std::nullopt;
+    return std::string(json::parse(result.value()).as_string());
+  }
+
+ private:
+  std::unique_ptr<ingest::evm::RpcClient> rpc_;
+};
+
+// Random valid activity on the two contracts, reading the holders from the chain (a reorg
+// rewrites history under the test, so no local model survives one).
+class Activity {
+ public:
+  Activity(Chain& chain, Contract nft, Contract multi, std::vector<std::string> accounts,
+           uint64_t seed)
+      : chain_(chain),
+        nft_(std::move(nft)),
+        multi_(std::move(multi)),
+        accounts_(std::move(accounts)),
+        rng_(seed) {}
+
+  std::optional<std::string> OwnerOf(const uint256_t& id) {
+    auto word = chain_.EthCall(nft_.address, nft_.Data("ownerOf(uint256)", {Word(id)}));
+    if (!word) return std::nullopt;  // reverted: no such token
+    return "0x" + word->substr(word->size() - 40);
+  }
+  uint256_t BalanceOf(const std::string& account, const uint256_t& id) {
+    auto word = chain_.EthCall(
+        multi_.address, multi_.Data("balanceOf(address,uint256)", {AddressWord(account), Word(id)}));
+    if (!word) throw std::runtime_error("balanceOf reverted");
+    return uint256_t(*word);
+  }
+
+  // One random transaction; returns its block.
+  uint64_t Step() {
+    const std::string& actor = accounts_[rng_.Below(accounts_.size())];
+    const std::string& other = accounts_[rng_.Below(accounts_.size())];
+    if (rng_.Below(2) == 0) {
+      std::vector<uint256_t> live;
+      for (const auto& id : nft_ids_) {
+        if (OwnerOf(id)) live.push_back(id);
+      }
+      uint64_t roll = rng_.Below(10);
+      if (live.size() < 3 || roll < 4) {
+        uint256_t id = NewNftId();
+        return chain_.Transact(actor, nft_.address,
+                               nft_.Data("mint(address,uint256)", {AddressWord(other), Word(id)}));
+      }
+      uint256_t id = live[rng_.Below(live.size())];
+      std::string owner = *OwnerOf(id);
+      if (roll < 9) {
+        return chain_.Transact(owner, nft_.address,
+                               nft_.Data("transferFrom(address,address,uint256)",
+                                         {AddressWord(owner), AddressWord(other), Word(id)}));
+      }
+      return chain_.Transact(owner, nft_.address, nft_.Data("burn(uint256)", {Word(id)}));
+    }
+    uint256_t id = kMultiIds[rng_.Below(std::size(kMultiIds))];
+    multi_ids_.insert(id);
+    uint256_t held = BalanceOf(actor, id);
+    uint64_t roll = rng_.Below(10);
+    if (held == 0 || roll < 4) {
+      return chain_.Transact(actor, multi_.address,
+                             multi_.Data("mint(address,uint256,uint256)",
+                                         {AddressWord(other), Word(id), Word(1 + rng_.Below(500))}));
+    }
+    uint256_t amount = roll == 9 ? held : 1 + rng_.Below(static_cast<uint64_t>(held));
+    if (roll < 8) {
+      return chain_.Transact(
+          actor, multi_.address,
+          multi_.Data("safeTransferFrom(address,address,uint256,uint256,bytes)",
+                      {AddressWord(actor), AddressWord(other), Word(id), Word(amount), Word(0xa0),
+                       Word(0)}));
+    }
+    return chain_.Transact(actor, multi_.address,
+                           multi_.Data("burn(uint256,uint256)", {Word(id), Word(amount)}));
+  }
+
+  // A transaction object for anvil_reorg's replacement blocks: a mint, valid on any branch.
+  std::string ReplacementTx() {
+    const std::string& actor = accounts_[rng_.Below(accounts_.size())];
+    const std::string& other = accounts_[rng_.Below(accounts_.size())];
+    std::string to;
+    std::string data;
+    if (rng_.Below(2) == 0) {
+      to = nft_.address;
+      data = nft_.Data("mint(address,uint256)", {AddressWord(other), Word(NewNftId())});
+    } else {
+      uint256_t id = kMultiIds[rng_.Below(std::size(kMultiIds))];
+      multi_ids_.insert(id);
+      to = multi_.address;
+      data = multi_.Data("mint(address,uint256,uint256)",
+                         {AddressWord(other), Word(id), Word(1 + rng_.Below(500))});
+    }
+    return fmt::format(R"({{"from":"{}","to":"{}","data":"{}"}})", actor, to, data);
+  }
+
+  Rng& rng() { return rng_; }
+  const Contract& nft() const { return nft_; }
+  const Contract& multi() const { return multi_; }
+  const std::set<uint256_t>& nft_ids() const { return nft_ids_; }
+  const std::set<uint256_t>& multi_ids() const { return multi_ids_; }
+  const std::vector<std::string>& accounts() const { return accounts_; }
+
+ private:
+  static constexpr uint64_t kMultiIds[] = {1, 2, 3, 4, 5};
+
+  uint256_t NewNftId() {
+    ++minted_;
+    uint256_t id = minted_ % 7 == 0 ? (uint256_t(1) << 255) + minted_ : uint256_t(minted_);
+    nft_ids_.insert(id);
+    return id;
+  }
+
+  Chain& chain_;
+  Contract nft_;
+  Contract multi_;
+  std::vector<std::string> accounts_;
+  Rng rng_;
+  uint64_t minted_ = 0;
+  std::set<uint256_t> nft_ids_;
+  std::set<uint256_t> multi_ids_;
+};
+
+uint256_t FromBytes(const std::string& bytes) {
+  uint256_t v = 0;
+  for (unsigned char c : bytes) v = (v << 8) | c;
+  return v;
+}
+
+// What the ownership topic says, replayed from its start the way any consumer would: each
+// record sets the token's owner (or a holder's balance), a retraction restores
+// previous_owner (empty: the token is gone) or previous_balance.
+struct Replayed {
+  std::map<uint256_t, std::string> owners;                           // live ERC-721 tokens
+  std::map<std::pair<uint256_t, std::string>, uint256_t> balances;  // ERC-1155, > 0
+  size_t records = 0;
+  size_t retractions = 0;
+};
+
+Replayed ReplayOwnershipTopic(const std::string& topic, int partitions,
+                              const std::string& nft, const std::string& multi) {
+  engine::log::ConsumerOptions options;
+  options.brokers = "127.0.0.1:9092";
+  options.group_id = topic + "-replay";
+  auto consumer = engine::log::Consumer::Open(options);
+  if (!consumer) throw std::runtime_error(consumer.error().ToString());
+  std::vector<engine::log::TopicPartitionOffset> assignment;
+  for (int p = 0; p < partitions; ++p) {
+    assignment.push_back({topic, core::PartitionId(p), engine::log::kOffsetBeginning});
+  }
+  if (!consumer.value()->Assign(assignment).ok()) throw std::runtime_error("assign " + topic);
+  Replayed out;
+  int idle = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (idle < 5 && Clock::now() < deadline) {
+    auto batch = consumer.value()->Poll(1000, std::chrono::milliseconds(200));
+    if (!batch) throw std::runtime_error(batch.error().ToString());
+    idle = batch.value().empty() ? idle + 1 : 0;
+    for (const auto& record : batch.value()) {
+      v1::Envelope env;
+      if (!env.ParseFromString(record.value)) throw std::runtime_error("unparsable record");
+      ++out.records;
+      if (env.has_owner_changed()) {
+        const v1::OwnerChanged& o = env.owner_changed();
+        if (core::ToHex(o.log().contract()) != nft) continue;
+        uint256_t id = FromBytes(o.token_id());
+        if (!o.retracted()) {
+          out.owners[id] = core::ToHex(o.owner());
+        } else if (o.previous_owner().empty()) {
+          ++out.retractions;
+          out.owners.erase(id);
+        } else {
+          ++out.retractions;
+          out.owners[id] = core::ToHex(o.previous_owner());
+        }
+      } else if (env.has_erc1155_balance_changed()) {
+        const v1::Erc1155BalanceChanged& b = env.erc1155_balance_changed();
+        if (core::ToHex(b.log().contract()) != multi) continue;
+        if (b.retracted()) ++out.retractions;
+        uint256_t balance = FromBytes(b.retracted() ? b.previous_balance() : b.balance());
+        auto key = std::make_pair(FromBytes(b.token_id()), core::ToHex(b.owner()));
+        if (balance == 0) {
+          out.balances.erase(key);
+        } else {
+          out.balances[key] = balance;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::string ChainToml(const std::string& rpc, uint64_t start_block, int finality_depth,
+                      const Contract& nft, const Contract& multi) {
+  return fmt::format(
+      "[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\nrpc = \"{}\"\n"
+      "confirmations = 0\nfinality = \"depth\"\nfinality_depth = {}\nstart_block = {}\n"
+      "poll_interval_ms = 100\n"
+      "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc721\"\n"
+      "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc1155\"\n",
+      rpc, finality_depth, start_block, nft.address, multi.address);
+}
+
+class ReorgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!PipelineEnv::InfraAvailable(&why)) GTEST_SKIP() << why;
+    anvil_ = LocalAnvil::Start(&why);
+    if (!anvil_) GTEST_SKIP() << why;
+    chain_ = std::make_unique<Chain>(anvil_->url());
+    auto nft = DeployContract(anvil_->url(), "TestNft721", &why);
+    ASSERT_TRUE(nft) << why;
+    auto multi = DeployContract(anvil_->url(), "TestMulti1155", &why);
+    ASSERT_TRUE(multi) << why;
+    std::vector<std::string> accounts;
+    json::value listed = chain_->Call("eth_accounts", "[]");
+    for (const auto& a : listed.as_array()) {
+      accounts.push_back(Lower(std::string(a.as_string())));
+    }
+    accounts.resize(6);
+    start_block_ = chain_->Head();
+    activity_ = std::make_unique<Activity>(*chain_, Contract{nft->address, nft->selectors},
+                                           Contract{multi->address, multi->selectors}, accounts,
+                                           0x5eed'0003);
+  }
+
+  void StartPipeline(const std::string& name, int finality_depth) {
+    env_ = std::make_unique<PipelineEnv>(
+        name, 4, 5000,
+        ChainToml(anvil_->url(), start_block_, finality_depth, activity_->nft(),
+                  activity_->multi()));
+  }
+  std::unique_ptr<Subprocess> Run(std::map<std::string, std::string> env = {}) {
+    return std::make_unique<Subprocess>(env_->Argv({"run"}), std::move(env));
+  }
+
+  // Waits until the reorg counter on /metrics has reached `min_reorgs` and then a /v1/status
+  // collected after that says ready with anvil's ingested block at the node's head. The
+  // status is cached (StatusCollector's max_age, 500 ms) and a reorg at the same height
+  // leaves ingested_block where it was, so only a snapshot asked for kFresh after the
+  // counter moved is trusted to include the reorg's markers.
+  ::testing::AssertionResult Settle(Subprocess& chainflow, uint64_t min_reorgs) {
+    constexpr auto kFresh = std::chrono::milliseconds(1500);
+    int port = env_->api_port();
+    std::string last;
+    auto since = Clock::now();
+    std::optional<Clock::time_point> counted;
+    while (Clock::now() - since < kSettleTimeout) {
+      if (!counted && ReorgsMetric(port) >= min_reorgs) counted = Clock::now();
+      if (!counted || Clock::now() - *counted < kFresh) {
+        if (!chainflow.Running()) {
+          return ::testing::AssertionFailure() << "chainflow exited\n"
+                                               << Tail(chainflow.Stderr());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      if (!chainflow.Running()) {
+        return ::testing::AssertionFailure()
+               << "chainflow exited\n" << Tail(chainflow.Stderr());
+      }
+      uint64_t head = chain_->Head();
+      HttpReply status = HttpGet(port, "/v1/status");
+      last = status.body;
+      if (status.status == 200) {
+        json::value parsed = json::parse(status.body);
+        std::optional<uint64_t> ingested;
+        for (const auto& c : parsed.as_object().at("chains").as_array()) {
+          const json::value& b = c.as_object().at("ingested_block");
+          if (c.as_object().at("name").as_string() == "anvil" && b.is_int64()) {
+            ingested = static_cast<uint64_t>(b.as_int64());
+          }
+        }
+        if (parsed.as_object().at("ready").as_bool() && ingested && *ingested >= head &&
+            chain_->Head() == head) {
+          return ::testing::AssertionSuccess();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return ::testing::AssertionFailure()
+           << "not settled in " << kSettleTimeout.count() << " s (want " << min_reorgs
+           << " reorgs, metric " << ReorgsMetric(port) << "); last /v1/status: " << last
+           << "\n" << Tail(chainflow.Stderr());
+  }
+
+  // Transfer logs of the ERC-721 contract on the canonical chain: token -> block of its
+  // last Transfer. Read independently of the product, to tell "burned" (a row with the zero
+  // owner) from "never minted on this branch" (404).
+  std::map<uint256_t, uint64_t> LastTransferBlocks() {
+    json::value logs = chain_->Call(
+        "eth_getLogs", fmt::format(R"([{{"fromBlock":"0x0","toBlock":"latest","address":"{}",)"
+                                   R"("topics":["{}"]}}])",
+                                   activity_->nft().address, kTransferTopic));
+    std::map<uint256_t, uint64_t> last;
+    for (const auto& log : logs.as_array()) {
+      uint256_t id(std::string(log.as_object().at("topics").as_array().at(3).as_string()));
+      last[id] = HexNumber(log.as_object().at("blockNumber"));
+    }
+    return last;
+  }
+
+  // Every touched token and balance served equals the chain's. Returns the owners checked.
+  std::map<uint256_t, std::string> ExpectViewsEqualChain(const std::string& when) {
+    std::map<uint256_t, std::string> owners;
+    std::map<uint256_t, uint64_t> last_transfer = LastTransferBlocks();
+    int port = env_->api_port();
+    for (const uint256_t& id : activity_->nft_ids()) {
+      std::optional<std::string> owner = activity_->OwnerOf(id);
+      std::string target =
+          fmt::format("/v1/nfts/anvil/{}/{}", activity_->nft().address, id.str());
+      HttpReply reply = HttpGet(port, target);
+      auto transfer = last_transfer.find(id);
+      if (transfer == last_transfer.end()) {
+        EXPECT_EQ(reply.status, 404) << when << ": token " << id
+                                     << " has no Transfer on the canonical chain; " << reply.body;
+        owners[id] = "";
+        continue;
+      }
+      EXPECT_EQ(reply.status, 200) << when << ": " << target << ": " << reply.body;
+      if (reply.status != 200) continue;
+      json::object body = json::parse(reply.body).as_object();
+      owners[id] = owner.value_or(kZero);
+      EXPECT_EQ(body.at("owner").as_string(), owners[id])
+          << when << ": token " << id << " API owner vs ownerOf; " << reply.body;
+      EXPECT_EQ(body.at("block_number").as_int64(), static_cast<int64_t>(transfer->second))
+          << when << ": token " << id << " block of its last Transfer; " << reply.body;
+    }
+    std::map<std::string, std::string> served;  // "id:owner" -> balance
+    std::string rows = env_->QueryScalar(fmt::format(
+        "SELECT COALESCE(string_agg(token_id::text || ':' || owner || '=' || balance::text, ','),"
+        " '') FROM chainflow.nft_balances WHERE chain = 'anvil' AND contract = '{}'"
+        " AND balance > 0",
+        activity_->multi().address));
+    for (size_t pos = 0; pos < rows.size();) {
+      size_t end = rows.find(',', pos);
+      if (end == std::string::npos) end = rows.size();
+      std::string row = rows.substr(pos, end - pos);
+      size_t eq = row.find('=');
+      served[row.substr(0, eq)] = row.substr(eq + 1);
+      pos = end + 1;
+    }
+    size_t positive = 0;
+    for (const uint256_t& id : activity_->multi_ids()) {
+      for (const std::string& account : activity_->accounts()) {
+        uint256_t balance = activity_->BalanceOf(account, id);
+        std::string key = id.str() + ":" + account;
+        auto it = served.find(key);
+        std::string got = it == served.end() ? "0" : it->second;
+        EXPECT_EQ(got, balance.str()) << when << ": balanceOf(" << account << ", " << id << ")";
+        if (balance > 0) ++positive;
+      }
+    }
+    EXPECT_EQ(served.size(), positive) << when << ": rows with a positive balance: " << rows;
+    return owners;
+  }
+
+  // anvil_reorg: replaces the newest `depth` blocks with as many blocks carrying `txs`
+  // random mints (at random offsets; the other blocks are empty).
+  void ForceReorg(uint64_t depth, int txs) {
+    std::string pairs;
+    for (int i = 0; i < txs; ++i) {
+      if (!pairs.empty()) pairs += ",";
+      pairs += fmt::format("[{},{}]", activity_->ReplacementTx(),
+                           activity_->rng().Below(depth));
+    }
+    chain_->Call("anvil_reorg", fmt::format("[{},[{}]]", depth, pairs));
+  }
+
+  std::unique_ptr<LocalAnvil> anvil_;
+  std::unique_ptr<Chain> chain_;
+  std::unique_ptr<Activity> activity_;
+  std::unique_ptr<PipelineEnv> env_;
+  uint64_t start_block_ = 0;
+};
+
+TEST_F(ReorgTest, ViewsEqualTheChainAfterReorgsOfDepth1To20) {
+  StartPipeline("reorg", 64);
+  auto chainflow = Run();
+  for (int i = 0; i < 22; ++i) activity_->Step();  // room for a reorg of 20
+  ASSERT_TRUE(Settle(*chainflow, 0));
+  ExpectViewsEqualChain("before any reorg");
+
+  uint64_t reorgs = 0;
+  // anvil_reorg: depths 1..20, replacement blocks with mints or empty.
+  const uint64_t kDepths[] = {1, 2, 3, 5, 8, 13, 20, 1, 4, 7, 10, 15, 2, 6};
+  for (uint64_t depth : kDepths) {
+    for (uint64_t i = 0; i < depth / 2 + 2; ++i) activity_->Step();
+    ASSERT_TRUE(Settle(*chainflow, reorgs));
+    int txs = static_cast<int>(activity_->rng().Below(depth + 2));  // 0: all blocks empty
+    ForceReorg(depth, txs);
+    // Every other time the chain also grows past the replaced blocks, so the follower meets
+    // the reorg either re-checking its last block or fetching the next range.
+    if (reorgs % 2 == 1) chain_->Call("evm_mine", "[]");
+    ASSERT_TRUE(Settle(*chainflow, ++reorgs)) << "anvil_reorg depth " << depth;
+    ExpectViewsEqualChain(fmt::format("after anvil_reorg depth {} with {} txs", depth, txs));
+    if (HasFailure()) {
+      std::cout << "chainflow stderr:\n" << Tail(chainflow->Stderr(), 12000);
+      return;
+    }
+  }
+  // evm_snapshot / evm_revert, then a longer branch of new random transactions.
+  const uint64_t kReverted[] = {1, 3, 6, 11, 20};
+  for (uint64_t depth : kReverted) {
+    json::value snapshot = chain_->Call("evm_snapshot", "[]");
+    for (uint64_t i = 0; i < depth; ++i) activity_->Step();
+    ASSERT_TRUE(Settle(*chainflow, reorgs));
+    chain_->Call("evm_revert", "[" + json::serialize(snapshot) + "]");
+    for (uint64_t i = 0; i <= depth; ++i) activity_->Step();
+    chain_->Call("evm_mine", "[]");
+    ASSERT_TRUE(Settle(*chainflow, ++reorgs)) << "evm_revert of " << depth << " blocks";
+    ExpectViewsEqualChain(fmt::format("after evm_revert of {} blocks", depth));
+    if (HasFailure()) return;
+  }
+  // A reorg to a SHORTER branch: evm_revert of `depth` blocks, then one new block.
+  for (uint64_t depth : {4, 9}) {
+    json::value snapshot = chain_->Call("evm_snapshot", "[]");
+    for (uint64_t i = 0; i < depth; ++i) activity_->Step();
+    ASSERT_TRUE(Settle(*chainflow, reorgs));
+    chain_->Call("evm_revert", "[" + json::serialize(snapshot) + "]");
+    activity_->Step();
+    ASSERT_TRUE(Settle(*chainflow, ++reorgs)) << "evm_revert of " << depth << ", one new block";
+    ExpectViewsEqualChain(fmt::format("after evm_revert of {} blocks and one new", depth));
+    if (HasFailure()) return;
+  }
+  // Status counts every reorg, from the log's markers and the running ingest.
+  HttpReply status = HttpGet(env_->api_port(), "/v1/status");
+  ASSERT_EQ(status.status, 200) << status.body;
+  json::value parsed_status = json::parse(status.body);  // outlives the loop
+  for (const auto& c : parsed_status.as_object().at("chains").as_array()) {
+    const json::object& chain = c.as_object();
+    if (chain.at("name").as_string() != "anvil") continue;
+    EXPECT_EQ(chain.at("reorgs").as_int64(), static_cast<int64_t>(reorgs)) << status.body;
+    EXPECT_GE(chain.at("deepest_reorg").as_int64(), 20) << status.body;
+    EXPECT_TRUE(chain.at("error").is_null()) << status.body;
+  }
+  // The ownership topic, replayed with its retractions, ends where the chain is.
+  Replayed replayed = ReplayOwnershipTopic(env_->prefix() + ".nft.ownership", 4,
+                                           activity_->nft().address, activity_->multi().address);
+  EXPECT_GT(replayed.retractions, 0u);
+  std::map<uint256_t, uint64_t> last_transfer = LastTransferBlocks();
+  for (const uint256_t& id : activity_->nft_ids()) {
+    std::optional<std::string> owner = activity_->OwnerOf(id);
+    auto it = replayed.owners.find(id);
+    std::string got = it == replayed.owners.end() ? "(none)" : it->second;
+    // ownerOf reverts for a burned token (its last record names the zero address) and for
+    // one that never existed on this branch (no record left after the retractions).
+    std::string want = owner.value_or(last_transfer.count(id) ? kZero : "(none)");
+    EXPECT_EQ(got, want) << "token " << id << " replayed from the ownership topic";
+  }
+  size_t positive = 0;
+  for (const uint256_t& id : activity_->multi_ids()) {
+    for (const std::string& account : activity_->accounts()) {
+      uint256_t balance = activity_->BalanceOf(account, id);
+      auto it = replayed.balances.find({id, account});
+      EXPECT_EQ(it == replayed.balances.end() ? uint256_t(0) : it->second, balance)
+          << "balance of " << account << " id " << id << " replayed from the ownership topic";
+      if (balance > 0) ++positive;
+    }
+  }
+  EXPECT_EQ(replayed.balances.size(), positive);
+  std::cout << fmt::format("ownership topic: {} records, {} retractions replayed\n",
+                           replayed.records, replayed.retractions);
+  std::cout << fmt::format("{} reorgs; {} ERC-721 tokens and {} ERC-1155 ids checked\n", reorgs,
+                           activity_->nft_ids().size(), activity_->multi_ids().size());
+  chainflow->Kill(SIGTERM);
+  EXPECT_EQ(chainflow->Wait(std::chrono::seconds(30)), 0);
+}
+
+TEST_F(ReorgTest, ReorgDeeperThanTheWindowStopsIngestAndKeepsTheViews) {
+  StartPipeline("reorg_deep", 5);
+  auto chainflow = Run();
+  for (int i = 0; i < 14; ++i) activity_->Step();
+  ASSERT_TRUE(Settle(*chainflow, 0));
+  std::map<uint256_t, std::string> before = ExpectViewsEqualChain("before the deep reorg");
+  std::string balances_sql = fmt::format(
+      "SELECT COALESCE(string_agg(token_id::text || ':' || owner || '=' || balance::text, ','"
+      " ORDER BY token_id, owner), '') FROM chainflow.nft_balances WHERE contract = '{}'",
+      activity_->multi().address);
+  std::string balances_before = env_->QueryScalar(balances_sql);
+  uint64_t head = chain_->Head();
+
+  ForceReorg(8, 6);
+  for (int i = 0; i < 3; ++i) activity_->Step();  // the chain goes on; ingest must not
+  auto since = Clock::now();
+  while (chainflow->Stderr().find("reorg deeper than the finality window") == std::string::npos &&
+         Clock::now() - since < std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string log = chainflow->Stderr();
+  size_t at = log.find("reorg deeper than the finality window");
+  ASSERT_NE(at, std::string::npos) << Tail(log);
+  std::string line = log.substr(at, log.find('\n', at) - at);
+  EXPECT_NE(line.find(fmt::format("down to {}", head - 5)), std::string::npos) << line;
+  EXPECT_NE(line.find(fmt::format("nothing after block {}", head)), std::string::npos) << line;
+
+  // Give processors and projections time to apply anything wrongly appended, then compare.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // /v1/status names the chain's error and keeps its ingested block.
+  HttpReply status = HttpGet(env_->api_port(), "/v1/status");
+  ASSERT_EQ(status.status, 200) << status.body;
+  bool found = false;
+  json::value parsed_status = json::parse(status.body);  // outlives the loop
+  for (const auto& c : parsed_status.as_object().at("chains").as_array()) {
+    const json::object& chain = c.as_object();
+    if (chain.at("name").as_string() != "anvil") continue;
+    found = true;
+    ASSERT_TRUE(chain.at("error").is_string()) << status.body;
+    EXPECT_NE(std::string(chain.at("error").as_string()).find("reorg deeper than the finality window"),
+              std::string::npos)
+        << status.body;
+    EXPECT_EQ(chain.at("ingested_block").as_int64(), static_cast<int64_t>(head)) << status.body;
+  }
+  EXPECT_TRUE(found) << status.body;
+  int port = env_->api_port();
+  for (const auto& [id, owner] : before) {
+    HttpReply reply =
+        HttpGet(port, fmt::format("/v1/nfts/anvil/{}/{}", activity_->nft().address, id.str()));
+    if (owner.empty()) {
+      EXPECT_EQ(reply.status, 404) << id << ": " << reply.body;
+    } else {
+      ASSERT_EQ(reply.status, 200) << id << ": " << reply.body;
+      EXPECT_EQ(json::parse(reply.body).as_object().at("owner").as_string(), owner) << id;
+    }
+  }
+  for (const uint256_t& id : activity_->nft_ids()) {
+    if (before.count(id)) continue;  // minted on the new branch: never ingested
+    HttpReply reply =
+        HttpGet(port, fmt::format("/v1/nfts/anvil/{}/{}", activity_->nft().address, id.str()));
+    EXPECT_EQ(reply.status, 404) << "token " << id << " of the new branch: " << reply.body;
+  }
+  EXPECT_EQ(env_->QueryScalar(balances_sql), balances_before);
+  EXPECT_EQ(env_->QueryScalar(
+                "SELECT COALESCE(max(block_number), 0)::text FROM chainflow.nft_owners"),
+            env_->QueryScalar("SELECT COALESCE(max(block_number), 0)::text FROM "
+                              "chainflow.nft_owners WHERE block_number <= " +
+                              std::to_string(head)));
+}
+
+TEST_F(ReorgTest, SigkillDuringAReorgGivesTheSameViews) {
+  StartPipeline("reorg_kill", 64);
+  auto chainflow = Run();
+  for (int i = 0; i < 12; ++i) activity_->Step();
+  ASSERT_TRUE(Settle(*chainflow, 0));
+
+  // 1. SIGKILL right after forcing the reorg, wherever ingest is.
+  ForceReorg(6, 4);
+  chainflow->Kill(SIGKILL);
+  chainflow->Wait(std::chrono::seconds(30));
+  // A block above the killed run's last one: the restarted run is caught up only once it
+  // has passed the reorg (it may not count it: the killed run may have finished it).
+  chain_->Call("evm_mine", "[]");
+  chainflow = Run();
+  ASSERT_TRUE(Settle(*chainflow, 0));
+  ExpectViewsEqualChain("after SIGKILL during a reorg of 6");
+  for (int i = 0; i < 5; ++i) activity_->Step();
+  ASSERT_TRUE(Settle(*chainflow, 0));
+
+  // 2. Killed at the named point: markers sent, not yet flushed nor recorded as done.
+  chainflow->Kill(SIGTERM);
+  ASSERT_EQ(chainflow->Wait(std::chrono::seconds(30)), 0) << Tail(chainflow->Stderr());
+  chainflow = Run({{"CHAINFLOW_CRASH_AT", "ingest.reorg_after_markers:1"}});
+  ASSERT_TRUE(Settle(*chainflow, 0));
+  ForceReorg(4, 3);
+  auto since = Clock::now();
+  while (chainflow->Running() && Clock::now() - since < std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(chainflow->Running()) << "the crash point was not reached";
+  chain_->Call("evm_mine", "[]");
+  chainflow = Run();
+  ASSERT_TRUE(Settle(*chainflow, 1)) << "the restart finishes the recorded reorg";
+  ExpectViewsEqualChain("after a crash at ingest.reorg_after_markers");
+  for (int i = 0; i < 5; ++i) activity_->Step();
+  ASSERT_TRUE(Settle(*chainflow, 1));
+  ExpectViewsEqualChain("after more blocks on the new branch");
+  chainflow->Kill(SIGTERM);
+  EXPECT_EQ(chainflow->Wait(std::chrono::seconds(30)), 0);
+}
+
+}  // namespace
+}  // namespace chainflow::testing
