@@ -29,6 +29,7 @@
 
 #include "ingest/evm/rpc_client.h"
 #include "tests/integration/pipeline_fixture.h"
+#include "tests/support/http_get.h"
 #include "tests/support/subprocess.h"
 
 namespace chainflow::testing {
@@ -99,37 +100,6 @@ std::optional<std::string> FindInPath(const std::string& name) {
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
   }
   return std::nullopt;
-}
-
-// ---- HTTP ---------------------------------------------------------------------------------
-
-struct HttpReply {
-  int status = 0;  // 0: transport error (see body)
-  std::string body;
-};
-
-// One GET on 127.0.0.1:port, a new connection each time, 10 s deadline.
-HttpReply HttpGet(int port, const std::string& target) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  try {
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.expires_after(std::chrono::seconds(10));
-    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
-                                                  static_cast<unsigned short>(port)));
-    http::request<http::empty_body> req(http::verb::get, target, 11);
-    req.set(http::field::host, "127.0.0.1");
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    beast::error_code ec;
-    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-    return {static_cast<int>(res.result_int()), res.body()};
-  } catch (const std::exception& e) {
-    return {0, e.what()};
-  }
 }
 
 // ---- the chain ----------------------------------------------------------------------------
