@@ -220,7 +220,8 @@ TEST_F(ReplayTest, BadLinesAreDeadLetteredWithLineNumbersAndTheRestIsApplied) {
       if (metrics.find(want) != std::string::npos) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    EXPECT_NE(metrics.find(want), std::string::npos) << "want " << want << " in:\n" << metrics;
+    EXPECT_NE(metrics.find(want), std::string::npos)
+        << "want " << want << " in:\n" << metrics << "\nserve's stderr:\n" << serve.Stderr();
   }
 
   // Replaying it again neither re-appends nor re-dead-letters.
