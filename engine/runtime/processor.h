@@ -29,6 +29,12 @@ struct OutputEvent {
   // For block markers forwarded to a repartition topic, so every downstream
   // task sees event time and reorgs (DESIGN.md §4).
   bool all_partitions = false;
+  // When set, the record's id instead of "<topic>/<partition>/<offset>/<seq>".
+  // For outputs of timers: the input record that moves event time past a
+  // deadline depends on how the task's sources interleave, so a processor
+  // firing a timer names its outputs by what they are (e.g.
+  // "intent/<id>/approved"), and a redone batch reproduces the same ids.
+  std::string id;
 };
 
 // Collects the outputs of the record being applied. Not thread-safe.
@@ -99,6 +105,12 @@ struct ProcessorSpec {
   std::vector<std::string> input_topics;
   std::vector<std::string> output_topics;
   std::function<std::unique_ptr<Processor>()> make;
+  // false: one task per input partition. true: the inputs are
+  // co-partitioned (same partition count, same key -> same partition
+  // number), and one task reads partition n of EVERY input topic into one
+  // store, so a processor can join them by key (the intents processor joins
+  // balance deltas and user events of an account).
+  bool co_partitioned = false;
 };
 
 }  // namespace chainflow::engine::runtime

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -13,7 +14,10 @@
 namespace chainflow::engine::runtime {
 namespace {
 
-std::string TaskDir(const std::string& root, const log::TopicPartition& tp) {
+// A task's state directory: "<topic>-<n>", or "p-<n>" for the one task of
+// partition n of every input of a co-partitioned processor.
+std::string TaskDir(const std::string& root, const log::TopicPartition& tp, bool co_partitioned) {
+  if (co_partitioned) return fmt::format("{}/p-{}", root, tp.partition.value());
   return fmt::format("{}/{}-{}", root, tp.topic, tp.partition.value());
 }
 
@@ -40,18 +44,25 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::Open(
   if (options.routing.ce_source.empty()) options.routing.ce_source = "chainflow/" + spec.name;
   std::unique_ptr<ProcessorRunner> runner(
       new ProcessorRunner(spec.name, std::move(options), std::move(source), sink));
+  // Which inputs share a task: all partitions numbered n when co-partitioned.
+  std::map<std::string, std::vector<log::TopicPartition>> groups;
   for (const auto& tp : inputs) {
-    ASSIGN_OR_RETURN(auto task, Task::Open(tp, TaskDir(runner->options_.state_dir, tp),
-                                           spec.make(), runner->options_.routing));
-    runner->positions_[tp] = task->next_offset();
-    runner->tasks_.emplace(tp, std::move(task));
+    groups[TaskDir(runner->options_.state_dir, tp, spec.co_partitioned)].push_back(tp);
+  }
+  for (auto& [dir, tps] : groups) {
+    ASSIGN_OR_RETURN(auto task, Task::Open(tps, dir, spec.make(), runner->options_.routing));
+    for (const auto& tp : tps) {
+      runner->positions_[tp] = task->next_offset(tp);
+      runner->by_input_[tp] = task.get();
+    }
+    runner->tasks_.push_back(std::move(task));
   }
   RETURN_IF_ERROR(runner->AssignAll());
   return runner;
 }
 
 core::Status ProcessorRunner::SeedPositions(const std::string& state_dir,
-                                            const Positions& positions) {
+                                            const Positions& positions, bool co_partitioned) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) {
@@ -59,21 +70,21 @@ core::Status ProcessorRunner::SeedPositions(const std::string& state_dir,
         fmt::format("cannot create state dir {}: {}", state_dir, ec.message()));
   }
   for (const auto& [tp, next] : positions) {
-    RETURN_IF_ERROR(Task::SeedPosition(tp, TaskDir(state_dir, tp), next));
+    RETURN_IF_ERROR(Task::SeedPosition(tp, TaskDir(state_dir, tp, co_partitioned), next));
   }
   return core::Status::Ok();
 }
 
 core::Status ProcessorRunner::AssignAll() {
   std::vector<log::TopicPartitionOffset> assignment;
-  for (const auto& [tp, task] : tasks_) {
-    assignment.push_back({tp.topic, tp.partition, task->next_offset()});
+  for (const auto& [tp, task] : by_input_) {
+    assignment.push_back({tp.topic, tp.partition, task->next_offset(tp)});
   }
   return source_->Assign(assignment);
 }
 
 void ProcessorRunner::DiscardAll() {
-  for (auto& [tp, task] : tasks_) task->Discard();
+  for (auto& task : tasks_) task->Discard();
 }
 
 core::Result<size_t> ProcessorRunner::RunOnce() {
@@ -100,11 +111,15 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   for (const auto& r : records) by_task[{r.topic, r.partition}].push_back(&r);
 
   BatchStats total;
+  std::vector<Task*> applied;  // each task once, in first-applied order
   for (auto& [tp, recs] : by_task) {
-    auto it = tasks_.find(tp);
-    if (it == tasks_.end()) {
+    auto it = by_input_.find(tp);
+    if (it == by_input_.end()) {
       return core::InternalError(
           fmt::format("record from unassigned partition {}/{}", tp.topic, tp.partition.value()));
+    }
+    if (std::find(applied.begin(), applied.end(), it->second) == applied.end()) {
+      applied.push_back(it->second);
     }
     ASSIGN_OR_RETURN(BatchStats stats, it->second->Apply(recs, sink_));
     total.records += stats.records;
@@ -117,10 +132,9 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   stage("flush");
   core::CrashPoint("runtime.after_flush");
   Positions committed;
-  for (auto& [tp, recs] : by_task) {
-    Task& task = *tasks_.at(tp);
-    RETURN_IF_ERROR(task.Commit());
-    committed[tp] = task.next_offset();
+  for (Task* task : applied) {
+    RETURN_IF_ERROR(task->Commit());
+    for (const auto& tp : task->inputs()) committed[tp] = task->next_offset(tp);
     core::CrashPoint("runtime.after_task_commit");
   }
   stage("commit");

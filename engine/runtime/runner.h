@@ -29,7 +29,7 @@ struct RunnerOptions {
 using Positions = std::map<log::TopicPartition, core::Offset>;
 
 // Runs one processor over a fixed set of input partitions: one Task per
-// partition, a single loop that polls a batch, applies it task by task,
+// partition (per partition number for a co-partitioned processor), a single loop that polls a batch, applies it task by task,
 // flushes the sink and only then commits each task's state + offset.
 //
 // Supervision (STYLE.md error table) lives in Run(): retryable codes and
@@ -69,7 +69,9 @@ class ProcessorRunner {
 
   // Before Open(): makes the tasks of `positions` under `state_dir` start at
   // the given offsets (Task::SeedPosition). Used by `chainflow rebuild`.
-  static core::Status SeedPositions(const std::string& state_dir, const Positions& positions);
+  // `co_partitioned` as the processor's ProcessorSpec says.
+  static core::Status SeedPositions(const std::string& state_dir, const Positions& positions,
+                                    bool co_partitioned = false);
 
  private:
   ProcessorRunner(std::string name, RunnerOptions options,
@@ -82,7 +84,8 @@ class ProcessorRunner {
   RunnerOptions options_;
   std::unique_ptr<log::RecordSource> source_;
   log::RecordSink& sink_;
-  std::map<log::TopicPartition, std::unique_ptr<Task>> tasks_;
+  std::vector<std::unique_ptr<Task>> tasks_;
+  std::map<log::TopicPartition, Task*> by_input_;  // every input -> its task in tasks_
   std::function<void(const Positions&)> on_commit_;
 
   mutable std::mutex mu_;

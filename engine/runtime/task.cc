@@ -46,32 +46,65 @@ std::string Task::OffsetKey(const log::TopicPartition& tp) {
   return fmt::format("{}offset/{}/{}", '\0', tp.topic, tp.partition.value());
 }
 
-Task::Task(log::TopicPartition input, std::unique_ptr<state::Store> store,
+Task::Task(std::vector<Position> positions, std::unique_ptr<state::Store> store,
            std::unique_ptr<Processor> processor, std::unique_ptr<UndoLog> undo,
-           const OutputRouting& routing, core::Offset next)
-    : input_(std::move(input)),
+           const OutputRouting& routing)
+    : positions_(std::move(positions)),
       store_(std::move(store)),
       processor_(std::move(processor)),
       undo_(std::move(undo)),
-      routing_(routing),
-      next_offset_(next),
-      committed_offset_(next) {}
+      routing_(routing) {}
 
 core::Result<std::unique_ptr<Task>> Task::Open(log::TopicPartition input,
                                                const std::string& state_path,
                                                std::unique_ptr<Processor> processor,
                                                const OutputRouting& routing,
                                                UndoOptions undo_options) {
+  return Open(std::vector<log::TopicPartition>{std::move(input)}, state_path,
+              std::move(processor), routing, undo_options);
+}
+
+core::Result<std::unique_ptr<Task>> Task::Open(std::vector<log::TopicPartition> inputs,
+                                               const std::string& state_path,
+                                               std::unique_ptr<Processor> processor,
+                                               const OutputRouting& routing,
+                                               UndoOptions undo_options) {
+  CF_CHECK(!inputs.empty(), "Task::Open of {} without inputs", processor->Name());
   ASSIGN_OR_RETURN(std::unique_ptr<state::Store> store, state::Store::Open(state_path));
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, store->Get(OffsetKey(input)));
-  core::Offset next = log::kOffsetBeginning;
-  if (stored) {
-    ASSIGN_OR_RETURN(next, DecodeOffset(*stored));
+  std::vector<Position> positions;
+  for (log::TopicPartition& tp : inputs) {
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, store->Get(OffsetKey(tp)));
+    core::Offset next = log::kOffsetBeginning;
+    if (stored) {
+      ASSIGN_OR_RETURN(next, DecodeOffset(*stored));
+    }
+    positions.push_back({std::move(tp), next, next});
   }
   ASSIGN_OR_RETURN(std::unique_ptr<UndoLog> undo,
                    UndoLog::Open(*store, processor->Name(), undo_options));
-  return std::unique_ptr<Task>(new Task(std::move(input), std::move(store), std::move(processor),
-                                        std::move(undo), routing, next));
+  return std::unique_ptr<Task>(new Task(std::move(positions), std::move(store),
+                                        std::move(processor), std::move(undo), routing));
+}
+
+Task::Position* Task::FindPosition(const log::TopicPartition& tp) {
+  for (Position& p : positions_) {
+    if (p.input == tp) return &p;
+  }
+  return nullptr;
+}
+
+core::Offset Task::next_offset(const log::TopicPartition& tp) const {
+  for (const Position& p : positions_) {
+    if (p.input == tp) return p.next;
+  }
+  CF_CHECK(false, "task has no input {}/{}", tp.topic, tp.partition.value());
+  return log::kOffsetBeginning;
+}
+
+std::vector<log::TopicPartition> Task::inputs() const {
+  std::vector<log::TopicPartition> out;
+  for (const Position& p : positions_) out.push_back(p.input);
+  return out;
 }
 
 core::Status Task::SeedPosition(const log::TopicPartition& input, const std::string& state_path,
@@ -91,8 +124,9 @@ core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& 
       return core::InternalError(fmt::format("processor {} emitted to undeclared topic {}",
                                              processor_->Name(), ev.topic));
     }
-    std::string id = fmt::format("{}/{}/{}/{}", in.topic, in.partition.value(),
-                                 in.offset.value(), seq);
+    std::string id = !ev.id.empty() ? std::move(ev.id)
+                                    : fmt::format("{}/{}/{}/{}", in.topic, in.partition.value(),
+                                                  in.offset.value(), seq);
     ev.envelope.set_id(id);
     log::OutRecord out;
     out.topic = ev.topic;
@@ -141,14 +175,22 @@ core::Result<BatchStats> Task::Apply(const std::vector<const log::Record*>& reco
     RETURN_IF_ERROR(undo_->Reload(*store_));
     undo_stale_ = false;
   }
+  if (records.empty()) return BatchStats{};
+  const log::TopicPartition tp{records.front()->topic, records.front()->partition};
+  Position* position = FindPosition(tp);
+  CF_CHECK(position != nullptr, "{} task got a record of {}/{}", processor_->Name(), tp.topic,
+           tp.partition.value());
   if (!batch_) batch_ = store_->NewBatch();
   BatchStats stats;
   VectorEmitter emitter;
   v1::Envelope envelope;
   for (const log::Record* rec : records) {
-    CF_CHECK(rec->offset >= next_offset_ || next_offset_ == log::kOffsetBeginning,
-             "offset {} below position {} on {}/{}", rec->offset.value(), next_offset_.value(),
-             input_.topic, input_.partition.value());
+    CF_CHECK(rec->topic == tp.topic && rec->partition == tp.partition,
+             "one Apply mixes {}/{} and {}/{}", tp.topic, tp.partition.value(), rec->topic,
+             rec->partition.value());
+    CF_CHECK(rec->offset >= position->next || position->next == log::kOffsetBeginning,
+             "offset {} below position {} on {}/{}", rec->offset.value(),
+             position->next.value(), tp.topic, tp.partition.value());
     ++stats.records;
     core::Status status;
     if (!envelope.ParseFromString(rec->value)) {
@@ -177,10 +219,10 @@ core::Result<BatchStats> Task::Apply(const std::vector<const log::Record*>& reco
       return status.WithContext(fmt::format("{} at {}/{}@{}", processor_->Name(), rec->topic,
                                             rec->partition.value(), rec->offset.value()));
     }
-    next_offset_ = core::Offset(rec->offset.value() + 1);
+    position->next = core::Offset(rec->offset.value() + 1);
   }
   undo_->Flush(*batch_);
-  batch_->Put(OffsetKey(input_), EncodeOffset(next_offset_));
+  batch_->Put(OffsetKey(tp), EncodeOffset(position->next));
   if (stats.retractions > 0) {
     core::MetricsRegistry::Global()
         .GetCounter("chainflow_retractions_total", "Retraction events emitted on reorgs",
@@ -194,14 +236,14 @@ core::Status Task::Commit() {
   if (!batch_) return core::Status::Ok();
   RETURN_IF_ERROR(store_->Commit(*batch_));
   batch_.reset();
-  committed_offset_ = next_offset_;
+  for (Position& p : positions_) p.committed = p.next;
   return core::Status::Ok();
 }
 
 void Task::Discard() {
   if (batch_) undo_stale_ = true;
   batch_.reset();
-  next_offset_ = committed_offset_;
+  for (Position& p : positions_) p.next = p.committed;
 }
 
 }  // namespace chainflow::engine::runtime

@@ -30,10 +30,11 @@ struct BatchStats {
   size_t retractions = 0;  // outputs emitted by Processor::Retract
 };
 
-// One input partition of one processor: its RocksDB state, its processor
-// instance and its position. The task's consumed offset is written into the
+// One input partition of one processor (or, for a co-partitioned processor,
+// partition n of each of its input topics): its RocksDB state, its processor
+// instance and its positions. The consumed offsets are written into the
 // same WriteBatch as the state the batch produced (DESIGN.md §1.3), so after
-// a crash state and position agree. Chain events of blocks that are not
+// a crash state and positions agree. Chain events of blocks that are not
 // final go through an UndoLog, whose records commit in the same batch, so
 // a BlockReverted marker restores the block's writes and asks the
 // processor for retractions (README.md "Reorgs"). Owned and used by one
@@ -46,16 +47,27 @@ class Task {
                                                    std::unique_ptr<Processor> processor,
                                                    const OutputRouting& routing,
                                                    UndoOptions undo = {});
+  // A task over several input partitions sharing one store (non-empty,
+  // distinct). Each keeps its own position.
+  static core::Result<std::unique_ptr<Task>> Open(std::vector<log::TopicPartition> inputs,
+                                                   const std::string& state_path,
+                                                   std::unique_ptr<Processor> processor,
+                                                   const OutputRouting& routing,
+                                                   UndoOptions undo = {});
 
-  // The next input offset to read (kOffsetBeginning for a new task).
-  core::Offset next_offset() const { return next_offset_; }
-  const log::TopicPartition& input() const { return input_; }
+  // The next offset to read of the first (for most tasks the only) input,
+  // or of `tp` (kOffsetBeginning for a new task).
+  core::Offset next_offset() const { return positions_.front().next; }
+  core::Offset next_offset(const log::TopicPartition& tp) const;
+  const log::TopicPartition& input() const { return positions_.front().input; }
+  std::vector<log::TopicPartition> inputs() const;
   state::Store& store() { return *store_; }
   const UndoLog& undo() const { return *undo_; }
 
-  // Applies `records` (all of this task's partition, in offset order) and
-  // sends their outputs and dead letters to `sink`. Nothing is committed:
-  // call Commit() once the sink has flushed, or Discard() to drop the batch.
+  // Applies `records` (all of ONE of this task's inputs, in offset order)
+  // and sends their outputs and dead letters to `sink`. Nothing is
+  // committed: call Commit() once the sink has flushed, or Discard() to drop
+  // the batch. May be called once per input before one Commit().
   core::Result<BatchStats> Apply(const std::vector<const log::Record*>& records,
                                  log::RecordSink& sink);
   // Commits the applied batch's state and position atomically.
@@ -76,21 +88,25 @@ class Task {
                                    const std::string& state_path, core::Offset next);
 
  private:
-  Task(log::TopicPartition input, std::unique_ptr<state::Store> store,
+  struct Position {
+    log::TopicPartition input;
+    core::Offset next;       // next offset to apply
+    core::Offset committed;  // next offset as of the last commit
+  };
+  Task(std::vector<Position> positions, std::unique_ptr<state::Store> store,
        std::unique_ptr<Processor> processor, std::unique_ptr<UndoLog> undo,
-       const OutputRouting& routing, core::Offset next);
+       const OutputRouting& routing);
+  Position* FindPosition(const log::TopicPartition& tp);
   core::Status SendOutputs(const log::Record& in, std::vector<OutputEvent>& outputs,
                            log::RecordSink& sink);
   core::Status DeadLetter(const log::Record& in, const core::Status& why, log::RecordSink& sink);
 
-  log::TopicPartition input_;
+  std::vector<Position> positions_;  // one per input, in Open's order
   std::unique_ptr<state::Store> store_;
   std::unique_ptr<Processor> processor_;
   std::unique_ptr<UndoLog> undo_;
   bool undo_stale_ = false;  // a batch was discarded: reload before the next
   const OutputRouting& routing_;
-  core::Offset next_offset_;
-  core::Offset committed_offset_;
   std::unique_ptr<state::Batch> batch_;
 };
 
