@@ -1,6 +1,6 @@
-#include "engine/processors/token_balances/net_amount.h"
+#include "engine/processors/common/net_amount.h"
 
-namespace chainflow::engine::processors::token_balances {
+namespace chainflow::engine::processors {
 namespace {
 
 // a + (sign) b, where a's sign is `net.negative` and b's is `b_negative`.
@@ -32,4 +32,12 @@ core::Result<NetAmount> Debit(const NetAmount& net, const core::U256& amount) {
   return AddSigned(net, /*b_negative=*/true, amount);
 }
 
-}  // namespace chainflow::engine::processors::token_balances
+core::Result<NetAmount> Add(const NetAmount& a, const NetAmount& b) {
+  return AddSigned(a, b.negative, b.magnitude);
+}
+
+core::Result<NetAmount> Subtract(const NetAmount& a, const NetAmount& b) {
+  return AddSigned(a, !b.negative && b.magnitude != 0, b.magnitude);
+}
+
+}  // namespace chainflow::engine::processors

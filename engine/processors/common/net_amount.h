@@ -3,14 +3,15 @@
 #include "engine/core/result.h"
 #include "engine/core/u256.h"
 
-namespace chainflow::engine::processors::token_balances {
+namespace chainflow::engine::processors {
 
 // A signed amount with a uint256 magnitude: the exact net of every delta a
 // key has seen. Deltas of one account arrive from several upstream
 // partitions in an order that depends on partitioning, so a debit can come
 // before the credit that funded it. Keeping the signed net makes the final
 // value a plain sum (order-independent, hence deterministic for any
-// partition count); views show Clamped() (README.md "Underflow").
+// partition count); views show Clamped() (token_balances/README.md
+// "Underflow"). The intents processor keeps its as-of balances the same way.
 struct NetAmount {
   bool negative = false;  // never true with magnitude 0 (one form per value)
   core::U256 magnitude = 0;
@@ -26,5 +27,8 @@ struct NetAmount {
 // record is poison).
 core::Result<NetAmount> Credit(const NetAmount& net, const core::U256& amount);
 core::Result<NetAmount> Debit(const NetAmount& net, const core::U256& amount);
+// a + b / a - b of two signed amounts, OutOfRange as above.
+core::Result<NetAmount> Add(const NetAmount& a, const NetAmount& b);
+core::Result<NetAmount> Subtract(const NetAmount& a, const NetAmount& b);
 
-}  // namespace chainflow::engine::processors::token_balances
+}  // namespace chainflow::engine::processors

@@ -6,7 +6,7 @@
 
 #include "engine/core/address.h"
 #include "engine/core/result.h"
-#include "engine/processors/token_balances/net_amount.h"
+#include "engine/processors/common/net_amount.h"
 
 namespace chainflow::engine::processors::token_balances {
 

@@ -1,4 +1,4 @@
-#include "engine/processors/token_balances/net_amount.h"
+#include "engine/processors/common/net_amount.h"
 
 #include <gtest/gtest.h>
 
