@@ -1,5 +1,8 @@
 #include "engine/processors/token_balances/splitter.h"
 
+#include <algorithm>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "engine/processors/token_balances/topics.h"
@@ -29,10 +32,44 @@ core::Result<uint64_t> DecodeBlock(std::string_view bytes) {
   return n;
 }
 
+// "\0t/c/<chain>" -> the timestamp (8 BE) of the last BlockEnd forwarded
+// for a clock chain. Task-local (which markers a task forwards depends on
+// its own deltas), so under '\0' and out of the state digest.
+std::string ClockKey(std::string_view chain) {
+  return std::string("\0t/c/", 5) + std::string(chain);
+}
+
 }  // namespace
 
-TokenSplitterProcessor::TokenSplitterProcessor(std::string topic_prefix)
-    : output_topic_(DeltasTopic(topic_prefix)) {}
+TokenSplitterProcessor::TokenSplitterProcessor(std::string topic_prefix,
+                                               std::vector<std::string> clock_chains,
+                                               uint64_t clock_interval_s, uint64_t clock_origin)
+    : output_topic_(DeltasTopic(topic_prefix)),
+      clock_chains_(std::move(clock_chains)),
+      clock_interval_s_(clock_interval_s == 0 ? 1 : clock_interval_s),
+      clock_origin_(clock_origin) {}
+
+bool TokenSplitterProcessor::IsClockChain(const std::string& chain) const {
+  return std::find(clock_chains_.begin(), clock_chains_.end(), chain) != clock_chains_.end();
+}
+
+core::Result<bool> TokenSplitterProcessor::ClockTick(const v1::BlockEnd& end,
+                                                     state::StateView& state) const {
+  if (!IsClockChain(end.chain())) return false;
+  const std::string key = ClockKey(end.chain());
+  ASSIGN_OR_RETURN(std::optional<std::string> last, state.Get(key));
+  bool tick = !last;
+  if (last) {
+    ASSIGN_OR_RETURN(uint64_t last_ts, DecodeBlock(*last));
+    // Interval k is [origin + k*interval, origin + (k+1)*interval); the
+    // first marker of each is forwarded.
+    auto interval_of = [this](uint64_t ts) {
+      return ts < clock_origin_ ? 0 : (ts - clock_origin_) / clock_interval_s_ + 1;
+    };
+    tick = interval_of(end.timestamp()) > interval_of(last_ts);
+  }
+  return tick;
+}
 
 core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
                                            state::StateView& state, runtime::Emitter& out) {
@@ -48,13 +85,21 @@ core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
       // forwarding every block's marker from every upstream partition cost
       // blocks x upstream x downstream records on histories without ERC-20
       // transfers. Downstream, a marker still follows every delta it covers.
+      // A clock chain's markers are also forwarded once per clock interval
+      // of block time, so downstream event time moves without deltas.
       const v1::BlockEnd& end = envelope.block_end();
       RETURN_IF_ERROR(ValidateChain(end.chain()).WithContext("block_end.chain"));
       const std::string key = PendingKey(end.chain());
       ASSIGN_OR_RETURN(std::optional<std::string> pending, state.Get(key));
-      if (!pending) return core::Status::Ok();
-      ASSIGN_OR_RETURN(uint64_t block, DecodeBlock(*pending));
-      if (end.finalized() >= block) state.Delete(key);
+      ASSIGN_OR_RETURN(bool tick, ClockTick(end, state));
+      if (!pending && !tick) return core::Status::Ok();
+      if (pending) {
+        ASSIGN_OR_RETURN(uint64_t block, DecodeBlock(*pending));
+        if (end.finalized() >= block) state.Delete(key);
+      }
+      if (IsClockChain(end.chain())) {
+        state.Put(ClockKey(end.chain()), EncodeBlock(end.timestamp()));
+      }
       status = ForwardMarker(event, end.chain(), out);
       break;
     }
@@ -167,14 +212,19 @@ core::Status TokenSplitterProcessor::ForwardMarker(const runtime::InputEvent& ev
 }
 
 runtime::ProcessorSpec MakeSplitterSpec(const std::string& topic_prefix,
-                                        const std::vector<std::string>& chain_names) {
+                                        const std::vector<std::string>& chain_names,
+                                        const std::vector<std::string>& clock_chains,
+                                        uint64_t clock_interval_s, uint64_t clock_origin) {
   runtime::ProcessorSpec spec;
   spec.name = TokenSplitterProcessor::kName;
   for (const std::string& chain : chain_names) {
     spec.input_topics.push_back(ChainEventsTopic(topic_prefix, chain));
   }
   spec.output_topics.push_back(DeltasTopic(topic_prefix));
-  spec.make = [topic_prefix] { return std::make_unique<TokenSplitterProcessor>(topic_prefix); };
+  spec.make = [topic_prefix, clock_chains, clock_interval_s, clock_origin] {
+    return std::make_unique<TokenSplitterProcessor>(topic_prefix, clock_chains,
+                                                    clock_interval_s, clock_origin);
+  };
   return spec;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,14 @@ class TokenSplitterProcessor : public runtime::Processor {
  public:
   static constexpr char kName[] = "token_splitter";
 
-  explicit TokenSplitterProcessor(std::string topic_prefix);
+  // `clock_chains`: chains whose event time a downstream processor follows
+  // (the intents processor): their BlockEnd markers are also forwarded at
+  // least once per `clock_interval_s` of block time, the first of each
+  // interval [origin + k*interval, origin + (k+1)*interval) (README.md
+  // "Markers"), so a deadline on that grid is reached without deltas.
+  explicit TokenSplitterProcessor(std::string topic_prefix,
+                                  std::vector<std::string> clock_chains = {},
+                                  uint64_t clock_interval_s = 3600, uint64_t clock_origin = 0);
 
   std::string Name() const override { return kName; }
   core::Status Apply(const runtime::InputEvent& event, state::StateView& state,
@@ -39,12 +47,22 @@ class TokenSplitterProcessor : public runtime::Processor {
   core::Status ForwardMarker(const runtime::InputEvent& event, const std::string& chain,
                              runtime::Emitter& out);
 
+  bool IsClockChain(const std::string& chain) const;
+  // True when `end` starts a new clock interval for its chain (and records it).
+  core::Result<bool> ClockTick(const v1::BlockEnd& end, state::StateView& state) const;
+
   std::string output_topic_;
+  std::vector<std::string> clock_chains_;
+  uint64_t clock_interval_s_;
+  uint64_t clock_origin_;
 };
 
 // The splitter's runtime description: inputs `<prefix>.<chain>.events` (one
 // per chain, in the given order), output `<prefix>.token.deltas`.
 runtime::ProcessorSpec MakeSplitterSpec(const std::string& topic_prefix,
-                                        const std::vector<std::string>& chain_names);
+                                        const std::vector<std::string>& chain_names,
+                                        const std::vector<std::string>& clock_chains = {},
+                                        uint64_t clock_interval_s = 3600,
+                                        uint64_t clock_origin = 0);
 
 }  // namespace chainflow::engine::processors::token_balances
