@@ -145,7 +145,13 @@ FieldMap WebhookFields(WebhookConfig& c) {
 FieldMap IntentsFields(IntentsConfig& c) {
   return {{"idempotency_dir", StringField(&c.idempotency_dir)},
           {"max_body_bytes", IntField(&c.max_body_bytes, 256, 1 << 20)},
-          {"max_memo_bytes", IntField(&c.max_memo_bytes, 0, 4096)}};
+          {"max_memo_bytes", IntField(&c.max_memo_bytes, 0, 4096)},
+          {"chains", StringField(&c.chains)},
+          {"approval_interval_s", IntField(&c.approval_interval_s, 1, 86'400)},
+          {"ttl_s", IntField(&c.ttl_s, 1, 366 * 86'400)},
+          {"epoch_genesis", IntField(&c.epoch_genesis, 0, int64_t{1} << 40)},
+          {"epoch_length_s", IntField(&c.epoch_length_s, 1, 366 * 86'400)},
+          {"clock_interval_ms", IntField(&c.clock_interval_ms, 0, 3'600'000)}};
 }
 
 Status ApplyTable(const toml::table& table, FieldMap fields, const std::string& section) {
@@ -256,6 +262,18 @@ Status Validate(const Config& c) {
   if (c.api.listen.find(':') == std::string::npos) {
     return InvalidArgumentError(
         fmt::format("config key api.listen: \"{}\" is not host:port", c.api.listen));
+  }
+  if (c.intents.epoch_length_s % c.intents.approval_interval_s != 0) {
+    return InvalidArgumentError(fmt::format(
+        "config key intents.epoch_length_s: {} is not a multiple of intents.approval_interval_s "
+        "{} (an epoch must end on an approval)",
+        c.intents.epoch_length_s, c.intents.approval_interval_s));
+  }
+  for (const std::string& name : c.intents.ChainList()) {
+    if (!c.FindChain(name)) {
+      return InvalidArgumentError(
+          fmt::format("config key intents.chains: \"{}\" is not a configured chain", name));
+    }
   }
   std::set<std::string> names;
   for (size_t i = 0; i < c.chains.size(); ++i) {
@@ -476,6 +494,15 @@ Result<Config> Config::Load(const std::string& path,
   std::stringstream text;
   text << in.rdbuf();
   return Parse(text.str(), env, path);
+}
+
+std::vector<std::string> IntentsConfig::ChainList() const {
+  std::vector<std::string> out;
+  std::istringstream words(chains);
+  for (std::string w; words >> w;) {
+    if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
+  }
+  return out;
 }
 
 const ChainConfig* Config::FindChain(const std::string& name) const {

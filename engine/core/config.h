@@ -122,6 +122,22 @@ struct IntentsConfig {
   std::string idempotency_dir;
   int max_body_bytes = 16384;  // larger request bodies answer 413
   int max_memo_bytes = 280;
+
+  // The intents processor (engine/processors/intents/README.md).
+  // Space-separated [[chains]] names whose intents it approves; intents on
+  // any other chain are rejected. Its event time waits for each of these
+  // chains, so list only chains whose ingest runs.
+  std::string chains;
+  uint64_t approval_interval_s = 3600;  // approvals run at each multiple of it
+  uint64_t ttl_s = 86'400;              // an intent not approved by then expires
+  uint64_t epoch_genesis = 0;           // unix seconds: epoch 0 starts here
+  uint64_t epoch_length_s = 604'800;    // 7 days
+  // The API's UserClock ticks to every user-events partition (event time
+  // for partitions without intents); 0 disables them.
+  int clock_interval_ms = 1000;
+
+  // `chains` split on spaces.
+  std::vector<std::string> ChainList() const;
 };
 
 struct Config {
