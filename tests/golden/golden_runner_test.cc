@@ -24,6 +24,7 @@
 #include "engine/runtime/undo_log.h"
 #include "engine/state/state_view.h"
 #include "tests/golden/golden_file.h"
+#include "tests/golden/intents_codec.h"
 #include "tests/golden/nft_ownership_codec.h"
 #include "tests/golden/token_balances_codec.h"
 
@@ -219,6 +220,58 @@ std::map<std::string, std::vector<std::string>> RunTokenBalances(const GoldenFil
   return actual;
 }
 
+// Runs one task of the intents processor over the file's inputs (deltas and
+// user events lines, in file order, as the task would read its two input
+// partitions interleaved), through the runtime's undo log. An `options` line
+// first sets the processor's options. A failed record keeps nothing.
+std::map<std::string, std::vector<std::string>> RunIntents(const GoldenFile& file) {
+  namespace intents = engine::processors::intents;
+  core::MetricsRegistry metrics;
+  intents::IntentsOptions options = DefaultIntentsOptions();
+  std::unique_ptr<intents::IntentsProcessor> processor;
+  engine::runtime::UndoLog undo(intents::IntentsProcessor::kName);
+  FakeState state;
+  std::map<std::string, std::vector<std::string>> actual;
+  std::vector<std::string>& output = actual["output"];
+  std::map<std::string, int64_t> offsets;  // per input topic
+  for (const GoldenFile::Line& line : file.inputs) {
+    auto parsed = ParseIntentsInput(line.text, options);
+    if (!parsed) {
+      ADD_FAILURE() << "line " << line.number << ": " << parsed.error().ToString();
+      continue;
+    }
+    if (parsed.value().is_options) {
+      if (processor) ADD_FAILURE() << "line " << line.number << ": options after inputs";
+      options = parsed.value().options;
+      continue;
+    }
+    if (!processor) processor = std::make_unique<intents::IntentsProcessor>(options, metrics);
+    const IntentsGoldenInput& input = parsed.value().input;
+    engine::log::Record record;
+    record.topic = input.topic;
+    record.key = input.key;
+    record.offset = core::Offset(offsets[input.topic]++);
+    record.value = input.envelope.SerializeAsString();
+    FakeState attempt = state;
+    VectorEmitter emitter;
+    size_t retractions = 0;
+    core::Status status = engine::runtime::ApplyWithUndo({record, input.envelope}, attempt,
+                                                         *processor, undo, emitter, retractions);
+    undo.EndRecord(status.ok());
+    if (status.ok()) {
+      undo.Flush(attempt);
+      state = std::move(attempt);
+      for (const auto& event : emitter.events) output.push_back(RenderIntentsOutput(event));
+    } else {
+      output.push_back(fmt::format("error {}@{} {}", input.topic, record.offset.value(),
+                                   status.ToString()));
+    }
+  }
+  actual["state"] = RenderIntentsState(state.entries);
+  actual["metrics"] = MetricLines(metrics);
+  return actual;
+}
+
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, Matches) {
@@ -231,6 +284,8 @@ TEST_P(GoldenTest, Matches) {
     actual = RunNftOwnership(file.value());
   } else if (processor == "token_balances") {
     actual = RunTokenBalances(file.value());
+  } else if (processor == "intents") {
+    actual = RunIntents(file.value());
   } else {
     FAIL() << "no golden runner for processor " << processor;
   }

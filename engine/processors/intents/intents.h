@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/core/address.h"
+#include "engine/core/metrics.h"
+#include "engine/core/status.h"
+#include "engine/processors/intents/state_layout.h"
+#include "engine/runtime/event_clock.h"
+#include "engine/runtime/processor.h"
+
+namespace chainflow::engine::processors::intents {
+
+// What the processor needs of the configuration ([intents], [kafka]).
+struct IntentsOptions {
+  std::string topic_prefix = "cf";
+  // Chains whose intents are approved; the event time waits for every
+  // upstream partition of each (README.md "Event time").
+  std::vector<std::string> chains;
+  int32_t upstream_partitions = 1;  // partitions of each chain's events topic
+  uint64_t approval_interval_s = 3600;
+  uint64_t ttl_s = 86'400;
+  uint64_t epoch_genesis = 0;
+  uint64_t epoch_length_s = 604'800;
+};
+
+// `<prefix>.intents`: the processor's output.
+std::string IntentsTopic(const std::string& topic_prefix);
+
+// The intents processor (README.md is the full spec): the lifecycle of clap
+// and gift intents, submitted -> approved | rejected | expired, decided at
+// each approval deadline of event time against the payer's available
+// balance (its balance as of the deadline minus what approved intents
+// reserve).
+//
+// Inputs, co-partitioned (one task reads partition n of both, keyed
+// "<chain>:<token>:<account>"):
+//   <prefix>.token.deltas  BalanceDelta (the account's chain balance), the
+//                          BlockEnd markers the splitter forwards (chain
+//                          event time, one source per upstream partition)
+//   <prefix>.user.events   IntentSubmitted, UserClock (user event time)
+// Output: IntentStatusChanged on <prefix>.intents, keyed by the payer, with
+// ids "intent/<intent_id>/<status>".
+//
+// Deterministic: decisions depend only on each source's own records, never
+// on how the two inputs interleave. One instance per task; not thread-safe.
+class IntentsProcessor : public runtime::Processor {
+ public:
+  static constexpr char kName[] = "intents";
+
+  // `metrics` must outlive the processor.
+  explicit IntentsProcessor(IntentsOptions options,
+                            core::MetricsRegistry& metrics = core::MetricsRegistry::Global());
+
+  std::string Name() const override { return kName; }
+  core::Status Apply(const runtime::InputEvent& event, state::StateView& state,
+                     runtime::Emitter& out) override;
+
+ private:
+  bool Enabled(const std::string& chain) const;
+  core::Status ApplyDelta(const v1::BalanceDelta& delta, state::StateView& state);
+  core::Status ApplyChainClock(const runtime::InputEvent& event, state::StateView& state,
+                               runtime::Emitter& out);
+  core::Status ApplyIntent(const v1::IntentSubmitted& intent, state::StateView& state,
+                           runtime::Emitter& out);
+  core::Status ApplyUserClock(const v1::UserClock& clock, state::StateView& state,
+                              runtime::Emitter& out);
+  // Stores the new watermark and runs every approval deadline up to it.
+  core::Status AdvanceTo(uint64_t watermark, state::StateView& state, runtime::Emitter& out);
+  core::Status Approve(uint64_t deadline, state::StateView& state, runtime::Emitter& out);
+  core::Status Decide(const QueuedIntent& queued, uint64_t deadline, state::StateView& state,
+                      runtime::Emitter& out);
+  void Publish(const v1::IntentStatusChanged& change, runtime::Emitter& out) const;
+
+  IntentsOptions options_;
+  std::string output_topic_;
+  runtime::EventClock clock_;
+  runtime::IntervalTimer approvals_;
+  core::MetricsRegistry& metrics_;
+};
+
+// The processor's runtime description: inputs `<prefix>.token.deltas` and
+// `<prefix>.user.events` (co-partitioned), output `<prefix>.intents`.
+runtime::ProcessorSpec MakeIntentsSpec(const IntentsOptions& options);
+
+}  // namespace chainflow::engine::processors::intents

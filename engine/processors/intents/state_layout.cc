@@ -1,0 +1,128 @@
+#include "engine/processors/intents/state_layout.h"
+
+#include <fmt/format.h>
+
+#include "engine/runtime/event_clock.h"
+
+namespace chainflow::engine::processors::intents {
+namespace {
+
+constexpr size_t kTimedAmountSize = 8 + 1 + 32;
+constexpr size_t kIdSize = 32;
+constexpr size_t kQueuedSize = 8 + kIdSize;
+
+void AppendAddress(std::string& out, const core::Address& a) {
+  out.append(reinterpret_cast<const char*>(a.bytes().data()), a.bytes().size());
+}
+
+void AppendSigned(std::string& out, const NetAmount& n) {
+  out.push_back(n.negative ? '\x01' : '\x00');
+  out += core::U256ToBigEndianString(n.magnitude);
+}
+
+core::Result<NetAmount> ReadSigned(std::string_view bytes) {
+  NetAmount n;
+  if (bytes[0] != 0 && bytes[0] != 1) {
+    return core::DataLossError(fmt::format("bad sign byte {}", static_cast<int>(bytes[0])));
+  }
+  n.negative = bytes[0] == 1;
+  ASSIGN_OR_RETURN(n.magnitude, core::U256FromBigEndian(bytes.substr(1, 32)));
+  if (n.negative && n.magnitude == 0) return core::DataLossError("negative zero amount");
+  return n;
+}
+
+}  // namespace
+
+std::string IntentKey(std::string_view intent_id) { return "i/" + std::string(intent_id); }
+
+std::string AccountKey(std::string_view chain, const core::Address& token,
+                       const core::Address& account) {
+  std::string key = fmt::format("b/{}/", chain);
+  AppendAddress(key, token);
+  AppendAddress(key, account);
+  return key;
+}
+
+std::string ClockPrefix() { return std::string("\0t/w/", 5); }
+std::string WatermarkKey() { return std::string("\0t/wm", 5); }
+std::string TimerKey() { return std::string("\0t/next", 7); }
+
+std::string QueueKey(uint64_t deadline) {
+  return std::string("\0t/q/", 5) + runtime::EncodeTime(deadline);
+}
+
+std::string FutureKey(std::string_view chain, const core::Address& token,
+                      const core::Address& account) {
+  std::string key = std::string("\0t/f/", 5) + std::string(chain) + "/";
+  AppendAddress(key, token);
+  AppendAddress(key, account);
+  return key;
+}
+
+std::string EncodeAccountRecord(const AccountRecord& record) {
+  std::string out(1, static_cast<char>(kAccountRecordVersion));
+  AppendSigned(out, record.total);
+  out += core::U256ToBigEndianString(record.reserved);
+  return out;
+}
+
+core::Result<AccountRecord> DecodeAccountRecord(std::string_view value) {
+  if (value.size() != kAccountRecordSize || value[0] != kAccountRecordVersion) {
+    return core::DataLossError(
+        fmt::format("intents account record: {} bytes, not a version-1 record", value.size()));
+  }
+  AccountRecord record;
+  ASSIGN_OR_RETURN(record.total, ReadSigned(value.substr(1, 33)));
+  ASSIGN_OR_RETURN(record.reserved, core::U256FromBigEndian(value.substr(34, 32)));
+  return record;
+}
+
+std::string EncodeFutureDeltas(const std::vector<TimedAmount>& deltas) {
+  std::string out;
+  out.reserve(deltas.size() * kTimedAmountSize);
+  for (const TimedAmount& d : deltas) {
+    out += runtime::EncodeTime(d.time);
+    AppendSigned(out, d.amount);
+  }
+  return out;
+}
+
+core::Result<std::vector<TimedAmount>> DecodeFutureDeltas(std::string_view value) {
+  if (value.size() % kTimedAmountSize != 0) {
+    return core::DataLossError(fmt::format("future deltas: {} bytes", value.size()));
+  }
+  std::vector<TimedAmount> out;
+  for (size_t at = 0; at < value.size(); at += kTimedAmountSize) {
+    TimedAmount d;
+    ASSIGN_OR_RETURN(d.time, runtime::DecodeTime(value.substr(at, 8)));
+    ASSIGN_OR_RETURN(d.amount, ReadSigned(value.substr(at + 8, 33)));
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::string EncodeQueue(const std::vector<QueuedIntent>& queue) {
+  std::string out;
+  out.reserve(queue.size() * kQueuedSize);
+  for (const QueuedIntent& q : queue) {
+    out += runtime::EncodeTime(q.submitted_at);
+    out += q.intent_id;
+  }
+  return out;
+}
+
+core::Result<std::vector<QueuedIntent>> DecodeQueue(std::string_view value) {
+  if (value.size() % kQueuedSize != 0) {
+    return core::DataLossError(fmt::format("approval queue: {} bytes", value.size()));
+  }
+  std::vector<QueuedIntent> out;
+  for (size_t at = 0; at < value.size(); at += kQueuedSize) {
+    QueuedIntent q;
+    ASSIGN_OR_RETURN(q.submitted_at, runtime::DecodeTime(value.substr(at, 8)));
+    q.intent_id = std::string(value.substr(at + 8, kIdSize));
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+}  // namespace chainflow::engine::processors::intents

@@ -1,0 +1,291 @@
+#include "tests/golden/intents_codec.h"
+
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "engine/core/hex.h"
+#include "engine/core/u256.h"
+#include "tests/golden/golden_file.h"
+
+namespace chainflow::tests::golden {
+namespace {
+
+using core::Result;
+namespace intents = engine::processors::intents;
+
+// Consumes fields of one line; leftovers are an error (a typo tests nothing).
+class Fields {
+ public:
+  explicit Fields(std::map<std::string, std::string> f) : f_(std::move(f)) {}
+  std::string Take(const std::string& key, const std::string& fallback) {
+    auto it = f_.find(key);
+    if (it == f_.end()) return fallback;
+    std::string v = it->second;
+    f_.erase(it);
+    return v;
+  }
+  uint64_t TakeU64(const std::string& key, uint64_t fallback) {
+    std::string v = Take(key, "");
+    return v.empty() ? fallback : std::stoull(v);
+  }
+  core::Status Done() const {
+    if (f_.empty()) return core::Status::Ok();
+    return core::InvalidArgumentError("unknown field " + f_.begin()->first);
+  }
+
+ private:
+  std::map<std::string, std::string> f_;
+};
+
+Result<std::string> Bytes(const std::string& text, size_t size) {
+  if (text.rfind("raw:", 0) == 0) {
+    ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, core::FromHex(text.substr(4)));
+    return std::string(bytes.begin(), bytes.end());
+  }
+  std::vector<uint8_t> bytes(size);
+  RETURN_IF_ERROR(core::FromHexPadded(text, bytes));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Result<std::string> Amount(const std::string& text) {
+  if (text.rfind("raw:", 0) == 0) return Bytes(text, 32);
+  if (text == "max") return core::U256ToBigEndianString(std::numeric_limits<core::U256>::max());
+  ASSIGN_OR_RETURN(core::U256 value, core::U256FromDecimal(text));
+  return core::U256ToBigEndianString(value);
+}
+
+// id=7 -> "000...07" (32 hex digits); raw:... verbatim.
+std::string IntentId(const std::string& text) {
+  if (text.rfind("raw:", 0) == 0) return text.substr(4);
+  return std::string(32 - std::min<size_t>(32, text.size()), '0') + text;
+}
+
+std::string ShortId(const std::string& id) {
+  size_t first = id.find_first_not_of('0');
+  return first == std::string::npos ? "0" : id.substr(first);
+}
+
+std::string CompactHex(std::string_view bytes) {
+  std::string hex = core::ToHex(std::string(bytes)).substr(2);
+  size_t first = hex.find_first_not_of('0');
+  return "0x" + (first == std::string::npos ? "0" : hex.substr(first));
+}
+
+std::string Uint(std::string_view bytes) {
+  if (bytes.size() != 32) return "raw:" + core::ToHex(std::string(bytes));
+  return core::U256ToDecimal(core::U256FromBigEndian(bytes).value());
+}
+
+uint64_t U64Be(std::string_view bytes) {
+  uint64_t v = 0;
+  for (char c : bytes) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+
+std::string Signed(std::string_view sign_and_magnitude) {
+  return (sign_and_magnitude[0] == 1 ? "-" : "") + Uint(sign_and_magnitude.substr(1, 32));
+}
+
+const char* StatusText(v1::IntentStatus s) {
+  switch (s) {
+    case v1::INTENT_STATUS_SUBMITTED: return "submitted";
+    case v1::INTENT_STATUS_APPROVED: return "approved";
+    case v1::INTENT_STATUS_REJECTED: return "rejected";
+    case v1::INTENT_STATUS_EXPIRED: return "expired";
+    case v1::INTENT_STATUS_SETTLED: return "settled";
+    default: return "none";
+  }
+}
+
+std::string RenderIntent(const v1::IntentStatusChanged& c) {
+  std::string line = fmt::format(
+      "id={} status={} prev={} kind={} payer={} payee={} token={} amount={} at={} decided={} "
+      "expires={} epoch={}",
+      ShortId(c.intent_id()), StatusText(c.status()), StatusText(c.previous_status()),
+      c.kind() == v1::INTENT_KIND_CLAP ? "clap" : "gift", CompactHex(c.payer()),
+      CompactHex(c.payee()), CompactHex(c.token()), Uint(c.amount()), c.submitted_at(),
+      c.decided_at(), c.expires_at(), c.epoch());
+  if (c.chain() != "mainnet") line += " chain=" + c.chain();
+  if (!c.available().empty()) line += " available=" + Uint(c.available());
+  if (!c.memo().empty()) line += " memo=" + c.memo();
+  if (!c.reason().empty()) line += " reason=\"" + c.reason() + "\"";
+  return line;
+}
+
+Result<IntentsGoldenInput> ParseRecord(const FieldLine& line, Fields& f) {
+  IntentsGoldenInput in;
+  in.envelope.set_id(f.Take("id_envelope", line.kind));
+  if (line.kind == "delta") {
+    in.topic = "cf.token.deltas";
+    v1::LogRef log;
+    log.set_chain(f.Take("chain", "mainnet"));
+    ASSIGN_OR_RETURN(std::string token, Bytes(f.Take("token", "0x70cc"), 20));
+    log.set_contract(token);
+    log.set_block_number(f.TakeU64("block", 1));
+    log.set_log_index(static_cast<uint32_t>(f.TakeU64("log", 0)));
+    log.set_block_timestamp(f.TakeU64("ts", 0));
+    log.set_finalized(f.Take("finalized", "true") == "true");  // history: no undo records
+    auto* d = in.envelope.mutable_balance_delta();
+    *d->mutable_log() = log;
+    d->set_token(token);
+    ASSIGN_OR_RETURN(std::string account, Bytes(f.Take("account", "0xa11ce"), 20));
+    d->set_account(account);
+    ASSIGN_OR_RETURN(std::string amount, Amount(f.Take("amount", "0")));
+    d->set_amount(amount);
+    std::string dir = f.Take("dir", "credit");
+    d->set_direction(dir == "credit"  ? v1::BalanceDelta::DIRECTION_CREDIT
+                     : dir == "debit" ? v1::BalanceDelta::DIRECTION_DEBIT
+                                      : v1::BalanceDelta::DIRECTION_UNSPECIFIED);
+    in.key = "account";
+  } else if (line.kind == "block_end") {
+    in.topic = "cf.token.deltas";
+    std::string chain = f.Take("chain", "mainnet");
+    in.key = f.Take("key", fmt::format("{}/{}", chain, f.Take("upstream", "0")));
+    auto* m = in.envelope.mutable_block_end();
+    m->set_chain(chain);
+    m->set_number(f.TakeU64("number", 1));
+    m->set_timestamp(f.TakeU64("ts", 0));
+  } else if (line.kind == "intent") {
+    in.topic = "cf.user.events";
+    auto* i = in.envelope.mutable_intent_submitted();
+    i->set_intent_id(IntentId(f.Take("id", "1")));
+    std::string kind = f.Take("kind", "gift");
+    i->set_kind(kind == "clap"   ? v1::INTENT_KIND_CLAP
+                : kind == "gift" ? v1::INTENT_KIND_GIFT
+                                 : v1::INTENT_KIND_UNSPECIFIED);
+    i->set_chain(f.Take("chain", "mainnet"));
+    ASSIGN_OR_RETURN(std::string token, Bytes(f.Take("token", "0x70cc"), 20));
+    ASSIGN_OR_RETURN(std::string payer, Bytes(f.Take("payer", "0xa11ce"), 20));
+    ASSIGN_OR_RETURN(std::string payee, Bytes(f.Take("payee", "0xb0b"), 20));
+    ASSIGN_OR_RETURN(std::string amount, Amount(f.Take("amount", "1")));
+    i->set_token(token);
+    i->set_payer(payer);
+    i->set_payee(payee);
+    i->set_amount(amount);
+    i->set_memo(f.Take("memo", ""));
+    i->set_received_at(f.TakeU64("at", 0));
+    uint64_t delegation_expires = f.TakeU64("delegation_expires", 0);
+    if (delegation_expires != 0) i->mutable_delegation()->set_expires_at(delegation_expires);
+    in.key = "payer";
+  } else if (line.kind == "clock") {
+    in.topic = "cf.user.events";
+    in.key = "clock/api";
+    in.envelope.mutable_user_clock()->set_time(f.TakeU64("time", 0));
+    in.envelope.mutable_user_clock()->set_writer("api");
+  } else if (line.kind == "no_payload") {
+    in.topic = f.Take("topic", "cf.user.events");
+  } else {
+    return core::InvalidArgumentError("unknown input kind " + line.kind);
+  }
+  return in;
+}
+
+}  // namespace
+
+intents::IntentsOptions DefaultIntentsOptions() {
+  intents::IntentsOptions o;
+  o.topic_prefix = "cf";
+  o.chains = {"mainnet"};
+  o.upstream_partitions = 2;
+  o.approval_interval_s = 3600;
+  o.ttl_s = 86'400;
+  o.epoch_genesis = 0;
+  o.epoch_length_s = 604'800;
+  return o;
+}
+
+Result<IntentsGoldenLine> ParseIntentsInput(const std::string& text,
+                                            const intents::IntentsOptions& defaults) {
+  ASSIGN_OR_RETURN(FieldLine line, SplitFields(text));
+  Fields f(line.fields);
+  IntentsGoldenLine out;
+  if (line.kind == "options") {
+    out.is_options = true;
+    out.options = defaults;
+    out.options.upstream_partitions =
+        static_cast<int32_t>(f.TakeU64("upstream", defaults.upstream_partitions));
+    out.options.approval_interval_s = f.TakeU64("interval", defaults.approval_interval_s);
+    out.options.ttl_s = f.TakeU64("ttl", defaults.ttl_s);
+    out.options.epoch_genesis = f.TakeU64("genesis", defaults.epoch_genesis);
+    out.options.epoch_length_s = f.TakeU64("epoch", defaults.epoch_length_s);
+    std::string chains = f.Take("chains", "");
+    if (!chains.empty()) {
+      out.options.chains.clear();
+      size_t start = 0;
+      while (start <= chains.size()) {
+        size_t comma = chains.find(',', start);
+        out.options.chains.push_back(chains.substr(start, comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+  } else {
+    ASSIGN_OR_RETURN(out.input, ParseRecord(line, f));
+  }
+  RETURN_IF_ERROR(f.Done());
+  return out;
+}
+
+std::string RenderIntentsOutput(const engine::runtime::OutputEvent& event) {
+  std::string line;
+  if (event.envelope.has_intent_status_changed()) {
+    const v1::IntentStatusChanged& c = event.envelope.intent_status_changed();
+    line = "intent " + RenderIntent(c);
+    std::string expected_id = fmt::format("intent/{}/{}", c.intent_id(), StatusText(c.status()));
+    if (event.id != expected_id) line += " record_id=" + event.id;
+    if (event.event_time != static_cast<int64_t>(c.decided_at())) {
+      line += fmt::format(" event_time={}", event.event_time);
+    }
+  } else {
+    line = "unexpected " + event.envelope.ShortDebugString();
+  }
+  if (event.topic != "cf.intents") line += " topic=" + event.topic;
+  if (event.ce_type != "chainflow.intents.IntentStatusChanged") line += " type=" + event.ce_type;
+  return line;
+}
+
+std::vector<std::string> RenderIntentsState(const std::map<std::string, std::string>& state) {
+  std::vector<std::string> lines;
+  for (const auto& [key, value] : state) {
+    if (key.rfind("i/", 0) == 0) {
+      v1::IntentStatusChanged c;
+      lines.push_back(c.ParseFromString(value) ? "intent " + RenderIntent(c)
+                                               : "bad intent " + key.substr(2));
+    } else if (key.rfind("b/", 0) == 0 && key.size() > 42 && value.size() == 66) {
+      std::string chain = key.substr(2, key.size() - 2 - 41);
+      std::string_view addrs = std::string_view(key).substr(key.size() - 40);
+      lines.push_back(fmt::format("account chain={} token={} account={} total={} reserved={}",
+                                  chain, CompactHex(addrs.substr(0, 20)),
+                                  CompactHex(addrs.substr(20)), Signed(value.substr(1, 33)),
+                                  Uint(value.substr(34, 32))));
+    } else if (key.rfind(std::string("\0t/w/", 5), 0) == 0) {
+      lines.push_back(fmt::format("clock source={} time={}", key.substr(5), U64Be(value)));
+    } else if (key == std::string("\0t/wm", 5)) {
+      lines.push_back(fmt::format("watermark {}", U64Be(value)));
+    } else if (key == std::string("\0t/next", 7)) {
+      lines.push_back(fmt::format("timer next={}", U64Be(value)));
+    } else if (key.rfind(std::string("\0t/q/", 5), 0) == 0) {
+      std::string ids;
+      for (size_t at = 0; at + 40 <= value.size(); at += 40) {
+        ids += fmt::format(" {}@{}", ShortId(value.substr(at + 8, 32)),
+                           U64Be(value.substr(at, 8)));
+      }
+      lines.push_back(fmt::format("queue deadline={}{}", U64Be(key.substr(5)), ids));
+    } else if (key.rfind(std::string("\0t/f/", 5), 0) == 0 && key.size() > 45) {
+      std::string_view addrs = std::string_view(key).substr(key.size() - 40);
+      std::string entries;
+      for (size_t at = 0; at + 41 <= value.size(); at += 41) {
+        entries += fmt::format(" {}@{}", Signed(value.substr(at + 8, 33)),
+                               U64Be(value.substr(at, 8)));
+      }
+      lines.push_back(fmt::format("future token={} account={}{}", CompactHex(addrs.substr(0, 20)),
+                                  CompactHex(addrs.substr(20)), entries));
+    } else {
+      lines.push_back("unknown key " + core::ToHex(key));
+    }
+  }
+  return lines;
+}
+
+}  // namespace chainflow::tests::golden

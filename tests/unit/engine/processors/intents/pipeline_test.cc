@@ -1,0 +1,333 @@
+// The token splitter and the intents processor through the real runtime
+// (Task, ProcessorRunner, co-partitioned tasks) over an in-memory log: a
+// randomized ERC-20 history and a few hundred intents must be decided as an
+// independent model decides them (hourly approvals against the balance as of
+// each deadline, minus reservations), and the state digest and every
+// decision must be the same for 1, 3 and 8 partitions, any batch size, and a
+// processor restarted mid-way.
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "engine/core/address.h"
+#include "engine/core/u256.h"
+#include "engine/processors/intents/intents.h"
+#include "engine/processors/token_balances/splitter.h"
+#include "engine/processors/token_balances/topics.h"
+#include "engine/runtime/runner.h"
+#include "engine/runtime/state_digest.h"
+#include "tests/support/fake_log.h"
+
+namespace chainflow::engine::processors::intents {
+namespace {
+
+using core::Address;
+using core::U256;
+
+constexpr char kPrefix[] = "t";
+constexpr char kChain[] = "mainnet";
+constexpr uint64_t kGenesis = 1'699'999'200;  // a multiple of 3600
+constexpr uint64_t kBlockTime = 97;
+constexpr uint64_t kInterval = 3600;
+
+Address Addr(uint64_t n) {
+  std::array<uint8_t, 20> bytes{};
+  for (int i = 19; i >= 12; --i, n >>= 8) bytes[i] = static_cast<uint8_t>(n & 0xff);
+  return Address(bytes);
+}
+
+const Address kToken = Addr(0x70cc);
+
+struct Transfer {
+  uint64_t block;
+  Address from, to;
+  U256 value;
+};
+
+struct Intent {
+  std::string id;
+  uint64_t at;
+  Address payer, payee;
+  U256 amount;
+};
+
+struct Scenario {
+  std::vector<std::vector<Transfer>> blocks;  // blocks[i] is block i + 1
+  std::vector<Intent> intents;                // in time order
+  uint64_t end_time = 0;
+};
+
+uint64_t BlockTime(uint64_t block) { return kGenesis + block * kBlockTime; }
+
+Scenario Generate(uint64_t seed, int blocks, int per_block, int intents) {
+  std::mt19937_64 rng(seed);
+  Scenario s;
+  std::vector<Address> accounts;
+  for (int i = 1; i <= 12; ++i) accounts.push_back(Addr(0xa000 + i));
+  std::map<Address, U256> held;
+  for (int b = 1; b <= blocks; ++b) {
+    auto& block = s.blocks.emplace_back();
+    for (int i = 0; i < per_block; ++i) {
+      Transfer t{static_cast<uint64_t>(b), accounts[rng() % accounts.size()],
+                 accounts[rng() % accounts.size()], 0};
+      if (rng() % 4 == 0 || held[t.from] == 0) {
+        t.from = Address();
+        t.value = rng() % 1000;
+      } else {
+        t.value = rng() % (held[t.from] + 1);
+        held[t.from] -= t.value;
+      }
+      held[t.to] += t.value;
+      block.push_back(t);
+    }
+  }
+  const uint64_t span = blocks * kBlockTime;
+  std::vector<uint64_t> times;
+  for (int i = 0; i < intents; ++i) times.push_back(kGenesis + 1 + rng() % span);
+  std::sort(times.begin(), times.end());
+  for (int i = 0; i < intents; ++i) {
+    Intent in{fmt::format("{:032x}", 0x1000 + i), times[i], accounts[rng() % accounts.size()],
+              accounts[rng() % accounts.size()], 1 + rng() % 700};
+    s.intents.push_back(in);
+  }
+  s.end_time = BlockTime(blocks) + 2 * kInterval;
+  return s;
+}
+
+// The decisions, computed without the processor: each deadline in order,
+// its intents by (time, id), the payer's balance from every transfer
+// stamped before the deadline, less what earlier approvals reserve.
+std::map<std::string, v1::IntentStatus> Model(const Scenario& s) {
+  std::map<std::string, v1::IntentStatus> out;
+  std::map<uint64_t, std::vector<const Intent*>> by_deadline;
+  for (const Intent& in : s.intents) {
+    if (in.payer == in.payee) {
+      out[in.id] = v1::INTENT_STATUS_REJECTED;
+      continue;
+    }
+    uint64_t deadline = kGenesis + ((in.at - kGenesis) / kInterval + 1) * kInterval;
+    by_deadline[deadline].push_back(&in);
+  }
+  std::map<Address, U256> reserved;
+  for (auto& [deadline, list] : by_deadline) {
+    std::sort(list.begin(), list.end(), [](const Intent* a, const Intent* b) {
+      return std::tie(a->at, a->id) < std::tie(b->at, b->id);
+    });
+    for (const Intent* in : list) {
+      U256 balance = 0;  // transfers never overdraw, so the as-of sum is >= 0
+      for (const auto& block : s.blocks) {
+        if (BlockTime(block.front().block) >= deadline) break;
+        for (const Transfer& t : block) {
+          if (t.to == in->payer) balance += t.value;
+          if (t.from == in->payer) balance -= t.value;
+        }
+      }
+      U256 available = balance > reserved[in->payer] ? balance - reserved[in->payer] : U256(0);
+      if (available >= in->amount) {
+        reserved[in->payer] += in->amount;
+        out[in->id] = v1::INTENT_STATUS_APPROVED;
+      } else {
+        out[in->id] = v1::INTENT_STATUS_REJECTED;
+      }
+    }
+  }
+  return out;
+}
+
+std::string Key(const Address& account) {
+  return fmt::format("{}:{}:{}", kChain, kToken.ToHex(), account.ToHex());
+}
+
+// Chain events as ingest appends them (transfers keyed by `from`, a BlockEnd
+// on every partition after each block, one more block at the end so every
+// deadline is passed), and user events as the API does (intents keyed by the
+// payer, a clock tick to every partition every 500 s and at the end).
+void Append(testing::FakeLog& log, const Scenario& s, int partitions) {
+  const std::string events = token_balances::ChainEventsTopic(kPrefix, kChain);
+  auto block_end = [&](uint64_t number, uint64_t ts) {
+    v1::Envelope end;
+    end.set_id(fmt::format("{}/{}/end", kChain, number));
+    end.mutable_block_end()->set_chain(kChain);
+    end.mutable_block_end()->set_number(number);
+    end.mutable_block_end()->set_timestamp(ts);
+    end.mutable_block_end()->set_finalized(number);
+    for (int p = 0; p < partitions; ++p) log.Append(events, p, kChain, end.SerializeAsString());
+  };
+  for (const auto& block : s.blocks) {
+    uint32_t index = 0;
+    for (const Transfer& t : block) {
+      v1::Envelope env;
+      env.set_id(fmt::format("{}/{}/{}", kChain, t.block, index));
+      auto* m = env.mutable_erc20_transfer();
+      m->mutable_log()->set_chain(kChain);
+      m->mutable_log()->set_block_number(t.block);
+      m->mutable_log()->set_block_timestamp(BlockTime(t.block));
+      m->mutable_log()->set_log_index(index++);
+      m->mutable_log()->set_contract(kToken.ToBytes());
+      m->mutable_log()->set_finalized(true);
+      m->set_from(t.from.ToBytes());
+      m->set_to(t.to.ToBytes());
+      m->set_value(core::U256ToBigEndianString(t.value));
+      std::string key = Key(t.from);
+      log.Append(events, engine::log::PartitionForKey(key, partitions).value(), key,
+                 env.SerializeAsString());
+    }
+    block_end(block.front().block, BlockTime(block.front().block));
+  }
+  block_end(s.blocks.size() + 1, s.end_time);
+
+  const std::string users = std::string(kPrefix) + ".user.events";
+  auto tick = [&](uint64_t time) {
+    v1::Envelope env;
+    env.set_id(fmt::format("clock/api/{}", time));
+    env.mutable_user_clock()->set_time(time);
+    for (int p = 0; p < partitions; ++p) log.Append(users, p, "clock/api", env.SerializeAsString());
+  };
+  uint64_t next_tick = kGenesis;
+  for (const Intent& in : s.intents) {
+    while (next_tick <= in.at) {
+      tick(next_tick);
+      next_tick += 500;
+    }
+    v1::Envelope env;
+    env.set_id("intent/" + in.id);
+    auto* m = env.mutable_intent_submitted();
+    m->set_intent_id(in.id);
+    m->set_kind(v1::INTENT_KIND_GIFT);
+    m->set_chain(kChain);
+    m->set_token(kToken.ToBytes());
+    m->set_payer(in.payer.ToBytes());
+    m->set_payee(in.payee.ToBytes());
+    m->set_amount(core::U256ToBigEndianString(in.amount));
+    m->set_received_at(in.at);
+    std::string key = Key(in.payer);
+    log.Append(users, engine::log::PartitionForKey(key, partitions).value(), key,
+               env.SerializeAsString());
+  }
+  tick(s.end_time);
+}
+
+IntentsOptions Options(int partitions) {
+  IntentsOptions o;
+  o.topic_prefix = kPrefix;
+  o.chains = {kChain};
+  o.upstream_partitions = partitions;
+  o.approval_interval_s = kInterval;
+  o.ttl_s = 86'400;
+  o.epoch_genesis = kGenesis;
+  o.epoch_length_s = 7 * 86'400;
+  return o;
+}
+
+class IntentsPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            fmt::format("cf_intents_{}_{}", ::getpid(),
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(root_);
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  // Runs `spec` over every partition of each input until nothing is left;
+  // with `restart_after` > 0, closes and reopens the runner (a restart from
+  // the committed state) after that many batches.
+  void RunStage(testing::FakeLog& log, const runtime::ProcessorSpec& spec, int partitions,
+                size_t batch, const std::string& dir, int restart_after = 0) {
+    runtime::RunnerOptions options;
+    options.state_dir = dir;
+    options.batch_size = batch;
+    for (const auto& t : spec.output_topics) options.routing.partitions[t] = partitions;
+    options.routing.partitions["t.dlq"] = 1;
+    options.routing.dlq_topic = "t.dlq";
+    std::vector<engine::log::TopicPartition> inputs;
+    for (const auto& topic : spec.input_topics) {
+      for (int p = 0; p < partitions; ++p) inputs.push_back({topic, core::PartitionId(p)});
+    }
+    for (int round = 0;; ++round) {
+      auto runner = runtime::ProcessorRunner::Open(spec, options, inputs, log.NewSource(), log);
+      ASSERT_TRUE(runner.has_value()) << runner.error().ToString();
+      int batches = 0;
+      bool done = false;
+      while (!done) {
+        auto n = runner.value()->RunOnce();
+        ASSERT_TRUE(n.has_value()) << n.error().ToString();
+        done = n.value() == 0;
+        if (!done && restart_after > 0 && round == 0 && ++batches == restart_after) break;
+      }
+      if (done) return;
+    }
+  }
+
+  struct Result {
+    std::string digest;
+    std::map<std::string, v1::IntentStatus> final_status;  // from the output topic
+  };
+
+  Result Run(const Scenario& s, int partitions, size_t batch, int restart_after = 0) {
+    testing::FakeLog log;
+    Append(log, s, partitions);
+    std::string dir = (root_ / fmt::format("p{}b{}r{}", partitions, batch, restart_after))
+                          .string();
+    RunStage(log,
+             token_balances::MakeSplitterSpec(kPrefix, {kChain}, {kChain}, kInterval, kGenesis),
+             partitions, batch, dir + "/token_splitter");
+    RunStage(log, MakeIntentsSpec(Options(partitions)), partitions, batch, dir + "/intents",
+             restart_after);
+    EXPECT_TRUE(log.ReadAll("t.dlq").empty()) << "dead letters";
+    Result r;
+    auto digest = runtime::StateDigest(dir + "/intents");
+    EXPECT_TRUE(digest.has_value()) << digest.error().ToString();
+    if (digest.has_value()) r.digest = digest.value();
+    for (const auto& record : log.ReadAll(IntentsTopic(kPrefix))) {
+      v1::Envelope env;
+      EXPECT_TRUE(env.ParseFromString(record.value));
+      const auto& c = env.intent_status_changed();
+      EXPECT_EQ(env.id(), fmt::format("intent/{}/{}", c.intent_id(),
+                                      c.status() == v1::INTENT_STATUS_SUBMITTED  ? "submitted"
+                                      : c.status() == v1::INTENT_STATUS_APPROVED ? "approved"
+                                                                                 : "rejected"));
+      r.final_status[c.intent_id()] = c.status();
+    }
+    return r;
+  }
+
+  std::filesystem::path root_;
+};
+
+TEST_F(IntentsPipelineTest, DecisionsMatchTheModel) {
+  Scenario s = Generate(/*seed=*/11, /*blocks=*/150, /*per_block=*/20, /*intents=*/300);
+  Result r = Run(s, /*partitions=*/8, /*batch=*/61);
+  std::map<std::string, v1::IntentStatus> model = Model(s);
+  ASSERT_EQ(r.final_status.size(), s.intents.size());
+  size_t approved = 0, rejected = 0;
+  for (const auto& [id, status] : model) {
+    EXPECT_EQ(r.final_status[id], status) << "intent " << id;
+    (status == v1::INTENT_STATUS_APPROVED ? approved : rejected)++;
+  }
+  // The scenario exercises both outcomes.
+  EXPECT_GT(approved, 30u);
+  EXPECT_GT(rejected, 30u);
+}
+
+TEST_F(IntentsPipelineTest, SameStateAndDecisionsForAnyPartitioningBatchAndRestart) {
+  Scenario s = Generate(/*seed=*/5, /*blocks=*/80, /*per_block=*/15, /*intents=*/150);
+  Result one = Run(s, 1, 5000);
+  Result three = Run(s, 3, 7);
+  Result eight = Run(s, 8, 1);
+  Result restarted = Run(s, 8, 29, /*restart_after=*/3);
+  ASSERT_FALSE(one.digest.empty());
+  EXPECT_EQ(one.digest, three.digest);
+  EXPECT_EQ(one.digest, eight.digest);
+  EXPECT_EQ(one.digest, restarted.digest);
+  EXPECT_EQ(one.final_status, three.final_status);
+  EXPECT_EQ(one.final_status, eight.final_status);
+  EXPECT_EQ(one.final_status, restarted.final_status);
+  EXPECT_EQ(one.final_status, Model(s));
+}
+
+}  // namespace
+}  // namespace chainflow::engine::processors::intents
