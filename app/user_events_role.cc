@@ -1,5 +1,9 @@
 #include "app/user_events_role.h"
 
+#include <unistd.h>
+
+#include <fmt/format.h>
+
 #include "app/topics.h"
 #include "engine/core/logging.h"
 
@@ -23,12 +27,19 @@ core::Result<std::unique_ptr<UserEventsRole>> UserEventsRole::Open(const core::C
   role->output_.store = role->store_.get();
   role->output_.topic = topic;
   role->output_.partitions = partitions;
+  if (config.intents.clock_interval_ms > 0) {
+    role->ticker_ = std::make_unique<api::handlers::UserClockTicker>(
+        *role->producer_, topic, partitions, fmt::format("api-{}", ::getpid()),
+        std::chrono::milliseconds(config.intents.clock_interval_ms), api::handlers::SystemNow);
+    role->ticker_->Start();
+  }
   return role;
 }
 
 UserEventsRole::~UserEventsRole() { Stop(); }
 
 void UserEventsRole::Stop() {
+  if (ticker_) ticker_->Stop();
   if (producer_ == nullptr) return;
   core::Status flushed = producer_->Flush(std::chrono::seconds(5));
   if (!flushed.ok()) {

@@ -66,7 +66,9 @@ class UserEventsTest : public ::testing::Test {
         fmt::format("[[contracts]]\nchain = \"mainnet\"\nstandard = \"erc20\"\naddress = \"{}\"\n"
                     "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"
                     "[[auth.webhooks]]\nprovider = \"pay\"\nsecret = \"{}\"\n"
-                    "[intents]\nidempotency_dir = \"/tmp/cf_it_idem_{}\"\n",
+                    "[intents]\nidempotency_dir = \"/tmp/cf_it_idem_{}\"\n"
+                    // Counts below are of intents and webhooks only: no clock ticks.
+                    "clock_interval_ms = 0\n",
                     kToken, kHookSecret, ::getpid()));
     idem_dir_ = fmt::format("/tmp/cf_it_idem_{}", ::getpid());
     topic_ = env_->prefix() + ".user.events";
