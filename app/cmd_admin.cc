@@ -69,8 +69,12 @@ core::Status ResetViews(const core::Config& config, log::Admin& admin, bool from
 
 core::Status SkipExistingDeltas(const core::Config& config, log::Admin& admin) {
   ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {TokenDeltasTopic(config)}));
-  return engine::runtime::ProcessorRunner::SeedPositions(
-      ProcessorStateDir(config, "token_balances"), ends);
+  RETURN_IF_ERROR(engine::runtime::ProcessorRunner::SeedPositions(
+      ProcessorStateDir(config, "token_balances"), ends));
+  // The intents processor joins the deltas with the user events, which stay
+  // as they are: only its deltas position moves to the end.
+  return engine::runtime::ProcessorRunner::SeedPositions(ProcessorStateDir(config, "intents"),
+                                                         ends, /*co_partitioned=*/true);
 }
 
 core::Status CatchUp(const core::Config& config, log::Admin& admin, bool process) {

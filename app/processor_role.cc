@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "app/topics.h"
 #include "engine/log/consumer.h"
+#include "engine/processors/intents/intents.h"
 #include "engine/processors/nft_ownership/nft_ownership.h"
 #include "engine/processors/token_balances/balances.h"
 #include "engine/processors/token_balances/splitter.h"
@@ -13,14 +16,37 @@ namespace chainflow::app {
 namespace core = engine::core;
 namespace log = engine::log;
 namespace tokens = engine::processors::token_balances;
+namespace intents = engine::processors::intents;
 
 std::string ProcessorStateDir(const core::Config& config, const std::string& processor) {
   return config.state.dir + "/" + processor;
 }
 
+namespace {
+
+intents::IntentsOptions IntentsOptionsFor(const core::Config& config, log::Admin& admin) {
+  intents::IntentsOptions options;
+  options.topic_prefix = config.kafka.topic_prefix;
+  options.chains = config.intents.ChainList();
+  options.upstream_partitions = config.kafka.partitions;
+  for (const std::string& chain : options.chains) {
+    // The splitter forwards markers from each partition of the chain's topic.
+    auto n = admin.PartitionCount(ChainEventsTopic(config, chain));
+    if (n.has_value()) options.upstream_partitions = n.value();
+  }
+  options.approval_interval_s = config.intents.approval_interval_s;
+  options.ttl_s = config.intents.ttl_s;
+  options.epoch_genesis = config.intents.epoch_genesis;
+  options.epoch_length_s = config.intents.epoch_length_s;
+  return options;
+}
+
+}  // namespace
+
 std::vector<std::string> ProcessorNames() {
   return {engine::processors::nft_ownership::NftOwnershipProcessor::kName,
-          tokens::TokenSplitterProcessor::kName, tokens::TokenBalancesProcessor::kName};
+          tokens::TokenSplitterProcessor::kName, tokens::TokenBalancesProcessor::kName,
+          intents::IntentsProcessor::kName};
 }
 
 ProcessorRole::~ProcessorRole() { Stop(); }
@@ -91,6 +117,19 @@ core::Status ProcessorRole::Add(const core::Config& config, log::Admin& admin,
   unit.level = level;
   unit.inputs = spec.input_topics;
   ASSIGN_OR_RETURN(auto inputs, PartitionsOf(admin, spec.input_topics));
+  if (spec.co_partitioned) {
+    // One task joins partition n of every input: they must be split alike.
+    ASSIGN_OR_RETURN(int first, admin.PartitionCount(spec.input_topics.front()));
+    for (const auto& t : spec.input_topics) {
+      ASSIGN_OR_RETURN(int n, admin.PartitionCount(t));
+      if (n != first) {
+        return core::FailedPreconditionError(fmt::format(
+            "{} joins {} ({} partitions) and {} ({} partitions): they must have the same "
+            "partition count",
+            spec.name, spec.input_topics.front(), first, t, n));
+      }
+    }
+  }
 
   engine::runtime::RunnerOptions options;
   options.state_dir = ProcessorStateDir(config, spec.name);
@@ -136,8 +175,19 @@ core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(const core::Con
   // nft_ownership first: runner() returns it.
   RETURN_IF_ERROR(
       role->Add(config, admin, engine::processors::nft_ownership::MakeSpec(prefix, chains), 0));
-  RETURN_IF_ERROR(role->Add(config, admin, tokens::MakeSplitterSpec(prefix, chains), 0));
+  // The intents processor's event time follows the intents chains through
+  // the splitter's forwarded markers: one per approval interval at least.
+  RETURN_IF_ERROR(role->Add(config, admin,
+                            tokens::MakeSplitterSpec(prefix, chains, config.intents.ChainList(),
+                                                     config.intents.approval_interval_s,
+                                                     config.intents.epoch_genesis),
+                            0));
   RETURN_IF_ERROR(role->Add(config, admin, tokens::MakeBalancesSpec(prefix), 1));
+  // Only with intents.chains: otherwise it would read every delta for nothing.
+  if (!config.intents.ChainList().empty()) {
+    RETURN_IF_ERROR(
+        role->Add(config, admin, intents::MakeIntentsSpec(IntentsOptionsFor(config, admin)), 1));
+  }
   role->inputs_ = role->LevelInputs(0);
   return role;
 }

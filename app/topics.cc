@@ -45,6 +45,7 @@ core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   topics.push_back(UserEventsTopic(config));
   topics.push_back(TokenDeltasTopic(config));
   topics.push_back(TokenBalancesTopic(config));
+  topics.push_back(config.kafka.topic_prefix + ".intents");
   for (const auto& t : topics) {
     RETURN_IF_ERROR(admin.CreateTopic(t, config.kafka.partitions, config.kafka.replication_factor));
   }

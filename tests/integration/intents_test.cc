@@ -1,0 +1,243 @@
+// Intents end to end (issue 4): `chainflow run` follows a private Anvil that
+// mines a block a second, an ERC-20 test token is minted on chain, and
+// intents POSTed to the API (HMAC-signed) are approved or rejected at the
+// next approval deadline of event time against the payer's on-chain balance
+// less what its earlier approvals reserve. Every decision is read back from
+// <prefix>.intents (and served by GET /v1/intents/{id} once the view exists).
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "api/auth/hmac_request.h"
+#include "chainflow/v1/events.pb.h"
+#include "engine/core/u256.h"
+#include "engine/log/consumer.h"
+#include "ingest/evm/rpc_client.h"
+#include "tests/integration/pipeline_fixture.h"
+#include "tests/support/local_anvil.h"
+#include "tests/unit/api/support/test_client.h"
+
+namespace chainflow::testing {
+namespace {
+
+namespace json = boost::json;
+namespace log = engine::log;
+using api::testing::HttpResult;
+using api::testing::TestClient;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kKeySecret[] = "it-intents-secret-0123456789";
+constexpr int kPartitions = 4;
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Word(uint64_t v) { return fmt::format("{:064x}", v); }
+std::string AddressWord(const std::string& address) {
+  return std::string(24, '0') + address.substr(2);
+}
+
+// What <prefix>.intents says of one intent: its last transition.
+struct Decision {
+  v1::IntentStatus status = v1::INTENT_STATUS_UNSPECIFIED;
+  std::string reason;
+  std::string available;  // decimal
+  int transitions = 0;
+};
+
+class IntentsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!PipelineEnv::InfraAvailable(&why)) GTEST_SKIP() << why;
+    anvil_ = LocalAnvil::Start(&why, {"--block-time", "1"});
+    if (!anvil_) GTEST_SKIP() << why;
+    auto rpc = ingest::evm::RpcClient::Open({.url = anvil_->url(),
+                                             .timeout = std::chrono::seconds(20)});
+    ASSERT_TRUE(rpc) << rpc.error().ToString();
+    rpc_ = std::move(rpc).value();
+    auto token = DeployContract(anvil_->url(), "TestToken20", &why);
+    ASSERT_TRUE(token) << why;
+    token_ = *token;
+    json::array accounts = Call("eth_accounts", "[]").as_array();
+    for (const auto& a : accounts) accounts_.push_back(Lower(std::string(a.as_string())));
+    ASSERT_GE(accounts_.size(), 4u);
+
+    // Approvals every 2 s of event time, so the test sees several deadlines.
+    env_ = std::make_unique<PipelineEnv>(
+        "intents", kPartitions, 500,
+        fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
+                    "rpc = \"{}\"\npoll_interval_ms = 100\n"
+                    "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
+                    "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"
+                    "[intents]\nchains = \"anvil\"\napproval_interval_s = 2\n"
+                    "epoch_length_s = 3600\nclock_interval_ms = 200\n"
+                    "idempotency_dir = \"/tmp/cf_it_idem_intents_{}\"\n",
+                    anvil_->url(), token_.address, ::getpid()));
+    run_ = std::make_unique<Subprocess>(env_->Argv({"run"}),
+                                        std::map<std::string, std::string>{
+                                            {"IT_KEY_SECRET", kKeySecret}});
+    client_ = std::make_unique<TestClient>(static_cast<uint16_t>(env_->api_port()));
+    for (int i = 0; i < 300 && client_->Get("/healthz").status != 200; ++i) {
+      ASSERT_TRUE(run_->Running()) << run_->Stderr();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(client_->Get("/healthz").status, 200) << run_->Stderr();
+  }
+
+  void TearDown() override {
+    client_.reset();
+    if (run_ && run_->Running()) {
+      run_->Kill(SIGTERM);
+      EXPECT_EQ(run_->Wait(std::chrono::seconds(30)), 0) << run_->Stderr();
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(fmt::format("/tmp/cf_it_idem_intents_{}", ::getpid()), ec);
+  }
+
+  static std::string Lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  json::value Call(const std::string& method, const std::string& params) {
+    auto result = rpc_->Call(method, params);
+    EXPECT_TRUE(result) << method << ": " << result.error().ToString();
+    return result ? json::parse(result.value()) : json::value();
+  }
+
+  // Mints on chain and waits for the receipt (a block a second).
+  void Mint(const std::string& to, uint64_t amount) {
+    std::string data = "0x" + token_.selectors.at("mint(address,uint256)") + AddressWord(to) +
+                       Word(amount);
+    json::value hash = Call("eth_sendTransaction",
+                            fmt::format(R"([{{"from":"{}","to":"{}","data":"{}"}}])",
+                                        accounts_[0], token_.address, data));
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < deadline) {
+      if (Call("eth_getTransactionReceipt", "[" + json::serialize(hash) + "]").is_object()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "mint to " << to << " was not mined";
+  }
+
+  // POSTs a gift from `payer`; returns the intent id.
+  std::string Submit(const std::string& payer, uint64_t amount, const std::string& idem) {
+    std::string body = fmt::format(
+        R"({{"kind":"gift","payer":"{}","payee":"{}","chain":"anvil","token":"{}",)"
+        R"("amount":"{}"}})",
+        payer, accounts_[3], token_.address, amount);
+    std::string ts = std::to_string(Now());
+    std::string sig = api::auth::SignCanonical(
+        kKeySecret, api::auth::CanonicalRequest("POST", "/v1/intents", ts, idem, body));
+    HttpResult r = client_->Send("POST", "/v1/intents", body,
+                                 {{"X-Chainflow-Key", "partner"},
+                                  {"X-Chainflow-Timestamp", ts},
+                                  {"X-Chainflow-Signature", sig},
+                                  {"Idempotency-Key", idem}});
+    EXPECT_TRUE(r.status == 201 || r.status == 200) << r.body;
+    return r.status / 100 == 2 ? std::string(r.Json().at("intent_id").as_string()) : "";
+  }
+
+  // Reads <prefix>.intents until every id in `ids` has left `submitted`.
+  std::map<std::string, Decision> WaitForDecisions(const std::vector<std::string>& ids) {
+    log::ConsumerOptions options;
+    options.brokers = "127.0.0.1:9092";
+    options.group_id = "it-intents-reader";
+    auto consumer = log::Consumer::Open(options);
+    EXPECT_TRUE(consumer) << consumer.error().ToString();
+    std::vector<log::TopicPartitionOffset> assignment;
+    for (int p = 0; p < kPartitions; ++p) {
+      assignment.push_back({env_->prefix() + ".intents", core::PartitionId(p),
+                            log::kOffsetBeginning});
+    }
+    EXPECT_TRUE(consumer.value()->Assign(assignment).ok());
+    std::map<std::string, Decision> out;
+    auto decided = [&] {
+      for (const auto& id : ids) {
+        auto it = out.find(id);
+        if (it == out.end() || it->second.status == v1::INTENT_STATUS_SUBMITTED) return false;
+      }
+      return true;
+    };
+    auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (!decided() && Clock::now() < deadline) {
+      EXPECT_TRUE(run_->Running()) << run_->Stderr();
+      auto batch = consumer.value()->Poll(100, std::chrono::milliseconds(200));
+      EXPECT_TRUE(batch) << batch.error().ToString();
+      if (!batch) break;
+      for (const auto& record : batch.value()) {
+        v1::Envelope env;
+        EXPECT_TRUE(env.ParseFromString(record.value));
+        const auto& c = env.intent_status_changed();
+        Decision& d = out[c.intent_id()];
+        d.status = c.status();
+        d.reason = c.reason();
+        d.available = c.available().empty()
+                          ? ""
+                          : engine::core::U256ToDecimal(
+                                engine::core::U256FromBigEndian(c.available()).value());
+        ++d.transitions;
+      }
+    }
+    EXPECT_TRUE(decided()) << "intents still undecided after 60 s\n" << run_->Stderr();
+    return out;
+  }
+
+  std::unique_ptr<LocalAnvil> anvil_;
+  std::unique_ptr<ingest::evm::RpcClient> rpc_;
+  DeployedContract token_;
+  std::vector<std::string> accounts_;
+  std::unique_ptr<PipelineEnv> env_;
+  std::unique_ptr<Subprocess> run_;
+  std::unique_ptr<TestClient> client_;
+};
+
+TEST_F(IntentsTest, IntentsAreDecidedAgainstOnChainBalancesLessReservations) {
+  const std::string alice = accounts_[1];
+  const std::string bob = accounts_[2];
+  Mint(alice, 1000);
+  Mint(bob, 50);
+
+  // Round 1: alice's 600 is covered by 1000; bob's 60 is not covered by 50.
+  std::string a1 = Submit(alice, 600, "a1");
+  std::string b1 = Submit(bob, 60, "b1");
+  ASSERT_EQ(Submit(alice, 600, "a1"), a1);  // a retried POST is the same intent
+  auto round1 = WaitForDecisions({a1, b1});
+  EXPECT_EQ(round1[a1].status, v1::INTENT_STATUS_APPROVED) << round1[a1].reason;
+  EXPECT_EQ(round1[a1].available, "1000");
+  EXPECT_EQ(round1[b1].status, v1::INTENT_STATUS_REJECTED);
+  EXPECT_EQ(round1[b1].reason, "insufficient available balance: 50 available < 60 amount");
+
+  // Round 2: alice has 400 left after the reservation; bob's 50 fits exactly.
+  std::string a2 = Submit(alice, 500, "a2");
+  std::string b2 = Submit(bob, 50, "b2");
+  auto round2 = WaitForDecisions({a2, b2});
+  EXPECT_EQ(round2[a2].status, v1::INTENT_STATUS_REJECTED);
+  EXPECT_EQ(round2[a2].available, "400");
+  EXPECT_EQ(round2[b2].status, v1::INTENT_STATUS_APPROVED);
+
+  // Round 3: a mint on chain raises alice's available balance to 600.
+  Mint(alice, 200);
+  std::string a3 = Submit(alice, 600, "a3");
+  auto all = WaitForDecisions({a1, b1, a2, b2, a3});
+  EXPECT_EQ(all[a3].status, v1::INTENT_STATUS_APPROVED) << all[a3].reason;
+  EXPECT_EQ(all[a3].available, "600");
+  // Each intent: one `submitted`, one decision, whatever the retries.
+  for (const auto& id : {a1, b1, a2, b2, a3}) EXPECT_EQ(all[id].transitions, 2) << id;
+}
+
+}  // namespace
+}  // namespace chainflow::testing
