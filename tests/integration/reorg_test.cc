@@ -7,6 +7,11 @@
 // Each test runs its own Anvil (tests/support/local_anvil.h) and its own PipelineEnv on the
 // shared Kafka and PostgreSQL; skips, saying why, when those or the anvil binary are missing.
 // ReorgTest's Anvil mines a block per transaction, so reorg depths are exact.
+// IntervalReorgTest's mines a block every second (--block-time 1), as a real chain does:
+// random transactions share blocks, reorgs of depth 1..20 (anvil_reorg) and evm_revert
+// count from the head when the node runs them, and the views are compared at quiescent
+// points: no transaction pending, chainflow ready and ingested up to the head (the empty
+// blocks that keep coming change no token).
 #include <signal.h>
 
 #include <chrono>
@@ -697,6 +702,97 @@ TEST_F(ReorgTest, ViewsEqualTheChainAfterReorgsOfDepth1To20) {
   ExpectTopicReplaysToTheChain();
   std::cout << fmt::format("{} reorgs; {} ERC-721 tokens and {} ERC-1155 ids checked\n", reorgs,
                            activity_->nft_ids().size(), activity_->multi_ids().size());
+  chainflow->Kill(SIGTERM);
+  EXPECT_EQ(chainflow->Wait(std::chrono::seconds(30)), 0);
+}
+
+// The same fixture with Anvil mining a block every second (--block-time 1): transactions
+// wait in the pool for the next block, several share one, empty blocks keep coming while
+// the test compares, and a reorg's depth counts from the head when the node runs it.
+class IntervalReorgTest : public ReorgTest {
+ protected:
+  IntervalReorgTest() : ReorgTest(1) {}
+
+  // anvil_reorg of the newest `depth` blocks, right after a Settle(), with at least one
+  // mint (in the lowest replaced block), then settles on a block mined after it. Returns
+  // whether the reorg certainly replaced a block chainflow had ingested, so that it must
+  // count it: false only when the node mined a block between the Settle() and the call
+  // and `depth` is 1.
+  bool ReorgSettledHead(Subprocess& chainflow, uint64_t depth) {
+    uint64_t ingested = settled_head_;
+    std::string hash = chain_->BlockHash(ingested);
+    int txs = 1 + static_cast<int>(activity_->rng().Below(depth + 1));
+    ForceReorg(depth, txs, /*change_lowest=*/true);
+    uint64_t after = chain_->Head();
+    bool replaced = chain_->BlockHash(ingested) != hash;
+    ::testing::AssertionResult settled = Settle(chainflow, 0, after + 1);
+    EXPECT_TRUE(settled) << "anvil_reorg depth " << depth;
+    if (!settled) return replaced;
+    ExpectViewsEqualChain(fmt::format("after anvil_reorg depth {} with {} txs at head {}", depth,
+                                      txs, after));
+    return replaced;
+  }
+};
+
+TEST_F(IntervalReorgTest, ViewsEqualTheChainAfterReorgsOfDepth1To20With1SecondBlocks) {
+  auto started = Clock::now();
+  StartPipeline("reorg_interval", 64);
+  auto chainflow = Run();
+  uint64_t mined = 0;
+  for (int i = 0; i < 6; ++i) mined = activity_->Steps(4);
+  ASSERT_TRUE(Settle(*chainflow, 0, mined));
+  ExpectViewsEqualChain("before any reorg");
+
+  uint64_t certain = 0;  // reorgs chainflow must have counted
+  uint64_t possible = 0;
+  std::string reverted_depths;  // evm_revert: blocks above the snapshot when the node ran it
+  for (uint64_t depth : kDepths) {
+    mined = activity_->Steps(depth / 2 + 2);
+    // Depth 20 needs 20 blocks above the start block: with a block a second they accrue.
+    while (chain_->Head() < start_block_ + depth + 1) mined = activity_->Steps(2);
+    ASSERT_TRUE(Settle(*chainflow, 0, mined));
+    certain += ReorgSettledHead(*chainflow, depth) ? 1 : 0;
+    ++possible;
+    if (HasFailure()) {
+      std::cout << "chainflow stderr:\n" << Tail(chainflow->Stderr(), 12000);
+      return;
+    }
+  }
+  // evm_snapshot, transactions in the next block and `depth` blocks in all, evm_revert: the
+  // node is back at the snapshot, shorter than what chainflow ingested, and mines a new
+  // branch with other transactions that soon outgrows the old one.
+  for (uint64_t depth : kReverted) {
+    uint64_t base = chain_->WaitForNewBlock();
+    json::value snapshot = chain_->Call("evm_snapshot", "[]");
+    mined = activity_->Steps(3);
+    while (chain_->Head() < base + depth) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(Settle(*chainflow, 0, std::max(mined, base + depth)));
+    uint64_t before = ReorgsMetric(env_->api_port());
+    uint64_t reverted = chain_->Head() - base;
+    chain_->Call("evm_revert", "[" + json::serialize(snapshot) + "]");
+    activity_->Steps(depth / 2 + 1);
+    ASSERT_TRUE(Settle(*chainflow, before + 1)) << "evm_revert of " << reverted << " blocks";
+    ++certain;
+    ++possible;
+    reverted_depths += (reverted_depths.empty() ? "" : " ") + std::to_string(reverted);
+    ExpectViewsEqualChain(fmt::format("after evm_revert of {} blocks and new ones", reverted));
+    if (HasFailure()) {
+      std::cout << "chainflow stderr:\n" << Tail(chainflow->Stderr(), 12000);
+      return;
+    }
+  }
+  // An anvil_reorg of depth 1 that met a block mined after the Settle() may have replaced
+  // only a block chainflow had not read yet: then it need not count it.
+  ExpectStatusCounts(certain, possible, 20);
+  ExpectTopicReplaysToTheChain();
+  std::cout << fmt::format("evm_revert depths: {}\n", reverted_depths);
+  std::cout << fmt::format(
+      "{} reorgs ({} certainly seen) in {} s; {} ERC-721 tokens and {} ERC-1155 ids checked\n",
+      possible, certain,
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count(),
+      activity_->nft_ids().size(), activity_->multi_ids().size());
   chainflow->Kill(SIGTERM);
   EXPECT_EQ(chainflow->Wait(std::chrono::seconds(30)), 0);
 }
