@@ -10,14 +10,16 @@
 
 namespace chainflow::testing {
 
-// A private Anvil (chain id 31337, auto-mining) on a free loopback port, for
-// tests that mine or reorganise without disturbing the shared one on 8545.
-// The binary is ops/.tools/node/node_modules/.bin/anvil (ops/setup), or
-// $CF_ANVIL_BIN.
+// A private Anvil (chain id 31337) on a free loopback port, for tests that
+// mine or reorganise without disturbing the shared one on 8545. It
+// auto-mines (a block per transaction) unless `extra_args` says otherwise,
+// e.g. {"--block-time", "1"} for a block every second. The binary is
+// ops/.tools/node/node_modules/.bin/anvil (ops/setup), or $CF_ANVIL_BIN.
 class LocalAnvil {
  public:
-  // Starts Anvil and waits (up to 30 s) until it accepts connections.
-  // nullopt with *why set if the binary is missing or it does not come up.
+  // Starts Anvil with `extra_args` appended to its command line and waits (up
+  // to 30 s) until it accepts connections. nullptr with *why set if the
+  // binary is missing or it does not come up.
   static std::unique_ptr<LocalAnvil> Start(std::string* why,
                                            std::vector<std::string> extra_args = {});
   ~LocalAnvil();  // kills Anvil
