@@ -173,6 +173,9 @@ Status IntentsProcessor::ApplyDelta(const v1::BalanceDelta& delta, state::StateV
   if (log.block_timestamp() < watermark) return Status::Ok();
   const std::string future_key = FutureKey(log.chain(), token, account);
   ASSIGN_OR_RETURN(std::vector<TimedAmount> future, LoadFuture(state, future_key));
+  // Entries below the watermark are past every deadline still to fire (all
+  // deadlines <= watermark have fired): the total already holds them.
+  std::erase_if(future, [watermark](const TimedAmount& d) { return d.time < watermark; });
   future.push_back({log.block_timestamp(), signed_amount});
   StoreFuture(state, future_key, future);
   return Status::Ok();
