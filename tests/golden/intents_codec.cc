@@ -188,6 +188,7 @@ intents::IntentsOptions DefaultIntentsOptions() {
   o.topic_prefix = "cf";
   o.chains = {"mainnet"};
   o.upstream_partitions = 2;
+  o.partitions = 1;
   o.approval_interval_s = 3600;
   o.ttl_s = 86'400;
   o.epoch_genesis = 0;
@@ -237,10 +238,31 @@ std::string RenderIntentsOutput(const engine::runtime::OutputEvent& event) {
     if (event.event_time != static_cast<int64_t>(c.decided_at())) {
       line += fmt::format(" event_time={}", event.event_time);
     }
+    if (event.topic != "cf.intents") line += " topic=" + event.topic;
+  } else if (event.envelope.has_balance_delta()) {
+    // A settlement's side, back on the deltas topic.
+    const v1::BalanceDelta& d = event.envelope.balance_delta();
+    line = fmt::format(
+        "settle {} key={} account={} amount={} ts={} intent={}",
+        d.direction() == v1::BalanceDelta::DIRECTION_DEBIT ? "debit" : "credit", event.key,
+        CompactHex(d.account()), Uint(d.amount()), d.log().block_timestamp(),
+        ShortId(d.intent_id()));
+    if (event.id != fmt::format("settle/{}/{}", d.intent_id(),
+                                d.direction() == v1::BalanceDelta::DIRECTION_DEBIT ? "debit"
+                                                                                    : "credit")) {
+      line += " record_id=" + event.id;
+    }
+    if (event.topic != "cf.token.deltas") line += " topic=" + event.topic;
+    return line;
+  } else if (event.envelope.has_settlement_mark()) {
+    const v1::SettlementMark& m = event.envelope.settlement_mark();
+    line = fmt::format("mark partition={} through={}", m.partition(), m.through());
+    if (!event.all_partitions) line += " all_partitions=false";
+    if (event.topic != "cf.token.deltas") line += " topic=" + event.topic;
+    return line;
   } else {
     line = "unexpected " + event.envelope.ShortDebugString();
   }
-  if (event.topic != "cf.intents") line += " topic=" + event.topic;
   if (event.ce_type != "chainflow.intents.IntentStatusChanged") line += " type=" + event.ce_type;
   return line;
 }
@@ -272,6 +294,15 @@ std::vector<std::string> RenderIntentsState(const std::map<std::string, std::str
                            U64Be(value.substr(at, 8)));
       }
       lines.push_back(fmt::format("queue deadline={}{}", U64Be(key.substr(5)), ids));
+    } else if (key.rfind(std::string("\0t/e/", 5), 0) == 0) {
+      std::string ids;
+      for (size_t at = 0; at + 40 <= value.size(); at += 40) {
+        ids += fmt::format(" {}@{}", ShortId(value.substr(at + 8, 32)),
+                           U64Be(value.substr(at, 8)));
+      }
+      lines.push_back(fmt::format("settles epoch_end={}{}", U64Be(key.substr(5)), ids));
+    } else if (key == std::string("\0t/mark", 7)) {
+      lines.push_back(fmt::format("promised {}", U64Be(value)));
     } else if (key.rfind(std::string("\0t/f/", 5), 0) == 0 && key.size() > 45) {
       std::string_view addrs = std::string_view(key).substr(key.size() - 40);
       std::string entries;

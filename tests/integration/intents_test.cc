@@ -53,7 +53,8 @@ std::string AddressWord(const std::string& address) {
 struct Decision {
   v1::IntentStatus status = v1::INTENT_STATUS_UNSPECIFIED;
   std::string reason;
-  std::string available;  // decimal
+  std::string available;           // decimal, of the last transition
+  std::string approved_available;  // decimal, when it was approved
   int transitions = 0;
 };
 
@@ -75,7 +76,8 @@ class IntentsTest : public ::testing::Test {
     for (const auto& a : accounts) accounts_.push_back(Lower(std::string(a.as_string())));
     ASSERT_GE(accounts_.size(), 4u);
 
-    // Approvals every 2 s of event time, so the test sees several deadlines.
+    // Approvals every 2 s and epochs of 6 s of event time, so the test sees
+    // several deadlines and settlements.
     env_ = std::make_unique<PipelineEnv>(
         "intents", kPartitions, 500,
         fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
@@ -83,7 +85,7 @@ class IntentsTest : public ::testing::Test {
                     "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
                     "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"
                     "[intents]\nchains = \"anvil\"\napproval_interval_s = 2\n"
-                    "epoch_length_s = 3600\nclock_interval_ms = 200\n"
+                    "epoch_length_s = 6\nclock_interval_ms = 200\n"
                     "idempotency_dir = \"/tmp/cf_it_idem_intents_{}\"\n",
                     anvil_->url(), token_.address, ::getpid()));
     run_ = std::make_unique<Subprocess>(env_->Argv({"run"}),
@@ -151,7 +153,7 @@ class IntentsTest : public ::testing::Test {
     return r.status / 100 == 2 ? std::string(r.Json().at("intent_id").as_string()) : "";
   }
 
-  // Reads <prefix>.intents until every id in `ids` has left `submitted`.
+  // Reads <prefix>.intents until every id in `ids` is settled or rejected.
   std::map<std::string, Decision> WaitForDecisions(const std::vector<std::string>& ids) {
     log::ConsumerOptions options;
     options.brokers = "127.0.0.1:9092";
@@ -168,7 +170,10 @@ class IntentsTest : public ::testing::Test {
     auto decided = [&] {
       for (const auto& id : ids) {
         auto it = out.find(id);
-        if (it == out.end() || it->second.status == v1::INTENT_STATUS_SUBMITTED) return false;
+        if (it == out.end() || it->second.status == v1::INTENT_STATUS_SUBMITTED ||
+            it->second.status == v1::INTENT_STATUS_APPROVED) {
+          return false;
+        }
       }
       return true;
     };
@@ -189,10 +194,11 @@ class IntentsTest : public ::testing::Test {
                           ? ""
                           : engine::core::U256ToDecimal(
                                 engine::core::U256FromBigEndian(c.available()).value());
+        if (c.status() == v1::INTENT_STATUS_APPROVED) d.approved_available = d.available;
         ++d.transitions;
       }
     }
-    EXPECT_TRUE(decided()) << "intents still undecided after 60 s\n" << run_->Stderr();
+    EXPECT_TRUE(decided()) << "intents still unsettled after 60 s\n" << run_->Stderr();
     return out;
   }
 
@@ -205,7 +211,20 @@ class IntentsTest : public ::testing::Test {
   std::unique_ptr<TestClient> client_;
 };
 
-TEST_F(IntentsTest, IntentsAreDecidedAgainstOnChainBalancesLessReservations) {
+// The served ERC-20 balance of `account` (GET /v1/balances), "0" when none.
+std::string ServedBalance(TestClient& client, const std::string& account,
+                          const std::string& token) {
+  HttpResult r = client.Get(fmt::format("/v1/balances/{}?chain=anvil&token={}", account, token));
+  EXPECT_EQ(r.status, 200) << r.body;
+  if (r.status != 200) return "?";
+  const json::value body = r.Json();  // keep it: the loop refers into it
+  for (const auto& b : body.at("fungible").as_array()) {
+    if (b.at("token").as_string() == token) return std::string(b.at("balance").as_string());
+  }
+  return "0";
+}
+
+TEST_F(IntentsTest, IntentsAreDecidedAgainstOnChainBalancesLessReservationsAndSettled) {
   const std::string alice = accounts_[1];
   const std::string bob = accounts_[2];
   Mint(alice, 1000);
@@ -216,8 +235,8 @@ TEST_F(IntentsTest, IntentsAreDecidedAgainstOnChainBalancesLessReservations) {
   std::string b1 = Submit(bob, 60, "b1");
   ASSERT_EQ(Submit(alice, 600, "a1"), a1);  // a retried POST is the same intent
   auto round1 = WaitForDecisions({a1, b1});
-  EXPECT_EQ(round1[a1].status, v1::INTENT_STATUS_APPROVED) << round1[a1].reason;
-  EXPECT_EQ(round1[a1].available, "1000");
+  EXPECT_EQ(round1[a1].status, v1::INTENT_STATUS_SETTLED) << round1[a1].reason;
+  EXPECT_EQ(round1[a1].approved_available, "1000");
   EXPECT_EQ(round1[b1].status, v1::INTENT_STATUS_REJECTED);
   EXPECT_EQ(round1[b1].reason, "insufficient available balance: 50 available < 60 amount");
 
@@ -227,16 +246,34 @@ TEST_F(IntentsTest, IntentsAreDecidedAgainstOnChainBalancesLessReservations) {
   auto round2 = WaitForDecisions({a2, b2});
   EXPECT_EQ(round2[a2].status, v1::INTENT_STATUS_REJECTED);
   EXPECT_EQ(round2[a2].available, "400");
-  EXPECT_EQ(round2[b2].status, v1::INTENT_STATUS_APPROVED);
+  EXPECT_EQ(round2[b2].status, v1::INTENT_STATUS_SETTLED);
 
   // Round 3: a mint on chain raises alice's available balance to 600.
   Mint(alice, 200);
   std::string a3 = Submit(alice, 600, "a3");
   auto all = WaitForDecisions({a1, b1, a2, b2, a3});
-  EXPECT_EQ(all[a3].status, v1::INTENT_STATUS_APPROVED) << all[a3].reason;
-  EXPECT_EQ(all[a3].available, "600");
-  // Each intent: one `submitted`, one decision, whatever the retries.
-  for (const auto& id : {a1, b1, a2, b2, a3}) EXPECT_EQ(all[id].transitions, 2) << id;
+  EXPECT_EQ(all[a3].status, v1::INTENT_STATUS_SETTLED) << all[a3].reason;
+  EXPECT_EQ(all[a3].approved_available, "600");
+  // Each intent: submitted, then rejected or approved and settled, whatever the retries.
+  for (const auto& id : {a1, a2, a3, b1, b2}) {
+    bool settled = all[id].status == v1::INTENT_STATUS_SETTLED;
+    EXPECT_EQ(all[id].transitions, settled ? 3 : 2) << id;
+  }
+
+  // Served balances = balanceOf on the chain plus settled intents: alice
+  // 1200 - 600 - 600, bob 50 - 50, the payee 0 + 600 + 50 + 600.
+  const std::map<std::string, std::string> expected = {
+      {alice, "0"}, {bob, "0"}, {accounts_[3], "1250"}};
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  std::map<std::string, std::string> served;
+  while (Clock::now() < deadline) {
+    for (const auto& [account, want] : expected) {
+      served[account] = ServedBalance(*client_, account, token_.address);
+    }
+    if (served == expected) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(served, expected);
 }
 
 }  // namespace

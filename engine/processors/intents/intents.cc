@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -23,7 +24,10 @@ std::string ChainSource(std::string_view chain, int32_t upstream) {
   return fmt::format("c/{}/{}", chain, upstream);
 }
 
-std::vector<std::string> Sources(const IntentsOptions& options) {
+std::string SettlementSource(uint32_t partition) { return fmt::format("s/{}", partition); }
+
+// The chain and user sources: what the task's settlement promise follows.
+std::vector<std::string> InputSources(const IntentsOptions& options) {
   std::vector<std::string> sources;
   for (const std::string& chain : options.chains) {
     for (int32_t u = 0; u < options.upstream_partitions; ++u) {
@@ -32,6 +36,29 @@ std::vector<std::string> Sources(const IntentsOptions& options) {
   }
   sources.push_back(kUserSource);
   return sources;
+}
+
+// ... and every task's settlement promise: the task's event time.
+std::vector<std::string> Sources(const IntentsOptions& options) {
+  std::vector<std::string> sources = InputSources(options);
+  for (int32_t q = 0; q < options.partitions; ++q) {
+    sources.push_back(SettlementSource(static_cast<uint32_t>(q)));
+  }
+  return sources;
+}
+
+Result<std::vector<QueuedIntent>> LoadList(state::StateView& state, const std::string& key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
+  if (!stored) return std::vector<QueuedIntent>{};
+  return DecodeQueue(*stored);
+}
+
+// Adds `entry` to the sorted list under `key`.
+Status AddToList(state::StateView& state, const std::string& key, const QueuedIntent& entry) {
+  ASSIGN_OR_RETURN(std::vector<QueuedIntent> list, LoadList(state, key));
+  list.insert(std::upper_bound(list.begin(), list.end(), entry), entry);
+  state.Put(key, EncodeQueue(list));
+  return Status::Ok();
 }
 
 const char* StatusName(v1::IntentStatus status) {
@@ -99,8 +126,11 @@ std::string IntentsTopic(const std::string& topic_prefix) { return topic_prefix 
 IntentsProcessor::IntentsProcessor(IntentsOptions options, core::MetricsRegistry& metrics)
     : options_(std::move(options)),
       output_topic_(IntentsTopic(options_.topic_prefix)),
+      deltas_topic_(options_.topic_prefix + ".token.deltas"),
       clock_(ClockPrefix(), Sources(options_)),
+      input_clock_(ClockPrefix(), InputSources(options_)),
       approvals_(TimerKey(), options_.epoch_genesis, options_.approval_interval_s),
+      epochs_("", options_.epoch_genesis, options_.epoch_length_s),
       metrics_(metrics) {}
 
 bool IntentsProcessor::Enabled(const std::string& chain) const {
@@ -125,6 +155,13 @@ Status IntentsProcessor::Apply(const runtime::InputEvent& event, state::StateVie
     case v1::Envelope::kUserClock:
       status = ApplyUserClock(envelope.user_clock(), state, out);
       break;
+    case v1::Envelope::kSettlementMark: {
+      const v1::SettlementMark& mark = envelope.settlement_mark();
+      auto watermark = clock_.Advance(SettlementSource(mark.partition()), mark.through(), state);
+      status = watermark.has_value() ? AdvanceTo(watermark.value(), state, out)
+                                     : watermark.error();
+      break;
+    }
     case v1::Envelope::kSupplyDelta:     // supply is token_balances'
     case v1::Envelope::kBlockReverted:   // README.md "Reorgs"
     case v1::Envelope::kMintRequested:   // settlement's (a later change)
@@ -139,6 +176,10 @@ Status IntentsProcessor::Apply(const runtime::InputEvent& event, state::StateVie
           fmt::format("unexpected payload {} for intents", field ? field->name() : "?"));
       break;
     }
+  }
+  // Deltas move neither the input clock nor the timer: no new promise.
+  if (status.ok() && envelope.payload_case() != v1::Envelope::kBalanceDelta) {
+    status = Promise(static_cast<uint32_t>(event.record.partition.value()), state, out);
   }
   if (status.ok()) return status;
   return status.WithContext(fmt::format("intents: envelope \"{}\"", envelope.id()));
@@ -250,8 +291,7 @@ Status IntentsProcessor::ApplyIntent(const v1::IntentSubmitted& intent, state::S
     expires_at = std::min<uint64_t>(expires_at, intent.delegation().expires_at());
   }
   change.set_expires_at(expires_at);
-  const runtime::IntervalTimer epochs("", options_.epoch_genesis, options_.epoch_length_s);
-  change.set_epoch(epochs.IndexOf(at));
+  change.set_epoch(epochs_.IndexOf(at));
 
   if (!Enabled(intent.chain()) || payer == payee) {
     change.set_status(v1::INTENT_STATUS_REJECTED);
@@ -261,15 +301,7 @@ Status IntentsProcessor::ApplyIntent(const v1::IntentSubmitted& intent, state::S
   } else {
     change.set_status(v1::INTENT_STATUS_SUBMITTED);
     const uint64_t deadline = approvals_.DeadlineAfter(at);
-    const std::string queue_key = QueueKey(deadline);
-    ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(queue_key));
-    std::vector<QueuedIntent> queue;
-    if (stored) {
-      ASSIGN_OR_RETURN(queue, DecodeQueue(*stored));
-    }
-    QueuedIntent entry{at, intent.intent_id()};
-    queue.insert(std::upper_bound(queue.begin(), queue.end(), entry), entry);
-    state.Put(queue_key, EncodeQueue(queue));
+    RETURN_IF_ERROR(AddToList(state, QueueKey(deadline), {at, intent.intent_id()}));
     RETURN_IF_ERROR(approvals_.Arm(deadline, state));
   }
   state.Put(key, change.SerializeAsString());
@@ -284,7 +316,8 @@ Status IntentsProcessor::AdvanceTo(uint64_t watermark, state::StateView& state,
   if (watermark <= previous) return Status::Ok();
   state.Put(WatermarkKey(), runtime::EncodeTime(watermark));
   return approvals_.FireUpTo(watermark, state, [&](uint64_t deadline) {
-    return Approve(deadline, state, out);
+    RETURN_IF_ERROR(Approve(deadline, state, out));
+    return Settle(deadline, state, out);  // after the epoch's last approvals
   });
 }
 
@@ -298,6 +331,133 @@ Status IntentsProcessor::Approve(uint64_t deadline, state::StateView& state,
   for (const QueuedIntent& queued : queue) {
     RETURN_IF_ERROR(Decide(queued, deadline, state, out));
   }
+  return Status::Ok();
+}
+
+// The payer's balance as of `deadline`: its total less the deltas stamped at
+// or after it (those stamped before are dropped from the future list).
+Result<NetAmount> IntentsProcessor::BalanceAsOf(const std::string& chain, const Address& token,
+                                                const Address& account, uint64_t deadline,
+                                                const AccountRecord& record,
+                                                state::StateView& state) const {
+  const std::string future_key = FutureKey(chain, token, account);
+  ASSIGN_OR_RETURN(std::vector<TimedAmount> future, LoadFuture(state, future_key));
+  NetAmount as_of = record.total;
+  std::vector<TimedAmount> later;
+  for (const TimedAmount& d : future) {
+    if (d.time < deadline) continue;
+    ASSIGN_OR_RETURN(as_of, Subtract(as_of, d.amount));
+    later.push_back(d);
+  }
+  if (later.size() != future.size()) StoreFuture(state, future_key, later);
+  return as_of;
+}
+
+// Settles the intents approved in the epoch ending at `epoch_end`, in
+// (submitted_at, intent_id) order: each moves its amount from payer to payee
+// as two BalanceDeltas stamped `epoch_end` on the deltas topic (counted here
+// and in token_balances when they come back), or is rejected when the
+// payer's balance no longer covers it. Either way its reservation ends.
+Status IntentsProcessor::Settle(uint64_t epoch_end, state::StateView& state,
+                                runtime::Emitter& out) {
+  const std::string list_key = SettlementKey(epoch_end);
+  ASSIGN_OR_RETURN(std::vector<QueuedIntent> list, LoadList(state, list_key));
+  if (list.empty()) return Status::Ok();
+  state.Delete(list_key);
+  std::map<std::string, U256> moved;  // per account key: settled this round, not yet back
+  for (const QueuedIntent& queued : list) {
+    const std::string key = IntentKey(queued.intent_id);
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
+    v1::IntentStatusChanged change;
+    if (!stored || !change.ParseFromString(*stored) ||
+        change.status() != v1::INTENT_STATUS_APPROVED) {
+      return core::DataLossError(
+          fmt::format("intent {} to settle is not an approved intent", queued.intent_id));
+    }
+    ASSIGN_OR_RETURN(Address token, Address::FromBytes(change.token()));
+    ASSIGN_OR_RETURN(Address payer, Address::FromBytes(change.payer()));
+    ASSIGN_OR_RETURN(Address payee, Address::FromBytes(change.payee()));
+    ASSIGN_OR_RETURN(U256 amount, core::U256FromBigEndian(change.amount()));
+    const std::string account_key = AccountKey(change.chain(), token, payer);
+    ASSIGN_OR_RETURN(AccountRecord account, LoadAccount(state, account_key));
+    ASSIGN_OR_RETURN(NetAmount as_of,
+                     BalanceAsOf(change.chain(), token, payer, epoch_end, account, state));
+    U256& already = moved[account_key];
+    const U256 held = as_of.Clamped() > already ? as_of.Clamped() - already : U256(0);
+    account.reserved = account.reserved > amount ? account.reserved - amount : U256(0);
+    state.Put(account_key, EncodeAccountRecord(account));
+    change.set_previous_status(change.status());
+    change.set_decided_at(epoch_end);
+    change.set_available(core::U256ToBigEndianString(held));
+    if (held >= amount) {
+      already += amount;
+      change.set_status(v1::INTENT_STATUS_SETTLED);
+      EmitSettlementDelta(change, payer, amount, v1::BalanceDelta::DIRECTION_DEBIT, out);
+      EmitSettlementDelta(change, payee, amount, v1::BalanceDelta::DIRECTION_CREDIT, out);
+    } else {
+      change.set_status(v1::INTENT_STATUS_REJECTED);
+      change.set_reason(fmt::format("balance fell below the reservation: {} held < {} amount "
+                                    "at the epoch's end",
+                                    core::U256ToDecimal(held), core::U256ToDecimal(amount)));
+    }
+    state.Put(key, change.SerializeAsString());
+    Publish(change, out);
+  }
+  return Status::Ok();
+}
+
+void IntentsProcessor::EmitSettlementDelta(const v1::IntentStatusChanged& change,
+                                           const Address& account, const U256& amount,
+                                           v1::BalanceDelta::Direction direction,
+                                           runtime::Emitter& out) const {
+  runtime::OutputEvent event;
+  event.topic = deltas_topic_;
+  auto token = Address::FromBytes(change.token()).value();
+  event.key = fmt::format("{}:{}:{}", change.chain(), token.ToHex(), account.ToHex());
+  event.id = fmt::format("settle/{}/{}", change.intent_id(),
+                         direction == v1::BalanceDelta::DIRECTION_DEBIT ? "debit" : "credit");
+  event.ce_type = "chainflow.token.BalanceDelta";
+  event.event_time = static_cast<int64_t>(change.decided_at());
+  v1::BalanceDelta* delta = event.envelope.mutable_balance_delta();
+  v1::LogRef* log = delta->mutable_log();
+  log->set_chain(change.chain());
+  log->set_block_timestamp(change.decided_at());
+  log->set_contract(change.token());
+  log->set_finalized(true);
+  delta->set_token(change.token());
+  delta->set_account(account.ToBytes());
+  delta->set_amount(core::U256ToBigEndianString(amount));
+  delta->set_direction(direction);
+  delta->set_intent_id(change.intent_id());
+  out.Emit(std::move(event));
+}
+
+// This task's promise to the others (README.md "Settlement"): it settles only
+// at epoch ends, never before the one after its input clock (new intents are
+// stamped at or above it) nor before the one at or after its next deadline.
+Status IntentsProcessor::Promise(uint32_t partition, state::StateView& state,
+                                 runtime::Emitter& out) {
+  ASSIGN_OR_RETURN(uint64_t input_time, input_clock_.Watermark(state));
+  if (input_time == 0) return Status::Ok();
+  uint64_t through = epochs_.DeadlineAfter(input_time);
+  ASSIGN_OR_RETURN(uint64_t next, approvals_.Next(state));
+  if (next != 0) through = std::min(through, epochs_.DeadlineAfter(next - 1));
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(MarkKey()));
+  if (stored) {
+    ASSIGN_OR_RETURN(uint64_t promised, runtime::DecodeTime(*stored));
+    if (through <= promised) return Status::Ok();
+  }
+  state.Put(MarkKey(), runtime::EncodeTime(through));
+  runtime::OutputEvent event;
+  event.topic = deltas_topic_;
+  event.key = fmt::format("intents/{}", partition);
+  event.id = fmt::format("mark/{}/{}", partition, through);
+  event.ce_type = "chainflow.intents.SettlementMark";
+  event.event_time = static_cast<int64_t>(through);
+  event.all_partitions = true;
+  event.envelope.mutable_settlement_mark()->set_partition(partition);
+  event.envelope.mutable_settlement_mark()->set_through(through);
+  out.Emit(std::move(event));
   return Status::Ok();
 }
 
@@ -319,16 +479,8 @@ Status IntentsProcessor::Decide(const QueuedIntent& queued, uint64_t deadline,
 
   const std::string account_key = AccountKey(change.chain(), token, payer);
   ASSIGN_OR_RETURN(AccountRecord account, LoadAccount(state, account_key));
-  const std::string future_key = FutureKey(change.chain(), token, payer);
-  ASSIGN_OR_RETURN(std::vector<TimedAmount> future, LoadFuture(state, future_key));
-  NetAmount as_of = account.total;
-  std::vector<TimedAmount> later;
-  for (const TimedAmount& d : future) {
-    if (d.time < deadline) continue;
-    ASSIGN_OR_RETURN(as_of, Subtract(as_of, d.amount));
-    later.push_back(d);
-  }
-  if (later.size() != future.size()) StoreFuture(state, future_key, later);
+  ASSIGN_OR_RETURN(NetAmount as_of,
+                   BalanceAsOf(change.chain(), token, payer, deadline, account, state));
   const U256 held = as_of.Clamped();
   const U256 available = held > account.reserved ? held - account.reserved : U256(0);
 
@@ -343,6 +495,13 @@ Status IntentsProcessor::Decide(const QueuedIntent& queued, uint64_t deadline,
     change.set_status(v1::INTENT_STATUS_APPROVED);
     account.reserved += amount;  // <= held <= 2^256-1: cannot wrap
     state.Put(account_key, EncodeAccountRecord(account));
+    // Settled at its epoch's end, itself an approval deadline.
+    const uint64_t epoch_end = epochs_.DeadlineAfter(change.submitted_at());
+    RETURN_IF_ERROR(AddToList(state, SettlementKey(epoch_end),
+                              {change.submitted_at(), change.intent_id()}));
+    // The epoch's end fires after this deadline (or is this one: then its
+    // settlement follows these approvals in the same firing).
+    if (epoch_end != deadline) RETURN_IF_ERROR(approvals_.Arm(epoch_end, state));
   } else {
     change.set_status(v1::INTENT_STATUS_REJECTED);
     change.set_reason(fmt::format("insufficient available balance: {} available < {} amount",
@@ -377,7 +536,8 @@ runtime::ProcessorSpec MakeIntentsSpec(const IntentsOptions& options) {
   spec.name = IntentsProcessor::kName;
   spec.input_topics = {options.topic_prefix + ".token.deltas",
                        options.topic_prefix + ".user.events"};
-  spec.output_topics = {IntentsTopic(options.topic_prefix)};
+  // Settlement deltas and marks go to the deltas topic: its own input.
+  spec.output_topics = {IntentsTopic(options.topic_prefix), options.topic_prefix + ".token.deltas"};
   spec.co_partitioned = true;
   spec.make = [options] { return std::make_unique<IntentsProcessor>(options); };
   return spec;

@@ -20,6 +20,7 @@ struct IntentsOptions {
   // upstream partition of each (README.md "Event time").
   std::vector<std::string> chains;
   int32_t upstream_partitions = 1;  // partitions of each chain's events topic
+  int32_t partitions = 1;           // of its own inputs: one settlement promise per task
   uint64_t approval_interval_s = 3600;
   uint64_t ttl_s = 86'400;
   uint64_t epoch_genesis = 0;
@@ -72,12 +73,23 @@ class IntentsProcessor : public runtime::Processor {
   core::Status Approve(uint64_t deadline, state::StateView& state, runtime::Emitter& out);
   core::Status Decide(const QueuedIntent& queued, uint64_t deadline, state::StateView& state,
                       runtime::Emitter& out);
+  core::Result<NetAmount> BalanceAsOf(const std::string& chain, const core::Address& token,
+                                      const core::Address& account, uint64_t deadline,
+                                      const AccountRecord& record, state::StateView& state) const;
+  core::Status Settle(uint64_t epoch_end, state::StateView& state, runtime::Emitter& out);
+  void EmitSettlementDelta(const v1::IntentStatusChanged& change, const core::Address& account,
+                           const core::U256& amount, v1::BalanceDelta::Direction direction,
+                           runtime::Emitter& out) const;
+  core::Status Promise(uint32_t partition, state::StateView& state, runtime::Emitter& out);
   void Publish(const v1::IntentStatusChanged& change, runtime::Emitter& out) const;
 
   IntentsOptions options_;
   std::string output_topic_;
-  runtime::EventClock clock_;
+  std::string deltas_topic_;
+  runtime::EventClock clock_;        // chain, user and settlement sources: the watermark
+  runtime::EventClock input_clock_;  // chain and user sources only: what promises follow
   runtime::IntervalTimer approvals_;
+  runtime::IntervalTimer epochs_;    // epoch ends and numbers (never armed)
   core::MetricsRegistry& metrics_;
 };
 

@@ -51,6 +51,12 @@ std::string QueueKey(uint64_t deadline) {
   return std::string("\0t/q/", 5) + runtime::EncodeTime(deadline);
 }
 
+std::string SettlementKey(uint64_t epoch_end) {
+  return std::string("\0t/e/", 5) + runtime::EncodeTime(epoch_end);
+}
+
+std::string MarkKey() { return std::string("\0t/mark", 7); }
+
 std::string FutureKey(std::string_view chain, const core::Address& token,
                       const core::Address& account) {
   std::string key = std::string("\0t/f/", 5) + std::string(chain) + "/";

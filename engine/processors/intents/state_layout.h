@@ -33,6 +33,10 @@ std::string WatermarkKey();
 std::string TimerKey();
 // "\0t/q/" + deadline (8 BE) -> Queue: the intents the deadline approves
 std::string QueueKey(uint64_t deadline);
+// "\0t/e/" + epoch end (8 BE) -> Queue: the approved intents it settles
+std::string SettlementKey(uint64_t epoch_end);
+// "\0t/mark" -> the settlement promise this task last sent (8 BE)
+std::string MarkKey();
 // "\0t/f/<chain>/" + token + account -> FutureDeltas of the account
 std::string FutureKey(std::string_view chain, const core::Address& token,
                       const core::Address& account);

@@ -82,6 +82,8 @@ Status TokenBalancesProcessor::Apply(const runtime::InputEvent& event, state::St
     case v1::Envelope::kBlockReverted:
       status = ApplyBlockReverted(envelope.block_reverted(), state);
       break;
+    case v1::Envelope::kSettlementMark:  // the intents processor's event time
+      return Status::Ok();
     case v1::Envelope::PAYLOAD_NOT_SET:
       status = core::InvalidArgumentError("envelope has no payload");
       break;
