@@ -34,6 +34,8 @@ intents::IntentsOptions IntentsOptionsFor(const core::Config& config, log::Admin
     auto n = admin.PartitionCount(ChainEventsTopic(config, chain));
     if (n.has_value()) options.upstream_partitions = n.value();
   }
+  auto own = admin.PartitionCount(TokenDeltasTopic(config));
+  options.partitions = own.has_value() ? own.value() : config.kafka.partitions;
   options.approval_interval_s = config.intents.approval_interval_s;
   options.ttl_s = config.intents.ttl_s;
   options.epoch_genesis = config.intents.epoch_genesis;
