@@ -86,8 +86,10 @@ core::Status WaitForProcessors(ProcessorRole& processor, log::Admin& admin) {
 core::Status WaitForProjector(ProjectorRole& projector, const Offsets& ends) {
   RETURN_IF_ERROR(
       WaitForOne(projector.projector(), OnTopic(ends, projector.nft_topic()), "project"));
-  return WaitForOne(projector.token_projector(), OnTopic(ends, projector.token_topic()),
-                    "project tokens");
+  RETURN_IF_ERROR(WaitForOne(projector.token_projector(),
+                             OnTopic(ends, projector.token_topic()), "project tokens"));
+  return WaitForOne(projector.intents_projector(), OnTopic(ends, projector.intents_topic()),
+                    "project intents");
 }
 
 }  // namespace chainflow::app

@@ -13,6 +13,7 @@
 #include "app/status_collector.h"
 #include "app/topics.h"
 #include "engine/runtime/state_digest.h"
+#include "projections/intents/intents_projection.h"
 #include "projections/nft/nft_projection.h"
 #include "projections/pg/migrate.h"
 #include "projections/pg/offsets.h"
@@ -49,14 +50,19 @@ void PrintTable(const api::handlers::PipelineStatus& st) {
              st.ready ? "" : " (" + st.not_ready_reason + ")");
 }
 
-// Drops the PostgreSQL views and points the projection at the current end
-// of the ownership topic, so it applies only what the rebuilt processor
-// appends from now on.
+// Drops the PostgreSQL views and points the nft and token projections at
+// the current end of their topics, so they apply only what the rebuilt
+// processors append from now on. The intents view always replays
+// <prefix>.intents from its start: each record carries the whole intent, so
+// the latest record of an intent is its row whether or not the intents
+// processor is rebuilt in the same run (a rebuilt one appends the same
+// deterministic transitions again, applied again in offset order).
 core::Status ResetViews(const core::Config& config, log::Admin& admin, bool from_start) {
   ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
   RETURN_IF_ERROR(projections::pg::Migrate(*conn));
   RETURN_IF_ERROR(projections::nft::Truncate(*conn));
   RETURN_IF_ERROR(projections::token::Truncate(*conn));
+  RETURN_IF_ERROR(projections::intents::Truncate(*conn));
   if (from_start) return core::Status::Ok();
   ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {OwnershipTopic(config)}));
   ASSIGN_OR_RETURN(auto token_ends, EndOffsets(admin, {TokenBalancesTopic(config)}));

@@ -26,17 +26,20 @@ ProjectorRole::~ProjectorRole() { Stop(); }
 
 core::Status ProjectorRole::Start() {
   RETURN_IF_ERROR(projector_->Start());
-  return token_projector_->Start();
+  RETURN_IF_ERROR(token_projector_->Start());
+  return intents_projector_->Start();
 }
 
 void ProjectorRole::Stop() {
   if (projector_) projector_->Stop();
   if (token_projector_) token_projector_->Stop();
+  if (intents_projector_) intents_projector_->Stop();
 }
 
 core::Status ProjectorRole::status() const {
   if (!projector_->status().ok()) return projector_->status();
-  return token_projector_->status();
+  if (!token_projector_->status().ok()) return token_projector_->status();
+  return intents_projector_->status();
 }
 
 core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(const core::Config& config,
@@ -44,8 +47,10 @@ core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(const core::Con
   std::unique_ptr<ProjectorRole> role(new ProjectorRole());
   role->nft_topic_ = OwnershipTopic(config);
   role->token_topic_ = TokenBalancesTopic(config);
+  role->intents_topic_ = IntentsTopic(config);
   ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(role->nft_topic_));
   ASSIGN_OR_RETURN(int token_partitions, admin.PartitionCount(role->token_topic_));
+  ASSIGN_OR_RETURN(int intents_partitions, admin.PartitionCount(role->intents_topic_));
   ASSIGN_OR_RETURN(role->dlq_producer_,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-projector")));
   ASSIGN_OR_RETURN(auto consumer,
@@ -62,6 +67,14 @@ core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(const core::Con
                    projections::token::OpenProjector(
                        projections::token::ProjectorOptionsFor(config, token_partitions),
                        std::move(token_consumer), std::move(token_conn),
+                       role->dlq_producer_.get()));
+  ASSIGN_OR_RETURN(auto intents_consumer, OpenConsumer(config, "chainflow.projection.intents",
+                                                       "chainflow-projector-intents"));
+  ASSIGN_OR_RETURN(auto intents_conn, projections::pg::Connection::Open(config.postgres.url));
+  ASSIGN_OR_RETURN(role->intents_projector_,
+                   projections::intents::OpenProjector(
+                       projections::intents::ProjectorOptionsFor(config, intents_partitions),
+                       std::move(intents_consumer), std::move(intents_conn),
                        role->dlq_producer_.get()));
   return role;
 }

@@ -13,6 +13,7 @@
 #include "app/topics.h"
 #include "ingest/common/admin_tail_reader.h"
 #include "ingest/evm/rpc_client.h"
+#include "projections/intents/intents_projection.h"
 #include "projections/nft/nft_projection.h"
 #include "projections/pg/offsets.h"
 #include "projections/token/token_projection.h"
@@ -286,8 +287,16 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
     auto token_stored = projections::pg::ReadOffsets(*pg_, projections::token::kProjectionName);
     if (token_stored.has_value()) token_projection = token_stored.value();
   }
-  return add("projection", std::string(projections::token::kProjectionName), token_projection,
-             {TokenBalancesTopic(config_)});
+  RETURN_IF_ERROR(add("projection", std::string(projections::token::kProjectionName),
+                      token_projection, {TokenBalancesTopic(config_)}));
+  projections::pg::OffsetMap intents_projection;
+  if (pg_) {
+    auto stored_intents =
+        projections::pg::ReadOffsets(*pg_, projections::intents::kProjectionName);
+    if (stored_intents.has_value()) intents_projection = stored_intents.value();
+  }
+  return add("projection", std::string(projections::intents::kProjectionName),
+             intents_projection, {IntentsTopic(config_)});
 }
 
 }  // namespace chainflow::app

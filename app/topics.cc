@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "projections/intents/intents_projection.h"
+
 namespace chainflow::app {
 
 namespace core = engine::core;
@@ -25,6 +27,9 @@ std::string TokenDeltasTopic(const core::Config& config) {
 std::string TokenBalancesTopic(const core::Config& config) {
   return config.kafka.topic_prefix + ".token.balances";
 }
+std::string IntentsTopic(const core::Config& config) {
+  return projections::intents::IntentsTopic(config.kafka.topic_prefix);
+}
 std::vector<std::string> AllChainEventTopics(const core::Config& config) {
   std::vector<std::string> out;
   for (const auto& chain : config.chains) out.push_back(ChainEventsTopic(config, chain.name));
@@ -45,7 +50,7 @@ core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   topics.push_back(UserEventsTopic(config));
   topics.push_back(TokenDeltasTopic(config));
   topics.push_back(TokenBalancesTopic(config));
-  topics.push_back(config.kafka.topic_prefix + ".intents");
+  topics.push_back(IntentsTopic(config));
   for (const auto& t : topics) {
     RETURN_IF_ERROR(admin.CreateTopic(t, config.kafka.partitions, config.kafka.replication_factor));
   }

@@ -17,6 +17,8 @@ std::string UserEventsTopic(const engine::core::Config& config);
 // The token processors' repartition topic and the balances output.
 std::string TokenDeltasTopic(const engine::core::Config& config);
 std::string TokenBalancesTopic(const engine::core::Config& config);
+// The intents processor's output (projections::intents::IntentsTopic).
+std::string IntentsTopic(const engine::core::Config& config);
 std::vector<std::string> AllChainEventTopics(const engine::core::Config& config);
 
 // Producer options from [kafka] (brokers, compression) for a client id.

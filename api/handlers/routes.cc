@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "api/handlers/balances.h"
+#include "api/handlers/intent_lookup.h"
 #include "api/handlers/intents.h"
 #include "api/handlers/nfts.h"
 #include "api/handlers/webhooks.h"
@@ -21,6 +22,9 @@ void RegisterRoutes(http::Router& router, const core::Config& config, QueryPool&
   router.Get("/v1/balances/{address}", [balances](const http::Request& request) {
     return balances->GetBalances(request);
   });
+  auto intents = std::make_shared<const IntentLookupHandlers>(pool);
+  router.Get("/v1/intents/{id}",
+             [intents](const http::Request& request) { return intents->GetIntent(request); });
   router.Get("/v1/status", [&status](const http::Request&) { return HandleStatus(status); });
   router.Get("/readyz", [&status](const http::Request&) { return HandleReadyz(status); });
   router.Get("/healthz", [](const http::Request&) { return HandleHealthz(); });

@@ -10,6 +10,8 @@ namespace chainflow::api::handlers {
 // Registers every endpoint of DESIGN.md §6 that the API serves:
 //   GET /v1/nfts/{chain}/{contract}/{token_id}
 //   GET /v1/owners/{address}/nfts
+//   GET /v1/balances/{address}
+//   GET /v1/intents/{id}
 //   GET /v1/status, /healthz, /readyz, /metrics
 // `config` is read during the call only; `pool` and `status` must outlive
 // `router`.

@@ -39,11 +39,17 @@ constexpr size_t kMaxCopyColumns = 16;
 // libpqxx 6.4's stream_to only takes tuple-like rows (std::get<I>), so a
 // row of runtime width is written as a std::array of its width, chosen from
 // 1..kMaxCopyColumns. Fields are C strings: no copies, and text never holds NUL.
+// A null pointer is written as NULL (\N): the empty fields of the columns
+// `null_if_empty` flags.
 template <size_t N>
-void WriteRows(pqxx::stream_to& stream, const std::vector<std::vector<std::string>>& rows) {
+void WriteRows(pqxx::stream_to& stream, const std::vector<std::vector<std::string>>& rows,
+               const std::vector<bool>& null_if_empty) {
   std::array<const char*, N> fields{};
   for (const auto& row : rows) {
-    for (size_t i = 0; i < N; ++i) fields[i] = row[i].c_str();
+    for (size_t i = 0; i < N; ++i) {
+      bool null = !null_if_empty.empty() && null_if_empty[i] && row[i].empty();
+      fields[i] = null ? nullptr : row[i].c_str();
+    }
     stream << fields;
   }
 }
@@ -51,8 +57,8 @@ void WriteRows(pqxx::stream_to& stream, const std::vector<std::vector<std::strin
 template <size_t... I>
 void WriteRowsOfWidth(size_t width, pqxx::stream_to& stream,
                       const std::vector<std::vector<std::string>>& rows,
-                      std::index_sequence<I...>) {
-  ((width == I + 1 ? WriteRows<I + 1>(stream, rows) : void()), ...);
+                      const std::vector<bool>& null_if_empty, std::index_sequence<I...>) {
+  ((width == I + 1 ? WriteRows<I + 1>(stream, rows, null_if_empty) : void()), ...);
 }
 
 core::Result<std::unique_ptr<pqxx::connection>> Connect(const std::string& url) {
@@ -114,17 +120,21 @@ core::Result<std::vector<TextRow>> Transaction::Query(std::string_view sql,
 }
 
 core::Status Transaction::Copy(std::string_view table, const std::vector<std::string>& columns,
-                               const std::vector<std::vector<std::string>>& rows) {
+                               const std::vector<std::vector<std::string>>& rows,
+                               const std::vector<bool>& null_if_empty) {
   if (impl_->done) return core::FailedPreconditionError("transaction already finished");
   CF_CHECK(!columns.empty() && columns.size() <= kMaxCopyColumns, "COPY of {} columns",
            columns.size());
+  CF_CHECK(null_if_empty.empty() || null_if_empty.size() == columns.size(),
+           "COPY with {} NULL flags for {} columns", null_if_empty.size(), columns.size());
   for (const auto& row : rows) {
     CF_CHECK(row.size() == columns.size(), "COPY row of {} fields into {} columns", row.size(),
              columns.size());
   }
   try {
     pqxx::stream_to stream(*impl_->work, std::string(table), columns);
-    WriteRowsOfWidth(columns.size(), stream, rows, std::make_index_sequence<kMaxCopyColumns>());
+    WriteRowsOfWidth(columns.size(), stream, rows, null_if_empty,
+                     std::make_index_sequence<kMaxCopyColumns>());
     stream.complete();
     return core::Status::Ok();
   } catch (...) {

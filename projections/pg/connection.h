@@ -41,9 +41,11 @@ class Transaction {
                                            const std::vector<std::string>& params = {});
   // COPY `rows` into `table` (`columns` in row order) through the COPY
   // protocol. 1..16 columns; every row has columns.size() text fields. No
-  // NULLs, no NUL characters.
+  // NUL characters. NULLs only where `null_if_empty` (empty, or one flag per
+  // column) is true: an empty field of such a column is written as NULL.
   core::Status Copy(std::string_view table, const std::vector<std::string>& columns,
-                    const std::vector<std::vector<std::string>>& rows);
+                    const std::vector<std::vector<std::string>>& rows,
+                    const std::vector<bool>& null_if_empty = {});
   core::Status Commit();
 
   // Staging tables (pg/upsert.h) already filled in this transaction: a

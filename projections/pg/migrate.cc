@@ -75,6 +75,31 @@ CREATE TABLE token_supply (
   PRIMARY KEY (chain, token)
 );
 )sql"},
+    // Intents (projections/intents), from <prefix>.intents. Numbered 20 for
+    // the same reason as 10. Times are unix seconds as BIGINT, exactly what
+    // the record and POST /v1/intents carry (no time zone, no rounding);
+    // decided_at / expires_at / available are NULL when the record has none.
+    {20, "intents_view", R"sql(
+CREATE TABLE intents (
+  intent_id    text          NOT NULL PRIMARY KEY,
+  chain        text          NOT NULL,
+  token        text          NOT NULL,
+  payer        text          NOT NULL,
+  payee        text          NOT NULL,
+  amount       numeric(78,0) NOT NULL,
+  kind         text          NOT NULL CHECK (kind IN ('clap', 'gift')),
+  memo         text          NOT NULL,
+  status       text          NOT NULL
+    CHECK (status IN ('submitted', 'approved', 'rejected', 'expired', 'settled')),
+  reason       text          NOT NULL,
+  submitted_at bigint        NOT NULL,
+  decided_at   bigint,
+  expires_at   bigint,
+  epoch        bigint        NOT NULL,
+  available    numeric(78,0)
+);
+CREATE INDEX intents_by_payer ON intents (chain, token, payer);
+)sql"},
 };
 
 // True when `m` was applied now, false when it already was.

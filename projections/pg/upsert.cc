@@ -58,7 +58,14 @@ core::Result<int64_t> Upsert(Transaction& tx, const UpsertSpec& spec,
     (void)n;
   }
   tx.used_staging_tables().insert(staging);
-  RETURN_IF_ERROR(tx.Copy(staging, spec.columns, rows));
+  std::vector<bool> null_if_empty;
+  if (!spec.null_if_empty.empty()) {
+    for (const auto& c : spec.columns) {
+      null_if_empty.push_back(std::find(spec.null_if_empty.begin(), spec.null_if_empty.end(), c) !=
+                              spec.null_if_empty.end());
+    }
+  }
+  RETURN_IF_ERROR(tx.Copy(staging, spec.columns, rows, null_if_empty));
   return tx.Execute(MergeSql(spec, staging));
 }
 

@@ -14,10 +14,15 @@ struct UpsertSpec {
   std::string table;                 // schema-qualified, e.g. "chainflow.nft_owners"
   std::vector<std::string> columns;  // every column written, in row order
   std::vector<std::string> key;      // the conflict target (a subset of columns)
+  // Nullable columns (a subset of the non-key columns) whose EMPTY text
+  // field is written as NULL. Only for types where '' is never a value
+  // (numeric, bigint, timestamptz): a text column cannot tell '' from NULL.
+  std::vector<std::string> null_if_empty = {};
 };
 
 // Writes `rows` (text fields in `spec.columns` order; numeric values as
-// decimal strings) with two statements regardless of the row count:
+// decimal strings; "" is NULL in the `spec.null_if_empty` columns) with two
+// statements regardless of the row count:
 // COPY into a session-local TEMP staging table shaped like `spec.table`
 // (ON COMMIT DELETE ROWS, created once per session), then
 //   INSERT INTO table SELECT ... FROM staging

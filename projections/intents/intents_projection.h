@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/result.h"
+#include "engine/log/record.h"
+#include "engine/log/sink.h"
+#include "projections/pg/connection.h"
+#include "projections/pg/projector.h"
+
+namespace chainflow::projections::intents {
+
+// The projection's name in chainflow.projection_offsets and its advisory lock.
+inline constexpr std::string_view kProjectionName = "intents";
+
+// "<prefix>.intents": the topic the intents processor writes and this
+// projection reads (kept here so the app needs nothing of the processor).
+std::string IntentsTopic(std::string_view topic_prefix);
+
+// What one Apply() did.
+struct ApplyReport {
+  size_t records = 0;
+  size_t skipped = 0;
+  size_t rejected = 0;
+  size_t ignored = 0;
+  int64_t intent_rows = 0;  // intents rows inserted or updated
+};
+
+// Materializes <prefix>.intents records into chainflow.intents (rules:
+// rows.h). Not thread-safe.
+class IntentsProjection : public pg::BatchProjection {
+ public:
+  // `conn` must outlive this object; `dlq` is optional (nullptr: rejected
+  // records are only counted and logged) and, when set, must outlive it.
+  explicit IntentsProjection(pg::Connection& conn, engine::log::RecordSink* dlq = nullptr,
+                             std::string dlq_topic = "");
+
+  // Applies `batch` in ONE transaction: the projection's advisory lock, its
+  // stored offsets (records below them are left out, so a redelivered
+  // record never moves a row back to an earlier status), the deduplicated
+  // rows (pg::Upsert) and the new offsets, then commit. Rejected records go
+  // to the DLQ, flushed before the commit. On error nothing is written.
+  core::Result<ApplyReport> Apply(const std::vector<engine::log::Record>& batch);
+  // pg::BatchProjection: Apply without the report (it is counted in metrics).
+  core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
+    core::Result<ApplyReport> report = Apply(batch);
+    return report ? core::Status::Ok() : report.error();
+  }
+
+ private:
+  core::Status DeadLetter(const engine::log::Record& record, const core::Status& why);
+
+  pg::Connection& conn_;
+  engine::log::RecordSink* dlq_;
+  std::string dlq_topic_;
+};
+
+// For `chainflow rebuild`: empties chainflow.intents and deletes this
+// projection's offsets, in one transaction.
+core::Status Truncate(pg::Connection& conn);
+
+}  // namespace chainflow::projections::intents

@@ -1,0 +1,24 @@
+#include "projections/intents/projector.h"
+
+#include <string>
+
+#include "projections/intents/intents_projection.h"
+
+namespace chainflow::projections::intents {
+
+pg::ProjectorOptions ProjectorOptionsFor(const core::Config& config, int32_t partitions) {
+  return pg::ProjectorOptions::FromConfig(config, std::string(kProjectionName),
+                                          IntentsTopic(config.kafka.topic_prefix), partitions);
+}
+
+core::Result<std::unique_ptr<pg::Projector>> OpenProjector(
+    const pg::ProjectorOptions& options, std::unique_ptr<engine::log::RecordSource> source,
+    std::unique_ptr<pg::Connection> conn, engine::log::RecordSink* dlq) {
+  return pg::Projector::Open(
+      options, std::move(source), std::move(conn), dlq,
+      [](pg::Connection& c, engine::log::RecordSink* sink, const std::string& dlq_topic) {
+        return std::make_unique<IntentsProjection>(c, sink, dlq_topic);
+      });
+}
+
+}  // namespace chainflow::projections::intents
