@@ -125,7 +125,7 @@ TEST(MigrateTest, IsIdempotentAndRecordsEveryVersion) {
   ASSERT_TRUE(pg::Migrate(*conn).ok());
   EXPECT_EQ(QueryText("SELECT string_agg(version::text, ',' ORDER BY version) "
                       "FROM chainflow.schema_migrations"),
-            "1,2,3,10");
+            "1,2,3,10,20");
   EXPECT_EQ(QueryText("SELECT count(*) FROM pg_indexes WHERE schemaname = 'chainflow' AND "
                       "indexname IN ('nft_owners_by_owner', 'nft_balances_by_owner')"),
             "2");
@@ -150,7 +150,7 @@ TEST(MigrateTest, ConcurrentProcessesApplyEachVersionOnce) {
   }
   for (auto& t : threads) t.join();
   for (const auto& r : results) EXPECT_TRUE(r.ok()) << r.ToString();
-  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.schema_migrations"), "4");
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.schema_migrations"), "5");
 }
 
 TEST(UpsertTest, CopyCarriesAnyTextAndMergesByKey) {
