@@ -101,6 +101,9 @@ class UndoLog::TrackingView : public state::StateView {
     log_.NoteWrite(inner_, key);
     inner_.Delete(key);
   }
+  core::Status Scan(std::string_view prefix, const ScanFn& fn) override {
+    return inner_.Scan(prefix, fn);
+  }
   state::StateView& inner() { return inner_; }
 
  private:

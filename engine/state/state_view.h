@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,15 @@ class StateView {
   virtual core::Result<std::optional<std::string>> Get(std::string_view key) = 0;
   virtual void Put(std::string_view key, std::string_view value) = 0;
   virtual void Delete(std::string_view key) = 0;
+
+  using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+  // Calls `fn` for each key starting with `prefix`, in bytewise key order,
+  // as Get would see it (the batch's own writes included); stops when `fn`
+  // returns false. `fn` may Put and Delete: it sees the keys as they were
+  // when Scan started. For sweeps at timer deadlines (accruals, epoch
+  // ends), not per record: it costs a RocksDB seek and a pass over the
+  // batch's writes. Views that cannot scan return Unimplemented.
+  virtual core::Status Scan(std::string_view prefix, const ScanFn& fn);
 };
 
 }  // namespace chainflow::engine::state

@@ -1,5 +1,7 @@
 #include "engine/state/store.h"
 
+#include <map>
+
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -24,6 +26,11 @@ core::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 }  // namespace
+
+core::Status StateView::Scan(std::string_view prefix, const ScanFn&) {
+  return core::UnimplementedError(
+      fmt::format("this state view cannot scan (prefix of {} bytes)", prefix.size()));
+}
 
 Batch::Batch(Store& store) : store_(store) {}
 
@@ -53,6 +60,23 @@ void Batch::Put(std::string_view key, std::string_view value) {
 }
 
 void Batch::Delete(std::string_view key) { Record(key, std::nullopt); }
+
+// Committed keys overlaid with the batch's writes, gathered first so that
+// `fn` may write.
+core::Status Batch::Scan(std::string_view prefix, const ScanFn& fn) {
+  std::map<std::string, Value, std::less<>> merged;
+  RETURN_IF_ERROR(store_.Scan(prefix, [&](std::string_view key, std::string_view value) {
+    merged.emplace(std::string(key), std::string(value));
+    return true;
+  }));
+  for (const auto& [key, value] : writes_) {
+    if (key.compare(0, prefix.size(), prefix) == 0) merged[key] = value;
+  }
+  for (const auto& [key, value] : merged) {
+    if (value && !fn(key, *value)) break;
+  }
+  return core::Status::Ok();
+}
 
 void Batch::SetSavePoint() { savepoints_.push_back(undo_.size()); }
 

@@ -31,6 +31,7 @@ class Batch : public StateView {
   core::Result<std::optional<std::string>> Get(std::string_view key) override;
   void Put(std::string_view key, std::string_view value) override;
   void Delete(std::string_view key) override;
+  core::Status Scan(std::string_view prefix, const ScanFn& fn) override;
 
   void SetSavePoint();
   void RollbackToSavePoint();  // CHECKs a savepoint exists

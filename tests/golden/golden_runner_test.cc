@@ -28,6 +28,7 @@
 #include "tests/golden/intents_codec.h"
 #include "tests/golden/nft_ownership_codec.h"
 #include "tests/golden/token_balances_codec.h"
+#include "tests/support/map_state.h"
 
 namespace chainflow::tests::golden {
 namespace {
@@ -35,21 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr char kTopicPrefix[] = "cf";
 
-// In-memory state, ordered like RocksDB's bytewise comparator.
-class FakeState : public engine::state::StateView {
- public:
-  core::Result<std::optional<std::string>> Get(std::string_view key) override {
-    auto it = entries.find(std::string(key));
-    if (it == entries.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  void Put(std::string_view key, std::string_view value) override {
-    entries[std::string(key)] = std::string(value);
-  }
-  void Delete(std::string_view key) override { entries.erase(std::string(key)); }
-
-  std::map<std::string, std::string> entries;
-};
+using FakeState = tests::MapState;
 
 class VectorEmitter : public engine::runtime::Emitter {
  public:

@@ -6,22 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/map_state.h"
+
 namespace chainflow::engine::runtime {
 namespace {
 
-class MapState : public state::StateView {
- public:
-  core::Result<std::optional<std::string>> Get(std::string_view key) override {
-    auto it = entries.find(std::string(key));
-    if (it == entries.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  void Put(std::string_view key, std::string_view value) override {
-    entries[std::string(key)] = std::string(value);
-  }
-  void Delete(std::string_view key) override { entries.erase(std::string(key)); }
-  std::map<std::string, std::string> entries;
-};
+using tests::MapState;
 
 TEST(EventClockTest, WatermarkIsTheMinimumOverEverySourceAndNeverMovesBack) {
   EventClock clock("w/", {"a", "b", "user"});

@@ -66,5 +66,27 @@ TEST_F(StoreTest, ScanVisitsPrefixInOrderAndSurvivesReopen) {
   EXPECT_EQ(keys, (std::vector<std::string>{"p/1", "p/2", "p/3"}));
 }
 
+TEST_F(StoreTest, BatchScanSeesItsOwnWritesOverTheCommittedKeys) {
+  auto store = Store::Open(dir_.string()).value();
+  auto committed = store->NewBatch();
+  for (const char* k : {"p/1", "p/2", "p/4", "q/1"}) committed->Put(k, "old");
+  ASSERT_TRUE(store->Commit(*committed).ok());
+
+  auto batch = store->NewBatch();
+  batch->Put("p/3", "new");  // added
+  batch->Put("p/4", "new");  // overwritten
+  batch->Delete("p/2");      // deleted
+  batch->Put("q/0", "new");  // another prefix
+  std::vector<std::string> seen;
+  ASSERT_TRUE(batch->Scan("p/", [&](std::string_view k, std::string_view v) {
+    seen.push_back(std::string(k) + "=" + std::string(v));
+    batch->Delete(k);  // writing while scanning is allowed
+    return k != "p/3";  // stops after p/3
+  }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"p/1=old", "p/3=new"}));
+  EXPECT_FALSE(batch->Get("p/1").value().has_value());
+  EXPECT_EQ(batch->Get("p/4").value(), std::optional<std::string>("new"));
+}
+
 }  // namespace
 }  // namespace chainflow::engine::state
