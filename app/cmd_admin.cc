@@ -13,6 +13,7 @@
 #include "app/status_collector.h"
 #include "app/topics.h"
 #include "engine/runtime/state_digest.h"
+#include "engine/processors/intents/intents.h"
 #include "projections/intents/intents_projection.h"
 #include "projections/nft/nft_projection.h"
 #include "projections/pg/migrate.h"
@@ -79,8 +80,15 @@ core::Status SkipExistingDeltas(const core::Config& config, log::Admin& admin) {
       ProcessorStateDir(config, "token_balances"), ends));
   // The intents processor joins the deltas with the user events, which stay
   // as they are: only its deltas position moves to the end.
-  return engine::runtime::ProcessorRunner::SeedPositions(ProcessorStateDir(config, "intents"),
-                                                         ends, /*co_partitioned=*/true);
+  RETURN_IF_ERROR(engine::runtime::ProcessorRunner::SeedPositions(
+      ProcessorStateDir(config, "intents"), ends, /*co_partitioned=*/true));
+  // The rebuilt intents tasks send their epoch parts again: the epochs
+  // processor adds up only those.
+  ASSIGN_OR_RETURN(auto part_ends,
+                   EndOffsets(admin, {engine::processors::intents::SettlementPartsTopic(
+                                         config.kafka.topic_prefix)}));
+  return engine::runtime::ProcessorRunner::SeedPositions(ProcessorStateDir(config, "epochs"),
+                                                         part_ends);
 }
 
 core::Status CatchUp(const core::Config& config, log::Admin& admin, bool process) {

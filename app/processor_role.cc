@@ -6,6 +6,7 @@
 
 #include "app/topics.h"
 #include "engine/log/consumer.h"
+#include "engine/processors/epochs/epochs.h"
 #include "engine/processors/intents/intents.h"
 #include "engine/processors/nft_ownership/nft_ownership.h"
 #include "engine/processors/token_balances/balances.h"
@@ -40,6 +41,11 @@ intents::IntentsOptions IntentsOptionsFor(const core::Config& config, log::Admin
   options.ttl_s = config.intents.ttl_s;
   options.epoch_genesis = config.intents.epoch_genesis;
   options.epoch_length_s = config.intents.epoch_length_s;
+  for (const auto& [chain, token] : config.intents.AccrualTokenList()) {
+    options.accrual_tokens.push_back({chain, core::Address::FromHex(token).value()});  // validated
+  }
+  options.accrual_rate_bps = static_cast<uint32_t>(config.intents.accrual_rate_bps);
+  options.accrual_period_s = config.intents.accrual_period_s;
   return options;
 }
 
@@ -48,7 +54,7 @@ intents::IntentsOptions IntentsOptionsFor(const core::Config& config, log::Admin
 std::vector<std::string> ProcessorNames() {
   return {engine::processors::nft_ownership::NftOwnershipProcessor::kName,
           tokens::TokenSplitterProcessor::kName, tokens::TokenBalancesProcessor::kName,
-          intents::IntentsProcessor::kName};
+          intents::IntentsProcessor::kName, engine::processors::epochs::EpochsProcessor::kName};
 }
 
 ProcessorRole::~ProcessorRole() { Stop(); }
@@ -187,8 +193,13 @@ core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(const core::Con
   RETURN_IF_ERROR(role->Add(config, admin, tokens::MakeBalancesSpec(prefix), 1));
   // Only with intents.chains: otherwise it would read every delta for nothing.
   if (!config.intents.ChainList().empty()) {
-    RETURN_IF_ERROR(
-        role->Add(config, admin, intents::MakeIntentsSpec(IntentsOptionsFor(config, admin)), 1));
+    const intents::IntentsOptions options = IntentsOptionsFor(config, admin);
+    RETURN_IF_ERROR(role->Add(config, admin, intents::MakeIntentsSpec(options), 1));
+    // The epoch records add up the intents tasks' parts.
+    engine::processors::epochs::EpochsOptions epochs;
+    epochs.topic_prefix = prefix;
+    epochs.intents_partitions = options.partitions;
+    RETURN_IF_ERROR(role->Add(config, admin, engine::processors::epochs::MakeEpochsSpec(epochs), 2));
   }
   role->inputs_ = role->LevelInputs(0);
   return role;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/processors/intents/intents.h"
 #include "projections/intents/intents_projection.h"
 
 namespace chainflow::app {
@@ -51,6 +52,10 @@ core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   topics.push_back(TokenDeltasTopic(config));
   topics.push_back(TokenBalancesTopic(config));
   topics.push_back(IntentsTopic(config));
+  const std::string& prefix = config.kafka.topic_prefix;
+  topics.push_back(engine::processors::intents::SettlementPartsTopic(prefix));
+  topics.push_back(engine::processors::intents::SettlementsTopic(prefix));
+  topics.push_back(engine::processors::intents::AccrualsTopic(prefix));
   for (const auto& t : topics) {
     RETURN_IF_ERROR(admin.CreateTopic(t, config.kafka.partitions, config.kafka.replication_factor));
   }

@@ -1,5 +1,7 @@
 #include "engine/core/config.h"
 
+#include "engine/core/address.h"
+
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -151,7 +153,10 @@ FieldMap IntentsFields(IntentsConfig& c) {
           {"ttl_s", IntField(&c.ttl_s, 1, 366 * 86'400)},
           {"epoch_genesis", IntField(&c.epoch_genesis, 0, int64_t{1} << 40)},
           {"epoch_length_s", IntField(&c.epoch_length_s, 1, 366 * 86'400)},
-          {"clock_interval_ms", IntField(&c.clock_interval_ms, 0, 3'600'000)}};
+          {"clock_interval_ms", IntField(&c.clock_interval_ms, 0, 3'600'000)},
+          {"accrual_tokens", StringField(&c.accrual_tokens)},
+          {"accrual_rate_bps", IntField(&c.accrual_rate_bps, 0, 10'000)},
+          {"accrual_period_s", IntField(&c.accrual_period_s, 1, 366 * 86'400)}};
 }
 
 Status ApplyTable(const toml::table& table, FieldMap fields, const std::string& section) {
@@ -268,6 +273,28 @@ Status Validate(const Config& c) {
         "config key intents.epoch_length_s: {} is not a multiple of intents.approval_interval_s "
         "{} (an epoch must end on an approval)",
         c.intents.epoch_length_s, c.intents.approval_interval_s));
+  }
+  if (c.intents.accrual_period_s % c.intents.approval_interval_s != 0) {
+    return InvalidArgumentError(fmt::format(
+        "config key intents.accrual_period_s: {} is not a multiple of "
+        "intents.approval_interval_s {} (a day must end on an approval)",
+        c.intents.accrual_period_s, c.intents.approval_interval_s));
+  }
+  {
+    const std::vector<std::string> intents_chains = c.intents.ChainList();
+    for (const auto& [chain, token] : c.intents.AccrualTokenList()) {
+      if (std::find(intents_chains.begin(), intents_chains.end(), chain) ==
+          intents_chains.end()) {
+        return InvalidArgumentError(fmt::format(
+            "config key intents.accrual_tokens: \"{}:{}\" is not on a chain of intents.chains",
+            chain, token));
+      }
+      if (!Address::FromHex(token)) {
+        return InvalidArgumentError(fmt::format(
+            "config key intents.accrual_tokens: \"{}:{}\" is not <chain>:<0x 20-byte address>",
+            chain, token));
+      }
+    }
   }
   for (const std::string& name : c.intents.ChainList()) {
     if (!c.FindChain(name)) {
@@ -501,6 +528,20 @@ std::vector<std::string> IntentsConfig::ChainList() const {
   std::istringstream words(chains);
   for (std::string w; words >> w;) {
     if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> IntentsConfig::AccrualTokenList() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream words(accrual_tokens);
+  for (std::string w; words >> w;) {
+    const size_t colon = w.find(':');
+    std::string chain = w.substr(0, colon);
+    std::string token = colon == std::string::npos ? "" : w.substr(colon + 1);
+    std::transform(token.begin(), token.end(), token.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    out.emplace_back(std::move(chain), std::move(token));
   }
   return out;
 }

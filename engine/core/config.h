@@ -135,9 +135,18 @@ struct IntentsConfig {
   // The API's UserClock ticks to every user-events partition (event time
   // for partitions without intents); 0 disables them.
   int clock_interval_ms = 1000;
+  // Daily accruals: space-separated "<chain>:<0x token>" (chains from
+  // `chains`) whose every balance earns accrual_rate_bps basis points per
+  // accrual_period_s (a multiple of approval_interval_s). Empty or a rate
+  // of 0: none.
+  std::string accrual_tokens;
+  uint64_t accrual_rate_bps = 0;
+  uint64_t accrual_period_s = 86'400;
 
   // `chains` split on spaces.
   std::vector<std::string> ChainList() const;
+  // `accrual_tokens` split on spaces, each as (chain, lowercase 0x token).
+  std::vector<std::pair<std::string, std::string>> AccrualTokenList() const;
 };
 
 struct Config {

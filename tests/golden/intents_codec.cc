@@ -168,6 +168,30 @@ Result<IntentsGoldenInput> ParseRecord(const FieldLine& line, Fields& f) {
     uint64_t delegation_expires = f.TakeU64("delegation_expires", 0);
     if (delegation_expires != 0) i->mutable_delegation()->set_expires_at(delegation_expires);
     in.key = "payer";
+  } else if (line.kind == "mint" || line.kind == "burn") {
+    in.topic = "cf.user.events";
+    in.key = "account";
+    const std::string provider = f.Take("provider", "pay");
+    const std::string event_id = f.Take("id", "1");
+    const std::string chain = f.Take("chain", "mainnet");
+    ASSIGN_OR_RETURN(std::string token, Bytes(f.Take("token", "0x70cc"), 20));
+    ASSIGN_OR_RETURN(std::string account, Bytes(f.Take("account", "0xa11ce"), 20));
+    ASSIGN_OR_RETURN(std::string amount, Amount(f.Take("amount", "1")));
+    const uint64_t at = f.TakeU64("at", 0);
+    auto fill = [&](auto* r) {
+      r->set_provider(provider);
+      r->set_provider_event_id(event_id);
+      r->set_chain(chain);
+      r->set_token(token);
+      r->set_account(account);
+      r->set_amount(amount);
+      r->set_received_at(at);
+    };
+    if (line.kind == "mint") {
+      fill(in.envelope.mutable_mint_requested());
+    } else {
+      fill(in.envelope.mutable_burn_requested());
+    }
   } else if (line.kind == "clock") {
     in.topic = "cf.user.events";
     in.key = "clock/api";
@@ -210,6 +234,14 @@ Result<IntentsGoldenLine> ParseIntentsInput(const std::string& text,
     out.options.ttl_s = f.TakeU64("ttl", defaults.ttl_s);
     out.options.epoch_genesis = f.TakeU64("genesis", defaults.epoch_genesis);
     out.options.epoch_length_s = f.TakeU64("epoch", defaults.epoch_length_s);
+    out.options.accrual_rate_bps =
+        static_cast<uint32_t>(f.TakeU64("accrual_rate", defaults.accrual_rate_bps));
+    out.options.accrual_period_s = f.TakeU64("day", defaults.accrual_period_s);
+    std::string accrual_token = f.Take("accrual_token", "");
+    if (!accrual_token.empty()) {
+      ASSIGN_OR_RETURN(std::string token, Bytes(accrual_token, 20));
+      out.options.accrual_tokens.push_back({"mainnet", core::Address::FromBytes(token).value()});
+    }
     std::string chains = f.Take("chains", "");
     if (!chains.empty()) {
       out.options.chains.clear();
@@ -239,6 +271,56 @@ std::string RenderIntentsOutput(const engine::runtime::OutputEvent& event) {
       line += fmt::format(" event_time={}", event.event_time);
     }
     if (event.topic != "cf.intents") line += " topic=" + event.topic;
+  } else if (event.envelope.has_balance_delta() &&
+             event.envelope.balance_delta().origin() != v1::BalanceDelta::ORIGIN_SETTLEMENT) {
+    // An accrual or payment, for token_balances.
+    const v1::BalanceDelta& d = event.envelope.balance_delta();
+    const char* origin = d.origin() == v1::BalanceDelta::ORIGIN_ACCRUAL        ? "accrual"
+                         : d.origin() == v1::BalanceDelta::ORIGIN_MINT_REQUEST ? "mint"
+                         : d.origin() == v1::BalanceDelta::ORIGIN_BURN_REQUEST ? "burn"
+                                                                               : "chain?";
+    line = fmt::format("own {} {} account={} amount={} ts={} request={} record_id={}", origin,
+                       d.direction() == v1::BalanceDelta::DIRECTION_DEBIT ? "debit" : "credit",
+                       CompactHex(d.account()), Uint(d.amount()), d.log().block_timestamp(),
+                       d.request_id(), event.id);
+    if (event.topic != "cf.token.deltas") line += " topic=" + event.topic;
+    return line;
+  } else if (event.envelope.has_supply_delta()) {
+    const v1::SupplyDelta& d = event.envelope.supply_delta();
+    line = fmt::format("supply {} key={} amount={} ts={}",
+                       d.direction() == v1::SupplyDelta::DIRECTION_MINT ? "mint" : "burn",
+                       event.key, Uint(d.amount()), d.log().block_timestamp());
+    if (event.topic != "cf.token.deltas") line += " topic=" + event.topic;
+    return line;
+  } else if (event.envelope.has_epoch_part()) {
+    const v1::EpochPart& part = event.envelope.epoch_part();
+    line = fmt::format("part epoch={} start={} end={} partition={} settled={} rejected={}",
+                       part.epoch(), part.start(), part.end(), part.partition(), part.settled(),
+                       part.rejected());
+    for (const v1::TokenTotal& t : part.totals()) {
+      line += fmt::format(" total={}:{}={}x{}", t.chain(), CompactHex(t.token()), Uint(t.amount()),
+                          t.intents());
+    }
+    line += " digest=" + core::ToHex(part.digest()).substr(2, 16);
+    if (event.topic != "cf.settlement.parts") line += " topic=" + event.topic;
+    return line;
+  } else if (event.envelope.has_account_settled()) {
+    const v1::AccountSettled& a = event.envelope.account_settled();
+    line = fmt::format("settled epoch={} end={} account={} debited={} credited={} paid={} "
+                       "received={}",
+                       a.epoch(), a.end(), CompactHex(a.account()),
+                       a.debited().empty() ? "0" : Uint(a.debited()),
+                       a.credited().empty() ? "0" : Uint(a.credited()), a.paid(), a.received());
+    if (event.topic != "cf.settlements") line += " topic=" + event.topic;
+    return line;
+  } else if (event.envelope.has_accrual_recorded()) {
+    const v1::AccrualRecorded& a = event.envelope.accrual_recorded();
+    line = fmt::format("accrual day={} end={} account={} balance={} rate={} accrued={} carry={} "
+                       "total={}",
+                       a.day(), a.end(), CompactHex(a.account()), Uint(a.balance()), a.rate_bps(),
+                       Uint(a.accrued()), a.carry(), Uint(a.total_accrued()));
+    if (event.topic != "cf.accruals") line += " topic=" + event.topic;
+    return line;
   } else if (event.envelope.has_balance_delta()) {
     // A settlement's side, back on the deltas topic.
     const v1::BalanceDelta& d = event.envelope.balance_delta();
@@ -301,6 +383,28 @@ std::vector<std::string> RenderIntentsState(const std::map<std::string, std::str
                            U64Be(value.substr(at, 8)));
       }
       lines.push_back(fmt::format("settles epoch_end={}{}", U64Be(key.substr(5)), ids));
+    } else if (key.rfind(std::string("\0t/a/", 5), 0) == 0) {
+      v1::AccountSettled a;
+      lines.push_back(a.ParseFromString(value)
+                          ? fmt::format("pending settled end={} account={} paid={} received={}",
+                                        a.end(), CompactHex(a.account()), a.paid(), a.received())
+                          : "bad pending settled");
+    } else if (key == std::string("\0t/ap", 5)) {
+      std::string ends;
+      for (size_t at = 0; at + 8 <= value.size(); at += 8) {
+        ends += fmt::format(" {}", U64Be(value.substr(at, 8)));
+      }
+      lines.push_back("pending settled ends" + ends);
+    } else if (key.rfind("r/", 0) == 0 && key.size() > 42 && value.size() == 37) {
+      std::string_view addrs = std::string_view(key).substr(key.size() - 40);
+      lines.push_back(fmt::format("accrued token={} account={} carry={} total={}",
+                                  CompactHex(addrs.substr(0, 20)), CompactHex(addrs.substr(20)),
+                                  U64Be(value.substr(1, 4)), Uint(value.substr(5, 32))));
+    } else if (key.rfind("p/", 0) == 0) {
+      lines.push_back("payment " + key.substr(2));
+    } else if (key.rfind(std::string("\0t/bq/", 6), 0) == 0) {
+      lines.push_back(fmt::format("burns deadline={} bytes={}", U64Be(key.substr(6)),
+                                  value.size()));
     } else if (key == std::string("\0t/mark", 7)) {
       lines.push_back(fmt::format("promised {}", U64Be(value)));
     } else if (key.rfind(std::string("\0t/f/", 5), 0) == 0 && key.size() > 45) {

@@ -5,9 +5,12 @@
 #include <map>
 #include <optional>
 
+#include <boost/multiprecision/cpp_int.hpp>
 #include <fmt/format.h>
 
+#include "engine/core/crypto.h"
 #include "engine/processors/common/event_fields.h"
+#include "engine/processors/token_balances/topics.h"
 
 namespace chainflow::engine::processors::intents {
 namespace {
@@ -18,6 +21,12 @@ using core::Status;
 using core::U256;
 
 constexpr char kStatusChangedType[] = "chainflow.intents.IntentStatusChanged";
+constexpr char kBalanceDeltaType[] = "chainflow.token.BalanceDelta";
+constexpr char kSupplyDeltaType[] = "chainflow.token.SupplyDelta";
+constexpr char kAccountSettledType[] = "chainflow.settlements.AccountSettled";
+constexpr char kEpochPartType[] = "chainflow.settlements.EpochPart";
+constexpr char kAccrualType[] = "chainflow.accruals.AccrualRecorded";
+constexpr uint32_t kBasisPoints = 10'000;
 constexpr char kUserSource[] = "user";
 
 std::string ChainSource(std::string_view chain, int32_t upstream) {
@@ -119,19 +128,69 @@ Result<int32_t> UpstreamOf(const std::string& key, const std::string& chain) {
       "block_end key \"{}\" is not \"{}/<upstream partition>\" (token_splitter's)", key, chain));
 }
 
+// An entry of the sorted epoch-end list under `key`.
+Status AddTime(state::StateView& state, const std::string& key, uint64_t t) {
+  std::vector<uint64_t> times;
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
+  if (stored) {
+    ASSIGN_OR_RETURN(times, DecodeTimes(*stored));
+  }
+  auto at = std::lower_bound(times.begin(), times.end(), t);
+  if (at != times.end() && *at == t) return Status::Ok();
+  times.insert(at, t);
+  state.Put(key, EncodeTimes(times));
+  return Status::Ok();
+}
+
+void AddAmount(std::string* field, const U256& amount) {
+  U256 total = field->empty() ? U256(0) : core::U256FromBigEndian(*field).value();
+  *field = core::U256ToBigEndianString(total + amount);  // a sum of uint256 deltas: fits
+}
+
 }  // namespace
 
 std::string IntentsTopic(const std::string& topic_prefix) { return topic_prefix + ".intents"; }
+std::string SettlementsTopic(const std::string& topic_prefix) {
+  return topic_prefix + ".settlements";
+}
+std::string SettlementPartsTopic(const std::string& topic_prefix) {
+  return topic_prefix + ".settlement.parts";
+}
+std::string AccrualsTopic(const std::string& topic_prefix) { return topic_prefix + ".accruals"; }
+
+U256 SettlementHash(const v1::IntentStatusChanged& decided) {
+  std::string bytes = decided.intent_id();
+  bytes.push_back(static_cast<char>(decided.status()));
+  bytes += decided.chain();
+  bytes.push_back('\0');
+  bytes += decided.token();
+  bytes += decided.payer();
+  bytes += decided.payee();
+  bytes += decided.amount();
+  bytes += runtime::EncodeTime(decided.decided_at());
+  return core::U256FromBigEndian(core::Sha256(bytes)).value();
+}
 
 IntentsProcessor::IntentsProcessor(IntentsOptions options, core::MetricsRegistry& metrics)
     : options_(std::move(options)),
       output_topic_(IntentsTopic(options_.topic_prefix)),
       deltas_topic_(options_.topic_prefix + ".token.deltas"),
+      parts_topic_(SettlementPartsTopic(options_.topic_prefix)),
+      settlements_topic_(SettlementsTopic(options_.topic_prefix)),
+      accruals_topic_(AccrualsTopic(options_.topic_prefix)),
       clock_(ClockPrefix(), Sources(options_)),
       input_clock_(ClockPrefix(), InputSources(options_)),
       approvals_(TimerKey(), options_.epoch_genesis, options_.approval_interval_s),
       epochs_("", options_.epoch_genesis, options_.epoch_length_s),
+      days_("", options_.epoch_genesis, options_.accrual_period_s),
       metrics_(metrics) {}
+
+bool IntentsProcessor::Accrues(const std::string& chain, const Address& token) const {
+  return std::any_of(options_.accrual_tokens.begin(), options_.accrual_tokens.end(),
+                     [&](const IntentsOptions::AccrualToken& t) {
+                       return t.chain == chain && t.token == token;
+                     });
+}
 
 bool IntentsProcessor::Enabled(const std::string& chain) const {
   return std::find(options_.chains.begin(), options_.chains.end(), chain) !=
@@ -141,6 +200,7 @@ bool IntentsProcessor::Enabled(const std::string& chain) const {
 Status IntentsProcessor::Apply(const runtime::InputEvent& event, state::StateView& state,
                                runtime::Emitter& out) {
   const v1::Envelope& envelope = event.envelope;
+  partition_ = static_cast<uint32_t>(event.record.partition.value());
   Status status;
   switch (envelope.payload_case()) {
     case v1::Envelope::kBalanceDelta:
@@ -162,10 +222,14 @@ Status IntentsProcessor::Apply(const runtime::InputEvent& event, state::StateVie
                                      : watermark.error();
       break;
     }
+    case v1::Envelope::kMintRequested:
+      status = ApplyMint(envelope.mint_requested(), state, out);
+      break;
+    case v1::Envelope::kBurnRequested:
+      status = ApplyBurn(envelope.burn_requested(), state, out);
+      break;
     case v1::Envelope::kSupplyDelta:     // supply is token_balances'
     case v1::Envelope::kBlockReverted:   // README.md "Reorgs"
-    case v1::Envelope::kMintRequested:   // settlement's (a later change)
-    case v1::Envelope::kBurnRequested:
       return Status::Ok();
     case v1::Envelope::PAYLOAD_NOT_SET:
       status = core::InvalidArgumentError("envelope has no payload");
@@ -190,6 +254,13 @@ Status IntentsProcessor::Apply(const runtime::InputEvent& event, state::StateVie
 // can leave it out (README.md "Balances as of a deadline").
 Status IntentsProcessor::ApplyDelta(const v1::BalanceDelta& delta, state::StateView& state) {
   if (!delta.has_log()) return core::InvalidArgumentError("balance_delta without log");
+  // Accruals and payments are booked by the account's own task when made
+  // (this task): their copies are token_balances'.
+  if (delta.origin() == v1::BalanceDelta::ORIGIN_ACCRUAL ||
+      delta.origin() == v1::BalanceDelta::ORIGIN_MINT_REQUEST ||
+      delta.origin() == v1::BalanceDelta::ORIGIN_BURN_REQUEST) {
+    return Status::Ok();
+  }
   const v1::LogRef& log = delta.log();
   ASSIGN_OR_RETURN(Address contract, ParseLog(log));
   if (!Enabled(log.chain())) return Status::Ok();
@@ -205,20 +276,122 @@ Status IntentsProcessor::ApplyDelta(const v1::BalanceDelta& delta, state::StateV
   } else if (delta.direction() != v1::BalanceDelta::DIRECTION_CREDIT) {
     return core::InvalidArgumentError("balance_delta.direction is not set");
   }
-  const std::string key = AccountKey(log.chain(), token, account);
+  if (!delta.intent_id().empty()) {
+    RETURN_IF_ERROR(NoteSettled(delta, token, account, amount, state));
+  }
+  RETURN_IF_ERROR(
+      Book(log.chain(), token, account, signed_amount, log.block_timestamp(), true, state));
+  return ArmAccruals(log.chain(), token, log.block_timestamp(), state);
+}
+
+// Counts `amount` in the account's total; when `future` and stamped at or
+// after the watermark, also remembers it, so an approval at an earlier
+// deadline can leave it out.
+Status IntentsProcessor::Book(const std::string& chain, const Address& token,
+                              const Address& account, const NetAmount& amount, uint64_t at,
+                              bool future, state::StateView& state) {
+  const std::string key = AccountKey(chain, token, account);
   ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(state, key));
-  ASSIGN_OR_RETURN(record.total, Add(record.total, signed_amount));
+  ASSIGN_OR_RETURN(record.total, Add(record.total, amount));
   state.Put(key, EncodeAccountRecord(record));
+  if (!future) return Status::Ok();
 
   ASSIGN_OR_RETURN(uint64_t watermark, ReadWatermark(state));
-  if (log.block_timestamp() < watermark) return Status::Ok();
-  const std::string future_key = FutureKey(log.chain(), token, account);
-  ASSIGN_OR_RETURN(std::vector<TimedAmount> future, LoadFuture(state, future_key));
+  if (at < watermark) return Status::Ok();
+  const std::string future_key = FutureKey(chain, token, account);
+  ASSIGN_OR_RETURN(std::vector<TimedAmount> later, LoadFuture(state, future_key));
   // Entries below the watermark are past every deadline still to fire (all
   // deadlines <= watermark have fired): the total already holds them.
-  std::erase_if(future, [watermark](const TimedAmount& d) { return d.time < watermark; });
-  future.push_back({log.block_timestamp(), signed_amount});
-  StoreFuture(state, future_key, future);
+  std::erase_if(later, [watermark](const TimedAmount& d) { return d.time < watermark; });
+  later.push_back({at, amount});
+  StoreFuture(state, future_key, later);
+  return Status::Ok();
+}
+
+// An account of an accrual token makes the timer fire from the first
+// deadline after it on, so every day end from then accrues.
+Status IntentsProcessor::ArmAccruals(const std::string& chain, const Address& token, uint64_t at,
+                                     state::StateView& state) const {
+  if (options_.accrual_rate_bps == 0 || !Accrues(chain, token)) return Status::Ok();
+  ASSIGN_OR_RETURN(uint64_t next, approvals_.Next(state));
+  if (next != 0) return Status::Ok();  // armed once: it fires every deadline after
+  ASSIGN_OR_RETURN(uint64_t watermark, ReadWatermark(state));
+  return approvals_.Arm(approvals_.DeadlineAfter(std::max(watermark, at)), state);
+}
+
+// A settlement delta reached its account: added to the account's
+// AccountSettled of that epoch, sent once the epoch is closed everywhere.
+Status IntentsProcessor::NoteSettled(const v1::BalanceDelta& delta, const Address& token,
+                                     const Address& account, const U256& amount,
+                                     state::StateView& state) const {
+  const v1::LogRef& log = delta.log();
+  const uint64_t end = log.block_timestamp();
+  const std::string key = AccountSettledKey(end, log.chain(), token, account);
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
+  v1::AccountSettled settled;
+  if (stored) {
+    if (!settled.ParseFromString(*stored)) {
+      return core::DataLossError("intents: unreadable pending AccountSettled");
+    }
+  } else {
+    settled.set_epoch(epochs_.IndexOf(end - 1));
+    settled.set_end(end);
+    settled.set_chain(log.chain());
+    settled.set_token(token.ToBytes());
+    settled.set_account(account.ToBytes());
+    RETURN_IF_ERROR(AddTime(state, PendingSettledKey(), end));
+  }
+  if (delta.direction() == v1::BalanceDelta::DIRECTION_DEBIT) {
+    AddAmount(settled.mutable_debited(), amount);
+    settled.set_paid(settled.paid() + 1);
+  } else {
+    AddAmount(settled.mutable_credited(), amount);
+    settled.set_received(settled.received() + 1);
+  }
+  state.Put(key, settled.SerializeAsString());
+  return Status::Ok();
+}
+
+// Sends the AccountSettled of every epoch ending before `watermark`: every
+// task has promised past its end, so all its settlement deltas are in.
+Status IntentsProcessor::SendSettled(uint64_t watermark, state::StateView& state,
+                                     runtime::Emitter& out) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(PendingSettledKey()));
+  if (!stored) return Status::Ok();
+  ASSIGN_OR_RETURN(std::vector<uint64_t> ends, DecodeTimes(*stored));
+  size_t closed = 0;
+  while (closed < ends.size() && ends[closed] < watermark) {
+    const uint64_t end = ends[closed++];
+    Status parsed;
+    RETURN_IF_ERROR(state.Scan(
+        AccountSettledPrefix() + runtime::EncodeTime(end),
+        [&](std::string_view key, std::string_view value) {
+          runtime::OutputEvent event;
+          v1::AccountSettled* settled = event.envelope.mutable_account_settled();
+          if (!settled->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            parsed = core::DataLossError("intents: unreadable pending AccountSettled");
+            return false;
+          }
+          state.Delete(key);
+          auto token = Address::FromBytes(settled->token()).value();
+          auto account = Address::FromBytes(settled->account()).value();
+          event.topic = settlements_topic_;
+          event.key = token_balances::AccountKey(settled->chain(), token, account);
+          event.id = fmt::format("settled/{}/{}", settled->epoch(), event.key);
+          event.ce_type = kAccountSettledType;
+          event.event_time = static_cast<int64_t>(end);
+          out.Emit(std::move(event));
+          return true;
+        }));
+    RETURN_IF_ERROR(parsed);
+  }
+  if (closed == 0) return Status::Ok();
+  ends.erase(ends.begin(), ends.begin() + static_cast<ptrdiff_t>(closed));
+  if (ends.empty()) {
+    state.Delete(PendingSettledKey());
+  } else {
+    state.Put(PendingSettledKey(), EncodeTimes(ends));
+  }
   return Status::Ok();
 }
 
@@ -315,10 +488,18 @@ Status IntentsProcessor::AdvanceTo(uint64_t watermark, state::StateView& state,
   ASSIGN_OR_RETURN(uint64_t previous, ReadWatermark(state));
   if (watermark <= previous) return Status::Ok();
   state.Put(WatermarkKey(), runtime::EncodeTime(watermark));
-  return approvals_.FireUpTo(watermark, state, [&](uint64_t deadline) {
+  RETURN_IF_ERROR(approvals_.FireUpTo(watermark, state, [&](uint64_t deadline) {
+    // README.md "Deadlines": approvals, burns, settlement, accruals.
     RETURN_IF_ERROR(Approve(deadline, state, out));
-    return Settle(deadline, state, out);  // after the epoch's last approvals
-  });
+    RETURN_IF_ERROR(DecideBurns(deadline, state, out));
+    RETURN_IF_ERROR(Settle(deadline, state, out));  // after the epoch's last approvals
+    if (options_.accrual_rate_bps != 0 && !options_.accrual_tokens.empty() &&
+        (deadline - days_.origin()) % days_.interval() == 0) {
+      RETURN_IF_ERROR(Accrue(deadline, state, out));
+    }
+    return Status::Ok();
+  }));
+  return SendSettled(watermark, state, out);
 }
 
 Status IntentsProcessor::Approve(uint64_t deadline, state::StateView& state,
@@ -365,6 +546,13 @@ Status IntentsProcessor::Settle(uint64_t epoch_end, state::StateView& state,
   if (list.empty()) return Status::Ok();
   state.Delete(list_key);
   std::map<std::string, U256> moved;  // per account key: settled this round, not yet back
+  v1::EpochPart part;
+  part.set_epoch(epochs_.IndexOf(epoch_end - 1));
+  part.set_end(epoch_end);
+  part.set_start(epoch_end - options_.epoch_length_s);
+  part.set_partition(partition_);
+  std::map<std::pair<std::string, std::string>, v1::TokenTotal> totals;  // (chain, token)
+  U256 digest = 0;
   for (const QueuedIntent& queued : list) {
     const std::string key = IntentKey(queued.intent_id);
     ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
@@ -394,15 +582,33 @@ Status IntentsProcessor::Settle(uint64_t epoch_end, state::StateView& state,
       change.set_status(v1::INTENT_STATUS_SETTLED);
       EmitSettlementDelta(change, payer, amount, v1::BalanceDelta::DIRECTION_DEBIT, out);
       EmitSettlementDelta(change, payee, amount, v1::BalanceDelta::DIRECTION_CREDIT, out);
+      part.set_settled(part.settled() + 1);
+      v1::TokenTotal& total = totals[{change.chain(), change.token()}];
+      total.set_chain(change.chain());
+      total.set_token(change.token());
+      AddAmount(total.mutable_amount(), amount);
+      total.set_intents(total.intents() + 1);
     } else {
+      part.set_rejected(part.rejected() + 1);
       change.set_status(v1::INTENT_STATUS_REJECTED);
       change.set_reason(fmt::format("balance fell below the reservation: {} held < {} amount "
                                     "at the epoch's end",
                                     core::U256ToDecimal(held), core::U256ToDecimal(amount)));
     }
+    digest += SettlementHash(change);  // wraps mod 2^256 (README.md "Epoch digest")
     state.Put(key, change.SerializeAsString());
     Publish(change, out);
   }
+  for (auto& [token, total] : totals) *part.add_totals() = std::move(total);
+  part.set_digest(core::U256ToBigEndianString(digest));
+  runtime::OutputEvent event;
+  event.topic = parts_topic_;
+  event.key = fmt::format("epoch/{}", part.epoch());
+  event.id = fmt::format("part/{}/{}", part.epoch(), partition_);
+  event.ce_type = kEpochPartType;
+  event.event_time = static_cast<int64_t>(epoch_end);
+  *event.envelope.mutable_epoch_part() = std::move(part);
+  out.Emit(std::move(event));
   return Status::Ok();
 }
 
@@ -413,7 +619,7 @@ void IntentsProcessor::EmitSettlementDelta(const v1::IntentStatusChanged& change
   runtime::OutputEvent event;
   event.topic = deltas_topic_;
   auto token = Address::FromBytes(change.token()).value();
-  event.key = fmt::format("{}:{}:{}", change.chain(), token.ToHex(), account.ToHex());
+  event.key = token_balances::AccountKey(change.chain(), token, account);
   event.id = fmt::format("settle/{}/{}", change.intent_id(),
                          direction == v1::BalanceDelta::DIRECTION_DEBIT ? "debit" : "credit");
   event.ce_type = "chainflow.token.BalanceDelta";
@@ -429,7 +635,51 @@ void IntentsProcessor::EmitSettlementDelta(const v1::IntentStatusChanged& change
   delta->set_amount(core::U256ToBigEndianString(amount));
   delta->set_direction(direction);
   delta->set_intent_id(change.intent_id());
+  delta->set_origin(v1::BalanceDelta::ORIGIN_SETTLEMENT);
   out.Emit(std::move(event));
+}
+
+void IntentsProcessor::EmitOwnDelta(const std::string& chain, const Address& token,
+                                    const Address& account, const U256& amount, bool credit,
+                                    v1::BalanceDelta::Origin origin,
+                                    const std::string& request_id, uint64_t at,
+                                    runtime::Emitter& out) const {
+  v1::LogRef log;
+  log.set_chain(chain);
+  log.set_block_timestamp(at);
+  log.set_contract(token.ToBytes());
+  log.set_finalized(true);
+  const std::string bytes = core::U256ToBigEndianString(amount);
+
+  runtime::OutputEvent balance;
+  balance.topic = deltas_topic_;
+  balance.key = token_balances::AccountKey(chain, token, account);
+  balance.id = fmt::format("{}/{}", request_id, balance.key);
+  balance.ce_type = kBalanceDeltaType;
+  balance.event_time = static_cast<int64_t>(at);
+  v1::BalanceDelta* delta = balance.envelope.mutable_balance_delta();
+  *delta->mutable_log() = log;
+  delta->set_token(token.ToBytes());
+  delta->set_account(account.ToBytes());
+  delta->set_amount(bytes);
+  delta->set_direction(credit ? v1::BalanceDelta::DIRECTION_CREDIT
+                              : v1::BalanceDelta::DIRECTION_DEBIT);
+  delta->set_origin(origin);
+  delta->set_request_id(request_id);
+  out.Emit(std::move(balance));
+
+  runtime::OutputEvent supply;
+  supply.topic = deltas_topic_;
+  supply.key = token_balances::SupplyRecordKey(chain, token);
+  supply.id = fmt::format("{}/{}/supply", request_id, balance.key);
+  supply.ce_type = kSupplyDeltaType;
+  supply.event_time = static_cast<int64_t>(at);
+  v1::SupplyDelta* minted = supply.envelope.mutable_supply_delta();
+  *minted->mutable_log() = log;
+  minted->set_token(token.ToBytes());
+  minted->set_amount(bytes);
+  minted->set_direction(credit ? v1::SupplyDelta::DIRECTION_MINT : v1::SupplyDelta::DIRECTION_BURN);
+  out.Emit(std::move(supply));
 }
 
 // This task's promise to the others (README.md "Settlement"): it settles only
@@ -457,7 +707,10 @@ Status IntentsProcessor::Promise(uint32_t partition, state::StateView& state,
   event.all_partitions = true;
   event.envelope.mutable_settlement_mark()->set_partition(partition);
   event.envelope.mutable_settlement_mark()->set_through(through);
+  runtime::OutputEvent parts_copy = event;  // the epochs processor's barrier
+  parts_copy.topic = parts_topic_;
   out.Emit(std::move(event));
+  out.Emit(std::move(parts_copy));
   return Status::Ok();
 }
 
@@ -512,14 +765,194 @@ Status IntentsProcessor::Decide(const QueuedIntent& queued, uint64_t deadline,
   return Status::Ok();
 }
 
+// A payment: the amount is the account's at once, from `at` on (the late
+// rule of intents), and token_balances gets it as a mint (README.md
+// "Payments").
+Status IntentsProcessor::ApplyMint(const v1::MintRequested& mint, state::StateView& state,
+                                   runtime::Emitter& out) {
+  RETURN_IF_ERROR(ValidateChain(mint.chain()).WithContext("mint_requested.chain"));
+  ASSIGN_OR_RETURN(Address token, ParseAddress(mint.token(), "mint_requested.token"));
+  ASSIGN_OR_RETURN(Address account, ParseAddress(mint.account(), "mint_requested.account"));
+  ASSIGN_OR_RETURN(U256 amount, ParseUint256(mint.amount(), "mint_requested.amount"));
+  if (amount == 0) return core::InvalidArgumentError("mint_requested.amount is 0");
+  if (account.IsZero()) return core::InvalidArgumentError("mint_requested.account is zero");
+  if (mint.provider().empty() || mint.provider_event_id().empty()) {
+    return core::InvalidArgumentError("mint_requested without provider and provider_event_id");
+  }
+  ASSIGN_OR_RETURN(uint64_t user_time, clock_.SourceTime(kUserSource, state));
+  const uint64_t at = std::max<uint64_t>(mint.received_at(), user_time);
+  if (Enabled(mint.chain())) {
+    const std::string dedup = PaymentKey(mint.provider(), mint.provider_event_id());
+    ASSIGN_OR_RETURN(std::optional<std::string> seen, state.Get(dedup));
+    if (!seen) {
+      state.Put(dedup, "");
+      RETURN_IF_ERROR(Book(mint.chain(), token, account, NetAmount{false, amount}, at, true, state));
+      RETURN_IF_ERROR(ArmAccruals(mint.chain(), token, at, state));
+      EmitOwnDelta(mint.chain(), token, account, amount, true,
+                   v1::BalanceDelta::ORIGIN_MINT_REQUEST,
+                   fmt::format("mint/{}/{}", mint.provider(), mint.provider_event_id()), at, out);
+    }
+  }
+  ASSIGN_OR_RETURN(uint64_t watermark, clock_.Advance(kUserSource, at, state));
+  return AdvanceTo(watermark, state, out);
+}
+
+// A withdrawal waits for the next deadline, like an intent: whether the
+// account can cover it depends on every delta stamped before then.
+Status IntentsProcessor::ApplyBurn(const v1::BurnRequested& burn, state::StateView& state,
+                                   runtime::Emitter& out) {
+  RETURN_IF_ERROR(ValidateChain(burn.chain()).WithContext("burn_requested.chain"));
+  ASSIGN_OR_RETURN(Address token, ParseAddress(burn.token(), "burn_requested.token"));
+  ASSIGN_OR_RETURN(Address account, ParseAddress(burn.account(), "burn_requested.account"));
+  ASSIGN_OR_RETURN(U256 amount, ParseUint256(burn.amount(), "burn_requested.amount"));
+  if (amount == 0) return core::InvalidArgumentError("burn_requested.amount is 0");
+  if (account.IsZero() || token.IsZero()) {
+    return core::InvalidArgumentError("burn_requested.account or .token is the zero address");
+  }
+  if (burn.provider().empty() || burn.provider_event_id().empty()) {
+    return core::InvalidArgumentError("burn_requested without provider and provider_event_id");
+  }
+  ASSIGN_OR_RETURN(uint64_t user_time, clock_.SourceTime(kUserSource, state));
+  const uint64_t at = std::max<uint64_t>(burn.received_at(), user_time);
+  if (Enabled(burn.chain())) {
+    const std::string dedup = PaymentKey(burn.provider(), burn.provider_event_id());
+    ASSIGN_OR_RETURN(std::optional<std::string> seen, state.Get(dedup));
+    if (!seen) {
+      state.Put(dedup, "");
+      const uint64_t deadline = approvals_.DeadlineAfter(at);
+      const std::string queue_key = BurnQueueKey(deadline);
+      std::vector<std::string> queue;
+      ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(queue_key));
+      if (stored) {
+        ASSIGN_OR_RETURN(queue, DecodeBurnQueue(*stored));
+      }
+      v1::BurnRequested queued = burn;
+      queued.set_received_at(at);
+      queue.push_back(queued.SerializeAsString());
+      state.Put(queue_key, EncodeBurnQueue(queue));
+      RETURN_IF_ERROR(approvals_.Arm(deadline, state));
+    }
+  }
+  ASSIGN_OR_RETURN(uint64_t watermark, clock_.Advance(kUserSource, at, state));
+  return AdvanceTo(watermark, state, out);
+}
+
+// Each burn queued for `deadline`, in arrival order, takes its amount from
+// the account's available balance then, or is refused (and counted).
+Status IntentsProcessor::DecideBurns(uint64_t deadline, state::StateView& state,
+                                     runtime::Emitter& out) {
+  const std::string queue_key = BurnQueueKey(deadline);
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(queue_key));
+  if (!stored) return Status::Ok();
+  state.Delete(queue_key);
+  ASSIGN_OR_RETURN(std::vector<std::string> queue, DecodeBurnQueue(*stored));
+  for (const std::string& bytes : queue) {
+    v1::BurnRequested burn;
+    if (!burn.ParseFromString(bytes)) return core::DataLossError("intents: unreadable queued burn");
+    ASSIGN_OR_RETURN(Address token, Address::FromBytes(burn.token()));
+    ASSIGN_OR_RETURN(Address account, Address::FromBytes(burn.account()));
+    ASSIGN_OR_RETURN(U256 amount, core::U256FromBigEndian(burn.amount()));
+    const std::string account_key = AccountKey(burn.chain(), token, account);
+    ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(state, account_key));
+    ASSIGN_OR_RETURN(NetAmount as_of,
+                     BalanceAsOf(burn.chain(), token, account, deadline, record, state));
+    const U256 held = as_of.Clamped();
+    const U256 available = held > record.reserved ? held - record.reserved : U256(0);
+    if (available < amount) {
+      metrics_
+          .GetCounter("chainflow_burns_refused_total",
+                      "Burn requests the account's available balance did not cover",
+                      {{"chain", burn.chain()}})
+          .Inc();
+      continue;
+    }
+    RETURN_IF_ERROR(Book(burn.chain(), token, account, NetAmount{true, amount}, deadline, false,
+                         state));
+    EmitOwnDelta(burn.chain(), token, account, amount, false,
+                 v1::BalanceDelta::ORIGIN_BURN_REQUEST,
+                 fmt::format("burn/{}/{}", burn.provider(), burn.provider_event_id()), deadline,
+                 out);
+  }
+  return Status::Ok();
+}
+
+// The day ending at `day_end`: every account of each accrual token with a
+// balance as of then earns rate_bps of it, rounded down, the remainder
+// carried in ten-thousandths to its next day (README.md "Accruals").
+Status IntentsProcessor::Accrue(uint64_t day_end, state::StateView& state,
+                                runtime::Emitter& out) {
+  using Wide = boost::multiprecision::uint512_t;
+  const uint64_t day = days_.IndexOf(day_end - 1);
+  for (const IntentsOptions::AccrualToken& t : options_.accrual_tokens) {
+    const std::string prefix = AccountKey(t.chain, t.token, Address());
+    const std::string token_prefix = prefix.substr(0, prefix.size() - Address().bytes().size());
+    std::vector<std::pair<Address, AccountRecord>> accounts;
+    Status decoded;
+    RETURN_IF_ERROR(state.Scan(token_prefix, [&](std::string_view key, std::string_view value) {
+      auto account = Address::FromBytes(key.substr(token_prefix.size()));
+      auto record = DecodeAccountRecord(value);
+      if (!account || !record) {
+        decoded = core::DataLossError("intents: bad account record under accrual scan");
+        return false;
+      }
+      accounts.emplace_back(account.value(), record.value());
+      return true;
+    }));
+    RETURN_IF_ERROR(decoded);
+    for (auto& [account, record] : accounts) {
+      ASSIGN_OR_RETURN(NetAmount as_of,
+                       BalanceAsOf(t.chain, t.token, account, day_end, record, state));
+      const U256 balance = as_of.Clamped();
+      if (balance == 0) continue;
+      const std::string accrual_key = AccrualKey(t.chain, t.token, account);
+      AccrualState accrual;
+      ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(accrual_key));
+      if (stored) {
+        ASSIGN_OR_RETURN(accrual, DecodeAccrualState(*stored));
+      }
+      const Wide scaled = Wide(balance) * options_.accrual_rate_bps + accrual.carry;
+      const U256 accrued = static_cast<U256>(scaled / kBasisPoints);  // <= balance
+      accrual.carry = static_cast<uint32_t>(scaled % kBasisPoints);
+      ASSIGN_OR_RETURN(accrual.total, core::CheckedAdd(accrual.total, accrued));
+      state.Put(accrual_key, EncodeAccrualState(accrual));
+
+      runtime::OutputEvent event;
+      event.topic = accruals_topic_;
+      event.key = token_balances::AccountKey(t.chain, t.token, account);
+      event.id = fmt::format("accrual/{}/{}", day, event.key);
+      event.ce_type = kAccrualType;
+      event.event_time = static_cast<int64_t>(day_end);
+      v1::AccrualRecorded* recorded = event.envelope.mutable_accrual_recorded();
+      recorded->set_day(day);
+      recorded->set_end(day_end);
+      recorded->set_chain(t.chain);
+      recorded->set_token(t.token.ToBytes());
+      recorded->set_account(account.ToBytes());
+      recorded->set_balance(core::U256ToBigEndianString(balance));
+      recorded->set_rate_bps(options_.accrual_rate_bps);
+      recorded->set_accrued(core::U256ToBigEndianString(accrued));
+      recorded->set_carry(accrual.carry);
+      recorded->set_total_accrued(core::U256ToBigEndianString(accrual.total));
+      out.Emit(std::move(event));
+      if (accrued == 0) continue;
+      RETURN_IF_ERROR(
+          Book(t.chain, t.token, account, NetAmount{false, accrued}, day_end, false, state));
+      EmitOwnDelta(t.chain, t.token, account, accrued, true, v1::BalanceDelta::ORIGIN_ACCRUAL,
+                   fmt::format("accrual/{}", day), day_end, out);
+    }
+  }
+  return Status::Ok();
+}
+
 void IntentsProcessor::Publish(const v1::IntentStatusChanged& change,
                                runtime::Emitter& out) const {
   runtime::OutputEvent event;
   event.topic = output_topic_;
   auto token = Address::FromBytes(change.token());
   auto payer = Address::FromBytes(change.payer());
-  event.key = fmt::format("{}:{}:{}", change.chain(), token ? token.value().ToHex() : "",
-                          payer ? payer.value().ToHex() : "");
+  event.key = token && payer
+                  ? token_balances::AccountKey(change.chain(), token.value(), payer.value())
+                  : change.chain();
   event.id = fmt::format("intent/{}/{}", change.intent_id(), StatusName(change.status()));
   event.ce_type = kStatusChangedType;
   event.event_time = static_cast<int64_t>(change.decided_at());
@@ -537,7 +970,10 @@ runtime::ProcessorSpec MakeIntentsSpec(const IntentsOptions& options) {
   spec.input_topics = {options.topic_prefix + ".token.deltas",
                        options.topic_prefix + ".user.events"};
   // Settlement deltas and marks go to the deltas topic: its own input.
-  spec.output_topics = {IntentsTopic(options.topic_prefix), options.topic_prefix + ".token.deltas"};
+  spec.output_topics = {IntentsTopic(options.topic_prefix), options.topic_prefix + ".token.deltas",
+                        SettlementPartsTopic(options.topic_prefix),
+                        SettlementsTopic(options.topic_prefix),
+                        AccrualsTopic(options.topic_prefix)};
   spec.co_partitioned = true;
   spec.make = [options] { return std::make_unique<IntentsProcessor>(options); };
   return spec;

@@ -25,10 +25,31 @@ struct IntentsOptions {
   uint64_t ttl_s = 86'400;
   uint64_t epoch_genesis = 0;
   uint64_t epoch_length_s = 604'800;
+  // Daily accruals (README.md "Accruals"): every account's balance of these
+  // tokens earns `accrual_rate_bps` basis points per `accrual_period_s` (a
+  // multiple of approval_interval_s), counted from epoch_genesis.
+  struct AccrualToken {
+    std::string chain;
+    core::Address token;
+  };
+  std::vector<AccrualToken> accrual_tokens;
+  uint32_t accrual_rate_bps = 0;
+  uint64_t accrual_period_s = 86'400;
 };
 
 // `<prefix>.intents`: the processor's output.
 std::string IntentsTopic(const std::string& topic_prefix);
+// `<prefix>.settlements`: per-account settlements (here) and epoch records
+// (engine/processors/epochs).
+std::string SettlementsTopic(const std::string& topic_prefix);
+// `<prefix>.settlement.parts`: each task's EpochPart and settlement promises.
+std::string SettlementPartsTopic(const std::string& topic_prefix);
+// `<prefix>.accruals`: AccrualRecorded.
+std::string AccrualsTopic(const std::string& topic_prefix);
+
+// The SHA-256 of one settlement decision (README.md "Epoch digest"); an
+// epoch's digest is the sum mod 2^256 of its decisions' hashes.
+core::U256 SettlementHash(const v1::IntentStatusChanged& decided);
 
 // The intents processor (README.md is the full spec): the lifecycle of clap
 // and gift intents, submitted -> approved | rejected | expired, decided at
@@ -42,8 +63,11 @@ std::string IntentsTopic(const std::string& topic_prefix);
 //                          BlockEnd markers the splitter forwards (chain
 //                          event time, one source per upstream partition)
 //   <prefix>.user.events   IntentSubmitted, UserClock (user event time)
-// Output: IntentStatusChanged on <prefix>.intents, keyed by the payer, with
-// ids "intent/<intent_id>/<status>".
+// Outputs: IntentStatusChanged on <prefix>.intents, keyed by the payer, with
+// ids "intent/<intent_id>/<status>"; settlement, accrual and payment
+// BalanceDeltas (and SupplyDeltas) and SettlementMarks on the deltas topic;
+// EpochPart and SettlementMark on <prefix>.settlement.parts; AccountSettled
+// on <prefix>.settlements; AccrualRecorded on <prefix>.accruals.
 //
 // Deterministic: decisions depend only on each source's own records, never
 // on how the two inputs interleave. One instance per task; not thread-safe.
@@ -62,6 +86,31 @@ class IntentsProcessor : public runtime::Processor {
  private:
   bool Enabled(const std::string& chain) const;
   core::Status ApplyDelta(const v1::BalanceDelta& delta, state::StateView& state);
+  core::Status NoteSettled(const v1::BalanceDelta& delta, const core::Address& token,
+                           const core::Address& account, const core::U256& amount,
+                           state::StateView& state) const;
+  core::Status SendSettled(uint64_t watermark, state::StateView& state,
+                           runtime::Emitter& out) const;
+  core::Status ApplyMint(const v1::MintRequested& mint, state::StateView& state,
+                         runtime::Emitter& out);
+  core::Status ApplyBurn(const v1::BurnRequested& burn, state::StateView& state,
+                         runtime::Emitter& out);
+  core::Status DecideBurns(uint64_t deadline, state::StateView& state, runtime::Emitter& out);
+  core::Status Accrue(uint64_t day_end, state::StateView& state, runtime::Emitter& out);
+  // Adds `amount` (signed) to the account's total now, for time `at`.
+  core::Status Book(const std::string& chain, const core::Address& token,
+                    const core::Address& account, const NetAmount& amount, uint64_t at,
+                    bool future, state::StateView& state);
+  // A delta the processor made itself (not a settlement), applied at `at`,
+  // for token_balances: the BalanceDelta and its SupplyDelta.
+  void EmitOwnDelta(const std::string& chain, const core::Address& token,
+                    const core::Address& account, const core::U256& amount, bool credit,
+                    v1::BalanceDelta::Origin origin, const std::string& request_id, uint64_t at,
+                    runtime::Emitter& out) const;
+  // Arms the timer for an account of an accrual token seen at `at`.
+  core::Status ArmAccruals(const std::string& chain, const core::Address& token, uint64_t at,
+                           state::StateView& state) const;
+  bool Accrues(const std::string& chain, const core::Address& token) const;
   core::Status ApplyChainClock(const runtime::InputEvent& event, state::StateView& state,
                                runtime::Emitter& out);
   core::Status ApplyIntent(const v1::IntentSubmitted& intent, state::StateView& state,
@@ -86,10 +135,15 @@ class IntentsProcessor : public runtime::Processor {
   IntentsOptions options_;
   std::string output_topic_;
   std::string deltas_topic_;
+  std::string parts_topic_;
+  std::string settlements_topic_;
+  std::string accruals_topic_;
+  uint32_t partition_ = 0;           // of the record being applied: the task's
   runtime::EventClock clock_;        // chain, user and settlement sources: the watermark
   runtime::EventClock input_clock_;  // chain and user sources only: what promises follow
   runtime::IntervalTimer approvals_;
   runtime::IntervalTimer epochs_;    // epoch ends and numbers (never armed)
+  runtime::IntervalTimer days_;      // accrual day ends and numbers (never armed)
   core::MetricsRegistry& metrics_;
 };
 

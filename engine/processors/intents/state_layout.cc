@@ -65,6 +65,100 @@ std::string FutureKey(std::string_view chain, const core::Address& token,
   return key;
 }
 
+std::string AccountSettledPrefix() { return std::string("\0t/a/", 5); }
+
+std::string AccountSettledKey(uint64_t epoch_end, std::string_view chain,
+                              const core::Address& token, const core::Address& account) {
+  std::string key = AccountSettledPrefix() + runtime::EncodeTime(epoch_end);
+  key += chain;
+  key += '/';
+  AppendAddress(key, token);
+  AppendAddress(key, account);
+  return key;
+}
+
+std::string PendingSettledKey() { return std::string("\0t/ap", 5); }
+
+std::string AccrualKey(std::string_view chain, const core::Address& token,
+                       const core::Address& account) {
+  std::string key = fmt::format("r/{}/", chain);
+  AppendAddress(key, token);
+  AppendAddress(key, account);
+  return key;
+}
+
+std::string PaymentKey(std::string_view provider, std::string_view event_id) {
+  return fmt::format("p/{}/{}", provider, event_id);
+}
+
+std::string BurnQueueKey(uint64_t deadline) {
+  return std::string("\0t/bq/", 6) + runtime::EncodeTime(deadline);
+}
+
+std::string EncodeAccrualState(const AccrualState& state) {
+  std::string out(1, static_cast<char>(kAccrualStateVersion));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((state.carry >> shift) & 0xff));
+  }
+  out += core::U256ToBigEndianString(state.total);
+  return out;
+}
+
+core::Result<AccrualState> DecodeAccrualState(std::string_view value) {
+  if (value.size() != 37 || value[0] != kAccrualStateVersion) {
+    return core::DataLossError(
+        fmt::format("intents accrual state: {} bytes, not a version-1 record", value.size()));
+  }
+  AccrualState state;
+  for (size_t i = 1; i < 5; ++i) {
+    state.carry = (state.carry << 8) | static_cast<uint8_t>(value[i]);
+  }
+  if (state.carry >= 10'000) {
+    return core::DataLossError(fmt::format("intents accrual carry {} >= 10000", state.carry));
+  }
+  ASSIGN_OR_RETURN(state.total, core::U256FromBigEndian(value.substr(5, 32)));
+  return state;
+}
+
+std::string EncodeBurnQueue(const std::vector<std::string>& envelopes) {
+  std::string out;
+  for (const std::string& e : envelopes) {
+    out += runtime::EncodeTime(e.size());
+    out += e;
+  }
+  return out;
+}
+
+core::Result<std::vector<std::string>> DecodeBurnQueue(std::string_view value) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < value.size()) {
+    if (value.size() - at < 8) return core::DataLossError("burn queue: truncated length");
+    ASSIGN_OR_RETURN(uint64_t size, runtime::DecodeTime(value.substr(at, 8)));
+    at += 8;
+    if (value.size() - at < size) return core::DataLossError("burn queue: truncated entry");
+    out.emplace_back(value.substr(at, size));
+    at += size;
+  }
+  return out;
+}
+
+std::string EncodeTimes(const std::vector<uint64_t>& times) {
+  std::string out;
+  for (uint64_t t : times) out += runtime::EncodeTime(t);
+  return out;
+}
+
+core::Result<std::vector<uint64_t>> DecodeTimes(std::string_view value) {
+  if (value.size() % 8 != 0) return core::DataLossError(fmt::format("times: {} bytes", value.size()));
+  std::vector<uint64_t> out;
+  for (size_t at = 0; at < value.size(); at += 8) {
+    ASSIGN_OR_RETURN(uint64_t t, runtime::DecodeTime(value.substr(at, 8)));
+    out.push_back(t);
+  }
+  return out;
+}
+
 std::string EncodeAccountRecord(const AccountRecord& record) {
   std::string out(1, static_cast<char>(kAccountRecordVersion));
   AppendSigned(out, record.total);

@@ -41,6 +41,23 @@ std::string MarkKey();
 std::string FutureKey(std::string_view chain, const core::Address& token,
                       const core::Address& account);
 
+// "\0t/a/" + epoch end (8 BE) + "<chain>/" + token + account ->
+// v1.AccountSettled: the settlement deltas of that epoch that reached the
+// account so far, sent once the epoch is closed everywhere.
+std::string AccountSettledPrefix();
+std::string AccountSettledKey(uint64_t epoch_end, std::string_view chain,
+                              const core::Address& token, const core::Address& account);
+// "\0t/ap" -> the epoch ends that have AccountSettled pending (8 BE each, sorted)
+std::string PendingSettledKey();
+// "r/<chain>/" + token + account -> AccrualState (accrual tokens only)
+std::string AccrualKey(std::string_view chain, const core::Address& token,
+                       const core::Address& account);
+// "p/<provider>/<provider event id>" -> "" : a payment request applied (dedup)
+std::string PaymentKey(std::string_view provider, std::string_view event_id);
+// "\0t/bq/" + deadline (8 BE) -> the burn requests the deadline decides
+// (serialized v1.Envelope each, length-prefixed)
+std::string BurnQueueKey(uint64_t deadline);
+
 // Every delta of the account seen so far (a signed net, order-independent)
 // and the amount approved intents hold.
 struct AccountRecord {
@@ -52,6 +69,24 @@ inline constexpr uint8_t kAccountRecordVersion = 1;
 inline constexpr size_t kAccountRecordSize = 66;  // version, sign, total (32), reserved (32)
 std::string EncodeAccountRecord(const AccountRecord& record);
 core::Result<AccountRecord> DecodeAccountRecord(std::string_view value);  // DataLoss if bad
+
+// What an account has accrued: the remainder carried to its next day (in
+// ten-thousandths of a unit, < 10000) and the sum of its accruals.
+struct AccrualState {
+  uint32_t carry = 0;
+  core::U256 total = 0;
+  bool operator==(const AccrualState&) const = default;
+};
+inline constexpr uint8_t kAccrualStateVersion = 1;
+std::string EncodeAccrualState(const AccrualState& state);  // 37 bytes
+core::Result<AccrualState> DecodeAccrualState(std::string_view value);
+
+// Burn requests waiting for a deadline, in arrival order.
+std::string EncodeBurnQueue(const std::vector<std::string>& envelopes);
+core::Result<std::vector<std::string>> DecodeBurnQueue(std::string_view value);
+// Epoch ends, sorted.
+std::string EncodeTimes(const std::vector<uint64_t>& times);
+core::Result<std::vector<uint64_t>> DecodeTimes(std::string_view value);
 
 // Deltas of an account stamped at or after the watermark when they came:
 // an approval at deadline D sees total minus those stamped >= D.

@@ -4,16 +4,24 @@
 // independent model decides them (hourly approvals against the balance as of
 // each deadline, minus reservations), and the state digest and every
 // decision must be the same for 1, 3 and 8 partitions, any batch size, and a
-// processor restarted mid-way.
+// processor restarted mid-way. With daily accruals on, and the epochs
+// processor adding up the tasks' parts: the epoch records, per-account
+// settlements and accruals match the model too, value is conserved (supply
+// = the sum of balances), and the epoch digest is what the documented
+// formula gives from the intents' own records.
 #include <filesystem>
 #include <map>
 #include <random>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <boost/multiprecision/cpp_int.hpp>
 
 #include "engine/core/address.h"
+#include "engine/core/crypto.h"
+#include "engine/processors/epochs/epochs.h"
 #include "engine/core/u256.h"
 #include "engine/processors/intents/intents.h"
 #include "engine/processors/token_balances/splitter.h"
@@ -35,6 +43,8 @@ constexpr uint64_t kGenesis = 1'699'999'200;  // a multiple of 3600
 constexpr uint64_t kBlockTime = 97;
 constexpr uint64_t kInterval = 3600;
 constexpr uint64_t kEpoch = 2 * 3600;  // several epochs in a scenario
+constexpr uint64_t kDay = 3 * 3600;    // accrual days straddle epochs
+constexpr uint32_t kRateBps = 40;
 
 Address Addr(uint64_t n) {
   std::array<uint8_t, 20> bytes{};
@@ -100,14 +110,25 @@ Scenario Generate(uint64_t seed, int blocks, int per_block, int intents) {
   return s;
 }
 
+struct Expected {
+  std::map<std::string, v1::IntentStatus> status;
+  // (epoch end, account) -> (debited, credited)
+  std::map<std::pair<uint64_t, Address>, std::pair<U256, U256>> settled;
+  // (day end, account) -> (balance, accrued, carry)
+  std::map<std::pair<uint64_t, Address>, std::tuple<U256, U256, uint32_t>> accruals;
+};
+
 // The decisions, computed without the processor: every approval deadline
 // up to the end in order; at each, its intents by (time, id) against the
 // payer's balance from every transfer stamped before it plus the
 // settlements of earlier epochs, less what approvals reserve; at an epoch's
 // end (after its approvals), its approved intents settle by (time, id) if
-// the payer still holds them, moving value from payer to payee.
-std::map<std::string, v1::IntentStatus> Model(const Scenario& s) {
-  std::map<std::string, v1::IntentStatus> out;
+// the payer still holds them, moving value from payer to payee; at a day's
+// end (after that), every account with a balance accrues rate_bps of it,
+// rounded down with the remainder carried, for every later deadline.
+Expected ModelAll(const Scenario& s, uint32_t rate_bps) {
+  Expected expected;
+  std::map<std::string, v1::IntentStatus>& out = expected.status;
   auto deadline_after = [](uint64_t t, uint64_t step) {
     return kGenesis + ((t - kGenesis) / step + 1) * step;
   };
@@ -126,6 +147,14 @@ std::map<std::string, v1::IntentStatus> Model(const Scenario& s) {
   };
   std::map<Address, U256> reserved;
   std::map<Address, std::vector<std::pair<uint64_t, cpp_int>>> settled;  // (time, +/-)
+  std::map<Address, uint32_t> carry;
+  std::set<Address> accounts;
+  for (const auto& block : s.blocks) {
+    for (const Transfer& t : block) {
+      if (!t.to.IsZero()) accounts.insert(t.to);
+    }
+  }
+  for (const Intent& in : s.intents) accounts.insert(in.payee);
   auto balance = [&](const Address& account, uint64_t deadline) {
     cpp_int b = 0;
     for (const auto& block : s.blocks) {
@@ -163,14 +192,32 @@ std::map<std::string, v1::IntentStatus> Model(const Scenario& s) {
         moved[in->payer] += in->amount;
         settled[in->payer].push_back({d, -cpp_int(in->amount)});
         settled[in->payee].push_back({d, cpp_int(in->amount)});
+        expected.settled[{d, in->payer}].first += in->amount;
+        expected.settled[{d, in->payee}].second += in->amount;
         out[in->id] = v1::INTENT_STATUS_SETTLED;
       } else {
         out[in->id] = v1::INTENT_STATUS_REJECTED;
       }
     }
+    if (rate_bps == 0 || (d - kGenesis) % kDay != 0) continue;
+    std::vector<std::pair<Address, U256>> accrued_today;
+    for (const Address& account : accounts) {
+      const U256 b = balance(account, d);
+      if (b == 0) continue;
+      const cpp_int scaled = cpp_int(b) * rate_bps + carry[account];
+      const U256 accrued = U256(scaled / 10000);
+      carry[account] = static_cast<uint32_t>(scaled % 10000);
+      expected.accruals[{d, account}] = {b, accrued, carry[account]};
+      accrued_today.push_back({account, accrued});
+    }
+    for (const auto& [account, accrued] : accrued_today) {
+      if (accrued != 0) settled[account].push_back({d, cpp_int(accrued)});
+    }
   }
-  return out;
+  return expected;
 }
+
+std::map<std::string, v1::IntentStatus> Model(const Scenario& s) { return ModelAll(s, 0).status; }
 
 std::string Key(const Address& account) {
   return fmt::format("{}:{}:{}", kChain, kToken.ToHex(), account.ToHex());
@@ -245,7 +292,7 @@ void Append(testing::FakeLog& log, const Scenario& s, int partitions) {
   tick(s.end_time);
 }
 
-IntentsOptions Options(int partitions) {
+IntentsOptions Options(int partitions, uint32_t rate_bps = 0) {
   IntentsOptions o;
   o.topic_prefix = kPrefix;
   o.chains = {kChain};
@@ -255,6 +302,9 @@ IntentsOptions Options(int partitions) {
   o.ttl_s = 86'400;
   o.epoch_genesis = kGenesis;
   o.epoch_length_s = kEpoch;
+  o.accrual_tokens = {{kChain, kToken}};
+  o.accrual_rate_bps = rate_bps;
+  o.accrual_period_s = kDay;
   return o;
 }
 
@@ -302,9 +352,18 @@ class IntentsPipelineTest : public ::testing::Test {
     std::string digest;
     std::map<std::string, v1::IntentStatus> final_status;  // from the output topic
     std::map<std::string, std::pair<U256, U256>> settlement_sides;  // debits, credits
+    std::map<uint64_t, std::string> epochs;            // epoch -> EpochSettled bytes
+    std::map<std::string, std::string> account_settled;  // id -> AccountSettled bytes
+    std::map<std::string, std::string> accruals;       // id -> AccrualRecorded bytes
+    std::map<uint64_t, U256> digests_from_intents;     // epoch end -> the formula's sum
+    std::map<uint64_t, uint64_t> settled_at;           // epoch end -> intents settled
+    std::map<uint64_t, uint64_t> decided_at_end;       // ... settled or rejected there
+    cpp_int balances_total = 0;                        // credits - debits on the deltas topic
+    cpp_int supply_total = 0;                          // mints - burns
   };
 
-  Result Run(const Scenario& s, int partitions, size_t batch, int restart_after = 0) {
+  Result Run(const Scenario& s, int partitions, size_t batch, int restart_after = 0,
+             uint32_t rate_bps = 0) {
     testing::FakeLog log;
     Append(log, s, partitions);
     std::string dir = (root_ / fmt::format("p{}b{}r{}", partitions, batch, restart_after))
@@ -312,8 +371,10 @@ class IntentsPipelineTest : public ::testing::Test {
     RunStage(log,
              token_balances::MakeSplitterSpec(kPrefix, {kChain}, {kChain}, kInterval, kGenesis),
              partitions, batch, dir + "/token_splitter");
-    RunStage(log, MakeIntentsSpec(Options(partitions)), partitions, batch, dir + "/intents",
-             restart_after);
+    RunStage(log, MakeIntentsSpec(Options(partitions, rate_bps)), partitions, batch,
+             dir + "/intents", restart_after);
+    RunStage(log, epochs::MakeEpochsSpec({kPrefix, partitions}), partitions, batch,
+             dir + "/epochs");
     EXPECT_TRUE(log.ReadAll("t.dlq").empty()) << "dead letters";
     Result r;
     auto digest = runtime::StateDigest(dir + "/intents");
@@ -322,8 +383,18 @@ class IntentsPipelineTest : public ::testing::Test {
     for (const auto& record : log.ReadAll(token_balances::DeltasTopic(kPrefix))) {
       v1::Envelope env;
       EXPECT_TRUE(env.ParseFromString(record.value));
-      if (!env.has_balance_delta() || env.balance_delta().intent_id().empty()) continue;
+      if (env.has_supply_delta()) {
+        const cpp_int amount(core::U256FromBigEndian(env.supply_delta().amount()).value());
+        r.supply_total += env.supply_delta().direction() == v1::SupplyDelta::DIRECTION_MINT
+                              ? amount
+                              : cpp_int(-amount);
+      }
+      if (!env.has_balance_delta()) continue;
       const auto& d = env.balance_delta();
+      const cpp_int amount(core::U256FromBigEndian(d.amount()).value());
+      r.balances_total +=
+          d.direction() == v1::BalanceDelta::DIRECTION_CREDIT ? amount : cpp_int(-amount);
+      if (d.intent_id().empty()) continue;
       auto& pair = r.settlement_sides[d.intent_id()];
       (d.direction() == v1::BalanceDelta::DIRECTION_DEBIT ? pair.first : pair.second) +=
           core::U256FromBigEndian(d.amount()).value();
@@ -335,6 +406,35 @@ class IntentsPipelineTest : public ::testing::Test {
       const auto& c = env.intent_status_changed();
       EXPECT_EQ(env.id().rfind("intent/" + c.intent_id() + "/", 0), 0u) << env.id();
       r.final_status[c.intent_id()] = c.status();
+      // Decisions at an epoch's end: the digest formula of README.md.
+      if (c.previous_status() == v1::INTENT_STATUS_APPROVED) {
+        std::string bytes = c.intent_id();
+        bytes.push_back(static_cast<char>(c.status()));
+        bytes += c.chain() + std::string(1, '\0') + c.token() + c.payer() + c.payee() + c.amount();
+        for (int shift = 56; shift >= 0; shift -= 8) {
+          bytes.push_back(static_cast<char>((c.decided_at() >> shift) & 0xff));
+        }
+        r.settled_at[c.decided_at()] += c.status() == v1::INTENT_STATUS_SETTLED;
+        ++r.decided_at_end[c.decided_at()];
+        r.digests_from_intents[c.decided_at()] +=
+            core::U256FromBigEndian(core::Sha256(bytes)).value();
+      }
+    }
+    for (const auto& record : log.ReadAll(SettlementsTopic(kPrefix))) {
+      v1::Envelope env;
+      EXPECT_TRUE(env.ParseFromString(record.value));
+      if (env.has_epoch_settled()) {
+        EXPECT_TRUE(r.epochs.emplace(env.epoch_settled().epoch(), record.value).second)
+            << "epoch " << env.epoch_settled().epoch() << " sent twice";
+      } else {
+        EXPECT_TRUE(env.has_account_settled()) << env.ShortDebugString();
+        EXPECT_TRUE(r.account_settled.emplace(env.id(), record.value).second) << env.id();
+      }
+    }
+    for (const auto& record : log.ReadAll(AccrualsTopic(kPrefix))) {
+      v1::Envelope env;
+      EXPECT_TRUE(env.ParseFromString(record.value));
+      EXPECT_TRUE(r.accruals.emplace(env.id(), record.value).second) << env.id();
     }
     return r;
   }
@@ -382,6 +482,78 @@ TEST_F(IntentsPipelineTest, SameStateAndDecisionsForAnyPartitioningBatchAndResta
   EXPECT_EQ(one.final_status, eight.final_status);
   EXPECT_EQ(one.final_status, restarted.final_status);
   EXPECT_EQ(one.final_status, Model(s));
+}
+
+TEST_F(IntentsPipelineTest, EpochRecordsAccrualsAndConservationMatchTheModel) {
+  Scenario s = Generate(/*seed=*/23, /*blocks=*/150, /*per_block=*/20, /*intents=*/300);
+  Result r = Run(s, /*partitions=*/8, /*batch=*/53, /*restart_after=*/0, kRateBps);
+  Expected model = ModelAll(s, kRateBps);
+  EXPECT_EQ(r.final_status, model.status);
+
+  // Accruals: one record per (day, account with a balance), as the model.
+  ASSERT_FALSE(model.accruals.empty());
+  std::map<std::pair<uint64_t, Address>, std::tuple<U256, U256, uint32_t>> accruals;
+  U256 accrued_total = 0;
+  for (const auto& [id, bytes] : r.accruals) {
+    v1::Envelope env;
+    ASSERT_TRUE(env.ParseFromString(bytes));
+    const v1::AccrualRecorded& a = env.accrual_recorded();
+    EXPECT_EQ(a.rate_bps(), kRateBps);
+    accruals[{a.end(), Address::FromBytes(a.account()).value()}] = {
+        core::U256FromBigEndian(a.balance()).value(), core::U256FromBigEndian(a.accrued()).value(),
+        a.carry()};
+    accrued_total += core::U256FromBigEndian(a.accrued()).value();
+  }
+  EXPECT_EQ(accruals, model.accruals);
+  EXPECT_GT(accrued_total, 0u);
+
+  // Per-account settlements, as the model.
+  std::map<std::pair<uint64_t, Address>, std::pair<U256, U256>> settled;
+  for (const auto& [id, bytes] : r.account_settled) {
+    v1::Envelope env;
+    ASSERT_TRUE(env.ParseFromString(bytes));
+    const v1::AccountSettled& a = env.account_settled();
+    auto amount = [](const std::string& b) {
+      return b.empty() ? U256(0) : core::U256FromBigEndian(b).value();
+    };
+    settled[{a.end(), Address::FromBytes(a.account()).value()}] = {amount(a.debited()),
+                                                                    amount(a.credited())};
+  }
+  EXPECT_EQ(settled, model.settled);
+
+  // Epoch records: one per epoch with decisions; digest = the formula.
+  ASSERT_FALSE(r.epochs.empty());
+  EXPECT_EQ(r.epochs.size(), r.digests_from_intents.size());
+  for (const auto& [epoch, bytes] : r.epochs) {
+    v1::Envelope env;
+    ASSERT_TRUE(env.ParseFromString(bytes));
+    const v1::EpochSettled& e = env.epoch_settled();
+    EXPECT_EQ(e.end(), kGenesis + (epoch + 1) * kEpoch);
+    EXPECT_EQ(core::U256FromBigEndian(e.digest()).value(), r.digests_from_intents[e.end()])
+        << "epoch " << epoch;
+    EXPECT_EQ(e.settled(), r.settled_at[e.end()]) << "epoch " << epoch;
+    EXPECT_EQ(e.settled() + e.rejected(), r.decided_at_end[e.end()]) << "epoch " << epoch;
+  }
+
+  // Conservation: the deltas topic's balances add up to its supply.
+  EXPECT_EQ(r.balances_total, r.supply_total);
+}
+
+TEST_F(IntentsPipelineTest, SameEpochRecordsAndAccrualsForAnyPartitioningBatchAndRestart) {
+  Scenario s = Generate(/*seed=*/9, /*blocks=*/80, /*per_block=*/15, /*intents=*/150);
+  Result one = Run(s, 1, 5000, 0, kRateBps);
+  Result eight = Run(s, 8, 3, 0, kRateBps);
+  Result restarted = Run(s, 3, 29, /*restart_after=*/4, kRateBps);
+  ASSERT_FALSE(one.epochs.empty());
+  ASSERT_FALSE(one.accruals.empty());
+  EXPECT_EQ(one.digest, eight.digest);
+  EXPECT_EQ(one.digest, restarted.digest);
+  EXPECT_EQ(one.epochs, eight.epochs);
+  EXPECT_EQ(one.epochs, restarted.epochs);
+  EXPECT_EQ(one.account_settled, eight.account_settled);
+  EXPECT_EQ(one.account_settled, restarted.account_settled);
+  EXPECT_EQ(one.accruals, eight.accruals);
+  EXPECT_EQ(one.accruals, restarted.accruals);
 }
 
 }  // namespace
