@@ -1,5 +1,5 @@
-// Intents in chain time, end to end (issue 4): `chainflow run` follows a
-// private Anvil (a block a second) with the production approval interval
+// Intents in chain time, end to end (issue 4): `chainflow run` (or the four
+// roles as separate processes) follows a private Anvil (a block a second) with the production approval interval
 // (1 h) and epoch length (7 days). The test moves the chain's clock with
 // evm_increaseTime + evm_mine by minutes, hours and days; the API's user
 // clock follows the chain (api/handlers/user_event_clock.h), so intents
@@ -73,7 +73,12 @@ struct Served {
   int64_t epoch = -1;
 };
 
-class IntentsChainTimeTest : public ::testing::Test {
+// How the roles run: all in one `chainflow run` (the API reads chain time
+// from the in-process ingest), or each in its own process (`serve` reads it
+// from the events topic's last BlockEnd).
+enum class Roles { kRun, kSeparate };
+
+class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
  protected:
   void SetUp() override {
     std::string why;
@@ -104,15 +109,18 @@ class IntentsChainTimeTest : public ::testing::Test {
                     "epoch_length_s = 604800\nclock_interval_ms = 200\n"
                     "idempotency_dir = \"{}\"\n",
                     anvil_->url(), token_.address, IdempotencyDir()));
-    run_ = std::make_unique<Subprocess>(env_->Argv({"run"}),
-                                        std::map<std::string, std::string>{
-                                            {"IT_KEY_SECRET", kKeySecret}});
+    std::vector<std::string> roles = {"run"};
+    if (GetParam() == Roles::kSeparate) roles = {"ingest", "process", "project", "serve"};
+    for (const auto& role : roles) {
+      procs_.push_back(std::make_unique<Subprocess>(
+          env_->Argv({role}), std::map<std::string, std::string>{{"IT_KEY_SECRET", kKeySecret}}));
+    }
     client_ = std::make_unique<TestClient>(static_cast<uint16_t>(env_->api_port()));
     for (int i = 0; i < 300 && client_->Get("/healthz").status != 200; ++i) {
-      ASSERT_TRUE(run_->Running()) << run_->Stderr();
+      ASSERT_TRUE(Running()) << Stderr();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    ASSERT_EQ(client_->Get("/healthz").status, 200) << run_->Stderr();
+    ASSERT_EQ(client_->Get("/healthz").status, 200) << Stderr();
 
     log::ConsumerOptions options;
     options.brokers = "127.0.0.1:9092";
@@ -128,12 +136,24 @@ class IntentsChainTimeTest : public ::testing::Test {
   void TearDown() override {
     ticks_.reset();
     client_.reset();
-    if (run_ && run_->Running()) {
-      run_->Kill(SIGTERM);
-      EXPECT_EQ(run_->Wait(std::chrono::seconds(30)), 0) << run_->Stderr();
+    for (auto& p : procs_) {
+      if (p->Running()) p->Kill(SIGTERM);
     }
+    for (auto& p : procs_) EXPECT_EQ(p->Wait(std::chrono::seconds(30)), 0) << p->Stderr();
     std::error_code ec;
     std::filesystem::remove_all(IdempotencyDir(), ec);
+  }
+
+  bool Running() const {
+    for (const auto& p : procs_) {
+      if (!p->Running()) return false;
+    }
+    return true;
+  }
+  std::string Stderr() const {
+    std::string out;
+    for (const auto& p : procs_) out += p->Stderr();
+    return out;
   }
 
   static std::string IdempotencyDir() {
@@ -206,7 +226,7 @@ class IntentsChainTimeTest : public ::testing::Test {
   void WaitForUserClock(int64_t t) {
     auto deadline = Clock::now() + std::chrono::seconds(20);
     while (user_clock_ < t && Clock::now() < deadline) {
-      ASSERT_TRUE(run_->Running()) << run_->Stderr();
+      ASSERT_TRUE(Running()) << Stderr();
       auto batch = ticks_->Poll(1000, std::chrono::milliseconds(200));
       ASSERT_TRUE(batch) << batch.error().ToString();
       for (const auto& record : batch.value()) {
@@ -218,7 +238,7 @@ class IntentsChainTimeTest : public ::testing::Test {
       }
     }
     ASSERT_GE(user_clock_, t) << "the user clock did not follow the chain to " << t
-                              << " (wall " << WallNow() << ")\n" << run_->Stderr();
+                              << " (wall " << WallNow() << ")\n" << Stderr();
   }
 
   // POSTs a gift signed with the wall clock; returns {intent id, received_at}.
@@ -271,7 +291,7 @@ class IntentsChainTimeTest : public ::testing::Test {
     };
     auto deadline = Clock::now() + std::chrono::seconds(30);
     while (Clock::now() < deadline) {
-      EXPECT_TRUE(run_->Running()) << run_->Stderr();
+      EXPECT_TRUE(Running()) << Stderr();
       for (const auto& [id, status] : want) got[id] = Get(id);
       if (done()) return got;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -303,13 +323,13 @@ class IntentsChainTimeTest : public ::testing::Test {
   DeployedContract token_;
   std::vector<std::string> accounts_;
   std::unique_ptr<PipelineEnv> env_;
-  std::unique_ptr<Subprocess> run_;
+  std::vector<std::unique_ptr<Subprocess>> procs_;  // `run`, or one per role
   std::unique_ptr<TestClient> client_;
   std::unique_ptr<log::Consumer> ticks_;
   int64_t user_clock_ = 0;  // the newest UserClock tick read
 };
 
-TEST_F(IntentsChainTimeTest, EpochsCloseWhenTheChainClockJumpsAndServedBalancesAddUp) {
+TEST_P(IntentsChainTimeTest, EpochsCloseWhenTheChainClockJumpsAndServedBalancesAddUp) {
   const std::string alice = accounts_[1];
   const std::string bob = accounts_[2];
   const std::string carol = accounts_[3];
@@ -398,6 +418,12 @@ TEST_F(IntentsChainTimeTest, EpochsCloseWhenTheChainClockJumpsAndServedBalancesA
             << std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count()
             << " s\n";
 }
+
+INSTANTIATE_TEST_SUITE_P(Roles, IntentsChainTimeTest,
+                         ::testing::Values(Roles::kRun, Roles::kSeparate),
+                         [](const ::testing::TestParamInfo<Roles>& info) {
+                           return info.param == Roles::kRun ? "Run" : "SeparateServe";
+                         });
 
 }  // namespace
 }  // namespace chainflow::testing
