@@ -36,7 +36,7 @@ class Pipeline {
     }
     if (roles.serve) {
       status_ = std::make_unique<StatusCollector>(config, *admin_, ingest_.get());
-      ASSIGN_OR_RETURN(user_events_, UserEventsRole::Open(config, *admin_));
+      ASSIGN_OR_RETURN(user_events_, UserEventsRole::Open(config, *admin_, ingest_.get()));
       using api::handlers::ApiService;
       ASSIGN_OR_RETURN(api_, ApiService::Open(config, *status_,
                                               ApiService::ServerOptionsFor(config),

@@ -42,8 +42,11 @@ http::Response IntentHandlers::Submit(const http::Request& request) const {
   const std::string& key_id = principal.value().key_id;
   std::string intent_id = IntentId(key_id, *idempotency_key);
 
+  // Credentials were checked against the wall clock; the record's event
+  // time comes from the user event clock, which also follows chain time.
+  const int64_t stamp = output_.stamp ? output_.stamp() : now;
   auto outcome = writer_.Write(
-      "intent/" + intent_id, IntentDigest(intent), intent_id, now, [&](int64_t received_at) {
+      "intent/" + intent_id, IntentDigest(intent), intent_id, stamp, [&](int64_t received_at) {
         return IntentRecord(output_.topic, output_.partitions, intent, intent_id, key_id,
                             *idempotency_key, received_at);
       });

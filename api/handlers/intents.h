@@ -22,6 +22,8 @@ int64_t SystemNow();
 // key was used with another body, 409 while the same key is in flight, 503
 // when Kafka does not acknowledge. The body is
 // {"intent_id": "...", "status": "submitted", "received_at": <unix seconds>}.
+// `now` is the wall clock for authentication; received_at is
+// `output.stamp()` (the user event clock), or `now` when that is empty.
 // Thread-safe; `config`, `auth`, `writer` must outlive it.
 class IntentHandlers {
  public:

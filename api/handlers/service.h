@@ -35,7 +35,9 @@ class ApiService {
                                                         const http::ServerOptions& options);
   // With the write endpoints appending to `user_events` (its sink and store
   // must outlive the service; without it they answer 503). `now` is the
-  // clock of the write path (unix seconds); tests pass their own.
+  // wall clock credentials are checked against (unix seconds); records are
+  // stamped by `user_events->stamp`, or by `now` when that is empty. Tests
+  // pass their own.
   static core::Result<std::unique_ptr<ApiService>> Open(
       const core::Config& config, StatusSource& status, const http::ServerOptions& options,
       const UserEventsOutput* user_events, NowFn now = SystemNow);

@@ -15,13 +15,18 @@
 namespace chainflow::api::handlers {
 
 // Where the write endpoints append: the user events topic, its partition
-// count (for PartitionForKey), the sink and the dedup store. The app owns
-// the sink and the store; both must outlive the ApiService.
+// count (for PartitionForKey), the sink and the dedup store, and the clock
+// that stamps received_at. The app owns the sink, the store and what
+// `stamp` reads; all must outlive the ApiService.
 struct UserEventsOutput {
   engine::log::RecordSink* sink = nullptr;
   DedupStore* store = nullptr;
   std::string topic;       // <prefix>.user.events
   int32_t partitions = 1;
+  // received_at of new records: the app's UserEventClock, which the user
+  // clock's ticks read too (user_event_clock.h). Empty: the handlers' wall
+  // clock (tests).
+  std::function<int64_t()> stamp;
 };
 
 // How a Write ended.

@@ -49,8 +49,10 @@ http::Response WebhookHandlers::Receive(const http::Request& request) const {
   std::string record_id = webhook::PaymentRecordId(provider, event.value().id);
   if (event.value().kind == webhook::PaymentKind::kIgnored) return Status200("ignored", record_id);
 
+  // The signature's tolerance is wall-clock time; received_at is event time.
+  const int64_t stamp = output_.stamp ? output_.stamp() : now;
   auto outcome = writer_.Write(
-      record_id, core::LowerHex(core::Sha256(request.body)), record_id, now,
+      record_id, core::LowerHex(core::Sha256(request.body)), record_id, stamp,
       [&](int64_t received_at) {
         return webhook::PaymentRecord(output_.topic, output_.partitions, provider, event.value(),
                                       received_at);

@@ -18,6 +18,8 @@ namespace chainflow::api::handlers {
 // (appended), "duplicate" (this event id was appended before: nothing
 // appended, acknowledged so the provider stops retrying), "ignored" (a type
 // we do not act on); 409 when the event id comes back with another body.
+// `now` is the wall clock for the signature's tolerance; received_at is
+// `output.stamp()` (the user event clock), or `now` when that is empty.
 // Thread-safe; `config` and `writer` must outlive it.
 class WebhookHandlers {
  public:

@@ -50,6 +50,8 @@ class WriteRoutesTest : public ::testing::Test {
         {});
     ASSERT_TRUE(config) << config.error().ToString();
     output_ = UserEventsOutput{&log_, &store_, kTopic, 4};
+    // The user event clock: the wall clock until a test moves chain time.
+    output_.stamp = [this] { return stamp_ != 0 ? stamp_ : now_; };
     http::ServerOptions options;
     options.listen = "127.0.0.1:0";
     auto service = ApiService::Open(config.value(), status_, options, &output_,
@@ -83,7 +85,8 @@ class WriteRoutesTest : public ::testing::Test {
     return std::string(r.Json().at("error").at("message").as_string());
   }
 
-  int64_t now_ = kNow;
+  int64_t now_ = kNow;  // the wall clock (credentials)
+  int64_t stamp_ = 0;   // the user event clock when set (received_at)
   chainflow::testing::FakeLog log_;
   testing::FakeDedupStore store_;
   UserEventsOutput output_;
@@ -202,6 +205,30 @@ TEST_F(WriteRoutesTest, WebhookMintThenReplay) {
   ASSERT_EQ(Appended(), 2u);
   ASSERT_TRUE(envelope.ParseFromString(log_.ReadAll(kTopic)[1].value));
   EXPECT_TRUE(envelope.has_burn_requested());
+}
+
+// A chain clock a week ahead (Anvil's evm_increaseTime) moves received_at,
+// while signatures are still checked against the wall clock.
+TEST_F(WriteRoutesTest, RecordsAreStampedByTheUserEventClockAndSignedByTheWallClock) {
+  stamp_ = kNow + 7 * 86'400;
+  HttpResult r = PostIntent(IntentBody());
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("received_at").as_int64(), stamp_);
+  chainflow::v1::Envelope envelope;
+  ASSERT_TRUE(envelope.ParseFromString(log_.ReadAll(kTopic)[0].value));
+  EXPECT_EQ(envelope.intent_submitted().received_at(), static_cast<uint64_t>(stamp_));
+
+  std::string body = HookBody("evt_9");
+  r = PostHook(body, ingest::webhook::SignWebhook(kHookSecret, now_, body));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(envelope.ParseFromString(log_.ReadAll(kTopic)[1].value));
+  EXPECT_EQ(envelope.mint_requested().received_at(), static_cast<uint64_t>(stamp_));
+  // A signature stamped with the user clock's (chain) time is out of the
+  // wall clock's window: nothing appended.
+  r = PostHook(HookBody("evt_10"), ingest::webhook::SignWebhook(kHookSecret, stamp_,
+                                                                HookBody("evt_10")));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(Appended(), 2u);
 }
 
 TEST_F(WriteRoutesTest, WebhookRejectionsAppendNothing) {

@@ -1,0 +1,429 @@
+// Intents in chain time, end to end (issue 4): `chainflow run` (or the four
+// roles as separate processes) follows a private Anvil (a block a second) with the production approval interval
+// (1 h) and epoch length (7 days). The test moves the chain's clock with
+// evm_increaseTime + evm_mine by minutes, hours and days; the API's user
+// clock follows the chain (api/handlers/user_event_clock.h), so intents
+// POSTed over HTTP (HMAC-signed with the wall clock) are stamped in chain
+// time and approved and settled at the chain's hour and epoch boundaries.
+// At the end the served balances (GET /v1/balances) equal balanceOf on the
+// chain plus the settled intents (GET /v1/intents/{id}).
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "api/auth/hmac_request.h"
+#include "chainflow/v1/events.pb.h"
+#include "engine/core/u256.h"
+#include "engine/log/consumer.h"
+#include "ingest/evm/rpc_client.h"
+#include "tests/integration/pipeline_fixture.h"
+#include "tests/support/local_anvil.h"
+#include "tests/unit/api/support/test_client.h"
+
+namespace chainflow::testing {
+namespace {
+
+namespace json = boost::json;
+namespace log = engine::log;
+using api::testing::HttpResult;
+using api::testing::TestClient;
+using Clock = std::chrono::steady_clock;
+using engine::core::U256;
+
+constexpr char kKeySecret[] = "it-chain-time-secret-0123456789";
+constexpr int kPartitions = 4;
+constexpr int64_t kHour = 3600;
+constexpr int64_t kWeek = 604'800;
+
+int64_t WallNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Word(uint64_t v) { return fmt::format("{:064x}", v); }
+std::string AddressWord(const std::string& address) {
+  return std::string(24, '0') + address.substr(2);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// What GET /v1/intents/{id} serves ("" status: not there yet).
+struct Served {
+  std::string status;
+  std::string reason;
+  std::string amount;
+  std::string payer;
+  std::string payee;
+  std::string available;
+  int64_t submitted_at = 0;
+  int64_t epoch = -1;
+};
+
+// How the roles run: all in one `chainflow run` (the API reads chain time
+// from the in-process ingest), or each in its own process (`serve` reads it
+// from the events topic's last BlockEnd).
+enum class Roles { kRun, kSeparate };
+
+class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!PipelineEnv::InfraAvailable(&why)) GTEST_SKIP() << why;
+    anvil_ = LocalAnvil::Start(&why, {"--block-time", "1"});
+    if (!anvil_) GTEST_SKIP() << why;
+    auto rpc = ingest::evm::RpcClient::Open({.url = anvil_->url(),
+                                             .timeout = std::chrono::seconds(20)});
+    ASSERT_TRUE(rpc) << rpc.error().ToString();
+    rpc_ = std::move(rpc).value();
+    auto token = DeployContract(anvil_->url(), "TestToken20", &why);
+    ASSERT_TRUE(token) << why;
+    token_ = *token;
+    const json::value accounts = Call("eth_accounts", "[]");  // named: the loop refers into it
+    for (const auto& a : accounts.as_array()) {
+      accounts_.push_back(Lower(std::string(a.as_string())));
+    }
+    ASSERT_GE(accounts_.size(), 5u);
+
+    // The default-like intervals: approvals hourly, 7-day epochs from 0.
+    env_ = std::make_unique<PipelineEnv>(
+        "intents_ct", kPartitions, 500,
+        fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
+                    "rpc = \"{}\"\npoll_interval_ms = 100\n"
+                    "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
+                    "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"
+                    "[intents]\nchains = \"anvil\"\napproval_interval_s = 3600\n"
+                    "epoch_length_s = 604800\nclock_interval_ms = 200\n"
+                    "idempotency_dir = \"{}\"\n",
+                    anvil_->url(), token_.address, IdempotencyDir()));
+    std::vector<std::string> roles = {"run"};
+    if (GetParam() == Roles::kSeparate) roles = {"ingest", "process", "project", "serve"};
+    for (const auto& role : roles) {
+      procs_.push_back(std::make_unique<Subprocess>(
+          env_->Argv({role}), std::map<std::string, std::string>{{"IT_KEY_SECRET", kKeySecret}}));
+    }
+    client_ = std::make_unique<TestClient>(static_cast<uint16_t>(env_->api_port()));
+    for (int i = 0; i < 300 && client_->Get("/healthz").status != 200; ++i) {
+      ASSERT_TRUE(Running()) << Stderr();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(client_->Get("/healthz").status, 200) << Stderr();
+
+    log::ConsumerOptions options;
+    options.brokers = "127.0.0.1:9092";
+    options.group_id = "it-intents-chain-time";
+    auto consumer = log::Consumer::Open(options);
+    ASSERT_TRUE(consumer) << consumer.error().ToString();
+    ticks_ = std::move(consumer).value();
+    ASSERT_TRUE(ticks_->Assign({{env_->prefix() + ".user.events", engine::core::PartitionId(0),
+                                 log::kOffsetBeginning}})
+                    .ok());
+  }
+
+  void TearDown() override {
+    ticks_.reset();
+    client_.reset();
+    for (auto& p : procs_) {
+      if (p->Running()) p->Kill(SIGTERM);
+    }
+    for (auto& p : procs_) EXPECT_EQ(p->Wait(std::chrono::seconds(30)), 0) << p->Stderr();
+    std::error_code ec;
+    std::filesystem::remove_all(IdempotencyDir(), ec);
+  }
+
+  bool Running() const {
+    for (const auto& p : procs_) {
+      if (!p->Running()) return false;
+    }
+    return true;
+  }
+  std::string Stderr() const {
+    std::string out;
+    for (const auto& p : procs_) out += p->Stderr();
+    return out;
+  }
+
+  static std::string IdempotencyDir() {
+    return fmt::format("/tmp/cf_it_idem_intents_ct_{}", ::getpid());
+  }
+
+  json::value Call(const std::string& method, const std::string& params) {
+    auto result = rpc_->Call(method, params);
+    EXPECT_TRUE(result) << method << ": " << result.error().ToString();
+    return result ? json::parse(result.value()) : json::value();
+  }
+
+  int64_t ChainTime() {
+    json::value block = Call("eth_getBlockByNumber", R"(["latest", false])");
+    return static_cast<int64_t>(
+        std::stoull(std::string(block.at("timestamp").as_string()), nullptr, 16));
+  }
+
+  // Sends a token call from `from` and waits for its receipt.
+  void Send(const std::string& from, const std::string& data) {
+    json::value hash = Call("eth_sendTransaction",
+                            fmt::format(R"([{{"from":"{}","to":"{}","data":"{}"}}])", from,
+                                        token_.address, data));
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < deadline) {
+      json::value receipt = Call("eth_getTransactionReceipt", "[" + json::serialize(hash) + "]");
+      if (receipt.is_object()) {
+        ASSERT_EQ(receipt.at("status").as_string(), "0x1") << "reverted: " << data;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "transaction from " << from << " was not mined";
+  }
+  void Mint(const std::string& to, uint64_t amount) {
+    Send(accounts_[0],
+         "0x" + token_.selectors.at("mint(address,uint256)") + AddressWord(to) + Word(amount));
+  }
+  void Transfer(const std::string& from, const std::string& to, uint64_t amount) {
+    Send(from,
+         "0x" + token_.selectors.at("transfer(address,uint256)") + AddressWord(to) + Word(amount));
+  }
+  std::string BalanceOf(const std::string& account) {
+    json::value r = Call("eth_call", fmt::format(R"([{{"to":"{}","data":"0x{}{}"}},"latest"])",
+                                                 token_.address,
+                                                 token_.selectors.at("balanceOf(address)"),
+                                                 AddressWord(account)));
+    auto v = engine::core::U256FromHex(std::string(r.as_string()));
+    EXPECT_TRUE(v.has_value());
+    return v ? engine::core::U256ToDecimal(v.value()) : "?";
+  }
+
+  // Moves the chain's clock to `target` (evm_increaseTime by the distance
+  // from the latest block, then evm_mine), and waits until the API's user
+  // clock has ticked at or past the new block's time: from then on every
+  // POST is stamped at or after it. Returns the new block's time.
+  int64_t AdvanceChainTo(int64_t target) {
+    int64_t delta = target - ChainTime();
+    EXPECT_GT(delta, 0);
+    Call("evm_increaseTime", fmt::format("[{}]", delta));
+    Call("evm_mine", "[]");
+    int64_t now = ChainTime();
+    EXPECT_GE(now, target);
+    WaitForUserClock(now);
+    return now;
+  }
+
+  // Reads the API's UserClock ticks on user.events partition 0 until one
+  // is stamped at or after `t`.
+  void WaitForUserClock(int64_t t) {
+    auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (user_clock_ < t && Clock::now() < deadline) {
+      ASSERT_TRUE(Running()) << Stderr();
+      auto batch = ticks_->Poll(1000, std::chrono::milliseconds(200));
+      ASSERT_TRUE(batch) << batch.error().ToString();
+      for (const auto& record : batch.value()) {
+        v1::Envelope env;
+        ASSERT_TRUE(env.ParseFromString(record.value));
+        if (env.has_user_clock()) {
+          user_clock_ = std::max(user_clock_, static_cast<int64_t>(env.user_clock().time()));
+        }
+      }
+    }
+    ASSERT_GE(user_clock_, t) << "the user clock did not follow the chain to " << t
+                              << " (wall " << WallNow() << ")\n" << Stderr();
+  }
+
+  // POSTs a gift signed with the wall clock; returns {intent id, received_at}.
+  std::pair<std::string, int64_t> Submit(const std::string& payer, const std::string& payee,
+                                         uint64_t amount, const std::string& idem) {
+    std::string body = fmt::format(
+        R"({{"kind":"gift","payer":"{}","payee":"{}","chain":"anvil","token":"{}",)"
+        R"("amount":"{}"}})",
+        payer, payee, token_.address, amount);
+    std::string ts = std::to_string(WallNow());
+    std::string sig = api::auth::SignCanonical(
+        kKeySecret, api::auth::CanonicalRequest("POST", "/v1/intents", ts, idem, body));
+    HttpResult r = client_->Send("POST", "/v1/intents", body,
+                                 {{"X-Chainflow-Key", "partner"},
+                                  {"X-Chainflow-Timestamp", ts},
+                                  {"X-Chainflow-Signature", sig},
+                                  {"Idempotency-Key", idem}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return {"", 0};
+    json::value j = r.Json();
+    return {std::string(j.at("intent_id").as_string()), j.at("received_at").as_int64()};
+  }
+
+  Served Get(const std::string& id) {
+    HttpResult r = client_->Get("/v1/intents/" + id);
+    Served s;
+    if (r.status == 404) return s;
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) return s;
+    json::value j = r.Json();
+    s.status = std::string(j.at("status").as_string());
+    s.reason = std::string(j.at("reason").as_string());
+    s.amount = std::string(j.at("amount").as_string());
+    s.payer = std::string(j.at("payer").as_string());
+    s.payee = std::string(j.at("payee").as_string());
+    if (j.at("available").is_string()) s.available = std::string(j.at("available").as_string());
+    s.submitted_at = j.at("submitted_at").as_int64();
+    s.epoch = j.at("epoch").as_int64();
+    return s;
+  }
+
+  // Polls GET /v1/intents until every id has the wanted status.
+  std::map<std::string, Served> WaitForStatuses(const std::map<std::string, std::string>& want) {
+    std::map<std::string, Served> got;
+    auto done = [&] {
+      for (const auto& [id, status] : want) {
+        if (got[id].status != status) return false;
+      }
+      return true;
+    };
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < deadline) {
+      EXPECT_TRUE(Running()) << Stderr();
+      for (const auto& [id, status] : want) got[id] = Get(id);
+      if (done()) return got;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    for (const auto& [id, status] : want) {
+      ADD_FAILURE() << id << ": served status \"" << got[id].status << "\" (" << got[id].reason
+                    << "), want " << status;
+    }
+    return got;
+  }
+
+  // The served ERC-20 balance of `account`, "0" when none.
+  std::string ServedBalance(const std::string& account) {
+    HttpResult r = client_->Get(
+        fmt::format("/v1/balances/{}?chain=anvil&token={}", account, token_.address));
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) return "?";
+    const json::value body = r.Json();
+    for (const auto& b : body.at("fungible").as_array()) {
+      if (b.at("token").as_string() == token_.address) {
+        return std::string(b.at("balance").as_string());
+      }
+    }
+    return "0";
+  }
+
+  std::unique_ptr<LocalAnvil> anvil_;
+  std::unique_ptr<ingest::evm::RpcClient> rpc_;
+  DeployedContract token_;
+  std::vector<std::string> accounts_;
+  std::unique_ptr<PipelineEnv> env_;
+  std::vector<std::unique_ptr<Subprocess>> procs_;  // `run`, or one per role
+  std::unique_ptr<TestClient> client_;
+  std::unique_ptr<log::Consumer> ticks_;
+  int64_t user_clock_ = 0;  // the newest UserClock tick read
+};
+
+TEST_P(IntentsChainTimeTest, EpochsCloseWhenTheChainClockJumpsAndServedBalancesAddUp) {
+  const std::string alice = accounts_[1];
+  const std::string bob = accounts_[2];
+  const std::string carol = accounts_[3];
+  const std::string dave = accounts_[4];
+  const auto started = Clock::now();
+
+  // On chain, at wall time: alice 1000 - 100 to dave, bob 100.
+  Mint(alice, 1000);
+  Mint(bob, 100);
+  Transfer(alice, dave, 100);
+
+  // Days ahead, to one minute into the next epoch S (epochs from 0, 7 days).
+  const int64_t start = (ChainTime() / kWeek + 1) * kWeek;
+  int64_t t = AdvanceChainTo(start + 60);
+  auto [a1, a1_at] = Submit(alice, carol, 300, "a1");
+  EXPECT_GE(a1_at, t);  // stamped in chain time, days past the wall clock
+  EXPECT_GT(a1_at, WallNow() + kHour);
+  // Ten minutes later, still before the first deadline S + 1 h.
+  t = AdvanceChainTo(start + 660);
+  auto [a2, a2_at] = Submit(alice, carol, 500, "a2");
+  auto [b1, b1_at] = Submit(bob, carol, 150, "b1");
+  EXPECT_GE(a2_at, t);
+  EXPECT_LT(a2_at, start + kHour);
+
+  // An hour on: the deadline S + 1 h decides them against the balances then.
+  AdvanceChainTo(start + kHour + 60);
+  auto round1 = WaitForStatuses({{a1, "approved"}, {a2, "approved"}, {b1, "rejected"}});
+  EXPECT_EQ(round1[a1].available, "900");
+  EXPECT_EQ(round1[a2].available, "600");  // 900 less a1's reservation
+  EXPECT_EQ(round1[b1].reason, "insufficient available balance: 100 available < 150 amount");
+  EXPECT_EQ(round1[a1].epoch, start / kWeek);
+
+  // On chain during the epoch: alice moves 250 away, below her reservations.
+  Transfer(alice, dave, 250);
+  t = ChainTime();
+  WaitForUserClock(t);
+  auto [b2, b2_at] = Submit(bob, carol, 100, "b2");
+  EXPECT_GE(b2_at, t);
+
+  // A week on, past the epoch's end: a1 settles first (submitted first),
+  // a2 no longer fits alice's 650 - 300; b2 (approved at S + 2 h) settles.
+  AdvanceChainTo(start + kWeek + 60);
+  auto round2 = WaitForStatuses(
+      {{a1, "settled"}, {a2, "rejected"}, {b1, "rejected"}, {b2, "settled"}});
+  EXPECT_EQ(round2[a2].reason.rfind("balance fell below the reservation", 0), 0u)
+      << round2[a2].reason;
+  EXPECT_EQ(round2[b2].available, "100");
+
+  // The next epoch: dave gives 200, settled at its end another week on.
+  auto [d1, d1_at] = Submit(dave, carol, 200, "d1");
+  EXPECT_GE(d1_at, start + kWeek);
+  AdvanceChainTo(start + 2 * kWeek + 60);
+  auto round3 = WaitForStatuses({{d1, "settled"}});
+  EXPECT_EQ(round3[d1].epoch, start / kWeek + 1);
+
+  // Served = balanceOf on the chain + the settled intents.
+  std::map<std::string, U256> expected;
+  const std::vector<std::string> holders = {alice, bob, carol, dave};
+  for (const auto& h : holders) {
+    expected[h] = engine::core::U256FromDecimal(BalanceOf(h)).value();
+  }
+  EXPECT_EQ(BalanceOf(alice), "650");
+  EXPECT_EQ(BalanceOf(bob), "100");
+  EXPECT_EQ(BalanceOf(carol), "0");
+  EXPECT_EQ(BalanceOf(dave), "350");
+  for (const auto& id : {a1, a2, b1, b2, d1}) {
+    Served s = Get(id);
+    if (s.status != "settled") continue;
+    U256 amount = engine::core::U256FromDecimal(s.amount).value();
+    expected[s.payer] -= amount;
+    expected[s.payee] += amount;
+  }
+  std::map<std::string, std::string> want;
+  for (const auto& [h, v] : expected) want[h] = engine::core::U256ToDecimal(v);
+  EXPECT_EQ(want, (std::map<std::string, std::string>{
+                      {alice, "350"}, {bob, "0"}, {carol, "600"}, {dave, "150"}}));
+  std::map<std::string, std::string> served;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline) {
+    for (const auto& h : holders) served[h] = ServedBalance(h);
+    if (served == want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(served, want);
+  std::cerr << "chain-time scenario took "
+            << std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count()
+            << " s\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Roles, IntentsChainTimeTest,
+                         ::testing::Values(Roles::kRun, Roles::kSeparate),
+                         [](const ::testing::TestParamInfo<Roles>& info) {
+                           return info.param == Roles::kRun ? "Run" : "SeparateServe";
+                         });
+
+}  // namespace
+}  // namespace chainflow::testing
