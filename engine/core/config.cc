@@ -100,6 +100,7 @@ FieldMap ApiFields(ApiConfig& c) {
 FieldMap EngineFields(EngineConfig& c) {
   return {{"batch_size", IntField(&c.batch_size, 1, 1'000'000)},
           {"batch_wait_ms", IntField(&c.batch_wait_ms, 0, 60'000)},
+          {"processor_threads", IntField(&c.processor_threads, 1, 64)},
           {"projection_batch_size", IntField(&c.projection_batch_size, 1, 1'000'000)}};
 }
 FieldMap ChainFields(ChainConfig& c) {

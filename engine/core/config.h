@@ -46,6 +46,10 @@ struct ApiConfig {
 struct EngineConfig {
   int batch_size = 5000;     // max records a task applies per commit
   int batch_wait_ms = 50;    // max wait to fill a batch
+  // Loop threads per processor, each with its own consumer and producer over
+  // the input partitions numbered p with p % threads == its index. One
+  // thread waits for acknowledgements or RocksDB while another applies.
+  int processor_threads = 2;
   // Max records a projection applies per PostgreSQL transaction. Larger than
   // batch_size because a projection coalesces the changes of one key within
   // a transaction: when it is behind, bigger transactions write fewer rows.

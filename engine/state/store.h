@@ -6,11 +6,11 @@
 #include <string>
 #include <string_view>
 
-#include "engine/core/result.h"
-#include "engine/state/state_view.h"
-
 #include <unordered_map>
 #include <vector>
+
+#include "engine/core/result.h"
+#include "engine/state/state_view.h"
 
 namespace rocksdb {
 class DB;
@@ -19,6 +19,16 @@ class DB;
 namespace chainflow::engine::state {
 
 class Store;
+
+// Hashes std::string and std::string_view alike, so maps keyed by string
+// are searched with a view and no allocation.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+// Keys to optional values (nullopt: deleted, or known to be absent).
+using StringMap = std::unordered_map<std::string, std::optional<std::string>, StringHash,
+                                     std::equal_to<>>;
 
 // Pending writes against a Store, readable before commit (read-your-writes).
 // Savepoints let the runtime drop one poison record's writes. Writes live in
@@ -40,12 +50,22 @@ class Batch : public StateView {
 
  private:
   friend class Store;
+
+// Hashes std::string and std::string_view alike, so maps keyed by string
+// are searched with a view and no allocation.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+// Keys to optional values (nullopt: deleted, or known to be absent).
+using StringMap = std::unordered_map<std::string, std::optional<std::string>, StringHash,
+                                     std::equal_to<>>;
   using Value = std::optional<std::string>;  // nullopt: deleted
   explicit Batch(Store& store);
   void Record(std::string_view key, Value value);
 
   Store& store_;
-  std::unordered_map<std::string, Value> writes_;
+  StringMap writes_;
   // (key, overlay entry before the write; nullopt = key was not in writes_)
   std::vector<std::pair<std::string, std::optional<Value>>> undo_;
   std::vector<size_t> savepoints_;  // undo_ sizes
@@ -94,7 +114,7 @@ class Store {
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   StoreOptions options_;
-  std::unordered_map<std::string, std::optional<std::string>> cache_;
+  StringMap cache_;
 };
 
 }  // namespace chainflow::engine::state
