@@ -92,7 +92,9 @@ bool ProcessorRole::CaughtUp(int level, const std::map<log::TopicPartition, core
     if (u.level != level) continue;
     std::map<log::TopicPartition, core::Offset> own;
     for (const auto& [tp, end] : ends) {
-      if (std::find(u.inputs.begin(), u.inputs.end(), tp.topic) != u.inputs.end()) own[tp] = end;
+      if (std::find(u.partitions.begin(), u.partitions.end(), tp) != u.partitions.end()) {
+        own[tp] = end;
+      }
     }
     if (!u.runner->CaughtUp(own)) return false;
   }
@@ -121,9 +123,6 @@ core::Status ProcessorRole::failure() const {
 
 core::Status ProcessorRole::Add(const core::Config& config, log::Admin& admin,
                                 const engine::runtime::ProcessorSpec& spec, int level) {
-  Unit unit;
-  unit.level = level;
-  unit.inputs = spec.input_topics;
   ASSIGN_OR_RETURN(auto inputs, PartitionsOf(admin, spec.input_topics));
   if (spec.co_partitioned) {
     // One task joins partition n of every input: they must be split alike.
@@ -138,6 +137,26 @@ core::Status ProcessorRole::Add(const core::Config& config, log::Admin& admin,
       }
     }
   }
+  // By partition number, so partition n of every input lands in one unit.
+  const int threads = std::max(1, config.engine.processor_threads);
+  std::vector<std::vector<log::TopicPartition>> shards(static_cast<size_t>(threads));
+  for (const auto& tp : inputs) {
+    shards[static_cast<size_t>(tp.partition.value() % threads)].push_back(tp);
+  }
+  for (auto& shard : shards) {
+    if (shard.empty()) continue;
+    RETURN_IF_ERROR(AddUnit(config, admin, spec, level, std::move(shard)));
+  }
+  return core::Status::Ok();
+}
+
+core::Status ProcessorRole::AddUnit(const core::Config& config, log::Admin& admin,
+                                    const engine::runtime::ProcessorSpec& spec, int level,
+                                    std::vector<log::TopicPartition> partitions) {
+  Unit unit;
+  unit.level = level;
+  unit.inputs = spec.input_topics;
+  unit.partitions = std::move(partitions);
 
   engine::runtime::RunnerOptions options;
   options.state_dir = ProcessorStateDir(config, spec.name);
@@ -160,8 +179,9 @@ core::Status ProcessorRole::Add(const core::Config& config, log::Admin& admin,
   ASSIGN_OR_RETURN(std::unique_ptr<log::Consumer> consumer, log::Consumer::Open(consumer_options));
   log::Consumer* reporter = consumer.get();  // owned by the runner, which outlives the callback
   ASSIGN_OR_RETURN(unit.runner,
-                   engine::runtime::ProcessorRunner::Open(spec, std::move(options), inputs,
-                                                          std::move(consumer), *unit.producer));
+                   engine::runtime::ProcessorRunner::Open(spec, std::move(options),
+                                                          unit.partitions, std::move(consumer),
+                                                          *unit.producer));
   // Report positions to the group so `status` and any Kafka tool can see lag.
   unit.runner->set_on_commit([reporter](const engine::runtime::Positions& positions) {
     std::vector<log::TopicPartitionOffset> offsets;
@@ -180,7 +200,6 @@ core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(const core::Con
   for (const auto& c : config.chains) chains.push_back(c.name);
   const std::string& prefix = config.kafka.topic_prefix;
   std::unique_ptr<ProcessorRole> role(new ProcessorRole());
-  // nft_ownership first: runner() returns it.
   RETURN_IF_ERROR(
       role->Add(config, admin, engine::processors::nft_ownership::MakeSpec(prefix, chains), 0));
   // The intents processor's event time follows the intents chains through

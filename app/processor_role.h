@@ -12,11 +12,14 @@
 namespace chainflow::app {
 
 // The `process` role: every processor over every partition of its inputs,
-// each with its own consumer group (`chainflow.<name>`), producer and state
-// under `<state.dir>/<name>`. Processors form levels: level 0 reads the
-// chain events topics (nft_ownership, token_splitter), level 1 reads what
-// level 0 writes (token_balances reads `<prefix>.token.deltas`); catching up
-// goes level by level.
+// each with its own consumer group (`chainflow.<name>`) and state under
+// `<state.dir>/<name>`. A processor runs as `[engine] processor_threads`
+// units, each a runner thread with its own consumer and producer over the
+// partitions numbered p with p % threads == its index (partition n of every
+// input together, so co-partitioned joins stay whole). Processors form
+// levels: level 0 reads the chain events topics (nft_ownership,
+// token_splitter), level 1 reads what level 0 writes (token_balances reads
+// `<prefix>.token.deltas`); catching up goes level by level.
 class ProcessorRole {
  public:
   static engine::core::Result<std::unique_ptr<ProcessorRole>> Open(
@@ -25,8 +28,6 @@ class ProcessorRole {
 
   void Start();
   void Stop();  // idempotent
-  // The NFT ownership processor's runner.
-  engine::runtime::ProcessorRunner& runner() { return *units_.front().runner; }
   // Level 0's input topics (every chain's events topic).
   const std::vector<std::string>& inputs() const { return inputs_; }
 
@@ -43,16 +44,21 @@ class ProcessorRole {
   engine::core::Status failure() const;
 
  private:
-  // One processor: its producer and runner (the runner uses the producer).
+  // One loop thread of a processor: its producer and runner (the runner
+  // uses the producer) over `partitions`, some partitions of `inputs`.
   struct Unit {
     int level = 0;
     std::vector<std::string> inputs;
+    std::vector<engine::log::TopicPartition> partitions;
     std::unique_ptr<engine::log::Producer> producer;
     std::unique_ptr<engine::runtime::ProcessorRunner> runner;
   };
   ProcessorRole() = default;
   engine::core::Status Add(const engine::core::Config& config, engine::log::Admin& admin,
                            const engine::runtime::ProcessorSpec& spec, int level);
+  engine::core::Status AddUnit(const engine::core::Config& config, engine::log::Admin& admin,
+                               const engine::runtime::ProcessorSpec& spec, int level,
+                               std::vector<engine::log::TopicPartition> partitions);
 
   std::vector<std::string> inputs_;
   std::vector<Unit> units_;

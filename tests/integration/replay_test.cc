@@ -1,6 +1,7 @@
 // `chainflow replay` of real NFT history through real Kafka, RocksDB and
 // PostgreSQL: correctness against an independent computation, idempotent
 // re-runs, determinism across partitioning, bad input, kcat's view.
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -120,22 +121,26 @@ TEST_F(ReplayTest, CyberKongzOwnersEqualAnIndependentReplayAndRerunsChangeNothin
   EXPECT_EQ(status.out.find("\"lag\":1"), std::string::npos) << status.out;
 }
 
-TEST_F(ReplayTest, DigestAndViewsAreTheSameForAnyPartitionCountAndBatchSize) {
+TEST_F(ReplayTest, DigestAndViewsAreTheSameForAnyPartitionCountBatchSizeAndThreadCount) {
   struct Variant {
     int partitions;
     int batch;
+    int threads;  // [engine] processor_threads
   };
   std::vector<std::string> digests;
   std::vector<std::map<std::string, std::string>> views;
-  for (Variant v : {Variant{1, 100}, Variant{8, 5000}, Variant{3, 777}}) {
+  for (Variant v : {Variant{1, 100, 1}, Variant{8, 5000, 2}, Variant{3, 777, 3}}) {
     PipelineEnv env(fmt::format("det{}", v.partitions), v.partitions, v.batch);
+    // The child inherits the override (CHAINFLOW_<SECTION>_<KEY>).
+    ::setenv("CHAINFLOW_ENGINE_PROCESSOR_THREADS", std::to_string(v.threads).c_str(), 1);
     RunResult r = env.Chainflow({"replay", "--chain", "mainnet", "--from-file", kKongz});
+    ::unsetenv("CHAINFLOW_ENGINE_PROCESSOR_THREADS");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     digests.push_back(env.Digest());
     views.push_back(env.NftOwners("mainnet"));
   }
-  EXPECT_EQ(digests[0], digests[1]) << "1 vs 8 partitions";
-  EXPECT_EQ(digests[0], digests[2]) << "1 vs 3 partitions";
+  EXPECT_EQ(digests[0], digests[1]) << "1 partition, 1 thread vs 8 partitions, 2 threads";
+  EXPECT_EQ(digests[0], digests[2]) << "1 partition, 1 thread vs 3 partitions, 3 threads";
   EXPECT_EQ(views[0], views[1]);
   EXPECT_EQ(views[0], views[2]);
 }
