@@ -101,20 +101,14 @@ core::Result<json::value> AccrualHandlers::List(const std::string& address_text,
   params.push_back(std::to_string(limit + 1));  // one more: is there a next page?
   ASSIGN_OR_RETURN(QueryResult result,
                    pool_.Query(ListingSql(filters, after, params.size()), params));
-  json::array items;
-  const size_t shown = std::min(result.rows.size(), static_cast<size_t>(limit));
-  for (size_t i = 0; i < shown; ++i) {
-    ASSIGN_OR_RETURN(json::object item, RowToJson(result.rows[i], kColumns, "accruals"));
-    items.push_back(std::move(item));
-  }
+  ASSIGN_OR_RETURN(JsonPage page, PageToJson(result, limit, kColumns, "accruals"));
   json::value next_cursor = nullptr;
-  if (result.rows.size() > shown && shown > 0) {
-    const auto& last = result.rows[shown - 1];
-    if (!last[0] || !last[2] || !last[3]) return core::InternalError("accruals: NULL key");
-    next_cursor = EncodeKeyCursor({*last[0], *last[2], *last[3]}, scope);
+  if (const auto* last = page.continue_after) {
+    if (!(*last)[0] || !(*last)[2] || !(*last)[3]) return core::InternalError("accruals: NULL key");
+    next_cursor = EncodeKeyCursor({*(*last)[0], *(*last)[2], *(*last)[3]}, scope);
   }
   return json::object{{"address", account},
-                      {"items", std::move(items)},
+                      {"items", std::move(page.items)},
                       {"next_cursor", std::move(next_cursor)}};
 }
 

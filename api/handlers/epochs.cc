@@ -111,19 +111,15 @@ core::Status EpochHandlers::AccountsPage(int64_t epoch, int limit,
   params.push_back(std::to_string(limit + 1));  // one more: is there a next page?
   ASSIGN_OR_RETURN(QueryResult result,
                    pool_.Query(AccountsSql(after.has_value(), params.size()), params));
-  json::array items;
-  const size_t shown = std::min(result.rows.size(), static_cast<size_t>(limit));
-  for (size_t i = 0; i < shown; ++i) {
-    ASSIGN_OR_RETURN(json::object item, RowToJson(result.rows[i], kAccountColumns, "settlements"));
-    items.push_back(std::move(item));
-  }
+  ASSIGN_OR_RETURN(JsonPage page, PageToJson(result, limit, kAccountColumns, "settlements"));
   json::value next_cursor = nullptr;
-  if (result.rows.size() > shown && shown > 0) {
-    const auto& last = result.rows[shown - 1];
-    if (!last[0] || !last[1] || !last[2]) return core::InternalError("settlements: NULL key");
-    next_cursor = EncodeKeyCursor({*last[0], *last[1], *last[2]}, CursorScope(epoch));
+  if (const auto* last = page.continue_after) {
+    if (!(*last)[0] || !(*last)[1] || !(*last)[2]) {
+      return core::InternalError("settlements: NULL key");
+    }
+    next_cursor = EncodeKeyCursor({*(*last)[0], *(*last)[1], *(*last)[2]}, CursorScope(epoch));
   }
-  body["accounts"] = std::move(items);
+  body["accounts"] = std::move(page.items);
   body["next_cursor"] = std::move(next_cursor);
   return core::Status::Ok();
 }

@@ -1,5 +1,6 @@
 #include "api/handlers/row_json.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -34,6 +35,18 @@ core::Result<json::object> RowToJson(const std::vector<std::optional<std::string
     }
   }
   return out;
+}
+
+core::Result<JsonPage> PageToJson(const QueryResult& result, int limit,
+                                  std::span<const JsonColumn> columns, std::string_view what) {
+  JsonPage page;
+  const size_t shown = std::min(result.rows.size(), static_cast<size_t>(std::max(limit, 0)));
+  for (size_t i = 0; i < shown; ++i) {
+    ASSIGN_OR_RETURN(json::object item, RowToJson(result.rows[i], columns, what));
+    page.items.push_back(std::move(item));
+  }
+  if (result.rows.size() > shown && shown > 0) page.continue_after = &result.rows[shown - 1];
+  return page;
 }
 
 core::Result<int64_t> ParseBigint(std::string_view field, std::string_view text) {

@@ -6,8 +6,10 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "api/handlers/query_pool.h"
 #include "engine/core/result.h"
 
 namespace chainflow::api::handlers {
@@ -26,6 +28,16 @@ struct JsonColumn {
 core::Result<boost::json::object> RowToJson(const std::vector<std::optional<std::string>>& row,
                                             std::span<const JsonColumn> columns,
                                             std::string_view what);
+
+// One keyset page of a listing query run with LIMIT limit + 1: its first
+// `limit` rows as JSON objects (RowToJson), and the last of them when there
+// is a next page (the key the next page continues after), else null.
+struct JsonPage {
+  boost::json::array items;
+  const std::vector<std::optional<std::string>>* continue_after = nullptr;  // into the result
+};
+core::Result<JsonPage> PageToJson(const QueryResult& result, int limit,
+                                  std::span<const JsonColumn> columns, std::string_view what);
 
 // A decimal BIGINT query parameter of a path or query field: 0 to 2^63-1;
 // InvalidArgument naming `field` otherwise.

@@ -7,6 +7,7 @@
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
 #include "projections/intents/rows.h"
+#include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
 #include "projections/pg/upsert.h"
 
@@ -51,17 +52,7 @@ core::Status IntentsProjection::DeadLetter(const log::Record& record, const core
       ->warn("[intents {}/{}] rejecting offset {}: {}", record.topic, record.partition.value(),
              record.offset.value(), why.ToString());
   if (dlq_ == nullptr) return core::Status::Ok();
-  log::OutRecord out;
-  out.topic = dlq_topic_;
-  out.partition = core::PartitionId(0);
-  out.key = record.key;
-  out.value = record.value;
-  out.headers = {{"cf_error", why.ToString()},
-                 {"cf_source_topic", record.topic},
-                 {"cf_source_partition", std::to_string(record.partition.value())},
-                 {"cf_source_offset", std::to_string(record.offset.value())},
-                 {"cf_processor", "projection_intents"}};
-  return dlq_->Send(out);
+  return pg::SendDeadLetter(*dlq_, dlq_topic_, record, why, "projection_intents");
 }
 
 core::Result<ApplyReport> IntentsProjection::Apply(const std::vector<log::Record>& batch) {

@@ -101,18 +101,10 @@ StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
                        const pg::OffsetMap& applied) {
   StagedBatch out;
   std::map<std::string, size_t> intent_at;  // position in out.intents by intent_id
+  pg::BatchOffsets offsets(applied);
   v1::Envelope env;
   for (const engine::log::Record& r : batch) {
-    engine::log::TopicPartition tp{r.topic, r.partition};
-    auto stored = applied.find(tp);
-    if (stored != applied.end() && r.offset < stored->second) {
-      ++out.skipped;
-      continue;
-    }
-    ++out.records;
-    core::Offset next(r.offset.value() + 1);
-    auto& pos = out.next_offsets[tp];
-    if (pos < next) pos = next;
+    if (!offsets.Take(r)) continue;
     if (!env.ParseFromString(r.value)) {
       out.rejected.push_back({&r, core::InvalidArgumentError("not a chainflow.v1.Envelope")});
       continue;
@@ -133,6 +125,9 @@ StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
       out.intents[it->second] = std::move(row).value();
     }
   }
+  out.next_offsets = offsets.next_offsets();
+  out.records = offsets.records();
+  out.skipped = offsets.skipped();
   return out;
 }
 

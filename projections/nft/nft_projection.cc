@@ -10,6 +10,7 @@
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
 #include "projections/nft/rows.h"
+#include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
 #include "projections/pg/upsert.h"
 
@@ -86,17 +87,7 @@ NftProjection::NftProjection(pg::Connection& conn, log::RecordSink* dlq, std::st
     : conn_(conn), dlq_(dlq), dlq_topic_(std::move(dlq_topic)) {}
 
 core::Status NftProjection::DeadLetter(const log::Record& record, const core::Status& why) {
-  log::OutRecord out;
-  out.topic = dlq_topic_;
-  out.partition = core::PartitionId(0);
-  out.key = record.key;
-  out.value = record.value;
-  out.headers = {{"cf_error", why.ToString()},
-                 {"cf_source_topic", record.topic},
-                 {"cf_source_partition", std::to_string(record.partition.value())},
-                 {"cf_source_offset", std::to_string(record.offset.value())},
-                 {"cf_processor", "projection_nft"}};
-  return dlq_->Send(out);
+  return pg::SendDeadLetter(*dlq_, dlq_topic_, record, why, "projection_nft");
 }
 
 core::Result<ApplyReport> NftProjection::Apply(const std::vector<log::Record>& batch) {

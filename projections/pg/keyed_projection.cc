@@ -6,6 +6,7 @@
 
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
+#include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
 
 namespace chainflow::projections::pg {
@@ -33,17 +34,7 @@ core::Status KeyedProjection::DeadLetter(const log::Record& record, const core::
              record.partition.value(), record.offset.value(), why.ToString(),
              dlq_ ? "" : " (no dead-letter sink: skipped)");
   if (dlq_ == nullptr) return core::Status::Ok();
-  log::OutRecord out;
-  out.topic = dlq_topic_;
-  out.partition = core::PartitionId(0);
-  out.key = record.key;
-  out.value = record.value;
-  out.headers = {{"cf_error", why.ToString()},
-                 {"cf_source_topic", record.topic},
-                 {"cf_source_partition", std::to_string(record.partition.value())},
-                 {"cf_source_offset", std::to_string(record.offset.value())},
-                 {"cf_processor", "projection_" + view_.name}};
-  return dlq_->Send(out);
+  return SendDeadLetter(*dlq_, dlq_topic_, record, why, "projection_" + view_.name);
 }
 
 void KeyedProjection::CountApplied(const KeyedApplyReport& report) const {

@@ -33,17 +33,9 @@ StagedRows StageRows(const std::vector<engine::log::Record>& batch, const Offset
   StagedRows out;
   out.tables.reserve(tables.size());
   for (const UpsertSpec& spec : tables) out.tables.emplace_back(spec);
+  BatchOffsets offsets(applied);
   for (const engine::log::Record& r : batch) {
-    engine::log::TopicPartition tp{r.topic, r.partition};
-    auto stored = applied.find(tp);
-    if (stored != applied.end() && r.offset < stored->second) {
-      ++out.skipped;
-      continue;
-    }
-    ++out.records;
-    core::Offset next(r.offset.value() + 1);
-    auto& pos = out.next_offsets[tp];
-    if (pos < next) pos = next;
+    if (!offsets.Take(r)) continue;
     core::Result<std::vector<TableRow>> rows = decode(r);
     if (!rows) {
       out.rejected.push_back({&r, rows.error()});
@@ -59,6 +51,9 @@ StagedRows StageRows(const std::vector<engine::log::Record>& batch, const Offset
       out.tables[row.table].Put(std::move(row.fields));
     }
   }
+  out.next_offsets = offsets.next_offsets();
+  out.records = offsets.records();
+  out.skipped = offsets.skipped();
   return out;
 }
 

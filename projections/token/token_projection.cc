@@ -6,6 +6,7 @@
 
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
+#include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
 #include "projections/pg/upsert.h"
 #include "projections/token/rows.h"
@@ -74,17 +75,7 @@ core::Result<ApplyReport> TokenProjection::Apply(const std::vector<log::Record>&
         ->warn("[token {}/{}] rejecting offset {}: {}", r.record->topic,
                r.record->partition.value(), r.record->offset.value(), r.why.ToString());
     if (dlq_ == nullptr) continue;
-    log::OutRecord out;
-    out.topic = dlq_topic_;
-    out.partition = core::PartitionId(0);
-    out.key = r.record->key;
-    out.value = r.record->value;
-    out.headers = {{"cf_error", r.why.ToString()},
-                   {"cf_source_topic", r.record->topic},
-                   {"cf_source_partition", std::to_string(r.record->partition.value())},
-                   {"cf_source_offset", std::to_string(r.record->offset.value())},
-                   {"cf_processor", "projection_token"}};
-    RETURN_IF_ERROR(dlq_->Send(out));
+    RETURN_IF_ERROR(pg::SendDeadLetter(*dlq_, dlq_topic_, *r.record, r.why, "projection_token"));
   }
   if (dlq_ && !staged.rejected.empty()) RETURN_IF_ERROR(dlq_->Flush(kDlqFlushTimeout));
 

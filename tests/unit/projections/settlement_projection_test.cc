@@ -8,6 +8,7 @@
 #include "projections/pg/keyed_projection.h"
 #include "projections/settlements/settlements_view.h"
 #include "tests/support/fake_log.h"
+#include "tests/unit/projections/dead_letters.h"
 #include "tests/unit/projections/events.h"
 #include "tests/unit/projections/settlement_events.h"
 #include "tests/unit/projections/test_db.h"
@@ -116,14 +117,7 @@ TEST(SettlementsProjectionTest, DeadLettersBadRecordsWithHeadersAndAppliesTheRes
   EXPECT_EQ(report.value().rejected, 1u);
   auto sent = dlq.ReadAll("cf.dlq");
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].value, batch[0].value);
-  std::map<std::string, std::string> headers;
-  for (const auto& h : sent[0].headers) headers[h.key] = h.value;
-  EXPECT_EQ(headers["cf_source_topic"], kSettlements);
-  EXPECT_EQ(headers["cf_source_partition"], "2");
-  EXPECT_EQ(headers["cf_source_offset"], "4");
-  EXPECT_EQ(headers["cf_processor"], "projection_settlements");
-  EXPECT_NE(headers["cf_error"].find("digest"), std::string::npos) << headers["cf_error"];
+  testing::ExpectDeadLetterOf(sent[0], batch[0], "projection_settlements", "digest");
   EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.epochs"), "0");
   EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.settlements"), "1");
   EXPECT_EQ(Offsets("settlements"), "2:6");

@@ -23,14 +23,14 @@ using Rows = std::vector<std::vector<std::string>>;
 const std::string kSettlements = "cf.settlements";
 const std::string kAccruals = "cf.accruals";
 
-pg::StagedRows StageSettlements(const std::vector<Record>& batch, const pg::OffsetMap& applied = {}) {
-  const pg::KeyedView& view = settlements::View();
+pg::StagedRows Stage(const pg::KeyedView& view, const std::vector<Record>& batch,
+                     const pg::OffsetMap& applied = {}) {
   return pg::StageRows(batch, applied, view.tables, view.decode);
 }
 
-pg::StagedRows StageAccruals(const std::vector<Record>& batch, const pg::OffsetMap& applied = {}) {
-  const pg::KeyedView& view = accruals::View();
-  return pg::StageRows(batch, applied, view.tables, view.decode);
+pg::StagedRows StageSettlements(const std::vector<Record>& batch,
+                                const pg::OffsetMap& applied = {}) {
+  return Stage(settlements::View(), batch, applied);
 }
 
 TEST(SettlementRowsTest, EpochSettledBecomesAnEpochRowAndOneTotalPerToken) {
@@ -130,7 +130,7 @@ TEST(AccrualRowsTest, AccrualsAreRowsByDayAndAccountWithTheirRounding) {
       MakeRecord(kAccruals, 0, 1, Serialize(AccrualMessage(3, 2, 7))),
       MakeRecord(kAccruals, 0, 2, Serialize(AccrualMessage(4, 1, 1'002'501))),
   };
-  pg::StagedRows staged = StageAccruals(batch);
+  pg::StagedRows staged = Stage(accruals::View(), batch);
   ASSERT_TRUE(staged.rejected.empty());
   const std::string token = SettleAddr(9).ToHex();
   EXPECT_EQ(staged.tables[0].rows(),
@@ -156,7 +156,7 @@ TEST(AccrualRowsTest, MalformedAccrualsAreRejected) {
       MakeRecord(kAccruals, 0, 2, Serialize(total)), MakeRecord(kAccruals, 0, 3, Serialize(day)),
       // A settlement record on the accruals topic: not this view's, ignored.
       MakeRecord(kAccruals, 0, 4, Serialize(AccountSettledMessage(7, 1, 1, 0)))};
-  pg::StagedRows staged = StageAccruals(batch);
+  pg::StagedRows staged = Stage(accruals::View(), batch);
   ASSERT_EQ(staged.rejected.size(), 4u);
   const std::vector<std::string> want = {"carry", "token", "total_accrued", "day"};
   for (size_t i = 0; i < want.size(); ++i) {

@@ -31,7 +31,7 @@ std::string WithDatabase(const std::string& url, const std::string& db) {
 
 }  // namespace
 
-PgApiEnv::PgApiEnv(const std::string& db_prefix)
+PgApiEnv::PgApiEnv(const std::string& db_prefix, const std::vector<std::string>& chains)
     : db_name_(fmt::format("{}_{}", db_prefix, getpid())) {
   try {
     pqxx::connection admin(BaseUrl());
@@ -42,15 +42,17 @@ PgApiEnv::PgApiEnv(const std::string& db_prefix)
     skip_reason_ = fmt::format("PostgreSQL at {} unreachable: {}", BaseUrl(), e.what());
     return;
   }
-  std::string url = WithDatabase(BaseUrl(), db_name_);
-  auto conn = projections::pg::Connection::Open(url);
+  url_ = WithDatabase(BaseUrl(), db_name_);
+  auto conn = projections::pg::Connection::Open(url_);
   CF_CHECK(conn.has_value(), "{}", conn.error().ToString());
   conn_ = std::move(conn).value();
   CF_CHECK(projections::pg::Migrate(*conn_).ok(), "migrate");
   core::Config config;
-  config.postgres.url = url;
+  config.postgres.url = url_;
   config.postgres.pool_size = 1;
-  config.chains.push_back(core::ChainConfig{.name = "anvil"});
+  for (const std::string& chain : chains) {
+    config.chains.push_back(core::ChainConfig{.name = chain});
+  }
   http::ServerOptions options;
   options.listen = "127.0.0.1:0";
   status_ = std::make_unique<FakeStatusSource>();
