@@ -14,7 +14,9 @@ core::Result<std::string> AddressText(const std::string& bytes, std::string_view
   return a.value().ToHex();
 }
 
-core::Result<std::string> Uint256Text(const std::string& bytes, std::string_view field) {
+core::Result<std::string> Uint256Text(const std::string& bytes, std::string_view field,
+                                      bool empty_is_zero) {
+  if (empty_is_zero && bytes.empty()) return std::string("0");
   if (bytes.size() != 32) {
     return core::InvalidArgumentError(fmt::format("{} of {} bytes (want 32)", field, bytes.size()));
   }

@@ -15,8 +15,11 @@ namespace chainflow::projections::pg {
 // 20 bytes -> lowercase "0x" hex (addresses).
 core::Result<std::string> AddressText(const std::string& bytes, std::string_view field);
 
-// A 32-byte big-endian uint256 -> decimal (NUMERIC(78,0)).
-core::Result<std::string> Uint256Text(const std::string& bytes, std::string_view field);
+// A 32-byte big-endian uint256 -> decimal (NUMERIC(78,0)). With
+// `empty_is_zero`, no bytes is 0 too (a sum the producer never added to,
+// like AccountSettled's debited of an account that only received).
+core::Result<std::string> Uint256Text(const std::string& bytes, std::string_view field,
+                                      bool empty_is_zero = false);
 
 // Exactly `size` bytes -> lowercase "0x" hex (digests, hashes).
 core::Result<std::string> FixedHexText(const std::string& bytes, size_t size,

@@ -39,8 +39,12 @@ Result<std::vector<pg::TableRow>> AccountRows(const v1::AccountSettled& m) {
   ASSIGN_OR_RETURN(std::string chain, pg::Text(m.chain(), "chain", /*non_empty=*/true));
   ASSIGN_OR_RETURN(std::string token, pg::AddressText(m.token(), "token"));
   ASSIGN_OR_RETURN(std::string account, pg::AddressText(m.account(), "account"));
-  ASSIGN_OR_RETURN(std::string debited, pg::Uint256Text(m.debited(), "debited"));
-  ASSIGN_OR_RETURN(std::string credited, pg::Uint256Text(m.credited(), "credited"));
+  // The intents processor adds up only the directions an account had: the
+  // other one stays empty, which is 0.
+  ASSIGN_OR_RETURN(std::string debited,
+                   pg::Uint256Text(m.debited(), "debited", /*empty_is_zero=*/true));
+  ASSIGN_OR_RETURN(std::string credited,
+                   pg::Uint256Text(m.credited(), "credited", /*empty_is_zero=*/true));
   ASSIGN_OR_RETURN(int64_t paid, pg::Bigint(m.paid(), "paid"));
   ASSIGN_OR_RETURN(int64_t received, pg::Bigint(m.received(), "received"));
   return std::vector<pg::TableRow>{

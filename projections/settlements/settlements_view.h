@@ -32,8 +32,9 @@ const pg::KeyedView& View();
 // epoch_totals row per token total; an AccountSettled its settlements row;
 // other payloads none. InvalidArgument when the record is not an Envelope
 // or a field cannot be stored (an empty chain or one with NUL, an address
-// not 20 bytes, an amount not 32 bytes, a digest not 32 bytes, a number
-// beyond BIGINT). Pure.
+// not 20 bytes, an amount not 32 bytes (AccountSettled's debited and
+// credited may also be empty: 0), a digest not 32 bytes, a number beyond
+// BIGINT). Pure.
 core::Result<std::vector<pg::TableRow>> DecodeRecord(const engine::log::Record& record);
 
 }  // namespace chainflow::projections::settlements

@@ -64,8 +64,10 @@ inline v1::AccountSettled AccountSettledMessage(uint64_t epoch, uint8_t account,
   m.set_chain("anvil");
   m.set_token(SettleAddr(token).ToBytes());
   m.set_account(SettleAddr(account).ToBytes());
-  m.set_debited(Word(debited));
-  m.set_credited(Word(credited));
+  // Like the intents processor: a direction the account did not have stays
+  // empty (0).
+  if (debited > 0) m.set_debited(Word(debited));
+  if (credited > 0) m.set_credited(Word(credited));
   m.set_paid(debited > 0 ? 1 : 0);
   m.set_received(credited > 0 ? 1 : 0);
   return m;

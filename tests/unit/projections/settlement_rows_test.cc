@@ -51,6 +51,22 @@ TEST(SettlementRowsTest, EpochSettledBecomesAnEpochRowAndOneTotalPerToken) {
   EXPECT_EQ((staged.next_offsets.at({kSettlements, core::PartitionId(0)})), core::Offset(1));
 }
 
+TEST(SettlementRowsTest, AnEmptyDebitOrCreditIsZero) {
+  // What the intents processor sends for a payer (nothing credited) and a
+  // payee (nothing debited): the absent sum is empty bytes.
+  v1::AccountSettled payer = AccountSettledMessage(7, 1, 600, 0);
+  v1::AccountSettled payee = AccountSettledMessage(7, 2, 0, 600);
+  ASSERT_TRUE(payer.credited().empty());
+  ASSERT_TRUE(payee.debited().empty());
+  pg::StagedRows staged = StageSettlements({MakeRecord(kSettlements, 0, 0, Serialize(payer)),
+                                            MakeRecord(kSettlements, 0, 1, Serialize(payee))});
+  ASSERT_TRUE(staged.rejected.empty()) << staged.rejected[0].why.ToString();
+  const std::string token = SettleAddr(9).ToHex();
+  EXPECT_EQ(staged.tables[settlements::kSettlements].rows(),
+            (Rows{{"7", "anvil", token, SettleAddr(1).ToHex(), "600", "0", "1", "0"},
+                  {"7", "anvil", token, SettleAddr(2).ToHex(), "0", "600", "0", "1"}}));
+}
+
 TEST(SettlementRowsTest, AccountSettledRowsCoalesceByEpochAndAccountLaterWins) {
   const std::vector<Record> batch{
       MakeRecord(kSettlements, 1, 10, Serialize(AccountSettledMessage(7, 1, 600, 0))),
@@ -96,6 +112,8 @@ TEST(SettlementRowsTest, UndecodableRecordsAreRejectedWholeAndStillMoveTheOffset
   huge_epoch.set_epoch(uint64_t{1} << 63);
   v1::AccountSettled bad_account = AccountSettledMessage(7, 1, 1, 0);
   bad_account.set_account("short");
+  v1::AccountSettled short_credit = AccountSettledMessage(7, 1, 1, 0);
+  short_credit.set_credited("\x05");  // present but not 32 bytes
   v1::AccountSettled empty_chain = AccountSettledMessage(7, 1, 1, 0);
   empty_chain.set_chain("");
   v1::AccountSettled nul_chain = AccountSettledMessage(7, 1, 1, 0);
@@ -108,20 +126,21 @@ TEST(SettlementRowsTest, UndecodableRecordsAreRejectedWholeAndStillMoveTheOffset
       MakeRecord(kSettlements, 0, 4, Serialize(bad_account)),
       MakeRecord(kSettlements, 0, 5, Serialize(empty_chain)),
       MakeRecord(kSettlements, 0, 6, Serialize(nul_chain)),
+      MakeRecord(kSettlements, 0, 7, Serialize(short_credit)),
   };
   pg::StagedRows staged = StageSettlements(batch);
-  ASSERT_EQ(staged.rejected.size(), 7u);
+  ASSERT_EQ(staged.rejected.size(), 8u);
   // A record with one bad total leaves no row at all (not even its epoch's).
   for (const auto& table : staged.tables) EXPECT_TRUE(table.rows().empty());
   const std::vector<std::string> want = {"Envelope", "totals.amount", "digest", "epoch",
-                                         "account",  "chain",         "chain"};
+                                         "account",  "chain",         "chain",  "credited"};
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(staged.rejected[i].record, &batch[i]);
     EXPECT_EQ(staged.rejected[i].why.code(), core::StatusCode::kInvalidArgument);
     EXPECT_NE(staged.rejected[i].why.ToString().find(want[i]), std::string::npos)
         << staged.rejected[i].why.ToString();
   }
-  EXPECT_EQ((staged.next_offsets.at({kSettlements, core::PartitionId(0)})), core::Offset(7));
+  EXPECT_EQ((staged.next_offsets.at({kSettlements, core::PartitionId(0)})), core::Offset(8));
 }
 
 TEST(AccrualRowsTest, AccrualsAreRowsByDayAndAccountWithTheirRounding) {
