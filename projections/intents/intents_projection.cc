@@ -9,6 +9,7 @@
 #include "projections/intents/rows.h"
 #include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
+#include "projections/pg/projection_metrics.h"
 #include "projections/pg/upsert.h"
 
 namespace chainflow::projections::intents {
@@ -25,16 +26,8 @@ const pg::UpsertSpec& IntentsSpec() {
 }
 
 void CountApplied(const ApplyReport& report) {
-  auto& m = core::MetricsRegistry::Global();
-  const core::Labels labels{{"projection", std::string(kProjectionName)}};
-  m.GetCounter("chainflow_projection_records_total", "Input records applied by projections",
-               labels)
-      .Inc(report.records);
-  m.GetCounter("chainflow_projection_rejected_total", "Undecodable input records", labels)
-      .Inc(report.rejected);
-  m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
-               {{"projection", std::string(kProjectionName)}, {"table", "intents"}})
-      .Inc(static_cast<uint64_t>(report.intent_rows));
+  pg::CountRecords(kProjectionName, report.records, report.skipped, report.rejected);
+  pg::CountUpsertedRows(kProjectionName, "intents", report.intent_rows);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "projections/nft/rows.h"
 #include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
+#include "projections/pg/projection_metrics.h"
 #include "projections/pg/upsert.h"
 
 namespace chainflow::projections::nft {
@@ -56,22 +57,10 @@ std::vector<std::vector<std::string>> BalanceFields(const std::vector<BalanceRow
 }
 
 void CountApplied(const ApplyReport& report) {
+  pg::CountRecords(kProjectionName, report.records, report.skipped, report.rejected);
+  pg::CountUpsertedRows(kProjectionName, "nft_owners", report.owner_rows);
+  pg::CountUpsertedRows(kProjectionName, "nft_balances", report.balance_rows);
   auto& m = core::MetricsRegistry::Global();
-  const core::Labels labels{{"projection", std::string(kProjectionName)}};
-  m.GetCounter("chainflow_projection_records_total", "Input records applied by projections",
-               labels)
-      .Inc(report.records);
-  m.GetCounter("chainflow_projection_skipped_total",
-               "Input records already covered by stored offsets", labels)
-      .Inc(report.skipped);
-  m.GetCounter("chainflow_projection_rejected_total", "Undecodable input records", labels)
-      .Inc(report.rejected);
-  m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
-               {{"projection", std::string(kProjectionName)}, {"table", "nft_owners"}})
-      .Inc(static_cast<uint64_t>(report.owner_rows));
-  m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
-               {{"projection", std::string(kProjectionName)}, {"table", "nft_balances"}})
-      .Inc(static_cast<uint64_t>(report.balance_rows));
   m.GetCounter("chainflow_projection_rows_deleted_total", "View rows deleted by retractions",
                {{"projection", std::string(kProjectionName)}, {"table", "nft_owners"}})
       .Inc(static_cast<uint64_t>(report.owner_rows_deleted));

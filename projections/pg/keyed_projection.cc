@@ -8,6 +8,7 @@
 #include "engine/core/metrics.h"
 #include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
+#include "projections/pg/projection_metrics.h"
 
 namespace chainflow::projections::pg {
 namespace {
@@ -38,21 +39,11 @@ core::Status KeyedProjection::DeadLetter(const log::Record& record, const core::
 }
 
 void KeyedProjection::CountApplied(const KeyedApplyReport& report) const {
-  auto& m = core::MetricsRegistry::Global();
-  const core::Labels labels{{"projection", view_.name}};
-  m.GetCounter("chainflow_projection_records_total", "Input records applied by projections",
-               labels)
-      .Inc(report.records);
-  m.GetCounter("chainflow_projection_skipped_total",
-               "Input records already covered by stored offsets", labels)
-      .Inc(report.skipped);
-  m.GetCounter("chainflow_projection_rejected_total", "Undecodable input records", labels)
-      .Inc(report.rejected);
+  CountRecords(view_.name, report.records, report.skipped, report.rejected);
   for (size_t t = 0; t < view_.tables.size(); ++t) {
-    m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
-                 {{"projection", view_.name}, {"table", TableLabel(view_.tables[t].table)}})
-        .Inc(static_cast<uint64_t>(report.rows[t]));
+    CountUpsertedRows(view_.name, TableLabel(view_.tables[t].table), report.rows[t]);
   }
+  auto& m = core::MetricsRegistry::Global();
   if (dlq_ != nullptr && report.rejected > 0) {
     m.GetCounter("chainflow_dead_lettered_total", "Records sent to the dead-letter topic",
                  {{"stage", "projection_" + view_.name}})

@@ -8,6 +8,7 @@
 #include "engine/core/metrics.h"
 #include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
+#include "projections/pg/projection_metrics.h"
 #include "projections/pg/upsert.h"
 #include "projections/token/rows.h"
 
@@ -33,19 +34,9 @@ const pg::UpsertSpec& SupplySpec() {
 }
 
 void CountApplied(const ApplyReport& report) {
-  auto& m = core::MetricsRegistry::Global();
-  const core::Labels labels{{"projection", std::string(kProjectionName)}};
-  m.GetCounter("chainflow_projection_records_total", "Input records applied by projections",
-               labels)
-      .Inc(report.records);
-  m.GetCounter("chainflow_projection_rejected_total", "Undecodable input records", labels)
-      .Inc(report.rejected);
-  for (const auto& [table, rows] :
-       {std::pair{"token_balances", report.balance_rows}, {"token_supply", report.supply_rows}}) {
-    m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
-                 {{"projection", std::string(kProjectionName)}, {"table", table}})
-        .Inc(static_cast<uint64_t>(rows));
-  }
+  pg::CountRecords(kProjectionName, report.records, report.skipped, report.rejected);
+  pg::CountUpsertedRows(kProjectionName, "token_balances", report.balance_rows);
+  pg::CountUpsertedRows(kProjectionName, "token_supply", report.supply_rows);
 }
 
 }  // namespace
