@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "chainflow/v1/events.pb.h"
@@ -49,13 +50,6 @@ inline v1::EpochSettled EpochSettledMessage(uint64_t epoch, const std::vector<To
   return m;
 }
 
-inline std::string Serialize(const v1::EpochSettled& m) {
-  v1::Envelope env;
-  env.set_id("epoch/" + std::to_string(m.epoch()));
-  *env.mutable_epoch_settled() = m;
-  return env.SerializeAsString();
-}
-
 inline v1::AccountSettled AccountSettledMessage(uint64_t epoch, uint8_t account, uint64_t debited,
                                                 uint64_t credited, uint8_t token = 9) {
   v1::AccountSettled m;
@@ -71,13 +65,6 @@ inline v1::AccountSettled AccountSettledMessage(uint64_t epoch, uint8_t account,
   m.set_paid(debited > 0 ? 1 : 0);
   m.set_received(credited > 0 ? 1 : 0);
   return m;
-}
-
-inline std::string Serialize(const v1::AccountSettled& m) {
-  v1::Envelope env;
-  env.set_id("settled/" + std::to_string(m.epoch()));
-  *env.mutable_account_settled() = m;
-  return env.SerializeAsString();
 }
 
 inline v1::AccrualRecorded AccrualMessage(uint64_t day, uint8_t account, uint64_t balance,
@@ -96,10 +83,19 @@ inline v1::AccrualRecorded AccrualMessage(uint64_t day, uint8_t account, uint64_
   return m;
 }
 
-inline std::string Serialize(const v1::AccrualRecorded& m) {
+// `m` as the payload of an Envelope, serialized.
+template <typename M>
+std::string Serialize(const M& m) {
   v1::Envelope env;
-  env.set_id("accrual/" + std::to_string(m.day()));
-  *env.mutable_accrual_recorded() = m;
+  env.set_id("test");
+  if constexpr (std::is_same_v<M, v1::EpochSettled>) {
+    *env.mutable_epoch_settled() = m;
+  } else if constexpr (std::is_same_v<M, v1::AccountSettled>) {
+    *env.mutable_account_settled() = m;
+  } else {
+    static_assert(std::is_same_v<M, v1::AccrualRecorded>);
+    *env.mutable_accrual_recorded() = m;
+  }
   return env.SerializeAsString();
 }
 
