@@ -84,12 +84,10 @@ core::Status WaitForProcessors(ProcessorRole& processor, log::Admin& admin) {
 }
 
 core::Status WaitForProjector(ProjectorRole& projector, const Offsets& ends) {
-  RETURN_IF_ERROR(
-      WaitForOne(projector.projector(), OnTopic(ends, projector.nft_topic()), "project"));
-  RETURN_IF_ERROR(WaitForOne(projector.token_projector(),
-                             OnTopic(ends, projector.token_topic()), "project tokens"));
-  return WaitForOne(projector.intents_projector(), OnTopic(ends, projector.intents_topic()),
-                    "project intents");
+  for (ProjectorRole::Projection& p : projector.projections()) {
+    RETURN_IF_ERROR(WaitForOne(*p.projector, OnTopic(ends, p.view.topic), p.view.label));
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace chainflow::app

@@ -22,8 +22,9 @@ engine::core::Status WaitForProcessor(ProcessorRole& processor, const Offsets& e
 // once the level before has caught up.
 engine::core::Status WaitForProcessors(ProcessorRole& processor, engine::log::Admin& admin);
 
-// The same for the projections: `ends` may hold partitions of the ownership
-// topic and of the token balances topic; each projection waits for its own.
+// The same for the projections: `ends` may hold partitions of any
+// projection's input topic (ProjectorRole::topics()); each projection waits
+// for its own, in turn.
 engine::core::Status WaitForProjector(ProjectorRole& projector, const Offsets& ends);
 
 }  // namespace chainflow::app

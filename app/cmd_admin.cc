@@ -14,11 +14,9 @@
 #include "app/topics.h"
 #include "engine/runtime/state_digest.h"
 #include "engine/processors/intents/intents.h"
-#include "projections/intents/intents_projection.h"
-#include "projections/nft/nft_projection.h"
+#include "app/views.h"
 #include "projections/pg/migrate.h"
 #include "projections/pg/offsets.h"
-#include "projections/token/token_projection.h"
 
 namespace chainflow::app {
 
@@ -51,27 +49,24 @@ void PrintTable(const api::handlers::PipelineStatus& st) {
              st.ready ? "" : " (" + st.not_ready_reason + ")");
 }
 
-// Drops the PostgreSQL views and points the nft and token projections at
-// the current end of their topics, so they apply only what the rebuilt
-// processors append from now on. The intents view always replays
-// <prefix>.intents from its start: each record carries the whole intent, so
-// the latest record of an intent is its row whether or not the intents
-// processor is rebuilt in the same run (a rebuilt one appends the same
-// deterministic transitions again, applied again in offset order).
-core::Status ResetViews(const core::Config& config, log::Admin& admin, bool from_start) {
+// Drops the PostgreSQL views (every one, or only `only`) and their offsets.
+// A view replays its topic from the start when it is rebuilt alone or is
+// `rebuild_from_start` (views.h); the others (nft, token) start at the
+// current end of their topics and apply only what the rebuilt processors
+// append from now on.
+core::Status ResetViews(const core::Config& config, log::Admin& admin, const std::string& only) {
   ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
   RETURN_IF_ERROR(projections::pg::Migrate(*conn));
-  RETURN_IF_ERROR(projections::nft::Truncate(*conn));
-  RETURN_IF_ERROR(projections::token::Truncate(*conn));
-  RETURN_IF_ERROR(projections::intents::Truncate(*conn));
-  if (from_start) return core::Status::Ok();
-  ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {OwnershipTopic(config)}));
-  ASSIGN_OR_RETURN(auto token_ends, EndOffsets(admin, {TokenBalancesTopic(config)}));
-  ASSIGN_OR_RETURN(auto tx, conn->Begin());
-  RETURN_IF_ERROR(projections::pg::WriteOffsets(*tx, projections::nft::kProjectionName, ends));
-  RETURN_IF_ERROR(
-      projections::pg::WriteOffsets(*tx, projections::token::kProjectionName, token_ends));
-  return tx->Commit();
+  for (const ViewDef& view : Views(config)) {
+    if (!only.empty() && view.name != only) continue;
+    RETURN_IF_ERROR(view.truncate(*conn));
+    if (!only.empty() || view.rebuild_from_start) continue;
+    ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, {view.topic}));
+    ASSIGN_OR_RETURN(auto tx, conn->Begin());
+    RETURN_IF_ERROR(projections::pg::WriteOffsets(*tx, view.name, ends));
+    RETURN_IF_ERROR(tx->Commit());
+  }
+  return core::Status::Ok();
 }
 
 core::Status SkipExistingDeltas(const core::Config& config, log::Admin& admin) {
@@ -138,13 +133,18 @@ int PrintStateDigest(const core::Config& config) {
 }
 
 int Rebuild(const core::Config& config, const std::string& view) {
-  if (!view.empty() && view != "nft") {
-    fmt::print(stderr, "chainflow: rebuild: unknown view \"{}\" (known: nft)\n", view);
-    return kExitUsage;
+  if (!view.empty()) {
+    bool known = false;
+    for (const ViewDef& v : Views(config)) known = known || v.name == view;
+    if (!known) {
+      fmt::print(stderr, "chainflow: rebuild: unknown view \"{}\" (known: {})\n", view,
+                 ViewNames(config));
+      return kExitUsage;
+    }
   }
   auto admin = log::Admin::Open(config.kafka.brokers);
   core::Status st = admin.has_value() ? EnsureTopics(config, *admin.value()) : admin.error();
-  bool views_only = view == "nft";
+  bool views_only = !view.empty();
   if (st.ok() && !views_only) {
     for (const std::string& name : ProcessorNames()) {
       std::error_code ec;
@@ -155,13 +155,13 @@ int Rebuild(const core::Config& config, const std::string& view) {
     // one appends it all again: the rebuilt balances start at its end.
     if (st.ok()) st = SkipExistingDeltas(config, *admin.value());
   }
-  if (st.ok()) st = ResetViews(config, *admin.value(), /*from_start=*/views_only);
+  if (st.ok()) st = ResetViews(config, *admin.value(), view);
   if (st.ok()) st = CatchUp(config, *admin.value(), /*process=*/!views_only);
   if (!st.ok()) {
     fmt::print(stderr, "chainflow: rebuild failed: {}\n", st.ToString());
     return kExitFailure;
   }
-  fmt::print("rebuild {}: done\n", views_only ? "nft views" : "all derived state");
+  fmt::print("rebuild {}: done\n", views_only ? "view " + view : "all derived state");
   return kExitOk;
 }
 

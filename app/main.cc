@@ -59,7 +59,9 @@ int main(int argc, char** argv) {
   std::string view;
   CLI::App* rebuild = cli.add_subcommand("rebuild", "drop derived state and views, replay them");
   AddCommon(rebuild, common);
-  rebuild->add_option("--view", view, "rebuild only this view (nft)");
+  rebuild->add_option("--view", view,
+                     "rebuild only this PostgreSQL view (nft, token, intents, settlements, "
+                     "accruals) from its topic");
 
   bool json = false;
   CLI::App* status = cli.add_subcommand("status", "ingest, processor and projection progress");

@@ -25,57 +25,43 @@ core::Result<std::unique_ptr<log::Consumer>> OpenConsumer(const core::Config& co
 ProjectorRole::~ProjectorRole() { Stop(); }
 
 core::Status ProjectorRole::Start() {
-  RETURN_IF_ERROR(projector_->Start());
-  RETURN_IF_ERROR(token_projector_->Start());
-  return intents_projector_->Start();
+  for (Projection& p : projections_) RETURN_IF_ERROR(p.projector->Start());
+  return core::Status::Ok();
 }
 
 void ProjectorRole::Stop() {
-  if (projector_) projector_->Stop();
-  if (token_projector_) token_projector_->Stop();
-  if (intents_projector_) intents_projector_->Stop();
+  for (Projection& p : projections_) p.projector->Stop();
+}
+
+std::vector<std::string> ProjectorRole::topics() const {
+  std::vector<std::string> out;
+  for (const Projection& p : projections_) out.push_back(p.view.topic);
+  return out;
 }
 
 core::Status ProjectorRole::status() const {
-  if (!projector_->status().ok()) return projector_->status();
-  if (!token_projector_->status().ok()) return token_projector_->status();
-  return intents_projector_->status();
+  for (const Projection& p : projections_) {
+    if (!p.projector->status().ok()) return p.projector->status();
+  }
+  return core::Status::Ok();
 }
 
 core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(const core::Config& config,
                                                                  log::Admin& admin) {
   std::unique_ptr<ProjectorRole> role(new ProjectorRole());
-  role->nft_topic_ = OwnershipTopic(config);
-  role->token_topic_ = TokenBalancesTopic(config);
-  role->intents_topic_ = IntentsTopic(config);
-  ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(role->nft_topic_));
-  ASSIGN_OR_RETURN(int token_partitions, admin.PartitionCount(role->token_topic_));
-  ASSIGN_OR_RETURN(int intents_partitions, admin.PartitionCount(role->intents_topic_));
   ASSIGN_OR_RETURN(role->dlq_producer_,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-projector")));
-  ASSIGN_OR_RETURN(auto consumer,
-                   OpenConsumer(config, "chainflow.projection.nft", "chainflow-projector"));
-  ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
-  ASSIGN_OR_RETURN(role->projector_,
-                   projections::nft::OpenProjector(
-                       projections::nft::ProjectorOptionsFor(config, partitions),
-                       std::move(consumer), std::move(conn), role->dlq_producer_.get()));
-  ASSIGN_OR_RETURN(auto token_consumer, OpenConsumer(config, "chainflow.projection.token",
-                                                     "chainflow-projector-token"));
-  ASSIGN_OR_RETURN(auto token_conn, projections::pg::Connection::Open(config.postgres.url));
-  ASSIGN_OR_RETURN(role->token_projector_,
-                   projections::token::OpenProjector(
-                       projections::token::ProjectorOptionsFor(config, token_partitions),
-                       std::move(token_consumer), std::move(token_conn),
-                       role->dlq_producer_.get()));
-  ASSIGN_OR_RETURN(auto intents_consumer, OpenConsumer(config, "chainflow.projection.intents",
-                                                       "chainflow-projector-intents"));
-  ASSIGN_OR_RETURN(auto intents_conn, projections::pg::Connection::Open(config.postgres.url));
-  ASSIGN_OR_RETURN(role->intents_projector_,
-                   projections::intents::OpenProjector(
-                       projections::intents::ProjectorOptionsFor(config, intents_partitions),
-                       std::move(intents_consumer), std::move(intents_conn),
-                       role->dlq_producer_.get()));
+  for (ViewDef& view : Views(config)) {
+    ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(view.topic));
+    ASSIGN_OR_RETURN(auto consumer, OpenConsumer(config, "chainflow.projection." + view.name,
+                                                 "chainflow-projector-" + view.name));
+    ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
+    auto options =
+        projections::pg::ProjectorOptions::FromConfig(config, view.name, view.topic, partitions);
+    ASSIGN_OR_RETURN(auto projector, view.open(options, std::move(consumer), std::move(conn),
+                                               role->dlq_producer_.get()));
+    role->projections_.push_back({std::move(view), std::move(projector)});
+  }
   return role;
 }
 

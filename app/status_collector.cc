@@ -13,10 +13,8 @@
 #include "app/topics.h"
 #include "ingest/common/admin_tail_reader.h"
 #include "ingest/evm/rpc_client.h"
-#include "projections/intents/intents_projection.h"
-#include "projections/nft/nft_projection.h"
+#include "app/views.h"
 #include "projections/pg/offsets.h"
-#include "projections/token/token_projection.h"
 
 namespace chainflow::app {
 
@@ -274,29 +272,22 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
   if (!pg_) {
     ASSIGN_OR_RETURN(pg_, projections::pg::Connection::Open(config_.postgres.url));
   }
-  auto stored = projections::pg::ReadOffsets(*pg_, projections::nft::kProjectionName);
-  // Before the projector's first start the table may not exist yet; any
-  // error also drops the connection so a broken one is reopened next time.
-  if (!stored.has_value()) pg_.reset();
-  projections::pg::OffsetMap projection = stored.has_value() ? stored.value()
-                                                             : projections::pg::OffsetMap{};
-  RETURN_IF_ERROR(add("projection", std::string(projections::nft::kProjectionName), projection,
-                      {OwnershipTopic(config_)}));
-  projections::pg::OffsetMap token_projection;
-  if (pg_) {
-    auto token_stored = projections::pg::ReadOffsets(*pg_, projections::token::kProjectionName);
-    if (token_stored.has_value()) token_projection = token_stored.value();
+  // Every view, by the offsets it stores with its rows.
+  for (const ViewDef& view : Views(config_)) {
+    projections::pg::OffsetMap stored_offsets;
+    if (pg_) {
+      auto stored = projections::pg::ReadOffsets(*pg_, view.name);
+      // Before the projector's first start the table may not exist yet; any
+      // error also drops the connection so a broken one is reopened next time.
+      if (stored.has_value()) {
+        stored_offsets = std::move(stored).value();
+      } else {
+        pg_.reset();
+      }
+    }
+    RETURN_IF_ERROR(add("projection", view.name, stored_offsets, {view.topic}));
   }
-  RETURN_IF_ERROR(add("projection", std::string(projections::token::kProjectionName),
-                      token_projection, {TokenBalancesTopic(config_)}));
-  projections::pg::OffsetMap intents_projection;
-  if (pg_) {
-    auto stored_intents =
-        projections::pg::ReadOffsets(*pg_, projections::intents::kProjectionName);
-    if (stored_intents.has_value()) intents_projection = stored_intents.value();
-  }
-  return add("projection", std::string(projections::intents::kProjectionName),
-             intents_projection, {IntentsTopic(config_)});
+  return core::Status::Ok();
 }
 
 }  // namespace chainflow::app

@@ -12,6 +12,7 @@ namespace {
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kVersion = "c1";
+constexpr std::string_view kKeyVersion = "k1";  // EncodeKeyCursor
 
 int DecodeChar(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -45,6 +46,30 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }
 
 core::Status Malformed() { return core::InvalidArgumentError("cursor: malformed cursor"); }
+
+// The cursor of `record`: base64url of it and its checksum with `scope`.
+std::string Seal(const std::string& record, std::string_view scope) {
+  return Base64UrlEncode(record + "\n" + Checksum(record, scope));
+}
+
+// The record lines of a cursor whose checksum matches `scope` (the version
+// first).
+core::Result<std::vector<std::string>> CheckedRecord(std::string_view cursor,
+                                                     std::string_view scope) {
+  if (cursor.empty() || cursor.size() > 1024) return Malformed();
+  auto decoded = Base64UrlDecode(cursor);
+  if (!decoded) return Malformed();
+  std::string_view text = decoded.value();
+  size_t last = text.rfind('\n');
+  if (last == std::string_view::npos) return Malformed();
+  std::string_view record = text.substr(0, last);
+  if (text.substr(last + 1) != Checksum(record, scope)) {
+    return core::InvalidArgumentError("cursor: not a cursor of this query (altered or reused)");
+  }
+  std::vector<std::string> parts;
+  for (std::string_view p : Split(record, '\n')) parts.emplace_back(p);
+  return parts;
+}
 
 }  // namespace
 
@@ -94,26 +119,26 @@ core::Result<std::string> Base64UrlDecode(std::string_view text) {
   return out;
 }
 
+std::string EncodeKeyCursor(const std::vector<std::string>& key, std::string_view scope) {
+  return Seal(fmt::format("{}\n{}", kKeyVersion, fmt::join(key, "\n")), scope);
+}
+
+core::Result<std::vector<std::string>> DecodeKeyCursor(std::string_view cursor,
+                                                       std::string_view scope, size_t fields) {
+  ASSIGN_OR_RETURN(std::vector<std::string> parts, CheckedRecord(cursor, scope));
+  if (parts.size() != fields + 1 || parts[0] != kKeyVersion) return Malformed();
+  return std::vector<std::string>(parts.begin() + 1, parts.end());
+}
+
 std::string EncodeCursor(const OwnerNftKey& key, std::string_view scope) {
   std::string record = fmt::format("{}\n{}\n{}\n{}\n{}", kVersion, key.chain,
                                    key.contract.ToHex(), core::U256ToDecimal(key.token_id),
                                    key.standard);
-  std::string checksum = Checksum(record, scope);
-  return Base64UrlEncode(record + "\n" + checksum);
+  return Seal(record, scope);
 }
 
 core::Result<OwnerNftKey> DecodeCursor(std::string_view cursor, std::string_view scope) {
-  if (cursor.empty() || cursor.size() > 1024) return Malformed();
-  auto decoded = Base64UrlDecode(cursor);
-  if (!decoded) return Malformed();
-  std::string_view text = decoded.value();
-  size_t last = text.rfind('\n');
-  if (last == std::string_view::npos) return Malformed();
-  std::string_view record = text.substr(0, last);
-  if (text.substr(last + 1) != Checksum(record, scope)) {
-    return core::InvalidArgumentError("cursor: not a cursor of this query (altered or reused)");
-  }
-  std::vector<std::string_view> parts = Split(record, '\n');
+  ASSIGN_OR_RETURN(std::vector<std::string> parts, CheckedRecord(cursor, scope));
   if (parts.size() != 5 || parts[0] != kVersion || parts[1].empty()) return Malformed();
   OwnerNftKey key;
   key.chain = std::string(parts[1]);

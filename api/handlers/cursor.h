@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/core/address.h"
 #include "engine/core/result.h"
@@ -30,6 +31,16 @@ std::string EncodeCursor(const OwnerNftKey& key, std::string_view scope);
 
 // InvalidArgument "cursor: ..." for anything EncodeCursor(_, scope) did not make.
 core::Result<OwnerNftKey> DecodeCursor(std::string_view cursor, std::string_view scope);
+
+// The same cursor for any listing whose key is a few text fields (e.g.
+// chain, token, account): base64url of a versioned record of the fields
+// (which must not contain '\n') and the CRC-32 over it and `scope`.
+std::string EncodeKeyCursor(const std::vector<std::string>& key, std::string_view scope);
+
+// The fields EncodeKeyCursor(key, scope) took, when they are `fields` many;
+// InvalidArgument "cursor: ..." otherwise. The caller validates each field.
+core::Result<std::vector<std::string>> DecodeKeyCursor(std::string_view cursor,
+                                                       std::string_view scope, size_t fields);
 
 // RFC 4648 §5 base64url without padding.
 std::string Base64UrlEncode(std::string_view bytes);

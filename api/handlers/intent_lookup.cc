@@ -1,46 +1,34 @@
 #include "api/handlers/intent_lookup.h"
 
-#include <charconv>
-#include <iterator>
-
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
 
 #include "api/handlers/params.h"
+#include "api/handlers/row_json.h"
 
 namespace chainflow::api::handlers {
 namespace {
 
 namespace json = boost::json;
 
-// The query's columns, in order: text ones are copied, `kIntegers` become
-// JSON numbers; NULL is null (only decided_at, expires_at, available).
-constexpr const char* kColumns[] = {"intent_id", "kind",   "chain",        "token",
-                                    "payer",     "payee",  "amount",       "memo",
-                                    "status",    "reason", "submitted_at", "decided_at",
-                                    "expires_at", "epoch", "available"};
-constexpr std::string_view kIntegers[] = {"submitted_at", "decided_at", "expires_at", "epoch"};
+using Kind = JsonColumn::Kind;
+
+// The query's columns, in order; NULL is null (only decided_at, expires_at,
+// available).
+constexpr JsonColumn kColumns[] = {
+    {"intent_id", Kind::kText},        {"kind", Kind::kText},
+    {"chain", Kind::kText},            {"token", Kind::kText},
+    {"payer", Kind::kText},            {"payee", Kind::kText},
+    {"amount", Kind::kText},           {"memo", Kind::kText},
+    {"status", Kind::kText},           {"reason", Kind::kText},
+    {"submitted_at", Kind::kInteger},  {"decided_at", Kind::kInteger},
+    {"expires_at", Kind::kInteger},    {"epoch", Kind::kInteger},
+    {"available", Kind::kText}};
 
 constexpr char kQuery[] =
     "SELECT intent_id, kind, chain, token, payer, payee, amount::text, memo, status, reason,"
     " submitted_at::text, decided_at::text, expires_at::text, epoch::text, available::text"
     " FROM chainflow.intents WHERE intent_id = $1";
-
-core::Result<json::value> Integer(const std::string& text, std::string_view column) {
-  int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size()) {
-    return core::InternalError(fmt::format("intents.{} is not an integer", column));
-  }
-  return json::value(value);
-}
-
-bool IsInteger(std::string_view column) {
-  for (std::string_view c : kIntegers) {
-    if (c == column) return true;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -71,21 +59,7 @@ core::Result<json::value> IntentLookupHandlers::LookupIntent(const std::string& 
   ASSIGN_OR_RETURN(std::string id, ParseIntentId("id", id_text));
   ASSIGN_OR_RETURN(QueryResult result, pool_.Query(kQuery, {id}));
   if (result.rows.empty()) return core::NotFoundError(fmt::format("no intent {}", id));
-  const auto& row = result.rows.front();
-  if (row.size() != std::size(kColumns)) {
-    return core::InternalError("intent query returned the wrong number of columns");
-  }
-  json::object body;
-  for (size_t i = 0; i < std::size(kColumns); ++i) {
-    const std::string_view column = kColumns[i];
-    if (!row[i]) {
-      body[column] = nullptr;
-    } else if (IsInteger(column)) {
-      ASSIGN_OR_RETURN(body[column], Integer(*row[i], column));
-    } else {
-      body[column] = *row[i];
-    }
-  }
+  ASSIGN_OR_RETURN(json::object body, RowToJson(result.rows.front(), kColumns, "intents"));
   return body;
 }
 

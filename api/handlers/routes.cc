@@ -2,7 +2,9 @@
 
 #include <memory>
 
+#include "api/handlers/accruals.h"
 #include "api/handlers/balances.h"
+#include "api/handlers/epochs.h"
 #include "api/handlers/intent_lookup.h"
 #include "api/handlers/intents.h"
 #include "api/handlers/nfts.h"
@@ -25,6 +27,13 @@ void RegisterRoutes(http::Router& router, const core::Config& config, QueryPool&
   auto intents = std::make_shared<const IntentLookupHandlers>(pool);
   router.Get("/v1/intents/{id}",
              [intents](const http::Request& request) { return intents->GetIntent(request); });
+  auto epochs = std::make_shared<const EpochHandlers>(pool);
+  router.Get("/v1/epochs/{n}",
+             [epochs](const http::Request& request) { return epochs->GetEpoch(request); });
+  auto accruals = std::make_shared<const AccrualHandlers>(config, pool);
+  router.Get("/v1/accruals/{address}", [accruals](const http::Request& request) {
+    return accruals->ListAccruals(request);
+  });
   router.Get("/v1/status", [&status](const http::Request&) { return HandleStatus(status); });
   router.Get("/readyz", [&status](const http::Request&) { return HandleReadyz(status); });
   router.Get("/healthz", [](const http::Request&) { return HandleHealthz(); });

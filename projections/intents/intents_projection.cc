@@ -7,7 +7,9 @@
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
 #include "projections/intents/rows.h"
+#include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
+#include "projections/pg/projection_metrics.h"
 #include "projections/pg/upsert.h"
 
 namespace chainflow::projections::intents {
@@ -24,16 +26,8 @@ const pg::UpsertSpec& IntentsSpec() {
 }
 
 void CountApplied(const ApplyReport& report) {
-  auto& m = core::MetricsRegistry::Global();
-  const core::Labels labels{{"projection", std::string(kProjectionName)}};
-  m.GetCounter("chainflow_projection_records_total", "Input records applied by projections",
-               labels)
-      .Inc(report.records);
-  m.GetCounter("chainflow_projection_rejected_total", "Undecodable input records", labels)
-      .Inc(report.rejected);
-  m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
-               {{"projection", std::string(kProjectionName)}, {"table", "intents"}})
-      .Inc(static_cast<uint64_t>(report.intent_rows));
+  pg::CountRecords(kProjectionName, report.records, report.skipped, report.rejected);
+  pg::CountUpsertedRows(kProjectionName, "intents", report.intent_rows);
 }
 
 }  // namespace
@@ -51,17 +45,7 @@ core::Status IntentsProjection::DeadLetter(const log::Record& record, const core
       ->warn("[intents {}/{}] rejecting offset {}: {}", record.topic, record.partition.value(),
              record.offset.value(), why.ToString());
   if (dlq_ == nullptr) return core::Status::Ok();
-  log::OutRecord out;
-  out.topic = dlq_topic_;
-  out.partition = core::PartitionId(0);
-  out.key = record.key;
-  out.value = record.value;
-  out.headers = {{"cf_error", why.ToString()},
-                 {"cf_source_topic", record.topic},
-                 {"cf_source_partition", std::to_string(record.partition.value())},
-                 {"cf_source_offset", std::to_string(record.offset.value())},
-                 {"cf_processor", "projection_intents"}};
-  return dlq_->Send(out);
+  return pg::SendDeadLetter(*dlq_, dlq_topic_, record, why, "projection_intents");
 }
 
 core::Result<ApplyReport> IntentsProjection::Apply(const std::vector<log::Record>& batch) {

@@ -5,47 +5,18 @@
 #include <fmt/format.h>
 
 #include "chainflow/v1/events.pb.h"
-#include "engine/core/address.h"
-#include "engine/core/u256.h"
+#include "projections/pg/fields.h"
 
 namespace chainflow::projections::intents {
 namespace {
 
 using core::Result;
 
-Result<std::string> Hex20(const std::string& bytes, std::string_view field) {
-  auto a = core::Address::FromBytes(bytes);
-  if (!a) return a.error().WithContext(field);
-  return a.value().ToHex();
-}
-
-Result<std::string> Decimal(const std::string& bytes, std::string_view field) {
-  if (bytes.size() != 32) {
-    return core::InvalidArgumentError(fmt::format("{} of {} bytes (want 32)", field, bytes.size()));
-  }
-  return core::U256ToDecimal(core::U256FromBigEndian(bytes).value());
-}
-
-Result<int64_t> Bigint(uint64_t value, std::string_view field) {
-  if (value > static_cast<uint64_t>(INT64_MAX)) {
-    return core::InvalidArgumentError(fmt::format("{} exceeds bigint", field));
-  }
-  return static_cast<int64_t>(value);
-}
-
 // 0 is "none" for the optional times.
 Result<std::optional<int64_t>> OptionalTime(uint64_t value, std::string_view field) {
   if (value == 0) return std::optional<int64_t>();
-  ASSIGN_OR_RETURN(int64_t t, Bigint(value, field));
+  ASSIGN_OR_RETURN(int64_t t, pg::Bigint(value, field));
   return std::optional<int64_t>(t);
-}
-
-// PostgreSQL text cannot hold NUL (protobuf has already checked UTF-8).
-Result<std::string> Text(const std::string& value, std::string_view field) {
-  if (value.find('\0') != std::string::npos) {
-    return core::InvalidArgumentError(fmt::format("{} contains a NUL character", field));
-  }
-  return value;
 }
 
 core::Status CheckIntentId(const std::string& id) {
@@ -82,22 +53,21 @@ Result<IntentRow> ToRow(const v1::IntentStatusChanged& m) {
   IntentRow row;
   RETURN_IF_ERROR(CheckIntentId(m.intent_id()));
   row.intent_id = m.intent_id();
-  if (m.chain().empty()) return core::InvalidArgumentError("chain is empty");
-  ASSIGN_OR_RETURN(row.chain, Text(m.chain(), "chain"));
-  ASSIGN_OR_RETURN(row.token, Hex20(m.token(), "token"));
-  ASSIGN_OR_RETURN(row.payer, Hex20(m.payer(), "payer"));
-  ASSIGN_OR_RETURN(row.payee, Hex20(m.payee(), "payee"));
-  ASSIGN_OR_RETURN(row.amount, Decimal(m.amount(), "amount"));
+  ASSIGN_OR_RETURN(row.chain, pg::Text(m.chain(), "chain", /*non_empty=*/true));
+  ASSIGN_OR_RETURN(row.token, pg::AddressText(m.token(), "token"));
+  ASSIGN_OR_RETURN(row.payer, pg::AddressText(m.payer(), "payer"));
+  ASSIGN_OR_RETURN(row.payee, pg::AddressText(m.payee(), "payee"));
+  ASSIGN_OR_RETURN(row.amount, pg::Uint256Text(m.amount(), "amount"));
   ASSIGN_OR_RETURN(row.kind, KindName(m.kind()));
-  ASSIGN_OR_RETURN(row.memo, Text(m.memo(), "memo"));
+  ASSIGN_OR_RETURN(row.memo, pg::Text(m.memo(), "memo"));
   ASSIGN_OR_RETURN(row.status, StatusName(m.status()));
-  ASSIGN_OR_RETURN(row.reason, Text(m.reason(), "reason"));
-  ASSIGN_OR_RETURN(row.submitted_at, Bigint(m.submitted_at(), "submitted_at"));
+  ASSIGN_OR_RETURN(row.reason, pg::Text(m.reason(), "reason"));
+  ASSIGN_OR_RETURN(row.submitted_at, pg::Bigint(m.submitted_at(), "submitted_at"));
   ASSIGN_OR_RETURN(row.decided_at, OptionalTime(m.decided_at(), "decided_at"));
   ASSIGN_OR_RETURN(row.expires_at, OptionalTime(m.expires_at(), "expires_at"));
-  ASSIGN_OR_RETURN(row.epoch, Bigint(m.epoch(), "epoch"));
+  ASSIGN_OR_RETURN(row.epoch, pg::Bigint(m.epoch(), "epoch"));
   if (!m.available().empty()) {
-    ASSIGN_OR_RETURN(row.available, Decimal(m.available(), "available"));
+    ASSIGN_OR_RETURN(row.available, pg::Uint256Text(m.available(), "available"));
   }
   return row;
 }
@@ -131,18 +101,10 @@ StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
                        const pg::OffsetMap& applied) {
   StagedBatch out;
   std::map<std::string, size_t> intent_at;  // position in out.intents by intent_id
+  pg::BatchOffsets offsets(applied);
   v1::Envelope env;
   for (const engine::log::Record& r : batch) {
-    engine::log::TopicPartition tp{r.topic, r.partition};
-    auto stored = applied.find(tp);
-    if (stored != applied.end() && r.offset < stored->second) {
-      ++out.skipped;
-      continue;
-    }
-    ++out.records;
-    core::Offset next(r.offset.value() + 1);
-    auto& pos = out.next_offsets[tp];
-    if (pos < next) pos = next;
+    if (!offsets.Take(r)) continue;
     if (!env.ParseFromString(r.value)) {
       out.rejected.push_back({&r, core::InvalidArgumentError("not a chainflow.v1.Envelope")});
       continue;
@@ -163,6 +125,9 @@ StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
       out.intents[it->second] = std::move(row).value();
     }
   }
+  out.next_offsets = offsets.next_offsets();
+  out.records = offsets.records();
+  out.skipped = offsets.skipped();
   return out;
 }
 

@@ -10,7 +10,9 @@
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
 #include "projections/nft/rows.h"
+#include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
+#include "projections/pg/projection_metrics.h"
 #include "projections/pg/upsert.h"
 
 namespace chainflow::projections::nft {
@@ -55,22 +57,10 @@ std::vector<std::vector<std::string>> BalanceFields(const std::vector<BalanceRow
 }
 
 void CountApplied(const ApplyReport& report) {
+  pg::CountRecords(kProjectionName, report.records, report.skipped, report.rejected);
+  pg::CountUpsertedRows(kProjectionName, "nft_owners", report.owner_rows);
+  pg::CountUpsertedRows(kProjectionName, "nft_balances", report.balance_rows);
   auto& m = core::MetricsRegistry::Global();
-  const core::Labels labels{{"projection", std::string(kProjectionName)}};
-  m.GetCounter("chainflow_projection_records_total", "Input records applied by projections",
-               labels)
-      .Inc(report.records);
-  m.GetCounter("chainflow_projection_skipped_total",
-               "Input records already covered by stored offsets", labels)
-      .Inc(report.skipped);
-  m.GetCounter("chainflow_projection_rejected_total", "Undecodable input records", labels)
-      .Inc(report.rejected);
-  m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
-               {{"projection", std::string(kProjectionName)}, {"table", "nft_owners"}})
-      .Inc(static_cast<uint64_t>(report.owner_rows));
-  m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
-               {{"projection", std::string(kProjectionName)}, {"table", "nft_balances"}})
-      .Inc(static_cast<uint64_t>(report.balance_rows));
   m.GetCounter("chainflow_projection_rows_deleted_total", "View rows deleted by retractions",
                {{"projection", std::string(kProjectionName)}, {"table", "nft_owners"}})
       .Inc(static_cast<uint64_t>(report.owner_rows_deleted));
@@ -86,17 +76,7 @@ NftProjection::NftProjection(pg::Connection& conn, log::RecordSink* dlq, std::st
     : conn_(conn), dlq_(dlq), dlq_topic_(std::move(dlq_topic)) {}
 
 core::Status NftProjection::DeadLetter(const log::Record& record, const core::Status& why) {
-  log::OutRecord out;
-  out.topic = dlq_topic_;
-  out.partition = core::PartitionId(0);
-  out.key = record.key;
-  out.value = record.value;
-  out.headers = {{"cf_error", why.ToString()},
-                 {"cf_source_topic", record.topic},
-                 {"cf_source_partition", std::to_string(record.partition.value())},
-                 {"cf_source_offset", std::to_string(record.offset.value())},
-                 {"cf_processor", "projection_nft"}};
-  return dlq_->Send(out);
+  return pg::SendDeadLetter(*dlq_, dlq_topic_, record, why, "projection_nft");
 }
 
 core::Result<ApplyReport> NftProjection::Apply(const std::vector<log::Record>& batch) {

@@ -133,16 +133,9 @@ StagedBatch StageBatch(const std::vector<log::Record>& batch, const pg::OffsetMa
   StagedBatch out;
   std::unordered_map<std::string, size_t> owner_index;
   std::unordered_map<std::string, size_t> balance_index;
+  pg::BatchOffsets offsets(applied);
   for (const log::Record& record : batch) {
-    log::TopicPartition tp{record.topic, record.partition};
-    if (auto it = applied.find(tp); it != applied.end() && record.offset < it->second) {
-      ++out.skipped;
-      continue;
-    }
-    ++out.records;
-    core::Offset next(record.offset.value() + 1);
-    auto [pos, inserted] = out.next_offsets.try_emplace(tp, next);
-    if (!inserted && pos->second < next) pos->second = next;
+    if (!offsets.Take(record)) continue;
 
     core::Result<Change> change = Decode(record);
     if (!change) {
@@ -165,6 +158,9 @@ StagedBatch StageBatch(const std::vector<log::Record>& batch, const pg::OffsetMa
   out.owner_deletes.assign(std::make_move_iterator(first_delete),
                            std::make_move_iterator(out.owners.end()));
   out.owners.erase(first_delete, out.owners.end());
+  out.next_offsets = offsets.next_offsets();
+  out.records = offsets.records();
+  out.skipped = offsets.skipped();
   return out;
 }
 

@@ -100,6 +100,57 @@ CREATE TABLE intents (
 );
 CREATE INDEX intents_by_payer ON intents (chain, token, payer);
 )sql"},
+    // Settlements and accruals (projections/settlements, projections/accruals),
+    // from <prefix>.settlements and <prefix>.accruals. Numbered 30 for the
+    // same reason as 10. Times are unix seconds (start_at / end_at: `end` is
+    // reserved in SQL); counts BIGINT; uint256 NUMERIC(78,0). No foreign
+    // keys: an epoch's AccountSettled records may be applied before its
+    // EpochSettled (other partitions). The primary keys serve
+    // GET /v1/epochs/{n} (totals and accounts of one epoch in key order);
+    // accruals_by_account serves GET /v1/accruals/{address}, newest day first.
+    {30, "settlement_views", R"sql(
+CREATE TABLE epochs (
+  epoch    bigint NOT NULL PRIMARY KEY,
+  start_at bigint NOT NULL,
+  end_at   bigint NOT NULL,
+  settled  bigint NOT NULL,
+  rejected bigint NOT NULL,
+  digest   text   NOT NULL
+);
+CREATE TABLE epoch_totals (
+  epoch   bigint        NOT NULL,
+  chain   text          NOT NULL,
+  token   text          NOT NULL,
+  amount  numeric(78,0) NOT NULL,
+  intents bigint        NOT NULL,
+  PRIMARY KEY (epoch, chain, token)
+);
+CREATE TABLE settlements (
+  epoch    bigint        NOT NULL,
+  chain    text          NOT NULL,
+  token    text          NOT NULL,
+  account  text          NOT NULL,
+  debited  numeric(78,0) NOT NULL,
+  credited numeric(78,0) NOT NULL,
+  paid     bigint        NOT NULL,
+  received bigint        NOT NULL,
+  PRIMARY KEY (epoch, chain, token, account)
+);
+CREATE TABLE accruals (
+  day           bigint        NOT NULL,
+  chain         text          NOT NULL,
+  token         text          NOT NULL,
+  account       text          NOT NULL,
+  end_at        bigint        NOT NULL,
+  balance       numeric(78,0) NOT NULL,
+  rate_bps      bigint        NOT NULL,
+  accrued       numeric(78,0) NOT NULL,
+  carry         int           NOT NULL,
+  total_accrued numeric(78,0) NOT NULL,
+  PRIMARY KEY (day, chain, token, account)
+);
+CREATE INDEX accruals_by_account ON accruals (account, day DESC, chain, token);
+)sql"},
 };
 
 // True when `m` was applied now, false when it already was.

@@ -69,6 +69,19 @@ core::Status WriteOffsets(Transaction& tx, std::string_view projection,
   return core::Status::Ok();
 }
 
+bool BatchOffsets::Take(const engine::log::Record& record) {
+  engine::log::TopicPartition tp{record.topic, record.partition};
+  if (auto it = applied_.find(tp); it != applied_.end() && record.offset < it->second) {
+    ++skipped_;
+    return false;
+  }
+  ++records_;
+  core::Offset next(record.offset.value() + 1);
+  auto [pos, inserted] = next_offsets_.try_emplace(tp, next);
+  if (!inserted && pos->second < next) pos->second = next;
+  return true;
+}
+
 core::Status LockProjection(Transaction& tx, std::string_view projection) {
   ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT pg_advisory_xact_lock({}, "
                                                    "hashtext($1))",

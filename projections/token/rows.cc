@@ -63,18 +63,10 @@ StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
   // Position in the output vectors by key, so a later record replaces.
   std::map<std::tuple<std::string, std::string, std::string>, size_t> balance_at;
   std::map<std::pair<std::string, std::string>, size_t> supply_at;
+  pg::BatchOffsets offsets(applied);
   v1::Envelope env;
   for (const engine::log::Record& r : batch) {
-    engine::log::TopicPartition tp{r.topic, r.partition};
-    auto stored = applied.find(tp);
-    if (stored != applied.end() && r.offset < stored->second) {
-      ++out.skipped;
-      continue;
-    }
-    ++out.records;
-    core::Offset next(r.offset.value() + 1);
-    auto& pos = out.next_offsets[tp];
-    if (pos < next) pos = next;
+    if (!offsets.Take(r)) continue;
     if (!env.ParseFromString(r.value)) {
       out.rejected.push_back({&r, core::InvalidArgumentError("not a chainflow.v1.Envelope")});
       continue;
@@ -109,6 +101,9 @@ StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
       ++out.ignored;
     }
   }
+  out.next_offsets = offsets.next_offsets();
+  out.records = offsets.records();
+  out.skipped = offsets.skipped();
   return out;
 }
 

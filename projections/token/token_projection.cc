@@ -6,7 +6,9 @@
 
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
+#include "projections/pg/dead_letter.h"
 #include "projections/pg/offsets.h"
+#include "projections/pg/projection_metrics.h"
 #include "projections/pg/upsert.h"
 #include "projections/token/rows.h"
 
@@ -32,19 +34,9 @@ const pg::UpsertSpec& SupplySpec() {
 }
 
 void CountApplied(const ApplyReport& report) {
-  auto& m = core::MetricsRegistry::Global();
-  const core::Labels labels{{"projection", std::string(kProjectionName)}};
-  m.GetCounter("chainflow_projection_records_total", "Input records applied by projections",
-               labels)
-      .Inc(report.records);
-  m.GetCounter("chainflow_projection_rejected_total", "Undecodable input records", labels)
-      .Inc(report.rejected);
-  for (const auto& [table, rows] :
-       {std::pair{"token_balances", report.balance_rows}, {"token_supply", report.supply_rows}}) {
-    m.GetCounter("chainflow_projection_rows_upserted_total", "View rows inserted or updated",
-                 {{"projection", std::string(kProjectionName)}, {"table", table}})
-        .Inc(static_cast<uint64_t>(rows));
-  }
+  pg::CountRecords(kProjectionName, report.records, report.skipped, report.rejected);
+  pg::CountUpsertedRows(kProjectionName, "token_balances", report.balance_rows);
+  pg::CountUpsertedRows(kProjectionName, "token_supply", report.supply_rows);
 }
 
 }  // namespace
@@ -74,17 +66,7 @@ core::Result<ApplyReport> TokenProjection::Apply(const std::vector<log::Record>&
         ->warn("[token {}/{}] rejecting offset {}: {}", r.record->topic,
                r.record->partition.value(), r.record->offset.value(), r.why.ToString());
     if (dlq_ == nullptr) continue;
-    log::OutRecord out;
-    out.topic = dlq_topic_;
-    out.partition = core::PartitionId(0);
-    out.key = r.record->key;
-    out.value = r.record->value;
-    out.headers = {{"cf_error", r.why.ToString()},
-                   {"cf_source_topic", r.record->topic},
-                   {"cf_source_partition", std::to_string(r.record->partition.value())},
-                   {"cf_source_offset", std::to_string(r.record->offset.value())},
-                   {"cf_processor", "projection_token"}};
-    RETURN_IF_ERROR(dlq_->Send(out));
+    RETURN_IF_ERROR(pg::SendDeadLetter(*dlq_, dlq_topic_, *r.record, r.why, "projection_token"));
   }
   if (dlq_ && !staged.rejected.empty()) RETURN_IF_ERROR(dlq_->Flush(kDlqFlushTimeout));
 

@@ -19,6 +19,7 @@
 
 #include "api/auth/hmac_request.h"
 #include "chainflow/v1/events.pb.h"
+#include "engine/core/hex.h"
 #include "engine/core/u256.h"
 #include "engine/log/consumer.h"
 #include "ingest/evm/rpc_client.h"
@@ -72,22 +73,31 @@ class IntentsTest : public ::testing::Test {
     auto token = DeployContract(anvil_->url(), "TestToken20", &why);
     ASSERT_TRUE(token) << why;
     token_ = *token;
+    // A second token that accrues daily (it is not the one the intents
+    // move, so the decisions and balances below do not depend on it).
+    auto reward = DeployContract(anvil_->url(), "TestToken20", &why);
+    ASSERT_TRUE(reward) << why;
+    reward_ = *reward;
     json::array accounts = Call("eth_accounts", "[]").as_array();
     for (const auto& a : accounts) accounts_.push_back(Lower(std::string(a.as_string())));
     ASSERT_GE(accounts_.size(), 4u);
 
-    // Approvals every 2 s and epochs of 6 s of event time, so the test sees
-    // several deadlines and settlements.
+    // Approvals every 2 s, epochs of 6 s and accrual days of 2 s of event
+    // time, so the test sees several deadlines, settlements and accruals.
     env_ = std::make_unique<PipelineEnv>(
         "intents", kPartitions, 500,
         fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
                     "rpc = \"{}\"\npoll_interval_ms = 100\n"
                     "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
+                    "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
                     "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"
                     "[intents]\nchains = \"anvil\"\napproval_interval_s = 2\n"
                     "epoch_length_s = 6\nclock_interval_ms = 200\n"
+                    "accrual_tokens = \"anvil:{}\"\naccrual_rate_bps = 100\n"
+                    "accrual_period_s = 2\n"
                     "idempotency_dir = \"/tmp/cf_it_idem_intents_{}\"\n",
-                    anvil_->url(), token_.address, ::getpid()));
+                    anvil_->url(), token_.address, reward_.address, reward_.address,
+                    ::getpid()));
     run_ = std::make_unique<Subprocess>(env_->Argv({"run"}),
                                         std::map<std::string, std::string>{
                                             {"IT_KEY_SECRET", kKeySecret}});
@@ -120,13 +130,15 @@ class IntentsTest : public ::testing::Test {
     return result ? json::parse(result.value()) : json::value();
   }
 
-  // Mints on chain and waits for the receipt (a block a second).
-  void Mint(const std::string& to, uint64_t amount) {
-    std::string data = "0x" + token_.selectors.at("mint(address,uint256)") + AddressWord(to) +
+  // Mints `token` (default: the intents' token) on chain and waits for the
+  // receipt (a block a second).
+  void Mint(const std::string& to, uint64_t amount, const DeployedContract* token = nullptr) {
+    if (token == nullptr) token = &token_;
+    std::string data = "0x" + token->selectors.at("mint(address,uint256)") + AddressWord(to) +
                        Word(amount);
     json::value hash = Call("eth_sendTransaction",
                             fmt::format(R"([{{"from":"{}","to":"{}","data":"{}"}}])",
-                                        accounts_[0], token_.address, data));
+                                        accounts_[0], token->address, data));
     auto deadline = Clock::now() + std::chrono::seconds(30);
     while (Clock::now() < deadline) {
       if (Call("eth_getTransactionReceipt", "[" + json::serialize(hash) + "]").is_object()) return;
@@ -202,9 +214,36 @@ class IntentsTest : public ::testing::Test {
     return out;
   }
 
+  // Every record on `<prefix>.<suffix>` so far, all partitions, in each
+  // partition's order (read until the topic stays quiet for a second).
+  std::vector<log::Record> ReadTopic(const std::string& suffix) {
+    log::ConsumerOptions options;
+    options.brokers = "127.0.0.1:9092";
+    options.group_id = "it-intents-views";
+    auto consumer = log::Consumer::Open(options);
+    EXPECT_TRUE(consumer) << consumer.error().ToString();
+    if (!consumer) return {};
+    std::vector<log::TopicPartitionOffset> assignment;
+    for (int p = 0; p < kPartitions; ++p) {
+      assignment.push_back({env_->prefix() + "." + suffix, core::PartitionId(p),
+                            log::kOffsetBeginning});
+    }
+    EXPECT_TRUE(consumer.value()->Assign(assignment).ok());
+    std::vector<log::Record> out;
+    for (int quiet = 0; quiet < 5;) {
+      auto batch = consumer.value()->Poll(1000, std::chrono::milliseconds(200));
+      EXPECT_TRUE(batch) << batch.error().ToString();
+      if (!batch) break;
+      quiet = batch.value().empty() ? quiet + 1 : 0;
+      for (auto& r : batch.value()) out.push_back(std::move(r));
+    }
+    return out;
+  }
+
   std::unique_ptr<LocalAnvil> anvil_;
   std::unique_ptr<ingest::evm::RpcClient> rpc_;
   DeployedContract token_;
+  DeployedContract reward_;  // accrues daily
   std::vector<std::string> accounts_;
   std::unique_ptr<PipelineEnv> env_;
   std::unique_ptr<Subprocess> run_;
@@ -224,11 +263,77 @@ std::string ServedBalance(TestClient& client, const std::string& account,
   return "0";
 }
 
+// A uint256 field of a record as a decimal string.
+std::string Decimal(const std::string& bytes) {
+  auto v = engine::core::U256FromBigEndian(bytes);
+  return v ? engine::core::U256ToDecimal(v.value()) : "?";
+}
+
+// GET `target` (which takes &cursor=) page by page: the concatenation of
+// every page's `member` array; the last page's body otherwise.
+json::object AllPages(TestClient& client, const std::string& target, const std::string& member) {
+  json::array all;
+  json::object last;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    HttpResult r = client.Get(target + (cursor.empty() ? "" : "&cursor=" + cursor));
+    if (r.status != 200) return json::object{{"status", r.status}, {"body", r.body}};
+    last = r.Json().as_object();
+    for (const auto& item : last.at(member).as_array()) all.push_back(item);
+    if (last.at("next_cursor").is_null()) break;
+    cursor = std::string(last.at("next_cursor").as_string());
+  }
+  last[member] = std::move(all);
+  last.erase("next_cursor");
+  return last;
+}
+
+// What GET /v1/epochs/{n}?accounts=true must answer for the epoch of `e`,
+// built from the records alone: the EpochSettled and the epoch's
+// AccountSettled records (the later one of an account wins).
+json::object ExpectedEpoch(const v1::EpochSettled& e, const std::vector<log::Record>& records) {
+  json::array totals;
+  for (const v1::TokenTotal& t : e.totals()) {
+    totals.push_back(json::object{{"chain", t.chain()},
+                                  {"token", engine::core::ToHex(std::string_view(t.token()))},
+                                  {"amount", Decimal(t.amount())},
+                                  {"intents", static_cast<int64_t>(t.intents())}});
+  }
+  std::map<std::string, json::object> accounts;  // by "chain token account": the served order
+  for (const log::Record& r : records) {
+    v1::Envelope env;
+    if (!env.ParseFromString(r.value) || !env.has_account_settled()) continue;
+    const v1::AccountSettled& a = env.account_settled();
+    if (a.epoch() != e.epoch()) continue;
+    const std::string token = engine::core::ToHex(std::string_view(a.token()));
+    const std::string account = engine::core::ToHex(std::string_view(a.account()));
+    accounts[a.chain() + " " + token + " " + account] =
+        json::object{{"chain", a.chain()},
+                     {"token", token},
+                     {"account", account},
+                     {"debited", Decimal(a.debited())},
+                     {"credited", Decimal(a.credited())},
+                     {"paid", static_cast<int64_t>(a.paid())},
+                     {"received", static_cast<int64_t>(a.received())}};
+  }
+  json::array account_items;
+  for (auto& [key, item] : accounts) account_items.push_back(std::move(item));
+  return json::object{{"epoch", static_cast<int64_t>(e.epoch())},
+                      {"start", static_cast<int64_t>(e.start())},
+                      {"end", static_cast<int64_t>(e.end())},
+                      {"settled", static_cast<int64_t>(e.settled())},
+                      {"rejected", static_cast<int64_t>(e.rejected())},
+                      {"digest", engine::core::ToHex(std::string_view(e.digest()))},
+                      {"totals", std::move(totals)},
+                      {"accounts", std::move(account_items)}};
+}
+
 TEST_F(IntentsTest, IntentsAreDecidedAgainstOnChainBalancesLessReservationsAndSettled) {
   const std::string alice = accounts_[1];
   const std::string bob = accounts_[2];
   Mint(alice, 1000);
   Mint(bob, 50);
+  Mint(alice, 1'000'000, &reward_);  // accrues 1 % a day
 
   // Round 1: alice's 600 is covered by 1000; bob's 60 is not covered by 50.
   std::string a1 = Submit(alice, 600, "a1");
@@ -274,6 +379,94 @@ TEST_F(IntentsTest, IntentsAreDecidedAgainstOnChainBalancesLessReservationsAndSe
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_EQ(served, expected);
+
+  // The settlement views against <prefix>.settlements: every EpochSettled is
+  // served by GET /v1/epochs/{n} with its digest, counts and totals, and
+  // with accounts=true (paged by 2) exactly the epoch's AccountSettled.
+  std::vector<log::Record> settlements = ReadTopic("settlements");
+  std::map<uint64_t, v1::EpochSettled> epochs;
+  for (const log::Record& r : settlements) {
+    v1::Envelope env;
+    ASSERT_TRUE(env.ParseFromString(r.value));
+    if (env.has_epoch_settled()) epochs[env.epoch_settled().epoch()] = env.epoch_settled();
+  }
+  uint64_t settled_intents = 0;
+  engine::core::U256 settled_amount = 0;
+  for (const auto& [n, e] : epochs) {
+    settled_intents += e.settled();
+    for (const auto& t : e.totals()) {
+      EXPECT_EQ(engine::core::ToHex(std::string_view(t.token())), token_.address);
+      settled_amount += engine::core::U256FromBigEndian(t.amount()).value();
+    }
+    json::object want = ExpectedEpoch(e, settlements);
+    json::object got;
+    for (auto until = Clock::now() + std::chrono::seconds(30); Clock::now() < until;) {
+      got = AllPages(*client_, fmt::format("/v1/epochs/{}?accounts=true&limit=2", n), "accounts");
+      if (got == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      // An epoch's AccountSettled records may still have been on their way.
+      settlements = ReadTopic("settlements");
+      want = ExpectedEpoch(e, settlements);
+    }
+    EXPECT_EQ(json::serialize(got), json::serialize(want))
+        << "epoch " << n << "; chainflow.settlements holds "
+        << env_->QueryScalar("SELECT coalesce(string_agg(epoch || '/' || account, ' '"
+                             " ORDER BY epoch), '') FROM chainflow.settlements")
+        << "; offsets "
+        << env_->QueryScalar("SELECT coalesce(string_agg(partition || ':' || next_offset, ' '),"
+                             " '') FROM chainflow.projection_offsets"
+                             " WHERE projection = 'settlements'");
+  }
+  // The records themselves add up to what the intents settled (a1, b2, a3).
+  EXPECT_EQ(settled_intents, 3u);
+  EXPECT_EQ(engine::core::U256ToDecimal(settled_amount), "1250");
+
+  // The accruals view against <prefix>.accruals: every record is served by
+  // GET /v1/accruals/{account} (paged by 3), field for field.
+  const std::vector<log::Record> accruals = ReadTopic("accruals");
+  std::map<std::string, std::map<int64_t, json::object>> want_accruals;  // account -> day
+  for (const log::Record& r : accruals) {
+    v1::Envelope env;
+    ASSERT_TRUE(env.ParseFromString(r.value));
+    if (!env.has_accrual_recorded()) continue;
+    const v1::AccrualRecorded& a = env.accrual_recorded();
+    EXPECT_EQ(engine::core::ToHex(std::string_view(a.token())), reward_.address);
+    want_accruals[engine::core::ToHex(std::string_view(a.account()))][a.day()] =
+        json::object{{"day", static_cast<int64_t>(a.day())},
+                     {"end", static_cast<int64_t>(a.end())},
+                     {"chain", a.chain()},
+                     {"token", reward_.address},
+                     {"balance", Decimal(a.balance())},
+                     {"rate_bps", static_cast<int64_t>(a.rate_bps())},
+                     {"accrued", Decimal(a.accrued())},
+                     {"carry", static_cast<int64_t>(a.carry())},
+                     {"total_accrued", Decimal(a.total_accrued())}};
+  }
+  ASSERT_TRUE(want_accruals.count(alice)) << "no accruals for the reward holder";
+  EXPECT_GE(want_accruals[alice].size(), 3u);
+  for (const auto& [account, days] : want_accruals) {
+    std::map<int64_t, json::object> got;
+    for (auto until = Clock::now() + std::chrono::seconds(30); Clock::now() < until;) {
+      json::object page = AllPages(
+          *client_,
+          fmt::format("/v1/accruals/{}?chain=anvil&token={}&limit=3", account, reward_.address),
+          "items");
+      got.clear();
+      if (page.contains("items")) {
+        for (const auto& item : page.at("items").as_array()) {
+          got[item.at("day").as_int64()] = item.as_object();
+        }
+      }
+      // Days after the ones read may be served too (the chain keeps going).
+      bool all = true;
+      for (const auto& [day, item] : days) all = all && got.count(day) && got[day] == item;
+      if (all) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    for (const auto& [day, item] : days) {
+      EXPECT_EQ(json::serialize(got[day]), json::serialize(item)) << account << " day " << day;
+    }
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "projections/intents/projector.h"
 #include "tests/support/fake_log.h"
+#include "tests/unit/projections/dead_letters.h"
 #include "tests/unit/projections/events.h"
 #include "tests/unit/projections/intent_events.h"
 #include "tests/unit/projections/test_db.h"
@@ -111,14 +112,7 @@ TEST(IntentsProjectionTest, DeadLettersBadRecordsAndAppliesTheRest) {
   EXPECT_EQ(report.value().rejected, 1u);
   auto sent = dlq.ReadAll("cf.dlq");
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].value, batch[0].value);
-  std::map<std::string, std::string> headers;
-  for (const auto& h : sent[0].headers) headers[h.key] = h.value;
-  EXPECT_EQ(headers["cf_source_topic"], kTopic);
-  EXPECT_EQ(headers["cf_source_partition"], "1");
-  EXPECT_EQ(headers["cf_source_offset"], "7");
-  EXPECT_EQ(headers["cf_processor"], "projection_intents");
-  EXPECT_NE(headers["cf_error"].find("payee"), std::string::npos) << headers["cf_error"];
+  testing::ExpectDeadLetterOf(sent[0], batch[0], "projection_intents", "payee");
   EXPECT_EQ(QueryText("SELECT intent_id FROM chainflow.intents"), kA);
   EXPECT_EQ(QueryText("SELECT next_offset FROM chainflow.projection_offsets "
                       "WHERE projection = 'intents' AND partition = 1"),

@@ -8,15 +8,10 @@
 
 #include <cstdlib>
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
-#include "api/handlers/service.h"
-#include "engine/core/check.h"
-#include "projections/pg/migrate.h"
-#include "tests/unit/api/handlers/fake_status_source.h"
+#include "tests/unit/api/handlers/pg_api_env.h"
 #include "tests/unit/api/support/test_client.h"
 
 namespace chainflow::api::handlers {
@@ -33,38 +28,14 @@ std::string Addr(int n) { return fmt::format("0x{:040x}", n); }
 const std::string kAlice = Addr(0xa1);
 const std::string kT1 = Addr(0x71), kT2 = Addr(0x72), kNft = Addr(0x1155);
 
-std::string BaseUrl() {
-  const char* env = std::getenv("CHAINFLOW_TEST_PG_URL");
-  return env != nullptr && *env != '\0' ? env : "postgresql://chainflow@127.0.0.1:5433/chainflow";
-}
-
-std::string WithDatabase(const std::string& url, const std::string& db) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return url + " dbname=" + db;
-  boost::urls::url u = *parsed;
-  u.set_path("/" + db);
-  return std::string(u.buffer());
-}
-
 class BalancesPgTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    db_name_ = fmt::format("cf_api_bal_{}", getpid());
-    try {
-      pqxx::connection admin(BaseUrl());
-      pqxx::nontransaction tx(admin);
-      tx.exec("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-      tx.exec("CREATE DATABASE " + db_name_);
-    } catch (const std::exception& e) {
-      skip_reason_ = fmt::format("PostgreSQL at {} unreachable: {}", BaseUrl(), e.what());
-      return;
-    }
-    std::string url = WithDatabase(BaseUrl(), db_name_);
-    auto conn = projections::pg::Connection::Open(url);
-    CF_CHECK(conn.has_value(), "{}", conn.error().ToString());
-    CF_CHECK(projections::pg::Migrate(*conn.value()).ok(), "migrate");
+    env_ = std::make_unique<testing::PgApiEnv>("cf_api_bal",
+                                               std::vector<std::string>{"anvil", "base"});
+    if (!env_->skip_reason().empty()) return;
     {
-      pqxx::connection c(url);
+      pqxx::connection c(env_->url());
       pqxx::work tx(c);
       auto fungible = [&](const std::string& chain, const std::string& token,
                           const std::string& account, const std::string& balance, int block) {
@@ -80,36 +51,13 @@ class BalancesPgTest : public ::testing::Test {
                      "anvil", kNft, "42", kAlice, "3");
       tx.commit();
     }
-    core::Config config;
-    config.postgres.url = url;
-    config.postgres.pool_size = 1;
-    config.chains.push_back(core::ChainConfig{.name = "anvil"});
-    config.chains.push_back(core::ChainConfig{.name = "base"});
-    http::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    status_ = std::make_unique<testing::FakeStatusSource>();
-    auto service = ApiService::Open(config, *status_, options);
-    CF_CHECK(service.has_value(), "{}", service.error().ToString());
-    service_ = std::move(service).value();
-    CF_CHECK(service_->Start().ok(), "start");
   }
 
-  static void TearDownTestSuite() {
-    service_.reset();
-    status_.reset();
-    if (!skip_reason_.empty()) return;
-    try {
-      pqxx::connection admin(BaseUrl());
-      pqxx::nontransaction tx(admin);
-      tx.exec("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "dropping " << db_name_ << ": " << e.what();
-    }
-  }
+  static void TearDownTestSuite() { env_.reset(); }
 
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
-    client_ = std::make_unique<TestClient>(service_->port());
+    if (!env_->skip_reason().empty()) GTEST_SKIP() << env_->skip_reason();
+    client_ = std::make_unique<TestClient>(env_->port());
   }
 
   // "chain/token=balance@block" per fungible item, in answer order.
@@ -125,10 +73,7 @@ class BalancesPgTest : public ::testing::Test {
     return out;
   }
 
-  static inline std::string skip_reason_;
-  static inline std::string db_name_;
-  static inline std::unique_ptr<testing::FakeStatusSource> status_;
-  static inline std::unique_ptr<ApiService> service_;
+  static inline std::unique_ptr<testing::PgApiEnv> env_;
   std::unique_ptr<TestClient> client_;
 };
 

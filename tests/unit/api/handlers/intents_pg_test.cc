@@ -10,16 +10,10 @@
 #include <cstdlib>
 
 #include <boost/json/parse.hpp>
-#include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 
-#include "api/handlers/service.h"
-#include "engine/core/check.h"
 #include "projections/intents/intents_projection.h"
-#include "projections/pg/migrate.h"
-#include "tests/unit/api/handlers/fake_status_source.h"
+#include "tests/unit/api/handlers/pg_api_env.h"
 #include "tests/unit/api/support/test_client.h"
 #include "tests/unit/projections/intent_events.h"
 
@@ -35,19 +29,6 @@ namespace json = boost::json;
 const std::string kTopic = "cf.intents";
 const std::string kA = IntentIdFor(0xa), kB = IntentIdFor(0xb);
 
-std::string BaseUrl() {
-  const char* env = std::getenv("CHAINFLOW_TEST_PG_URL");
-  return env != nullptr && *env != '\0' ? env : "postgresql://chainflow@127.0.0.1:5433/chainflow";
-}
-
-std::string WithDatabase(const std::string& url, const std::string& db) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return url + " dbname=" + db;
-  boost::urls::url u = *parsed;
-  u.set_path("/" + db);
-  return std::string(u.buffer());
-}
-
 engine::log::Record At(int64_t offset, std::string value) {
   engine::log::Record r;
   r.topic = kTopic;
@@ -61,53 +42,19 @@ engine::log::Record At(int64_t offset, std::string value) {
 class IntentsPgTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    db_name_ = fmt::format("cf_api_int_{}", getpid());
-    try {
-      pqxx::connection admin(BaseUrl());
-      pqxx::nontransaction tx(admin);
-      tx.exec("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-      tx.exec("CREATE DATABASE " + db_name_);
-    } catch (const std::exception& e) {
-      skip_reason_ = fmt::format("PostgreSQL at {} unreachable: {}", BaseUrl(), e.what());
-      return;
-    }
-    std::string url = WithDatabase(BaseUrl(), db_name_);
-    auto conn = projections::pg::Connection::Open(url);
-    CF_CHECK(conn.has_value(), "{}", conn.error().ToString());
-    conn_ = std::move(conn).value();
-    CF_CHECK(projections::pg::Migrate(*conn_).ok(), "migrate");
-    projection_ = std::make_unique<projections::intents::IntentsProjection>(*conn_);
-    core::Config config;
-    config.postgres.url = url;
-    config.postgres.pool_size = 1;
-    config.chains.push_back(core::ChainConfig{.name = "anvil"});
-    http::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    status_ = std::make_unique<testing::FakeStatusSource>();
-    auto service = ApiService::Open(config, *status_, options);
-    CF_CHECK(service.has_value(), "{}", service.error().ToString());
-    service_ = std::move(service).value();
-    CF_CHECK(service_->Start().ok(), "start");
+    env_ = std::make_unique<testing::PgApiEnv>("cf_api_int");
+    if (!env_->skip_reason().empty()) return;
+    projection_ = std::make_unique<projections::intents::IntentsProjection>(env_->conn());
   }
 
   static void TearDownTestSuite() {
-    service_.reset();
-    status_.reset();
     projection_.reset();
-    conn_.reset();
-    if (!skip_reason_.empty()) return;
-    try {
-      pqxx::connection admin(BaseUrl());
-      pqxx::nontransaction tx(admin);
-      tx.exec("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "dropping " << db_name_ << ": " << e.what();
-    }
+    env_.reset();
   }
 
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
-    client_ = std::make_unique<TestClient>(service_->port());
+    if (!env_->skip_reason().empty()) GTEST_SKIP() << env_->skip_reason();
+    client_ = std::make_unique<TestClient>(env_->port());
   }
 
   static void Apply(const std::vector<engine::log::Record>& batch) {
@@ -122,12 +69,8 @@ class IntentsPgTest : public ::testing::Test {
     return std::string(r.Json().at("status").as_string());
   }
 
-  static inline std::string skip_reason_;
-  static inline std::string db_name_;
-  static inline std::unique_ptr<projections::pg::Connection> conn_;
+  static inline std::unique_ptr<testing::PgApiEnv> env_;
   static inline std::unique_ptr<projections::intents::IntentsProjection> projection_;
-  static inline std::unique_ptr<testing::FakeStatusSource> status_;
-  static inline std::unique_ptr<ApiService> service_;
   std::unique_ptr<TestClient> client_;
 };
 

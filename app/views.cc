@@ -1,0 +1,67 @@
+#include "app/views.h"
+
+#include <fmt/format.h>
+
+#include "app/topics.h"
+#include "projections/accruals/accruals_view.h"
+#include "projections/intents/intents_projection.h"
+#include "projections/intents/projector.h"
+#include "projections/nft/nft_projection.h"
+#include "projections/nft/projector.h"
+#include "projections/pg/keyed_projection.h"
+#include "projections/settlements/settlements_view.h"
+#include "projections/token/projector.h"
+#include "projections/token/token_projection.h"
+
+namespace chainflow::app {
+
+namespace core = engine::core;
+namespace pg = projections::pg;
+
+namespace {
+
+// A pg::KeyedView: opened and truncated by the shared keyed projection.
+ViewDef Keyed(const pg::KeyedView& view, std::string topic, std::string label) {
+  ViewDef def;
+  def.name = view.name;
+  def.topic = std::move(topic);
+  def.label = std::move(label);
+  def.rebuild_from_start = true;
+  def.open = [&view](const pg::ProjectorOptions& options,
+                     std::unique_ptr<engine::log::RecordSource> source,
+                     std::unique_ptr<pg::Connection> conn, engine::log::RecordSink* dlq) {
+    return pg::OpenKeyedProjector(options, view, std::move(source), std::move(conn), dlq);
+  };
+  def.truncate = [&view](pg::Connection& conn) { return pg::TruncateView(conn, view); };
+  return def;
+}
+
+}  // namespace
+
+std::vector<ViewDef> Views(const core::Config& config) {
+  const std::string& prefix = config.kafka.topic_prefix;
+  std::vector<ViewDef> views;
+  views.push_back({std::string(projections::nft::kProjectionName), OwnershipTopic(config),
+                   "project", false, projections::nft::OpenProjector,
+                   projections::nft::Truncate});
+  views.push_back({std::string(projections::token::kProjectionName), TokenBalancesTopic(config),
+                   "project tokens", false, projections::token::OpenProjector,
+                   projections::token::Truncate});
+  views.push_back({std::string(projections::intents::kProjectionName), IntentsTopic(config),
+                   "project intents", true, projections::intents::OpenProjector,
+                   projections::intents::Truncate});
+  views.push_back(Keyed(projections::settlements::View(),
+                        projections::settlements::SettlementsTopic(prefix),
+                        "project settlements"));
+  views.push_back(Keyed(projections::accruals::View(),
+                        projections::accruals::AccrualsTopic(prefix), "project accruals"));
+  return views;
+}
+
+std::string ViewNames(const core::Config& config) {
+  std::vector<std::string> names;
+  for (const ViewDef& v : Views(config)) names.push_back(v.name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+}  // namespace chainflow::app

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/core/config.h"
+#include "engine/core/result.h"
+#include "engine/log/sink.h"
+#include "engine/log/source.h"
+#include "projections/pg/connection.h"
+#include "projections/pg/projector.h"
+
+namespace chainflow::app {
+
+// One PostgreSQL view the `project` role keeps: everything the app needs to
+// run, report on and rebuild it. Adding a view is one entry in Views().
+struct ViewDef {
+  std::string name;   // the projection ("nft"): offsets, consumer group, --view, status
+  std::string topic;  // its input topic
+  std::string label;  // its progress bar
+  // `chainflow rebuild` (everything) replays the topic from its start: each
+  // record carries the whole row, so the latest record of a key is its row
+  // whether or not the processor is rebuilt too. Otherwise the view starts
+  // at the topic's current end and takes what the rebuilt processors append.
+  bool rebuild_from_start = false;
+  std::function<engine::core::Result<std::unique_ptr<projections::pg::Projector>>(
+      const projections::pg::ProjectorOptions& options,
+      std::unique_ptr<engine::log::RecordSource> source,
+      std::unique_ptr<projections::pg::Connection> conn, engine::log::RecordSink* dlq)>
+      open;
+  // Empties the view's tables and its stored offsets.
+  std::function<engine::core::Status(projections::pg::Connection& conn)> truncate;
+};
+
+// Every view, in start order: nft, token, intents, settlements, accruals.
+std::vector<ViewDef> Views(const engine::core::Config& config);
+
+// The names of Views(), for messages: "nft, token, intents, ...".
+std::string ViewNames(const engine::core::Config& config);
+
+}  // namespace chainflow::app

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/core/result.h"
+#include "engine/log/record.h"
+#include "projections/pg/offsets.h"
+#include "projections/pg/upsert.h"
+
+namespace chainflow::projections::pg {
+
+// The rows of one table staged from a batch, unique by the table's key: a
+// later Put of a key replaces the earlier row in place (records of a key
+// share a partition and arrive in offset order, so the later one is the
+// newer). Not thread-safe.
+class KeyedRows {
+ public:
+  // `spec` must outlive this object; its key columns must be in its columns.
+  explicit KeyedRows(const UpsertSpec& spec);
+
+  // `fields` in `spec.columns` order.
+  void Put(std::vector<std::string> fields);
+
+  const UpsertSpec& spec() const { return *spec_; }
+  const std::vector<std::vector<std::string>>& rows() const { return rows_; }
+
+ private:
+  const UpsertSpec* spec_;
+  std::vector<size_t> key_positions_;
+  std::map<std::vector<std::string>, size_t> at_;  // key -> index in rows_
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// One row a record makes: the index of its table in the view's tables and
+// its fields in that table's column order.
+struct TableRow {
+  size_t table = 0;
+  std::vector<std::string> fields;
+};
+
+// Decodes one record into the rows it writes. No rows: the record is
+// ignored (a marker, a payload of another view). An error (InvalidArgument
+// naming the problem) rejects the whole record: none of its rows are kept.
+// Must be pure.
+using RecordDecoder = std::function<core::Result<std::vector<TableRow>>(
+    const engine::log::Record& record)>;
+
+// A record that could not be decoded.
+struct RejectedRecord {
+  const engine::log::Record* record;  // points into the staged batch
+  core::Status why;
+};
+
+// What a batch of records does to a view.
+struct StagedRows {
+  std::vector<KeyedRows> tables;  // one per table of the view, in its order
+  std::vector<RejectedRecord> rejected;
+  OffsetMap next_offsets;  // one past the highest offset staged, per partition
+  size_t records = 0;      // staged records (rows, rejected and ignored)
+  size_t skipped = 0;      // below `applied`: already in the view
+  size_t ignored = 0;      // decoded to no rows
+};
+
+// Stages `batch` (each partition's records in offset order) for the view
+// whose tables are `tables`: leaves out the records below `applied`, decodes
+// the rest with `decode` and coalesces their rows by key per table. Every
+// staged record moves its partition's next offset, whatever it decoded to.
+// `batch` and `tables` must outlive the result.
+StagedRows StageRows(const std::vector<engine::log::Record>& batch, const OffsetMap& applied,
+                     const std::vector<UpsertSpec>& tables, const RecordDecoder& decode);
+
+}  // namespace chainflow::projections::pg
