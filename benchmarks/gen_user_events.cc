@@ -30,7 +30,6 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "api/handlers/intent_request.h"
@@ -41,6 +40,7 @@
 #include "engine/core/u256.h"
 #include "engine/log/admin.h"
 #include "engine/log/producer.h"
+#include "ingest/evm/log_decoder.h"
 
 namespace {
 
@@ -48,9 +48,6 @@ namespace core = chainflow::engine::core;
 namespace log = chainflow::engine::log;
 namespace handlers = chainflow::api::handlers;
 namespace v1 = chainflow::v1;
-
-constexpr char kTransferTopic[] =
-    "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 
 struct Transfer {
   uint64_t time = 0;
@@ -60,48 +57,41 @@ struct Transfer {
 };
 
 struct History {
-  std::string token;                  // 0x hex, the first Transfer's contract
+  core::Address token;                  // the first ERC-20 Transfer's contract
   std::vector<core::Address> accounts;  // [0] is the zero address
   std::vector<Transfer> transfers;      // in file (chain) order
 };
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// The ERC-20 Transfers of one token (the first one seen) in `path`.
+// The ERC-20 Transfers of one token (the first one seen) in `path`, read with
+// the replay's own decoder (lines it rejects or skips are left out).
 core::Result<History> ReadHistory(const std::string& path) {
   std::ifstream in(path);
   if (!in) return core::NotFoundError("cannot read " + path);
   History h;
   h.accounts.push_back(core::Address());
-  std::map<std::string, uint32_t> index{{std::string(40, '0'), 0}};
-  auto account = [&](const boost::json::value& word) -> uint32_t {
-    std::string hex = Lower(std::string(word.as_string()).substr(26));
-    auto [it, added] = index.emplace(hex, static_cast<uint32_t>(h.accounts.size()));
-    if (added) h.accounts.push_back(core::Address::FromHex("0x" + hex).value());
+  std::map<core::Address, uint32_t> index{{core::Address(), 0}};
+  auto account = [&](const core::Bytes32& word) -> core::Result<uint32_t> {
+    ASSIGN_OR_RETURN(core::Address a, core::Address::FromWord(
+        std::string_view(reinterpret_cast<const char*>(word.data()), word.size())));
+    auto [it, added] = index.emplace(a, static_cast<uint32_t>(h.accounts.size()));
+    if (added) h.accounts.push_back(a);
     return it->second;
   };
+  chainflow::ingest::evm::LogDecoder decoder("history", {});
+  chainflow::ingest::evm::DecodeResult decoded;
   for (std::string line; std::getline(in, line);) {
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(line, ec);
-    if (ec || !v.is_object()) continue;
-    const auto& obj = v.as_object();
-    const auto* topics = obj.if_contains("topics");
-    if (!topics || !topics->is_array() || topics->as_array().size() != 3) continue;
-    const auto& t = topics->as_array();
-    if (Lower(std::string(t[0].as_string())) != kTransferTopic) continue;
-    std::string token = Lower(std::string(obj.at("address").as_string()));
-    if (h.token.empty()) h.token = token;
-    if (token != h.token) continue;
-    auto amount = core::U256FromHex(std::string(obj.at("data").as_string()));
-    if (!amount) continue;
+    if (!decoder.Decode(line, &decoded).ok() ||
+        decoded.kind != chainflow::ingest::evm::LogKind::kErc20Transfer) {
+      continue;
+    }
+    const auto& log = decoded.log;
+    if (h.transfers.empty()) h.token = log.address;
+    if (log.address != h.token) continue;
     Transfer tr;
-    tr.time = std::stoull(std::string(obj.at("blockTimestamp").as_string()), nullptr, 16);
-    tr.from = account(t[1]);
-    tr.to = account(t[2]);
-    tr.amount = amount.value();
+    tr.time = log.block_timestamp;
+    ASSIGN_OR_RETURN(tr.from, account(log.topics[1]));
+    ASSIGN_OR_RETURN(tr.to, account(log.topics[2]));
+    ASSIGN_OR_RETURN(tr.amount, core::U256FromBigEndian(log.data));
     h.transfers.push_back(std::move(tr));
   }
   if (h.transfers.empty()) return core::InvalidArgumentError(path + ": no ERC-20 Transfer");
@@ -146,7 +136,7 @@ std::vector<std::pair<int64_t, handlers::IntentRequest>> MakeIntents(
     r.payer = h.accounts[payer];
     r.payee = h.accounts[payee];
     r.chain = plan.chain;
-    r.token = core::Address::FromHex(h.token).value();
+    r.token = h.token;
     const core::U256& b = balance[payer];
     uint64_t pick = rng() % 100;
     if (pick < 75) {

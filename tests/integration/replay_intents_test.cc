@@ -10,7 +10,6 @@
 
 #include <filesystem>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include <fmt/format.h>
@@ -27,19 +26,6 @@ constexpr int kIntents = 2000;
 // 10.2 weeks: epochs 2811..2820 (7 days from genesis 0) end inside it.
 constexpr int kFirstEpoch = 2811;
 constexpr int kEpochs = 10;
-
-// The keys of every record on `topic`, read with kcat (a client that knows
-// nothing of chainflow).
-std::vector<std::string> Keys(const std::string& topic) {
-  RunResult r = Run({"/usr/bin/kcat", "-b", "127.0.0.1:9092", "-C", "-t", topic, "-e", "-q",
-                     "-f", "%k\\n"},
-                    {}, std::chrono::seconds(60));
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> keys;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) keys.push_back(line);
-  return keys;
-}
 
 TEST(ReplayIntentsTest, ReplayExitsOnlyOnceIntentsAndEpochsAreDecided) {
   std::string why;
@@ -82,7 +68,7 @@ TEST(ReplayIntentsTest, ReplayExitsOnlyOnceIntentsAndEpochsAreDecided) {
   }
 
   std::set<std::string> epochs;
-  for (const std::string& key : Keys(env.prefix() + ".settlements")) {
+  for (const std::string& key : KcatLines(env.prefix() + ".settlements", "%k")) {
     if (key.rfind("epoch/", 0) == 0) epochs.insert(key);
   }
   std::set<std::string> expected;
@@ -90,8 +76,8 @@ TEST(ReplayIntentsTest, ReplayExitsOnlyOnceIntentsAndEpochsAreDecided) {
     expected.insert(fmt::format("epoch/{}", e));
   }
   EXPECT_EQ(epochs, expected);
-  EXPECT_FALSE(Keys(env.prefix() + ".accruals").empty());
-  EXPECT_TRUE(Keys(env.prefix() + ".dlq").empty());
+  EXPECT_FALSE(KcatLines(env.prefix() + ".accruals", "%k").empty());
+  EXPECT_TRUE(KcatLines(env.prefix() + ".dlq", "%h").empty());
 }
 
 }  // namespace
