@@ -86,13 +86,16 @@ core::Status WaitForProcessors(ProcessorRole& processor, log::Admin& admin) {
   // runner commits positions only after its outputs are acknowledged), and
   // no end moved since, so nothing is left for anyone to consume.
   std::vector<Offsets> waited(static_cast<size_t>(processor.levels()));
-  for (;;) {
+  for (bool first = true;; first = false) {
     bool moved = false;
     for (int level = 0; level < processor.levels(); ++level) {
       ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, processor.LevelInputs(level)));
       Offsets& last = waited[static_cast<size_t>(level)];
       if (ends != last) moved = true;
-      RETURN_IF_ERROR(WaitForLevel(processor, level, ends));
+      // Later passes draw a bar only for a level that has something left.
+      if (first || !processor.CaughtUp(level, ends)) {
+        RETURN_IF_ERROR(WaitForLevel(processor, level, ends));
+      }
       last = std::move(ends);
     }
     if (!moved) return core::Status::Ok();
