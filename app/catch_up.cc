@@ -1,6 +1,8 @@
 #include "app/catch_up.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -76,11 +78,28 @@ core::Status WaitForProcessor(ProcessorRole& processor, const Offsets& ends) {
 }
 
 core::Status WaitForProcessors(ProcessorRole& processor, log::Admin& admin) {
-  for (int level = 0; level < processor.levels(); ++level) {
-    ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, processor.LevelInputs(level)));
-    RETURN_IF_ERROR(WaitForLevel(processor, level, ends));
+  // A processor may write to its own level's inputs or an earlier one's
+  // (the intents processor's settlement marks and deltas go back into
+  // <prefix>.token.deltas), so one pass can end on stale ends. Passes repeat
+  // until one finds every level's ends where the previous pass left them:
+  // each level had consumed those ends (and flushed what they caused, the
+  // runner commits positions only after its outputs are acknowledged), and
+  // no end moved since, so nothing is left for anyone to consume.
+  std::vector<Offsets> waited(static_cast<size_t>(processor.levels()));
+  for (bool first = true;; first = false) {
+    bool moved = false;
+    for (int level = 0; level < processor.levels(); ++level) {
+      ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, processor.LevelInputs(level)));
+      Offsets& last = waited[static_cast<size_t>(level)];
+      if (ends != last) moved = true;
+      // Later passes draw a bar only for a level that has something left.
+      if (first || !processor.CaughtUp(level, ends)) {
+        RETURN_IF_ERROR(WaitForLevel(processor, level, ends));
+      }
+      last = std::move(ends);
+    }
+    if (!moved) return core::Status::Ok();
   }
-  return core::Status::Ok();
 }
 
 core::Status WaitForProjector(ProjectorRole& projector, const Offsets& ends) {

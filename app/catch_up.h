@@ -17,9 +17,14 @@ using Offsets = std::map<engine::log::TopicPartition, engine::core::Offset>;
 // shutdown was requested (Cancelled). Draws a progress bar on a terminal.
 engine::core::Status WaitForProcessor(ProcessorRole& processor, const Offsets& ends);
 
-// Every processor level in turn: level 0 up to the current end of the chain
-// topics, then each later level up to the end of its input as it stands
-// once the level before has caught up.
+// Waits until every processor is idle: each level in turn up to the end of
+// its inputs as it stands once the level before has caught up, in passes
+// repeated until a whole pass finds no input end moved since the previous
+// one (processors that feed their own or an earlier level's inputs, like the
+// intents processor's settlement marks, keep moving them for a while). Only
+// then are the processors' output ends final, so callers read the ends a
+// projection must reach after this returns. Fails with a processor's error,
+// or Cancelled on shutdown.
 engine::core::Status WaitForProcessors(ProcessorRole& processor, engine::log::Admin& admin);
 
 // The same for the projections: `ends` may hold partitions of any

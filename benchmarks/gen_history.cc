@@ -1,8 +1,18 @@
-// Writes a deterministic synthetic ERC-721 history as NDJSON eth_getLogs
-// objects (the `chainflow replay --from-file` format): N transfers over T
-// tokens of one contract, 100 logs per block, every token minted first.
+// Writes a deterministic synthetic transfer history as NDJSON eth_getLogs
+// objects (the `chainflow replay --from-file` format), `--per-block` logs a
+// block, block timestamps strictly increasing.
 //
 //   gen_history --transfers 1000000 --tokens 100000 --out FILE [--seed 7]
+//       ERC-721: N transfers over T token ids of one contract, every token
+//       minted first; 12 s blocks from 1,650,000,000.
+//   gen_history --standard erc20 --transfers 1000000 --accounts 2000 --out FILE
+//       ERC-20 (3 topics, the amount in data) of one token, 0x...e20c0ffe:
+//       every account is minted to first, then each transfer moves up to half
+//       of a random holder's balance to another account (a holder with
+//       nothing is minted to instead). Blocks spread evenly over --span-s
+//       seconds from --start-time (default: 10.2 weeks from 1,700,092,800, an
+//       epoch boundary of 7-day epochs from 0, so the history covers a bit
+//       more than 10 epochs).
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -14,26 +24,133 @@
 
 namespace {
 
+constexpr char kTransferTopic[] =
+    "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+
 std::string Word(uint64_t v) { return fmt::format("0x{:064x}", v); }
 std::string AddressWord(uint32_t holder) { return fmt::format("0x{:024x}{:040x}", 0, holder); }
+
+struct Options {
+  std::string standard = "erc721";
+  uint64_t transfers = 1'000'000;
+  uint64_t tokens = 100'000;
+  uint32_t accounts = 2'000;
+  uint64_t seed = 7;
+  uint32_t per_block = 100;
+  uint64_t start_time = 1'700'092'800;  // 2811 * 604800
+  uint64_t span_s = 6'168'960;          // 10.2 * 604800
+};
+
+// The log position of transfer i: the block advances every per_block logs.
+struct Position {
+  uint64_t block = 0;
+  uint64_t timestamp = 0;
+  uint32_t log_index = 0;
+};
+
+void PrintLog(std::FILE* out, const std::string& contract, const std::string& topics,
+              const std::string& data, const Position& at, uint64_t tx) {
+  fmt::print(out,
+             "{{\"address\":\"{}\",\"topics\":[\"{}\",{}],\"data\":\"{}\","
+             "\"blockNumber\":\"0x{:x}\",\"blockHash\":null,\"blockTimestamp\":\"0x{:x}\","
+             "\"transactionHash\":\"{}\",\"transactionIndex\":\"0x{:x}\",\"logIndex\":\"0x{:x}\","
+             "\"removed\":false}}\n",
+             contract, kTransferTopic, topics, data, at.block, at.timestamp, Word(tx),
+             at.log_index, at.log_index);
+}
+
+void WriteErc721(std::FILE* out, const Options& o) {
+  const std::string contract = "0x00000000000000000000000000000000000c0ffe";
+  std::mt19937_64 rng(o.seed);
+  std::vector<uint32_t> owner(o.tokens, 0);
+  Position at{15'000'000, 1'650'000'000, 0};
+  for (uint64_t i = 0; i < o.transfers; ++i) {
+    at.log_index = static_cast<uint32_t>(i % o.per_block);
+    if (i > 0 && at.log_index == 0) {
+      ++at.block;
+      at.timestamp += 12;
+    }
+    uint64_t token = i < o.tokens ? i : rng() % o.tokens;
+    uint32_t from = owner[token];
+    uint32_t to = 1 + static_cast<uint32_t>(rng() % 50'000);
+    owner[token] = to;
+    PrintLog(out, contract,
+             fmt::format("\"{}\",\"{}\",\"{}\"", AddressWord(from), AddressWord(to), Word(token)),
+             "0x", at, i + 1);
+  }
+}
+
+// The topic word of ERC-20 account n (1-based): address 0xacc0...n; 0 is
+// the zero address (mints).
+std::string Erc20AccountWord(uint32_t n) {
+  return n == 0 ? AddressWord(0) : fmt::format("0x{:024x}acc0{:036x}", 0, n);
+}
+
+void WriteErc20(std::FILE* out, const Options& o) {
+  const std::string token = "0x00000000000000000000000000000000e20c0ffe";
+  std::mt19937_64 rng(o.seed);
+  // Amounts in token units: mints of 10^9..10^12 keep every balance and the
+  // supply far below 2^64 for any --transfers up to 10^6 re-mints.
+  std::vector<uint64_t> balance(o.accounts + 1, 0);
+  const uint64_t blocks = (o.transfers + o.per_block - 1) / o.per_block;
+  Position at{18'000'000, o.start_time, 0};
+  for (uint64_t i = 0; i < o.transfers; ++i) {
+    at.log_index = static_cast<uint32_t>(i % o.per_block);
+    uint64_t b = i / o.per_block;
+    at.block = 18'000'000 + b;
+    at.timestamp = o.start_time + b * o.span_s / blocks;
+    uint32_t from = 0;
+    uint32_t to = 0;
+    uint64_t amount = 0;
+    if (i < o.accounts) {
+      to = static_cast<uint32_t>(i + 1);  // fund every account first
+    } else {
+      from = 1 + static_cast<uint32_t>(rng() % o.accounts);
+      to = 1 + static_cast<uint32_t>(rng() % o.accounts);
+      if (balance[from] == 0) from = 0;
+    }
+    if (from == 0) {
+      amount = 1'000'000'000ULL * (1 + rng() % 1000);
+    } else {
+      amount = 1 + rng() % (balance[from] / 2 + 1);
+      balance[from] -= amount;
+    }
+    balance[to] += amount;
+    PrintLog(out, token,
+             fmt::format("\"{}\",\"{}\"", Erc20AccountWord(from), Erc20AccountWord(to)),
+             Word(amount), at, i + 1);
+  }
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Generate a synthetic ERC-721 transfer history"};
-  uint64_t transfers = 1'000'000;
-  uint64_t tokens = 100'000;
-  uint64_t seed = 7;
-  uint32_t per_block = 100;
+  CLI::App app{"Generate a synthetic ERC-721 or ERC-20 transfer history"};
+  Options o;
   std::string out_path;
-  app.add_option("--transfers", transfers, "transfers, mints included");
-  app.add_option("--tokens", tokens, "distinct token ids");
-  app.add_option("--per-block", per_block, "logs per block");
-  app.add_option("--seed", seed, "random seed");
+  app.add_option("--standard", o.standard, "erc721 (default) or erc20")
+      ->check(CLI::IsMember({"erc721", "erc20"}));
+  app.add_option("--transfers", o.transfers, "transfers, mints included");
+  app.add_option("--tokens", o.tokens, "erc721: distinct token ids");
+  app.add_option("--accounts", o.accounts, "erc20: distinct accounts");
+  app.add_option("--per-block", o.per_block, "logs per block");
+  app.add_option("--seed", o.seed, "random seed");
+  app.add_option("--start-time", o.start_time, "erc20: the first block's timestamp");
+  app.add_option("--span-s", o.span_s, "erc20: seconds from the first to past the last block");
   app.add_option("--out", out_path, "output file")->required();
   CLI11_PARSE(app, argc, argv);
-  if (tokens == 0 || transfers < tokens) {
+  if (o.per_block == 0) {
+    fmt::print(stderr, "need --per-block > 0\n");
+    return 2;
+  }
+  if (o.standard == "erc721" && (o.tokens == 0 || o.transfers < o.tokens)) {
     fmt::print(stderr, "need transfers >= tokens > 0\n");
+    return 2;
+  }
+  if (o.standard == "erc20" &&
+      (o.accounts == 0 || o.transfers < o.accounts ||
+       o.span_s < (o.transfers + o.per_block - 1) / o.per_block)) {
+    fmt::print(stderr, "need transfers >= accounts > 0 and span-s >= blocks (increasing times)\n");
     return 2;
   }
 
@@ -42,30 +159,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "cannot write {}\n", out_path);
     return 1;
   }
-  const std::string contract = "0x00000000000000000000000000000000000c0ffe";
-  const std::string topic0 = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
-  std::mt19937_64 rng(seed);
-  std::vector<uint32_t> owner(tokens, 0);
-  uint64_t block = 15'000'000;
-  uint64_t timestamp = 1'650'000'000;
-  for (uint64_t i = 0; i < transfers; ++i) {
-    uint32_t log_index = static_cast<uint32_t>(i % per_block);
-    if (i > 0 && log_index == 0) {
-      ++block;
-      timestamp += 12;
-    }
-    uint64_t token = i < tokens ? i : rng() % tokens;
-    uint32_t from = owner[token];
-    uint32_t to = 1 + static_cast<uint32_t>(rng() % 50'000);
-    owner[token] = to;
-    fmt::print(out,
-               "{{\"address\":\"{}\",\"topics\":[\"{}\",\"{}\",\"{}\",\"{}\"],\"data\":\"0x\","
-               "\"blockNumber\":\"0x{:x}\",\"blockHash\":null,\"blockTimestamp\":\"0x{:x}\","
-               "\"transactionHash\":\"{}\",\"transactionIndex\":\"0x{:x}\",\"logIndex\":\"0x{:x}\","
-               "\"removed\":false}}\n",
-               contract, topic0, AddressWord(from), AddressWord(to), Word(token), block,
-               timestamp, Word(i + 1), log_index, log_index);
+  if (o.standard == "erc20") {
+    WriteErc20(out, o);
+  } else {
+    WriteErc721(out, o);
   }
-  std::fclose(out);
-  return 0;
+  return std::fclose(out) == 0 ? 0 : 1;
 }

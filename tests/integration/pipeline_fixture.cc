@@ -138,6 +138,19 @@ std::string PipelineEnv::QueryScalar(const std::string& sql) const {
   return tx.exec1(sql)[0].as<std::string>();
 }
 
+std::vector<std::string> KcatLines(const std::string& topic, const std::string& format) {
+  RunResult r = Run({"/usr/bin/kcat", "-b", "127.0.0.1:9092", "-C", "-t", topic, "-e", "-q",
+                     "-f", format + "\n"},
+                    {}, std::chrono::minutes(2));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
 std::map<std::string, std::string> ExpectedOwnersFromFile(const std::string& path) {
   using boost::multiprecision::uint256_t;
   std::map<std::string, std::string> owners;

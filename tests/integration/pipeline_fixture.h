@@ -53,6 +53,12 @@ class PipelineEnv {
 
 std::string SharedData(const std::string& relative);
 
+// One line per record of every partition of `topic` (empty lines left
+// out), read with kcat (a client that knows nothing of chainflow) from the
+// start to the current end. `format` is kcat's -f without the newline, e.g.
+// "%k" (keys) or "%h" (headers).
+std::vector<std::string> KcatLines(const std::string& topic, const std::string& format);
+
 // Expected final owner of every token computed independently from a history
 // file: the `to` of each token's last ERC-721 Transfer, parsed with
 // Boost.JSON (not the product's decoder). "contract:token_id" -> owner.

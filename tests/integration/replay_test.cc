@@ -38,19 +38,6 @@ Summary ParseSummary(const std::string& out) {
   return s;
 }
 
-std::vector<std::string> KcatHeaders(const std::string& topic) {
-  RunResult r = Run({"/usr/bin/kcat", "-b", "127.0.0.1:9092", "-C", "-t", topic, "-e", "-q",
-                     "-f", "%h\n"},
-                    {}, std::chrono::minutes(2));
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> lines;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
 class ReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -95,7 +82,7 @@ TEST_F(ReplayTest, CyberKongzOwnersEqualAnIndependentReplayAndRerunsChangeNothin
   EXPECT_EQ(env.NftOwners("mainnet"), actual);
 
   // kcat sees one record per ownership change, each with CloudEvents headers.
-  std::vector<std::string> headers = KcatHeaders(env.prefix() + ".nft.ownership");
+  std::vector<std::string> headers = KcatLines(env.prefix() + ".nft.ownership", "%h");
   EXPECT_EQ(headers.size(), 15188u);
   for (const std::string& h : headers) {
     for (const char* want : {"ce_specversion=1.0", "ce_id=", "ce_source=",
@@ -204,7 +191,7 @@ TEST_F(ReplayTest, BadLinesAreDeadLetteredWithLineNumbersAndTheRestIsApplied) {
   EXPECT_EQ(env.NftOwners("mainnet"), ExpectedOwnersFromFile(clean_path));
 
   // Every bad line is in the dead-letter topic with its line number and reason.
-  std::vector<std::string> dlq = KcatHeaders(env.prefix() + ".dlq");
+  std::vector<std::string> dlq = KcatLines(env.prefix() + ".dlq", "%h");
   ASSERT_EQ(dlq.size(), bad_lines.size());
   for (size_t i = 0; i < bad_lines.size(); ++i) {
     EXPECT_NE(dlq[i].find(fmt::format("cf_line={}", bad_lines[i])), std::string::npos) << dlq[i];
@@ -233,7 +220,7 @@ TEST_F(ReplayTest, BadLinesAreDeadLetteredWithLineNumbersAndTheRestIsApplied) {
   RunResult again = env.Chainflow({"replay", "--chain", "mainnet", "--from-file", bad_path});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(ParseSummary(again.out).appended, 0u);
-  EXPECT_EQ(KcatHeaders(env.prefix() + ".dlq").size(), bad_lines.size());
+  EXPECT_EQ(KcatLines(env.prefix() + ".dlq", "%h").size(), bad_lines.size());
   std::remove(bad_path.c_str());
   std::remove(clean_path.c_str());
 }
