@@ -17,6 +17,9 @@ core::Result<std::unique_ptr<log::Consumer>> OpenConsumer(const core::Config& co
   consumer_options.brokers = config.kafka.brokers;
   consumer_options.group_id = group;
   consumer_options.client_id = client;
+  // Projections read only the envelope: parsing and copying every record's
+  // six CloudEvents headers would be work for nothing.
+  consumer_options.with_headers = false;
   return log::Consumer::Open(consumer_options);
 }
 
