@@ -1,5 +1,8 @@
 #include "tests/integration/pipeline_fixture.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -26,9 +29,34 @@ std::string WithDatabase(const std::string& url, const std::string& db) {
   return url.substr(0, slash + 1) + db;
 }
 
+// True when a listening socket could bind 127.0.0.1:port right now.
+bool CanListenOn(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  // as the API does
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
 int FreePortFor(const std::string& name) {
-  // Deterministic per test name and process, away from the default 8080.
-  return 20000 + static_cast<int>((std::hash<std::string>{}(name) + ::getpid()) % 20000);
+  // Starts from a port derived from the test name and process, in
+  // 20000-32767: below Linux's ephemeral range (32768-60999), where the
+  // kernel picks local ports for outgoing connections (Kafka, PostgreSQL)
+  // that would otherwise take the API's port now and then. Skips ports that
+  // something listens on already.
+  constexpr int kFirst = 20000, kCount = 12768;
+  const int start = static_cast<int>((std::hash<std::string>{}(name) + ::getpid()) % kCount);
+  for (int i = 0; i < 200; ++i) {
+    int port = kFirst + (start + i * 7919) % kCount;
+    if (CanListenOn(port)) return port;
+  }
+  return kFirst + start;  // the server then names the port it could not bind
 }
 
 }  // namespace
