@@ -8,12 +8,14 @@
 #include "chainflow/v1/events.pb.h"
 
 #include "app/ingest_role.h"
+#include "app/topics.h"
+#include "app/views.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
-#include "app/topics.h"
+#include "engine/processors/epochs/epochs.h"
+#include "engine/processors/intents/intents.h"
 #include "ingest/common/admin_tail_reader.h"
 #include "ingest/evm/rpc_client.h"
-#include "app/views.h"
 #include "projections/pg/offsets.h"
 
 namespace chainflow::app {
@@ -268,6 +270,13 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
   RETURN_IF_ERROR(add_processor("nft_ownership", inputs));
   RETURN_IF_ERROR(add_processor("token_splitter", inputs));
   RETURN_IF_ERROR(add_processor("token_balances", {TokenDeltasTopic(config_)}));
+  if (!config_.intents.ChainList().empty()) {  // ProcessorRole runs them only then
+    namespace intents = engine::processors::intents;
+    RETURN_IF_ERROR(add_processor(intents::IntentsProcessor::kName,
+                                  {TokenDeltasTopic(config_), UserEventsTopic(config_)}));
+    RETURN_IF_ERROR(add_processor(engine::processors::epochs::EpochsProcessor::kName,
+                                  {intents::SettlementPartsTopic(config_.kafka.topic_prefix)}));
+  }
 
   if (!pg_) {
     ASSIGN_OR_RETURN(pg_, projections::pg::Connection::Open(config_.postgres.url));
