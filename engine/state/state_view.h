@@ -28,6 +28,13 @@ class StateView {
   // ends), not per record: it costs a RocksDB seek and a pass over the
   // batch's writes. Views that cannot scan return Unimplemented.
   virtual core::Status Scan(std::string_view prefix, const ScanFn& fn);
+  // Scan of the keys with `prefix` that sort at or after `start` (which
+  // begins with `prefix`): a seek past the keys a queue-like range has
+  // already deleted. The default filters Scan(prefix); state::Batch seeks,
+  // stops reading RocksDB as soon as `fn` returns false and passes over the
+  // batch's own writes once, so a short ScanFrom is cheap enough per record.
+  virtual core::Status ScanFrom(std::string_view prefix, std::string_view start,
+                                const ScanFn& fn);
 };
 
 }  // namespace chainflow::engine::state

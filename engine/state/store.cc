@@ -64,18 +64,53 @@ void Batch::Delete(std::string_view key) { Record(key, std::nullopt); }
 
 // Committed keys overlaid with the batch's writes, gathered first so that
 // `fn` may write.
+core::Status StateView::ScanFrom(std::string_view prefix, std::string_view start,
+                                const ScanFn& fn) {
+  return Scan(prefix, [&](std::string_view key, std::string_view value) {
+    return key < start || fn(key, value);
+  });
+}
+
 core::Status Batch::Scan(std::string_view prefix, const ScanFn& fn) {
-  std::map<std::string, Value, std::less<>> merged;
-  RETURN_IF_ERROR(store_.Scan(prefix, [&](std::string_view key, std::string_view value) {
-    merged.emplace(std::string(key), std::string(value));
-    return true;
-  }));
+  return ScanFrom(prefix, prefix, fn);
+}
+
+// Merges the store's keys (read lazily, so an early stop reads no further)
+// with a copy of the batch's writes in range, taken first: `fn` may write.
+core::Status Batch::ScanFrom(std::string_view prefix, std::string_view start,
+                             const ScanFn& fn) {
+  CF_CHECK(start.compare(0, prefix.size(), prefix) == 0, "scan start outside its prefix");
+  std::vector<std::pair<std::string_view, const Value*>> own;
   for (const auto& [key, value] : writes_) {
-    if (key.compare(0, prefix.size(), prefix) == 0) merged[key] = value;
+    if (key.compare(0, prefix.size(), prefix) == 0 && std::string_view(key) >= start) {
+      own.emplace_back(key, &value);
+    }
   }
-  for (const auto& [key, value] : merged) {
-    if (value && !fn(key, *value)) break;
-  }
+  std::sort(own.begin(), own.end());
+  std::vector<std::pair<std::string, Value>> overlay;
+  overlay.reserve(own.size());
+  for (const auto& [key, value] : own) overlay.emplace_back(std::string(key), *value);
+  auto next = overlay.begin();
+  bool stopped = false;
+  // Overlay entries before `key` (all of them when key is nullopt).
+  auto drain = [&](std::optional<std::string_view> key) {
+    for (; !stopped && next != overlay.end() && (!key || next->first < *key); ++next) {
+      if (next->second && !fn(next->first, *next->second)) stopped = true;
+    }
+  };
+  RETURN_IF_ERROR(store_.ScanFrom(prefix, start, [&](std::string_view key,
+                                                     std::string_view value) {
+    drain(key);
+    if (stopped) return false;
+    if (next != overlay.end() && next->first == key) {  // the batch's write wins
+      const Value& own_value = (next++)->second;
+      if (own_value && !fn(key, *own_value)) stopped = true;
+      return !stopped;
+    }
+    stopped = !fn(key, value);
+    return !stopped;
+  }));
+  drain(std::nullopt);
   return core::Status::Ok();
 }
 
@@ -191,8 +226,14 @@ core::Status Store::Commit(Batch& batch) {
 core::Status Store::Scan(
     std::string_view prefix,
     const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
+  return ScanFrom(prefix, prefix, fn);
+}
+
+core::Status Store::ScanFrom(
+    std::string_view prefix, std::string_view start,
+    const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+  for (it->Seek(ToSlice(start)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (!k.starts_with(ToSlice(prefix))) break;
     if (!fn(std::string_view(k.data(), k.size()),

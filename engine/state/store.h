@@ -42,6 +42,8 @@ class Batch : public StateView {
   void Put(std::string_view key, std::string_view value) override;
   void Delete(std::string_view key) override;
   core::Status Scan(std::string_view prefix, const ScanFn& fn) override;
+  core::Status ScanFrom(std::string_view prefix, std::string_view start,
+                        const ScanFn& fn) override;
 
   void SetSavePoint();
   void RollbackToSavePoint();  // CHECKs a savepoint exists
@@ -100,6 +102,10 @@ class Store {
   core::Status Scan(std::string_view prefix,
                     const std::function<bool(std::string_view key, std::string_view value)>& fn)
       const;
+  // The same from the first key >= `start` (which begins with `prefix`).
+  core::Status ScanFrom(
+      std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
   // Drops every key (used by rebuild).
   static core::Status Destroy(const std::string& path);
 
