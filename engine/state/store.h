@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,7 +33,8 @@ using StringMap = std::unordered_map<std::string, std::optional<std::string>, St
 
 // Pending writes against a Store, readable before commit (read-your-writes).
 // Savepoints let the runtime drop one poison record's writes. Writes live in
-// a hash map (last write per key wins) with an undo log for savepoints;
+// a hash map (last write per key wins), indexed in key order once scanned,
+// with an undo log for savepoints;
 // Commit turns them into one rocksdb::WriteBatch. Not thread-safe. Must not
 // outlive the Store that made it.
 class Batch : public StateView {
@@ -68,6 +70,13 @@ using StringMap = std::unordered_map<std::string, std::optional<std::string>, St
 
   Store& store_;
   StringMap writes_;
+  // writes_ in key order (views of its nodes' keys, which do not move): for
+  // ScanFrom's range and Commit's order. Built by the first of them, then
+  // kept up to date until Commit, so batches that never scan do not pay
+  // for it per write.
+  void Index();
+  std::map<std::string_view, const Value*> ordered_;
+  bool indexed_ = false;
   // (key, overlay entry before the write; nullopt = key was not in writes_)
   std::vector<std::pair<std::string, std::optional<Value>>> undo_;
   std::vector<size_t> savepoints_;  // undo_ sizes
