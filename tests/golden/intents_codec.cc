@@ -425,12 +425,13 @@ std::vector<std::string> RenderIntentsState(const std::map<std::string, std::str
                           CompactHex(addrs.substr(20))),
               fmt::format("{}@{}", Signed(value), U64Be(key.substr(key.size() - 16, 8))));
     } else if (key.rfind(std::string("\0t/fs/", 6), 0) == 0 && key.size() > 46 &&
-               value.size() == 49) {
+               value.size() == 65) {
       std::string_view addrs = std::string_view(key).substr(key.size() - 40);
-      lines.push_back(fmt::format("future sum token={} account={} sum={} earliest={} next={}",
-                                  CompactHex(addrs.substr(0, 20)), CompactHex(addrs.substr(20)),
-                                  Signed(value.substr(0, 33)), U64Be(value.substr(33, 8)),
-                                  U64Be(value.substr(41, 8))));
+      lines.push_back(fmt::format(
+          "future sum token={} account={} sum={} count={} earliest={}#{} next={}",
+          CompactHex(addrs.substr(0, 20)), CompactHex(addrs.substr(20)),
+          Signed(value.substr(0, 33)), U64Be(value.substr(33, 8)), U64Be(value.substr(41, 8)),
+          U64Be(value.substr(49, 8)), U64Be(value.substr(57, 8))));
     } else {
       lines.push_back("unknown key " + core::ToHex(key));
     }

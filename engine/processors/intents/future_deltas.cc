@@ -37,16 +37,23 @@ void FutureDeltas::Store(const Loaded& loaded, state::StateView& state) const {
   }
 }
 
-// The entries are in time order and none is before `earliest`: the scan
-// starts there (past the tombstones of earlier drops) and stops at the first
-// entry it keeps, which becomes the earliest.
+// The entries are in time order and none is before `earliest`: a lone
+// entry is deleted by its key; otherwise the scan starts at the earliest
+// (past the tombstones of earlier drops) and stops at the first entry it
+// keeps, which becomes the earliest.
 core::Status FutureDeltas::DropBefore(uint64_t time, Loaded& loaded,
                                       state::StateView& state) const {
-  if (!loaded.any || loaded.summary.earliest >= time) return core::Status::Ok();
+  FutureSummary& summary = loaded.summary;
+  if (!loaded.any || summary.earliest >= time) return core::Status::Ok();
+  if (summary.count == 1) {
+    state.Delete(FutureKey(prefix_, summary.earliest, summary.earliest_sequence));
+    loaded = Loaded{};
+    return core::Status::Ok();
+  }
   core::Status failed;
   bool kept = false;
   RETURN_IF_ERROR(state.ScanFrom(
-      prefix_, prefix_ + runtime::EncodeTime(loaded.summary.earliest),
+      prefix_, FutureKey(prefix_, summary.earliest, summary.earliest_sequence),
       [&](std::string_view key, std::string_view value) {
         core::Result<uint64_t> at = key.size() == prefix_.size() + 16
                                         ? runtime::DecodeTime(key.substr(prefix_.size(), 8))
@@ -56,24 +63,26 @@ core::Status FutureDeltas::DropBefore(uint64_t time, Loaded& loaded,
           return false;
         }
         if (at.value() >= time) {
-          loaded.summary.earliest = at.value();
+          summary.earliest = at.value();
+          summary.earliest_sequence = runtime::DecodeTime(key.substr(prefix_.size() + 8)).value();
           kept = true;
           return false;
         }
         core::Result<NetAmount> amount = DecodeSigned(value);
-        if (amount) amount = processors::Subtract(loaded.summary.sum, amount.value());
+        if (amount) amount = processors::Subtract(summary.sum, amount.value());
         if (!amount) {
           failed = amount.error();
           return false;
         }
-        loaded.summary.sum = amount.value();
+        summary.sum = amount.value();
+        --summary.count;
         state.Delete(key);
         return true;
       }));
   if (!failed.ok()) return failed.WithContext("intents future deltas");
   // No entry left: the sum is 0 (unless a reverted block's undo restored
   // the summary under entries of other sources: README.md "Reorgs").
-  if (!kept) loaded = Loaded{};
+  if (!kept || summary.count == 0) loaded = Loaded{};
   return core::Status::Ok();
 }
 
@@ -82,10 +91,15 @@ core::Status FutureDeltas::Add(uint64_t time, const NetAmount& amount, uint64_t 
   ASSIGN_OR_RETURN(Loaded loaded, Load(state));
   RETURN_IF_ERROR(DropBefore(watermark, loaded, state));
   FutureSummary& summary = loaded.summary;
-  summary.earliest = loaded.any ? std::min(summary.earliest, time) : time;
+  const uint64_t sequence = summary.next_sequence++;
+  if (!loaded.any || time < summary.earliest) {
+    summary.earliest = time;
+    summary.earliest_sequence = sequence;
+  }
   loaded.any = true;
+  ++summary.count;
   ASSIGN_OR_RETURN(summary.sum, processors::Add(summary.sum, amount));
-  state.Put(FutureKey(prefix_, time, summary.next_sequence++), EncodeSigned(amount));
+  state.Put(FutureKey(prefix_, time, sequence), EncodeSigned(amount));
   Store(loaded, state);
   return core::Status::Ok();
 }

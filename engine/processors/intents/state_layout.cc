@@ -9,7 +9,7 @@ namespace {
 
 constexpr size_t kIdSize = 32;
 constexpr size_t kQueuedSize = 8 + kIdSize;
-constexpr size_t kFutureSummarySize = kSignedSize + 8 + 8;
+constexpr size_t kFutureSummarySize = kSignedSize + 4 * 8;
 
 void AppendAddress(std::string& out, const core::Address& a) {
   out.append(reinterpret_cast<const char*>(a.bytes().data()), a.bytes().size());
@@ -187,8 +187,10 @@ std::string EncodeFutureSummary(const FutureSummary& summary) {
   std::string out;
   out.reserve(kFutureSummarySize);
   AppendSigned(out, summary.sum);
-  out += runtime::EncodeTime(summary.earliest);
-  out += runtime::EncodeTime(summary.next_sequence);
+  for (uint64_t n : {summary.count, summary.earliest, summary.earliest_sequence,
+                     summary.next_sequence}) {
+    out += runtime::EncodeTime(n);
+  }
   return out;
 }
 
@@ -198,8 +200,13 @@ core::Result<FutureSummary> DecodeFutureSummary(std::string_view value) {
   }
   FutureSummary summary;
   ASSIGN_OR_RETURN(summary.sum, ReadSigned(value.substr(0, kSignedSize)));
-  ASSIGN_OR_RETURN(summary.earliest, runtime::DecodeTime(value.substr(kSignedSize, 8)));
-  ASSIGN_OR_RETURN(summary.next_sequence, runtime::DecodeTime(value.substr(kSignedSize + 8, 8)));
+  size_t at = kSignedSize;
+  for (uint64_t* n : {&summary.count, &summary.earliest, &summary.earliest_sequence,
+                      &summary.next_sequence}) {
+    ASSIGN_OR_RETURN(*n, runtime::DecodeTime(value.substr(at, 8)));
+    at += 8;
+  }
+  if (summary.count == 0) return core::DataLossError("future deltas summary of no entry");
   return summary;
 }
 

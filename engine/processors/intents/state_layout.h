@@ -101,18 +101,21 @@ inline constexpr size_t kSignedSize = 33;
 std::string EncodeSigned(const NetAmount& amount);
 core::Result<NetAmount> DecodeSigned(std::string_view value);  // DataLoss if bad
 
-// What an account's future deltas add up to, the earliest entry's time and
-// the sequence of the next entry (unique within the account while it has
-// entries). Kept beside the entries so that an append is a write, an
-// approval at D reads no entry when `earliest` >= D, and the ones it drops
+// What an account's future deltas add up to, how many there are, the
+// earliest entry's key (time, sequence) and the sequence of the next entry
+// (unique within the account while it has entries). Kept beside the entries
+// so that an append is a write, an approval at D reads no entry when
+// `earliest` >= D, a lone entry is dropped without a scan, and the others
 // are read once, from `earliest` on.
 struct FutureSummary {
   NetAmount sum;
+  uint64_t count = 0;
   uint64_t earliest = 0;
+  uint64_t earliest_sequence = 0;
   uint64_t next_sequence = 0;
   bool operator==(const FutureSummary&) const = default;
 };
-std::string EncodeFutureSummary(const FutureSummary& summary);  // 49 bytes
+std::string EncodeFutureSummary(const FutureSummary& summary);  // 65 bytes
 core::Result<FutureSummary> DecodeFutureSummary(std::string_view value);
 
 // An approval or settlement queue entry, in (submitted_at, id) order.

@@ -27,11 +27,12 @@ TEST(IntentsStateLayoutTest, FutureDeltasAndQueuesRoundTrip) {
   NetAmount big{true, U256(1) << 200};
   EXPECT_EQ(DecodeSigned(EncodeSigned(big)).value(), big);
   EXPECT_FALSE(DecodeSigned(std::string(32, '\0')).has_value());
-  FutureSummary summary{big, 3600, 7};
+  FutureSummary summary{big, 2, 3600, 1, 7};
   std::string bytes = EncodeFutureSummary(summary);
-  EXPECT_EQ(bytes.size(), 49u);
+  EXPECT_EQ(bytes.size(), 65u);
   EXPECT_EQ(DecodeFutureSummary(bytes).value(), summary);
   EXPECT_FALSE(DecodeFutureSummary(bytes.substr(1)).has_value());
+  EXPECT_FALSE(DecodeFutureSummary(EncodeFutureSummary({})).has_value());  // no entry
   QueuedIntent queued{5, std::string(32, 'a')};
   std::string key = QueueEntryKey(QueuePrefix(3600), queued);
   EXPECT_EQ(key.size(), 13u + 40u);
