@@ -1,5 +1,6 @@
 #include "engine/core/u256.h"
 
+#include <bit>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -17,14 +18,20 @@ using Limb = boost::multiprecision::limb_type;
 static_assert(sizeof(Limb) == 8, "U256 conversions assume 64-bit limbs");
 static_assert(sizeof(U256().backend().limbs()[0]) == 8);
 
-uint64_t LoadBigEndian64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+uint64_t SwapOnLittleEndian(uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) return __builtin_bswap64(v);
   return v;
 }
 
+uint64_t LoadBigEndian64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return SwapOnLittleEndian(v);
+}
+
 void StoreBigEndian64(uint64_t v, uint8_t* p) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v & 0xff);
+  v = SwapOnLittleEndian(v);
+  std::memcpy(p, &v, 8);
 }
 
 // From exactly 32 big-endian bytes.
