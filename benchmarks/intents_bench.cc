@@ -6,6 +6,11 @@
 // splitter's hourly markers from 8 upstream partitions and the API's clock
 // ticks every 10 s. Both inputs are applied in time order, 5,000 records per
 // Apply and Commit. Items are input records (deltas + intents + markers).
+// The task's own settlement promises go to a discarding sink, so in
+// BM_IntentsTask/backlog its watermark never moves (as while a replay's
+// promises wait behind the whole backlog): nothing is decided and every
+// delta stays a future delta. BM_IntentsTask/live feeds an hourly promise
+// back in time order, so the deadlines fire as they come.
 #include <unistd.h>
 
 #include <cstdint>
@@ -57,12 +62,12 @@ core::Address Account(uint64_t n) {
 }
 
 // Records of both inputs in event-time order (one partition of each).
-std::vector<log::Record> Scenario() {
+std::vector<log::Record> Scenario(bool promises) {
   std::mt19937_64 rng(3);
   const core::Address token = Account(0x70cc);
   struct Timed {
     uint64_t time;
-    int kind;  // 0 delta, 1 intent, 2 marker, 3 tick
+    int kind;  // 0 delta, 1 intent, 2 marker, 3 tick, 4 promise
     uint64_t n;
   };
   std::vector<Timed> events;
@@ -72,6 +77,7 @@ std::vector<log::Record> Scenario() {
   }
   for (uint64_t t = kGenesis; t <= kGenesis + kSpan + 3600; t += 3600) {
     for (int32_t u = 0; u < kUpstream; ++u) events.push_back({t, 2, static_cast<uint64_t>(u)});
+    if (promises) events.push_back({t, 4, 0});
   }
   for (uint64_t t = kGenesis; t <= kGenesis + kSpan + 3600; t += 10) events.push_back({t, 3, 0});
   std::stable_sort(events.begin(), events.end(),
@@ -110,6 +116,13 @@ std::vector<log::Record> Scenario() {
       r.key = fmt::format("mainnet/{}", e.n);
       env.mutable_block_end()->set_chain("mainnet");
       env.mutable_block_end()->set_timestamp(e.time);
+    } else if (e.kind == 4) {
+      r.topic = kDeltasTopic;
+      r.key = "intents/0";
+      // The next epoch end after t: what the task itself would promise.
+      const uint64_t epoch = 7 * 86'400;
+      env.mutable_settlement_mark()->set_partition(0);
+      env.mutable_settlement_mark()->set_through(kGenesis + ((e.time - kGenesis) / epoch + 1) * epoch);
     } else {
       env.mutable_user_clock()->set_time(e.time);
     }
@@ -119,14 +132,20 @@ std::vector<log::Record> Scenario() {
   return records;
 }
 
-void BM_IntentsTask(benchmark::State& state) {
-  static const std::vector<log::Record> input = Scenario();
+void BM_IntentsTask(benchmark::State& state, bool promises) {
+  const std::vector<log::Record> input = Scenario(promises);
   processors::intents::IntentsOptions options;
   options.topic_prefix = "bench";
   options.chains = {"mainnet"};
   options.upstream_partitions = kUpstream;
   options.epoch_genesis = kGenesis;
-  runtime::OutputRouting routing{{{"bench.intents", 8}, {"bench.dlq", 1}}, "bench.dlq",
+  runtime::OutputRouting routing{{{"bench.intents", 8},
+                                  {kDeltasTopic, 1},
+                                  {"bench.settlement.parts", 1},
+                                  {"bench.settlements", 8},
+                                  {"bench.accruals", 8},
+                                  {"bench.dlq", 1}},
+                                 "bench.dlq",
                                  "chainflow/intents"};
   DiscardSink sink;
   size_t decisions = 0;
@@ -179,7 +198,8 @@ void BM_IntentsTask(benchmark::State& state) {
   state.counters["outputs_per_run"] =
       static_cast<double>(decisions) / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_IntentsTask)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_IntentsTask, backlog, false)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_IntentsTask, live, true)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 }  // namespace chainflow::engine

@@ -1,5 +1,6 @@
 #include "engine/core/u256.h"
 
+#include <bit>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -8,31 +9,61 @@
 
 namespace chainflow::engine::core {
 
+namespace {
+
+// The conversions below read and write cpp_int's 64-bit limbs (least
+// significant first) directly: import_bits/export_bits go bit by bit
+// through generic code and were most of the intents processor's time.
+using Limb = boost::multiprecision::limb_type;
+static_assert(sizeof(Limb) == 8, "U256 conversions assume 64-bit limbs");
+static_assert(sizeof(U256().backend().limbs()[0]) == 8);
+
+uint64_t SwapOnLittleEndian(uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) return __builtin_bswap64(v);
+  return v;
+}
+
+uint64_t LoadBigEndian64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return SwapOnLittleEndian(v);
+}
+
+void StoreBigEndian64(uint64_t v, uint8_t* p) {
+  v = SwapOnLittleEndian(v);
+  std::memcpy(p, &v, 8);
+}
+
+// From exactly 32 big-endian bytes.
+U256 FromBigEndian32(const uint8_t* bytes) {
+  U256 v;
+  auto& backend = v.backend();
+  backend.resize(4, 4);
+  for (int i = 0; i < 4; ++i) backend.limbs()[i] = LoadBigEndian64(bytes + 24 - 8 * i);
+  backend.normalize();  // drops the high zero limbs
+  return v;
+}
+
+}  // namespace
+
 Bytes32 U256ToBytes32(const U256& value) {
-  Bytes32 out{};
-  // export_bits writes only the significant bytes; right-align them.
-  uint8_t tmp[32];
-  uint8_t* end = boost::multiprecision::export_bits(value, tmp, 8, /*msv_first=*/true);
-  size_t n = static_cast<size_t>(end - tmp);
-  std::memcpy(out.data() + (32 - n), tmp, n);
+  Bytes32 out;
+  const auto& backend = value.backend();
+  for (size_t i = 0; i < 4; ++i) {
+    StoreBigEndian64(i < backend.size() ? backend.limbs()[i] : 0, out.data() + 24 - 8 * i);
+  }
   return out;
 }
 
-U256 U256FromBytes32(const Bytes32& bytes) {
-  U256 v;
-  boost::multiprecision::import_bits(v, bytes.begin(), bytes.end(), 8, /*msv_first=*/true);
-  return v;
-}
+U256 U256FromBytes32(const Bytes32& bytes) { return FromBigEndian32(bytes.data()); }
 
 Result<U256> U256FromBigEndian(std::string_view bytes) {
   if (bytes.size() > 32) {
     return InvalidArgumentError(fmt::format("uint256 of {} bytes (max 32)", bytes.size()));
   }
-  U256 v = 0;
-  if (bytes.empty()) return v;
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  boost::multiprecision::import_bits(v, p, p + bytes.size(), 8, /*msv_first=*/true);
-  return v;
+  uint8_t padded[32] = {};
+  std::memcpy(padded + (32 - bytes.size()), bytes.data(), bytes.size());
+  return FromBigEndian32(padded);
 }
 
 std::string U256ToBigEndianString(const U256& value) {

@@ -104,6 +104,10 @@ class UndoLog::TrackingView : public state::StateView {
   core::Status Scan(std::string_view prefix, const ScanFn& fn) override {
     return inner_.Scan(prefix, fn);
   }
+  core::Status ScanFrom(std::string_view prefix, std::string_view start,
+                        const ScanFn& fn) override {
+    return inner_.ScanFrom(prefix, start, fn);
+  }
   state::StateView& inner() { return inner_; }
 
  private:

@@ -24,10 +24,18 @@ class StateView {
   // Calls `fn` for each key starting with `prefix`, in bytewise key order,
   // as Get would see it (the batch's own writes included); stops when `fn`
   // returns false. `fn` may Put and Delete: it sees the keys as they were
-  // when Scan started. For sweeps at timer deadlines (accruals, epoch
-  // ends), not per record: it costs a RocksDB seek and a pass over the
-  // batch's writes. Views that cannot scan return Unimplemented.
+  // when Scan started. It costs a RocksDB iterator and seek, and in a
+  // state::Batch, the first time, ordering the batch's writes: for sweeps
+  // at timer deadlines and queues that are due, not for every record when
+  // a Get would do. Views that cannot scan return Unimplemented.
   virtual core::Status Scan(std::string_view prefix, const ScanFn& fn);
+  // Scan of the keys with `prefix` that sort at or after `start` (which
+  // begins with `prefix`): a seek past the keys a queue-like range has
+  // already deleted. The default filters Scan(prefix); state::Batch seeks,
+  // stops reading RocksDB as soon as `fn` returns false and finds its own
+  // writes in range through its ordered index.
+  virtual core::Status ScanFrom(std::string_view prefix, std::string_view start,
+                                const ScanFn& fn);
 };
 
 }  // namespace chainflow::engine::state

@@ -1,7 +1,6 @@
 #include "engine/state/store.h"
 
 #include <algorithm>
-#include <map>
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
@@ -50,7 +49,8 @@ void Batch::Record(std::string_view key, Value value) {
                                                              : std::optional<Value>(it->second));
   }
   if (it == writes_.end()) {
-    writes_.emplace(std::string(key), std::move(value));
+    auto added = writes_.emplace(std::string(key), std::move(value)).first;
+    if (indexed_) ordered_.emplace(added->first, &added->second);
   } else {
     it->second = std::move(value);
   }
@@ -64,19 +64,56 @@ void Batch::Delete(std::string_view key) { Record(key, std::nullopt); }
 
 // Committed keys overlaid with the batch's writes, gathered first so that
 // `fn` may write.
+core::Status StateView::ScanFrom(std::string_view prefix, std::string_view start,
+                                const ScanFn& fn) {
+  return Scan(prefix, [&](std::string_view key, std::string_view value) {
+    return key < start || fn(key, value);
+  });
+}
+
 core::Status Batch::Scan(std::string_view prefix, const ScanFn& fn) {
-  std::map<std::string, Value, std::less<>> merged;
-  RETURN_IF_ERROR(store_.Scan(prefix, [&](std::string_view key, std::string_view value) {
-    merged.emplace(std::string(key), std::string(value));
-    return true;
+  return ScanFrom(prefix, prefix, fn);
+}
+
+// Merges the store's keys (read lazily, so an early stop reads no further)
+// with a copy of the batch's writes in range, taken first: `fn` may write.
+core::Status Batch::ScanFrom(std::string_view prefix, std::string_view start,
+                             const ScanFn& fn) {
+  CF_CHECK(start.compare(0, prefix.size(), prefix) == 0, "scan start outside its prefix");
+  Index();
+  std::vector<std::pair<std::string, Value>> overlay;
+  for (auto it = ordered_.lower_bound(start);
+       it != ordered_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    overlay.emplace_back(std::string(it->first), *it->second);
+  }
+  auto next = overlay.begin();
+  bool stopped = false;
+  // Overlay entries before `key` (all of them when key is nullopt).
+  auto drain = [&](std::optional<std::string_view> key) {
+    for (; !stopped && next != overlay.end() && (!key || next->first < *key); ++next) {
+      if (next->second && !fn(next->first, *next->second)) stopped = true;
+    }
+  };
+  RETURN_IF_ERROR(store_.ScanFrom(prefix, start, [&](std::string_view key,
+                                                     std::string_view value) {
+    drain(key);
+    if (stopped) return false;
+    if (next != overlay.end() && next->first == key) {  // the batch's write wins
+      const Value& own_value = (next++)->second;
+      if (own_value && !fn(key, *own_value)) stopped = true;
+      return !stopped;
+    }
+    stopped = !fn(key, value);
+    return !stopped;
   }));
-  for (const auto& [key, value] : writes_) {
-    if (key.compare(0, prefix.size(), prefix) == 0) merged[key] = value;
-  }
-  for (const auto& [key, value] : merged) {
-    if (value && !fn(key, *value)) break;
-  }
+  drain(std::nullopt);
   return core::Status::Ok();
+}
+
+void Batch::Index() {
+  if (indexed_) return;
+  for (const auto& [key, value] : writes_) ordered_.emplace(key, &value);
+  indexed_ = true;
 }
 
 void Batch::SetSavePoint() { savepoints_.push_back(undo_.size()); }
@@ -88,8 +125,10 @@ void Batch::RollbackToSavePoint() {
   while (undo_.size() > mark) {
     auto& [key, before] = undo_.back();
     if (before) {
-      writes_[key] = std::move(*before);
+      auto [at, added] = writes_.insert_or_assign(key, std::move(*before));
+      if (added && indexed_) ordered_.emplace(at->first, &at->second);
     } else {
+      ordered_.erase(key);  // before the node its view points into
       writes_.erase(key);
     }
     undo_.pop_back();
@@ -155,21 +194,17 @@ core::Status Store::Commit(Batch& batch) {
   // In key order: the memtable's skip list inserts a run of ascending keys
   // from the previous insert's position instead of searching from the top
   // for each (the batch's hash order made this the commit's main cost).
-  std::vector<const StringMap::value_type*> sorted;
-  sorted.reserve(batch.writes_.size());
-  for (const auto& entry : batch.writes_) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
-    return a->first < b->first;
-  });
+  batch.Index();
   rocksdb::WriteBatch wb;
-  for (const auto* entry : sorted) {
-    rocksdb::Status s = entry->second ? wb.Put(entry->first, *entry->second)
-                                      : wb.Delete(entry->first);
+  for (const auto& [key, value] : batch.ordered_) {
+    rocksdb::Status s = *value ? wb.Put(ToSlice(key), **value) : wb.Delete(ToSlice(key));
     if (!s.ok()) return FromRocks(s, "state batch");
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_commits;
   RETURN_IF_ERROR(FromRocks(db_->Write(wo, &wb), "state commit"));
+  batch.ordered_.clear();  // its views go with the nodes moved below
+  batch.indexed_ = false;
   if (options_.cache_entries > 0) {
     if (cache_.size() + batch.writes_.size() > options_.cache_entries) cache_.clear();
     // The batch's entries move into the cache: no copies of keys or values.
@@ -191,8 +226,14 @@ core::Status Store::Commit(Batch& batch) {
 core::Status Store::Scan(
     std::string_view prefix,
     const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
+  return ScanFrom(prefix, prefix, fn);
+}
+
+core::Status Store::ScanFrom(
+    std::string_view prefix, std::string_view start,
+    const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+  for (it->Seek(ToSlice(start)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (!k.starts_with(ToSlice(prefix))) break;
     if (!fn(std::string_view(k.data(), k.size()),

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,7 +33,8 @@ using StringMap = std::unordered_map<std::string, std::optional<std::string>, St
 
 // Pending writes against a Store, readable before commit (read-your-writes).
 // Savepoints let the runtime drop one poison record's writes. Writes live in
-// a hash map (last write per key wins) with an undo log for savepoints;
+// a hash map (last write per key wins), indexed in key order once scanned,
+// with an undo log for savepoints;
 // Commit turns them into one rocksdb::WriteBatch. Not thread-safe. Must not
 // outlive the Store that made it.
 class Batch : public StateView {
@@ -42,6 +44,8 @@ class Batch : public StateView {
   void Put(std::string_view key, std::string_view value) override;
   void Delete(std::string_view key) override;
   core::Status Scan(std::string_view prefix, const ScanFn& fn) override;
+  core::Status ScanFrom(std::string_view prefix, std::string_view start,
+                        const ScanFn& fn) override;
 
   void SetSavePoint();
   void RollbackToSavePoint();  // CHECKs a savepoint exists
@@ -66,6 +70,13 @@ using StringMap = std::unordered_map<std::string, std::optional<std::string>, St
 
   Store& store_;
   StringMap writes_;
+  // writes_ in key order (views of its nodes' keys, which do not move): for
+  // ScanFrom's range and Commit's order. Built by the first of them, then
+  // kept up to date until Commit, so batches that never scan do not pay
+  // for it per write.
+  void Index();
+  std::map<std::string_view, const Value*> ordered_;
+  bool indexed_ = false;
   // (key, overlay entry before the write; nullopt = key was not in writes_)
   std::vector<std::pair<std::string, std::optional<Value>>> undo_;
   std::vector<size_t> savepoints_;  // undo_ sizes
@@ -100,6 +111,10 @@ class Store {
   core::Status Scan(std::string_view prefix,
                     const std::function<bool(std::string_view key, std::string_view value)>& fn)
       const;
+  // The same from the first key >= `start` (which begins with `prefix`).
+  core::Status ScanFrom(
+      std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
   // Drops every key (used by rebuild).
   static core::Status Destroy(const std::string& path);
 

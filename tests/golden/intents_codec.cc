@@ -351,7 +351,20 @@ std::string RenderIntentsOutput(const engine::runtime::OutputEvent& event) {
 
 std::vector<std::string> RenderIntentsState(const std::map<std::string, std::string>& state) {
   std::vector<std::string> lines;
+  // Keys of one queue or one account's future deltas render as one line:
+  // `head` (the first key's), then an item per key.
+  std::string group;
+  bool in_group = false;  // the current key was rendered by `grouped`
+  auto grouped = [&](std::string_view group_key, const std::string& head, std::string item) {
+    in_group = true;
+    if (group.empty() || group != group_key) {
+      group = std::string(group_key);
+      lines.push_back(head);
+    }
+    lines.back() += " " + item;
+  };
   for (const auto& [key, value] : state) {
+    in_group = false;
     if (key.rfind("i/", 0) == 0) {
       v1::IntentStatusChanged c;
       lines.push_back(c.ParseFromString(value) ? "intent " + RenderIntent(c)
@@ -369,20 +382,13 @@ std::vector<std::string> RenderIntentsState(const std::map<std::string, std::str
       lines.push_back(fmt::format("watermark {}", U64Be(value)));
     } else if (key == std::string("\0t/next", 7)) {
       lines.push_back(fmt::format("timer next={}", U64Be(value)));
-    } else if (key.rfind(std::string("\0t/q/", 5), 0) == 0) {
-      std::string ids;
-      for (size_t at = 0; at + 40 <= value.size(); at += 40) {
-        ids += fmt::format(" {}@{}", ShortId(value.substr(at + 8, 32)),
-                           U64Be(value.substr(at, 8)));
-      }
-      lines.push_back(fmt::format("queue deadline={}{}", U64Be(key.substr(5)), ids));
-    } else if (key.rfind(std::string("\0t/e/", 5), 0) == 0) {
-      std::string ids;
-      for (size_t at = 0; at + 40 <= value.size(); at += 40) {
-        ids += fmt::format(" {}@{}", ShortId(value.substr(at + 8, 32)),
-                           U64Be(value.substr(at, 8)));
-      }
-      lines.push_back(fmt::format("settles epoch_end={}{}", U64Be(key.substr(5)), ids));
+    } else if ((key.rfind(std::string("\0t/q/", 5), 0) == 0 ||
+                key.rfind(std::string("\0t/e/", 5), 0) == 0) &&
+               key.size() == 13 + 40) {
+      grouped(std::string_view(key).substr(0, 13),
+              fmt::format("{}={}", key[3] == 'q' ? "queue deadline" : "settles epoch_end",
+                          U64Be(key.substr(5, 8))),
+              fmt::format("{}@{}", ShortId(key.substr(21, 32)), U64Be(key.substr(13, 8))));
     } else if (key.rfind(std::string("\0t/a/", 5), 0) == 0) {
       v1::AccountSettled a;
       lines.push_back(a.ParseFromString(value)
@@ -402,23 +408,34 @@ std::vector<std::string> RenderIntentsState(const std::map<std::string, std::str
                                   U64Be(value.substr(1, 4)), Uint(value.substr(5, 32))));
     } else if (key.rfind("p/", 0) == 0) {
       lines.push_back("payment " + key.substr(2));
-    } else if (key.rfind(std::string("\0t/bq/", 6), 0) == 0) {
-      lines.push_back(fmt::format("burns deadline={} bytes={}", U64Be(key.substr(6)),
-                                  value.size()));
+    } else if (key.rfind(std::string("\0t/bq/", 6), 0) == 0 && key.size() == 6 + 16) {
+      grouped(std::string_view(key).substr(0, 14),
+              fmt::format("burns deadline={}", U64Be(key.substr(6, 8))),
+              fmt::format("#{}:{}bytes", U64Be(key.substr(14, 8)), value.size()));
+    } else if (key == std::string("\0t/bn", 5)) {
+      lines.push_back(fmt::format("burn sequence next={}", U64Be(value)));
     } else if (key == std::string("\0t/mark", 7)) {
       lines.push_back(fmt::format("promised {}", U64Be(value)));
-    } else if (key.rfind(std::string("\0t/f/", 5), 0) == 0 && key.size() > 45) {
+    } else if (key.rfind(std::string("\0t/f/", 5), 0) == 0 && key.size() > 61 &&
+               value.size() == 33) {
+      std::string_view account_key = std::string_view(key).substr(0, key.size() - 16);
+      std::string_view addrs = account_key.substr(account_key.size() - 40);
+      grouped(account_key,
+              fmt::format("future token={} account={}", CompactHex(addrs.substr(0, 20)),
+                          CompactHex(addrs.substr(20))),
+              fmt::format("{}@{}", Signed(value), U64Be(key.substr(key.size() - 16, 8))));
+    } else if (key.rfind(std::string("\0t/fs/", 6), 0) == 0 && key.size() > 46 &&
+               value.size() == 65) {
       std::string_view addrs = std::string_view(key).substr(key.size() - 40);
-      std::string entries;
-      for (size_t at = 0; at + 41 <= value.size(); at += 41) {
-        entries += fmt::format(" {}@{}", Signed(value.substr(at + 8, 33)),
-                               U64Be(value.substr(at, 8)));
-      }
-      lines.push_back(fmt::format("future token={} account={}{}", CompactHex(addrs.substr(0, 20)),
-                                  CompactHex(addrs.substr(20)), entries));
+      lines.push_back(fmt::format(
+          "future sum token={} account={} sum={} count={} earliest={}#{} next={}",
+          CompactHex(addrs.substr(0, 20)), CompactHex(addrs.substr(20)),
+          Signed(value.substr(0, 33)), U64Be(value.substr(33, 8)), U64Be(value.substr(41, 8)),
+          U64Be(value.substr(49, 8)), U64Be(value.substr(57, 8))));
     } else {
       lines.push_back("unknown key " + core::ToHex(key));
     }
+    if (!in_group) group.clear();  // a line of its own ends a group
   }
   return lines;
 }

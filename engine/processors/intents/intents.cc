@@ -10,6 +10,7 @@
 
 #include "engine/core/crypto.h"
 #include "engine/processors/common/event_fields.h"
+#include "engine/processors/intents/future_deltas.h"
 #include "engine/processors/token_balances/topics.h"
 
 namespace chainflow::engine::processors::intents {
@@ -56,18 +57,28 @@ std::vector<std::string> Sources(const IntentsOptions& options) {
   return sources;
 }
 
-Result<std::vector<QueuedIntent>> LoadList(state::StateView& state, const std::string& key) {
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
-  if (!stored) return std::vector<QueuedIntent>{};
-  return DecodeQueue(*stored);
+// Adds `entry` to the queue under `prefix` (QueuePrefix, SettlementPrefix):
+// one key, whatever the queue's length.
+void AddToList(state::StateView& state, const std::string& prefix, const QueuedIntent& entry) {
+  state.Put(QueueEntryKey(prefix, entry), "");
 }
 
-// Adds `entry` to the sorted list under `key`.
-Status AddToList(state::StateView& state, const std::string& key, const QueuedIntent& entry) {
-  ASSIGN_OR_RETURN(std::vector<QueuedIntent> list, LoadList(state, key));
-  list.insert(std::upper_bound(list.begin(), list.end(), entry), entry);
-  state.Put(key, EncodeQueue(list));
-  return Status::Ok();
+// The queue under `prefix` in (submitted_at, intent_id) order, deleted.
+Result<std::vector<QueuedIntent>> TakeList(state::StateView& state, const std::string& prefix) {
+  std::vector<QueuedIntent> list;
+  Status failed;
+  RETURN_IF_ERROR(state.Scan(prefix, [&](std::string_view key, std::string_view) {
+    Result<QueuedIntent> entry = DecodeQueueEntry(key.substr(prefix.size()));
+    if (!entry) {
+      failed = entry.error();
+      return false;
+    }
+    list.push_back(std::move(entry).value());
+    state.Delete(key);
+    return true;
+  }));
+  RETURN_IF_ERROR(failed);
+  return list;
 }
 
 const char* StatusName(v1::IntentStatus status) {
@@ -97,21 +108,6 @@ Result<AccountRecord> LoadAccount(state::StateView& state, const std::string& ke
   ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
   if (!stored) return AccountRecord{};
   return DecodeAccountRecord(*stored);
-}
-
-Result<std::vector<TimedAmount>> LoadFuture(state::StateView& state, const std::string& key) {
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
-  if (!stored) return std::vector<TimedAmount>{};
-  return DecodeFutureDeltas(*stored);
-}
-
-void StoreFuture(state::StateView& state, const std::string& key,
-                 const std::vector<TimedAmount>& future) {
-  if (future.empty()) {
-    state.Delete(key);
-  } else {
-    state.Put(key, EncodeFutureDeltas(future));
-  }
 }
 
 // "<chain>/<upstream partition>", the key the splitter gives forwarded markers.
@@ -298,14 +294,9 @@ Status IntentsProcessor::Book(const std::string& chain, const Address& token,
 
   ASSIGN_OR_RETURN(uint64_t watermark, ReadWatermark(state));
   if (at < watermark) return Status::Ok();
-  const std::string future_key = FutureKey(chain, token, account);
-  ASSIGN_OR_RETURN(std::vector<TimedAmount> later, LoadFuture(state, future_key));
   // Entries below the watermark are past every deadline still to fire (all
   // deadlines <= watermark have fired): the total already holds them.
-  std::erase_if(later, [watermark](const TimedAmount& d) { return d.time < watermark; });
-  later.push_back({at, amount});
-  StoreFuture(state, future_key, later);
-  return Status::Ok();
+  return FutureDeltas(chain, token, account).Add(at, amount, watermark, state);
 }
 
 // An account of an accrual token makes the timer fire from the first
@@ -474,7 +465,7 @@ Status IntentsProcessor::ApplyIntent(const v1::IntentSubmitted& intent, state::S
   } else {
     change.set_status(v1::INTENT_STATUS_SUBMITTED);
     const uint64_t deadline = approvals_.DeadlineAfter(at);
-    RETURN_IF_ERROR(AddToList(state, QueueKey(deadline), {at, intent.intent_id()}));
+    AddToList(state, QueuePrefix(deadline), {at, intent.intent_id()});
     RETURN_IF_ERROR(approvals_.Arm(deadline, state));
   }
   state.Put(key, change.SerializeAsString());
@@ -504,11 +495,7 @@ Status IntentsProcessor::AdvanceTo(uint64_t watermark, state::StateView& state,
 
 Status IntentsProcessor::Approve(uint64_t deadline, state::StateView& state,
                                  runtime::Emitter& out) {
-  const std::string queue_key = QueueKey(deadline);
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(queue_key));
-  if (!stored) return Status::Ok();
-  state.Delete(queue_key);
-  ASSIGN_OR_RETURN(std::vector<QueuedIntent> queue, DecodeQueue(*stored));
+  ASSIGN_OR_RETURN(std::vector<QueuedIntent> queue, TakeList(state, QueuePrefix(deadline)));
   for (const QueuedIntent& queued : queue) {
     RETURN_IF_ERROR(Decide(queued, deadline, state, out));
   }
@@ -521,17 +508,8 @@ Result<NetAmount> IntentsProcessor::BalanceAsOf(const std::string& chain, const 
                                                 const Address& account, uint64_t deadline,
                                                 const AccountRecord& record,
                                                 state::StateView& state) const {
-  const std::string future_key = FutureKey(chain, token, account);
-  ASSIGN_OR_RETURN(std::vector<TimedAmount> future, LoadFuture(state, future_key));
-  NetAmount as_of = record.total;
-  std::vector<TimedAmount> later;
-  for (const TimedAmount& d : future) {
-    if (d.time < deadline) continue;
-    ASSIGN_OR_RETURN(as_of, Subtract(as_of, d.amount));
-    later.push_back(d);
-  }
-  if (later.size() != future.size()) StoreFuture(state, future_key, later);
-  return as_of;
+  ASSIGN_OR_RETURN(NetAmount later, FutureDeltas(chain, token, account).SumFrom(deadline, state));
+  return Subtract(record.total, later);
 }
 
 // Settles the intents approved in the epoch ending at `epoch_end`, in
@@ -541,10 +519,10 @@ Result<NetAmount> IntentsProcessor::BalanceAsOf(const std::string& chain, const 
 // payer's balance no longer covers it. Either way its reservation ends.
 Status IntentsProcessor::Settle(uint64_t epoch_end, state::StateView& state,
                                 runtime::Emitter& out) {
-  const std::string list_key = SettlementKey(epoch_end);
-  ASSIGN_OR_RETURN(std::vector<QueuedIntent> list, LoadList(state, list_key));
+  // Approved intents queue for epoch ends only (epochs_.DeadlineAfter).
+  if ((epoch_end - epochs_.origin()) % epochs_.interval() != 0) return Status::Ok();
+  ASSIGN_OR_RETURN(std::vector<QueuedIntent> list, TakeList(state, SettlementPrefix(epoch_end)));
   if (list.empty()) return Status::Ok();
-  state.Delete(list_key);
   std::map<std::string, U256> moved;  // per account key: settled this round, not yet back
   v1::EpochPart part;
   part.set_epoch(epochs_.IndexOf(epoch_end - 1));
@@ -750,8 +728,7 @@ Status IntentsProcessor::Decide(const QueuedIntent& queued, uint64_t deadline,
     state.Put(account_key, EncodeAccountRecord(account));
     // Settled at its epoch's end, itself an approval deadline.
     const uint64_t epoch_end = epochs_.DeadlineAfter(change.submitted_at());
-    RETURN_IF_ERROR(AddToList(state, SettlementKey(epoch_end),
-                              {change.submitted_at(), change.intent_id()}));
+    AddToList(state, SettlementPrefix(epoch_end), {change.submitted_at(), change.intent_id()});
     // The epoch's end fires after this deadline (or is this one: then its
     // settlement follows these approvals in the same firing).
     if (epoch_end != deadline) RETURN_IF_ERROR(approvals_.Arm(epoch_end, state));
@@ -820,16 +797,16 @@ Status IntentsProcessor::ApplyBurn(const v1::BurnRequested& burn, state::StateVi
     if (!seen) {
       state.Put(dedup, "");
       const uint64_t deadline = approvals_.DeadlineAfter(at);
-      const std::string queue_key = BurnQueueKey(deadline);
-      std::vector<std::string> queue;
-      ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(queue_key));
+      // One key per burn, after the deadline's earlier ones (arrival order).
+      uint64_t sequence = 0;
+      ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(BurnSequenceKey()));
       if (stored) {
-        ASSIGN_OR_RETURN(queue, DecodeBurnQueue(*stored));
+        ASSIGN_OR_RETURN(sequence, runtime::DecodeTime(*stored));
       }
+      state.Put(BurnSequenceKey(), runtime::EncodeTime(sequence + 1));
       v1::BurnRequested queued = burn;
       queued.set_received_at(at);
-      queue.push_back(queued.SerializeAsString());
-      state.Put(queue_key, EncodeBurnQueue(queue));
+      state.Put(BurnQueueKey(deadline, sequence), queued.SerializeAsString());
       RETURN_IF_ERROR(approvals_.Arm(deadline, state));
     }
   }
@@ -841,11 +818,15 @@ Status IntentsProcessor::ApplyBurn(const v1::BurnRequested& burn, state::StateVi
 // the account's available balance then, or is refused (and counted).
 Status IntentsProcessor::DecideBurns(uint64_t deadline, state::StateView& state,
                                      runtime::Emitter& out) {
-  const std::string queue_key = BurnQueueKey(deadline);
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(queue_key));
-  if (!stored) return Status::Ok();
-  state.Delete(queue_key);
-  ASSIGN_OR_RETURN(std::vector<std::string> queue, DecodeBurnQueue(*stored));
+  ASSIGN_OR_RETURN(std::optional<std::string> any_burns, state.Get(BurnSequenceKey()));
+  if (!any_burns) return Status::Ok();  // none was ever queued: no scan at every deadline
+  std::vector<std::string> queue;
+  RETURN_IF_ERROR(state.Scan(BurnQueuePrefix(deadline),
+                             [&](std::string_view key, std::string_view value) {
+                               queue.emplace_back(value);
+                               state.Delete(key);
+                               return true;
+                             }));
   for (const std::string& bytes : queue) {
     v1::BurnRequested burn;
     if (!burn.ParseFromString(bytes)) return core::DataLossError("intents: unreadable queued burn");

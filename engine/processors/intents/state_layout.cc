@@ -7,9 +7,9 @@
 namespace chainflow::engine::processors::intents {
 namespace {
 
-constexpr size_t kTimedAmountSize = 8 + 1 + 32;
 constexpr size_t kIdSize = 32;
 constexpr size_t kQueuedSize = 8 + kIdSize;
+constexpr size_t kFutureSummarySize = kSignedSize + 4 * 8;
 
 void AppendAddress(std::string& out, const core::Address& a) {
   out.append(reinterpret_cast<const char*>(a.bytes().data()), a.bytes().size());
@@ -31,45 +31,9 @@ core::Result<NetAmount> ReadSigned(std::string_view bytes) {
   return n;
 }
 
-}  // namespace
-
-std::string IntentKey(std::string_view intent_id) { return "i/" + std::string(intent_id); }
-
-std::string AccountKey(std::string_view chain, const core::Address& token,
-                       const core::Address& account) {
-  std::string key = fmt::format("b/{}/", chain);
-  AppendAddress(key, token);
-  AppendAddress(key, account);
-  return key;
-}
-
-std::string ClockPrefix() { return std::string("\0t/w/", 5); }
-std::string WatermarkKey() { return std::string("\0t/wm", 5); }
-std::string TimerKey() { return std::string("\0t/next", 7); }
-
-std::string QueueKey(uint64_t deadline) {
-  return std::string("\0t/q/", 5) + runtime::EncodeTime(deadline);
-}
-
-std::string SettlementKey(uint64_t epoch_end) {
-  return std::string("\0t/e/", 5) + runtime::EncodeTime(epoch_end);
-}
-
-std::string MarkKey() { return std::string("\0t/mark", 7); }
-
-std::string FutureKey(std::string_view chain, const core::Address& token,
-                      const core::Address& account) {
-  std::string key = std::string("\0t/f/", 5) + std::string(chain) + "/";
-  AppendAddress(key, token);
-  AppendAddress(key, account);
-  return key;
-}
-
-std::string AccountSettledPrefix() { return std::string("\0t/a/", 5); }
-
-std::string AccountSettledKey(uint64_t epoch_end, std::string_view chain,
-                              const core::Address& token, const core::Address& account) {
-  std::string key = AccountSettledPrefix() + runtime::EncodeTime(epoch_end);
+std::string AccountSuffixKey(std::string_view prefix, std::string_view chain,
+                             const core::Address& token, const core::Address& account) {
+  std::string key(prefix);
   key += chain;
   key += '/';
   AppendAddress(key, token);
@@ -77,23 +41,74 @@ std::string AccountSettledKey(uint64_t epoch_end, std::string_view chain,
   return key;
 }
 
+}  // namespace
+
+std::string IntentKey(std::string_view intent_id) { return "i/" + std::string(intent_id); }
+
+std::string AccountKey(std::string_view chain, const core::Address& token,
+                       const core::Address& account) {
+  return AccountSuffixKey("b/", chain, token, account);
+}
+
+std::string ClockPrefix() { return std::string("\0t/w/", 5); }
+std::string WatermarkKey() { return std::string("\0t/wm", 5); }
+std::string TimerKey() { return std::string("\0t/next", 7); }
+
+std::string QueuePrefix(uint64_t deadline) {
+  return std::string("\0t/q/", 5) + runtime::EncodeTime(deadline);
+}
+
+std::string SettlementPrefix(uint64_t epoch_end) {
+  return std::string("\0t/e/", 5) + runtime::EncodeTime(epoch_end);
+}
+
+std::string MarkKey() { return std::string("\0t/mark", 7); }
+
+std::string FuturePrefix(std::string_view chain, const core::Address& token,
+                         const core::Address& account) {
+  return AccountSuffixKey(std::string_view("\0t/f/", 5), chain, token, account);
+}
+
+std::string FutureKey(std::string_view prefix, uint64_t time, uint64_t sequence) {
+  std::string key(prefix);
+  key += runtime::EncodeTime(time);
+  key += runtime::EncodeTime(sequence);
+  return key;
+}
+
+std::string FutureSummaryKey(std::string_view chain, const core::Address& token,
+                             const core::Address& account) {
+  return AccountSuffixKey(std::string_view("\0t/fs/", 6), chain, token, account);
+}
+
+std::string AccountSettledPrefix() { return std::string("\0t/a/", 5); }
+
+std::string AccountSettledKey(uint64_t epoch_end, std::string_view chain,
+                              const core::Address& token, const core::Address& account) {
+  return AccountSuffixKey(AccountSettledPrefix() + runtime::EncodeTime(epoch_end), chain, token,
+                          account);
+}
+
 std::string PendingSettledKey() { return std::string("\0t/ap", 5); }
 
 std::string AccrualKey(std::string_view chain, const core::Address& token,
                        const core::Address& account) {
-  std::string key = fmt::format("r/{}/", chain);
-  AppendAddress(key, token);
-  AppendAddress(key, account);
-  return key;
+  return AccountSuffixKey("r/", chain, token, account);
 }
 
 std::string PaymentKey(std::string_view provider, std::string_view event_id) {
   return fmt::format("p/{}/{}", provider, event_id);
 }
 
-std::string BurnQueueKey(uint64_t deadline) {
+std::string BurnQueuePrefix(uint64_t deadline) {
   return std::string("\0t/bq/", 6) + runtime::EncodeTime(deadline);
 }
+
+std::string BurnQueueKey(uint64_t deadline, uint64_t sequence) {
+  return BurnQueuePrefix(deadline) + runtime::EncodeTime(sequence);
+}
+
+std::string BurnSequenceKey() { return std::string("\0t/bn", 5); }
 
 std::string EncodeAccrualState(const AccrualState& state) {
   std::string out(1, static_cast<char>(kAccrualStateVersion));
@@ -118,29 +133,6 @@ core::Result<AccrualState> DecodeAccrualState(std::string_view value) {
   }
   ASSIGN_OR_RETURN(state.total, core::U256FromBigEndian(value.substr(5, 32)));
   return state;
-}
-
-std::string EncodeBurnQueue(const std::vector<std::string>& envelopes) {
-  std::string out;
-  for (const std::string& e : envelopes) {
-    out += runtime::EncodeTime(e.size());
-    out += e;
-  }
-  return out;
-}
-
-core::Result<std::vector<std::string>> DecodeBurnQueue(std::string_view value) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < value.size()) {
-    if (value.size() - at < 8) return core::DataLossError("burn queue: truncated length");
-    ASSIGN_OR_RETURN(uint64_t size, runtime::DecodeTime(value.substr(at, 8)));
-    at += 8;
-    if (value.size() - at < size) return core::DataLossError("burn queue: truncated entry");
-    out.emplace_back(value.substr(at, size));
-    at += size;
-  }
-  return out;
 }
 
 std::string EncodeTimes(const std::vector<uint64_t>& times) {
@@ -177,52 +169,63 @@ core::Result<AccountRecord> DecodeAccountRecord(std::string_view value) {
   return record;
 }
 
-std::string EncodeFutureDeltas(const std::vector<TimedAmount>& deltas) {
+std::string EncodeSigned(const NetAmount& amount) {
   std::string out;
-  out.reserve(deltas.size() * kTimedAmountSize);
-  for (const TimedAmount& d : deltas) {
-    out += runtime::EncodeTime(d.time);
-    AppendSigned(out, d.amount);
-  }
+  out.reserve(kSignedSize);
+  AppendSigned(out, amount);
   return out;
 }
 
-core::Result<std::vector<TimedAmount>> DecodeFutureDeltas(std::string_view value) {
-  if (value.size() % kTimedAmountSize != 0) {
-    return core::DataLossError(fmt::format("future deltas: {} bytes", value.size()));
+core::Result<NetAmount> DecodeSigned(std::string_view value) {
+  if (value.size() != kSignedSize) {
+    return core::DataLossError(fmt::format("signed amount: {} bytes", value.size()));
   }
-  std::vector<TimedAmount> out;
-  for (size_t at = 0; at < value.size(); at += kTimedAmountSize) {
-    TimedAmount d;
-    ASSIGN_OR_RETURN(d.time, runtime::DecodeTime(value.substr(at, 8)));
-    ASSIGN_OR_RETURN(d.amount, ReadSigned(value.substr(at + 8, 33)));
-    out.push_back(d);
-  }
-  return out;
+  return ReadSigned(value);
 }
 
-std::string EncodeQueue(const std::vector<QueuedIntent>& queue) {
+std::string EncodeFutureSummary(const FutureSummary& summary) {
   std::string out;
-  out.reserve(queue.size() * kQueuedSize);
-  for (const QueuedIntent& q : queue) {
-    out += runtime::EncodeTime(q.submitted_at);
-    out += q.intent_id;
+  out.reserve(kFutureSummarySize);
+  AppendSigned(out, summary.sum);
+  for (uint64_t n : {summary.count, summary.earliest, summary.earliest_sequence,
+                     summary.next_sequence}) {
+    out += runtime::EncodeTime(n);
   }
   return out;
 }
 
-core::Result<std::vector<QueuedIntent>> DecodeQueue(std::string_view value) {
-  if (value.size() % kQueuedSize != 0) {
-    return core::DataLossError(fmt::format("approval queue: {} bytes", value.size()));
+core::Result<FutureSummary> DecodeFutureSummary(std::string_view value) {
+  if (value.size() != kFutureSummarySize) {
+    return core::DataLossError(fmt::format("future deltas summary: {} bytes", value.size()));
   }
-  std::vector<QueuedIntent> out;
-  for (size_t at = 0; at < value.size(); at += kQueuedSize) {
-    QueuedIntent q;
-    ASSIGN_OR_RETURN(q.submitted_at, runtime::DecodeTime(value.substr(at, 8)));
-    q.intent_id = std::string(value.substr(at + 8, kIdSize));
-    out.push_back(std::move(q));
+  FutureSummary summary;
+  ASSIGN_OR_RETURN(summary.sum, ReadSigned(value.substr(0, kSignedSize)));
+  size_t at = kSignedSize;
+  for (uint64_t* n : {&summary.count, &summary.earliest, &summary.earliest_sequence,
+                      &summary.next_sequence}) {
+    ASSIGN_OR_RETURN(*n, runtime::DecodeTime(value.substr(at, 8)));
+    at += 8;
   }
-  return out;
+  if (summary.count == 0) return core::DataLossError("future deltas summary of no entry");
+  return summary;
+}
+
+std::string QueueEntryKey(std::string_view prefix, const QueuedIntent& entry) {
+  std::string key(prefix);
+  key += runtime::EncodeTime(entry.submitted_at);
+  key += entry.intent_id;
+  return key;
+}
+
+core::Result<QueuedIntent> DecodeQueueEntry(std::string_view suffix) {
+  if (suffix.size() != kQueuedSize) {
+    return core::DataLossError(fmt::format("queue entry key: {} bytes after the prefix",
+                                           suffix.size()));
+  }
+  QueuedIntent q;
+  ASSIGN_OR_RETURN(q.submitted_at, runtime::DecodeTime(suffix.substr(0, 8)));
+  q.intent_id = std::string(suffix.substr(8, kIdSize));
+  return q;
 }
 
 }  // namespace chainflow::engine::processors::intents

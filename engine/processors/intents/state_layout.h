@@ -31,16 +31,22 @@ std::string ClockPrefix();
 std::string WatermarkKey();
 // "\0t/next" -> the approval timer's next deadline (IntervalTimer)
 std::string TimerKey();
-// "\0t/q/" + deadline (8 BE) -> Queue: the intents the deadline approves
-std::string QueueKey(uint64_t deadline);
-// "\0t/e/" + epoch end (8 BE) -> Queue: the approved intents it settles
-std::string SettlementKey(uint64_t epoch_end);
+// "\0t/q/" + deadline (8 BE): the intents the deadline approves, one key
+// each (QueueEntryKey), in (submitted_at, intent_id) order.
+std::string QueuePrefix(uint64_t deadline);
+// "\0t/e/" + epoch end (8 BE): the approved intents it settles, likewise.
+std::string SettlementPrefix(uint64_t epoch_end);
 // "\0t/mark" -> the settlement promise this task last sent (8 BE)
 std::string MarkKey();
-// "\0t/f/<chain>/" + token + account -> FutureDeltas of the account
-std::string FutureKey(std::string_view chain, const core::Address& token,
-                      const core::Address& account);
-
+// "\0t/f/<chain>/" + token + account: the prefix of the account's future
+// deltas, one key each: prefix + time (8 BE) + sequence (8 BE) -> signed
+// amount (EncodeSigned), in time order.
+std::string FuturePrefix(std::string_view chain, const core::Address& token,
+                         const core::Address& account);
+std::string FutureKey(std::string_view prefix, uint64_t time, uint64_t sequence);
+// "\0t/fs/<chain>/" + token + account -> FutureSummary (absent: no entries)
+std::string FutureSummaryKey(std::string_view chain, const core::Address& token,
+                             const core::Address& account);
 // "\0t/a/" + epoch end (8 BE) + "<chain>/" + token + account ->
 // v1.AccountSettled: the settlement deltas of that epoch that reached the
 // account so far, sent once the epoch is closed everywhere.
@@ -54,9 +60,13 @@ std::string AccrualKey(std::string_view chain, const core::Address& token,
                        const core::Address& account);
 // "p/<provider>/<provider event id>" -> "" : a payment request applied (dedup)
 std::string PaymentKey(std::string_view provider, std::string_view event_id);
-// "\0t/bq/" + deadline (8 BE) -> the burn requests the deadline decides
-// (serialized v1.Envelope each, length-prefixed)
-std::string BurnQueueKey(uint64_t deadline);
+// "\0t/bq/" + deadline (8 BE): the burn requests the deadline decides, one
+// key each: prefix + sequence (8 BE, BurnSequenceKey's) -> serialized
+// v1.BurnRequested, in arrival order.
+std::string BurnQueuePrefix(uint64_t deadline);
+std::string BurnQueueKey(uint64_t deadline, uint64_t sequence);
+// "\0t/bn" -> the sequence of the next queued burn (8 BE)
+std::string BurnSequenceKey();
 
 // Every delta of the account seen so far (a signed net, order-independent)
 // and the amount approved intents hold.
@@ -81,30 +91,43 @@ inline constexpr uint8_t kAccrualStateVersion = 1;
 std::string EncodeAccrualState(const AccrualState& state);  // 37 bytes
 core::Result<AccrualState> DecodeAccrualState(std::string_view value);
 
-// Burn requests waiting for a deadline, in arrival order.
-std::string EncodeBurnQueue(const std::vector<std::string>& envelopes);
-core::Result<std::vector<std::string>> DecodeBurnQueue(std::string_view value);
 // Epoch ends, sorted.
 std::string EncodeTimes(const std::vector<uint64_t>& times);
 core::Result<std::vector<uint64_t>> DecodeTimes(std::string_view value);
 
-// Deltas of an account stamped at or after the watermark when they came:
-// an approval at deadline D sees total minus those stamped >= D.
-struct TimedAmount {
-  uint64_t time = 0;
-  NetAmount amount;
-  bool operator==(const TimedAmount&) const = default;
-};
-std::string EncodeFutureDeltas(const std::vector<TimedAmount>& deltas);  // 41 bytes each
-core::Result<std::vector<TimedAmount>> DecodeFutureDeltas(std::string_view value);
+// A signed amount as the account record and the future deltas keep it:
+// sign (0x00 / 0x01) + magnitude (32 BE).
+inline constexpr size_t kSignedSize = 33;
+std::string EncodeSigned(const NetAmount& amount);
+core::Result<NetAmount> DecodeSigned(std::string_view value);  // DataLoss if bad
 
-// An approval queue entry; queues are kept sorted by (submitted_at, id).
+// What an account's future deltas add up to, how many there are, the
+// earliest entry's key (time, sequence) and the sequence of the next entry
+// (unique within the account while it has entries). Kept beside the entries
+// so that an append is a write, an approval at D reads no entry when
+// `earliest` >= D, a lone entry is dropped without a scan, and the others
+// are read once, from `earliest` on.
+struct FutureSummary {
+  NetAmount sum;
+  uint64_t count = 0;
+  uint64_t earliest = 0;
+  uint64_t earliest_sequence = 0;
+  uint64_t next_sequence = 0;
+  bool operator==(const FutureSummary&) const = default;
+};
+std::string EncodeFutureSummary(const FutureSummary& summary);  // 65 bytes
+core::Result<FutureSummary> DecodeFutureSummary(std::string_view value);
+
+// An approval or settlement queue entry, in (submitted_at, id) order.
 struct QueuedIntent {
   uint64_t submitted_at = 0;
   std::string intent_id;  // 32 lowercase hex digits
   auto operator<=>(const QueuedIntent&) const = default;
 };
-std::string EncodeQueue(const std::vector<QueuedIntent>& queue);  // 40 bytes each
-core::Result<std::vector<QueuedIntent>> DecodeQueue(std::string_view value);
+// prefix (QueuePrefix, SettlementPrefix) + submitted_at (8 BE) + intent_id
+// -> "": the key order is the queue's order.
+std::string QueueEntryKey(std::string_view prefix, const QueuedIntent& entry);
+// From a key's part after its 13-byte prefix.
+core::Result<QueuedIntent> DecodeQueueEntry(std::string_view suffix);
 
 }  // namespace chainflow::engine::processors::intents

@@ -1,5 +1,7 @@
 #include "engine/core/u256.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 namespace chainflow::engine::core {
@@ -81,6 +83,30 @@ TEST(U256Test, CheckedArithmetic) {
   auto underflow = CheckedSub(1, 2);
   ASSERT_FALSE(underflow);
   EXPECT_EQ(underflow.error().code(), StatusCode::kOutOfRange);
+}
+
+// The limb-level conversions against Boost's import_bits/export_bits.
+TEST(U256Test, BytesMatchBoostImportAndExport) {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 2000; ++i) {
+    Bytes32 bytes{};
+    const size_t zeros = rng() % 33;  // values of every length, 0 included
+    for (size_t j = zeros; j < 32; ++j) bytes[j] = static_cast<uint8_t>(rng());
+    U256 expected;
+    boost::multiprecision::import_bits(expected, bytes.begin(), bytes.end(), 8, true);
+    EXPECT_EQ(U256FromBytes32(bytes), expected);
+    EXPECT_EQ(U256ToBytes32(expected), bytes);
+    const std::string_view tail(reinterpret_cast<const char*>(bytes.data()) + zeros, 32 - zeros);
+    EXPECT_EQ(U256FromBigEndian(tail).value(), expected);
+    EXPECT_EQ(U256ToBigEndianString(expected),
+              std::string(reinterpret_cast<const char*>(bytes.data()), 32));
+  }
+  U256 max = ~U256(0);
+  Bytes32 all_ones;
+  all_ones.fill(0xff);
+  EXPECT_EQ(U256ToBytes32(max), all_ones);
+  EXPECT_EQ(U256FromBigEndian(std::string(32, '\xff')).value(), max);
+  EXPECT_EQ(U256FromBigEndian("").value(), 0);
 }
 
 }  // namespace

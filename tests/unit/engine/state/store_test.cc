@@ -88,5 +88,31 @@ TEST_F(StoreTest, BatchScanSeesItsOwnWritesOverTheCommittedKeys) {
   EXPECT_EQ(batch->Get("p/4").value(), std::optional<std::string>("new"));
 }
 
+TEST_F(StoreTest, BatchScanFromSeeksAndMergesItsOwnWrites) {
+  auto store = Store::Open(dir_.string()).value();
+  auto committed = store->NewBatch();
+  for (const char* k : {"p/1", "p/2", "p/4", "p/6", "q/1"}) committed->Put(k, "old");
+  ASSERT_TRUE(store->Commit(*committed).ok());
+
+  auto batch = store->NewBatch();
+  batch->Put("p/0", "new");  // before the start
+  batch->Put("p/5", "new");  // between committed keys
+  batch->Put("p/4", "new");  // overwritten
+  batch->Delete("p/2");      // deleted at the start
+  std::vector<std::string> seen;
+  ASSERT_TRUE(batch->ScanFrom("p/", "p/2", [&](std::string_view k, std::string_view v) {
+    seen.push_back(std::string(k) + "=" + std::string(v));
+    batch->Delete(k);
+    return true;
+  }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"p/4=new", "p/5=new", "p/6=old"}));
+  seen.clear();
+  ASSERT_TRUE(batch->ScanFrom("p/", "p/", [&](std::string_view k, std::string_view v) {
+    seen.push_back(std::string(k) + "=" + std::string(v));
+    return false;  // stops at once
+  }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"p/0=new"}));
+}
+
 }  // namespace
 }  // namespace chainflow::engine::state
