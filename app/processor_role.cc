@@ -194,31 +194,37 @@ core::Status ProcessorRole::AddUnit(const core::Config& config, log::Admin& admi
   return core::Status::Ok();
 }
 
-core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(const core::Config& config,
-                                                                 log::Admin& admin) {
+std::vector<LeveledSpec> ConfiguredProcessors(const core::Config& config, log::Admin& admin) {
   std::vector<std::string> chains;
   for (const auto& c : config.chains) chains.push_back(c.name);
   const std::string& prefix = config.kafka.topic_prefix;
-  std::unique_ptr<ProcessorRole> role(new ProcessorRole());
-  RETURN_IF_ERROR(
-      role->Add(config, admin, engine::processors::nft_ownership::MakeSpec(prefix, chains), 0));
+  std::vector<LeveledSpec> out;
+  out.push_back({engine::processors::nft_ownership::MakeSpec(prefix, chains), 0});
   // The intents processor's event time follows the intents chains through
   // the splitter's forwarded markers: one per approval interval at least.
-  RETURN_IF_ERROR(role->Add(config, admin,
-                            tokens::MakeSplitterSpec(prefix, chains, config.intents.ChainList(),
-                                                     config.intents.approval_interval_s,
-                                                     config.intents.epoch_genesis),
-                            0));
-  RETURN_IF_ERROR(role->Add(config, admin, tokens::MakeBalancesSpec(prefix), 1));
+  out.push_back({tokens::MakeSplitterSpec(prefix, chains, config.intents.ChainList(),
+                                          config.intents.approval_interval_s,
+                                          config.intents.epoch_genesis),
+                 0});
+  out.push_back({tokens::MakeBalancesSpec(prefix), 1});
   // Only with intents.chains: otherwise it would read every delta for nothing.
   if (!config.intents.ChainList().empty()) {
     const intents::IntentsOptions options = IntentsOptionsFor(config, admin);
-    RETURN_IF_ERROR(role->Add(config, admin, intents::MakeIntentsSpec(options), 1));
+    out.push_back({intents::MakeIntentsSpec(options), 1});
     // The epoch records add up the intents tasks' parts.
     engine::processors::epochs::EpochsOptions epochs;
     epochs.topic_prefix = prefix;
     epochs.intents_partitions = options.partitions;
-    RETURN_IF_ERROR(role->Add(config, admin, engine::processors::epochs::MakeEpochsSpec(epochs), 2));
+    out.push_back({engine::processors::epochs::MakeEpochsSpec(epochs), 2});
+  }
+  return out;
+}
+
+core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(const core::Config& config,
+                                                                 log::Admin& admin) {
+  std::unique_ptr<ProcessorRole> role(new ProcessorRole());
+  for (const LeveledSpec& p : ConfiguredProcessors(config, admin)) {
+    RETURN_IF_ERROR(role->Add(config, admin, p.spec, p.level));
   }
   role->inputs_ = role->LevelInputs(0);
   return role;

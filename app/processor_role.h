@@ -64,6 +64,20 @@ class ProcessorRole {
   std::vector<Unit> units_;
 };
 
+// A processor and its level (0 reads the chain topics, each later level what
+// an earlier one writes).
+struct LeveledSpec {
+  engine::runtime::ProcessorSpec spec;
+  int level = 0;
+};
+
+// Every processor `process` and `run` start under `config`, in level order:
+// nft_ownership, token_splitter, token_balances, and with intents.chains set
+// intents and epochs. `admin` gives the partition counts the intents
+// processor needs. `status` lists the same.
+std::vector<LeveledSpec> ConfiguredProcessors(const engine::core::Config& config,
+                                              engine::log::Admin& admin);
+
 // Where a processor's task stores live.
 std::string ProcessorStateDir(const engine::core::Config& config, const std::string& processor);
 

@@ -8,12 +8,11 @@
 #include "chainflow/v1/events.pb.h"
 
 #include "app/ingest_role.h"
+#include "app/processor_role.h"
 #include "app/topics.h"
 #include "app/views.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
-#include "engine/processors/epochs/epochs.h"
-#include "engine/processors/intents/intents.h"
 #include "ingest/common/admin_tail_reader.h"
 #include "ingest/evm/rpc_client.h"
 #include "projections/pg/offsets.h"
@@ -266,16 +265,8 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
     for (const auto& c : committed) processor[{c.topic, c.partition}] = c.offset;
     return add("processor", name, processor, inputs);
   };
-  std::vector<std::string> inputs = AllChainEventTopics(config_);
-  RETURN_IF_ERROR(add_processor("nft_ownership", inputs));
-  RETURN_IF_ERROR(add_processor("token_splitter", inputs));
-  RETURN_IF_ERROR(add_processor("token_balances", {TokenDeltasTopic(config_)}));
-  if (!config_.intents.ChainList().empty()) {  // ProcessorRole runs them only then
-    namespace intents = engine::processors::intents;
-    RETURN_IF_ERROR(add_processor(intents::IntentsProcessor::kName,
-                                  {TokenDeltasTopic(config_), UserEventsTopic(config_)}));
-    RETURN_IF_ERROR(add_processor(engine::processors::epochs::EpochsProcessor::kName,
-                                  {intents::SettlementPartsTopic(config_.kafka.topic_prefix)}));
+  for (const LeveledSpec& p : ConfiguredProcessors(config_, admin_)) {
+    RETURN_IF_ERROR(add_processor(p.spec.name, p.spec.input_topics));
   }
 
   if (!pg_) {
