@@ -1,7 +1,5 @@
 #include "engine/state/store.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -62,8 +60,8 @@ void Batch::Put(std::string_view key, std::string_view value) {
 
 void Batch::Delete(std::string_view key) { Record(key, std::nullopt); }
 
-// Committed keys overlaid with the batch's writes, gathered first so that
-// `fn` may write.
+// The default for views that can only Scan: the keys below `start` are
+// visited and skipped.
 core::Status StateView::ScanFrom(std::string_view prefix, std::string_view start,
                                 const ScanFn& fn) {
   return Scan(prefix, [&](std::string_view key, std::string_view value) {
