@@ -37,21 +37,25 @@ const pg::UpsertSpec& BalancesSpec() {
   return spec;
 }
 
-std::vector<std::vector<std::string>> OwnerFields(const std::vector<OwnerRow>& rows) {
+// The rows' fields in column order; the rows are not used afterwards, so
+// their strings move.
+std::vector<std::vector<std::string>> OwnerFields(std::vector<OwnerRow>& rows) {
   std::vector<std::vector<std::string>> out;
   out.reserve(rows.size());
-  for (const OwnerRow& r : rows) {
-    out.push_back({r.chain, r.contract, r.token_id, r.owner, std::to_string(r.block_number),
-                   std::to_string(r.log_index), r.tx_hash});
+  for (OwnerRow& r : rows) {
+    out.push_back({std::move(r.chain), std::move(r.contract), std::move(r.token_id),
+                   std::move(r.owner), std::to_string(r.block_number),
+                   std::to_string(r.log_index), std::move(r.tx_hash)});
   }
   return out;
 }
 
-std::vector<std::vector<std::string>> BalanceFields(const std::vector<BalanceRow>& rows) {
+std::vector<std::vector<std::string>> BalanceFields(std::vector<BalanceRow>& rows) {
   std::vector<std::vector<std::string>> out;
   out.reserve(rows.size());
-  for (const BalanceRow& r : rows) {
-    out.push_back({r.chain, r.contract, r.token_id, r.owner, r.balance});
+  for (BalanceRow& r : rows) {
+    out.push_back({std::move(r.chain), std::move(r.contract), std::move(r.token_id),
+                   std::move(r.owner), std::move(r.balance)});
   }
   return out;
 }

@@ -1,7 +1,9 @@
 #include "projections/nft/rows.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <iterator>
+#include <string_view>
 #include <limits>
 #include <unordered_map>
 #include <variant>
@@ -107,12 +109,24 @@ core::Result<Change> Decode(const log::Record& record) {
   }
 }
 
-std::string OwnerKey(const OwnerRow& r) {
-  return fmt::format("{}\n{}\n{}", r.chain, r.contract, r.token_id);
+// Keys of the dedup maps: the row's key columns joined by '\n' (which none
+// of them holds). Concatenated by hand: one of these per record.
+std::string JoinKey(std::initializer_list<std::string_view> parts) {
+  size_t size = parts.size();
+  for (std::string_view p : parts) size += p.size();
+  std::string key;
+  key.reserve(size);
+  for (std::string_view p : parts) {
+    if (!key.empty()) key += '\n';
+    key += p;
+  }
+  return key;
 }
 
+std::string OwnerKey(const OwnerRow& r) { return JoinKey({r.chain, r.contract, r.token_id}); }
+
 std::string BalanceKey(const BalanceRow& r) {
-  return fmt::format("{}\n{}\n{}\n{}", r.chain, r.contract, r.token_id, r.owner);
+  return JoinKey({r.chain, r.contract, r.token_id, r.owner});
 }
 
 // Keeps the last row per key, in first-seen key order.
@@ -133,6 +147,8 @@ StagedBatch StageBatch(const std::vector<log::Record>& batch, const pg::OffsetMa
   StagedBatch out;
   std::unordered_map<std::string, size_t> owner_index;
   std::unordered_map<std::string, size_t> balance_index;
+  owner_index.reserve(batch.size());
+  out.owners.reserve(batch.size());
   pg::BatchOffsets offsets(applied);
   for (const log::Record& record : batch) {
     if (!offsets.Take(record)) continue;

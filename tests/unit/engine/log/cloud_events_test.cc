@@ -1,9 +1,24 @@
 #include "engine/log/cloud_events.h"
 
+#include <ctime>
+#include <random>
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace chainflow::engine::log {
 namespace {
+
+std::string Gmtime(int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // strftime's %Y does not pad years below 1000.
+  std::string out = buf;
+  return std::string(4 - std::min<size_t>(4, out.find('-')), '0') + out;
+}
 
 TEST(FormatRfc3339Test, FormatsUtc) {
   EXPECT_EQ(FormatRfc3339(0), "1970-01-01T00:00:00Z");
@@ -12,6 +27,21 @@ TEST(FormatRfc3339Test, FormatsUtc) {
   EXPECT_EQ(FormatRfc3339(4107542399), "2100-02-28T23:59:59Z");  // 2100 is no leap year
   EXPECT_EQ(FormatRfc3339(1438269988), "2015-07-30T15:26:28Z");  // Ethereum genesis
   EXPECT_EQ(FormatRfc3339(-1), "1969-12-31T23:59:59Z");
+}
+
+TEST(FormatRfc3339Test, AgreesWithGmtimeOnRandomSeconds) {
+  std::mt19937_64 rng(42);
+  // Year 0 to 9999, both ends included.
+  std::uniform_int_distribution<int64_t> seconds(-62167219200, 253402300799);
+  for (int64_t s : {int64_t{-62167219200}, int64_t{253402300799}}) {
+    SCOPED_TRACE(s);
+    EXPECT_EQ(FormatRfc3339(s), Gmtime(s));
+  }
+  for (int i = 0; i < 20000; ++i) {
+    int64_t s = seconds(rng);
+    SCOPED_TRACE(s);
+    ASSERT_EQ(FormatRfc3339(s), Gmtime(s));
+  }
 }
 
 TEST(CloudEventHeadersTest, BinaryModeHeaders) {
