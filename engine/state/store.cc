@@ -1,5 +1,7 @@
 #include "engine/state/store.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -192,11 +194,22 @@ core::Status Store::Commit(Batch& batch) {
   // In key order: the memtable's skip list inserts a run of ascending keys
   // from the previous insert's position instead of searching from the top
   // for each (the batch's hash order made this the commit's main cost).
-  batch.Index();
+  // A batch that was never scanned has no ordered_ index: sorting a vector
+  // of its entries is cheaper than building one.
   rocksdb::WriteBatch wb;
-  for (const auto& [key, value] : batch.ordered_) {
-    rocksdb::Status s = *value ? wb.Put(ToSlice(key), **value) : wb.Delete(ToSlice(key));
-    if (!s.ok()) return FromRocks(s, "state batch");
+  auto add = [&wb](std::string_view key, const Batch::Value& value) {
+    return FromRocks(value ? wb.Put(ToSlice(key), *value) : wb.Delete(ToSlice(key)),
+                     "state batch");
+  };
+  if (batch.indexed_) {
+    for (const auto& [key, value] : batch.ordered_) RETURN_IF_ERROR(add(key, *value));
+  } else {
+    std::vector<const StringMap::value_type*> sorted;
+    sorted.reserve(batch.writes_.size());
+    for (const auto& entry : batch.writes_) sorted.push_back(&entry);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* entry : sorted) RETURN_IF_ERROR(add(entry->first, entry->second));
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_commits;
@@ -208,12 +221,7 @@ core::Status Store::Commit(Batch& batch) {
     // The batch's entries move into the cache: no copies of keys or values.
     while (!batch.writes_.empty()) {
       auto node = batch.writes_.extract(batch.writes_.begin());
-      auto it = cache_.find(node.key());
-      if (it != cache_.end()) {
-        it->second = std::move(node.mapped());
-      } else {
-        cache_.insert(std::move(node));
-      }
+      cache_.insert_or_assign(std::move(node.key()), std::move(node.mapped()));
     }
   }
   batch.writes_.clear();

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "engine/core/result.h"
 #include "engine/state/state_view.h"
 
@@ -27,9 +29,14 @@ struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
-// Keys to optional values (nullopt: deleted, or known to be absent).
+// Keys to optional values (nullopt: deleted, or known to be absent). A
+// batch's writes stay in nodes that do not move (Batch::ordered_ points into
+// them); the store's read cache, probed once per processor read, is an open
+// addressing table (the node map's cache misses showed in profiles).
 using StringMap = std::unordered_map<std::string, std::optional<std::string>, StringHash,
                                      std::equal_to<>>;
+using FlatStringMap = boost::unordered_flat_map<std::string, std::optional<std::string>,
+                                                StringHash, std::equal_to<>>;
 
 // Pending writes against a Store, readable before commit (read-your-writes).
 // Savepoints let the runtime drop one poison record's writes. Writes live in
@@ -55,15 +62,6 @@ class Batch : public StateView {
  private:
   friend class Store;
 
-// Hashes std::string and std::string_view alike, so maps keyed by string
-// are searched with a view and no allocation.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-// Keys to optional values (nullopt: deleted, or known to be absent).
-using StringMap = std::unordered_map<std::string, std::optional<std::string>, StringHash,
-                                     std::equal_to<>>;
   using Value = std::optional<std::string>;  // nullopt: deleted
   explicit Batch(Store& store);
   void Record(std::string_view key, Value value);
@@ -129,7 +127,7 @@ class Store {
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   StoreOptions options_;
-  StringMap cache_;
+  FlatStringMap cache_;
 };
 
 }  // namespace chainflow::engine::state
