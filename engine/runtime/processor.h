@@ -15,6 +15,12 @@
 
 namespace chainflow::engine::runtime {
 
+// The payload an Envelope's wire bytes hold, read from its top-level field
+// tags alone (no parse): the last field of the `payload` oneof, as a parse
+// would keep. PAYLOAD_NOT_SET when there is none or the bytes are not a
+// well-formed message at the top level; the full parse then decides.
+v1::Envelope::PayloadCase PeekPayload(std::string_view bytes);
+
 // One output event of a processor. The runtime sets envelope.id to the
 // deterministic "<source topic>/<partition>/<offset>/<seq>", places the
 // record by PartitionForKey(key), and adds CloudEvents headers.
@@ -80,6 +86,16 @@ class Processor {
   // Any other error fails the batch (retried or fatal per the supervisor).
   virtual core::Status Apply(const InputEvent& event, state::StateView& state,
                              Emitter& out) = 0;
+
+  // True for payloads this processor never acts on: Apply would return Ok
+  // with no state write and no output. The runtime then skips such records
+  // unparsed (it reads only which payload a record holds). Block markers
+  // (BlockEnd, BlockReverted) are never skipped, whatever this says.
+  // Default: none, every record is parsed and applied.
+  virtual bool Ignores(v1::Envelope::PayloadCase payload) const {
+    (void)payload;
+    return false;
+  }
 
   // Called by the runtime on BlockReverted, once per key the reverted block
   // wrote whose value actually changes back, newest write first, AFTER the

@@ -70,7 +70,14 @@ Task::Task(std::vector<Position> positions, std::unique_ptr<state::Store> store,
       store_(std::move(store)),
       processor_(std::move(processor)),
       undo_(std::move(undo)),
-      routing_(routing) {}
+      routing_(routing) {
+  const google::protobuf::OneofDescriptor* payloads =
+      v1::Envelope::descriptor()->FindOneofByName("payload");
+  for (int i = 0; i < payloads->field_count(); ++i) {
+    auto payload = static_cast<v1::Envelope::PayloadCase>(payloads->field(i)->number());
+    if (processor_->Ignores(payload)) skips_payloads_ = true;
+  }
+}
 
 core::Result<std::unique_ptr<Task>> Task::Open(log::TopicPartition input,
                                                const std::string& state_path,
@@ -207,6 +214,14 @@ core::Result<BatchStats> Task::Apply(const std::vector<const log::Record*>& reco
              "offset {} below position {} on {}/{}", rec->offset.value(),
              position->next.value(), tp.topic, tp.partition.value());
     ++stats.records;
+    if (skips_payloads_) {
+      v1::Envelope::PayloadCase payload = PeekPayload(rec->value);
+      if (payload != v1::Envelope::kBlockEnd && payload != v1::Envelope::kBlockReverted &&
+          payload != v1::Envelope::PAYLOAD_NOT_SET && processor_->Ignores(payload)) {
+        position->next = core::Offset(rec->offset.value() + 1);
+        continue;
+      }
+    }
     core::Status status;
     if (!envelope.ParseFromString(rec->value)) {
       status = core::InvalidArgumentError("record value is not a chainflow.v1.Envelope");

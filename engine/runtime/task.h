@@ -104,6 +104,8 @@ class Task {
   std::vector<Position> positions_;  // one per input, in Open's order
   std::unique_ptr<state::Store> store_;
   std::unique_ptr<Processor> processor_;
+  // The processor Ignores() some payload: records are peeked before parsing.
+  bool skips_payloads_ = false;
   std::unique_ptr<UndoLog> undo_;
   bool undo_stale_ = false;  // a batch was discarded: reload before the next
   const OutputRouting& routing_;

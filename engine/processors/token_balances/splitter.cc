@@ -128,6 +128,13 @@ core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
   return status.WithContext(fmt::format("token_splitter: envelope \"{}\"", envelope.id()));
 }
 
+bool TokenSplitterProcessor::Ignores(v1::Envelope::PayloadCase payload) const {
+  // The cases Apply returns Ok for without touching state or output.
+  return payload == v1::Envelope::kErc721Transfer ||
+         payload == v1::Envelope::kErc1155TransferSingle ||
+         payload == v1::Envelope::kErc1155TransferBatch;
+}
+
 core::Status TokenSplitterProcessor::ApplyTransfer(const v1::Erc20Transfer& transfer,
                                                    state::StateView& state,
                                                    runtime::Emitter& out) {

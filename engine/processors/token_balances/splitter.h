@@ -40,6 +40,9 @@ class TokenSplitterProcessor : public runtime::Processor {
   std::string Name() const override { return kName; }
   core::Status Apply(const runtime::InputEvent& event, state::StateView& state,
                      runtime::Emitter& out) override;
+  // NFT transfers (nft_ownership's): most of a chain topic on NFT-heavy
+  // chains, skipped by the runtime without a parse.
+  bool Ignores(v1::Envelope::PayloadCase payload) const override;
 
  private:
   core::Status ApplyTransfer(const v1::Erc20Transfer& transfer, state::StateView& state,

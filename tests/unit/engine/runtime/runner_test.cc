@@ -1,6 +1,7 @@
 #include "engine/runtime/runner.h"
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -208,6 +209,55 @@ class BroadcastProcessor : public Processor {
     return core::Status::Ok();
   }
 };
+
+// Counts what it is given; says it ignores ERC-20 transfers and block
+// markers (the runtime must still hand it the markers).
+class IgnoringProcessor : public Processor {
+ public:
+  std::string Name() const override { return "ignoring"; }
+  core::Status Apply(const InputEvent& ev, state::StateView& state, Emitter&) override {
+    ++applied[ev.envelope.payload_case()];
+    state.Put(fmt::format("seen/{}", ev.record.offset.value()), "");
+    return core::Status::Ok();
+  }
+  bool Ignores(v1::Envelope::PayloadCase payload) const override {
+    return payload == v1::Envelope::kErc20Transfer || payload == v1::Envelope::kBlockEnd ||
+           payload == v1::Envelope::kBlockReverted;
+  }
+  static inline std::map<v1::Envelope::PayloadCase, int> applied;
+};
+
+TEST_F(RunnerTest, IgnoredPayloadsAreSkippedButMarkersAndDamagedRecordsAreNot) {
+  IgnoringProcessor::applied.clear();
+  testing::FakeLog log;
+  v1::Envelope erc20;
+  erc20.mutable_erc20_transfer()->set_value(std::string(32, '\1'));
+  v1::Envelope end;
+  end.mutable_block_end()->set_number(9);
+  for (int i = 0; i < 30; ++i) {
+    log.Append(kIn, 0, "k", i % 3 == 0 ? Transfer(i) : erc20.SerializeAsString());
+  }
+  log.Append(kIn, 0, "k", end.SerializeAsString());
+  log.Append(kIn, 0, "k", std::string("\x5a\x02\x08"));  // field 11, length past the end
+  ProcessorSpec spec{"ignoring", {kIn}, {kOut},
+                     [] { return std::make_unique<IgnoringProcessor>(); }};
+  RunnerOptions options;
+  options.state_dir = (root_ / "i").string();
+  options.batch_size = 7;
+  options.routing.partitions = {{kOut, 1}, {kDlq, 1}};
+  options.routing.dlq_topic = kDlq;
+  auto runner = ProcessorRunner::Open(spec, options, {{kIn, PartitionId(0)}}, log.NewSource(), log);
+  ASSERT_TRUE(runner.has_value()) << runner.error().ToString();
+  Drain(*runner.value());
+  // 10 ERC-721 transfers, the marker and the damaged record (parsed, then
+  // dead-lettered) reach the processor; the 20 ERC-20 transfers do not.
+  EXPECT_EQ(IgnoringProcessor::applied[v1::Envelope::kErc721Transfer], 10);
+  EXPECT_EQ(IgnoringProcessor::applied[v1::Envelope::kBlockEnd], 1);
+  EXPECT_EQ(IgnoringProcessor::applied[v1::Envelope::kErc20Transfer], 0);
+  EXPECT_EQ(log.ReadAll(kDlq).size(), 1u);
+  // Every record, skipped ones included, is behind the committed position.
+  EXPECT_EQ(runner.value()->GetPositions().at({kIn, PartitionId(0)}).value(), 32);
+}
 
 TEST_F(RunnerTest, SeededPositionSkipsEarlierRecords) {
   testing::FakeLog log;
