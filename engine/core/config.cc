@@ -101,7 +101,9 @@ FieldMap EngineFields(EngineConfig& c) {
   return {{"batch_size", IntField(&c.batch_size, 1, 1'000'000)},
           {"batch_wait_ms", IntField(&c.batch_wait_ms, 0, 60'000)},
           {"processor_threads", IntField(&c.processor_threads, 1, 64)},
-          {"projection_batch_size", IntField(&c.projection_batch_size, 1, 1'000'000)}};
+          {"projection_batch_size", IntField(&c.projection_batch_size, 1, 1'000'000)},
+          {"projection_linger_ms", IntField(&c.projection_linger_ms, 0, 60'000)},
+          {"projection_bulk_records", IntField(&c.projection_bulk_records, 1, 1'000'000)}};
 }
 FieldMap ChainFields(ChainConfig& c) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();

@@ -53,7 +53,14 @@ struct EngineConfig {
   // Max records a projection applies per PostgreSQL transaction. Larger than
   // batch_size because a projection coalesces the changes of one key within
   // a transaction: when it is behind, bigger transactions write fewer rows.
-  int projection_batch_size = 50000;
+  int projection_batch_size = 200000;
+  // While a projection reads in bulk (a poll returned at least
+  // projection_bulk_records), it keeps polling up to this long, until
+  // projection_batch_size or a poll that finds nothing, before it applies:
+  // a replay's transactions coalesce more keys and PostgreSQL writes fewer
+  // rows. Live traffic (small polls) is applied at once. 0: no lingering.
+  int projection_linger_ms = 1000;
+  int projection_bulk_records = 5000;
 };
 
 struct ChainConfig {

@@ -33,6 +33,8 @@ ProjectorOptions ProjectorOptions::FromConfig(const core::Config& config, std::s
   o.partitions = partitions;
   o.batch_size = static_cast<size_t>(std::max(1, config.engine.projection_batch_size));
   o.batch_wait = std::chrono::milliseconds(std::max(0, config.engine.batch_wait_ms));
+  o.linger = std::chrono::milliseconds(std::max(0, config.engine.projection_linger_ms));
+  o.bulk_records = static_cast<size_t>(std::max(1, config.engine.projection_bulk_records));
   o.dlq_topic = fmt::format("{}.dlq", config.kafka.topic_prefix);
   return o;
 }
@@ -211,6 +213,25 @@ core::Status Projector::ApplyWithRetry(const std::vector<log::Record>& batch) {
   }
 }
 
+void Projector::GatherBulk(std::vector<log::Record>& batch) {
+  const auto until = std::chrono::steady_clock::now() + options_.linger;
+  while (batch.size() < options_.batch_size && std::chrono::steady_clock::now() < until) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    core::Result<std::vector<log::Record>> more =
+        source_->Poll(options_.batch_size - batch.size(), options_.batch_wait);
+    if (!more) {
+      deferred_error_ = more.error();  // the next step reports it, after this batch
+      return;
+    }
+    if (more.value().empty()) return;  // the input went quiet: apply what there is
+    batch.insert(batch.end(), std::make_move_iterator(more.value().begin()),
+                 std::make_move_iterator(more.value().end()));
+  }
+}
+
 core::Status Projector::RunLoop() {
   auto backoff = options_.initial_backoff;
   while (true) {
@@ -226,15 +247,19 @@ core::Status Projector::RunLoop() {
       if (stopping_) return core::Status::Ok();
     }
     core::Result<std::vector<log::Record>> polled =
-        source_->Poll(options_.batch_size, options_.batch_wait);
+        deferred_error_.ok()
+            ? source_->Poll(options_.batch_size, options_.batch_wait)
+            : core::Result<std::vector<log::Record>>(
+                  std::exchange(deferred_error_, core::Status::Ok()));
     if (!polled) {
       if (!IsRedoable(polled.error())) return polled.error();
       if (!Backoff(&backoff, polled.error())) return core::Status::Ok();
       continue;
     }
     backoff = options_.initial_backoff;
-    const std::vector<log::Record>& batch = polled.value();
+    std::vector<log::Record>& batch = polled.value();
     if (batch.empty()) continue;
+    if (batch.size() >= options_.bulk_records) GatherBulk(batch);
     RETURN_IF_ERROR(ApplyWithRetry(batch));
     {
       std::lock_guard lock(mu_);

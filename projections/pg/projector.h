@@ -37,12 +37,19 @@ struct ProjectorOptions {
   int32_t partitions = 0;   // its partition count (log::Admin::PartitionCount)
   size_t batch_size = 5000;                     // max records per transaction
   std::chrono::milliseconds batch_wait{50};     // max wait for a batch's first record
+  // Bulk reading: when a poll returns at least bulk_records, the loop keeps
+  // polling (each poll waiting up to batch_wait) for up to `linger`, until
+  // batch_size records or a poll that finds none, then applies them in one
+  // transaction. Zero linger: every poll is applied as it is.
+  std::chrono::milliseconds linger{0};
+  size_t bulk_records = 5000;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
   std::string dlq_topic;    // "<prefix>.dlq"; used only with a DLQ sink
 
-  // batch_size ([engine] projection_batch_size), batch_wait and dlq_topic
-  // from the configuration.
+  // batch_size ([engine] projection_batch_size), batch_wait, linger
+  // (projection_linger_ms), bulk_records (projection_bulk_records) and
+  // dlq_topic from the configuration.
   static ProjectorOptions FromConfig(const core::Config& config, std::string name,
                                      std::string topic, int32_t partitions);
 };
@@ -100,6 +107,8 @@ class Projector {
 
   void Run();
   core::Status RunLoop();
+  // Appends further polls to a bulk `batch` (ProjectorOptions::linger).
+  void GatherBulk(std::vector<engine::log::Record>& batch);
   core::Status AssignFromStoredOffsets();
   core::Status ApplyWithRetry(const std::vector<engine::log::Record>& batch);
   // Sleeps `*backoff` (interrupted by Stop) and doubles it; false if stopping.
@@ -112,6 +121,7 @@ class Projector {
   std::unique_ptr<engine::log::RecordSource> source_;  // loop thread only
   std::unique_ptr<Connection> conn_;                   // loop thread only
   std::unique_ptr<BatchProjection> projection_;        // loop thread only
+  core::Status deferred_error_;  // a poll error met while gathering; loop thread only
   std::thread thread_;
 
   mutable std::mutex mu_;

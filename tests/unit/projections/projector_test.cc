@@ -38,6 +38,12 @@ class MemoryTopic {
     std::lock_guard lock(mu_);
     return static_cast<int64_t>(partitions_[partition].size());
   }
+  // At most this many records per Poll, as a consumer hands out what it has
+  // fetched so far. 0: no limit.
+  void LimitPolls(size_t n) {
+    std::lock_guard lock(mu_);
+    per_poll_ = n;
+  }
   void FailNextPolls(int n, core::Status status) {
     std::lock_guard lock(mu_);
     for (int i = 0; i < n; ++i) poll_failures_.push_back(status);
@@ -68,6 +74,7 @@ class MemoryTopic {
         return s;
       }
       std::vector<Record> out;
+      if (topic_.per_poll_ > 0) max_records = std::min(max_records, topic_.per_poll_);
       auto fill = [&] {
         for (auto& [p, next] : positions_) {
           auto& part = topic_.partitions_[p];
@@ -92,6 +99,7 @@ class MemoryTopic {
   std::map<int32_t, std::vector<Record>> partitions_;
   std::deque<core::Status> poll_failures_;
   std::vector<std::vector<TopicPartitionOffset>> assignments_;
+  size_t per_poll_ = 0;
 };
 
 // A DLQ sink that keeps what it is sent.
@@ -263,6 +271,59 @@ TEST(ProjectorTest, AFatalErrorStopsTheLoopAndIsReported) {
   core::Status s = projector->WaitForOffsets(Ends(topic, 3), 30s);
   EXPECT_EQ(s.code(), core::StatusCode::kInternal) << s.ToString();
   EXPECT_EQ(projector->status().code(), core::StatusCode::kInternal);
+}
+
+// Records the size of every batch it is asked to apply; applies nothing.
+class BatchSizes : public pg::BatchProjection {
+ public:
+  explicit BatchSizes(std::vector<size_t>& sizes) : sizes_(sizes) {}
+  core::Status ApplyBatch(const std::vector<Record>& batch) override {
+    sizes_.push_back(batch.size());
+    return core::Status::Ok();
+  }
+
+ private:
+  std::vector<size_t>& sizes_;
+};
+
+// The batches a projector applies to 100 records handed out 10 per poll.
+std::vector<size_t> BatchesOf100(size_t batch_size, size_t bulk_records,
+                                 std::chrono::milliseconds linger) {
+  MemoryTopic topic;
+  topic.LimitPolls(10);
+  AppendMints(topic, 0, 100);
+  pg::ProjectorOptions options = Options(3);
+  options.batch_size = batch_size;
+  options.bulk_records = bulk_records;
+  options.linger = linger;
+  std::vector<size_t> sizes;
+  auto conn = pg::Connection::Open(testing::TestDatabaseUrl());
+  EXPECT_TRUE(conn.has_value());
+  if (!conn.has_value()) return {};
+  auto projector = pg::Projector::Open(
+      options, std::make_unique<MemoryTopic::Source>(topic), std::move(conn).value(), nullptr,
+      [&sizes](pg::Connection&, engine::log::RecordSink*, const std::string&) {
+        return std::make_unique<BatchSizes>(sizes);
+      });
+  EXPECT_TRUE(projector.has_value()) << projector.error().ToString();
+  if (!projector.has_value()) return {};
+  EXPECT_TRUE(projector.value()->Start().ok());
+  core::Status s = projector.value()->WaitForOffsets(Ends(topic, 3), 30s);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  projector.value()->Stop();
+  return sizes;
+}
+
+TEST(ProjectorTest, BulkPollsAreGatheredIntoOneTransactionUpToTheBatchSize) {
+  ASSERT_TRUE(testing::FreshSchema());
+  // Polls of 10 count as bulk: they are gathered until a poll finds nothing.
+  EXPECT_EQ(BatchesOf100(1000, 10, 30s), std::vector<size_t>({100}));
+  // ... or until the batch size.
+  EXPECT_EQ(BatchesOf100(40, 10, 30s), std::vector<size_t>({40, 40, 20}));
+  // Polls below the bulk size (live traffic) are applied as they come.
+  EXPECT_EQ(BatchesOf100(1000, 11, 30s), std::vector<size_t>(10, 10));
+  // No linger: as they come too.
+  EXPECT_EQ(BatchesOf100(1000, 10, 0ms), std::vector<size_t>(10, 10));
 }
 
 TEST(ProjectorTest, WaitForOffsetsTimesOut) {
