@@ -16,9 +16,21 @@ bool ParseDecimal(std::string_view text, T* out) {
 
 }  // namespace
 
+// "[fork/]block:log_index:sub", appended by hand: one per appended record.
 std::string Position::ToString() const {
-  if (fork == 0) return fmt::format("{}:{}:{}", block, log_index, sub);
-  return fmt::format("{}/{}:{}:{}", fork, block, log_index, sub);
+  std::string out;
+  char digits[20];
+  auto put = [&](uint64_t v) { out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr); };
+  if (fork != 0) {
+    put(fork);
+    out += '/';
+  }
+  put(block);
+  out += ':';
+  put(log_index);
+  out += ':';
+  put(sub);
+  return out;
 }
 
 core::Result<Position> Position::Parse(std::string_view text) {
