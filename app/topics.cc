@@ -56,11 +56,13 @@ core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   topics.push_back(engine::processors::intents::SettlementPartsTopic(prefix));
   topics.push_back(engine::processors::intents::SettlementsTopic(prefix));
   topics.push_back(engine::processors::intents::AccrualsTopic(prefix));
+  std::vector<log::NewTopic> create;
   for (const auto& t : topics) {
-    RETURN_IF_ERROR(admin.CreateTopic(t, config.kafka.partitions, config.kafka.replication_factor));
+    create.push_back({t, config.kafka.partitions, config.kafka.replication_factor, {}});
   }
   // One partition keeps dead letters in arrival order for people reading them.
-  return admin.CreateTopic(DeadLetterTopic(config), 1, config.kafka.replication_factor);
+  create.push_back({DeadLetterTopic(config), 1, config.kafka.replication_factor, {}});
+  return admin.CreateTopics(create);
 }
 
 core::Result<std::vector<log::TopicPartition>> PartitionsOf(log::Admin& admin,

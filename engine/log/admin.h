@@ -17,6 +17,14 @@ struct Watermarks {
   core::Offset high;  // offset the next record will get
 };
 
+// A topic to create (Admin::CreateTopics).
+struct NewTopic {
+  std::string name;
+  int partitions = 1;
+  int replication_factor = 1;
+  std::map<std::string, std::string> configs;  // topic configs (e.g. retention.ms)
+};
+
 // Topic administration and position queries. Thread-safe.
 class Admin {
  public:
@@ -27,6 +35,9 @@ class Admin {
   // left alone). `configs` are topic configs (e.g. retention.ms).
   core::Status CreateTopic(const std::string& name, int partitions, int replication_factor,
                            const std::map<std::string, std::string>& configs = {});
+  // The same for several topics in one request; returns once every one is
+  // visible in the metadata with a leader for each partition.
+  core::Status CreateTopics(const std::vector<NewTopic>& topics);
   core::Status DeleteTopics(const std::vector<std::string>& names);
   // NotFound if the topic does not exist.
   core::Result<int> PartitionCount(const std::string& topic);

@@ -220,6 +220,28 @@ TEST_F(KafkaIntegrationTest, TransactionsHideAbortedRecordsAndMarkers) {
   EXPECT_EQ(values.back(), "committed-4");
 }
 
+TEST_F(KafkaIntegrationTest, CreateTopicsMakesEveryOneVisibleInOneCall) {
+  const std::string existing = CreateTopic("cf-it-many-existing", 2);
+  std::vector<NewTopic> wanted = {{UniqueName("cf-it-many-a"), 4, 1, {}},
+                                  {UniqueName("cf-it-many-b"), 1, 1, {{"retention.ms", "60000"}}},
+                                  {existing, 7, 1, {}}};
+  topics_.push_back(wanted[0].name);
+  topics_.push_back(wanted[1].name);
+  ASSERT_EQ(admin_->CreateTopics(wanted), core::Status::Ok());
+  // Visible at once, with their own partition counts; the existing topic
+  // keeps its count.
+  for (auto [topic, partitions] : {std::pair{wanted[0].name, 4}, std::pair{wanted[1].name, 1},
+                                   std::pair{existing, 2}}) {
+    auto count = admin_->PartitionCount(topic);
+    ASSERT_TRUE(count.has_value()) << topic << ": " << count.error().ToString();
+    EXPECT_EQ(count.value(), partitions) << topic;
+  }
+  // A bad request names its topic.
+  core::Status bad = admin_->CreateTopics({{UniqueName("cf-it-many-bad"), 0, 1, {}}});
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.ToString().find("cf-it-many-bad"), std::string::npos) << bad.ToString();
+}
+
 TEST_F(KafkaIntegrationTest, UnknownTopicIsNotFound) {
   auto count = admin_->PartitionCount(UniqueName("cf-it-missing"));
   ASSERT_FALSE(count.has_value());
