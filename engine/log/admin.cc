@@ -195,19 +195,35 @@ core::Status Admin::CreateTopics(const std::vector<NewTopic>& topics) {
   RETURN_IF_ERROR(TopicResults(results, count, "create topic",
                                RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS));
   // The controller has them; wait until the metadata (and so producers and
-  // consumers) sees each with leaders for every partition. One request
-  // for all and a short poll: a start-up creates ten topics, which took a
-  // second one by one at 100 ms a wait.
+  // consumers) sees each with leaders for every partition, and until each
+  // leader answers for its partition: the metadata can name a leader a
+  // moment before that broker serves it (NOT_LEADER_FOR_PARTITION). One
+  // request for all and a short poll: a start-up creates ten topics, which
+  // took a second one by one at 100 ms a wait.
   const auto deadline = std::chrono::steady_clock::now() + kTopicVisibleTimeout;
-  for (const NewTopic& t : topics) {
+  auto wait = [&](const std::string& topic, auto ready) -> core::Status {
     while (true) {
-      auto visible = impl_->Partitions(t.name, /*require_leaders=*/true);
-      if (visible.has_value()) break;
+      core::Status status = ready();
+      if (status.ok()) return status;
       if (std::chrono::steady_clock::now() >= deadline) {
-        return core::DeadlineExceededError(fmt::format(
-            "create topic {}: not visible in metadata: {}", t.name, visible.error().ToString()));
+        return core::DeadlineExceededError(
+            fmt::format("create topic {}: not ready: {}", topic, status.ToString()));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  for (const NewTopic& t : topics) {
+    int partitions = 0;
+    RETURN_IF_ERROR(wait(t.name, [&]() -> core::Status {
+      ASSIGN_OR_RETURN(partitions, impl_->Partitions(t.name, /*require_leaders=*/true));
+      return core::Status::Ok();
+    }));
+    for (int p = 0; p < partitions; ++p) {
+      RETURN_IF_ERROR(wait(t.name, [&]() -> core::Status {
+        ASSIGN_OR_RETURN(Watermarks marks, QueryWatermarks(t.name, core::PartitionId(p)));
+        (void)marks;
+        return core::Status::Ok();
+      }));
     }
   }
   return core::Status::Ok();
