@@ -249,6 +249,18 @@ core::Status Admin::DeleteTopics(const std::vector<std::string>& names) {
   return TopicResults(results, count, "delete topic", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
 }
 
+core::Result<std::vector<std::string>> Admin::ListTopics() {
+  const rd_kafka_metadata_t* raw = nullptr;
+  RETURN_IF_ERROR(StatusFromError(
+      rd_kafka_metadata(impl_->rk.get(), /*all_topics=*/1, nullptr, &raw, kMetadataTimeoutMs),
+      "metadata of all topics"));
+  internal::MetadataPtr md(raw);
+  std::vector<std::string> names;
+  for (int i = 0; i < md->topic_cnt; ++i) names.emplace_back(md->topics[i].topic);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 core::Result<int> Admin::PartitionCount(const std::string& topic) {
   return impl_->Partitions(topic, /*require_leaders=*/false);
 }

@@ -39,6 +39,9 @@ class Admin {
   // visible in the metadata with a leader for each partition.
   core::Status CreateTopics(const std::vector<NewTopic>& topics);
   core::Status DeleteTopics(const std::vector<std::string>& names);
+  // The names of the cluster's topics (internal ones such as
+  // __consumer_offsets included), sorted.
+  core::Result<std::vector<std::string>> ListTopics();
   // NotFound if the topic does not exist.
   core::Result<int> PartitionCount(const std::string& topic);
   core::Result<Watermarks> QueryWatermarks(const std::string& topic, core::PartitionId partition);

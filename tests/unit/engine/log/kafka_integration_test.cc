@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -235,6 +236,11 @@ TEST_F(KafkaIntegrationTest, CreateTopicsMakesEveryOneVisibleInOneCall) {
     auto count = admin_->PartitionCount(topic);
     ASSERT_TRUE(count.has_value()) << topic << ": " << count.error().ToString();
     EXPECT_EQ(count.value(), partitions) << topic;
+  }
+  auto listed = admin_->ListTopics();
+  ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
+  for (const std::string& topic : {wanted[0].name, wanted[1].name, existing}) {
+    EXPECT_TRUE(std::binary_search(listed.value().begin(), listed.value().end(), topic)) << topic;
   }
   // A bad request names its topic.
   core::Status bad = admin_->CreateTopics({{UniqueName("cf-it-many-bad"), 0, 1, {}}});
