@@ -86,6 +86,20 @@ class RunnerTest : public ::testing::Test {
     return std::move(r).value();
   }
 
+  // A runner of `spec` over partition 0 of kIn, kOut having `out_partitions`.
+  std::unique_ptr<ProcessorRunner> OpenOne(testing::FakeLog& log, const ProcessorSpec& spec,
+                                           const std::string& dir, size_t batch,
+                                           int out_partitions) {
+    RunnerOptions options;
+    options.state_dir = (root_ / dir).string();
+    options.batch_size = batch;
+    options.routing.partitions = {{kOut, out_partitions}, {kDlq, 1}};
+    options.routing.dlq_topic = kDlq;
+    auto r = ProcessorRunner::Open(spec, options, {{kIn, PartitionId(0)}}, log.NewSource(), log);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r.has_value() ? std::move(r).value() : nullptr;
+  }
+
   static void Drain(ProcessorRunner& runner) {
     for (;;) {
       auto n = runner.RunOnce();
@@ -241,14 +255,9 @@ TEST_F(RunnerTest, IgnoredPayloadsAreSkippedButMarkersAndDamagedRecordsAreNot) {
   log.Append(kIn, 0, "k", std::string("\x5a\x02\x08"));  // field 11, length past the end
   ProcessorSpec spec{"ignoring", {kIn}, {kOut},
                      [] { return std::make_unique<IgnoringProcessor>(); }};
-  RunnerOptions options;
-  options.state_dir = (root_ / "i").string();
-  options.batch_size = 7;
-  options.routing.partitions = {{kOut, 1}, {kDlq, 1}};
-  options.routing.dlq_topic = kDlq;
-  auto runner = ProcessorRunner::Open(spec, options, {{kIn, PartitionId(0)}}, log.NewSource(), log);
-  ASSERT_TRUE(runner.has_value()) << runner.error().ToString();
-  Drain(*runner.value());
+  auto runner = OpenOne(log, spec, "i", 7, 1);
+  ASSERT_TRUE(runner);
+  Drain(*runner);
   // 10 ERC-721 transfers, the marker and the damaged record (parsed, then
   // dead-lettered) reach the processor; the 20 ERC-20 transfers do not.
   EXPECT_EQ(IgnoringProcessor::applied[v1::Envelope::kErc721Transfer], 10);
@@ -256,7 +265,7 @@ TEST_F(RunnerTest, IgnoredPayloadsAreSkippedButMarkersAndDamagedRecordsAreNot) {
   EXPECT_EQ(IgnoringProcessor::applied[v1::Envelope::kErc20Transfer], 0);
   EXPECT_EQ(log.ReadAll(kDlq).size(), 1u);
   // Every record, skipped ones included, is behind the committed position.
-  EXPECT_EQ(runner.value()->GetPositions().at({kIn, PartitionId(0)}).value(), 32);
+  EXPECT_EQ(runner->GetPositions().at({kIn, PartitionId(0)}).value(), 32);
 }
 
 TEST_F(RunnerTest, SeededPositionSkipsEarlierRecords) {
@@ -278,14 +287,9 @@ TEST_F(RunnerTest, AllPartitionsOutputReachesEveryPartitionInOrder) {
   for (int i = 0; i < 5; ++i) log.Append(kIn, 0, "k", Transfer(i));
   ProcessorSpec spec{"broadcast", {kIn}, {kOut},
                      [] { return std::make_unique<BroadcastProcessor>(); }};
-  RunnerOptions options;
-  options.state_dir = (root_ / "b").string();
-  options.batch_size = 2;
-  options.routing.partitions = {{kOut, 3}, {kDlq, 1}};
-  options.routing.dlq_topic = kDlq;
-  auto runner = ProcessorRunner::Open(spec, options, {{kIn, PartitionId(0)}}, log.NewSource(), log);
-  ASSERT_TRUE(runner.has_value()) << runner.error().ToString();
-  Drain(*runner.value());
+  auto runner = OpenOne(log, spec, "b", 2, 3);
+  ASSERT_TRUE(runner);
+  Drain(*runner);
   for (int p = 0; p < 3; ++p) {
     auto records = log.Read(kOut, p);
     ASSERT_EQ(records.size(), 5u) << "partition " << p;
