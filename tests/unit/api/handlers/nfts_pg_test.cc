@@ -2,21 +2,18 @@
 // postgresql://chainflow@127.0.0.1:5433/chainflow). Each run creates its own
 // database cf_api_test_<pid> with the projector's two tables, and drops it
 // at the end. Skipped when PostgreSQL cannot be reached.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <memory>
 #include <tuple>
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
 #include "api/handlers/service.h"
 #include "tests/unit/api/handlers/fake_status_source.h"
+#include "tests/unit/api/handlers/scratch_db.h"
 #include "tests/unit/api/support/test_client.h"
 
 // libpqxx 6.4 leaks the error PGresult of a connection the server
@@ -45,20 +42,6 @@ const std::string kC2 = Addr(0xc2);  // ERC-721, 50 tokens of A, 5 of B
 const std::string kC3 = Addr(0xc3);  // ERC-1155, 40 holdings of A, 10 emptied
 const std::string kC4 = Addr(0xc4);  // one token id in both tables
 
-std::string BaseUrl() {
-  const char* env = std::getenv("CHAINFLOW_TEST_PG_URL");
-  return env != nullptr && *env != '\0' ? env : "postgresql://chainflow@127.0.0.1:5433/chainflow";
-}
-
-// `url` pointing at database `db`.
-std::string WithDatabase(const std::string& url, const std::string& db) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return url + " dbname=" + db;  // key=value form: the last dbname wins
-  boost::urls::url u = *parsed;
-  u.set_path("/" + db);
-  return std::string(u.buffer());
-}
-
 // One expected listing item.
 struct Item {
   std::string chain;
@@ -80,18 +63,9 @@ bool Before(const Item& a, const Item& b) {
 class NftsPgTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    db_name_ = fmt::format("cf_api_test_{}", getpid());
-    try {
-      pqxx::connection admin(BaseUrl());
-      pqxx::nontransaction tx(admin);
-      tx.exec("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-      tx.exec("CREATE DATABASE " + db_name_);
-    } catch (const std::exception& e) {
-      skip_reason_ = fmt::format("PostgreSQL at {} unreachable: {}", BaseUrl(), e.what());
-      return;
-    }
-    db_url_ = WithDatabase(BaseUrl(), db_name_);
-    pqxx::connection conn(db_url_);
+    db_ = std::make_unique<testing::ScratchDatabase>("cf_api_test");
+    if (!db_->skip_reason().empty()) return;
+    pqxx::connection conn(db_->url());
     pqxx::work tx(conn);
     tx.exec(R"sql(
       CREATE SCHEMA chainflow;
@@ -152,7 +126,7 @@ class NftsPgTest : public ::testing::Test {
     std::sort(expected_a_.begin(), expected_a_.end(), Before);
 
     core::Config config;
-    config.postgres.url = db_url_;
+    config.postgres.url = db_->url();
     config.postgres.pool_size = 2;
     config.chains.push_back(core::ChainConfig{.name = "anvil"});
     config.chains.push_back(core::ChainConfig{.name = "base"});
@@ -168,18 +142,11 @@ class NftsPgTest : public ::testing::Test {
   static void TearDownTestSuite() {
     service_.reset();  // closes the pool's connections
     status_.reset();
-    if (!skip_reason_.empty()) return;
-    try {
-      pqxx::connection admin(BaseUrl());
-      pqxx::nontransaction tx(admin);
-      tx.exec("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "dropping " << db_name_ << ": " << e.what();
-    }
+    db_.reset();
   }
 
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    if (!db_->skip_reason().empty()) GTEST_SKIP() << db_->skip_reason();
     client_ = std::make_unique<TestClient>(service_->port());
   }
 
@@ -233,9 +200,7 @@ class NftsPgTest : public ::testing::Test {
     }
   }
 
-  static inline std::string skip_reason_;
-  static inline std::string db_name_;
-  static inline std::string db_url_;
+  static inline std::unique_ptr<testing::ScratchDatabase> db_;
   static inline std::vector<Item> expected_a_;
   static inline std::unique_ptr<testing::FakeStatusSource> status_;
   static inline std::unique_ptr<ApiService> service_;
@@ -369,12 +334,12 @@ TEST_F(NftsPgTest, RejectsForeignAndTamperedCursors) {
 TEST_F(NftsPgTest, ReconnectsAfterConnectionsAreKilled) {
   ASSERT_EQ(client_->Get("/v1/nfts/anvil/" + kC1 + "/1").status, 200);
   {
-    pqxx::connection conn(db_url_);
+    pqxx::connection conn(db_->url());
     pqxx::nontransaction tx(conn);
     pqxx::result killed = tx.exec_params(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
         " WHERE datname = $1 AND application_name = 'chainflow-api'",
-        db_name_);
+        db_->name());
     ASSERT_GE(killed.size(), 1u);
   }
   // Every pooled connection is dead now; each request still succeeds.
@@ -388,7 +353,7 @@ TEST_F(NftsPgTest, ListingUsesTheOwnerIndexes) {
   // The plan of the listing query's shape (as nfts.cc builds it), with
   // sequential scans disfavoured because the planner prefers them on tiny
   // tables, must read both tables through their owner-first indexes.
-  pqxx::connection conn(db_url_);
+  pqxx::connection conn(db_->url());
   pqxx::nontransaction tx(conn);
   tx.exec("SET enable_seqscan = off");
   pqxx::result plan = tx.exec_params(

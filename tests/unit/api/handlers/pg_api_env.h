@@ -8,6 +8,7 @@
 #include "api/handlers/service.h"
 #include "projections/pg/connection.h"
 #include "tests/unit/api/handlers/fake_status_source.h"
+#include "tests/unit/api/handlers/scratch_db.h"
 
 namespace chainflow::api::handlers::testing {
 
@@ -24,15 +25,13 @@ class PgApiEnv {
                     const std::vector<std::string>& chains = {"anvil"});
   ~PgApiEnv();
 
-  const std::string& skip_reason() const { return skip_reason_; }
+  const std::string& skip_reason() const { return db_->skip_reason(); }
   projections::pg::Connection& conn() { return *conn_; }
-  const std::string& url() const { return url_; }
+  const std::string& url() const { return db_->url(); }
   uint16_t port() const { return service_->port(); }
 
  private:
-  std::string skip_reason_;
-  std::string db_name_;
-  std::string url_;
+  std::unique_ptr<ScratchDatabase> db_;  // declared first: dropped last
   std::unique_ptr<projections::pg::Connection> conn_;
   std::unique_ptr<FakeStatusSource> status_;
   std::unique_ptr<ApiService> service_;
