@@ -6,13 +6,20 @@
 //       ERC-721: N transfers over T token ids of one contract, every token
 //       minted first; 12 s blocks from 1,650,000,000.
 //   gen_history --standard erc20 --transfers 1000000 --accounts 2000 --out FILE
-//       ERC-20 (3 topics, the amount in data) of one token, 0x...e20c0ffe:
-//       every account is minted to first, then each transfer moves up to half
-//       of a random holder's balance to another account (a holder with
-//       nothing is minted to instead). Blocks spread evenly over --span-s
-//       seconds from --start-time (default: 10.2 weeks from 1,700,092,800, an
-//       epoch boundary of 7-day epochs from 0, so the history covers a bit
-//       more than 10 epochs).
+//               [--erc20-tokens N] [--burns FRACTION]
+//       ERC-20 (3 topics, the amount in data) of N tokens (default 1):
+//       0x...e20c0ffe, then 0x...1e20c0ffe, 0x...2e20c0ffe, ... (token k's
+//       address is k in the 4 bytes before e20c0ffe). Every account is minted
+//       to first, token by token, then each transfer picks a token (uniformly,
+//       when N > 1) and moves up to half of a random holder's balance to
+//       another account (a holder with nothing is minted to instead). With
+//       --burns f, a transfer by a holder goes to the zero address (a burn)
+//       with probability f. Blocks spread evenly over --span-s seconds from
+//       --start-time (default: 10.2 weeks from 1,700,092,800, an epoch
+//       boundary of 7-day epochs from 0, so the history covers a bit more
+//       than 10 epochs). The defaults (one token, no burns) draw exactly the
+//       random numbers they drew before both options existed, so their files
+//       are byte-identical to older versions'.
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -35,6 +42,8 @@ struct Options {
   uint64_t transfers = 1'000'000;
   uint64_t tokens = 100'000;
   uint32_t accounts = 2'000;
+  uint32_t erc20_tokens = 1;
+  double burns = 0;  // erc20: probability that a holder's transfer is a burn
   uint64_t seed = 7;
   uint32_t per_block = 100;
   uint64_t start_time = 1'700'092'800;  // 2811 * 604800
@@ -81,17 +90,31 @@ void WriteErc721(std::FILE* out, const Options& o) {
 }
 
 // The topic word of ERC-20 account n (1-based): address 0xacc0...n; 0 is
-// the zero address (mints).
+// the zero address (mints and burns).
 std::string Erc20AccountWord(uint32_t n) {
   return n == 0 ? AddressWord(0) : fmt::format("0x{:024x}acc0{:036x}", 0, n);
 }
 
+// Token k's contract (0-based); token 0 is the one-token mode's e20c0ffe.
+std::string Erc20TokenAddress(uint32_t k) {
+  return fmt::format("0x{:024x}{:08x}e20c0ffe", 0, k);
+}
+
+// Burn draws: a transfer burns when a draw in [0, kBurnScale) falls below
+// burns * kBurnScale.
+constexpr uint64_t kBurnScale = 1'000'000;
+
 void WriteErc20(std::FILE* out, const Options& o) {
-  const std::string token = "0x00000000000000000000000000000000e20c0ffe";
+  std::vector<std::string> tokens;
+  for (uint32_t k = 0; k < o.erc20_tokens; ++k) tokens.push_back(Erc20TokenAddress(k));
+  const uint64_t burn_below = static_cast<uint64_t>(o.burns * kBurnScale);
+  const uint64_t funding = uint64_t{o.accounts} * o.erc20_tokens;
   std::mt19937_64 rng(o.seed);
   // Amounts in token units: mints of 10^9..10^12 keep every balance and the
   // supply far below 2^64 for any --transfers up to 10^6 re-mints.
-  std::vector<uint64_t> balance(o.accounts + 1, 0);
+  // balance[token][account], account 0 unused.
+  std::vector<std::vector<uint64_t>> balance(o.erc20_tokens,
+                                             std::vector<uint64_t>(o.accounts + 1, 0));
   const uint64_t blocks = (o.transfers + o.per_block - 1) / o.per_block;
   Position at{18'000'000, o.start_time, 0};
   for (uint64_t i = 0; i < o.transfers; ++i) {
@@ -99,24 +122,31 @@ void WriteErc20(std::FILE* out, const Options& o) {
     uint64_t b = i / o.per_block;
     at.block = 18'000'000 + b;
     at.timestamp = o.start_time + b * o.span_s / blocks;
+    uint32_t token = 0;
     uint32_t from = 0;
     uint32_t to = 0;
     uint64_t amount = 0;
-    if (i < o.accounts) {
-      to = static_cast<uint32_t>(i + 1);  // fund every account first
+    if (i < funding) {
+      // Fund every account of every token first, token by token.
+      token = static_cast<uint32_t>(i / o.accounts);
+      to = static_cast<uint32_t>(i % o.accounts + 1);
     } else {
+      // Extra draws only when their option is on: the defaults keep the
+      // random sequence (and so the file) of the one-token generator.
+      if (o.erc20_tokens > 1) token = static_cast<uint32_t>(rng() % o.erc20_tokens);
       from = 1 + static_cast<uint32_t>(rng() % o.accounts);
       to = 1 + static_cast<uint32_t>(rng() % o.accounts);
-      if (balance[from] == 0) from = 0;
+      if (balance[token][from] == 0) from = 0;
+      if (burn_below > 0 && rng() % kBurnScale < burn_below && from != 0) to = 0;
     }
     if (from == 0) {
       amount = 1'000'000'000ULL * (1 + rng() % 1000);
     } else {
-      amount = 1 + rng() % (balance[from] / 2 + 1);
-      balance[from] -= amount;
+      amount = 1 + rng() % (balance[token][from] / 2 + 1);
+      balance[token][from] -= amount;
     }
-    balance[to] += amount;
-    PrintLog(out, token,
+    if (to != 0) balance[token][to] += amount;
+    PrintLog(out, tokens[token],
              fmt::format("\"{}\",\"{}\"", Erc20AccountWord(from), Erc20AccountWord(to)),
              Word(amount), at, i + 1);
   }
@@ -133,6 +163,10 @@ int main(int argc, char** argv) {
   app.add_option("--transfers", o.transfers, "transfers, mints included");
   app.add_option("--tokens", o.tokens, "erc721: distinct token ids");
   app.add_option("--accounts", o.accounts, "erc20: distinct accounts");
+  app.add_option("--erc20-tokens", o.erc20_tokens, "erc20: distinct token contracts")
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--burns", o.burns, "erc20: fraction of holders' transfers that burn")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--per-block", o.per_block, "logs per block");
   app.add_option("--seed", o.seed, "random seed");
   app.add_option("--start-time", o.start_time, "erc20: the first block's timestamp");
@@ -148,9 +182,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.standard == "erc20" &&
-      (o.accounts == 0 || o.transfers < o.accounts ||
+      (o.accounts == 0 || o.transfers < uint64_t{o.accounts} * o.erc20_tokens ||
        o.span_s < (o.transfers + o.per_block - 1) / o.per_block)) {
-    fmt::print(stderr, "need transfers >= accounts > 0 and span-s >= blocks (increasing times)\n");
+    fmt::print(stderr,
+               "need transfers >= accounts * erc20-tokens, accounts > 0 and span-s >= blocks "
+               "(increasing times)\n");
     return 2;
   }
 

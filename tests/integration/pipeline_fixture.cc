@@ -218,4 +218,108 @@ std::map<std::string, std::string> ExpectedOwnersFromFile(const std::string& pat
   return owners;
 }
 
+std::vector<std::string> KcatLinesWith(const std::string& topic, const std::string& format,
+                                       const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv{"/usr/bin/kcat", "-b", "127.0.0.1:9092", "-C", "-t", topic,
+                                "-e", "-q"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  argv.push_back("-f");
+  argv.push_back(format + "\n");
+  RunResult r = Run(argv, {}, std::chrono::minutes(2));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::optional<std::string> KcatHeader(const std::string& kcat_headers, const std::string& name) {
+  const std::string want = name + "=";
+  size_t start = 0;
+  while (start <= kcat_headers.size()) {
+    size_t end = kcat_headers.find(',', start);
+    if (end == std::string::npos) end = kcat_headers.size();
+    if (kcat_headers.compare(start, want.size(), want) == 0) {
+      return kcat_headers.substr(start + want.size(), end - start - want.size());
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+Erc20Expectation ExpectedErc20FromFile(const std::string& path) {
+  using boost::multiprecision::cpp_int;
+  constexpr char kTransfer[] =
+      "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+  const std::string zero = "0x" + std::string(40, '0');
+  auto lower = [](std::string s) {
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  std::map<std::pair<std::string, std::string>, cpp_int> balances;
+  std::map<std::string, cpp_int> supply;
+  Erc20Expectation e;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(line, ec);
+    if (ec || !v.is_object()) continue;
+    const auto& obj = v.as_object();
+    const auto* topics = obj.if_contains("topics");
+    if (!topics || !topics->is_array() || topics->as_array().size() != 3) continue;
+    const auto& t = topics->as_array();
+    if (lower(std::string(t[0].as_string())) != kTransfer) continue;
+    std::string data(obj.at("data").as_string());
+    if (data.size() != 66) continue;  // not a uint256 value: ingest rejects it
+    std::string token = lower(std::string(obj.at("address").as_string()));
+    std::string from = "0x" + lower(std::string(t[1].as_string()).substr(26));
+    std::string to = "0x" + lower(std::string(t[2].as_string()).substr(26));
+    cpp_int value(data);  // "0x..." hex literal
+    ++e.transfers;
+    if (from == zero) {
+      supply[token] += value;
+    } else {
+      balances[{token, from}] -= value;
+    }
+    if (to == zero) {
+      supply[token] -= value;
+    } else {
+      balances[{token, to}] += value;
+    }
+  }
+  for (const auto& [key, net] : balances) {
+    if (net != 0) e.balances[key] = net.str();
+  }
+  for (const auto& [token, net] : supply) e.supply[token] = net.str();
+  return e;
+}
+
+std::map<std::pair<std::string, std::string>, std::string> ViewTokenBalances(
+    const PipelineEnv& env, const std::string& chain) {
+  std::map<std::pair<std::string, std::string>, std::string> out;
+  pqxx::connection c(env.db_url());
+  pqxx::read_transaction tx(c);
+  for (const auto& row : tx.exec_params("SELECT token, account, balance::text FROM "
+                                        "chainflow.token_balances WHERE chain = $1",
+                                        chain)) {
+    out[{row[0].as<std::string>(), row[1].as<std::string>()}] = row[2].as<std::string>();
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ViewTokenSupply(const PipelineEnv& env,
+                                                   const std::string& chain) {
+  std::map<std::string, std::string> out;
+  pqxx::connection c(env.db_url());
+  pqxx::read_transaction tx(c);
+  for (const auto& row : tx.exec_params(
+           "SELECT token, total_supply::text FROM chainflow.token_supply WHERE chain = $1",
+           chain)) {
+    out[row[0].as<std::string>()] = row[1].as<std::string>();
+  }
+  return out;
+}
+
 }  // namespace chainflow::testing

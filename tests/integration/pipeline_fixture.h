@@ -1,7 +1,9 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -63,5 +65,40 @@ std::vector<std::string> KcatLines(const std::string& topic, const std::string& 
 // file: the `to` of each token's last ERC-721 Transfer, parsed with
 // Boost.JSON (not the product's decoder). "contract:token_id" -> owner.
 std::map<std::string, std::string> ExpectedOwnersFromFile(const std::string& path);
+
+// KcatLines with extra kcat arguments before the format, e.g.
+// {"-X", "isolation.level=read_committed"} to read as a transactional
+// consumer would (only committed records, up to the last stable offset).
+std::vector<std::string> KcatLinesWith(const std::string& topic, const std::string& format,
+                                       const std::vector<std::string>& extra_args);
+
+// The value of header `name` in one line of kcat's "%h" output
+// ("k1=v1,k2=v2,..."), or nullopt when the record has no such header.
+// Values must not contain ',' (true of the CloudEvents headers chainflow
+// writes: ids, types, sources, times).
+std::optional<std::string> KcatHeader(const std::string& kcat_headers, const std::string& name);
+
+// Expected ERC-20 state computed independently from a history file: the
+// 3-topic Transfer logs with a 32-byte value, parsed with Boost.JSON and
+// summed with boost::multiprecision (not the product's decoder or
+// arithmetic). Addresses are lower-case 0x-hex; amounts decimal strings,
+// negative ("-5") when the file debits more than it credits (partial
+// history). Other logs (ERC-721 Transfers, 4 topics) are left out.
+struct Erc20Expectation {
+  // (token, account) -> credits minus debits; zero address left out, and so
+  // are nets of exactly zero.
+  std::map<std::pair<std::string, std::string>, std::string> balances;
+  // token -> mints (from the zero address) minus burns (to it).
+  std::map<std::string, std::string> supply;
+  size_t transfers = 0;
+};
+Erc20Expectation ExpectedErc20FromFile(const std::string& path);
+
+// chainflow.token_balances of `chain` as (token, account) -> balance
+// (decimal), and chainflow.token_supply as token -> total supply.
+std::map<std::pair<std::string, std::string>, std::string> ViewTokenBalances(
+    const PipelineEnv& env, const std::string& chain);
+std::map<std::string, std::string> ViewTokenSupply(const PipelineEnv& env,
+                                                   const std::string& chain);
 
 }  // namespace chainflow::testing
