@@ -90,7 +90,11 @@ struct Admin::Impl {
   }
 
   // A short-lived consumer for position queries (never subscribes).
-  core::Result<internal::KafkaPtr> TemporaryConsumer(const std::string& group_id, bool eof) {
+  // `read_committed` also makes committed-offset reads wait for stable
+  // offsets (KIP-447): while a transaction holding offsets for the group is
+  // open they are retried, after a crash until the transaction times out.
+  core::Result<internal::KafkaPtr> TemporaryConsumer(const std::string& group_id, bool eof,
+                                                     bool read_committed = true) {
     ASSIGN_OR_RETURN(internal::ConfPtr conf,
                      internal::NewConf({{"bootstrap.servers", brokers},
                                         {"client.id", "chainflow-admin"},
@@ -98,7 +102,9 @@ struct Admin::Impl {
                                         {"enable.auto.commit", "false"},
                                         {"enable.auto.offset.store", "false"},
                                         {"enable.partition.eof", eof ? "true" : "false"},
-                                        {"isolation.level", "read_committed"},
+                                        {"isolation.level", read_committed
+                                                                ? "read_committed"
+                                                                : "read_uncommitted"},
                                         {"allow.auto.create.topics", "false"},
                                         // Short reads: an idle partition answers EOF at once
                                         // instead of after the default 500 ms fetch wait.
@@ -301,7 +307,10 @@ core::Result<std::optional<Record>> Admin::ReadLastRecord(const std::string& top
 core::Result<std::vector<TopicPartitionOffset>> Admin::CommittedOffsets(
     const std::string& group_id, const std::vector<TopicPartition>& partitions) {
   if (group_id.empty()) return core::InvalidArgumentError("CommittedOffsets: empty group_id");
-  ASSIGN_OR_RETURN(internal::KafkaPtr consumer, impl_->TemporaryConsumer(group_id, false));
+  // Offsets as last committed, without waiting for a transaction in flight
+  // (or one a killed processor left open) to end: monitoring must not hang.
+  ASSIGN_OR_RETURN(internal::KafkaPtr consumer,
+                   impl_->TemporaryConsumer(group_id, false, /*read_committed=*/false));
   internal::PartitionListPtr list(
       rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   for (const TopicPartition& tp : partitions) {

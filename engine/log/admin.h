@@ -50,7 +50,8 @@ class Admin {
   core::Result<std::optional<Record>> ReadLastRecord(const std::string& topic,
                                                      core::PartitionId partition);
   // The group's committed next offsets for `partitions` (kOffsetBeginning
-  // where nothing is committed).
+  // where nothing is committed). Offsets of a transaction still open are not
+  // waited for: the last committed ones are returned.
   core::Result<std::vector<TopicPartitionOffset>> CommittedOffsets(
       const std::string& group_id, const std::vector<TopicPartition>& partitions);
 

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <set>
 #include <unordered_map>
 
 #include "engine/core/logging.h"
@@ -195,6 +196,22 @@ core::Result<std::vector<Record>> Consumer::Poll(size_t max_records,
   return records;
 }
 
+core::Result<std::vector<TopicPartitionOffset>> Consumer::ReadPositions() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  RETURN_IF_ERROR(StatusFromError(rd_kafka_assignment(impl_->rk.get(), &raw), "assignment"));
+  internal::PartitionListPtr list(raw);
+  // librdkafka's application position moves past control records (commit
+  // and abort markers) as the poll serves them.
+  RETURN_IF_ERROR(StatusFromError(rd_kafka_position(impl_->rk.get(), list.get()), "position"));
+  std::vector<TopicPartitionOffset> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR || tp.offset < 0) continue;
+    out.push_back({tp.topic, core::PartitionId(tp.partition), core::Offset(tp.offset)});
+  }
+  return out;
+}
+
 core::Status Consumer::CommitAsync(const std::vector<TopicPartitionOffset>& next_offsets) {
   if (!impl_->has_group || next_offsets.empty()) return core::Status::Ok();
   internal::PartitionListPtr list(
@@ -205,6 +222,50 @@ core::Status Consumer::CommitAsync(const std::vector<TopicPartitionOffset>& next
   }
   return StatusFromError(rd_kafka_commit(impl_->rk.get(), list.get(), /*async=*/1),
                          "commit offsets");
+}
+
+core::Status Consumer::ReadToEnd(const ConsumerOptions& options,
+                                 const std::vector<TopicPartitionOffset>& from,
+                                 const std::function<core::Status(const Record&)>& fn,
+                                 std::chrono::milliseconds timeout) {
+  if (from.empty()) return core::Status::Ok();
+  ConsumerOptions own = options;
+  own.group_id.clear();  // a private group: nothing is committed
+  own.properties["enable.partition.eof"] = "true";
+  // The end is usually reached at once (a store already up to date): do not
+  // let the broker hold an empty fetch for the usual 100 ms.
+  own.properties.emplace("fetch.wait.max.ms", "10");
+  ASSIGN_OR_RETURN(std::unique_ptr<Consumer> consumer, Open(own));
+  RETURN_IF_ERROR(consumer->Assign(from));
+  std::set<TopicPartition> open;
+  for (const TopicPartitionOffset& tpo : from) open.insert({tpo.topic, tpo.partition});
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  rd_kafka_t* rk = consumer->impl_->rk.get();
+  while (!open.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return core::DeadlineExceededError(fmt::format(
+          "reading {} partition(s) to their end took longer than {} ms (first open: {}/{})",
+          open.size(), timeout.count(), open.begin()->topic, open.begin()->partition.value()));
+    }
+    internal::MessagePtr msg(rd_kafka_consumer_poll(rk, std::min<int>(internal::TimeoutMs(left), 100)));
+    if (!msg) continue;
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      open.erase({rd_kafka_topic_name(msg->rkt), core::PartitionId(msg->partition)});
+      continue;
+    }
+    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      core::Status error = MessageError(msg.get());
+      if (error.code() == core::StatusCode::kDataLoss) {
+        return core::DataLossError(error.message() +
+                                   ": the start offset is past the partition's end");
+      }
+      return error;
+    }
+    RETURN_IF_ERROR(fn(internal::CopyRecord(msg.get(), own.with_headers)));
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace chainflow::engine::log

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,10 +32,22 @@ class Consumer : public RecordSource {
   core::Status Assign(const std::vector<TopicPartitionOffset>& assignment) override;
   core::Result<std::vector<Record>> Poll(size_t max_records,
                                          std::chrono::milliseconds timeout) override;
+  core::Result<std::vector<TopicPartitionOffset>> ReadPositions() override;
 
   // Reports `next_offsets` as the group's committed offsets (asynchronous,
   // informational: chainflow's own offsets live with its state).
   core::Status CommitAsync(const std::vector<TopicPartitionOffset>& next_offsets);
+
+  // Reads every partition of `from`, each from its offset, up to its end as
+  // of the call (for read_committed: the last stable offset), with a
+  // short-lived consumer of its own, calling `fn` for each record (offset
+  // order within a partition; stops at fn's first error). A start offset
+  // past the partition's end is DataLoss; DeadlineExceeded after `timeout`.
+  // For restoring state from a changelog.
+  static core::Status ReadToEnd(const ConsumerOptions& options,
+                                const std::vector<TopicPartitionOffset>& from,
+                                const std::function<core::Status(const Record&)>& fn,
+                                std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

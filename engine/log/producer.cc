@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <system_error>
@@ -58,8 +59,11 @@ struct Producer::Impl {
   bool transactional = false;
   std::shared_ptr<spdlog::logger> logger = core::Logger("engine.log");
 
-  std::mutex mu;  // guards first_error and the counter caches
+  std::mutex mu;  // guards first_error, appended and the counter caches
   core::Status first_error;
+  // Transactional only: the highest acknowledged offset per partition of
+  // the open transaction (CommitTransaction hands it out).
+  AppendedOffsets appended;
   std::unordered_map<std::string, core::Counter*> produced;
   std::unordered_map<std::string, core::Counter*> delivery_errors;
 
@@ -98,6 +102,10 @@ struct Producer::Impl {
       CounterFor(produced, "chainflow_log_produced_records_total",
                  "Records acknowledged by the broker", topic)
           .Inc();
+      if (transactional) {
+        core::Offset& high = appended[TopicPartition{topic, core::PartitionId(msg->partition)}];
+        high = std::max(high, core::Offset(msg->offset));
+      }
       return;
     }
     CounterFor(delivery_errors, "chainflow_log_delivery_errors_total",
@@ -177,7 +185,8 @@ core::Status Producer::Send(const OutRecord& record) {
         rk, RD_KAFKA_V_TOPIC(record.topic.c_str()),
         RD_KAFKA_V_PARTITION(record.partition.value()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+        RD_KAFKA_V_VALUE(record.tombstone ? nullptr : const_cast<char*>(record.value.data()),
+                         record.tombstone ? 0 : record.value.size()),
         RD_KAFKA_V_TIMESTAMP(record.timestamp_ms), RD_KAFKA_V_HEADERS(headers.get()),
         RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -211,22 +220,56 @@ core::Status Producer::BeginTransaction() {
   if (!impl_->transactional) {
     return core::FailedPreconditionError("BeginTransaction on a producer without transactional_id");
   }
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->appended.clear();
+  }
   return StatusFromError(internal::ErrorPtr(rd_kafka_begin_transaction(impl_->rk.get())),
                          "begin_transaction");
 }
 
-core::Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {
+core::Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
+                                                const std::string& group_id,
+                                                std::chrono::milliseconds timeout) {
+  if (!impl_->transactional) {
+    return core::FailedPreconditionError(
+        "SendOffsetsToTransaction on a producer without transactional_id");
+  }
+  if (offsets.empty()) return core::Status::Ok();
+  internal::PartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const TopicPartitionOffset& tpo : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), tpo.topic.c_str(), tpo.partition.value())
+        ->offset = tpo.offset.value();
+  }
+  // Group metadata of a group that is only used to store offsets (no member,
+  // generation -1): the broker accepts transactional commits for such a
+  // group while it has no members.
+  std::unique_ptr<rd_kafka_consumer_group_metadata_t,
+                  decltype(&rd_kafka_consumer_group_metadata_destroy)>
+      metadata(rd_kafka_consumer_group_metadata_new(group_id.c_str()),
+               &rd_kafka_consumer_group_metadata_destroy);
+  return StatusFromError(
+      internal::ErrorPtr(rd_kafka_send_offsets_to_transaction(
+          impl_->rk.get(), list.get(), metadata.get(), internal::TimeoutMs(timeout))),
+      fmt::format("send_offsets_to_transaction(group {})", group_id));
+}
+
+core::Result<AppendedOffsets> Producer::CommitTransaction(std::chrono::milliseconds timeout) {
   if (!impl_->transactional) {
     return core::FailedPreconditionError(
         "CommitTransaction on a producer without transactional_id");
   }
-  core::Status status = StatusFromError(internal::ErrorPtr(rd_kafka_commit_transaction(
-                                            impl_->rk.get(), internal::TimeoutMs(timeout))),
-                                        "commit_transaction");
-  // Delivery errors of this transaction are reported by the commit itself.
-  core::Status delivery = impl_->TakeFirstError();
-  if (status.ok() && !delivery.ok()) return delivery;
-  return status;
+  RETURN_IF_ERROR(StatusFromError(internal::ErrorPtr(rd_kafka_commit_transaction(
+                                      impl_->rk.get(), internal::TimeoutMs(timeout))),
+                                  "commit_transaction"));
+  // Delivery errors of this transaction fail the commit itself; one seen
+  // here belongs to it all the same.
+  RETURN_IF_ERROR(impl_->TakeFirstError());
+  std::lock_guard lock(impl_->mu);
+  AppendedOffsets appended = std::move(impl_->appended);
+  impl_->appended.clear();
+  return appended;
 }
 
 core::Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
@@ -238,6 +281,8 @@ core::Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
                                         "abort_transaction");
   // The aborted records' delivery failures (purged) are expected.
   impl_->TakeFirstError().IgnoreError();
+  std::lock_guard lock(impl_->mu);
+  impl_->appended.clear();
   return status;
 }
 

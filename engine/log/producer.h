@@ -19,8 +19,10 @@ struct ProducerOptions {
 };
 
 // An idempotent librdkafka producer (enable.idempotence=true, acks=all,
-// lz4, linger tuned for throughput). Thread-safe.
-class Producer : public RecordSink {
+// lz4, linger tuned for throughput). Thread-safe. With a transactional_id
+// it is also a TransactionalSink (used by one thread at a time); without
+// one, the transaction methods return FailedPrecondition.
+class Producer : public TransactionalSink {
  public:
   static core::Result<std::unique_ptr<Producer>> Open(const ProducerOptions& options);
   ~Producer() override;
@@ -29,9 +31,12 @@ class Producer : public RecordSink {
   core::Status Flush(std::chrono::milliseconds timeout) override;
 
   // Transactions (only with a transactional_id).
-  core::Status BeginTransaction();
-  core::Status CommitTransaction(std::chrono::milliseconds timeout);
-  core::Status AbortTransaction(std::chrono::milliseconds timeout);
+  core::Status BeginTransaction() override;
+  core::Status SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
+                                        const std::string& group_id,
+                                        std::chrono::milliseconds timeout) override;
+  core::Result<AppendedOffsets> CommitTransaction(std::chrono::milliseconds timeout) override;
+  core::Status AbortTransaction(std::chrono::milliseconds timeout) override;
 
  private:
   struct Impl;

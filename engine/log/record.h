@@ -23,6 +23,7 @@ struct Record {
   std::string value;
   std::vector<Header> headers;
   int64_t timestamp_ms = 0;
+  bool tombstone = false;  // the value is null (a compaction tombstone), not empty
 
   // The first header named `key`, or nullptr.
   const std::string* FindHeader(std::string_view key) const;
@@ -38,6 +39,9 @@ struct OutRecord {
   std::string value;
   std::vector<Header> headers;
   int64_t timestamp_ms = 0;  // 0: the broker's append time
+  // Append a null value (`value` must be empty): in a compacted topic, the
+  // key's deletion.
+  bool tombstone = false;
 };
 
 struct TopicPartition {

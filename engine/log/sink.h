@@ -1,7 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <string>
+#include <vector>
 
+#include "engine/core/result.h"
 #include "engine/core/status.h"
 #include "engine/log/record.h"
 
@@ -19,6 +23,35 @@ class RecordSink {
   // first delivery error since the previous Flush (then the records after the
   // failure may or may not have been appended: the caller redoes its batch).
   virtual core::Status Flush(std::chrono::milliseconds timeout) = 0;
+};
+
+// The highest offset a transaction appended per partition.
+using AppendedOffsets = std::map<TopicPartition, core::Offset>;
+
+// A sink whose appends are grouped in transactions (Kafka's transactional
+// producer): the records Sent between BeginTransaction and CommitTransaction,
+// and the consumer offsets given to SendOffsetsToTransaction, become visible
+// to read_committed readers together or not at all. One transaction at a
+// time; used by one thread.
+//
+// Errors: Aborted means the transaction must be aborted and redone;
+// FailedPrecondition means this writer was fenced by a newer one with the
+// same transactional id (stop); Unavailable/DeadlineExceeded are retried by
+// the caller (after AbortTransaction).
+class TransactionalSink : public RecordSink {
+ public:
+  virtual core::Status BeginTransaction() = 0;
+  // Commits `offsets` (next offsets to read) for `group_id` as part of the
+  // open transaction.
+  virtual core::Status SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
+                                                const std::string& group_id,
+                                                std::chrono::milliseconds timeout) = 0;
+  // Flushes and commits; on success returns where the transaction's records
+  // landed (the highest offset per partition it appended to).
+  virtual core::Result<AppendedOffsets> CommitTransaction(std::chrono::milliseconds timeout) = 0;
+  // Drops the open transaction's records (none of them is ever read by a
+  // read_committed reader).
+  virtual core::Status AbortTransaction(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace chainflow::engine::log

@@ -20,6 +20,12 @@ class RecordSource {
   // order. Partition EOF is not an error.
   virtual core::Result<std::vector<Record>> Poll(size_t max_records,
                                                  std::chrono::milliseconds timeout) = 0;
+  // How far each assigned partition has been read: the offset after the last
+  // record Poll returned, or past the transaction markers read after it (a
+  // read_committed reader never sees markers, so a position taken from
+  // records alone stays one short of the end of a transactional topic).
+  // Partitions not read yet are left out.
+  virtual core::Result<std::vector<TopicPartitionOffset>> ReadPositions() = 0;
 };
 
 }  // namespace chainflow::engine::log

@@ -143,6 +143,12 @@ void Batch::PopSavePoint() {
 
 size_t Batch::Count() const { return writes_.size(); }
 
+void Batch::ForEachWrite(
+    const std::function<void(std::string_view key, const std::optional<std::string>& value)>& fn)
+    const {
+  for (const auto& [key, value] : writes_) fn(key, value);
+}
+
 Store::Store(std::string path, std::unique_ptr<rocksdb::DB> db, StoreOptions options)
     : path_(std::move(path)), db_(std::move(db)), options_(options) {}
 

@@ -58,6 +58,11 @@ class Batch : public StateView {
   void RollbackToSavePoint();  // CHECKs a savepoint exists
   void PopSavePoint();         // keeps the writes, forgets the savepoint
   size_t Count() const;
+  // Calls `fn` once per key written (in no particular order) with its final
+  // value, nullopt for a deletion: what Commit will apply. For changelogs.
+  void ForEachWrite(
+      const std::function<void(std::string_view key, const std::optional<std::string>& value)>&
+          fn) const;
 
  private:
   friend class Store;

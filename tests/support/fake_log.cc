@@ -35,6 +35,12 @@ class FakeSource : public engine::log::RecordSource {
     return out;
   }
 
+  engine::core::Result<std::vector<engine::log::TopicPartitionOffset>> ReadPositions() override {
+    std::vector<engine::log::TopicPartitionOffset> out;
+    for (const auto& [tp, next] : positions_) out.push_back({tp.topic, tp.partition, Offset(next)});
+    return out;
+  }
+
  private:
   FakeLog& log_;
   std::map<engine::log::TopicPartition, int64_t> positions_;
@@ -42,6 +48,11 @@ class FakeSource : public engine::log::RecordSource {
 
 Status FakeLog::Send(const engine::log::OutRecord& r) {
   std::lock_guard lock(mu_);
+  AppendLocked(r);
+  return Status::Ok();
+}
+
+engine::log::Record FakeLog::AppendLocked(const engine::log::OutRecord& r) {
   auto& part = topics_[r.topic][r.partition.value()];
   engine::log::Record rec;
   rec.topic = r.topic;
@@ -51,8 +62,9 @@ Status FakeLog::Send(const engine::log::OutRecord& r) {
   rec.value = r.value;
   rec.headers = r.headers;
   rec.timestamp_ms = r.timestamp_ms;
-  part.push_back(std::move(rec));
-  return Status::Ok();
+  rec.tombstone = r.tombstone;
+  part.push_back(rec);
+  return rec;
 }
 
 Status FakeLog::Flush(std::chrono::milliseconds) {
@@ -100,6 +112,92 @@ int64_t FakeLog::EndOffset(const std::string& topic, int32_t partition) const {
 
 std::unique_ptr<engine::log::RecordSource> FakeLog::NewSource() {
   return std::make_unique<FakeSource>(*this);
+}
+
+std::unique_ptr<FakeTransactionalSink> FakeLog::NewTransactionalSink() {
+  return std::make_unique<FakeTransactionalSink>(*this);
+}
+
+Status FakeLog::ReadToEnd(
+    const std::vector<engine::log::TopicPartitionOffset>& from,
+    const std::function<Status(const engine::log::Record&)>& fn) const {
+  for (const auto& tpo : from) {
+    const std::vector<engine::log::Record> records = Read(tpo.topic, tpo.partition.value());
+    int64_t start = tpo.offset.value() < 0 ? 0 : tpo.offset.value();
+    if (start > static_cast<int64_t>(records.size())) {
+      return engine::core::DataLossError("start offset past the end of " + tpo.topic);
+    }
+    for (size_t i = static_cast<size_t>(start); i < records.size(); ++i) {
+      RETURN_IF_ERROR(fn(records[i]));
+    }
+  }
+  return Status::Ok();
+}
+
+std::map<engine::log::TopicPartition, Offset> FakeLog::GroupOffsets(
+    const std::string& group) const {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(group);
+  return it == groups_.end() ? std::map<engine::log::TopicPartition, Offset>{} : it->second;
+}
+
+Status FakeTransactionalSink::Send(const engine::log::OutRecord& record) {
+  if (!open_) return log_.Send(record);
+  pending_.push_back(record);
+  return Status::Ok();
+}
+
+Status FakeTransactionalSink::Flush(std::chrono::milliseconds) { return Status::Ok(); }
+
+Status FakeTransactionalSink::BeginTransaction() {
+  if (open_) return engine::core::FailedPreconditionError("a transaction is already open");
+  open_ = true;
+  return Status::Ok();
+}
+
+Status FakeTransactionalSink::SendOffsetsToTransaction(
+    const std::vector<engine::log::TopicPartitionOffset>& offsets, const std::string& group_id,
+    std::chrono::milliseconds) {
+  if (!open_) return engine::core::FailedPreconditionError("no open transaction");
+  for (const auto& o : offsets) pending_offsets_.emplace_back(group_id, o);
+  return Status::Ok();
+}
+
+engine::core::Result<engine::log::AppendedOffsets> FakeTransactionalSink::CommitTransaction(
+    std::chrono::milliseconds) {
+  if (!open_) return engine::core::FailedPreconditionError("no open transaction");
+  Status fail = std::move(fail_commit_);
+  fail_commit_ = Status::Ok();
+  engine::log::AppendedOffsets appended;
+  if (fail.ok() || fail_lands_) {
+    std::lock_guard lock(log_.mu_);
+    for (const auto& r : pending_) {
+      engine::log::Record rec = log_.AppendLocked(r);
+      appended[{rec.topic, rec.partition}] = rec.offset;
+    }
+    for (const auto& [group, o] : pending_offsets_) {
+      log_.groups_[group][{o.topic, o.partition}] = o.offset;
+    }
+    pending_.clear();
+    pending_offsets_.clear();
+    open_ = false;
+    ++commits_;
+  }
+  if (!fail.ok()) return fail;  // still open unless it landed: the caller aborts
+  return appended;
+}
+
+Status FakeTransactionalSink::AbortTransaction(std::chrono::milliseconds) {
+  pending_.clear();
+  pending_offsets_.clear();
+  open_ = false;
+  ++aborts_;
+  return Status::Ok();
+}
+
+void FakeTransactionalSink::FailNextCommit(Status status, bool lands) {
+  fail_commit_ = std::move(status);
+  fail_lands_ = lands;
 }
 
 }  // namespace chainflow::testing

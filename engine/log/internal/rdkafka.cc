@@ -175,6 +175,8 @@ Record CopyRecord(const rd_kafka_message_t* msg, bool with_headers) {
   if (msg->key != nullptr) record.key.assign(static_cast<const char*>(msg->key), msg->key_len);
   if (msg->payload != nullptr) {
     record.value.assign(static_cast<const char*>(msg->payload), msg->len);
+  } else {
+    record.tombstone = true;
   }
   rd_kafka_timestamp_type_t ts_type;
   record.timestamp_ms = rd_kafka_message_timestamp(msg, &ts_type);

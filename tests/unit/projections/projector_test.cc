@@ -87,6 +87,10 @@ class MemoryTopic {
       topic_.cv_.wait_for(lock, timeout, fill);
       return out;
     }
+    // No transaction markers here: positions come from records alone.
+    core::Result<std::vector<TopicPartitionOffset>> ReadPositions() override {
+      return std::vector<TopicPartitionOffset>{};
+    }
 
    private:
     MemoryTopic& topic_;

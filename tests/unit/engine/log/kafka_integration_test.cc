@@ -177,7 +177,9 @@ TEST_F(KafkaIntegrationTest, TransactionsHideAbortedRecordsAndMarkers) {
   };
   ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
   for (int i = 0; i < 5; ++i) ASSERT_EQ(send("committed-" + std::to_string(i)), core::Status::Ok());
-  ASSERT_EQ(producer->CommitTransaction(seconds(30)), core::Status::Ok());
+  auto committed = producer->CommitTransaction(seconds(30));
+  ASSERT_TRUE(committed.has_value()) << committed.error().ToString();
+  EXPECT_EQ(committed.value(), (AppendedOffsets{{{topic, core::PartitionId(0)}, core::Offset(4)}}));
   ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
   for (int i = 0; i < 3; ++i) ASSERT_EQ(send("aborted-" + std::to_string(i)), core::Status::Ok());
   ASSERT_EQ(producer->Flush(seconds(30)), core::Status::Ok());
@@ -313,6 +315,60 @@ TEST_F(KafkaIntegrationTest, Throughput) {
   std::printf("[throughput] %d records (200 B value + 6 CloudEvents headers): produce %.0f rec/s "
               "(%.2f s incl. flush), consume %.0f rec/s (%.2f s)\n",
               records, records / produce_s, produce_s, records / consume_s, consume_s);
+}
+
+// Restores read a changelog with Consumer::ReadToEnd: committed records and
+// tombstones, never aborted ones, and the offsets a transaction commits for
+// a group are the group's.
+TEST_F(KafkaIntegrationTest, ReadToEndSeesCommittedRecordsTombstonesAndGroupOffsets) {
+  const std::string topic = CreateTopic("cf-it-rte", 2);
+  const std::string group = UniqueName("cf-it-rte-group");
+  auto opened = Producer::Open({.brokers = kBrokers, .transactional_id = UniqueName("cf-it-rte")});
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  auto producer = std::move(opened).value();
+  ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
+  ASSERT_TRUE(producer->Send({.topic = topic, .partition = core::PartitionId(0), .key = "a",
+                              .value = "1"}).ok());
+  ASSERT_TRUE(producer->Send({.topic = topic, .partition = core::PartitionId(0), .key = "a",
+                              .tombstone = true}).ok());
+  ASSERT_TRUE(producer->Send({.topic = topic, .partition = core::PartitionId(1), .key = "b",
+                              .value = ""}).ok());
+  ASSERT_TRUE(producer
+                  ->SendOffsetsToTransaction({{topic, core::PartitionId(0), core::Offset(7)}},
+                                             group, seconds(30))
+                  .ok());
+  ASSERT_TRUE(producer->CommitTransaction(seconds(30)).has_value());
+  ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
+  ASSERT_TRUE(producer->Send({.topic = topic, .partition = core::PartitionId(0), .key = "x",
+                              .value = "aborted"}).ok());
+  ASSERT_EQ(producer->AbortTransaction(seconds(30)), core::Status::Ok());
+
+  std::vector<Record> read;
+  core::Status st = Consumer::ReadToEnd(
+      {.brokers = kBrokers},
+      {{topic, core::PartitionId(0), kOffsetBeginning}, {topic, core::PartitionId(1), kOffsetBeginning}},
+      [&](const Record& r) {
+        read.push_back(r);
+        return core::Status::Ok();
+      },
+      seconds(30));
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(read.size(), 3u);
+  std::map<std::string, std::vector<std::pair<std::string, bool>>> by_key;
+  for (const Record& r : read) by_key[r.key].push_back({r.value, r.tombstone});
+  EXPECT_EQ(by_key["a"], (std::vector<std::pair<std::string, bool>>{{"1", false}, {"", true}}));
+  EXPECT_EQ(by_key["b"], (std::vector<std::pair<std::string, bool>>{{"", false}}))
+      << "an empty value is not a tombstone";
+  EXPECT_EQ(by_key.count("x"), 0u) << "an aborted record was read";
+
+  auto offsets = admin_->CommittedOffsets(group, {{topic, core::PartitionId(0)}});
+  ASSERT_TRUE(offsets.has_value()) << offsets.error().ToString();
+  EXPECT_EQ(offsets.value().at(0).offset, core::Offset(7));
+
+  // A start past the end is data loss, named.
+  st = Consumer::ReadToEnd({.brokers = kBrokers}, {{topic, core::PartitionId(1), core::Offset(50)}},
+                           [](const Record&) { return core::Status::Ok(); }, seconds(30));
+  EXPECT_EQ(st.code(), core::StatusCode::kDataLoss) << st.ToString();
 }
 
 }  // namespace

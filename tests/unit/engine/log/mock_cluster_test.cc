@@ -325,7 +325,10 @@ TEST_F(MockClusterTest, TransactionCommitIsVisibleToReadCommitted) {
     ASSERT_TRUE(producer->Send({.topic = "t", .partition = core::PartitionId(1), .value = "tx"})
                     .ok());
   }
-  EXPECT_EQ(producer->CommitTransaction(seconds(10)), core::Status::Ok());
+  auto committed = producer->CommitTransaction(seconds(10));
+  ASSERT_TRUE(committed.has_value()) << committed.error().ToString();
+  // Where the transaction's records landed: offsets 0-2 of t/1.
+  EXPECT_EQ(committed.value(), (AppendedOffsets{{{"t", core::PartitionId(1)}, core::Offset(2)}}));
 
   auto consumer = OpenConsumer();
   ASSERT_NE(consumer, nullptr);
