@@ -25,9 +25,9 @@ std::string TaskDir(const std::string& root, const log::TopicPartition& tp, bool
 
 ProcessorRunner::ProcessorRunner(std::string name, RunnerOptions options,
                                  std::unique_ptr<log::RecordSource> source,
-                                 log::RecordSink& sink)
+                                 log::RecordSink& sink, log::TransactionalSink* transactions)
     : name_(std::move(name)), options_(std::move(options)), source_(std::move(source)),
-      sink_(sink) {}
+      sink_(sink), transactions_(transactions) {}
 
 ProcessorRunner::~ProcessorRunner() { Stop(); }
 
@@ -35,6 +35,24 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::Open(
     const ProcessorSpec& spec, RunnerOptions options,
     const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
     log::RecordSink& sink) {
+  return OpenWith(spec, std::move(options), inputs, std::move(source), sink, nullptr);
+}
+
+core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenTransactional(
+    const ProcessorSpec& spec, RunnerOptions options,
+    const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
+    log::TransactionalSink& sink) {
+  if (!options.read_changelog) {
+    return core::InvalidArgumentError(
+        fmt::format("{}: an exactly-once runner needs a changelog reader", spec.name));
+  }
+  return OpenWith(spec, std::move(options), inputs, std::move(source), sink, &sink);
+}
+
+core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenWith(
+    const ProcessorSpec& spec, RunnerOptions options,
+    const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
+    log::RecordSink& sink, log::TransactionalSink* transactions) {
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) {
@@ -42,16 +60,40 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::Open(
         fmt::format("cannot create state dir {}: {}", options.state_dir, ec.message()));
   }
   if (options.routing.ce_source.empty()) options.routing.ce_source = "chainflow/" + spec.name;
-  std::unique_ptr<ProcessorRunner> runner(
-      new ProcessorRunner(spec.name, std::move(options), std::move(source), sink));
+  std::unique_ptr<ProcessorRunner> runner(new ProcessorRunner(
+      spec.name, std::move(options), std::move(source), sink, transactions));
   // Which inputs share a task: all partitions numbered n when co-partitioned.
   std::map<std::string, std::vector<log::TopicPartition>> groups;
   for (const auto& tp : inputs) {
     groups[TaskDir(runner->options_.state_dir, tp, spec.co_partitioned)].push_back(tp);
   }
+  struct Opened {
+    std::vector<log::TopicPartition> inputs;
+    std::unique_ptr<state::Store> store;
+    std::optional<log::TopicPartition> changelog;
+  };
+  std::vector<Opened> opened;
+  std::vector<std::pair<log::TopicPartition, state::Store*>> to_restore;
   for (auto& [dir, tps] : groups) {
-    ASSIGN_OR_RETURN(auto task, Task::Open(tps, dir, spec.make(), runner->options_.routing));
-    for (const auto& tp : tps) {
+    Opened o{std::move(tps), nullptr, std::nullopt};
+    ASSIGN_OR_RETURN(o.store, state::Store::Open(dir));
+    if (transactions != nullptr) {
+      const log::TopicPartition& first = o.inputs.front();
+      auto it = runner->options_.changelog_topics.find(first.topic);
+      if (it == runner->options_.changelog_topics.end()) {
+        return core::InvalidArgumentError(
+            fmt::format("{}: no changelog topic for input {}", spec.name, first.topic));
+      }
+      o.changelog = log::TopicPartition{it->second, first.partition};
+      to_restore.emplace_back(*o.changelog, o.store.get());
+    }
+    opened.push_back(std::move(o));
+  }
+  RETURN_IF_ERROR(runner->RestoreStores(to_restore));
+  for (Opened& o : opened) {
+    ASSIGN_OR_RETURN(auto task, Task::Open(o.inputs, std::move(o.store), spec.make(),
+                                           runner->options_.routing, o.changelog));
+    for (const auto& tp : o.inputs) {
       runner->positions_[tp] = task->next_offset(tp);
       runner->by_input_[tp] = task.get();
     }
@@ -59,6 +101,56 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::Open(
   }
   RETURN_IF_ERROR(runner->AssignAll());
   return runner;
+}
+
+core::Status ProcessorRunner::RestoreStores(
+    const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores) {
+  if (stores.empty()) return core::Status::Ok();
+  const auto started = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(size_t restored, Task::Restore(stores, options_.read_changelog));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  core::Labels labels{{"processor", name_}};
+  auto& metrics = core::MetricsRegistry::Global();
+  metrics.GetCounter("chainflow_state_restored_records_total",
+                     "Changelog records applied to local stores on restore", labels)
+      .Inc(restored);
+  metrics.GetHistogram("chainflow_state_restore_seconds", "Time to bring stores up to date",
+                       labels)
+      .Observe(seconds);
+  if (restored > 0) {
+    core::Logger("engine.runtime")
+        ->info("[{}] restored {} changelog records into {} store(s) in {:.2f} s", name_, restored,
+               stores.size(), seconds);
+  }
+  return core::Status::Ok();
+}
+
+core::Status ProcessorRunner::Recover() {
+  if (transactions_ != nullptr && in_transaction_) {
+    core::Status aborted = transactions_->AbortTransaction(options_.flush_timeout);
+    if (aborted.code() == core::StatusCode::kFailedPrecondition) return aborted;  // fenced
+    if (!aborted.ok()) {
+      core::Logger("engine.runtime")
+          ->warn("[{}] abort_transaction: {} (the changelog decides what landed)", name_,
+                 aborted.ToString());
+    }
+    in_transaction_ = false;
+  }
+  for (auto& task : tasks_) task->Discard();
+  if (transactions_ != nullptr) {
+    // A commit that returned an error may have landed all the same: the
+    // changelogs say what did.
+    std::vector<std::pair<log::TopicPartition, state::Store*>> stores;
+    for (auto& task : tasks_) stores.emplace_back(*task->changelog(), &task->store());
+    RETURN_IF_ERROR(RestoreStores(stores));
+    for (auto& task : tasks_) RETURN_IF_ERROR(task->Reload());
+    std::lock_guard lock(mu_);
+    for (auto& task : tasks_) {
+      for (const auto& tp : task->inputs()) positions_[tp] = task->next_offset(tp);
+    }
+  }
+  return AssignAll();
 }
 
 core::Status ProcessorRunner::SeedPositions(const std::string& state_dir,
@@ -83,10 +175,6 @@ core::Status ProcessorRunner::AssignAll() {
   return source_->Assign(assignment);
 }
 
-void ProcessorRunner::DiscardAll() {
-  for (auto& task : tasks_) task->Discard();
-}
-
 core::Result<size_t> ProcessorRunner::RunOnce() {
   auto& metrics = core::MetricsRegistry::Global();
   auto stage_clock = std::chrono::steady_clock::now();
@@ -104,8 +192,15 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   ASSIGN_OR_RETURN(std::vector<log::Record> records,
                    source_->Poll(options_.batch_size, options_.batch_wait));
   stage("poll");
-  if (records.empty()) return size_t{0};
+  if (records.empty()) {
+    RETURN_IF_ERROR(StepOverMarkers());
+    return size_t{0};
+  }
   auto started = std::chrono::steady_clock::now();
+  if (transactions_ != nullptr) {
+    RETURN_IF_ERROR(transactions_->BeginTransaction());
+    in_transaction_ = true;
+  }
 
   std::map<log::TopicPartition, std::vector<const log::Record*>> by_task;
   for (const auto& r : records) by_task[{r.topic, r.partition}].push_back(&r);
@@ -127,22 +222,13 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
     total.dead_lettered += stats.dead_lettered;
   }
   stage("apply");
-  // Outputs must be durable before the offsets that produced them are.
-  RETURN_IF_ERROR(sink_.Flush(options_.flush_timeout));
-  stage("flush");
-  core::CrashPoint("runtime.after_flush");
-  Positions committed;
-  for (Task* task : applied) {
-    RETURN_IF_ERROR(task->Commit());
-    for (const auto& tp : task->inputs()) committed[tp] = task->next_offset(tp);
-    core::CrashPoint("runtime.after_task_commit");
+  if (transactions_ != nullptr) {
+    RETURN_IF_ERROR(CommitTransactional(applied));
+  } else {
+    RETURN_IF_ERROR(CommitFlushed(applied));
   }
   stage("commit");
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [tp, off] : committed) positions_[tp] = off;
-  }
-  if (on_commit_) on_commit_(GetPositions());
+  PublishPositions(applied);
 
   core::Labels labels{{"processor", name_}};
   metrics.GetCounter("chainflow_processor_records_total", "Input records applied", labels)
@@ -155,27 +241,119 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   return total.records;
 }
 
+core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& applied) {
+  size_t logged = 0;
+  std::vector<log::TopicPartitionOffset> offsets;
+  for (Task* task : applied) {
+    ASSIGN_OR_RETURN(size_t n, task->SendChangelog(*transactions_));
+    logged += n;
+    for (const auto& tp : task->inputs()) {
+      core::Offset next = task->next_offset(tp);
+      if (next.value() >= 0) offsets.push_back({tp.topic, tp.partition, next});
+    }
+  }
+  core::MetricsRegistry::Global()
+      .GetCounter("chainflow_changelog_records_total", "State writes sent to changelogs",
+                  {{"processor", name_}})
+      .Inc(logged);
+  if (!options_.group_id.empty()) {
+    RETURN_IF_ERROR(transactions_->SendOffsetsToTransaction(offsets, options_.group_id,
+                                                           options_.flush_timeout));
+  }
+  core::CrashPoint("runtime.before_transaction_commit");
+  ASSIGN_OR_RETURN(log::AppendedOffsets appended,
+                   transactions_->CommitTransaction(options_.flush_timeout));
+  in_transaction_ = false;
+  // Outputs, changelogs and offsets are committed; the local stores are
+  // behind until the commits below (a crash here is caught up by a restore).
+  core::CrashPoint("runtime.after_transaction_commit");
+  for (Task* task : applied) {
+    RETURN_IF_ERROR(task->Commit(&appended));
+    core::CrashPoint("runtime.after_task_commit");
+  }
+  return core::Status::Ok();
+}
+
+core::Status ProcessorRunner::CommitFlushed(const std::vector<Task*>& applied) {
+  // Outputs must be durable before the offsets that produced them are.
+  RETURN_IF_ERROR(sink_.Flush(options_.flush_timeout));
+  core::CrashPoint("runtime.after_flush");
+  for (Task* task : applied) {
+    RETURN_IF_ERROR(task->Commit());
+    core::CrashPoint("runtime.after_task_commit");
+  }
+  return core::Status::Ok();
+}
+
+core::Status ProcessorRunner::StepOverMarkers() {
+  // Everything polled so far is committed, so every record below the
+  // reader's position is applied: what lies between the tasks' positions and
+  // it are transaction markers of the input topics.
+  ASSIGN_OR_RETURN(std::vector<log::TopicPartitionOffset> read, source_->ReadPositions());
+  std::vector<log::TopicPartitionOffset> moved;
+  {
+    std::lock_guard lock(mu_);
+    for (const log::TopicPartitionOffset& r : read) {
+      auto it = positions_.find({r.topic, r.partition});
+      if (it == positions_.end() || r.offset <= it->second) continue;
+      it->second = r.offset;
+      moved.push_back(r);
+    }
+  }
+  if (moved.empty()) return core::Status::Ok();
+  // The group's offsets follow, so its lag (chainflow status, /readyz, any
+  // Kafka tool) reaches 0. Informational: restarts read positions from the
+  // state, which stays before the markers and skips them again.
+  if (transactions_ != nullptr && !options_.group_id.empty()) {
+    RETURN_IF_ERROR(transactions_->BeginTransaction());
+    in_transaction_ = true;
+    RETURN_IF_ERROR(transactions_->SendOffsetsToTransaction(moved, options_.group_id,
+                                                           options_.flush_timeout));
+    auto committed = transactions_->CommitTransaction(options_.flush_timeout);
+    if (!committed.has_value()) return std::move(committed).error();
+    in_transaction_ = false;
+  }
+  if (on_commit_) on_commit_(GetPositions());
+  return core::Status::Ok();
+}
+
+void ProcessorRunner::PublishPositions(const std::vector<Task*>& applied) {
+  {
+    std::lock_guard lock(mu_);
+    for (Task* task : applied) {
+      for (const auto& tp : task->inputs()) positions_[tp] = task->next_offset(tp);
+    }
+  }
+  if (on_commit_) on_commit_(GetPositions());
+}
+
 void ProcessorRunner::Run() {
   auto logger = core::Logger("engine.runtime");
   std::chrono::milliseconds backoff{100};
+  bool recovering = false;  // a cycle failed: recover before the next one
   while (!stop_.load()) {
-    core::Result<size_t> r = RunOnce();
-    if (r.has_value()) {
-      backoff = std::chrono::milliseconds{100};
-      continue;
+    core::Status st;
+    if (recovering) {
+      st = Recover();
+      if (st.ok()) recovering = false;
     }
-    const core::Status& st = r.error();
+    if (st.ok()) {
+      core::Result<size_t> r = RunOnce();
+      if (r.has_value()) {
+        backoff = std::chrono::milliseconds{100};
+        continue;
+      }
+      st = r.error();
+    }
     if (core::IsRetryable(st) || st.code() == core::StatusCode::kAborted) {
       logger->warn("[{}] retrying after {} ms: {}", name_, backoff.count(), st.ToString());
       core::MetricsRegistry::Global()
           .GetCounter("chainflow_processor_retries_total", "Batches redone after errors",
                       {{"processor", name_}})
           .Inc();
-      DiscardAll();
+      recovering = true;
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds{5000});
-      core::Status assigned = AssignAll();
-      if (!assigned.ok()) logger->warn("[{}] re-assign failed: {}", name_, assigned.ToString());
       continue;
     }
     if (st.code() == core::StatusCode::kFailedPrecondition) {
@@ -186,6 +364,12 @@ void ProcessorRunner::Run() {
     std::lock_guard lock(mu_);
     failure_ = st;
     break;
+  }
+  // A transaction left open (a failure above, or none at all) is aborted, so
+  // read_committed readers need not wait for its timeout.
+  if (transactions_ != nullptr && in_transaction_) {
+    transactions_->AbortTransaction(options_.flush_timeout).IgnoreError();
+    in_transaction_ = false;
   }
   running_.store(false);
 }

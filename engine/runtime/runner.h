@@ -24,13 +24,37 @@ struct RunnerOptions {
   std::chrono::milliseconds batch_wait{50};
   std::chrono::milliseconds flush_timeout{60'000};
   OutputRouting routing;  // output partition counts, dead-letter topic
+
+  // Exactly-once only (OpenTransactional):
+  // input topic -> the changelog topic of its tasks' stores (partition n
+  // logs the task of input partition n; every input of a co-partitioned
+  // processor names the same topic). Every task must have one.
+  std::map<std::string, std::string> changelog_topics;
+  // Reads changelog partitions to their end, for restores.
+  Task::ReadChangelog read_changelog;
+  // The consumer group the input offsets are committed to, inside each
+  // transaction (empty: none; the offsets still live in the state).
+  std::string group_id;
 };
 
 using Positions = std::map<log::TopicPartition, core::Offset>;
 
 // Runs one processor over a fixed set of input partitions: one Task per
-// partition (per partition number for a co-partitioned processor), a single loop that polls a batch, applies it task by task,
-// flushes the sink and only then commits each task's state + offset.
+// partition (per partition number for a co-partitioned processor) and a
+// single loop that polls a batch and applies it task by task.
+//
+// Exactly-once (OpenTransactional, DESIGN.md §1.3): each cycle is one
+// transaction of the sink holding the batch's outputs, every write of the
+// tasks' state batches (their changelogs) and the consumed input offsets
+// (group_id); only after it commits does each task commit its RocksDB
+// batch, with the changelog offset it is complete up to. Local stores are
+// caches of the changelogs: at Open, and after any failed cycle, each store
+// is brought up to date from its changelog checkpoint, so state, outputs and
+// offsets are always one committed cut, whatever was killed when.
+//
+// At-least-once (Open): the loop flushes the sink and only then commits each
+// task's state + offset; a crash in between produces the batch's outputs
+// again (same ids and content).
 //
 // Supervision (STYLE.md error table) lives in Run(): retryable codes and
 // Aborted discard the uncommitted batch, seek back and retry with backoff;
@@ -45,10 +69,22 @@ class ProcessorRunner {
       const ProcessorSpec& spec, RunnerOptions options,
       const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
       log::RecordSink& sink);
+  // Exactly-once: `sink` must be transactional (its transactional id fenced
+  // any earlier writer before this call), and `options` name a changelog
+  // topic for every input. Restores every task's store from its changelog.
+  static core::Result<std::unique_ptr<ProcessorRunner>> OpenTransactional(
+      const ProcessorSpec& spec, RunnerOptions options,
+      const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
+      log::TransactionalSink& sink);
   ~ProcessorRunner();
 
-  // One poll-apply-flush-commit cycle; returns the records applied.
+  // One poll-apply-commit cycle; returns the records applied.
   core::Result<size_t> RunOnce();
+  // After RunOnce failed: drops what the cycle applied, and for a
+  // transactional runner aborts its transaction and brings every store up to
+  // date with its changelog (a commit that returned an error may still have
+  // landed). Then RunOnce may be called again. Start()'s loop does this.
+  core::Status Recover();
 
   void Start();
   void Stop();  // idempotent; joins the thread
@@ -75,15 +111,29 @@ class ProcessorRunner {
 
  private:
   ProcessorRunner(std::string name, RunnerOptions options,
-                  std::unique_ptr<log::RecordSource> source, log::RecordSink& sink);
+                  std::unique_ptr<log::RecordSource> source, log::RecordSink& sink,
+                  log::TransactionalSink* transactions);
+  static core::Result<std::unique_ptr<ProcessorRunner>> OpenWith(
+      const ProcessorSpec& spec, RunnerOptions options,
+      const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
+      log::RecordSink& sink, log::TransactionalSink* transactions);
   core::Status AssignAll();
-  void DiscardAll();
+  core::Status RestoreStores(const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores);
+  // Commits the applied tasks through one transaction, or flush-then-commit.
+  core::Status CommitTransactional(const std::vector<Task*>& applied);
+  core::Status CommitFlushed(const std::vector<Task*>& applied);
+  void PublishPositions(const std::vector<Task*>& applied);
+  // After an empty poll: moves the published positions past transaction
+  // markers the reader stepped over (RecordSource::ReadPositions).
+  core::Status StepOverMarkers();
   void Run();
 
   std::string name_;
   RunnerOptions options_;
   std::unique_ptr<log::RecordSource> source_;
   log::RecordSink& sink_;
+  log::TransactionalSink* transactions_;  // == &sink_ when exactly-once, else null
+  bool in_transaction_ = false;
   std::vector<std::unique_ptr<Task>> tasks_;
   std::map<log::TopicPartition, Task*> by_input_;  // every input -> its task in tasks_
   std::function<void(const Positions&)> on_commit_;

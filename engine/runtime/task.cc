@@ -65,12 +65,13 @@ std::string Task::OffsetKey(const log::TopicPartition& tp) {
 
 Task::Task(std::vector<Position> positions, std::unique_ptr<state::Store> store,
            std::unique_ptr<Processor> processor, std::unique_ptr<UndoLog> undo,
-           const OutputRouting& routing)
+           const OutputRouting& routing, std::optional<log::TopicPartition> changelog)
     : positions_(std::move(positions)),
       store_(std::move(store)),
       processor_(std::move(processor)),
       undo_(std::move(undo)),
-      routing_(routing) {
+      routing_(routing),
+      changelog_(std::move(changelog)) {
   const google::protobuf::OneofDescriptor* payloads =
       v1::Envelope::descriptor()->FindOneofByName("payload");
   for (int i = 0; i < payloads->field_count(); ++i) {
@@ -93,21 +94,98 @@ core::Result<std::unique_ptr<Task>> Task::Open(std::vector<log::TopicPartition> 
                                                std::unique_ptr<Processor> processor,
                                                const OutputRouting& routing,
                                                UndoOptions undo_options) {
-  CF_CHECK(!inputs.empty(), "Task::Open of {} without inputs", processor->Name());
   ASSIGN_OR_RETURN(std::unique_ptr<state::Store> store, state::Store::Open(state_path));
+  return Open(std::move(inputs), std::move(store), std::move(processor), routing, std::nullopt,
+              undo_options);
+}
+
+namespace {
+
+core::Result<core::Offset> StoredOffset(const state::Store& store, const std::string& key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store.Get(key));
+  if (!stored) return log::kOffsetBeginning;
+  return DecodeOffset(*stored);
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Task>> Task::Open(std::vector<log::TopicPartition> inputs,
+                                               std::unique_ptr<state::Store> store,
+                                               std::unique_ptr<Processor> processor,
+                                               const OutputRouting& routing,
+                                               std::optional<log::TopicPartition> changelog,
+                                               UndoOptions undo_options) {
+  CF_CHECK(!inputs.empty(), "Task::Open of {} without inputs", processor->Name());
   std::vector<Position> positions;
   for (log::TopicPartition& tp : inputs) {
-    ASSIGN_OR_RETURN(std::optional<std::string> stored, store->Get(OffsetKey(tp)));
-    core::Offset next = log::kOffsetBeginning;
-    if (stored) {
-      ASSIGN_OR_RETURN(next, DecodeOffset(*stored));
-    }
+    ASSIGN_OR_RETURN(core::Offset next, StoredOffset(*store, OffsetKey(tp)));
     positions.push_back({std::move(tp), next, next});
   }
   ASSIGN_OR_RETURN(std::unique_ptr<UndoLog> undo,
                    UndoLog::Open(*store, processor->Name(), undo_options));
   return std::unique_ptr<Task>(new Task(std::move(positions), std::move(store),
-                                        std::move(processor), std::move(undo), routing));
+                                        std::move(processor), std::move(undo), routing,
+                                        std::move(changelog)));
+}
+
+std::string Task::ChangelogCheckpointKey() { return std::string("\0changelog/next", 15); }
+
+core::Result<size_t> Task::Restore(
+    const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores,
+    const ReadChangelog& read) {
+  // Restored writes are committed in slices so memory stays bounded; each
+  // slice moves the checkpoint with it, so a restore cut short resumes.
+  constexpr size_t kSliceWrites = 50'000;
+  struct Restoring {
+    state::Store* store;
+    std::unique_ptr<state::Batch> batch;
+    core::Offset next;
+  };
+  std::map<log::TopicPartition, Restoring> by_partition;
+  std::vector<log::TopicPartitionOffset> from;
+  for (const auto& [tp, store] : stores) {
+    ASSIGN_OR_RETURN(core::Offset checkpoint, StoredOffset(*store, ChangelogCheckpointKey()));
+    by_partition[tp] = Restoring{store, nullptr, checkpoint};
+    from.push_back({tp.topic, tp.partition, checkpoint});
+  }
+  auto commit = [](Restoring& r) -> core::Status {
+    if (!r.batch) return core::Status::Ok();
+    r.batch->Put(ChangelogCheckpointKey(), EncodeOffset(r.next));
+    RETURN_IF_ERROR(r.store->Commit(*r.batch));
+    r.batch.reset();
+    return core::Status::Ok();
+  };
+  size_t applied = 0;
+  RETURN_IF_ERROR(read(from, [&](const log::Record& record) -> core::Status {
+    auto it = by_partition.find({record.topic, record.partition});
+    if (it == by_partition.end()) {
+      return core::InternalError(fmt::format("restore read {}/{}, which it did not ask for",
+                                             record.topic, record.partition.value()));
+    }
+    Restoring& r = it->second;
+    if (!r.batch) r.batch = r.store->NewBatch();
+    if (record.tombstone) {
+      r.batch->Delete(record.key);
+    } else {
+      r.batch->Put(record.key, record.value);
+    }
+    r.next = core::Offset(record.offset.value() + 1);
+    ++applied;
+    if (r.batch->Count() >= kSliceWrites) return commit(r);
+    return core::Status::Ok();
+  }));
+  for (auto& [tp, r] : by_partition) RETURN_IF_ERROR(commit(r));
+  return applied;
+}
+
+core::Status Task::Reload() {
+  batch_.reset();
+  for (Position& p : positions_) {
+    ASSIGN_OR_RETURN(core::Offset next, StoredOffset(*store_, OffsetKey(p.input)));
+    p.next = p.committed = next;
+  }
+  undo_stale_ = true;
+  return core::Status::Ok();
 }
 
 Task::Position* Task::FindPosition(const log::TopicPartition& tp) {
@@ -262,8 +340,40 @@ core::Result<BatchStats> Task::Apply(const std::vector<const log::Record*>& reco
   return stats;
 }
 
-core::Status Task::Commit() {
+core::Result<size_t> Task::SendChangelog(log::RecordSink& sink) {
+  if (!changelog_ || !batch_) return size_t{0};
+  size_t sent = 0;
+  core::Status status;
+  log::OutRecord out;
+  out.topic = changelog_->topic;
+  out.partition = changelog_->partition;
+  batch_->ForEachWrite([&](std::string_view key, const std::optional<std::string>& value) {
+    if (!status.ok()) return;
+    out.key.assign(key);
+    out.tombstone = !value.has_value();
+    if (value) {
+      out.value = *value;
+    } else {
+      out.value.clear();
+    }
+    status = sink.Send(out);
+    ++sent;
+  });
+  RETURN_IF_ERROR(status);
+  return sent;
+}
+
+core::Status Task::Commit(const log::AppendedOffsets* appended) {
   if (!batch_) return core::Status::Ok();
+  if (changelog_ && appended != nullptr) {
+    auto it = appended->find(*changelog_);
+    if (it == appended->end()) {
+      return core::InternalError(fmt::format(
+          "{}: the transaction appended nothing to changelog {}/{}", processor_->Name(),
+          changelog_->topic, changelog_->partition.value()));
+    }
+    batch_->Put(ChangelogCheckpointKey(), EncodeOffset(core::Offset(it->second.value() + 1)));
+  }
   RETURN_IF_ERROR(store_->Commit(*batch_));
   batch_.reset();
   for (Position& p : positions_) p.committed = p.next;

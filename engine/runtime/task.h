@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,15 @@ class Task {
                                                    std::unique_ptr<Processor> processor,
                                                    const OutputRouting& routing,
                                                    UndoOptions undo = {});
+  // The same over an already open store (e.g. one just restored from its
+  // changelog). `changelog`: where the task's state changes are logged
+  // (SendChangelog), or nullopt for none.
+  static core::Result<std::unique_ptr<Task>> Open(std::vector<log::TopicPartition> inputs,
+                                                   std::unique_ptr<state::Store> store,
+                                                   std::unique_ptr<Processor> processor,
+                                                   const OutputRouting& routing,
+                                                   std::optional<log::TopicPartition> changelog,
+                                                   UndoOptions undo = {});
 
   // The next offset to read of the first (for most tasks the only) input,
   // or of `tp` (kOffsetBeginning for a new task).
@@ -70,15 +80,41 @@ class Task {
   // the batch. May be called once per input before one Commit().
   core::Result<BatchStats> Apply(const std::vector<const log::Record*>& records,
                                  log::RecordSink& sink);
-  // Commits the applied batch's state and position atomically.
-  core::Status Commit();
+  // Sends every write of the applied batch (state, positions, undo records)
+  // to the task's changelog partition: key = state key, value = its value,
+  // a tombstone for a deletion. Call once per batch, inside the transaction
+  // that carries the batch's outputs; returns the records sent.
+  core::Result<size_t> SendChangelog(log::RecordSink& sink);
+  // Commits the applied batch's state and position atomically. With a
+  // changelog, `appended` is what the batch's transaction appended: the
+  // store then also records the changelog offset it is complete up to
+  // (ChangelogCheckpointKey), from where a restore continues.
+  core::Status Commit(const log::AppendedOffsets* appended = nullptr);
   // Drops an applied, uncommitted batch (position returns to the last commit).
   void Discard();
+  // Re-reads positions and undo records from the store, after the store was
+  // written behind the task's back (a restore from the changelog).
+  core::Status Reload();
+
+  const std::optional<log::TopicPartition>& changelog() const { return changelog_; }
 
   // The key under which the consumed offset is stored. Runtime keys start
   // with '\0' so they never collide with processor keys; the state digest
   // leaves them out.
   static std::string OffsetKey(const log::TopicPartition& tp);
+  // The key under which a store keeps the next changelog offset it has not
+  // applied (8 bytes BE); never itself logged.
+  static std::string ChangelogCheckpointKey();
+  // Brings `store` up to date with its changelog: applies the records of
+  // `changelog` from the store's checkpoint (or the beginning) onward, as
+  // read by `read` (which calls its callback per record in offset order), and
+  // moves the checkpoint. Returns the number of records applied.
+  using ReadChangelog = std::function<core::Status(
+      const std::vector<log::TopicPartitionOffset>& from,
+      const std::function<core::Status(const log::Record&)>& fn)>;
+  static core::Result<size_t> Restore(
+      const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores,
+      const ReadChangelog& read);
 
   // Stores `next` as the position of `input` in the (new or existing) store
   // at `state_path`, so the task opened there starts at `next` instead of
@@ -95,7 +131,7 @@ class Task {
   };
   Task(std::vector<Position> positions, std::unique_ptr<state::Store> store,
        std::unique_ptr<Processor> processor, std::unique_ptr<UndoLog> undo,
-       const OutputRouting& routing);
+       const OutputRouting& routing, std::optional<log::TopicPartition> changelog);
   Position* FindPosition(const log::TopicPartition& tp);
   core::Status SendOutputs(const log::Record& in, std::vector<OutputEvent>& outputs,
                            log::RecordSink& sink);
@@ -109,6 +145,7 @@ class Task {
   std::unique_ptr<UndoLog> undo_;
   bool undo_stale_ = false;  // a batch was discarded: reload before the next
   const OutputRouting& routing_;
+  std::optional<log::TopicPartition> changelog_;
   std::unique_ptr<state::Batch> batch_;
 };
 

@@ -1,0 +1,260 @@
+// The exactly-once runner (ProcessorRunner::OpenTransactional) against a fake
+// transactional log: outputs, changelogs and offsets commit together, a
+// store that fell behind its changelog (a crash between the transaction's
+// commit and the local one) is caught up by a restore, and a commit whose
+// answer was lost is neither repeated nor lost.
+#include <filesystem>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "engine/runtime/runner.h"
+#include "engine/runtime/state_digest.h"
+#include "tests/support/fake_log.h"
+
+namespace chainflow::engine::runtime {
+namespace {
+
+using core::PartitionId;
+
+constexpr char kIn[] = "t.in";
+constexpr char kOut[] = "t.out";
+constexpr char kDlq[] = "t.dlq";
+constexpr char kChangelog[] = "t.counting.changelog.in";
+constexpr char kGroup[] = "g.counting";
+
+// Running count per token id, emitted on every transfer; a key deleted
+// every third count exercises changelog tombstones.
+class CountingProcessor : public Processor {
+ public:
+  std::string Name() const override { return "counting"; }
+  core::Status Apply(const InputEvent& ev, state::StateView& state, Emitter& out) override {
+    if (!ev.envelope.has_erc721_transfer()) return core::InvalidArgumentError("not a transfer");
+    const auto& t = ev.envelope.erc721_transfer();
+    std::string key = "c/" + t.token_id();
+    ASSIGN_OR_RETURN(auto old, state.Get(key));
+    int n = old ? std::stoi(*old) + 1 : 1;
+    state.Put(key, std::to_string(n));
+    if (n % 3 == 0) {
+      state.Delete(key + "/odd");
+    } else {
+      state.Put(key + "/odd", "1");
+    }
+    OutputEvent o;
+    o.topic = kOut;
+    o.key = t.token_id();
+    *o.envelope.mutable_erc721_transfer() = t;
+    o.ce_type = "test.Count";
+    out.Emit(std::move(o));
+    return core::Status::Ok();
+  }
+};
+
+std::string Transfer(int token) {
+  v1::Envelope env;
+  auto* t = env.mutable_erc721_transfer();
+  t->set_token_id(std::to_string(token));
+  t->set_from(std::string(20, '\0'));
+  t->set_to(std::string(20, '\x11'));
+  return env.SerializeAsString();
+}
+
+class RunnerEosTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            ("cf_runner_eos_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(root_);
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  static void Fill(testing::FakeLog& log, int n, int partitions) {
+    for (int i = 0; i < n; ++i) {
+      int token = i % 17;
+      log.Append(kIn, token % partitions, std::to_string(token), Transfer(token));
+    }
+  }
+
+  std::unique_ptr<ProcessorRunner> Open(testing::FakeLog& log, log::TransactionalSink& sink,
+                                        const std::string& dir, int partitions, size_t batch) {
+    ProcessorSpec spec{"counting", {kIn}, {kOut},
+                       [] { return std::make_unique<CountingProcessor>(); }};
+    RunnerOptions options;
+    options.state_dir = (root_ / dir).string();
+    options.batch_size = batch;
+    options.routing.partitions = {{kOut, 4}, {kDlq, 1}};
+    options.routing.dlq_topic = kDlq;
+    options.changelog_topics = {{kIn, kChangelog}};
+    options.group_id = kGroup;
+    options.read_changelog = [&log](const auto& from, const auto& fn) {
+      return log.ReadToEnd(from, fn);
+    };
+    std::vector<log::TopicPartition> inputs;
+    for (int p = 0; p < partitions; ++p) inputs.push_back({kIn, PartitionId(p)});
+    auto r = ProcessorRunner::OpenTransactional(spec, options, inputs, log.NewSource(), sink);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r.has_value() ? std::move(r).value() : nullptr;
+  }
+
+  static void Drain(ProcessorRunner& runner) {
+    for (;;) {
+      auto n = runner.RunOnce();
+      ASSERT_TRUE(n.has_value()) << n.error().ToString();
+      if (n.value() == 0) return;
+    }
+  }
+
+  std::string Digest(const std::string& dir) {
+    auto d = StateDigest((root_ / dir).string());
+    EXPECT_TRUE(d.has_value()) << d.error().ToString();
+    return d.has_value() ? d.value() : "";
+  }
+
+  // Every output id once, and as many as inputs.
+  static void ExpectEachOutputOnce(const testing::FakeLog& log, size_t inputs) {
+    std::set<std::string> ids;
+    auto out = log.ReadAll(kOut);
+    for (const auto& r : out) {
+      v1::Envelope env;
+      ASSERT_TRUE(env.ParseFromString(r.value));
+      EXPECT_TRUE(ids.insert(env.id()).second) << "output " << env.id() << " appended twice";
+    }
+    EXPECT_EQ(out.size(), inputs);
+  }
+
+  std::filesystem::path root_;
+};
+
+TEST_F(RunnerEosTest, OutputsChangelogAndOffsetsCommitTogether) {
+  testing::FakeLog log;
+  Fill(log, 120, 2);
+  auto sink = log.NewTransactionalSink();
+  auto runner = Open(log, *sink, "a", 2, 25);
+  Drain(*runner);
+  ExpectEachOutputOnce(log, 120);
+  EXPECT_GT(sink->commits(), 1);
+  // The group holds the same positions as the state.
+  auto group = log.GroupOffsets(kGroup);
+  for (const auto& [tp, next] : runner->GetPositions()) {
+    EXPECT_EQ(group[tp], next) << tp.topic << "/" << tp.partition.value();
+  }
+  // Deletions are logged as tombstones.
+  bool tombstone = false;
+  for (const auto& r : log.ReadAll(kChangelog)) tombstone = tombstone || r.tombstone;
+  EXPECT_TRUE(tombstone);
+}
+
+TEST_F(RunnerEosTest, AStoreRebuiltFromItsChangelogEqualsTheOriginal) {
+  testing::FakeLog log;
+  Fill(log, 300, 2);
+  auto sink = log.NewTransactionalSink();
+  Positions positions;
+  {
+    auto runner = Open(log, *sink, "a", 2, 40);
+    Drain(*runner);
+    positions = runner->GetPositions();
+  }
+  const std::string digest = Digest("a");
+  // A new instance with no local state (a lost disk, a task moved here).
+  std::filesystem::rename(root_ / "a", root_ / "a.lost");
+  auto runner = Open(log, *sink, "a", 2, 40);
+  EXPECT_EQ(runner->GetPositions(), positions)
+      << "positions must come back from the changelog too";
+  runner.reset();
+  EXPECT_EQ(Digest("a"), digest);
+}
+
+TEST_F(RunnerEosTest, AStoreBehindItsChangelogIsCaughtUpAtOpen) {
+  // A crash after a transaction committed but before the local commit leaves
+  // the store behind: here, a copy of the store taken earlier.
+  testing::FakeLog log, clean_log;
+  Fill(log, 200, 1);
+  Fill(clean_log, 200, 1);
+  auto clean_sink = clean_log.NewTransactionalSink();
+  {
+    auto clean = Open(clean_log, *clean_sink, "clean", 1, 30);
+    Drain(*clean);
+  }
+  auto sink = log.NewTransactionalSink();
+  {
+    auto runner = Open(log, *sink, "a", 1, 30);
+    ASSERT_TRUE(runner->RunOnce().has_value());
+    ASSERT_TRUE(runner->RunOnce().has_value());
+    runner.reset();
+    std::filesystem::copy(root_ / "a", root_ / "stale", std::filesystem::copy_options::recursive);
+    runner = Open(log, *sink, "a", 1, 30);
+    ASSERT_TRUE(runner->RunOnce().has_value());
+    ASSERT_TRUE(runner->RunOnce().has_value());
+  }
+  std::filesystem::remove_all(root_ / "a");
+  std::filesystem::rename(root_ / "stale", root_ / "a");
+  {
+    auto runner = Open(log, *sink, "a", 1, 30);
+    EXPECT_EQ(runner->GetPositions().at({kIn, PartitionId(0)}), core::Offset(120))
+        << "the restore must bring the position to the last committed transaction";
+    Drain(*runner);
+  }
+  ExpectEachOutputOnce(log, 200);
+  EXPECT_EQ(Digest("a"), Digest("clean"));
+}
+
+TEST_F(RunnerEosTest, ACommitWhoseAnswerWasLostIsNotRedone) {
+  testing::FakeLog log;
+  Fill(log, 100, 2);
+  auto sink = log.NewTransactionalSink();
+  auto runner = Open(log, *sink, "a", 2, 30);
+  ASSERT_TRUE(runner->RunOnce().has_value());
+  sink->FailNextCommit(core::DeadlineExceededError("commit timed out"), /*lands=*/true);
+  ASSERT_FALSE(runner->RunOnce().has_value());
+  ASSERT_TRUE(runner->Recover().ok());
+  Drain(*runner);
+  ExpectEachOutputOnce(log, 100);
+}
+
+TEST_F(RunnerEosTest, AFailedCommitIsAbortedAndRedoneOnce) {
+  testing::FakeLog log, clean_log;
+  Fill(log, 100, 2);
+  Fill(clean_log, 100, 2);
+  auto clean_sink = clean_log.NewTransactionalSink();
+  {
+    auto clean = Open(clean_log, *clean_sink, "clean", 2, 30);
+    Drain(*clean);
+  }
+  auto sink = log.NewTransactionalSink();
+  {
+    auto runner = Open(log, *sink, "a", 2, 30);
+    ASSERT_TRUE(runner->RunOnce().has_value());
+    const Positions before = runner->GetPositions();
+    sink->FailNextCommit(core::AbortedError("transaction aborted by the coordinator"),
+                         /*lands=*/false);
+    ASSERT_FALSE(runner->RunOnce().has_value());
+    ASSERT_TRUE(runner->Recover().ok());
+    EXPECT_EQ(sink->aborts(), 1);
+    EXPECT_EQ(runner->GetPositions(), before);
+    Drain(*runner);
+  }
+  ExpectEachOutputOnce(log, 100);
+  EXPECT_EQ(Digest("a"), Digest("clean"));
+}
+
+TEST_F(RunnerEosTest, AMissingChangelogTopicIsRefusedNamingTheInput) {
+  testing::FakeLog log;
+  auto sink = log.NewTransactionalSink();
+  ProcessorSpec spec{"counting", {kIn}, {kOut},
+                     [] { return std::make_unique<CountingProcessor>(); }};
+  RunnerOptions options;
+  options.state_dir = (root_ / "m").string();
+  options.routing.partitions = {{kOut, 4}, {kDlq, 1}};
+  options.routing.dlq_topic = kDlq;
+  options.read_changelog = [&log](const auto& from, const auto& fn) {
+    return log.ReadToEnd(from, fn);
+  };
+  auto r = ProcessorRunner::OpenTransactional(spec, options, {{kIn, PartitionId(0)}},
+                                              log.NewSource(), *sink);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find(kIn), std::string::npos) << r.error().ToString();
+}
+
+}  // namespace
+}  // namespace chainflow::engine::runtime
