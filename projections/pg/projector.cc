@@ -11,6 +11,7 @@
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
 #include "projections/pg/migrate.h"
+#include "projections/pg/offsets.h"
 
 namespace chainflow::projections::pg {
 namespace {
@@ -232,6 +233,35 @@ void Projector::GatherBulk(std::vector<log::Record>& batch) {
   }
 }
 
+core::Status Projector::StepOverMarkers() {
+  // Every record below the reader's position has been applied: what lies
+  // between the stored positions and it are transaction markers. Storing
+  // the position past them lets lag (status, /readyz) reach 0.
+  ASSIGN_OR_RETURN(std::vector<log::TopicPartitionOffset> read, source_->ReadPositions());
+  OffsetMap moved;
+  {
+    std::lock_guard lock(mu_);
+    for (const log::TopicPartitionOffset& r : read) {
+      auto it = positions_.find({r.topic, r.partition});
+      if (it != positions_.end() && r.offset > it->second) moved[it->first] = r.offset;
+    }
+  }
+  if (moved.empty()) return core::Status::Ok();
+  ASSIGN_OR_RETURN(auto tx, conn_->Begin());
+  RETURN_IF_ERROR(LockProjection(*tx, options_.name));
+  RETURN_IF_ERROR(WriteOffsets(*tx, options_.name, moved));
+  RETURN_IF_ERROR(tx->Commit());
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [tp, next] : moved) {
+      core::Offset& pos = positions_[tp];
+      if (pos < next) pos = next;
+    }
+  }
+  cv_.notify_all();
+  return core::Status::Ok();
+}
+
 core::Status Projector::RunLoop() {
   auto backoff = options_.initial_backoff;
   while (true) {
@@ -258,7 +288,15 @@ core::Status Projector::RunLoop() {
     }
     backoff = options_.initial_backoff;
     std::vector<log::Record>& batch = polled.value();
-    if (batch.empty()) continue;
+    if (batch.empty()) {
+      core::Status stepped = StepOverMarkers();
+      if (!stepped.ok()) {
+        if (!IsRedoable(stepped)) return stepped;
+        if (!Backoff(&backoff, stepped)) return core::Status::Ok();
+        conn_->Reconnect().IgnoreError();
+      }
+      continue;
+    }
     if (batch.size() >= options_.bulk_records) GatherBulk(batch);
     RETURN_IF_ERROR(ApplyWithRetry(batch));
     {

@@ -110,6 +110,9 @@ class Projector {
   // Appends further polls to a bulk `batch` (ProjectorOptions::linger).
   void GatherBulk(std::vector<engine::log::Record>& batch);
   core::Status AssignFromStoredOffsets();
+  // After an empty poll: stores positions past the transaction markers the
+  // reader stepped over (RecordSource::ReadPositions).
+  core::Status StepOverMarkers();
   core::Status ApplyWithRetry(const std::vector<engine::log::Record>& batch);
   // Sleeps `*backoff` (interrupted by Stop) and doubles it; false if stopping.
   bool Backoff(std::chrono::milliseconds* backoff, const core::Status& why);
