@@ -1,5 +1,6 @@
 // `chainflow status | state-digest | rebuild`.
 #include <filesystem>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -67,6 +68,34 @@ core::Status ResetViews(const core::Config& config, log::Admin& admin, const std
     RETURN_IF_ERROR(tx->Commit());
   }
   return core::Status::Ok();
+}
+
+core::Status DeleteChangelogs(const core::Config& config, log::Admin& admin) {
+  auto changelogs = [&]() -> core::Result<std::vector<std::string>> {
+    ASSIGN_OR_RETURN(std::vector<std::string> topics, admin.ListTopics());
+    std::vector<std::string> out;
+    for (const std::string& topic : topics) {
+      for (const std::string& name : ProcessorNames()) {
+        if (topic.rfind(ChangelogTopicPrefix(config, name), 0) == 0) out.push_back(topic);
+      }
+    }
+    return out;
+  };
+  ASSIGN_OR_RETURN(std::vector<std::string> doomed, changelogs());
+  if (doomed.empty()) return core::Status::Ok();
+  RETURN_IF_ERROR(admin.DeleteTopics(doomed));
+  // Deletion is asynchronous; a topic created again while the old one is
+  // still listed would be taken for it (and then disappear).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<std::string> left, changelogs());
+    if (left.empty()) return core::Status::Ok();
+    if (std::chrono::steady_clock::now() > deadline) {
+      return core::DeadlineExceededError(
+          fmt::format("changelog topic {} still listed 60 s after its deletion", left.front()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 core::Status SkipExistingDeltas(const core::Config& config, log::Admin& admin) {
@@ -151,6 +180,9 @@ int Rebuild(const core::Config& config, const std::string& view) {
       std::filesystem::remove_all(ProcessorStateDir(config, name), ec);
       if (ec) st = core::UnavailableError("cannot remove processor state: " + ec.message());
     }
+    // The changelogs are the stores' truth: a rebuilt store must not be
+    // restored from the old ones. The processors create them anew.
+    if (st.ok()) st = DeleteChangelogs(config, *admin.value());
     // The deltas topic keeps what the old splitter wrote, and the rebuilt
     // one appends it all again: the rebuilt balances start at its end.
     if (st.ok()) st = SkipExistingDeltas(config, *admin.value());

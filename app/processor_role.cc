@@ -1,6 +1,7 @@
 #include "app/processor_role.h"
 
 #include <algorithm>
+#include <future>
 
 #include <fmt/format.h>
 
@@ -121,8 +122,9 @@ core::Status ProcessorRole::failure() const {
   return core::Status::Ok();
 }
 
-core::Status ProcessorRole::Add(const core::Config& config, log::Admin& admin,
-                                const engine::runtime::ProcessorSpec& spec, int level) {
+core::Status ProcessorRole::Plan(const core::Config& config, log::Admin& admin,
+                                 const engine::runtime::ProcessorSpec& spec, int level,
+                                 std::vector<UnitPlan>& plans) {
   ASSIGN_OR_RETURN(auto inputs, PartitionsOf(admin, spec.input_topics));
   if (spec.co_partitioned) {
     // One task joins partition n of every input: they must be split alike.
@@ -143,18 +145,48 @@ core::Status ProcessorRole::Add(const core::Config& config, log::Admin& admin,
   for (const auto& tp : inputs) {
     shards[static_cast<size_t>(tp.partition.value() % threads)].push_back(tp);
   }
-  for (auto& shard : shards) {
-    if (shard.empty()) continue;
-    RETURN_IF_ERROR(AddUnit(config, admin, spec, level, std::move(shard)));
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (shards[i].empty()) continue;
+    plans.push_back({&spec, level, static_cast<int>(i), std::move(shards[i])});
   }
   return core::Status::Ok();
 }
 
-core::Status ProcessorRole::AddUnit(const core::Config& config, log::Admin& admin,
-                                    const engine::runtime::ProcessorSpec& spec, int level,
-                                    std::vector<log::TopicPartition> partitions) {
+core::Status ProcessorRole::EnsureChangelogs(const core::Config& config, log::Admin& admin,
+                                             const std::vector<LeveledSpec>& specs) {
+  std::vector<log::NewTopic> create;
+  for (const LeveledSpec& p : specs) {
+    for (const auto& [input, changelog] : ChangelogsOf(config, p.spec)) {
+      if (std::any_of(create.begin(), create.end(),
+                      [&](const log::NewTopic& t) { return t.name == changelog; })) {
+        continue;  // a co-partitioned processor's inputs share one
+      }
+      ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(input));
+      // Compacted: the latest value of every key is kept, which is all a
+      // restore needs; deletions are tombstones.
+      create.push_back({changelog, partitions, config.kafka.replication_factor,
+                        {{"cleanup.policy", "compact"}}});
+    }
+  }
+  return admin.CreateTopics(create);
+}
+
+std::map<std::string, std::string> ProcessorRole::ChangelogsOf(
+    const core::Config& config, const engine::runtime::ProcessorSpec& spec) {
+  std::map<std::string, std::string> changelogs;
+  for (const std::string& input : spec.input_topics) {
+    changelogs[input] = ChangelogTopic(config, spec.name, input, spec.co_partitioned);
+  }
+  return changelogs;
+}
+
+core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& config,
+                                                         log::Admin& admin, UnitPlan plan) {
+  const engine::runtime::ProcessorSpec& spec = *plan.spec;
+  const int shard = plan.shard;
   Unit unit;
-  unit.level = level;
+  unit.level = plan.level;
+  std::vector<log::TopicPartition> partitions = std::move(plan.partitions);
   unit.inputs = spec.input_topics;
   unit.partitions = std::move(partitions);
 
@@ -169,19 +201,48 @@ core::Status ProcessorRole::AddUnit(const core::Config& config, log::Admin& admi
   }
   options.routing.partitions[options.routing.dlq_topic] = 1;
 
-  ASSIGN_OR_RETURN(unit.producer,
-                   log::Producer::Open(ProducerOptionsFor(config, "chainflow-" + spec.name)));
   log::ConsumerOptions consumer_options;
   consumer_options.brokers = config.kafka.brokers;
   consumer_options.group_id = "chainflow." + spec.name;
   consumer_options.client_id = "chainflow-" + spec.name;
   consumer_options.with_headers = false;  // processors read only the envelope
   ASSIGN_OR_RETURN(std::unique_ptr<log::Consumer> consumer, log::Consumer::Open(consumer_options));
+  log::ProducerOptions producer_options = ProducerOptionsFor(config, "chainflow-" + spec.name);
+
+  if (config.kafka.processing_guarantee == "exactly_once") {
+    // Stable per deployment, processor and loop thread: a restarted thread
+    // fences its predecessor and aborts its open transaction.
+    producer_options.transactional_id =
+        fmt::format("chainflow.{}.{}.{}", config.kafka.topic_prefix, spec.name, shard);
+    // A transaction left open by a killed process blocks read_committed
+    // readers of its partitions until the broker aborts it; 10 s (as Kafka
+    // Streams under exactly-once) instead of librdkafka's 60 s. A cycle's
+    // transaction lasts one batch, far below it.
+    producer_options.properties.emplace("transaction.timeout.ms", "10000");
+    ASSIGN_OR_RETURN(unit.producer, log::Producer::Open(producer_options));
+    options.changelog_topics = ChangelogsOf(config, spec);
+    options.group_id = consumer_options.group_id;
+    log::ConsumerOptions restore_options;
+    restore_options.brokers = config.kafka.brokers;
+    restore_options.client_id = "chainflow-restore-" + spec.name;
+    restore_options.with_headers = false;
+    options.read_changelog = [restore_options](
+                                 const std::vector<log::TopicPartitionOffset>& from,
+                                 const std::function<core::Status(const log::Record&)>& fn) {
+      return log::Consumer::ReadToEnd(restore_options, from, fn, std::chrono::seconds(60));
+    };
+    ASSIGN_OR_RETURN(unit.runner, engine::runtime::ProcessorRunner::OpenTransactional(
+                                      spec, std::move(options), unit.partitions,
+                                      std::move(consumer), *unit.producer));
+    return unit;
+  }
+
+  ASSIGN_OR_RETURN(unit.producer, log::Producer::Open(producer_options));
   log::Consumer* reporter = consumer.get();  // owned by the runner, which outlives the callback
   ASSIGN_OR_RETURN(unit.runner,
                    engine::runtime::ProcessorRunner::Open(spec, std::move(options),
                                                           unit.partitions, std::move(consumer),
-                                                          *unit.producer));
+                                                          static_cast<log::RecordSink&>(*unit.producer)));
   // Report positions to the group so `status` and any Kafka tool can see lag.
   unit.runner->set_on_commit([reporter](const engine::runtime::Positions& positions) {
     std::vector<log::TopicPartitionOffset> offsets;
@@ -190,8 +251,7 @@ core::Status ProcessorRole::AddUnit(const core::Config& config, log::Admin& admi
     }
     reporter->CommitAsync(offsets).IgnoreError();  // informational only
   });
-  units_.push_back(std::move(unit));
-  return core::Status::Ok();
+  return unit;
 }
 
 std::vector<LeveledSpec> ConfiguredProcessors(const core::Config& config, log::Admin& admin) {
@@ -223,9 +283,32 @@ std::vector<LeveledSpec> ConfiguredProcessors(const core::Config& config, log::A
 core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(const core::Config& config,
                                                                  log::Admin& admin) {
   std::unique_ptr<ProcessorRole> role(new ProcessorRole());
-  for (const LeveledSpec& p : ConfiguredProcessors(config, admin)) {
-    RETURN_IF_ERROR(role->Add(config, admin, p.spec, p.level));
+  const std::vector<LeveledSpec> specs = ConfiguredProcessors(config, admin);
+  std::vector<UnitPlan> plans;
+  for (const LeveledSpec& p : specs) {
+    RETURN_IF_ERROR(role->Plan(config, admin, p.spec, p.level, plans));
   }
+  if (config.kafka.processing_guarantee == "exactly_once") {
+    RETURN_IF_ERROR(EnsureChangelogs(config, admin, specs));
+  }
+  // Opening a unit mostly waits on the broker (init_transactions, a
+  // changelog read to its end): all at once, not one after another.
+  std::vector<std::future<core::Result<Unit>>> opening;
+  for (UnitPlan& plan : plans) {
+    opening.push_back(std::async(std::launch::async, [&config, &admin, p = std::move(plan)] {
+      return MakeUnit(config, admin, std::move(p));
+    }));
+  }
+  core::Status first_error;
+  for (auto& f : opening) {
+    core::Result<Unit> unit = f.get();
+    if (!unit.has_value()) {
+      if (first_error.ok()) first_error = std::move(unit).error();
+      continue;
+    }
+    role->units_.push_back(std::move(unit).value());
+  }
+  RETURN_IF_ERROR(first_error);
   role->inputs_ = role->LevelInputs(0);
   return role;
 }

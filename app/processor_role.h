@@ -11,6 +11,13 @@
 
 namespace chainflow::app {
 
+// A processor and its level (0 reads the chain topics, each later level what
+// an earlier one writes).
+struct LeveledSpec {
+  engine::runtime::ProcessorSpec spec;
+  int level = 0;
+};
+
 // The `process` role: every processor over every partition of its inputs,
 // each with its own consumer group (`chainflow.<name>`) and state under
 // `<state.dir>/<name>`. A processor runs as `[engine] processor_threads`
@@ -53,22 +60,32 @@ class ProcessorRole {
     std::unique_ptr<engine::log::Producer> producer;
     std::unique_ptr<engine::runtime::ProcessorRunner> runner;
   };
+  // One unit to open: a processor's loop thread over `partitions`.
+  struct UnitPlan {
+    const engine::runtime::ProcessorSpec* spec;  // outlives the plan (Open's list)
+    int level = 0;
+    int shard = 0;  // the thread index: partitions p with p % threads == shard
+    std::vector<engine::log::TopicPartition> partitions;
+  };
   ProcessorRole() = default;
-  engine::core::Status Add(const engine::core::Config& config, engine::log::Admin& admin,
-                           const engine::runtime::ProcessorSpec& spec, int level);
-  engine::core::Status AddUnit(const engine::core::Config& config, engine::log::Admin& admin,
-                               const engine::runtime::ProcessorSpec& spec, int level,
-                               std::vector<engine::log::TopicPartition> partitions);
+  // Splits `spec`'s input partitions over the loop threads.
+  engine::core::Status Plan(const engine::core::Config& config, engine::log::Admin& admin,
+                            const engine::runtime::ProcessorSpec& spec, int level,
+                            std::vector<UnitPlan>& plans);
+  // Opens one unit: its producer (transactional under exactly_once), consumer
+  // and runner, which restores its stores. Thread-safe (Admin is).
+  static engine::core::Result<Unit> MakeUnit(const engine::core::Config& config,
+                                             engine::log::Admin& admin, UnitPlan plan);
+  // Creates the compacted changelog topics of every processor's stores.
+  static engine::core::Status EnsureChangelogs(const engine::core::Config& config,
+                                               engine::log::Admin& admin,
+                                               const std::vector<LeveledSpec>& specs);
+  // Input topic -> changelog topic of `spec`'s stores.
+  static std::map<std::string, std::string> ChangelogsOf(
+      const engine::core::Config& config, const engine::runtime::ProcessorSpec& spec);
 
   std::vector<std::string> inputs_;
   std::vector<Unit> units_;
-};
-
-// A processor and its level (0 reads the chain topics, each later level what
-// an earlier one writes).
-struct LeveledSpec {
-  engine::runtime::ProcessorSpec spec;
-  int level = 0;
 };
 
 // Every processor `process` and `run` start under `config`, in level order:

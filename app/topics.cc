@@ -37,6 +37,21 @@ std::vector<std::string> AllChainEventTopics(const core::Config& config) {
   return out;
 }
 
+std::string ChangelogTopicPrefix(const core::Config& config, const std::string& processor) {
+  return fmt::format("{}.{}.changelog", config.kafka.topic_prefix, processor);
+}
+std::string ChangelogTopic(const core::Config& config, const std::string& processor,
+                           const std::string& input_topic, bool co_partitioned) {
+  std::string topic = ChangelogTopicPrefix(config, processor);
+  if (co_partitioned) return topic;
+  std::string_view input = input_topic;
+  const std::string own = config.kafka.topic_prefix + ".";
+  if (input.substr(0, own.size()) == own) input.remove_prefix(own.size());
+  topic += '.';
+  topic += input;
+  return topic;
+}
+
 log::ProducerOptions ProducerOptionsFor(const core::Config& config, const std::string& client_id) {
   log::ProducerOptions options;
   options.brokers = config.kafka.brokers;

@@ -20,6 +20,16 @@ std::string TokenBalancesTopic(const engine::core::Config& config);
 // The intents processor's output (projections::intents::IntentsTopic).
 std::string IntentsTopic(const engine::core::Config& config);
 std::vector<std::string> AllChainEventTopics(const engine::core::Config& config);
+// The compacted changelog of `processor`'s stores (DESIGN.md §1.3): partition
+// n logs the store of the task of input partition n. A co-partitioned
+// processor has one task per partition number and one changelog,
+// "<prefix>.<processor>.changelog"; otherwise each input topic's tasks have
+// their own, "<prefix>.<processor>.changelog.<input without the prefix>".
+std::string ChangelogTopic(const engine::core::Config& config, const std::string& processor,
+                           const std::string& input_topic, bool co_partitioned);
+// The prefix every changelog topic of `processor` starts with.
+std::string ChangelogTopicPrefix(const engine::core::Config& config,
+                                 const std::string& processor);
 
 // Producer options from [kafka] (brokers, compression) for a client id.
 engine::log::ProducerOptions ProducerOptionsFor(const engine::core::Config& config,

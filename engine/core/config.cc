@@ -248,17 +248,10 @@ Status Validate(const Config& c) {
   if (c.kafka.topic_prefix.empty()) {
     return InvalidArgumentError("config key kafka.topic_prefix is empty");
   }
-  if (c.kafka.processing_guarantee == "exactly_once") {
-    // Transactional output is planned (DESIGN.md §1.3); until then, say so
-    // rather than accept a setting that would do nothing.
-    return InvalidArgumentError(
-        "config key kafka.processing_guarantee: \"exactly_once\" (transactional producers) is "
-        "not implemented yet; \"at_least_once\" with deterministic ids and idempotent "
-        "projections is effectively-once");
-  }
-  if (c.kafka.processing_guarantee != "at_least_once") {
+  if (c.kafka.processing_guarantee != "exactly_once" &&
+      c.kafka.processing_guarantee != "at_least_once") {
     return InvalidArgumentError(fmt::format(
-        "config key kafka.processing_guarantee: \"{}\" is not at_least_once or exactly_once",
+        "config key kafka.processing_guarantee: \"{}\" is not exactly_once or at_least_once",
         c.kafka.processing_guarantee));
   }
   static const std::set<std::string> kCompressions = {"none", "lz4", "zstd", "snappy", "gzip"};

@@ -24,9 +24,12 @@ struct KafkaConfig {
   // Producer compression: none | lz4 | zstd | snappy | gzip. On loopback
   // lz4 and none measured the same (1M-transfer replay, 33-37k events/s).
   std::string compression = "lz4";
-  // "at_least_once" (effectively-once through deterministic ids and
-  // idempotent projections); "exactly_once" is reserved, not implemented yet.
-  std::string processing_guarantee = "at_least_once";
+  // "exactly_once": processors commit outputs, changelogged state and input
+  // offsets in one Kafka transaction (engine/runtime/README.md).
+  // "at_least_once": flush outputs, then commit state; a crash in between
+  // re-sends a batch's outputs (same ids), which additive consumers count
+  // twice. For brokers without transactions.
+  std::string processing_guarantee = "exactly_once";
 };
 
 struct PostgresConfig {

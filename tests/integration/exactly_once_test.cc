@@ -69,12 +69,17 @@ class ExactlyOnceTest : public ::testing::Test {
 };
 
 TEST_F(ExactlyOnceTest, ProcessorKilledOnItsCommitPath) {
-  // after_flush: outputs durable, state and offsets not yet committed.
-  // after_task_commit: some tasks of a batch committed, others not.
+  // before_transaction_commit: outputs, changelog records and offsets sent
+  // in an open transaction, which the restarted producer aborts.
+  // after_transaction_commit: the transaction committed, no local store yet:
+  // the restart restores the stores from their changelogs.
+  // after_task_commit: some tasks' stores committed, others not.
   // Small counts: each resumed run has less left to do, and every point must
   // still be reached for the run to die there.
-  CrashThenFinish("kproc", {"runtime.after_flush:3", "runtime.after_task_commit:5",
-                            "runtime.after_flush:2", "runtime.after_task_commit:11"});
+  CrashThenFinish("kproc", {"runtime.after_transaction_commit:3", "runtime.after_task_commit:5",
+                            "runtime.before_transaction_commit:2",
+                            "runtime.after_transaction_commit:7",
+                            "runtime.after_task_commit:11"});
 }
 
 TEST_F(ExactlyOnceTest, ProjectorKilledOnItsCommitPath) {

@@ -1,5 +1,6 @@
 #include "engine/core/config.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace chainflow::engine::core {
@@ -67,7 +68,7 @@ TEST(ConfigTest, EmptyTextGivesDefaults) {
   auto parsed = Config::Parse("", {});
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed.value().kafka.topic_prefix, "cf");
-  EXPECT_EQ(parsed.value().kafka.processing_guarantee, "at_least_once");
+  EXPECT_EQ(parsed.value().kafka.processing_guarantee, "exactly_once");
   EXPECT_TRUE(parsed.value().chains.empty());
 }
 
@@ -190,10 +191,13 @@ TEST(ConfigCompressionTest, KnownCodecsAreAcceptedOthersNamed) {
       << bad.error().ToString();
 }
 
-TEST(ConfigCompressionTest, ExactlyOnceIsRejectedUntilImplemented) {
-  auto parsed = Config::Parse("[kafka]\nprocessing_guarantee = \"exactly_once\"\n", {});
-  ASSERT_FALSE(parsed.has_value());
-  EXPECT_NE(parsed.error().message().find("not implemented"), std::string::npos);
+TEST(ConfigCompressionTest, BothProcessingGuaranteesAreAccepted) {
+  for (const char* guarantee : {"exactly_once", "at_least_once"}) {
+    auto parsed = Config::Parse(
+        fmt::format("[kafka]\nprocessing_guarantee = \"{}\"\n", guarantee), {});
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+    EXPECT_EQ(parsed.value().kafka.processing_guarantee, guarantee);
+  }
 }
 
 TEST(ConfigRpcTest, DefaultsFileValuesAndEnvironment) {
