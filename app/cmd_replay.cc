@@ -96,12 +96,17 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
       "processor: {} records in {} batches",
       metrics.GetCounter("chainflow_processor_records_total", "", labels).Value(),
       metrics.GetCounter("chainflow_processor_batches_total", "", labels).Value());
-  for (const char* stage : {"poll", "apply", "flush", "commit"}) {
-    core::Labels l = labels;
-    l["stage"] = stage;
-    core::Logger("app")->debug(
-        "processor {}: {:.2f} s", stage,
-        metrics.GetCounter("chainflow_processor_stage_microseconds_total", "", l).Value() / 1e6);
+  // Where each processor's loop spent its time (--log-level debug).
+  for (const std::string& name : ProcessorNames()) {
+    std::string line;
+    for (const char* stage : {"poll", "apply", "changelog", "transaction", "store"}) {
+      core::Labels l{{"processor", name}, {"stage", stage}};
+      line += fmt::format(
+          " {} {:.2f} s", stage,
+          metrics.GetCounter("chainflow_processor_stage_microseconds_total", "", l).Value() /
+              1e6);
+    }
+    core::Logger("app")->debug("processor {}:{}", name, line);
   }
   const auto& sum = summary.value();
   double seconds =

@@ -21,6 +21,27 @@ std::string TaskDir(const std::string& root, const log::TopicPartition& tp, bool
   return fmt::format("{}/{}-{}", root, tp.topic, tp.partition.value());
 }
 
+// Adds the time since the previous call (or construction) to the
+// processor's counter for the named loop stage.
+class StageClock {
+ public:
+  explicit StageClock(const std::string& processor) : processor_(processor) {}
+  void Mark(const char* stage) {
+    const auto now = std::chrono::steady_clock::now();
+    core::MetricsRegistry::Global()
+        .GetCounter("chainflow_processor_stage_microseconds_total",
+                    "Time spent per loop stage (poll, apply, changelog, transaction, store)",
+                    {{"processor", processor_}, {"stage", stage}})
+        .Inc(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count()));
+    last_ = now;
+  }
+
+ private:
+  const std::string& processor_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 }  // namespace
 
 ProcessorRunner::ProcessorRunner(std::string name, RunnerOptions options,
@@ -177,21 +198,10 @@ core::Status ProcessorRunner::AssignAll() {
 
 core::Result<size_t> ProcessorRunner::RunOnce() {
   auto& metrics = core::MetricsRegistry::Global();
-  auto stage_clock = std::chrono::steady_clock::now();
-  // Seconds spent per stage of the loop, for finding the bottleneck.
-  auto stage = [&](const char* name) {
-    auto now = std::chrono::steady_clock::now();
-    metrics
-        .GetCounter("chainflow_processor_stage_microseconds_total",
-                    "Time spent per loop stage (poll, apply, flush, commit)",
-                    {{"processor", name_}, {"stage", name}})
-        .Inc(static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(now - stage_clock).count()));
-    stage_clock = now;
-  };
+  StageClock clock(name_);
   ASSIGN_OR_RETURN(std::vector<log::Record> records,
                    source_->Poll(options_.batch_size, options_.batch_wait));
-  stage("poll");
+  clock.Mark("poll");
   if (records.empty()) {
     RETURN_IF_ERROR(StepOverMarkers());
     return size_t{0};
@@ -221,13 +231,16 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
     total.outputs += stats.outputs;
     total.dead_lettered += stats.dead_lettered;
   }
-  stage("apply");
+  clock.Mark("apply");
   if (transactions_ != nullptr) {
-    RETURN_IF_ERROR(CommitTransactional(applied));
+    const bool effects = total.outputs + total.dead_lettered > 0 ||
+                         std::any_of(applied.begin(), applied.end(),
+                                     [](Task* t) { return t->ChangedMoreThanPositions(); });
+    RETURN_IF_ERROR(CommitTransactional(applied, effects));
   } else {
     RETURN_IF_ERROR(CommitFlushed(applied));
+    clock.Mark("store");
   }
-  stage("commit");
   PublishPositions(applied);
 
   core::Labels labels{{"processor", name_}};
@@ -241,29 +254,48 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   return total.records;
 }
 
-core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& applied) {
+core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& applied,
+                                                  bool effects) {
+  StageClock clock(name_);
+  if (!effects) {
+    // Only positions moved (records the processor ignores): nothing to log.
+    // The empty transaction ends without a broker round trip, and the stores
+    // commit their positions locally. A store that is restored from its
+    // changelog later starts before these records and skips them again
+    // with the same (absent) effects.
+    auto committed = transactions_->CommitTransaction(options_.flush_timeout);
+    if (!committed.has_value()) return std::move(committed).error();
+    in_transaction_ = false;
+    group_offsets_pending_ = !options_.group_id.empty();
+    for (Task* task : applied) RETURN_IF_ERROR(task->Commit());
+    clock.Mark("store");
+    return core::Status::Ok();
+  }
   size_t logged = 0;
-  std::vector<log::TopicPartitionOffset> offsets;
   for (Task* task : applied) {
     ASSIGN_OR_RETURN(size_t n, task->SendChangelog(*transactions_));
     logged += n;
-    for (const auto& tp : task->inputs()) {
-      core::Offset next = task->next_offset(tp);
-      if (next.value() >= 0) offsets.push_back({tp.topic, tp.partition, next});
-    }
   }
   core::MetricsRegistry::Global()
       .GetCounter("chainflow_changelog_records_total", "State writes sent to changelogs",
                   {{"processor", name_}})
       .Inc(logged);
+  bool offsets_sent = false;
   if (!options_.group_id.empty()) {
-    RETURN_IF_ERROR(transactions_->SendOffsetsToTransaction(offsets, options_.group_id,
-                                                           options_.flush_timeout));
+    if (std::chrono::steady_clock::now() - group_offsets_sent_ >=
+        options_.group_offsets_interval) {
+      RETURN_IF_ERROR(SendGroupOffsets(&applied));
+      offsets_sent = true;
+    }
   }
+  clock.Mark("changelog");
   core::CrashPoint("runtime.before_transaction_commit");
   ASSIGN_OR_RETURN(log::AppendedOffsets appended,
                    transactions_->CommitTransaction(options_.flush_timeout));
   in_transaction_ = false;
+  if (offsets_sent) group_offsets_sent_ = std::chrono::steady_clock::now();
+  group_offsets_pending_ = !offsets_sent && !options_.group_id.empty();
+  clock.Mark("transaction");
   // Outputs, changelogs and offsets are committed; the local stores are
   // behind until the commits below (a crash here is caught up by a restore).
   core::CrashPoint("runtime.after_transaction_commit");
@@ -271,6 +303,7 @@ core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& appl
     RETURN_IF_ERROR(task->Commit(&appended));
     core::CrashPoint("runtime.after_task_commit");
   }
+  clock.Mark("store");
   return core::Status::Ok();
 }
 
@@ -300,21 +333,39 @@ core::Status ProcessorRunner::StepOverMarkers() {
       moved.push_back(r);
     }
   }
-  if (moved.empty()) return core::Status::Ok();
   // The group's offsets follow, so its lag (chainflow status, /readyz, any
   // Kafka tool) reaches 0. Informational: restarts read positions from the
   // state, which stays before the markers and skips them again.
-  if (transactions_ != nullptr && !options_.group_id.empty()) {
+  if (transactions_ != nullptr && !options_.group_id.empty() &&
+      (group_offsets_pending_ || !moved.empty())) {
     RETURN_IF_ERROR(transactions_->BeginTransaction());
     in_transaction_ = true;
-    RETURN_IF_ERROR(transactions_->SendOffsetsToTransaction(moved, options_.group_id,
-                                                           options_.flush_timeout));
+    RETURN_IF_ERROR(SendGroupOffsets(nullptr));
     auto committed = transactions_->CommitTransaction(options_.flush_timeout);
     if (!committed.has_value()) return std::move(committed).error();
     in_transaction_ = false;
+    group_offsets_sent_ = std::chrono::steady_clock::now();
+    group_offsets_pending_ = false;
   }
-  if (on_commit_) on_commit_(GetPositions());
+  if (!moved.empty() && on_commit_) on_commit_(GetPositions());
   return core::Status::Ok();
+}
+
+core::Status ProcessorRunner::SendGroupOffsets(const std::vector<Task*>* applied) {
+  // The published positions, with the batch in this transaction's (not
+  // published until it commits).
+  Positions positions = GetPositions();
+  if (applied != nullptr) {
+    for (Task* task : *applied) {
+      for (const auto& tp : task->inputs()) positions[tp] = task->next_offset(tp);
+    }
+  }
+  std::vector<log::TopicPartitionOffset> offsets;
+  for (const auto& [tp, next] : positions) {
+    if (next.value() >= 0) offsets.push_back({tp.topic, tp.partition, next});
+  }
+  return transactions_->SendOffsetsToTransaction(offsets, options_.group_id,
+                                                 options_.flush_timeout);
 }
 
 void ProcessorRunner::PublishPositions(const std::vector<Task*>& applied) {

@@ -32,9 +32,14 @@ struct RunnerOptions {
   std::map<std::string, std::string> changelog_topics;
   // Reads changelog partitions to their end, for restores.
   Task::ReadChangelog read_changelog;
-  // The consumer group the input offsets are committed to, inside each
-  // transaction (empty: none; the offsets still live in the state).
+  // The consumer group the input offsets are committed to, inside a
+  // transaction (empty: none). The state's own offsets (in the changelog)
+  // are what a restart reads; the group's are for lag monitoring and any
+  // Kafka tool, so they go into at most one transaction per
+  // `group_offsets_interval`, and into a transaction of their own once the
+  // input goes quiet. Each costs two round trips to the coordinators.
   std::string group_id;
+  std::chrono::milliseconds group_offsets_interval{1000};
 };
 
 using Positions = std::map<log::TopicPartition, core::Offset>;
@@ -120,7 +125,9 @@ class ProcessorRunner {
   core::Status AssignAll();
   core::Status RestoreStores(const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores);
   // Commits the applied tasks through one transaction, or flush-then-commit.
-  core::Status CommitTransactional(const std::vector<Task*>& applied);
+  // `effects`: the batch produced outputs, dead letters or state beyond its
+  // positions (else nothing is logged and no broker round trip is made).
+  core::Status CommitTransactional(const std::vector<Task*>& applied, bool effects);
   core::Status CommitFlushed(const std::vector<Task*>& applied);
   void PublishPositions(const std::vector<Task*>& applied);
   // After an empty poll: moves the published positions past transaction
@@ -134,6 +141,12 @@ class ProcessorRunner {
   log::RecordSink& sink_;
   log::TransactionalSink* transactions_;  // == &sink_ when exactly-once, else null
   bool in_transaction_ = false;
+  // Group offsets: when last sent, and whether positions moved since.
+  std::chrono::steady_clock::time_point group_offsets_sent_{};
+  bool group_offsets_pending_ = false;
+  // Sends every position to the group within the open transaction: the
+  // published ones, and those of `applied` (this transaction's batch).
+  core::Status SendGroupOffsets(const std::vector<Task*>* applied);
   std::vector<std::unique_ptr<Task>> tasks_;
   std::map<log::TopicPartition, Task*> by_input_;  // every input -> its task in tasks_
   std::function<void(const Positions&)> on_commit_;

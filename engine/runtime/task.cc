@@ -52,6 +52,8 @@ std::string DefaultOutputId(const log::Record& in, size_t seq) {
   return id;
 }
 
+constexpr std::string_view kOffsetKeyPrefix("\0offset/", 8);
+
 bool IsPoison(const core::Status& s) {
   return s.code() == core::StatusCode::kInvalidArgument ||
          s.code() == core::StatusCode::kOutOfRange;
@@ -338,6 +340,16 @@ core::Result<BatchStats> Task::Apply(const std::vector<const log::Record*>& reco
         .Inc(stats.retractions);
   }
   return stats;
+}
+
+bool Task::ChangedMoreThanPositions() const {
+  if (!batch_) return false;
+  if (batch_->Count() > positions_.size()) return true;
+  bool more = false;
+  batch_->ForEachWrite([&](std::string_view key, const std::optional<std::string>&) {
+    more = more || key.substr(0, kOffsetKeyPrefix.size()) != kOffsetKeyPrefix;
+  });
+  return more;
 }
 
 core::Result<size_t> Task::SendChangelog(log::RecordSink& sink) {

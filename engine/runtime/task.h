@@ -97,6 +97,8 @@ class Task {
   core::Status Reload();
 
   const std::optional<log::TopicPartition>& changelog() const { return changelog_; }
+  // True when the applied batch writes anything but this task's positions.
+  bool ChangedMoreThanPositions() const;
 
   // The key under which the consumed offset is stored. Runtime keys start
   // with '\0' so they never collide with processor keys; the state digest

@@ -238,6 +238,43 @@ TEST_F(RunnerEosTest, AFailedCommitIsAbortedAndRedoneOnce) {
   EXPECT_EQ(Digest("a"), Digest("clean"));
 }
 
+// A processor that ignores every transfer: its batches only move positions.
+class IgnoringProcessor : public CountingProcessor {
+ public:
+  bool Ignores(v1::Envelope::PayloadCase payload) const override {
+    return payload == v1::Envelope::kErc721Transfer;
+  }
+};
+
+TEST_F(RunnerEosTest, BatchesThatOnlyMovePositionsLogNothing) {
+  testing::FakeLog log;
+  Fill(log, 90, 1);
+  auto sink = log.NewTransactionalSink();
+  ProcessorSpec spec{"counting", {kIn}, {kOut},
+                     [] { return std::make_unique<IgnoringProcessor>(); }};
+  RunnerOptions options;
+  options.state_dir = (root_ / "i").string();
+  options.batch_size = 20;
+  options.routing.partitions = {{kOut, 4}, {kDlq, 1}};
+  options.routing.dlq_topic = kDlq;
+  options.changelog_topics = {{kIn, kChangelog}};
+  options.group_id = kGroup;
+  options.read_changelog = [&log](const auto& from, const auto& fn) {
+    return log.ReadToEnd(from, fn);
+  };
+  auto r = ProcessorRunner::OpenTransactional(spec, options, {{kIn, PartitionId(0)}},
+                                              log.NewSource(), *sink);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  auto runner = std::move(r).value();
+  Drain(*runner);
+  EXPECT_TRUE(log.ReadAll(kChangelog).empty());
+  EXPECT_TRUE(log.ReadAll(kOut).empty());
+  EXPECT_EQ(runner->GetPositions().at({kIn, PartitionId(0)}), core::Offset(90));
+  // The group still learns the position (once the input is quiet).
+  const log::TopicPartition in0{kIn, PartitionId(0)};
+  EXPECT_EQ(log.GroupOffsets(kGroup)[in0], core::Offset(90));
+}
+
 TEST_F(RunnerEosTest, AMissingChangelogTopicIsRefusedNamingTheInput) {
   testing::FakeLog log;
   auto sink = log.NewTransactionalSink();
