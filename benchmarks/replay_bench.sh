@@ -188,7 +188,9 @@ EOF
     extra="$intents"
   fi
   local out
-  if ! out="$("$chainflow" replay -c "$cfg" --chain mainnet --from-file "$file" 2>"$bench_dir/${id}.err")"; then
+  # GNU time records the replay's peak resident memory (ru_maxrss).
+  if ! out="$(/usr/bin/time -f '%M' -o "$bench_dir/${id}.rss" \
+    "$chainflow" replay -c "$cfg" --chain mainnet --from-file "$file" 2>"$bench_dir/${id}.err")"; then
     cat "$bench_dir/${id}.err" >&2
     die "$name run $i: chainflow replay failed (stderr above)"
   fi
@@ -196,7 +198,10 @@ EOF
   local line
   line="$(grep -E '^replay [^:]+: .* events/s$' <<<"$out" | tail -n 1)" ||
     die "$name run $i: no summary line in: $out"
-  echo "  $name run $i: $line" >&2
+  local rss_mib
+  rss_mib="$(awk '{ printf "%d", $1 / 1024 }' "$bench_dir/${id}.rss")"
+  rm -f "$bench_dir/${id}.rss"
+  echo "  $name run $i: $line (peak RSS $rss_mib MiB)" >&2
   if [[ "$name" == erc20-intents ]]; then
     check_intents_run "$name" "$i" "$id" "${pg_admin%/*}/$db"
     # (transfers + intents) / the replay's own seconds ("N events (...), ..., 12.34 s, ...")
