@@ -47,7 +47,7 @@ struct ApiConfig {
 };
 
 struct EngineConfig {
-  int batch_size = 5000;     // max records a task applies per commit
+  int batch_size = 20000;    // max records a runner applies per transaction
   int batch_wait_ms = 50;    // max wait to fill a batch
   // Loop threads per processor, each with its own consumer and producer over
   // the input partitions numbered p with p % threads == its index. One
