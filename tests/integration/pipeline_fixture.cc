@@ -249,7 +249,7 @@ std::optional<std::string> KcatHeader(const std::string& kcat_headers, const std
   return std::nullopt;
 }
 
-Erc20Expectation ExpectedErc20FromFile(const std::string& path) {
+Erc20Nets Erc20NetsFromFile(const std::string& path) {
   using boost::multiprecision::cpp_int;
   constexpr char kTransfer[] =
       "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
@@ -258,9 +258,7 @@ Erc20Expectation ExpectedErc20FromFile(const std::string& path) {
     for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return s;
   };
-  std::map<std::pair<std::string, std::string>, cpp_int> balances;
-  std::map<std::string, cpp_int> supply;
-  Erc20Expectation e;
+  Erc20Nets e;
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) {
     boost::system::error_code ec;
@@ -279,20 +277,27 @@ Erc20Expectation ExpectedErc20FromFile(const std::string& path) {
     cpp_int value(data);  // "0x..." hex literal
     ++e.transfers;
     if (from == zero) {
-      supply[token] += value;
+      e.supply[token] += value;
     } else {
-      balances[{token, from}] -= value;
+      e.balances[{token, from}] -= value;
     }
     if (to == zero) {
-      supply[token] -= value;
+      e.supply[token] -= value;
     } else {
-      balances[{token, to}] += value;
+      e.balances[{token, to}] += value;
     }
   }
-  for (const auto& [key, net] : balances) {
+  return e;
+}
+
+Erc20Expectation ExpectedErc20FromFile(const std::string& path) {
+  const Erc20Nets nets = Erc20NetsFromFile(path);
+  Erc20Expectation e;
+  e.transfers = nets.transfers;
+  for (const auto& [key, net] : nets.balances) {
     if (net != 0) e.balances[key] = net.str();
   }
-  for (const auto& [token, net] : supply) e.supply[token] = net.str();
+  for (const auto& [token, net] : nets.supply) e.supply[token] = net.str();
   return e;
 }
 

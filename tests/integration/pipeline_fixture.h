@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/multiprecision/cpp_int.hpp>
 #include <gtest/gtest.h>
 
 #include "tests/support/subprocess.h"
@@ -84,6 +85,18 @@ std::optional<std::string> KcatHeader(const std::string& kcat_headers, const std
 // arithmetic). Addresses are lower-case 0x-hex; amounts decimal strings,
 // negative ("-5") when the file debits more than it credits (partial
 // history). Other logs (ERC-721 Transfers, 4 topics) are left out.
+// Every ERC-20 Transfer (3 topics, a uint256 in data) of a history file,
+// added up with Boost.JSON and cpp_int (not the product's decoder or
+// arithmetic): per (token, account) credits minus debits, per token mints
+// (from the zero address) minus burns (to it). Nets of zero are kept.
+struct Erc20Nets {
+  std::map<std::pair<std::string, std::string>, boost::multiprecision::cpp_int> balances;
+  std::map<std::string, boost::multiprecision::cpp_int> supply;
+  size_t transfers = 0;
+};
+Erc20Nets Erc20NetsFromFile(const std::string& path);
+
+// The same as decimal strings, nets of zero left out.
 struct Erc20Expectation {
   // (token, account) -> credits minus debits; zero address left out, and so
   // are nets of exactly zero.

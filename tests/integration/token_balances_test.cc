@@ -31,49 +31,9 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// What the views must hold, computed from the NDJSON file with Boost.JSON
-// and cpp_int (not the product's decoder or arithmetic): per (token,
-// account) the sum of credits minus debits, per token mints minus burns;
-// the views show negative nets (partial history) as 0.
-struct Expected {
-  std::map<std::pair<std::string, std::string>, cpp_int> balances;
-  std::map<std::string, cpp_int> supply;
-  size_t transfers = 0;
-};
-
-Expected ExpectedFromFile(const std::string& path) {
-  Expected e;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(line, ec);
-    if (ec || !v.is_object()) continue;
-    const auto& obj = v.as_object();
-    const auto* topics = obj.if_contains("topics");
-    if (!topics || !topics->is_array() || topics->as_array().size() != 3) continue;
-    const auto& t = topics->as_array();
-    if (Lower(std::string(t[0].as_string())) != kTransferTopic) continue;
-    std::string data(obj.at("data").as_string());
-    if (data.size() != 66) continue;  // not a uint256 value: ingest rejects it
-    std::string token = Lower(std::string(obj.at("address").as_string()));
-    std::string from = "0x" + Lower(std::string(t[1].as_string()).substr(26));
-    std::string to = "0x" + Lower(std::string(t[2].as_string()).substr(26));
-    cpp_int value(data);  // "0x..." hex literal
-    ++e.transfers;
-    if (from == kZero) {
-      e.supply[token] += value;
-    } else {
-      e.balances[{token, from}] -= value;
-    }
-    if (to == kZero) {
-      e.supply[token] -= value;
-    } else {
-      e.balances[{token, to}] += value;
-    }
-  }
-  return e;
-}
-
+// What the views must hold comes from Erc20NetsFromFile (Boost.JSON and
+// cpp_int, not the product's decoder or arithmetic); the views show
+// negative nets (partial history) as 0.
 std::string Clamped(const cpp_int& v) { return v < 0 ? "0" : v.str(); }
 
 // The ERC-20 Transfers of the chainstorage sample blocks (ethereum
@@ -161,7 +121,7 @@ std::map<std::string, std::string> ViewSupply(const PipelineEnv& env) {
 }
 
 // The views equal `expected` exactly (every key, nothing more).
-void ExpectViews(const PipelineEnv& env, const Expected& expected) {
+void ExpectViews(const PipelineEnv& env, const Erc20Nets& expected) {
   auto balances = ViewBalances(env);
   EXPECT_EQ(balances.size(), expected.balances.size());
   size_t mismatches = 0;
@@ -193,7 +153,7 @@ class TokenBalancesTest : public ::testing::Test {
 
 TEST_F(TokenBalancesTest, RealErc20HistoryMatchesAnIndependentComputation) {
   std::string path = ChainstorageHistory(fmt::format("/tmp/cf_it_erc20_{}.ndjson", ::getpid()));
-  Expected expected = ExpectedFromFile(path);
+  Erc20Nets expected = Erc20NetsFromFile(path);
   ASSERT_GT(expected.transfers, 500u) << "the chainstorage sample holds 670 mainnet transfers";
 
   PipelineEnv env("erc20real", 8);
@@ -210,7 +170,7 @@ TEST_F(TokenBalancesTest, RealErc20HistoryMatchesAnIndependentComputation) {
 TEST_F(TokenBalancesTest, CompleteHistoryConservesSupplyAndDigestIgnoresPartitions) {
   std::string path = SyntheticHistory(fmt::format("/tmp/cf_it_erc20s_{}.ndjson", ::getpid()),
                                       /*blocks=*/200, /*per_block=*/25);
-  Expected expected = ExpectedFromFile(path);
+  Erc20Nets expected = Erc20NetsFromFile(path);
   ASSERT_EQ(expected.transfers, 5000u);
   for (const auto& [key, net] : expected.balances) ASSERT_GE(net, 0) << "generator bug";
 

@@ -11,15 +11,17 @@
 #include "engine/runtime/runner.h"
 #include "engine/runtime/state_digest.h"
 #include "tests/support/fake_log.h"
+#include "tests/unit/engine/runtime/runner_test_util.h"
 
 namespace chainflow::engine::runtime {
 namespace {
 
 using core::PartitionId;
 
-constexpr char kIn[] = "t.in";
-constexpr char kOut[] = "t.out";
-constexpr char kDlq[] = "t.dlq";
+using test::kDlq;
+using test::kIn;
+using test::kOut;
+using test::Transfer;
 constexpr char kChangelog[] = "t.counting.changelog.in";
 constexpr char kGroup[] = "g.counting";
 
@@ -40,35 +42,13 @@ class CountingProcessor : public Processor {
     } else {
       state.Put(key + "/odd", "1");
     }
-    OutputEvent o;
-    o.topic = kOut;
-    o.key = t.token_id();
-    *o.envelope.mutable_erc721_transfer() = t;
-    o.ce_type = "test.Count";
-    out.Emit(std::move(o));
+    test::EmitCount(t, out);
     return core::Status::Ok();
   }
 };
 
-std::string Transfer(int token) {
-  v1::Envelope env;
-  auto* t = env.mutable_erc721_transfer();
-  t->set_token_id(std::to_string(token));
-  t->set_from(std::string(20, '\0'));
-  t->set_to(std::string(20, '\x11'));
-  return env.SerializeAsString();
-}
-
-class RunnerEosTest : public ::testing::Test {
+class RunnerEosTest : public test::ScratchDirTest {
  protected:
-  void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("cf_runner_eos_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(root_);
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
   static void Fill(testing::FakeLog& log, int n, int partitions) {
     for (int i = 0; i < n; ++i) {
       int token = i % 17;
@@ -111,6 +91,18 @@ class RunnerEosTest : public ::testing::Test {
     return d.has_value() ? d.value() : "";
   }
 
+  // The digest of an uninterrupted run over `n` records (in a log of its own).
+  std::string CleanDigest(int n, int partitions, size_t batch) {
+    testing::FakeLog log;
+    Fill(log, n, partitions);
+    auto sink = log.NewTransactionalSink();
+    {
+      auto runner = Open(log, *sink, "clean", partitions, batch);
+      Drain(*runner);
+    }
+    return Digest("clean");
+  }
+
   // Every output id once, and as many as inputs.
   static void ExpectEachOutputOnce(const testing::FakeLog& log, size_t inputs) {
     std::set<std::string> ids;
@@ -122,8 +114,6 @@ class RunnerEosTest : public ::testing::Test {
     }
     EXPECT_EQ(out.size(), inputs);
   }
-
-  std::filesystem::path root_;
 };
 
 TEST_F(RunnerEosTest, OutputsChangelogAndOffsetsCommitTogether) {
@@ -168,14 +158,9 @@ TEST_F(RunnerEosTest, AStoreRebuiltFromItsChangelogEqualsTheOriginal) {
 TEST_F(RunnerEosTest, AStoreBehindItsChangelogIsCaughtUpAtOpen) {
   // A crash after a transaction committed but before the local commit leaves
   // the store behind: here, a copy of the store taken earlier.
-  testing::FakeLog log, clean_log;
+  testing::FakeLog log;
   Fill(log, 200, 1);
-  Fill(clean_log, 200, 1);
-  auto clean_sink = clean_log.NewTransactionalSink();
-  {
-    auto clean = Open(clean_log, *clean_sink, "clean", 1, 30);
-    Drain(*clean);
-  }
+  const std::string clean = CleanDigest(200, 1, 30);
   auto sink = log.NewTransactionalSink();
   {
     auto runner = Open(log, *sink, "a", 1, 30);
@@ -196,7 +181,7 @@ TEST_F(RunnerEosTest, AStoreBehindItsChangelogIsCaughtUpAtOpen) {
     Drain(*runner);
   }
   ExpectEachOutputOnce(log, 200);
-  EXPECT_EQ(Digest("a"), Digest("clean"));
+  EXPECT_EQ(Digest("a"), clean);
 }
 
 TEST_F(RunnerEosTest, ACommitWhoseAnswerWasLostIsNotRedone) {
@@ -213,14 +198,9 @@ TEST_F(RunnerEosTest, ACommitWhoseAnswerWasLostIsNotRedone) {
 }
 
 TEST_F(RunnerEosTest, AFailedCommitIsAbortedAndRedoneOnce) {
-  testing::FakeLog log, clean_log;
+  testing::FakeLog log;
   Fill(log, 100, 2);
-  Fill(clean_log, 100, 2);
-  auto clean_sink = clean_log.NewTransactionalSink();
-  {
-    auto clean = Open(clean_log, *clean_sink, "clean", 2, 30);
-    Drain(*clean);
-  }
+  const std::string clean = CleanDigest(100, 2, 30);
   auto sink = log.NewTransactionalSink();
   {
     auto runner = Open(log, *sink, "a", 2, 30);
@@ -235,7 +215,7 @@ TEST_F(RunnerEosTest, AFailedCommitIsAbortedAndRedoneOnce) {
     Drain(*runner);
   }
   ExpectEachOutputOnce(log, 100);
-  EXPECT_EQ(Digest("a"), Digest("clean"));
+  EXPECT_EQ(Digest("a"), clean);
 }
 
 // A processor that ignores every transfer: its batches only move positions.

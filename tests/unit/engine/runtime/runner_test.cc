@@ -10,15 +10,17 @@
 #include "engine/core/u256.h"
 #include "engine/runtime/state_digest.h"
 #include "tests/support/fake_log.h"
+#include "tests/unit/engine/runtime/runner_test_util.h"
 
 namespace chainflow::engine::runtime {
 namespace {
 
 using core::PartitionId;
 
-constexpr char kIn[] = "t.in";
-constexpr char kOut[] = "t.out";
-constexpr char kDlq[] = "t.dlq";
+using test::kDlq;
+using test::kIn;
+using test::kOut;
+using test::Transfer;
 
 // Counts ERC-721 transfers per token id; emits the running count. A transfer
 // to the zero address is treated as poison so the dead-letter path is hit.
@@ -34,35 +36,13 @@ class CountingProcessor : public Processor {
     ASSIGN_OR_RETURN(auto old, state.Get(key));
     int n = old ? std::stoi(*old) + 1 : 1;
     state.Put(key, std::to_string(n));
-    OutputEvent o;
-    o.topic = kOut;
-    o.key = t.token_id();
-    *o.envelope.mutable_erc721_transfer() = t;
-    o.ce_type = "test.Count";
-    out.Emit(std::move(o));
+    test::EmitCount(t, out);
     return core::Status::Ok();
   }
 };
 
-std::string Transfer(int token, bool burn = false) {
-  v1::Envelope env;
-  auto* t = env.mutable_erc721_transfer();
-  t->set_token_id(std::to_string(token));
-  t->set_from(std::string(20, '\0'));
-  t->set_to(burn ? std::string(20, '\0') : std::string(20, '\x11'));
-  return env.SerializeAsString();
-}
-
-class RunnerTest : public ::testing::Test {
+class RunnerTest : public test::ScratchDirTest {
  protected:
-  void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("cf_runner_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(root_);
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
   // Fills `log` with `n` records over `partitions` partitions, every 7th poison.
   static void Fill(testing::FakeLog& log, int n, int partitions) {
     for (int i = 0; i < n; ++i) {
@@ -107,8 +87,6 @@ class RunnerTest : public ::testing::Test {
       if (n.value() == 0) return;
     }
   }
-
-  std::filesystem::path root_;
 };
 
 TEST_F(RunnerTest, OutputsCarryDeterministicIdsAndPoisonIsDeadLettered) {

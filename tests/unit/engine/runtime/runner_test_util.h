@@ -1,0 +1,56 @@
+#pragma once
+
+// What the runner tests share: topic names, ERC-721 transfer records and a
+// scratch directory per test.
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "chainflow/v1/events.pb.h"
+#include "engine/runtime/processor.h"
+
+namespace chainflow::engine::runtime::test {
+
+inline constexpr char kIn[] = "t.in";
+inline constexpr char kOut[] = "t.out";
+inline constexpr char kDlq[] = "t.dlq";
+
+// An ERC-721 transfer envelope of `token`: a mint, or a burn when `burn`.
+inline std::string Transfer(int token, bool burn = false) {
+  v1::Envelope env;
+  auto* t = env.mutable_erc721_transfer();
+  t->set_token_id(std::to_string(token));
+  t->set_from(std::string(20, '\0'));
+  t->set_to(burn ? std::string(20, '\0') : std::string(20, '\x11'));
+  return env.SerializeAsString();
+}
+
+// Emits `t` again on kOut, keyed by its token id (type "test.Count").
+inline void EmitCount(const v1::Erc721Transfer& t, Emitter& out) {
+  OutputEvent o;
+  o.topic = kOut;
+  o.key = t.token_id();
+  *o.envelope.mutable_erc721_transfer() = t;
+  o.ce_type = "test.Count";
+  out.Emit(std::move(o));
+}
+
+// A fixture with an empty directory `root_` of its own, removed afterwards.
+class ScratchDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            ("cf_runner_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name() + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(root_);
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  std::filesystem::path root_;
+};
+
+}  // namespace chainflow::engine::runtime::test
