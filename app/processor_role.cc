@@ -220,6 +220,12 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
     // transaction lasts one batch, far below it.
     producer_options.properties.emplace("transaction.timeout.ms", "10000");
     ASSIGN_OR_RETURN(unit.producer, log::Producer::Open(producer_options));
+    options.reopen_sink =
+        [producer_options]() -> core::Result<std::unique_ptr<log::TransactionalSink>> {
+      ASSIGN_OR_RETURN(std::unique_ptr<log::Producer> producer,
+                       log::Producer::Open(producer_options));
+      return std::unique_ptr<log::TransactionalSink>(std::move(producer));
+    };
     options.changelog_topics = ChangelogsOf(config, spec);
     options.group_id = consumer_options.group_id;
     log::ConsumerOptions restore_options;

@@ -48,7 +48,7 @@ ProcessorRunner::ProcessorRunner(std::string name, RunnerOptions options,
                                  std::unique_ptr<log::RecordSource> source,
                                  log::RecordSink& sink, log::TransactionalSink* transactions)
     : name_(std::move(name)), options_(std::move(options)), source_(std::move(source)),
-      sink_(sink), transactions_(transactions) {}
+      sink_(&sink), transactions_(transactions) {}
 
 ProcessorRunner::~ProcessorRunner() { Stop(); }
 
@@ -147,7 +147,29 @@ core::Status ProcessorRunner::RestoreStores(
   return core::Status::Ok();
 }
 
-core::Status ProcessorRunner::Recover() {
+bool ProcessorRunner::Recoverable(const core::Status& why) const {
+  if (core::IsRetryable(why) || why.code() == core::StatusCode::kAborted) return true;
+  return why.code() == core::StatusCode::kFailedPrecondition && transactions_ != nullptr &&
+         options_.reopen_sink && reopens_in_a_row_ < options_.max_sink_reopens;
+}
+
+core::Status ProcessorRunner::Recover(const core::Status& why) {
+  if (why.code() == core::StatusCode::kFailedPrecondition && transactions_ != nullptr &&
+      options_.reopen_sink) {
+    if (reopens_in_a_row_ >= options_.max_sink_reopens) return why;
+    core::Logger("engine.runtime")
+        ->warn("[{}] the transactional producer failed ({}); opening a new one", name_,
+               why.ToString());
+    // The new producer's init_transactions aborts whatever the old one left
+    // open; the old one is dropped only after it, so nothing of it can land
+    // later.
+    ASSIGN_OR_RETURN(std::unique_ptr<log::TransactionalSink> fresh, options_.reopen_sink());
+    ++reopens_in_a_row_;
+    reopened_ = std::move(fresh);
+    sink_ = reopened_.get();
+    transactions_ = reopened_.get();
+    in_transaction_ = false;
+  }
   if (transactions_ != nullptr && in_transaction_) {
     core::Status aborted = transactions_->AbortTransaction(options_.flush_timeout);
     if (aborted.code() == core::StatusCode::kFailedPrecondition) return aborted;  // fenced
@@ -226,7 +248,7 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
     if (std::find(applied.begin(), applied.end(), it->second) == applied.end()) {
       applied.push_back(it->second);
     }
-    ASSIGN_OR_RETURN(BatchStats stats, it->second->Apply(recs, sink_));
+    ASSIGN_OR_RETURN(BatchStats stats, it->second->Apply(recs, *sink_));
     total.records += stats.records;
     total.outputs += stats.outputs;
     total.dead_lettered += stats.dead_lettered;
@@ -309,7 +331,7 @@ core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& appl
 
 core::Status ProcessorRunner::CommitFlushed(const std::vector<Task*>& applied) {
   // Outputs must be durable before the offsets that produced them are.
-  RETURN_IF_ERROR(sink_.Flush(options_.flush_timeout));
+  RETURN_IF_ERROR(sink_->Flush(options_.flush_timeout));
   core::CrashPoint("runtime.after_flush");
   for (Task* task : applied) {
     RETURN_IF_ERROR(task->Commit());
@@ -382,21 +404,24 @@ void ProcessorRunner::Run() {
   auto logger = core::Logger("engine.runtime");
   std::chrono::milliseconds backoff{100};
   bool recovering = false;  // a cycle failed: recover before the next one
+  core::Status failed;      // why
   while (!stop_.load()) {
     core::Status st;
     if (recovering) {
-      st = Recover();
+      st = Recover(failed);
       if (st.ok()) recovering = false;
     }
     if (st.ok()) {
       core::Result<size_t> r = RunOnce();
       if (r.has_value()) {
         backoff = std::chrono::milliseconds{100};
+        if (r.value() > 0) reopens_in_a_row_ = 0;
         continue;
       }
       st = r.error();
     }
-    if (core::IsRetryable(st) || st.code() == core::StatusCode::kAborted) {
+    if (Recoverable(st)) {
+      failed = st;
       logger->warn("[{}] retrying after {} ms: {}", name_, backoff.count(), st.ToString());
       core::MetricsRegistry::Global()
           .GetCounter("chainflow_processor_retries_total", "Batches redone after errors",

@@ -40,6 +40,14 @@ struct RunnerOptions {
   // input goes quiet. Each costs two round trips to the coordinators.
   std::string group_id;
   std::chrono::milliseconds group_offsets_interval{1000};
+  // Opens a new transactional producer with the same transactional id, for
+  // when the current one hit a fatal error: a broker that restarted while a
+  // transaction was open times it out and bumps the producer's epoch, which
+  // the producer then sees as being fenced. Unset: such errors stop the
+  // runner. `max_sink_reopens` bounds reopens in a row without a committed
+  // cycle between them (two live instances with one id fence each other).
+  std::function<core::Result<std::unique_ptr<log::TransactionalSink>>()> reopen_sink;
+  int max_sink_reopens = 5;
 };
 
 using Positions = std::map<log::TopicPartition, core::Offset>;
@@ -85,11 +93,16 @@ class ProcessorRunner {
 
   // One poll-apply-commit cycle; returns the records applied.
   core::Result<size_t> RunOnce();
-  // After RunOnce failed: drops what the cycle applied, and for a
-  // transactional runner aborts its transaction and brings every store up to
-  // date with its changelog (a commit that returned an error may still have
-  // landed). Then RunOnce may be called again. Start()'s loop does this.
-  core::Status Recover();
+  // After RunOnce failed with `why`: drops what the cycle applied, and for a
+  // transactional runner aborts its transaction (or, when `why` is a fatal
+  // producer error and RunnerOptions::reopen_sink is set, replaces the
+  // producer) and brings every store up to date with its changelog (a
+  // commit that returned an error may still have landed). Then RunOnce may
+  // be called again. Start()'s loop does this.
+  core::Status Recover(const core::Status& why = core::Status::Ok());
+  // True when Recover(why) can go on after `why` (retryable, Aborted, or a
+  // fatal producer error with reopen_sink set and reopens left).
+  bool Recoverable(const core::Status& why) const;
 
   void Start();
   void Stop();  // idempotent; joins the thread
@@ -138,8 +151,10 @@ class ProcessorRunner {
   std::string name_;
   RunnerOptions options_;
   std::unique_ptr<log::RecordSource> source_;
-  log::RecordSink& sink_;
-  log::TransactionalSink* transactions_;  // == &sink_ when exactly-once, else null
+  log::RecordSink* sink_;                 // never null
+  log::TransactionalSink* transactions_;  // == sink_ when exactly-once, else null
+  std::unique_ptr<log::TransactionalSink> reopened_;  // a replacement producer, if any
+  int reopens_in_a_row_ = 0;
   bool in_transaction_ = false;
   // Group offsets: when last sent, and whether positions moved since.
   std::chrono::steady_clock::time_point group_offsets_sent_{};

@@ -56,8 +56,10 @@ class RunnerEosTest : public test::ScratchDirTest {
     }
   }
 
-  std::unique_ptr<ProcessorRunner> Open(testing::FakeLog& log, log::TransactionalSink& sink,
-                                        const std::string& dir, int partitions, size_t batch) {
+  std::unique_ptr<ProcessorRunner> Open(
+      testing::FakeLog& log, log::TransactionalSink& sink, const std::string& dir, int partitions,
+      size_t batch,
+      std::function<core::Result<std::unique_ptr<log::TransactionalSink>>()> reopen = {}) {
     ProcessorSpec spec{"counting", {kIn}, {kOut},
                        [] { return std::make_unique<CountingProcessor>(); }};
     RunnerOptions options;
@@ -70,6 +72,7 @@ class RunnerEosTest : public test::ScratchDirTest {
     options.read_changelog = [&log](const auto& from, const auto& fn) {
       return log.ReadToEnd(from, fn);
     };
+    options.reopen_sink = std::move(reopen);
     std::vector<log::TopicPartition> inputs;
     for (int p = 0; p < partitions; ++p) inputs.push_back({kIn, PartitionId(p)});
     auto r = ProcessorRunner::OpenTransactional(spec, options, inputs, log.NewSource(), sink);
@@ -216,6 +219,44 @@ TEST_F(RunnerEosTest, AFailedCommitIsAbortedAndRedoneOnce) {
   }
   ExpectEachOutputOnce(log, 100);
   EXPECT_EQ(Digest("a"), clean);
+}
+
+TEST_F(RunnerEosTest, AFencedProducerIsReplacedAndTheBatchRedoneOnce) {
+  // A broker that restarts with a transaction open times it out and bumps
+  // the producer's epoch: the producer's next commit reports it fenced.
+  testing::FakeLog log;
+  Fill(log, 100, 2);
+  const std::string clean = CleanDigest(100, 2, 30);
+  auto sink = log.NewTransactionalSink();
+  std::vector<testing::FakeTransactionalSink*> opened;
+  {
+    auto runner = Open(log, *sink, "a", 2, 30, [&]() {
+      auto fresh = log.NewTransactionalSink();
+      opened.push_back(fresh.get());
+      return core::Result<std::unique_ptr<log::TransactionalSink>>(std::move(fresh));
+    });
+    ASSERT_TRUE(runner->RunOnce().has_value());
+    const core::Status fenced = core::FailedPreconditionError("fatal: _FENCED");
+    sink->FailNextCommit(fenced, /*lands=*/false);
+    auto failed = runner->RunOnce();
+    ASSERT_FALSE(failed.has_value());
+    ASSERT_TRUE(runner->Recoverable(failed.error()));
+    ASSERT_TRUE(runner->Recover(failed.error()).ok());
+    ASSERT_EQ(opened.size(), 1u);
+    Drain(*runner);
+    EXPECT_GT(opened.front()->commits(), 0) << "the new producer carries on";
+  }
+  ExpectEachOutputOnce(log, 100);
+  EXPECT_EQ(Digest("a"), clean);
+}
+
+TEST_F(RunnerEosTest, WithoutAReopenAFencedProducerStopsTheRunner) {
+  testing::FakeLog log;
+  Fill(log, 10, 1);
+  auto sink = log.NewTransactionalSink();
+  auto runner = Open(log, *sink, "a", 1, 30);
+  EXPECT_FALSE(runner->Recoverable(core::FailedPreconditionError("fatal: _FENCED")));
+  EXPECT_TRUE(runner->Recoverable(core::UnavailableError("broker down")));
 }
 
 // A processor that ignores every transfer: its batches only move positions.
