@@ -85,7 +85,14 @@ core::Status WaitForProcessors(ProcessorRole& processor, log::Admin& admin) {
   // each level had consumed those ends (and flushed what they caused, the
   // runner commits positions only after its outputs are acknowledged), and
   // no end moved since, so nothing is left for anyone to consume.
+  //
+  // Under exactly-once a pass must find the ends unmoved twice in a row, a
+  // moment apart: outputs are appended inside transactions that the
+  // next level can read only once they commit, and one stable pass was seen
+  // to end a replay early under load (ReplayIntentsTest: 1,615 intents left
+  // undecided, once in five suite runs).
   std::vector<Offsets> waited(static_cast<size_t>(processor.levels()));
+  int stable_passes = 0;
   for (bool first = true;; first = false) {
     bool moved = false;
     for (int level = 0; level < processor.levels(); ++level) {
@@ -98,7 +105,11 @@ core::Status WaitForProcessors(ProcessorRole& processor, log::Admin& admin) {
       }
       last = std::move(ends);
     }
-    if (!moved) return core::Status::Ok();
+    stable_passes = moved ? 0 : stable_passes + 1;
+    if (stable_passes >= 2) return core::Status::Ok();
+    if (!moved && WaitForShutdown(std::chrono::milliseconds(200))) {
+      return core::CancelledError("interrupted");
+    }
   }
 }
 

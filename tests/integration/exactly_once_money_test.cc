@@ -29,18 +29,15 @@
 #include <vector>
 
 #include <boost/json.hpp>
-#include <boost/multiprecision/cpp_int.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/integration/money_checks.h"
 #include "tests/integration/pipeline_fixture.h"
 
 namespace chainflow::testing {
 namespace {
 
-using boost::multiprecision::cpp_int;
-
-const std::string kKongz = SharedData("evm/cyberkongz/transfers.logs.ndjson");
 constexpr size_t kKongzTransfers = 15188;
 // gen_history --standard erc20: the first kTokens * kAccounts transfers are
 // mints that fund every account of every token; kBurns of the holders'
@@ -65,7 +62,6 @@ constexpr int kMaxRuns = 20;
 constexpr int kMinKillsMidWork = 8;
 constexpr int kMinDelayMs = 300;
 constexpr int kMaxDelayMs = 2500;
-constexpr size_t kShowFirst = 10;
 
 uint32_t KillSeed() {
   if (const char* s = std::getenv("CHAINFLOW_KILL_SEED")) {
@@ -77,26 +73,6 @@ uint32_t KillSeed() {
 std::vector<std::string> ReplayArgs(const std::string& history) {
   return {"replay", "--chain", "mainnet", "--from-file", history};
 }
-
-// Up to kShowFirst lines of a diff, then how many more there were.
-class DiffReport {
- public:
-  void Add(std::string line) {
-    if (lines_.size() < kShowFirst) lines_.push_back(std::move(line));
-    ++count_;
-  }
-  size_t count() const { return count_; }
-  std::string ToString() const {
-    std::string out;
-    for (const std::string& l : lines_) out += "\n  " + l;
-    if (count_ > lines_.size()) out += fmt::format("\n  ... and {} more", count_ - lines_.size());
-    return out;
-  }
-
- private:
-  std::vector<std::string> lines_;
-  size_t count_ = 0;
-};
 
 class ExactlyOnceMoneyTest : public ::testing::Test {
  protected:
@@ -123,7 +99,11 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
   // one. Returns what went wrong, empty when nothing.
   static std::string PrepareAndRun() {
     history_ = fmt::format("/tmp/cf_it_eo_money_{}.ndjson", ::getpid());
-    if (std::string error = WriteHistory(history_); !error.empty()) return error;
+    if (std::string error =
+            WriteKongzThenErc20History(history_, kTransfers, kTokens, kAccounts, kBurns);
+        !error.empty()) {
+      return error;
+    }
     expected_ = ExpectedErc20FromFile(history_);
     if (expected_.transfers != kTransfers) {
       return fmt::format("{} ERC-20 transfers in the history, want {}", expected_.transfers,
@@ -142,26 +122,6 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
       return fmt::format("the last replay exited {}: {}", last.exit_code, last.err);
     }
     return "";
-  }
-
-  // CyberKongz, then the generated ERC-20 transfers (block numbers and
-  // times keep increasing): the NFT processor's output topic gets records
-  // too, and the kills land in both pipelines.
-  static std::string WriteHistory(const std::string& path) {
-    const std::string erc20 = path + ".erc20";
-    RunResult gen = RunCommand({GEN_HISTORY_BINARY, "--standard", "erc20", "--transfers",
-                                std::to_string(kTransfers), "--accounts",
-                                std::to_string(kAccounts), "--erc20-tokens",
-                                std::to_string(kTokens), "--burns", kBurns, "--out", erc20});
-    if (gen.exit_code != 0) return "gen_history failed: " + gen.err;
-    std::ofstream out(path, std::ios::binary);
-    {
-      std::ifstream kongz(kKongz, std::ios::binary);
-      std::ifstream tokens(erc20, std::ios::binary);
-      out << kongz.rdbuf() << tokens.rdbuf();
-    }
-    std::filesystem::remove(erc20);
-    return out.flush() ? "" : "cannot write " + path;
   }
 
   // Up to kMaxRuns replays, each SIGKILLed after a seeded random delay,
@@ -228,12 +188,6 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
     return p;
   }
 
-  // Every ERC-20 balance and supply equals the file's, and supply is the sum
-  // of balances per token.
-  static void ExpectBalancesAndSupply();
-  // The output topics, read read_committed, hold each output event once.
-  static void ExpectEachOutputEventOnce();
-
   static inline std::string skip_reason_;
   static inline std::string setup_failure_;
   static inline std::string history_;
@@ -246,116 +200,8 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
 TEST_F(ExactlyOnceMoneyTest, BalancesSupplyAndOutputTopicsAreExactAfterRandomKills) {
   EXPECT_GE(kills_mid_work_, kMinKillsMidWork)
       << "too few kills left work behind: the replay got faster, lower kMaxDelayMs";
-  ExpectBalancesAndSupply();
-  ExpectEachOutputEventOnce();
-}
-
-void ExactlyOnceMoneyTest::ExpectBalancesAndSupply() {
-  // Balances: every expected (token, account) with its exact value. The
-  // view keeps a row whose net came back to zero (its block number is part
-  // of the view), so a "0" row the file has no balance for is fine; any
-  // other extra row is not.
-  const auto view = ViewTokenBalances(*env_, "mainnet");
-  DiffReport balances;
-  for (const auto& [key, want] : expected_.balances) {
-    auto it = view.find(key);
-    if (it == view.end()) {
-      balances.Add(fmt::format("{} {}: missing, expected {}", key.first, key.second, want));
-    } else if (it->second != want) {
-      balances.Add(fmt::format("{} {}: view {}, expected {} (view - expected = {})", key.first,
-                               key.second, it->second, want,
-                               (cpp_int(it->second) - cpp_int(want)).str()));
-    }
-  }
-  for (const auto& [key, have] : view) {
-    if (have != "0" && !expected_.balances.contains(key)) {
-      balances.Add(fmt::format("{} {}: view {}, expected no row", key.first, key.second, have));
-    }
-  }
-  EXPECT_EQ(balances.count(), 0u) << balances.count() << " of " << expected_.balances.size()
-                                  << " balance rows wrong (view has " << view.size()
-                                  << " rows):" << balances.ToString();
-
-  // Supply per token, and conservation in the view: supply == sum of
-  // balances.
-  const auto supply = ViewTokenSupply(*env_, "mainnet");
-  std::map<std::string, cpp_int> sums;
-  for (const auto& [key, have] : view) sums[key.first] += cpp_int(have);
-  DiffReport supplies;
-  for (const auto& [token, want] : expected_.supply) {
-    auto it = supply.find(token);
-    if (it == supply.end()) {
-      supplies.Add(fmt::format("{}: no supply row, expected {}", token, want));
-      continue;
-    }
-    if (it->second != want) {
-      supplies.Add(fmt::format("{}: supply {}, expected {} (view - expected = {})", token,
-                               it->second, want, (cpp_int(it->second) - cpp_int(want)).str()));
-    }
-    if (cpp_int(it->second) != sums[token]) {
-      supplies.Add(fmt::format("{}: not conserved: supply {} but balances sum to {} "
-                               "(supply - sum = {})",
-                               token, it->second, sums[token].str(),
-                               (cpp_int(it->second) - sums[token]).str()));
-    }
-  }
-  for (const auto& [token, have] : supply) {
-    if (!expected_.supply.contains(token)) {
-      supplies.Add(fmt::format("{}: supply {}, expected no row", token, have));
-    }
-  }
-  EXPECT_EQ(supplies.count(), 0u) << "token_supply:" << supplies.ToString();
-}
-
-void ExactlyOnceMoneyTest::ExpectEachOutputEventOnce() {
-  struct OutputTopic {
-    std::string topic;
-    std::set<std::string> ce_types;
-    size_t records;  // exactly once: one record per output event
-  };
-  const std::vector<OutputTopic> topics = {
-      // One TokenBalanceChanged or TotalSupplyChanged per side of a transfer.
-      {env_->prefix() + ".token.balances",
-       {"chainflow.token.TokenBalanceChanged", "chainflow.token.TotalSupplyChanged"},
-       2 * expected_.transfers},
-      {env_->prefix() + ".nft.ownership", {"chainflow.nft.OwnerChanged"}, kKongzTransfers},
-  };
-  for (const OutputTopic& t : topics) {
-    SCOPED_TRACE(t.topic);
-    const std::vector<std::string> headers =
-        KcatLinesWith(t.topic, "%h", {"-X", "isolation.level=read_committed"});
-    std::map<std::string, int> seen;
-    DiffReport malformed;
-    for (const std::string& h : headers) {
-      // Every record carries the CloudEvents headers (as replay_test checks).
-      for (const char* want : {"ce_specversion=1.0", "ce_id=", "ce_source=", "ce_type=",
-                               "ce_time=", "content-type=application/protobuf"}) {
-        if (h.find(want) == std::string::npos) malformed.Add(fmt::format("no {} in {}", want, h));
-      }
-      std::optional<std::string> type = KcatHeader(h, "ce_type");
-      if (type && !t.ce_types.contains(*type)) {
-        malformed.Add(fmt::format("unexpected ce_type {} in {}", *type, h));
-      }
-      if (std::optional<std::string> id = KcatHeader(h, "ce_id")) ++seen[*id];
-    }
-    EXPECT_EQ(malformed.count(), 0u) << "records without CloudEvents headers:"
-                                     << malformed.ToString();
-    DiffReport twice;
-    size_t extra = 0;
-    for (const auto& [id, n] : seen) {
-      if (n > 1) {
-        twice.Add(fmt::format("{} x{}", id, n));
-        extra += n - 1;
-      }
-    }
-    EXPECT_EQ(twice.count(), 0u) << twice.count() << " ce_ids appear more than once ("
-                                 << extra << " extra records) among " << headers.size()
-                                 << " committed records:" << twice.ToString();
-    // Duplicated inputs (e.g. deltas appended twice) come out with new ids;
-    // the record count catches those.
-    EXPECT_EQ(headers.size(), t.records)
-        << "committed records on the topic; " << seen.size() << " distinct ce_ids";
-  }
+  ExpectBalancesAndSupply(*env_, expected_);
+  ExpectEachOutputEventOnce(*env_, expected_, kKongzTransfers);
 }
 
 }  // namespace
