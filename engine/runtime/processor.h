@@ -127,6 +127,12 @@ struct ProcessorSpec {
   // store, so a processor can join them by key (the intents processor joins
   // balance deltas and user events of an account).
   bool co_partitioned = false;
+  // true: the runtime keeps per-block undo records of chain events and
+  // undoes a reverted block itself (undo_log.h), checking that markers come
+  // in chain order. false for processors whose inputs interleave upstream
+  // partitions (repartition topics: token_balances, intents): BlockReverted
+  // and BlockEnd reach Apply as they come and the processor handles reorgs.
+  bool per_block_undo = true;
 };
 
 }  // namespace chainflow::engine::runtime

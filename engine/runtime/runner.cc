@@ -113,7 +113,8 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenWith(
   RETURN_IF_ERROR(runner->RestoreStores(to_restore));
   for (Opened& o : opened) {
     ASSIGN_OR_RETURN(auto task, Task::Open(o.inputs, std::move(o.store), spec.make(),
-                                           runner->options_.routing, o.changelog));
+                                           runner->options_.routing, o.changelog,
+                                           UndoOptions{.enabled = spec.per_block_undo}));
     for (const auto& tp : o.inputs) {
       runner->positions_[tp] = task->next_offset(tp);
       runner->by_input_[tp] = task.get();

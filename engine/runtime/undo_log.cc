@@ -379,6 +379,7 @@ std::vector<uint64_t> UndoLog::blocks(const std::string& chain) const {
 core::Status ApplyWithUndo(const InputEvent& event, state::StateView& state,
                            Processor& processor, UndoLog& undo, Emitter& out,
                            size_t& retractions) {
+  if (!undo.enabled()) return processor.Apply(event, state, out);
   const v1::Envelope& envelope = event.envelope;
   switch (envelope.payload_case()) {
     case v1::Envelope::kBlockReverted: {

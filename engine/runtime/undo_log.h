@@ -20,6 +20,13 @@
 namespace chainflow::engine::runtime {
 
 struct UndoOptions {
+  // false: the task keeps no undo record and checks no marker order: its
+  // inputs interleave upstream partitions (a repartition topic), so a
+  // BlockReverted copy may come after another partition's BlockEnd that
+  // finalized past it, and "the value before the block" is not a value the
+  // task had. Markers then reach Processor::Apply as they come, and the
+  // processor undoes reverted blocks itself (ProcessorSpec::per_block_undo).
+  bool enabled = true;
   // Undo records are kept for at most this many blocks below the newest
   // block a chain event was tracked at, even when no BlockEnd ever reports
   // finality (history files before ingest marks them final). Blocks that
@@ -80,6 +87,7 @@ class UndoLog {
   // Flush, and changed finalized blocks, into `batch`.
   void Flush(state::StateView& batch);
 
+  bool enabled() const { return options_.enabled; }
   // Records kept (memory and store after commit).
   size_t size() const { return size_; }
   // Highest block of `chain` that can no longer be reverted; 0 if unknown.

@@ -40,6 +40,10 @@ Result<BalanceRow> ToRow(const v1::TokenBalanceChanged& m) {
   if (row.chain.empty()) return core::InvalidArgumentError("log.chain is empty");
   ASSIGN_OR_RETURN(row.token, Hex20(m.token(), "token"));
   ASSIGN_OR_RETURN(row.account, Hex20(m.account(), "account"));
+  if (m.removed()) {
+    row.removed = true;
+    return row;
+  }
   ASSIGN_OR_RETURN(row.balance, Decimal(m.balance(), "balance"));
   ASSIGN_OR_RETURN(row.block_number, Block(m.block_number()));
   return row;
@@ -50,6 +54,10 @@ Result<SupplyRow> ToRow(const v1::TotalSupplyChanged& m) {
   row.chain = m.log().chain();
   if (row.chain.empty()) return core::InvalidArgumentError("log.chain is empty");
   ASSIGN_OR_RETURN(row.token, Hex20(m.token(), "token"));
+  if (m.removed()) {
+    row.removed = true;
+    return row;
+  }
   ASSIGN_OR_RETURN(row.total_supply, Decimal(m.total_supply(), "total_supply"));
   ASSIGN_OR_RETURN(row.block_number, Block(m.block_number()));
   return row;

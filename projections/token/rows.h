@@ -18,6 +18,9 @@ struct BalanceRow {
   std::string account;  // lowercase 0x hex
   std::string balance;  // decimal, absolute
   int64_t block_number = 0;
+  // A `removed` retraction: no delta touches the balance any more, the row
+  // goes (the other fields are empty).
+  bool removed = false;
 };
 
 // A row of chainflow.token_supply.
@@ -26,6 +29,7 @@ struct SupplyRow {
   std::string token;
   std::string total_supply;  // decimal
   int64_t block_number = 0;
+  bool removed = false;  // as BalanceRow::removed
 };
 
 // A record that could not be decoded (InvalidArgument naming the problem).
@@ -49,7 +53,8 @@ struct StagedBatch {
 // records below `applied`. TokenBalanceChanged sets the absolute balance and
 // TotalSupplyChanged the supply (retractions carry the restored values in
 // the same fields); the later record of a key wins, which is offset order
-// since a key lives in one partition. A zero balance keeps its row. Pure.
+// since a key lives in one partition. A zero balance keeps its row; a
+// `removed` retraction stages the row's deletion. Pure.
 // `batch` must outlive the result.
 StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
                        const pg::OffsetMap& applied);

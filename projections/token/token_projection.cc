@@ -70,17 +70,35 @@ core::Result<ApplyReport> TokenProjection::Apply(const std::vector<log::Record>&
   }
   if (dlq_ && !staged.rejected.empty()) RETURN_IF_ERROR(dlq_->Flush(kDlqFlushTimeout));
 
-  std::vector<std::vector<std::string>> rows;
+  // Each key is staged once: its rows are either upserted or deleted.
+  std::vector<std::vector<std::string>> rows, gone;
   rows.reserve(staged.balances.size());
   for (const BalanceRow& r : staged.balances) {
-    rows.push_back({r.chain, r.token, r.account, r.balance, std::to_string(r.block_number)});
+    if (r.removed) {
+      gone.push_back({r.chain, r.token, r.account});
+    } else {
+      rows.push_back({r.chain, r.token, r.account, r.balance, std::to_string(r.block_number)});
+    }
   }
   ASSIGN_OR_RETURN(report.balance_rows, pg::Upsert(*tx, BalancesSpec(), rows));
+  if (!gone.empty()) {
+    ASSIGN_OR_RETURN(int64_t deleted, pg::DeleteKeys(*tx, BalancesSpec(), gone));
+    report.balance_rows += deleted;
+  }
   rows.clear();
+  gone.clear();
   for (const SupplyRow& r : staged.supplies) {
-    rows.push_back({r.chain, r.token, r.total_supply, std::to_string(r.block_number)});
+    if (r.removed) {
+      gone.push_back({r.chain, r.token});
+    } else {
+      rows.push_back({r.chain, r.token, r.total_supply, std::to_string(r.block_number)});
+    }
   }
   ASSIGN_OR_RETURN(report.supply_rows, pg::Upsert(*tx, SupplySpec(), rows));
+  if (!gone.empty()) {
+    ASSIGN_OR_RETURN(int64_t deleted, pg::DeleteKeys(*tx, SupplySpec(), gone));
+    report.supply_rows += deleted;
+  }
   RETURN_IF_ERROR(pg::WriteOffsets(*tx, kProjectionName, staged.next_offsets));
   RETURN_IF_ERROR(tx->Commit());
   CountApplied(report);

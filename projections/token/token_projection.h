@@ -26,8 +26,8 @@ struct ApplyReport {
   size_t skipped = 0;
   size_t rejected = 0;
   size_t ignored = 0;
-  int64_t balance_rows = 0;  // token_balances rows inserted or updated
-  int64_t supply_rows = 0;   // token_supply rows inserted or updated
+  int64_t balance_rows = 0;  // token_balances rows inserted, updated or deleted
+  int64_t supply_rows = 0;   // token_supply rows inserted, updated or deleted
 };
 
 // Materializes token.balances records into chainflow.token_balances and

@@ -130,26 +130,29 @@ std::map<std::string, std::vector<std::string>> RunNftOwnership(const GoldenFile
 }
 
 // Runs the two token processors as one pipeline over the file's inputs:
-// each chain event goes to the splitter, each of its outputs (in order) to
-// the balances processor, as one partition of each would see them. Both
-// stages' outputs are listed, in emission order. A failed record keeps no
-// state and no outputs (the runtime's savepoint rollback); a delta the
-// balances processor refuses shows as an error in its place.
+// each chain event goes to the splitter (through the runtime's undo log, as
+// a Task applies it, so `block_reverted` lines retract), each of its outputs
+// (in order) to the balances processor, as partition 0 of each would see
+// them. Both stages' outputs are listed, in emission order. A failed record
+// keeps no state and no outputs (the runtime's savepoint rollback); a delta
+// the balances processor refuses shows as an error in its place.
 std::map<std::string, std::vector<std::string>> RunTokenBalances(const GoldenFile& file) {
   namespace tb = engine::processors::token_balances;
   core::MetricsRegistry metrics;
   tb::TokenSplitterProcessor splitter(kTopicPrefix);
   tb::TokenBalancesProcessor balances(kTopicPrefix, metrics);
+  engine::runtime::UndoLog undo(tb::TokenSplitterProcessor::kName);
   FakeState state;
   FakeState splitter_state;
   std::map<std::string, std::vector<std::string>> actual;
   std::vector<std::string>& output = actual["output"];
   int64_t offset = 0;
   // Applies one record to the balances processor.
-  auto apply_balances = [&](const v1::Envelope& envelope, int64_t at) {
+  auto apply_balances = [&](const v1::Envelope& envelope, const std::string& key, int64_t at) {
     engine::log::Record record;
     record.topic = tb::DeltasTopic(kTopicPrefix);
     record.offset = core::Offset(at);
+    record.key = key;
     record.value = envelope.SerializeAsString();
     FakeState attempt = state;
     VectorEmitter emitter;
@@ -171,21 +174,23 @@ std::map<std::string, std::vector<std::string>> RunTokenBalances(const GoldenFil
     }
     for (const TokenGoldenInput& input : inputs.value()) {
       if (input.deltas_stage) {
-        apply_balances(input.envelope, offset++);
+        apply_balances(input.envelope, "", offset++);
         continue;
       }
       engine::log::Record record;
       record.topic = tb::ChainEventsTopic(kTopicPrefix, "mainnet");
       record.offset = core::Offset(offset);
       record.value = input.envelope.SerializeAsString();
-      // The splitter's only state: per chain, the block of deltas no
-      // forwarded BlockEnd has closed yet (rendered as "splitter_pending").
       FakeState splitter_attempt = splitter_state;
       VectorEmitter emitter;
-      core::Status status =
-          splitter.Apply({record, input.envelope}, splitter_attempt, emitter);
-      if (status.ok()) splitter_state = std::move(splitter_attempt);
-      if (!status.ok()) {
+      size_t retractions = 0;
+      core::Status status = engine::runtime::ApplyWithUndo(
+          {record, input.envelope}, splitter_attempt, splitter, undo, emitter, retractions);
+      undo.EndRecord(status.ok());
+      if (status.ok()) {
+        undo.Flush(splitter_attempt);
+        splitter_state = std::move(splitter_attempt);
+      } else {
         output.push_back(fmt::format("error offset={} {}", offset, status.ToString()));
       }
       for (const auto& event : status.ok() ? emitter.events
@@ -193,16 +198,14 @@ std::map<std::string, std::vector<std::string>> RunTokenBalances(const GoldenFil
         output.push_back(RenderTokenOutput(event, kTopicPrefix));
         v1::Envelope forwarded = event.envelope;
         forwarded.set_id(fmt::format("{}/0/{}/x", record.topic, offset));
-        apply_balances(forwarded, offset);
+        apply_balances(forwarded, event.key, offset);
       }
       ++offset;
     }
   }
   actual["state"] = RenderTokenState(state.entries);
-  for (const auto& [key, value] : splitter_state.entries) {
-    uint64_t block = 0;
-    for (char c : value) block = (block << 8) | static_cast<uint8_t>(c);
-    actual["state"].push_back(fmt::format("splitter_pending {} block={}", key, block));
+  for (std::string& line : RenderSplitterState(splitter_state.entries)) {
+    actual["state"].push_back(std::move(line));
   }
   actual["metrics"] = MetricLines(metrics);
   return actual;

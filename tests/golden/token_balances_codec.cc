@@ -33,7 +33,8 @@ Result<std::string> Amount(const std::string& text) {
 }
 
 // balance_delta / supply_delta: chain, token (also the log's contract
-// unless contract= differs), block, log, ts, account, amount, dir.
+// unless contract= differs), block, log, ts, finalized, account, amount,
+// dir, partition (source_partition), retracted.
 Result<TokenGoldenInput> ParseDelta(const FieldLine& line) {
   std::map<std::string, std::string> f = line.fields;
   auto take = [&f](const std::string& key, const std::string& fallback) {
@@ -54,6 +55,9 @@ Result<TokenGoldenInput> ParseDelta(const FieldLine& line) {
   log.set_block_number(std::stoull(take("block", "0")));
   log.set_log_index(static_cast<uint32_t>(std::stoul(take("log", "0"))));
   log.set_block_timestamp(std::stoull(take("ts", "0")));
+  log.set_finalized(take("finalized", "false") == "true");
+  const uint32_t partition = static_cast<uint32_t>(std::stoul(take("partition", "0")));
+  const bool retracted = take("retracted", "false") == "true";
   ASSIGN_OR_RETURN(std::string amount, Amount(take("amount", "0")));
   std::string dir = take("dir", "");
   in.envelope.set_id(take("id", "delta"));
@@ -67,6 +71,8 @@ Result<TokenGoldenInput> ParseDelta(const FieldLine& line) {
     d->set_direction(dir == "credit"  ? v1::BalanceDelta::DIRECTION_CREDIT
                      : dir == "debit" ? v1::BalanceDelta::DIRECTION_DEBIT
                                       : v1::BalanceDelta::DIRECTION_UNSPECIFIED);
+    d->set_source_partition(partition);
+    d->set_retracted(retracted);
   } else {
     auto* d = in.envelope.mutable_supply_delta();
     *d->mutable_log() = log;
@@ -75,6 +81,8 @@ Result<TokenGoldenInput> ParseDelta(const FieldLine& line) {
     d->set_direction(dir == "mint"   ? v1::SupplyDelta::DIRECTION_MINT
                      : dir == "burn" ? v1::SupplyDelta::DIRECTION_BURN
                                      : v1::SupplyDelta::DIRECTION_UNSPECIFIED);
+    d->set_source_partition(partition);
+    d->set_retracted(retracted);
   }
   if (!f.empty()) return core::InvalidArgumentError("unknown field " + f.begin()->first);
   return in;
@@ -114,7 +122,61 @@ std::string AmountRecord(const std::string& value) {
                      U64Be(value.substr(34, 8)));
 }
 
+// "balance token=T account=A" / "supply token=T" for a record ref (kind
+// letter + token [+ account]); "" otherwise.
+std::string RenderRef(const std::string& ref) {
+  if (ref.size() == 41 && ref[0] == 'a') {
+    return fmt::format("balance token={} account={}", Fixed(ref.substr(1, 20), 20),
+                       Fixed(ref.substr(21), 20));
+  }
+  if (ref.size() == 21 && ref[0] == 's') return "supply token=" + Fixed(ref.substr(1), 20);
+  return "";
+}
+
+// The reorg bookkeeping under '\0' (README.md "Reorgs"): "\0pending/<chain>/"
+// + ref, "\0unfinal/<chain>/" + partition + block + ref, "\0unfinal_from/<chain>/"
+// + partition.
+std::string RenderReorgEntry(const std::string& key, const std::string& value) {
+  auto chain_and_rest = [&key](size_t skip) -> std::pair<std::string, std::string> {
+    size_t slash = key.find('/', skip);
+    if (slash == std::string::npos) return {"", ""};
+    return {key.substr(skip, slash - skip), key.substr(slash + 1)};
+  };
+  const std::string pending("\0pending/", 9), unfinal("\0unfinal/", 9),
+      from("\0unfinal_from/", 14);
+  if (key.rfind(pending, 0) == 0) {
+    auto [chain, ref] = chain_and_rest(pending.size());
+    if (value.size() < 11) return "";
+    size_t n = U64Be(value.substr(9, 2));
+    if (value.size() != 11 + 16 * n || RenderRef(ref).empty()) return "";
+    std::string out = fmt::format("pending chain={} {} final_block={} final_delta={} deltas=[",
+                                  chain, RenderRef(ref), U64Be(value.substr(0, 8)),
+                                  value[8] == 1 ? "true" : "false");
+    for (size_t i = 0; i < n; ++i) {
+      std::string e = value.substr(11 + 16 * i, 16);
+      out += fmt::format("{}block {} partition {} x{}", i == 0 ? "" : ", ", U64Be(e.substr(0, 8)),
+                         U64Be(e.substr(8, 4)), U64Be(e.substr(12, 4)));
+    }
+    return out + "]";
+  }
+  if (key.rfind(from, 0) == 0) {
+    auto [chain, rest] = chain_and_rest(from.size());
+    if (rest.size() != 4 || value.size() != 8) return "";
+    return fmt::format("unfinalized_from chain={} partition={} block={}", chain, U64Be(rest),
+                       U64Be(value));
+  }
+  if (key.rfind(unfinal, 0) == 0) {
+    auto [chain, rest] = chain_and_rest(unfinal.size());
+    if (rest.size() < 12 || !value.empty() || RenderRef(rest.substr(12)).empty()) return "";
+    return fmt::format("unfinalized chain={} partition={} block={} {}", chain,
+                       U64Be(rest.substr(0, 4)), U64Be(rest.substr(4, 8)),
+                       RenderRef(rest.substr(12)));
+  }
+  return "";
+}
+
 std::string RenderEntry(const std::string& key, const std::string& value) {
+  if (!key.empty() && key[0] == '\0') return RenderReorgEntry(key, value);
   if (key.size() < 3 || key[1] != '/') return "";
   size_t slash = key.find('/', 2);
   std::string chain = key.substr(2, slash == std::string::npos ? std::string::npos : slash - 2);
@@ -134,7 +196,54 @@ std::string RenderEntry(const std::string& key, const std::string& value) {
   return "";
 }
 
+// The splitter's entries (README.md "token_splitter"): "p/<chain>" pending
+// block, "\0retained/<chain>/" + block + log index -> partition +
+// Erc20Transfer, "\0retained_from/<chain>" lowest retained block, and the
+// runtime's undo records, which are shown by key only.
+std::string RenderSplitterEntry(const std::string& key, const std::string& value) {
+  const std::string retained("\0retained/", 10), from("\0retained_from/", 15);
+  if (key.rfind("p/", 0) == 0 && value.size() == 8) {
+    return fmt::format("splitter_pending {} block={}", key, U64Be(value));
+  }
+  if (key.rfind(from, 0) == 0 && value.size() == 8) {
+    return fmt::format("splitter_retained_from chain={} block={}", key.substr(from.size()),
+                       U64Be(value));
+  }
+  if (key.rfind(retained, 0) == 0 && key.size() > retained.size() + 13 && value.size() >= 4) {
+    std::string chain = key.substr(retained.size(), key.size() - retained.size() - 13);
+    v1::Erc20Transfer t;
+    if (!t.ParseFromString(value.substr(4))) return "";
+    return fmt::format("splitter_retained chain={} block={} log={} partition={} from={} to={} "
+                       "value={}",
+                       chain, U64Be(key.substr(key.size() - 12, 8)),
+                       U64Be(key.substr(key.size() - 4)), U64Be(value.substr(0, 4)),
+                       Fixed(t.from(), 20), Fixed(t.to(), 20), Uint(t.value()));
+  }
+  const std::string undo("\0undo/", 6), final("\0final/", 7);
+  if (key.rfind(final, 0) == 0 && value.size() == 8) {
+    return fmt::format("splitter_finalized chain={} block={}", key.substr(final.size()),
+                       U64Be(value));
+  }
+  if (key.rfind(undo, 0) == 0 && key.size() > 7) {
+    size_t chain_size = static_cast<uint8_t>(key[6]);
+    if (key.size() != 7 + chain_size + 12) return "";
+    return fmt::format("splitter_undo chain={} block={} seq={}", key.substr(7, chain_size),
+                       U64Be(key.substr(7 + chain_size, 8)), U64Be(key.substr(15 + chain_size, 4)));
+  }
+  return "";
+}
+
 }  // namespace
+
+std::vector<std::string> RenderSplitterState(const std::map<std::string, std::string>& state) {
+  std::vector<std::string> lines;
+  for (const auto& [key, value] : state) {
+    std::string line = RenderSplitterEntry(key, value);
+    if (line.empty()) line = "splitter_raw key=" + core::ToHex(key) + " value=" + core::ToHex(value);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
 
 Result<std::vector<TokenGoldenInput>> ParseTokenInput(const std::string& line) {
   ASSIGN_OR_RETURN(FieldLine split, SplitFields(line));
@@ -164,6 +273,8 @@ std::string RenderTokenOutput(const engine::runtime::OutputEvent& event,
     out = fmt::format("{} key={} {} token={} account={} amount={}", dir, event.key,
                       RenderLog(m.log()), Fixed(m.token(), 20), Fixed(m.account(), 20),
                       Uint(m.amount()));
+    if (m.retracted()) out += " retracted=true";
+    if (m.source_partition() != 0) out += fmt::format(" partition={}", m.source_partition());
   } else if (env.has_supply_delta()) {
     const auto& m = env.supply_delta();
     type = "chainflow.token.SupplyDelta";
@@ -171,6 +282,8 @@ std::string RenderTokenOutput(const engine::runtime::OutputEvent& event,
     out = fmt::format("{} key={} {} token={} amount={}",
                       m.direction() == v1::SupplyDelta::DIRECTION_MINT ? "mint" : "burn",
                       event.key, RenderLog(m.log()), Fixed(m.token(), 20), Uint(m.amount()));
+    if (m.retracted()) out += " retracted=true";
+    if (m.source_partition() != 0) out += fmt::format(" partition={}", m.source_partition());
   } else if (env.has_block_end() || env.has_block_reverted()) {
     bool end = env.has_block_end();
     type = end ? "chainflow.evm.BlockEnd" : "chainflow.evm.BlockReverted";
@@ -188,7 +301,8 @@ std::string RenderTokenOutput(const engine::runtime::OutputEvent& event,
     out = fmt::format("balance_changed key={} {} token={} account={} previous={} balance={} at={}",
                       event.key, RenderLog(m.log()), Fixed(m.token(), 20), Fixed(m.account(), 20),
                       Uint(m.previous_balance()), Uint(m.balance()), m.block_number());
-    if (m.retracted()) out += " retracted=true";
+    if (m.retracted()) out += fmt::format(" retracted=true reverted_block={}", m.reverted_block());
+    if (m.removed()) out += " removed=true";
   } else if (env.has_total_supply_changed()) {
     const auto& m = env.total_supply_changed();
     type = "chainflow.token.TotalSupplyChanged";
@@ -197,7 +311,8 @@ std::string RenderTokenOutput(const engine::runtime::OutputEvent& event,
     out = fmt::format("supply_changed key={} {} token={} previous={} total={} at={}", event.key,
                       RenderLog(m.log()), Fixed(m.token(), 20),
                       Uint(m.previous_total_supply()), Uint(m.total_supply()), m.block_number());
-    if (m.retracted()) out += " retracted=true";
+    if (m.retracted()) out += fmt::format(" retracted=true reverted_block={}", m.reverted_block());
+    if (m.removed()) out += " removed=true";
   } else {
     return fmt::format("other key={} envelope={{{}}}", event.key, env.ShortDebugString());
   }

@@ -34,5 +34,7 @@ std::string RenderTokenOutput(const engine::runtime::OutputEvent& event,
 // The balances processor's state, decoded per
 // engine/processors/token_balances/README.md independently of its code.
 std::vector<std::string> RenderTokenState(const std::map<std::string, std::string>& state);
+// The splitter's state (pending blocks, retained transfers), the same way.
+std::vector<std::string> RenderSplitterState(const std::map<std::string, std::string>& state);
 
 }  // namespace chainflow::tests::golden

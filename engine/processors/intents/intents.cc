@@ -956,6 +956,9 @@ runtime::ProcessorSpec MakeIntentsSpec(const IntentsOptions& options) {
                         SettlementsTopic(options.topic_prefix),
                         AccrualsTopic(options.topic_prefix)};
   spec.co_partitioned = true;
+  // Deltas and markers of every events partition interleave on the deltas
+  // topic: reverted blocks come back as retracted deltas (README.md "Reorgs").
+  spec.per_block_undo = false;
   spec.make = [options] { return std::make_unique<IntentsProcessor>(options); };
   return spec;
 }

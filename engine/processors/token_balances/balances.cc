@@ -1,6 +1,8 @@
 #include "engine/processors/token_balances/balances.h"
 
 #include <algorithm>
+#include <charconv>
+#include <tuple>
 #include <optional>
 
 #include <fmt/format.h>
@@ -22,27 +24,127 @@ constexpr char kBalanceChangedType[] = "chainflow.token.TokenBalanceChanged";
 constexpr char kSupplyChangedType[] = "chainflow.token.TotalSupplyChanged";
 constexpr char kBalanceUnderflowMetric[] = "chainflow_token_balance_underflow_total";
 constexpr char kSupplyUnderflowMetric[] = "chainflow_token_supply_underflow_total";
+constexpr char kRetractionsMetric[] = "chainflow_token_retractions_total";
 
-// The stored record of `key`, a zero record when absent.
-Result<AmountRecord> Load(state::StateView& state, const std::string& key) {
+// A delta applied to one amount record.
+struct Change {
+  AmountRecord previous;
+  AmountRecord next;
+  bool removed = false;  // a retraction left no delta: the record is gone
+};
+
+// Where a delta comes from, for the finality bookkeeping (README.md "Reorgs").
+struct DeltaSource {
+  const v1::LogRef& log;
+  uint32_t source_partition = 0;
+  bool retracted = false;
+};
+
+// Applies +amount (credit) or -amount to `key`'s record and stores it with
+// the block of the newest delta still counted. Deltas of unfinalized blocks
+// are also counted per (block, source partition) in the record's pending
+// record and indexed until that partition's markers finalize them; a
+// retraction takes one back. The record stays even at a net of zero while a
+// delta still counts (its block number is part of the view, and deleting it
+// would make the kept block depend on arrival order); it goes when a
+// retraction leaves no delta at all.
+Result<Change> Update(state::StateView& state, const std::string& key, bool credit,
+                      const U256& amount, const DeltaSource& source) {
+  const std::string& chain = source.log.chain();
+  const uint64_t block = source.log.block_number();
+  Change change;
   ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
-  if (!stored) return AmountRecord{};
-  return DecodeAmountRecord(*stored);
+  if (stored) {
+    ASSIGN_OR_RETURN(change.previous, DecodeAmountRecord(*stored));
+  }
+  AmountRecord& next = change.next = change.previous;
+  ASSIGN_OR_RETURN(next.net, credit ? Credit(next.net, amount) : Debit(next.net, amount));
+
+  const std::string ref = RecordRef(chain, key);
+  const std::string pending_key = PendingKey(chain, ref);
+  ASSIGN_OR_RETURN(std::optional<std::string> pending_value, state.Get(pending_key));
+  const bool final = source.log.finalized() && !source.retracted;
+  if (!pending_value && final) {
+    // No delta of the record can be retracted: the plain path of history.
+    next.block_number = std::max(next.block_number, block);
+    state.Put(key, EncodeAmountRecord(next));
+    return change;
+  }
+  PendingRecord pending;
+  if (pending_value) {
+    ASSIGN_OR_RETURN(pending, DecodePendingRecord(*pending_value));
+  } else {
+    // Every delta so far is final (or there is none).
+    pending.final_block = change.previous.block_number;
+    pending.final_delta = stored.has_value();
+  }
+  auto entry = std::find_if(pending.deltas.begin(), pending.deltas.end(),
+                            [&](const PendingDeltas& d) {
+                              return d.block == block &&
+                                     d.source_partition == source.source_partition;
+                            });
+  if (final) {
+    pending.final_block = std::max(pending.final_block, block);
+    pending.final_delta = true;
+  } else if (source.retracted) {
+    if (entry == pending.deltas.end()) {
+      // Only unfinalized chain deltas are retracted, and the marker that
+      // finalizes them follows the retraction on its partition.
+      return core::DataLossError(fmt::format(
+          "retraction of {} block {} (source partition {}) that the record does not count",
+          chain, block, source.source_partition));
+    }
+    if (--entry->count == 0) {
+      pending.deltas.erase(entry);
+      state.Delete(UnfinalKey(chain, source.source_partition, block, ref));
+    }
+  } else if (entry != pending.deltas.end()) {
+    ++entry->count;
+  } else {
+    PendingDeltas added{block, source.source_partition, 1};
+    pending.deltas.insert(
+        std::upper_bound(pending.deltas.begin(), pending.deltas.end(), added,
+                         [](const PendingDeltas& a, const PendingDeltas& b) {
+                           return std::tie(a.block, a.source_partition) <
+                                  std::tie(b.block, b.source_partition);
+                         }),
+        added);
+    state.Put(UnfinalKey(chain, source.source_partition, block, ref), "");
+    const std::string hint_key = UnfinalHintKey(chain, source.source_partition);
+    ASSIGN_OR_RETURN(std::optional<std::string> hint, state.Get(hint_key));
+    uint64_t lowest = block;
+    if (hint) {
+      ASSIGN_OR_RETURN(lowest, DecodeBlockNumber(*hint));
+    }
+    if (!hint || block < lowest) state.Put(hint_key, EncodeBlockNumber(block));
+  }
+  next.block_number = pending.ViewBlock();
+  change.removed = !pending.final_delta && pending.deltas.empty() && next.net == NetAmount{};
+  if (pending.deltas.empty()) {
+    state.Delete(pending_key);
+  } else {
+    state.Put(pending_key, EncodePendingRecord(pending));
+  }
+  if (change.removed) {
+    state.Delete(key);
+  } else {
+    state.Put(key, EncodeAmountRecord(next));
+  }
+  return change;
 }
 
-// Applies +amount (credit) or -amount to `key`'s record and stores it. The
-// record stays even at a net of zero: its block number is part of the view,
-// and deleting it would make the kept block depend on arrival order.
-Result<std::pair<AmountRecord, AmountRecord>> Update(state::StateView& state,
-                                                     const std::string& key, bool credit,
-                                                     const U256& amount, uint64_t block) {
-  ASSIGN_OR_RETURN(AmountRecord previous, Load(state, key));
-  AmountRecord next;
-  ASSIGN_OR_RETURN(next.net,
-                   credit ? Credit(previous.net, amount) : Debit(previous.net, amount));
-  next.block_number = std::max(previous.block_number, block);
-  state.Put(key, EncodeAmountRecord(next));
-  return std::make_pair(previous, next);
+// The source partition a forwarded marker names in its key
+// "<chain>/<partition>" (the splitter's); nullopt for any other key.
+std::optional<uint32_t> MarkerSourcePartition(std::string_view key, std::string_view chain) {
+  if (key.size() <= chain.size() + 1 || key.substr(0, chain.size()) != chain ||
+      key[chain.size()] != '/') {
+    return std::nullopt;
+  }
+  uint32_t partition = 0;
+  std::string_view digits = key.substr(chain.size() + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), partition);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return partition;
 }
 
 // The token field must name the log's contract: the key depends on it.
@@ -77,7 +179,7 @@ Status TokenBalancesProcessor::Apply(const runtime::InputEvent& event, state::St
       status = ApplySupplyDelta(envelope.supply_delta(), state, out);
       break;
     case v1::Envelope::kBlockEnd:
-      status = ApplyBlockEnd(envelope.block_end(), state);
+      status = ApplyBlockEnd(event, state);
       break;
     case v1::Envelope::kBlockReverted:
       status = ApplyBlockReverted(envelope.block_reverted(), state);
@@ -116,17 +218,18 @@ Status TokenBalancesProcessor::ApplyBalanceDelta(const v1::BalanceDelta& delta,
     default: return core::InvalidArgumentError("balance_delta.direction unspecified");
   }
   const std::string key = BalanceKey(log.chain(), token, account);
-  auto updated = Update(state, key, credit, amount, log.block_number());
+  auto updated = Update(state, key, credit, amount,
+                        DeltaSource{log, delta.source_partition(), delta.retracted()});
   if (!updated) return updated.error().WithContext(fmt::format("balance of {}", account.ToHex()));
-  const auto& [previous, next] = updated.value();
-  if (next.net.negative) {
+  const Change& change = updated.value();
+  if (change.next.net.negative) {
     metrics_
         .GetCounter(kBalanceUnderflowMetric,
                     "Token balance changes leaving a negative net (shown as 0)",
                     {{"chain", log.chain()}})
         .Inc();
     Log()->debug("balance underflow {}:{}:{}: net -{}", log.chain(), token.ToHex(),
-                 account.ToHex(), core::U256ToDecimal(next.net.magnitude));
+                 account.ToHex(), core::U256ToDecimal(change.next.net.magnitude));
   }
 
   runtime::OutputEvent event;
@@ -138,9 +241,16 @@ Status TokenBalancesProcessor::ApplyBalanceDelta(const v1::BalanceDelta& delta,
   *changed->mutable_log() = log;
   changed->set_token(token.ToBytes());
   changed->set_account(account.ToBytes());
-  changed->set_balance(core::U256ToBigEndianString(next.net.Clamped()));
-  changed->set_previous_balance(core::U256ToBigEndianString(previous.net.Clamped()));
-  changed->set_block_number(next.block_number);
+  changed->set_balance(core::U256ToBigEndianString(change.next.net.Clamped()));
+  changed->set_previous_balance(core::U256ToBigEndianString(change.previous.net.Clamped()));
+  changed->set_block_number(change.removed ? 0 : change.next.block_number);
+  if (delta.retracted()) {
+    changed->set_retracted(true);
+    changed->set_reverted_block(log.block_number());
+    changed->set_reverted_block_hash(log.block_hash());
+    changed->set_removed(change.removed);
+    CountRetraction(log.chain());
+  }
   out.Emit(std::move(event));
   return Status::Ok();
 }
@@ -157,10 +267,11 @@ Status TokenBalancesProcessor::ApplySupplyDelta(const v1::SupplyDelta& delta,
     case v1::SupplyDelta::DIRECTION_BURN: mint = false; break;
     default: return core::InvalidArgumentError("supply_delta.direction unspecified");
   }
-  auto updated = Update(state, SupplyKey(log.chain(), token), mint, amount, log.block_number());
+  auto updated = Update(state, SupplyKey(log.chain(), token), mint, amount,
+                        DeltaSource{log, delta.source_partition(), delta.retracted()});
   if (!updated) return updated.error().WithContext(fmt::format("supply of {}", token.ToHex()));
-  const auto& [previous, next] = updated.value();
-  if (next.net.negative) {
+  const Change& change = updated.value();
+  if (change.next.net.negative) {
     metrics_
         .GetCounter(kSupplyUnderflowMetric,
                     "Token supply changes leaving a negative net (shown as 0)",
@@ -176,16 +287,35 @@ Status TokenBalancesProcessor::ApplySupplyDelta(const v1::SupplyDelta& delta,
   v1::TotalSupplyChanged* changed = event.envelope.mutable_total_supply_changed();
   *changed->mutable_log() = log;
   changed->set_token(token.ToBytes());
-  changed->set_total_supply(core::U256ToBigEndianString(next.net.Clamped()));
-  changed->set_previous_total_supply(core::U256ToBigEndianString(previous.net.Clamped()));
-  changed->set_block_number(next.block_number);
+  changed->set_total_supply(core::U256ToBigEndianString(change.next.net.Clamped()));
+  changed->set_previous_total_supply(core::U256ToBigEndianString(change.previous.net.Clamped()));
+  changed->set_block_number(change.removed ? 0 : change.next.block_number);
+  if (delta.retracted()) {
+    changed->set_retracted(true);
+    changed->set_reverted_block(log.block_number());
+    changed->set_reverted_block_hash(log.block_hash());
+    changed->set_removed(change.removed);
+    CountRetraction(log.chain());
+  }
   out.Emit(std::move(event));
   return Status::Ok();
 }
 
-Status TokenBalancesProcessor::ApplyBlockEnd(const v1::BlockEnd& marker,
+void TokenBalancesProcessor::CountRetraction(const std::string& chain) {
+  metrics_
+      .GetCounter(kRetractionsMetric, "Retraction events emitted on reorgs",
+                  {{"processor", kName}, {"chain", chain}})
+      .Inc();
+}
+
+Status TokenBalancesProcessor::ApplyBlockEnd(const runtime::InputEvent& event,
                                              state::StateView& state) {
+  const v1::BlockEnd& marker = event.envelope.block_end();
   RETURN_IF_ERROR(ValidateChain(marker.chain()).WithContext("block_end.chain"));
+  // The copy of one source partition finalizes that partition's deltas.
+  if (std::optional<uint32_t> source = MarkerSourcePartition(event.record.key, marker.chain())) {
+    RETURN_IF_ERROR(Finalize(marker.chain(), *source, marker.finalized(), state));
+  }
   // One copy arrives per upstream partition, interleaved: keep the highest.
   const std::string key = HeadKey(marker.chain());
   ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
@@ -197,12 +327,71 @@ Status TokenBalancesProcessor::ApplyBlockEnd(const v1::BlockEnd& marker,
   return Status::Ok();
 }
 
+// A source partition's deltas of blocks <= `finalized` can no longer be
+// retracted: each record folds their blocks into its final block (the view
+// does not change) and the index entries go.
+Status TokenBalancesProcessor::Finalize(const std::string& chain, uint32_t source_partition,
+                                        uint64_t finalized, state::StateView& state) {
+  const std::string hint_key = UnfinalHintKey(chain, source_partition);
+  ASSIGN_OR_RETURN(std::optional<std::string> hint, state.Get(hint_key));
+  if (!hint) return Status::Ok();
+  ASSIGN_OR_RETURN(uint64_t lowest, DecodeBlockNumber(*hint));
+  if (lowest > finalized) return Status::Ok();
+
+  const std::string prefix = UnfinalPrefix(chain, source_partition);
+  struct Due {
+    std::string index_key;
+    uint64_t block;
+  };
+  std::vector<Due> due;
+  std::optional<uint64_t> next;
+  RETURN_IF_ERROR(state.Scan(prefix, [&](std::string_view key, std::string_view) {
+    uint64_t block = 0;
+    for (char c : key.substr(prefix.size(), 8)) block = (block << 8) | static_cast<uint8_t>(c);
+    if (block > finalized) {
+      next = block;
+      return false;
+    }
+    due.push_back({std::string(key), block});
+    return true;
+  }));
+  for (const Due& d : due) {
+    std::string_view ref = std::string_view(d.index_key).substr(prefix.size() + 8);
+    if (!RecordKeyOf(chain, ref)) {
+      return core::DataLossError("token_balances: bad unfinalized index key");
+    }
+    const std::string pending_key = PendingKey(chain, ref);
+    ASSIGN_OR_RETURN(std::optional<std::string> value, state.Get(pending_key));
+    if (value) {
+      ASSIGN_OR_RETURN(PendingRecord pending, DecodePendingRecord(*value));
+      std::erase_if(pending.deltas, [&](const PendingDeltas& p) {
+        return p.block == d.block && p.source_partition == source_partition;
+      });
+      pending.final_block = std::max(pending.final_block, d.block);
+      pending.final_delta = true;
+      // The record's view (net, highest block still counted) is unchanged.
+      if (pending.deltas.empty()) {
+        state.Delete(pending_key);
+      } else {
+        state.Put(pending_key, EncodePendingRecord(pending));
+      }
+    }
+    state.Delete(d.index_key);
+  }
+  if (next) {
+    state.Put(hint_key, EncodeBlockNumber(*next));
+  } else {
+    state.Delete(hint_key);
+  }
+  return Status::Ok();
+}
+
 Status TokenBalancesProcessor::ApplyBlockReverted(const v1::BlockReverted& marker,
                                                   state::StateView& state) {
   RETURN_IF_ERROR(ValidateChain(marker.chain()).WithContext("block_reverted.chain"));
   if (marker.number() == 0) return core::InvalidArgumentError("block_reverted of block 0");
-  // TODO(reorgs): undo comes from the runtime's generic per-block undo and
-  // the Retract hook (see balances.h); here only the head moves.
+  // The deltas of the reverted block come back as retractions from the
+  // splitter (README.md "Reorgs"); the marker only moves the head.
   const std::string key = HeadKey(marker.chain());
   ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
   if (stored) {
@@ -218,6 +407,9 @@ runtime::ProcessorSpec MakeBalancesSpec(const std::string& topic_prefix) {
   spec.name = TokenBalancesProcessor::kName;
   spec.input_topics.push_back(DeltasTopic(topic_prefix));
   spec.output_topics.push_back(BalancesTopic(topic_prefix));
+  // The deltas topic interleaves every events partition: reorgs come as the
+  // splitter's retractions (README.md "Reorgs"), not as per-block undo.
+  spec.per_block_undo = false;
   spec.make = [topic_prefix] { return std::make_unique<TokenBalancesProcessor>(topic_prefix); };
   return spec;
 }

@@ -16,7 +16,11 @@ namespace chainflow::engine::processors::token_balances {
 //                    emits TokenBalanceChanged keyed "<chain>:<token>:<account>"
 //   SupplyDelta   -> "s/<chain>/<token>" net += (mint) / -= (burn) amount;
 //                    emits TotalSupplyChanged keyed "<chain>:<token>"
-//   BlockEnd / BlockReverted -> "h/<chain>" head only, no output
+//   retracted deltas (a reorg, from the splitter) -> the same, inverted, with
+//                    retracted = true on the output
+//   BlockEnd      -> "h/<chain>" head; the copy of source partition p
+//                    finalizes p's deltas up to BlockEnd.finalized
+//   BlockReverted -> "h/<chain>" head only, no output
 //   anything else / no payload / malformed field -> InvalidArgument (poison)
 // Output: `<prefix>.token.balances`.
 //
@@ -27,11 +31,13 @@ namespace chainflow::engine::processors::token_balances {
 // shown as 0 and counted in chainflow_token_balance_underflow_total{chain}
 // (chainflow_token_supply_underflow_total for supply).
 //
-// TODO(reorgs): the runtime's generic per-block undo (another change) will
-// restore the keys a reverted block wrote and call this processor's
-// `Retract` hook to emit TokenBalanceChanged / TotalSupplyChanged with
-// retracted = true. Nothing here undoes blocks: BlockReverted only moves the
-// head back, and every value is absolute so restoring it is enough.
+// Reorgs (README.md "Reorgs"): deltas arrive here interleaved from every
+// source partition, so absolute per-block undo would depend on that order.
+// The splitter retracts a reverted block's deltas instead (the same deltas,
+// inverted), which adds up the same in any order; each record counts its
+// unfinalized deltas per (block, source partition) so that its block number
+// goes back too, and forgets them once that partition's markers finalize
+// them.
 //
 // Deterministic: no clock, randomness or unordered iteration. One instance
 // per task; not thread-safe (the runtime calls it from the task's thread).
@@ -52,7 +58,10 @@ class TokenBalancesProcessor : public runtime::Processor {
                                  runtime::Emitter& out);
   core::Status ApplySupplyDelta(const v1::SupplyDelta& delta, state::StateView& state,
                                 runtime::Emitter& out);
-  core::Status ApplyBlockEnd(const v1::BlockEnd& marker, state::StateView& state);
+  core::Status ApplyBlockEnd(const runtime::InputEvent& event, state::StateView& state);
+  core::Status Finalize(const std::string& chain, uint32_t source_partition, uint64_t finalized,
+                        state::StateView& state);
+  void CountRetraction(const std::string& chain);
   core::Status ApplyBlockReverted(const v1::BlockReverted& marker, state::StateView& state);
 
   std::string output_topic_;

@@ -39,6 +39,28 @@ std::string ClockKey(std::string_view chain) {
   return std::string("\0t/c/", 5) + std::string(chain);
 }
 
+// "\0retained/<chain>/" + block (8 BE) + log_index (4 BE) -> source
+// partition (4 BE) + the Erc20Transfer: a transfer of a block not final yet,
+// kept until a BlockEnd finalizes it so that a revert can retract its
+// deltas. Task-local, out of the digest like the clock key.
+constexpr std::string_view kRetained("\0retained/", 10);
+std::string RetainedPrefix(std::string_view chain) {
+  return std::string(kRetained) + std::string(chain) + "/";
+}
+
+std::string RetainedKey(const v1::LogRef& log) {
+  std::string key = RetainedPrefix(log.chain()) + EncodeBlock(log.block_number());
+  for (int i = 3; i >= 0; --i) key += static_cast<char>((log.log_index() >> (8 * i)) & 0xff);
+  return key;
+}
+
+// "\0retained_from/<chain>" -> block (8 BE): present while the chain may
+// have retained transfers, at most the lowest of their blocks (BlockEnds
+// scan only then).
+std::string RetainedHintKey(std::string_view chain) {
+  return std::string("\0retained_from/", 15) + std::string(chain);
+}
+
 }  // namespace
 
 TokenSplitterProcessor::TokenSplitterProcessor(std::string topic_prefix,
@@ -77,7 +99,8 @@ core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
   core::Status status;
   switch (envelope.payload_case()) {
     case v1::Envelope::kErc20Transfer:
-      status = ApplyTransfer(envelope.erc20_transfer(), state, out);
+      status = ApplyTransfer(envelope.erc20_transfer(),
+                             static_cast<uint32_t>(event.record.partition.value()), state, out);
       break;
     case v1::Envelope::kBlockEnd: {
       // Forwarded only after this task emitted deltas, and until a forwarded
@@ -89,6 +112,7 @@ core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
       // of block time, so downstream event time moves without deltas.
       const v1::BlockEnd& end = envelope.block_end();
       RETURN_IF_ERROR(ValidateChain(end.chain()).WithContext("block_end.chain"));
+      RETURN_IF_ERROR(PruneRetained(end.chain(), end.finalized(), state));
       const std::string key = PendingKey(end.chain());
       ASSIGN_OR_RETURN(std::optional<std::string> pending, state.Get(key));
       ASSIGN_OR_RETURN(bool tick, ClockTick(end, state));
@@ -136,16 +160,12 @@ bool TokenSplitterProcessor::Ignores(v1::Envelope::PayloadCase payload) const {
 }
 
 core::Status TokenSplitterProcessor::ApplyTransfer(const v1::Erc20Transfer& transfer,
+                                                   uint32_t source_partition,
                                                    state::StateView& state,
                                                    runtime::Emitter& out) {
   if (!transfer.has_log()) return core::InvalidArgumentError("erc20_transfer without log");
   const v1::LogRef& log = transfer.log();
-  ASSIGN_OR_RETURN(core::Address token, ParseLog(log));
-  ASSIGN_OR_RETURN(core::Address from, ParseAddress(transfer.from(), "erc20_transfer.from"));
-  ASSIGN_OR_RETURN(core::Address to, ParseAddress(transfer.to(), "erc20_transfer.to"));
-  ASSIGN_OR_RETURN(core::U256 value, ParseUint256(transfer.value(), "erc20_transfer.value"));
-  const std::string amount = core::U256ToBigEndianString(value);
-  const int64_t event_time = static_cast<int64_t>(log.block_timestamp());
+  ASSIGN_OR_RETURN(Sides sides, ParseSides(transfer));
   const std::string pending_key = PendingKey(log.chain());
   ASSIGN_OR_RETURN(std::optional<std::string> pending, state.Get(pending_key));
   uint64_t pending_block = 0;
@@ -155,43 +175,143 @@ core::Status TokenSplitterProcessor::ApplyTransfer(const v1::Erc20Transfer& tran
   if (!pending || pending_block < log.block_number()) {
     state.Put(pending_key, EncodeBlock(log.block_number()));
   }
+  if (!log.finalized()) {
+    // Kept for a revert (README.md "Reorgs"). The runtime's undo log deletes
+    // the key when the block is reverted and hands its value to Retract.
+    std::string retained = EncodeBlock(source_partition).substr(4);
+    retained += transfer.SerializeAsString();
+    state.Put(RetainedKey(log), retained);
+    const std::string hint_key = RetainedHintKey(log.chain());
+    ASSIGN_OR_RETURN(std::optional<std::string> hint, state.Get(hint_key));
+    if (!hint) state.Put(hint_key, EncodeBlock(log.block_number()));
+  }
+  EmitSides(log, sides, source_partition, /*retracted=*/false, out);
+  return core::Status::Ok();
+}
 
-  auto supply = [&](v1::SupplyDelta::Direction direction) {
+core::Result<TokenSplitterProcessor::Sides> TokenSplitterProcessor::ParseSides(
+    const v1::Erc20Transfer& transfer) {
+  Sides sides;
+  ASSIGN_OR_RETURN(sides.token, ParseLog(transfer.log()));
+  ASSIGN_OR_RETURN(sides.from, ParseAddress(transfer.from(), "erc20_transfer.from"));
+  ASSIGN_OR_RETURN(sides.to, ParseAddress(transfer.to(), "erc20_transfer.to"));
+  ASSIGN_OR_RETURN(core::U256 value, ParseUint256(transfer.value(), "erc20_transfer.value"));
+  sides.amount = core::U256ToBigEndianString(value);
+  return sides;
+}
+
+// The `from` side (a debit, or a mint when `from` is zero) then the `to`
+// side (a credit, or a burn). A retraction undoes them: the `to` side first,
+// each direction inverted, `retracted` set.
+void TokenSplitterProcessor::EmitSides(const v1::LogRef& log, const Sides& sides,
+                                       uint32_t source_partition, bool retracted,
+                                       runtime::Emitter& out) const {
+  const int64_t event_time = static_cast<int64_t>(log.block_timestamp());
+  auto supply = [&](bool mint) {
     runtime::OutputEvent event;
     event.topic = output_topic_;
-    event.key = SupplyRecordKey(log.chain(), token);
+    event.key = SupplyRecordKey(log.chain(), sides.token);
     event.ce_type = kSupplyDeltaType;
     event.event_time = event_time;
     v1::SupplyDelta* delta = event.envelope.mutable_supply_delta();
     *delta->mutable_log() = log;
-    delta->set_token(token.ToBytes());
-    delta->set_amount(amount);
-    delta->set_direction(direction);
+    delta->set_token(sides.token.ToBytes());
+    delta->set_amount(sides.amount);
+    delta->set_direction(mint != retracted ? v1::SupplyDelta::DIRECTION_MINT
+                                           : v1::SupplyDelta::DIRECTION_BURN);
+    delta->set_retracted(retracted);
+    delta->set_source_partition(source_partition);
     out.Emit(std::move(event));
   };
-  auto balance = [&](const core::Address& account, v1::BalanceDelta::Direction direction) {
+  auto balance = [&](const core::Address& account, bool credit) {
     runtime::OutputEvent event;
     event.topic = output_topic_;
-    event.key = AccountKey(log.chain(), token, account);
+    event.key = AccountKey(log.chain(), sides.token, account);
     event.ce_type = kBalanceDeltaType;
     event.event_time = event_time;
     v1::BalanceDelta* delta = event.envelope.mutable_balance_delta();
     *delta->mutable_log() = log;
-    delta->set_token(token.ToBytes());
+    delta->set_token(sides.token.ToBytes());
     delta->set_account(account.ToBytes());
-    delta->set_amount(amount);
-    delta->set_direction(direction);
+    delta->set_amount(sides.amount);
+    delta->set_direction(credit != retracted ? v1::BalanceDelta::DIRECTION_CREDIT
+                                             : v1::BalanceDelta::DIRECTION_DEBIT);
+    delta->set_retracted(retracted);
+    delta->set_source_partition(source_partition);
     out.Emit(std::move(event));
   };
-  if (from.IsZero()) {
-    supply(v1::SupplyDelta::DIRECTION_MINT);
+  auto from_side = [&] {
+    if (sides.from.IsZero()) {
+      supply(/*mint=*/true);
+    } else {
+      balance(sides.from, /*credit=*/false);
+    }
+  };
+  auto to_side = [&] {
+    if (sides.to.IsZero()) {
+      supply(/*mint=*/false);
+    } else {
+      balance(sides.to, /*credit=*/true);
+    }
+  };
+  if (retracted) {
+    to_side();
+    from_side();
   } else {
-    balance(from, v1::BalanceDelta::DIRECTION_DEBIT);
+    from_side();
+    to_side();
   }
-  if (to.IsZero()) {
-    supply(v1::SupplyDelta::DIRECTION_BURN);
+}
+
+core::Status TokenSplitterProcessor::Retract(const runtime::RevertedWrite& write,
+                                             const v1::BlockReverted& marker,
+                                             state::StateView& state, runtime::Emitter& out) {
+  (void)marker;
+  (void)state;
+  if (!write.key.starts_with(kRetained) || !write.reverted) return core::Status::Ok();
+  const std::string& retained = *write.reverted;
+  v1::Erc20Transfer transfer;
+  if (retained.size() < 4 || !transfer.ParseFromArray(retained.data() + 4,
+                                                       static_cast<int>(retained.size() - 4))) {
+    return core::DataLossError("token_splitter: unreadable retained transfer");
+  }
+  uint32_t source_partition = 0;
+  for (int i = 0; i < 4; ++i) {
+    source_partition = (source_partition << 8) | static_cast<uint8_t>(retained[i]);
+  }
+  ASSIGN_OR_RETURN(Sides sides, ParseSides(transfer));
+  EmitSides(transfer.log(), sides, source_partition, /*retracted=*/true, out);
+  return core::Status::Ok();
+}
+
+// Drops the retained transfers of blocks <= `finalized`: they can no longer
+// be reverted.
+core::Status TokenSplitterProcessor::PruneRetained(const std::string& chain, uint64_t finalized,
+                                                   state::StateView& state) const {
+  const std::string hint_key = RetainedHintKey(chain);
+  ASSIGN_OR_RETURN(std::optional<std::string> hint, state.Get(hint_key));
+  if (!hint) return core::Status::Ok();
+  ASSIGN_OR_RETURN(uint64_t lowest, DecodeBlock(*hint));
+  if (lowest > finalized) return core::Status::Ok();
+  const std::string prefix = RetainedPrefix(chain);
+  std::vector<std::string> due;
+  std::optional<uint64_t> next;
+  RETURN_IF_ERROR(state.Scan(prefix, [&](std::string_view key, std::string_view) {
+    uint64_t block = key.size() >= prefix.size() + 8
+                         ? DecodeBlock(key.substr(prefix.size(), 8)).value()
+                         : 0;
+    if (block > finalized) {
+      next = block;
+      return false;
+    }
+    due.emplace_back(key);
+    return true;
+  }));
+  for (const std::string& key : due) state.Delete(key);
+  if (next) {
+    state.Put(hint_key, EncodeBlock(*next));
   } else {
-    balance(to, v1::BalanceDelta::DIRECTION_CREDIT);
+    state.Delete(hint_key);
   }
   return core::Status::Ok();
 }

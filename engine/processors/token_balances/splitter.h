@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/address.h"
+#include "engine/core/result.h"
 #include "engine/core/status.h"
 #include "engine/runtime/processor.h"
 
@@ -18,6 +20,8 @@ namespace chainflow::engine::processors::token_balances {
 //                               BURN SupplyDelta when `to` is zero)
 //   BlockEnd / BlockReverted -> forwarded verbatim to EVERY partition of the
 //                               deltas topic (OutputEvent::all_partitions)
+//   a reverted block         -> its transfers' deltas again, inverted and
+//                               retracted (Retract, from retained transfers)
 //   Erc721 / Erc1155         -> ignored (nft_ownership's)
 //   anything else            -> InvalidArgument (poison)
 // Output: `<prefix>.token.deltas`; BalanceDelta keyed
@@ -43,10 +47,25 @@ class TokenSplitterProcessor : public runtime::Processor {
   // NFT transfers (nft_ownership's): most of a chain topic on NFT-heavy
   // chains, skipped by the runtime without a parse.
   bool Ignores(v1::Envelope::PayloadCase payload) const override;
+  // A reverted block's retained transfers (README.md "Reorgs"): their
+  // deltas again, inverted and marked retracted, newest first.
+  core::Status Retract(const runtime::RevertedWrite& write, const v1::BlockReverted& marker,
+                       state::StateView& state, runtime::Emitter& out) override;
 
  private:
-  core::Status ApplyTransfer(const v1::Erc20Transfer& transfer, state::StateView& state,
-                             runtime::Emitter& out);
+  struct Sides {
+    core::Address token;
+    core::Address from;
+    core::Address to;
+    std::string amount;  // 32 bytes BE
+  };
+  static core::Result<Sides> ParseSides(const v1::Erc20Transfer& transfer);
+  void EmitSides(const v1::LogRef& log, const Sides& sides, uint32_t source_partition,
+                 bool retracted, runtime::Emitter& out) const;
+  core::Status ApplyTransfer(const v1::Erc20Transfer& transfer, uint32_t source_partition,
+                             state::StateView& state, runtime::Emitter& out);
+  core::Status PruneRetained(const std::string& chain, uint64_t finalized,
+                             state::StateView& state) const;
   core::Status ForwardMarker(const runtime::InputEvent& event, const std::string& chain,
                              runtime::Emitter& out);
 

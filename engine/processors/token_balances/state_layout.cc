@@ -1,5 +1,7 @@
 #include "engine/processors/token_balances/state_layout.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engine/core/hex.h"
@@ -7,8 +9,8 @@
 namespace chainflow::engine::processors::token_balances {
 namespace {
 
-void PutBigEndian(std::string& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+void PutBigEndian(std::string& out, uint64_t v, int bytes = 8) {
+  for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
 uint64_t GetBigEndian(std::string_view in) {
@@ -37,6 +39,79 @@ std::string SupplyKey(std::string_view chain, const core::Address& token) {
 }
 
 std::string HeadKey(std::string_view chain) { return "h/" + std::string(chain); }
+
+std::string RecordRef(std::string_view chain, std::string_view record_key) {
+  // "a/<chain>/..." -> "a..."
+  return std::string(1, record_key[0]) + std::string(record_key.substr(chain.size() + 3));
+}
+
+std::optional<std::string> RecordKeyOf(std::string_view chain, std::string_view ref) {
+  if (ref.size() == 41 && ref[0] == 'a') return Prefix('a', chain) + std::string(ref.substr(1));
+  if (ref.size() == 21 && ref[0] == 's') return Prefix('s', chain) + std::string(ref.substr(1));
+  return std::nullopt;
+}
+
+std::string PendingKey(std::string_view chain, std::string_view ref) {
+  return fmt::format("{}pending/{}/{}", '\0', chain, ref);
+}
+
+std::string UnfinalPrefix(std::string_view chain, uint32_t source_partition) {
+  std::string key = fmt::format("{}unfinal/{}/", '\0', chain);
+  PutBigEndian(key, source_partition, 4);
+  return key;
+}
+
+std::string UnfinalKey(std::string_view chain, uint32_t source_partition, uint64_t block,
+                       std::string_view ref) {
+  std::string key = UnfinalPrefix(chain, source_partition);
+  PutBigEndian(key, block);
+  key += ref;
+  return key;
+}
+
+std::string UnfinalHintKey(std::string_view chain, uint32_t source_partition) {
+  std::string key = fmt::format("{}unfinal_from/{}/", '\0', chain);
+  PutBigEndian(key, source_partition, 4);
+  return key;
+}
+
+uint64_t PendingRecord::ViewBlock() const {
+  uint64_t block = final_block;
+  for (const PendingDeltas& d : deltas) block = std::max(block, d.block);
+  return block;
+}
+
+std::string EncodePendingRecord(const PendingRecord& record) {
+  std::string out;
+  out.reserve(11 + 16 * record.deltas.size());
+  PutBigEndian(out, record.final_block);
+  out += static_cast<char>(record.final_delta ? 1 : 0);
+  PutBigEndian(out, record.deltas.size(), 2);
+  for (const PendingDeltas& d : record.deltas) {
+    PutBigEndian(out, d.block);
+    PutBigEndian(out, d.source_partition, 4);
+    PutBigEndian(out, d.count, 4);
+  }
+  return out;
+}
+
+core::Result<PendingRecord> DecodePendingRecord(std::string_view value) {
+  const size_t n = value.size() >= 11 ? GetBigEndian(value.substr(9, 2)) : 0;
+  if (value.size() < 11 || static_cast<uint8_t>(value[8]) > 1 || value.size() != 11 + 16 * n) {
+    return core::DataLossError(
+        fmt::format("token_balances: bad pending record {}", core::ToHex(value.substr(0, 64))));
+  }
+  PendingRecord record;
+  record.final_block = GetBigEndian(value.substr(0, 8));
+  record.final_delta = value[8] == 1;
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view e = value.substr(11 + 16 * i, 16);
+    record.deltas.push_back({GetBigEndian(e.substr(0, 8)),
+                             static_cast<uint32_t>(GetBigEndian(e.substr(8, 4))),
+                             static_cast<uint32_t>(GetBigEndian(e.substr(12, 4)))});
+  }
+  return record;
+}
 
 std::string EncodeAmountRecord(const AmountRecord& record) {
   std::string out;

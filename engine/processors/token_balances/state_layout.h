@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <optional>
+#include <vector>
 
 #include "engine/core/address.h"
 #include "engine/core/result.h"
@@ -24,6 +26,54 @@ std::string BalanceKey(std::string_view chain, const core::Address& token,
 std::string SupplyKey(std::string_view chain, const core::Address& token);
 // "h/<chain>"  -> block number (8 BE): the highest BlockEnd seen
 std::string HeadKey(std::string_view chain);
+
+// Reorg bookkeeping (README.md "Reorgs"), task-local: which source partition
+// delivered a delta depends on the partitioning, so these keys start with
+// '\0' and stay out of the state digest, like the runtime's.
+//
+// What an amount record is of: its key after "a/<chain>/" or "s/<chain>/",
+// the kind letter first ('a' + token + account, or 's' + token).
+std::string RecordRef(std::string_view chain, std::string_view record_key);
+// The amount record key a RecordRef names; nullopt when malformed.
+std::optional<std::string> RecordKeyOf(std::string_view chain, std::string_view ref);
+// "\0pending/<chain>/" + ref -> PendingRecord: present while the record
+// counts deltas of blocks not final yet.
+std::string PendingKey(std::string_view chain, std::string_view ref);
+// "\0unfinal/<chain>/" + source partition (4 BE) + block (8 BE) + ref -> "":
+// the records holding unfinalized deltas of that block from that partition
+// of the chain topic, found when that partition's markers finalize it.
+std::string UnfinalPrefix(std::string_view chain, uint32_t source_partition);
+std::string UnfinalKey(std::string_view chain, uint32_t source_partition, uint64_t block,
+                       std::string_view ref);
+// "\0unfinal_from/<chain>/" + source partition (4 BE) -> block (8 BE):
+// present while the partition may have index entries, at most the lowest
+// of their blocks.
+std::string UnfinalHintKey(std::string_view chain, uint32_t source_partition);
+
+// Unfinalized deltas of one block from one source partition.
+struct PendingDeltas {
+  uint64_t block = 0;
+  uint32_t source_partition = 0;
+  uint32_t count = 0;
+  bool operator==(const PendingDeltas&) const = default;
+};
+
+// The deltas behind one amount record that may still be retracted, and what
+// its final deltas alone amount to.
+struct PendingRecord {
+  uint64_t final_block = 0;  // highest block of a final delta
+  bool final_delta = false;  // a final delta changed it: it stays in the views
+  std::vector<PendingDeltas> deltas;  // ascending (block, source_partition)
+
+  // The record's block: the highest of a delta still counted.
+  uint64_t ViewBlock() const;
+  bool operator==(const PendingRecord&) const = default;
+};
+
+// 8 final block BE + 1 final_delta (0/1) + 2 count BE + per entry block
+// (8 BE) + source partition (4 BE) + count (4 BE).
+std::string EncodePendingRecord(const PendingRecord& record);
+core::Result<PendingRecord> DecodePendingRecord(std::string_view value);
 
 // A net amount and the highest block that changed it (the max, not the
 // last: deltas of one key may arrive out of block order).

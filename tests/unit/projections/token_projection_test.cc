@@ -44,6 +44,21 @@ std::string SupplyChanged(const core::Address& token, const U256& supply, uint64
   return env.SerializeAsString();
 }
 
+// A retraction (reorg undo): `balance` / `total_supply` restored; `removed`
+// when nothing is left of the row.
+std::string Retracted(std::string value, bool removed) {
+  v1::Envelope env;
+  EXPECT_TRUE(env.ParseFromString(value));
+  if (env.has_token_balance_changed()) {
+    env.mutable_token_balance_changed()->set_retracted(true);
+    env.mutable_token_balance_changed()->set_removed(removed);
+  } else {
+    env.mutable_total_supply_changed()->set_retracted(true);
+    env.mutable_total_supply_changed()->set_removed(removed);
+  }
+  return env.SerializeAsString();
+}
+
 TEST(TokenRowsTest, LaterRecordOfAKeyWinsAndBadRecordsAreRejected) {
   const U256 max = std::numeric_limits<U256>::max();
   std::vector<Record> batch{
@@ -96,6 +111,24 @@ TEST(TokenProjectionTest, UpsertsRowsWithOffsetsAndSkipsWhatWasApplied) {
   EXPECT_EQ(QueryText("SELECT string_agg(partition || ':' || next_offset, ',' ORDER BY partition)"
                       " FROM chainflow.projection_offsets WHERE projection = 'token'"),
             "0:3,1:1");
+
+  // Retractions: one restores a balance, one removes a row, one removes the
+  // supply; a removal staged before a later change of the same key is void.
+  batch = {
+      MakeRecord(kTopic, 0, 3, Retracted(BalanceChanged(Addr(1), Addr(2), 650, 11), false)),
+      MakeRecord(kTopic, 0, 4, Retracted(BalanceChanged(Addr(1), Addr(3), 0, 0), true)),
+      MakeRecord(kTopic, 0, 5, Retracted(BalanceChanged(Addr(1), Addr(4), 0, 0), true)),
+      MakeRecord(kTopic, 0, 6, BalanceChanged(Addr(1), Addr(4), 8, 13)),
+      MakeRecord(kTopic, 1, 1, Retracted(SupplyChanged(Addr(1), 0, 0), true)),
+  };
+  report = projection.Apply(batch);
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  EXPECT_EQ(report.value().balance_rows, 3);  // 2 updated or inserted, 1 deleted
+  EXPECT_EQ(report.value().supply_rows, 1);
+  EXPECT_EQ(QueryText("SELECT string_agg(account || '=' || balance || '@' || block_number, ','"
+                      " ORDER BY account) FROM chainflow.token_balances"),
+            Addr(2).ToHex() + "=650@11," + Addr(4).ToHex() + "=8@13");
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.token_supply"), "0");
 
   ASSERT_TRUE(Truncate(*conn).ok());
   EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.token_balances"), "0");

@@ -109,23 +109,63 @@ v1::Envelope TransferEnvelope(const Transfer& t, uint32_t log_index) {
   return env;
 }
 
+// Appends one block's transfers keyed "<chain>:<token>:<from>" as ingest
+// does, then its BlockEnd (finalized = `finalized`) on every partition.
+void AppendBlock(testing::FakeLog& log, uint64_t number, const std::vector<Transfer>& transfers,
+                 uint64_t finalized, int partitions) {
+  const std::string topic = ChainEventsTopic(kPrefix, kChain);
+  uint32_t index = 0;
+  for (Transfer t : transfers) {
+    t.block = number;
+    std::string key = fmt::format("{}:{}:{}", kChain, t.token.ToHex(), t.from.ToHex());
+    log.Append(topic, engine::log::PartitionForKey(key, partitions).value(), key,
+               TransferEnvelope(t, index++).SerializeAsString());
+  }
+  v1::Envelope end;
+  end.set_id(fmt::format("{}/{}/end", kChain, number));
+  end.mutable_block_end()->set_chain(kChain);
+  end.mutable_block_end()->set_number(number);
+  end.mutable_block_end()->set_finalized(finalized);
+  for (int p = 0; p < partitions; ++p) log.Append(topic, p, kChain, end.SerializeAsString());
+}
+
 // Appends the history to the events topic as ingest does: transfers keyed
 // "<chain>:<token>:<from>", a BlockEnd on every partition after each block.
 void AppendHistory(testing::FakeLog& log, const History& h, int partitions) {
+  for (const auto& block : h.blocks) AppendBlock(log, block.front().block, block, 0, partitions);
+}
+
+// The same history as a live chain shows it: blocks not final when read,
+// finality `lag` blocks behind, and every `every` blocks a branch of `depth`
+// blocks of `abandoned`'s transfers that is then reverted (BlockReverted on
+// every partition, newest first) before the canonical chain goes on. A last
+// BlockEnd finalizes everything.
+void AppendLiveHistory(testing::FakeLog& log, const History& h, const History& abandoned,
+                       int partitions, uint64_t lag, uint64_t every, uint64_t depth) {
   const std::string topic = ChainEventsTopic(kPrefix, kChain);
+  size_t spare = 0;
+  uint64_t last = 0;
   for (const auto& block : h.blocks) {
-    uint32_t index = 0;
-    for (const Transfer& t : block) {
-      std::string key = fmt::format("{}:{}:{}", kChain, t.token.ToHex(), t.from.ToHex());
-      log.Append(topic, engine::log::PartitionForKey(key, partitions).value(), key,
-                 TransferEnvelope(t, index++).SerializeAsString());
+    const uint64_t number = block.front().block;
+    last = number;
+    AppendBlock(log, number, block, number > lag ? number - lag : 0, partitions);
+    if (number % every != 0 || number + depth > h.blocks.size()) continue;
+    for (uint64_t b = number + 1; b <= number + depth; ++b) {
+      AppendBlock(log, b, abandoned.blocks[spare++ % abandoned.blocks.size()],
+                  number > lag ? number - lag : 0, partitions);
     }
-    v1::Envelope end;
-    end.set_id(fmt::format("{}/{}/end", kChain, block.front().block));
-    end.mutable_block_end()->set_chain(kChain);
-    end.mutable_block_end()->set_number(block.front().block);
-    for (int p = 0; p < partitions; ++p) log.Append(topic, p, kChain, end.SerializeAsString());
+    for (uint64_t b = number + depth; b > number; --b) {
+      v1::Envelope reverted;
+      reverted.set_id(fmt::format("{}/{}/reverted", kChain, b));
+      reverted.mutable_block_reverted()->set_chain(kChain);
+      reverted.mutable_block_reverted()->set_number(b);
+      reverted.mutable_block_reverted()->set_ancestor(number);
+      for (int p = 0; p < partitions; ++p) {
+        log.Append(topic, p, kChain, reverted.SerializeAsString());
+      }
+    }
   }
+  AppendBlock(log, last + 1, {}, last + 1, partitions);
 }
 
 class TokenPipelineTest : public ::testing::Test {
@@ -163,7 +203,13 @@ class TokenPipelineTest : public ::testing::Test {
   // balances processor's state digest.
   std::string Run(testing::FakeLog& log, const History& h, int partitions, size_t batch) {
     AppendHistory(log, h, partitions);
-    std::string dir = (root_ / std::to_string(partitions)).string();
+    return RunAppended(log, partitions, batch, std::to_string(partitions));
+  }
+
+  // The pipeline over what `log` holds already.
+  std::string RunAppended(testing::FakeLog& log, int partitions, size_t batch,
+                          const std::string& name) {
+    std::string dir = (root_ / name).string();
     RunStage(log, MakeSplitterSpec(kPrefix, {kChain}), partitions, partitions, batch,
              dir + "/token_splitter");
     RunStage(log, MakeBalancesSpec(kPrefix), partitions, partitions, batch,
@@ -176,11 +222,14 @@ class TokenPipelineTest : public ::testing::Test {
   std::filesystem::path root_;
 };
 
-// The last TokenBalanceChanged per account and TotalSupplyChanged per token:
-// all changes of one key are on one partition, in order.
+// The last TokenBalanceChanged per account and TotalSupplyChanged per token,
+// a `removed` retraction taking the row away: all changes of one key are on
+// one partition, in order.
 struct Views {
   std::map<std::pair<Address, Address>, U256> balances;
   std::map<Address, U256> supply;
+  std::map<std::pair<Address, Address>, uint64_t> balance_blocks;
+  size_t retractions = 0;
 };
 
 Views ReadViews(const testing::FakeLog& log) {
@@ -190,10 +239,22 @@ Views ReadViews(const testing::FakeLog& log) {
     EXPECT_TRUE(env.ParseFromString(record.value));
     if (env.has_token_balance_changed()) {
       const auto& m = env.token_balance_changed();
-      v.balances[{Address::FromBytes(m.token()).value(), Address::FromBytes(m.account()).value()}] =
-          core::U256FromBigEndian(m.balance()).value();
+      std::pair key{Address::FromBytes(m.token()).value(), Address::FromBytes(m.account()).value()};
+      v.retractions += m.retracted() ? 1 : 0;
+      if (m.removed()) {
+        v.balances.erase(key);
+        v.balance_blocks.erase(key);
+        continue;
+      }
+      v.balances[key] = core::U256FromBigEndian(m.balance()).value();
+      v.balance_blocks[key] = m.block_number();
     } else if (env.has_total_supply_changed()) {
       const auto& m = env.total_supply_changed();
+      v.retractions += m.retracted() ? 1 : 0;
+      if (m.removed()) {
+        v.supply.erase(Address::FromBytes(m.token()).value());
+        continue;
+      }
       v.supply[Address::FromBytes(m.token()).value()] =
           core::U256FromBigEndian(m.total_supply()).value();
     } else {
@@ -237,6 +298,38 @@ TEST_F(TokenPipelineTest, StateIsTheSameForAnyPartitioningAndBatchSize) {
   EXPECT_EQ(d1, d8);
   EXPECT_EQ(d1, d3);
   ASSERT_FALSE(d1.empty());
+}
+
+// A live chain with a reorg every 7 blocks (3 blocks of other transfers
+// reverted) ends where its canonical branch alone ends: the same views
+// (balances, their block numbers, supplies), nothing removed that exists,
+// and the same state digest, for 1, 3 and 8 partitions: retractions add up
+// the same whatever order the upstream partitions interleave in.
+TEST_F(TokenPipelineTest, ReorgedLiveHistoryEndsLikeItsCanonicalBranch) {
+  History h = Generate(/*seed=*/11, /*blocks=*/60, /*per_block=*/25);
+  History abandoned = Generate(/*seed=*/12, /*blocks=*/30, /*per_block=*/25);
+  testing::FakeLog canonical_log;
+  AppendLiveHistory(canonical_log, h, abandoned, 4, /*lag=*/6, /*every=*/1000, /*depth=*/3);
+  std::string canonical = RunAppended(canonical_log, 4, 50, "canonical");
+  Views want = ReadViews(canonical_log);
+  EXPECT_EQ(want.retractions, 0u);
+  ASSERT_FALSE(canonical.empty());
+
+  for (int partitions : {1, 3, 8}) {
+    SCOPED_TRACE(fmt::format("{} partitions", partitions));
+    testing::FakeLog log;
+    AppendLiveHistory(log, h, abandoned, partitions, /*lag=*/6, /*every=*/7, /*depth=*/3);
+    std::string digest =
+        RunAppended(log, partitions, partitions == 3 ? 1 : 61, fmt::format("reorged{}", partitions));
+    EXPECT_TRUE(log.ReadAll("t.dlq").empty());
+    Views got = ReadViews(log);
+    EXPECT_GT(got.retractions, 100u);
+    EXPECT_EQ(got.supply, want.supply);
+    EXPECT_EQ(got.balances, want.balances);
+    EXPECT_EQ(got.balance_blocks, want.balance_blocks);
+    for (const auto& [token, supply] : h.supply) EXPECT_EQ(got.supply[token], supply);
+    EXPECT_EQ(digest, canonical);
+  }
 }
 
 // The upstream (events) partition an output came through: ids are
