@@ -1,8 +1,10 @@
-// `chainflow run` following a private Anvil through forced reorganizations (issue 3): after
-// each reorg settles, the API's ERC-721 owners and the ERC-1155 balances in PostgreSQL equal
-// the canonical chain's ownerOf / balanceOf, and the ownership topic, replayed with its
-// retractions, ends in the same state; a reorg deeper than the finality window stops ingest
-// and leaves the views alone; SIGKILL around a reorg changes nothing in the end.
+// `chainflow run` following a private Anvil through forced reorganizations (issues 3 and 13):
+// after each reorg settles, the API's ERC-721 owners, the ERC-1155 balances in PostgreSQL and
+// the ERC-20 balances and supply (table and GET /v1/balances, with the block of each
+// account's last canonical Transfer, conservation included) equal the canonical chain's
+// ownerOf / balanceOf / totalSupply, and the ownership and token balance topics, replayed
+// with their retractions, end in the same state; a reorg deeper than the finality window
+// stops ingest and leaves the views alone; SIGKILL around a reorg changes nothing in the end.
 //
 // Each test runs its own Anvil (tests/support/local_anvil.h) and its own PipelineEnv on the
 // shared Kafka and PostgreSQL; skips, saying why, when those or the anvil binary are missing.
@@ -52,7 +54,7 @@ constexpr char kTransferTopic[] =
     "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 constexpr auto kSettleTimeout = std::chrono::seconds(90);
 // The reorgs both mining modes force: anvil_reorg depths, then evm_revert depths.
-constexpr uint64_t kDepths[] = {1, 2, 3, 5, 8, 13, 20, 1, 4, 7, 10, 15, 2, 6};
+constexpr uint64_t kDepths[] = {1, 2, 3, 5, 8, 13, 20, 1, 4, 7, 10, 15, 2, 6, 12};
 constexpr uint64_t kReverted[] = {1, 3, 6, 11, 20};
 
 // splitmix64, so a failing seed replays the same activity.
@@ -196,11 +198,12 @@ class Chain {
 // rewrites history under the test, so no local model survives one).
 class Activity {
  public:
-  Activity(Chain& chain, Contract nft, Contract multi, std::vector<std::string> accounts,
-           uint64_t seed)
+  Activity(Chain& chain, Contract nft, Contract multi, Contract token,
+           std::vector<std::string> accounts, uint64_t seed)
       : chain_(chain),
         nft_(std::move(nft)),
         multi_(std::move(multi)),
+        token_(std::move(token)),
         accounts_(std::move(accounts)),
         rng_(seed) {}
 
@@ -213,6 +216,18 @@ class Activity {
     auto word = chain_.EthCall(
         multi_.address, multi_.Data("balanceOf(address,uint256)", {AddressWord(account), Word(id)}));
     if (!word) throw std::runtime_error("balanceOf reverted");
+    return uint256_t(*word);
+  }
+
+  uint256_t TokenBalanceOf(const std::string& account) {
+    auto word =
+        chain_.EthCall(token_.address, token_.Data("balanceOf(address)", {AddressWord(account)}));
+    if (!word) throw std::runtime_error("ERC-20 balanceOf reverted");
+    return uint256_t(*word);
+  }
+  uint256_t TotalSupply() {
+    auto word = chain_.EthCall(token_.address, token_.Data("totalSupply()", {}));
+    if (!word) throw std::runtime_error("totalSupply reverted");
     return uint256_t(*word);
   }
 
@@ -243,7 +258,26 @@ class Activity {
   std::optional<std::string> TrySend(std::set<std::string>& senders) {
     const std::string& actor = accounts_[rng_.Below(accounts_.size())];
     const std::string& other = accounts_[rng_.Below(accounts_.size())];
-    if (rng_.Below(2) == 0) {
+    uint64_t contract = rng_.Below(3);
+    if (contract == 2) {
+      // ERC-20: mints, moves (self-moves too) and burns of amounts up to 2^80.
+      if (!senders.insert(actor).second) return std::nullopt;
+      uint256_t held = TokenBalanceOf(actor);
+      uint64_t roll = rng_.Below(10);
+      if (held == 0 || roll < 3) {
+        uint256_t amount = (uint256_t(1 + rng_.Below(1000000)) << rng_.Below(60));
+        return chain_.Send(actor, token_.address,
+                           token_.Data("mint(address,uint256)", {AddressWord(other), Word(amount)}));
+      }
+      uint256_t amount = roll == 9 ? held : 1 + uint256_t(rng_.Next()) % held;
+      if (roll < 8) {
+        return chain_.Send(actor, token_.address,
+                           token_.Data("transfer(address,uint256)",
+                                       {AddressWord(other), Word(amount)}));
+      }
+      return chain_.Send(actor, token_.address, token_.Data("burn(uint256)", {Word(amount)}));
+    }
+    if (contract == 0) {
       std::vector<uint256_t> live;
       for (const auto& id : nft_ids_) {
         if (OwnerOf(id)) live.push_back(id);
@@ -293,7 +327,12 @@ class Activity {
     const std::string& other = accounts_[rng_.Below(accounts_.size())];
     std::string to;
     std::string data;
-    if (rng_.Below(2) == 0) {
+    uint64_t contract = rng_.Below(3);
+    if (contract == 2) {
+      to = token_.address;
+      data = token_.Data("mint(address,uint256)",
+                         {AddressWord(other), Word(uint256_t(1 + rng_.Below(1000000)))});
+    } else if (contract == 0) {
       to = nft_.address;
       data = nft_.Data("mint(address,uint256)", {AddressWord(other), Word(NewNftId())});
     } else {
@@ -309,6 +348,7 @@ class Activity {
   Rng& rng() { return rng_; }
   const Contract& nft() const { return nft_; }
   const Contract& multi() const { return multi_; }
+  const Contract& token() const { return token_; }
   const std::set<uint256_t>& nft_ids() const { return nft_ids_; }
   const std::set<uint256_t>& multi_ids() const { return multi_ids_; }
   const std::vector<std::string>& accounts() const { return accounts_; }
@@ -326,6 +366,7 @@ class Activity {
   Chain& chain_;
   Contract nft_;
   Contract multi_;
+  Contract token_;
   std::vector<std::string> accounts_;
   Rng rng_;
   uint64_t minted_ = 0;
@@ -402,15 +443,75 @@ Replayed ReplayOwnershipTopic(const std::string& topic, int partitions,
   return out;
 }
 
+// What the token balance topic says, replayed from its start the way any consumer would: each
+// record sets the account's balance (or the token's supply) to its absolute value,
+// retractions included, and a `removed` retraction drops the key.
+struct ReplayedTokens {
+  std::map<std::string, uint256_t> balances;  // account -> balance
+  std::optional<uint256_t> supply;
+  size_t records = 0;
+  size_t retractions = 0;
+  size_t removals = 0;
+};
+
+ReplayedTokens ReplayTokenTopic(const std::string& topic, int partitions,
+                                const std::string& token) {
+  engine::log::ConsumerOptions options;
+  options.brokers = "127.0.0.1:9092";
+  options.group_id = topic + "-replay";
+  auto consumer = engine::log::Consumer::Open(options);
+  if (!consumer) throw std::runtime_error(consumer.error().ToString());
+  std::vector<engine::log::TopicPartitionOffset> assignment;
+  for (int p = 0; p < partitions; ++p) {
+    assignment.push_back({topic, core::PartitionId(p), engine::log::kOffsetBeginning});
+  }
+  if (!consumer.value()->Assign(assignment).ok()) throw std::runtime_error("assign " + topic);
+  ReplayedTokens out;
+  int idle = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (idle < 5 && Clock::now() < deadline) {
+    auto batch = consumer.value()->Poll(1000, std::chrono::milliseconds(200));
+    if (!batch) throw std::runtime_error(batch.error().ToString());
+    idle = batch.value().empty() ? idle + 1 : 0;
+    for (const auto& record : batch.value()) {
+      v1::Envelope env;
+      if (!env.ParseFromString(record.value)) throw std::runtime_error("unparsable record");
+      ++out.records;
+      if (env.has_token_balance_changed()) {
+        const v1::TokenBalanceChanged& b = env.token_balance_changed();
+        if (core::ToHex(b.token()) != token) continue;
+        out.retractions += b.retracted() ? 1 : 0;
+        if (b.removed()) {
+          ++out.removals;
+          out.balances.erase(core::ToHex(b.account()));
+        } else {
+          out.balances[core::ToHex(b.account())] = FromBytes(b.balance());
+        }
+      } else if (env.has_total_supply_changed()) {
+        const v1::TotalSupplyChanged& s = env.total_supply_changed();
+        if (core::ToHex(s.token()) != token) continue;
+        out.retractions += s.retracted() ? 1 : 0;
+        if (s.removed()) {
+          out.supply.reset();
+        } else {
+          out.supply = FromBytes(s.total_supply());
+        }
+      }
+    }
+  }
+  return out;
+}
+
 std::string ChainToml(const std::string& rpc, uint64_t start_block, int finality_depth,
-                      const Contract& nft, const Contract& multi) {
+                      const Contract& nft, const Contract& multi, const Contract& token) {
   return fmt::format(
       "[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\nrpc = \"{}\"\n"
       "confirmations = 0\nfinality = \"depth\"\nfinality_depth = {}\nstart_block = {}\n"
       "poll_interval_ms = 100\n"
       "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc721\"\n"
-      "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc1155\"\n",
-      rpc, finality_depth, start_block, nft.address, multi.address);
+      "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc1155\"\n"
+      "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n",
+      rpc, finality_depth, start_block, nft.address, multi.address, token.address);
 }
 
 class ReorgTest : public ::testing::Test {
@@ -431,6 +532,8 @@ class ReorgTest : public ::testing::Test {
     ASSERT_TRUE(nft) << why;
     auto multi = DeployContract(anvil_->url(), "TestMulti1155", &why);
     ASSERT_TRUE(multi) << why;
+    auto token = DeployContract(anvil_->url(), "TestToken20", &why);
+    ASSERT_TRUE(token) << why;
     std::vector<std::string> accounts;
     json::value listed = chain_->Call("eth_accounts", "[]");
     for (const auto& a : listed.as_array()) {
@@ -439,7 +542,8 @@ class ReorgTest : public ::testing::Test {
     accounts.resize(6);
     start_block_ = chain_->Head();
     activity_ = std::make_unique<Activity>(*chain_, Contract{nft->address, nft->selectors},
-                                           Contract{multi->address, multi->selectors}, accounts,
+                                           Contract{multi->address, multi->selectors},
+                                           Contract{token->address, token->selectors}, accounts,
                                            0x5eed'0003);
   }
 
@@ -447,7 +551,7 @@ class ReorgTest : public ::testing::Test {
     env_ = std::make_unique<PipelineEnv>(
         name, 4, 5000,
         ChainToml(anvil_->url(), start_block_, finality_depth, activity_->nft(),
-                  activity_->multi()));
+                  activity_->multi(), activity_->token()));
   }
   std::unique_ptr<Subprocess> Run(std::map<std::string, std::string> env = {}) {
     return std::make_unique<Subprocess>(env_->Argv({"run"}), std::move(env));
@@ -573,7 +677,103 @@ class ReorgTest : public ::testing::Test {
       }
     }
     EXPECT_EQ(served.size(), positive) << when << ": rows with a positive balance: " << rows;
+    ExpectTokenViewsEqualChain(when);
     return owners;
+  }
+
+  // The ERC-20 Transfers on the canonical chain, read independently of the product: per
+  // account the block of the last one that moved its balance, and the block of the last
+  // mint or burn (0: none).
+  struct TokenHistory {
+    std::map<std::string, uint64_t> last_block;
+    uint64_t supply_block = 0;
+  };
+  TokenHistory CanonicalTokenHistory() {
+    json::value logs = chain_->Call(
+        "eth_getLogs", fmt::format(R"([{{"fromBlock":"0x0","toBlock":"latest","address":"{}",)"
+                                   R"("topics":["{}"]}}])",
+                                   activity_->token().address, kTransferTopic));
+    TokenHistory h;
+    for (const auto& log : logs.as_array()) {
+      const json::array& topics = log.as_object().at("topics").as_array();
+      uint64_t block = HexNumber(log.as_object().at("blockNumber"));
+      for (int i : {1, 2}) {
+        std::string account = "0x" + std::string(topics.at(i).as_string()).substr(26);
+        if (account == kZero) {
+          h.supply_block = std::max(h.supply_block, block);
+        } else {
+          h.last_block[account] = std::max(h.last_block[account], block);
+        }
+      }
+    }
+    return h;
+  }
+
+  // Every ERC-20 balance served (table and GET /v1/balances) equals balanceOf, with the
+  // block of the account's last canonical Transfer; accounts no canonical Transfer touched
+  // have no row; the supply row equals totalSupply (with the block of the last mint or
+  // burn) and the sum of the balances.
+  void ExpectTokenViewsEqualChain(const std::string& when) {
+    const std::string& token = activity_->token().address;
+    TokenHistory history = CanonicalTokenHistory();
+    std::string rows = env_->QueryScalar(fmt::format(
+        "SELECT COALESCE(string_agg(account || '=' || balance::text || '@' || block_number, ','"
+        " ORDER BY account), '') FROM chainflow.token_balances WHERE chain = 'anvil'"
+        " AND token = '{}'",
+        token));
+    std::map<std::string, std::string> served;  // account -> "balance@block"
+    for (size_t pos = 0; pos < rows.size();) {
+      size_t end = rows.find(',', pos);
+      if (end == std::string::npos) end = rows.size();
+      std::string row = rows.substr(pos, end - pos);
+      size_t eq = row.find('=');
+      served[row.substr(0, eq)] = row.substr(eq + 1);
+      pos = end + 1;
+    }
+    uint256_t sum = 0;
+    for (const std::string& account : activity_->accounts()) {
+      uint256_t balance = activity_->TokenBalanceOf(account);
+      sum += balance;
+      auto touched = history.last_block.find(account);
+      auto row = served.find(account);
+      if (touched == history.last_block.end()) {
+        EXPECT_TRUE(row == served.end())
+            << when << ": ERC-20 row for " << account << " that no canonical Transfer touched: "
+            << row->second;
+      } else {
+        EXPECT_EQ(row == served.end() ? "(no row)" : row->second,
+                  balance.str() + "@" + std::to_string(touched->second))
+            << when << ": ERC-20 balanceOf(" << account << ")@block of its last Transfer";
+      }
+      HttpReply reply = HttpGet(env_->api_port(), fmt::format("/v1/balances/{}?chain=anvil&token={}",
+                                                              account, token));
+      EXPECT_EQ(reply.status, 200) << when << ": " << reply.body;
+      if (reply.status != 200) continue;
+      json::value parsed = json::parse(reply.body);  // outlives `fungible`
+      const json::array& fungible = parsed.as_object().at("fungible").as_array();
+      std::string api = fungible.empty() ? "0"
+                                         : std::string(fungible.at(0).as_object().at("balance").as_string());
+      EXPECT_EQ(api, balance.str()) << when << ": GET /v1/balances/" << account;
+    }
+    EXPECT_EQ(served.size(), history.last_block.size()) << when << ": ERC-20 rows: " << rows;
+    uint256_t supply = activity_->TotalSupply();
+    EXPECT_EQ(sum, supply) << when << ": the chain's own conservation";
+    std::string supply_row = env_->QueryScalar(fmt::format(
+        "SELECT COALESCE(string_agg(total_supply::text || '@' || block_number, ','), '(no row)')"
+        " FROM chainflow.token_supply WHERE chain = 'anvil' AND token = '{}'",
+        token));
+    EXPECT_EQ(supply_row, history.supply_block == 0
+                              ? std::string("(no row)")
+                              : supply.str() + "@" + std::to_string(history.supply_block))
+        << when << ": token_supply vs totalSupply@block of the last mint or burn";
+    EXPECT_EQ(env_->QueryScalar(fmt::format(
+                  "SELECT (SELECT COALESCE(sum(balance), 0) FROM chainflow.token_balances"
+                  " WHERE chain = 'anvil' AND token = '{0}')::text || '/' ||"
+                  " (SELECT COALESCE(sum(total_supply), 0) FROM chainflow.token_supply"
+                  " WHERE chain = 'anvil' AND token = '{0}')::text",
+                  token)),
+              supply.str() + "/" + supply.str())
+        << when << ": conservation in the views (sum of balances / supply)";
   }
 
   // /v1/status counts between `min_reorgs` and `max_reorgs` reorgs (from the log's markers
@@ -625,6 +825,25 @@ class ReorgTest : public ::testing::Test {
     EXPECT_EQ(replayed.balances.size(), positive);
     std::cout << fmt::format("ownership topic: {} records, {} retractions replayed\n",
                              replayed.records, replayed.retractions);
+
+    ReplayedTokens tokens =
+        ReplayTokenTopic(env_->prefix() + ".token.balances", 4, activity_->token().address);
+    EXPECT_GT(tokens.retractions, 0u);
+    TokenHistory history = CanonicalTokenHistory();
+    for (const std::string& account : activity_->accounts()) {
+      auto it = tokens.balances.find(account);
+      if (!history.last_block.count(account)) {
+        EXPECT_TRUE(it == tokens.balances.end()) << account << " kept by the token topic";
+        continue;
+      }
+      EXPECT_EQ(it == tokens.balances.end() ? uint256_t(0) : it->second,
+                activity_->TokenBalanceOf(account))
+          << "ERC-20 balance of " << account << " replayed from the token topic";
+    }
+    EXPECT_EQ(tokens.balances.size(), history.last_block.size());
+    EXPECT_EQ(tokens.supply.value_or(0), activity_->TotalSupply());
+    std::cout << fmt::format("token topic: {} records, {} retractions ({} removals) replayed\n",
+                             tokens.records, tokens.retractions, tokens.removals);
   }
 
   // anvil_reorg: replaces the newest `depth` blocks (of the head when the node runs it) with
