@@ -139,6 +139,8 @@ core::Result<int> ChainAppender::EndBlock(const BlockInfo& block) {
   end->set_timestamp(static_cast<uint64_t>(block.timestamp));
   end->set_parent_hash(block.parent_hash);
   end->set_finalized(block.finalized);
+  end->set_finalized_timestamp(static_cast<uint64_t>(
+      block.finalized == block.number ? block.timestamp : block.finalized_timestamp));
   end->set_reorgs(block.reorgs);
   end->set_deepest_reorg(block.deepest_reorg);
 

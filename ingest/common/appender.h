@@ -35,6 +35,8 @@ struct BlockInfo {
   int64_t timestamp = 0;
   std::string parent_hash;
   uint64_t finalized = 0;      // the chain's finalized block (<= number)
+  // Its timestamp; 0 when unknown. When finalized = number, `timestamp`.
+  int64_t finalized_timestamp = 0;
   uint64_t reorgs = 0;         // reorgs handled on the chain so far
   uint64_t deepest_reorg = 0;  // most blocks reverted at once
 };

@@ -248,9 +248,26 @@ core::Status LiveFollower::AppendRange(uint64_t from, uint64_t to, std::vector<s
     if (it != known.end()) return it->second;
     return rpc_.GetBlockHeader(block);
   };
+  // The finalized block's timestamp, for decisions that wait for finality:
+  // read once per range, from what is at hand first.
+  std::optional<int64_t> finalized_timestamp;
+  auto finalized_time = [&]() -> core::Result<int64_t> {
+    if (!finalized_timestamp) {
+      std::optional<BlockHeader> stored = headers_.Get(finalized);
+      if (!stored) {
+        ASSIGN_OR_RETURN(BlockHeader fetched, header_of(finalized));
+        stored = fetched;
+      }
+      finalized_timestamp = stored->timestamp;
+    }
+    return *finalized_timestamp;
+  };
   auto end_block = [&](const BlockHeader& header) -> core::Status {
     common::BlockInfo info{header.number, header.hash, header.timestamp, header.parent_hash};
     info.finalized = std::min(finalized, header.number);
+    if (info.finalized < header.number && finalized > 0) {
+      ASSIGN_OR_RETURN(info.finalized_timestamp, finalized_time());
+    }
     info.reorgs = headers_.reorgs();
     info.deepest_reorg = headers_.deepest_reorg();
     ASSIGN_OR_RETURN(int markers, appender_->EndBlock(info));

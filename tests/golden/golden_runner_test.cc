@@ -220,7 +220,9 @@ std::map<std::string, std::vector<std::string>> RunIntents(const GoldenFile& fil
   core::MetricsRegistry metrics;
   intents::IntentsOptions options = DefaultIntentsOptions();
   std::unique_ptr<intents::IntentsProcessor> processor;
-  engine::runtime::UndoLog undo(intents::IntentsProcessor::kName);
+  // As the runtime runs it (MakeIntentsSpec: per_block_undo = false).
+  engine::runtime::UndoLog undo(intents::IntentsProcessor::kName,
+                                engine::runtime::UndoOptions{.enabled = false});
   FakeState state;
   std::map<std::string, std::vector<std::string>> actual;
   std::vector<std::string>& output = actual["output"];

@@ -137,6 +137,8 @@ Result<IntentsGoldenInput> ParseRecord(const FieldLine& line, Fields& f) {
     d->set_direction(dir == "credit"  ? v1::BalanceDelta::DIRECTION_CREDIT
                      : dir == "debit" ? v1::BalanceDelta::DIRECTION_DEBIT
                                       : v1::BalanceDelta::DIRECTION_UNSPECIFIED);
+    d->set_source_partition(static_cast<uint32_t>(f.TakeU64("partition", 0)));
+    d->set_retracted(f.Take("retracted", "false") == "true");
     in.key = "account";
   } else if (line.kind == "block_end") {
     in.topic = "cf.token.deltas";
@@ -146,6 +148,10 @@ Result<IntentsGoldenInput> ParseRecord(const FieldLine& line, Fields& f) {
     m->set_chain(chain);
     m->set_number(f.TakeU64("number", 1));
     m->set_timestamp(f.TakeU64("ts", 0));
+    // History markers by default: the block is final itself.
+    m->set_finalized(f.TakeU64("finalized", m->number()));
+    m->set_finalized_timestamp(f.TakeU64(
+        "finalized_ts", m->finalized() >= m->number() ? m->timestamp() : 0));
   } else if (line.kind == "intent") {
     in.topic = "cf.user.events";
     auto* i = in.envelope.mutable_intent_submitted();

@@ -101,8 +101,10 @@ class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
     // The default-like intervals: approvals hourly, 7-day epochs from 0.
     env_ = std::make_unique<PipelineEnv>(
         "intents_ct", kPartitions, 500,
+        // Decisions wait for finality (engine/processors/intents README
+        // "Reorgs"): one block on top makes a block final here.
         fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
-                    "rpc = \"{}\"\npoll_interval_ms = 100\n"
+                    "rpc = \"{}\"\npoll_interval_ms = 100\nfinality_depth = 1\n"
                     "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
                     "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"
                     "[intents]\nchains = \"anvil\"\napproval_interval_s = 3600\n"
@@ -207,7 +209,7 @@ class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
   }
 
   // Moves the chain's clock to `target` (evm_increaseTime by the distance
-  // from the latest block, then evm_mine), and waits until the API's user
+  // from the latest block, then evm_mine twice), and waits until the API's user
   // clock has ticked at or past the new block's time: from then on every
   // POST is stamped at or after it. Returns the new block's time.
   int64_t AdvanceChainTo(int64_t target) {
@@ -216,6 +218,9 @@ class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
     Call("evm_increaseTime", fmt::format("[{}]", delta));
     Call("evm_mine", "[]");
     int64_t now = ChainTime();
+    // One block on top finalizes it (finality_depth = 1): the intents'
+    // chain time is the finalized block's.
+    Call("evm_mine", "[]");
     EXPECT_GE(now, target);
     WaitForUserClock(now);
     return now;

@@ -86,8 +86,10 @@ class IntentsTest : public ::testing::Test {
     // time, so the test sees several deadlines, settlements and accruals.
     env_ = std::make_unique<PipelineEnv>(
         "intents", kPartitions, 500,
+        // Decisions wait for finality (engine/processors/intents README
+        // "Reorgs"): a block is final once 2 more are mined, 2 s here.
         fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
-                    "rpc = \"{}\"\npoll_interval_ms = 100\n"
+                    "rpc = \"{}\"\npoll_interval_ms = 100\nfinality_depth = 2\n"
                     "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
                     "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
                     "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"

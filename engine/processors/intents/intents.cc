@@ -397,8 +397,13 @@ Status IntentsProcessor::ApplyChainClock(const runtime::InputEvent& event,
         fmt::format("block_end from upstream partition {} of {}, which has {} partitions",
                     upstream, end.chain(), options_.upstream_partitions));
   }
+  // The upstream partition's chain time is that of its finalized block
+  // (README.md "Reorgs"): a deadline passes only once every block before it
+  // is final, so the deltas and retractions of reverted blocks are in.
+  const uint64_t finalized_time =
+      end.finalized() >= end.number() ? end.timestamp() : end.finalized_timestamp();
   ASSIGN_OR_RETURN(uint64_t watermark,
-                   clock_.Advance(ChainSource(end.chain(), upstream), end.timestamp(), state));
+                   clock_.Advance(ChainSource(end.chain(), upstream), finalized_time, state));
   return AdvanceTo(watermark, state, out);
 }
 

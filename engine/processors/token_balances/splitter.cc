@@ -61,6 +61,12 @@ std::string RetainedHintKey(std::string_view chain) {
   return std::string("\0retained_from/", 15) + std::string(chain);
 }
 
+// The time of the block a BlockEnd says is finalized: what the intents
+// processor's chain clock follows (its README.md "Reorgs").
+uint64_t FinalizedTime(const v1::BlockEnd& end) {
+  return end.finalized() >= end.number() ? end.timestamp() : end.finalized_timestamp();
+}
+
 }  // namespace
 
 TokenSplitterProcessor::TokenSplitterProcessor(std::string topic_prefix,
@@ -88,7 +94,7 @@ core::Result<bool> TokenSplitterProcessor::ClockTick(const v1::BlockEnd& end,
     auto interval_of = [this](uint64_t ts) {
       return ts < clock_origin_ ? 0 : (ts - clock_origin_) / clock_interval_s_ + 1;
     };
-    tick = interval_of(end.timestamp()) > interval_of(last_ts);
+    tick = interval_of(FinalizedTime(end)) > interval_of(last_ts);
   }
   return tick;
 }
@@ -122,7 +128,7 @@ core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
         if (end.finalized() >= block) state.Delete(key);
       }
       if (IsClockChain(end.chain())) {
-        state.Put(ClockKey(end.chain()), EncodeBlock(end.timestamp()));
+        state.Put(ClockKey(end.chain()), EncodeBlock(FinalizedTime(end)));
       }
       status = ForwardMarker(event, end.chain(), out);
       break;

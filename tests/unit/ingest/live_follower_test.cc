@@ -132,6 +132,35 @@ TEST(LiveFollowerTest, FollowsTheHeadMinusConfirmations) {
   EXPECT_EQ(markers, 7u * 3);
 }
 
+// Above the finalized block (head 12, finality depth 5: block 7), every
+// BlockEnd names block 7 and its timestamp (what decisions that wait for
+// finality follow); at or below it, the block itself.
+TEST(LiveFollowerTest, BlockEndsCarryTheFinalizedBlockAndItsTime) {
+  FakeRpc rpc;
+  FakeSink sink;
+  FakeTailReader tails;
+  TempHeaders headers;
+  core::ChainConfig chain = Chain();
+  chain.confirmations = 0;
+  chain.finality_depth = 5;
+  chain.max_block_range = 100;
+  LiveFollower follower(chain, LogDecoder("anvil", {}), rpc, Factory(sink, tails), *headers);
+  rpc.head = 12;
+  for (size_t n = 1; n > 0;) n = follower.RunOnce().value();
+  std::set<uint64_t> seen;
+  for (const auto& r : sink.On("cf.anvil.events")) {
+    v1::Envelope env;
+    ASSERT_TRUE(env.ParseFromString(r.value));
+    if (!env.has_block_end()) continue;
+    const v1::BlockEnd& end = env.block_end();
+    seen.insert(end.number());
+    uint64_t finalized = std::min<uint64_t>(end.number(), 7);
+    EXPECT_EQ(end.finalized(), finalized) << end.number();
+    EXPECT_EQ(end.finalized_timestamp(), 1'600'000'000 + finalized) << end.number();
+  }
+  for (uint64_t block : {2, 7, 8, 10, 11}) EXPECT_TRUE(seen.count(block)) << block;
+}
+
 TEST(LiveFollowerTest, ResumesWithoutDuplicatesAndHalvesRefusedRanges) {
   FakeRpc rpc;
   rpc.head = 12;

@@ -227,29 +227,42 @@ std::string Key(const Address& account) {
 // on every partition after each block, one more block at the end so every
 // deadline is passed), and user events as the API does (intents keyed by the
 // payer, a clock tick to every partition every 500 s and at the end).
-void Append(testing::FakeLog& log, const Scenario& s, int partitions) {
+// How the chain reaches the log: history (every block final as it ends), or
+// live with finality `lag` blocks behind the head and, every `every` blocks,
+// a branch of `depth` blocks of `abandoned`'s transfers that is reverted
+// (BlockReverted on every partition, newest first) before the chain goes on.
+struct Live {
+  uint64_t lag = 0;
+  uint64_t every = 0;
+  uint64_t depth = 0;
+  const Scenario* abandoned = nullptr;
+};
+
+void Append(testing::FakeLog& log, const Scenario& s, int partitions, const Live* live = nullptr) {
   const std::string events = token_balances::ChainEventsTopic(kPrefix, kChain);
-  auto block_end = [&](uint64_t number, uint64_t ts) {
+  auto block_end = [&](uint64_t number, uint64_t ts, uint64_t finalized) {
     v1::Envelope end;
     end.set_id(fmt::format("{}/{}/end", kChain, number));
     end.mutable_block_end()->set_chain(kChain);
     end.mutable_block_end()->set_number(number);
     end.mutable_block_end()->set_timestamp(ts);
-    end.mutable_block_end()->set_finalized(number);
+    end.mutable_block_end()->set_finalized(finalized);
+    end.mutable_block_end()->set_finalized_timestamp(finalized == number ? ts
+                                                                         : BlockTime(finalized));
     for (int p = 0; p < partitions; ++p) log.Append(events, p, kChain, end.SerializeAsString());
   };
-  for (const auto& block : s.blocks) {
+  auto append_block = [&](uint64_t number, const std::vector<Transfer>& transfers) {
     uint32_t index = 0;
-    for (const Transfer& t : block) {
+    for (const Transfer& t : transfers) {
       v1::Envelope env;
-      env.set_id(fmt::format("{}/{}/{}", kChain, t.block, index));
+      env.set_id(fmt::format("{}/{}/{}", kChain, number, index));
       auto* m = env.mutable_erc20_transfer();
       m->mutable_log()->set_chain(kChain);
-      m->mutable_log()->set_block_number(t.block);
-      m->mutable_log()->set_block_timestamp(BlockTime(t.block));
+      m->mutable_log()->set_block_number(number);
+      m->mutable_log()->set_block_timestamp(BlockTime(number));
       m->mutable_log()->set_log_index(index++);
       m->mutable_log()->set_contract(kToken.ToBytes());
-      m->mutable_log()->set_finalized(true);
+      m->mutable_log()->set_finalized(live == nullptr);
       m->set_from(t.from.ToBytes());
       m->set_to(t.to.ToBytes());
       m->set_value(core::U256ToBigEndianString(t.value));
@@ -257,9 +270,32 @@ void Append(testing::FakeLog& log, const Scenario& s, int partitions) {
       log.Append(events, engine::log::PartitionForKey(key, partitions).value(), key,
                  env.SerializeAsString());
     }
-    block_end(block.front().block, BlockTime(block.front().block));
+    uint64_t finalized = live == nullptr ? number : (number > live->lag ? number - live->lag : 0);
+    block_end(number, BlockTime(number), finalized);
+  };
+  size_t spare = 0;
+  for (const auto& block : s.blocks) {
+    const uint64_t number = block.front().block;
+    append_block(number, block);
+    if (live == nullptr || live->every == 0 || number % live->every != 0 ||
+        number + live->depth > s.blocks.size()) {
+      continue;
+    }
+    for (uint64_t b = number + 1; b <= number + live->depth; ++b) {
+      append_block(b, live->abandoned->blocks[spare++ % live->abandoned->blocks.size()]);
+    }
+    for (uint64_t b = number + live->depth; b > number; --b) {
+      v1::Envelope reverted;
+      reverted.set_id(fmt::format("{}/{}/reverted", kChain, b));
+      reverted.mutable_block_reverted()->set_chain(kChain);
+      reverted.mutable_block_reverted()->set_number(b);
+      reverted.mutable_block_reverted()->set_ancestor(number);
+      for (int p = 0; p < partitions; ++p) {
+        log.Append(events, p, kChain, reverted.SerializeAsString());
+      }
+    }
   }
-  block_end(s.blocks.size() + 1, s.end_time);
+  block_end(s.blocks.size() + 1, s.end_time, s.blocks.size() + 1);
 
   const std::string users = std::string(kPrefix) + ".user.events";
   auto tick = [&](uint64_t time) {
@@ -360,13 +396,16 @@ class IntentsPipelineTest : public ::testing::Test {
     std::map<uint64_t, uint64_t> decided_at_end;       // ... settled or rejected there
     cpp_int balances_total = 0;                        // credits - debits on the deltas topic
     cpp_int supply_total = 0;                          // mints - burns
+    size_t retracted = 0;                              // retracted deltas on the deltas topic
+    std::map<std::string, std::string> intent_records;  // id -> IntentStatusChanged bytes
   };
 
   Result Run(const Scenario& s, int partitions, size_t batch, int restart_after = 0,
-             uint32_t rate_bps = 0) {
+             uint32_t rate_bps = 0, const Live* live = nullptr) {
     testing::FakeLog log;
-    Append(log, s, partitions);
-    std::string dir = (root_ / fmt::format("p{}b{}r{}", partitions, batch, restart_after))
+    Append(log, s, partitions, live);
+    std::string dir = (root_ / fmt::format("p{}b{}r{}{}", partitions, batch, restart_after,
+                                           live ? "live" : ""))
                           .string();
     RunStage(log,
              token_balances::MakeSplitterSpec(kPrefix, {kChain}, {kChain}, kInterval, kGenesis),
@@ -391,6 +430,7 @@ class IntentsPipelineTest : public ::testing::Test {
       }
       if (!env.has_balance_delta()) continue;
       const auto& d = env.balance_delta();
+      r.retracted += d.retracted() ? 1 : 0;
       const cpp_int amount(core::U256FromBigEndian(d.amount()).value());
       r.balances_total +=
           d.direction() == v1::BalanceDelta::DIRECTION_CREDIT ? amount : cpp_int(-amount);
@@ -405,6 +445,7 @@ class IntentsPipelineTest : public ::testing::Test {
       if (!env.has_intent_status_changed()) continue;
       const auto& c = env.intent_status_changed();
       EXPECT_EQ(env.id().rfind("intent/" + c.intent_id() + "/", 0), 0u) << env.id();
+      r.intent_records[env.id()] = c.SerializeAsString();
       r.final_status[c.intent_id()] = c.status();
       // Decisions at an epoch's end: the digest formula of README.md.
       if (c.previous_status() == v1::INTENT_STATUS_APPROVED) {
@@ -554,6 +595,38 @@ TEST_F(IntentsPipelineTest, SameEpochRecordsAndAccrualsForAnyPartitioningBatchAn
   EXPECT_EQ(one.account_settled, restarted.account_settled);
   EXPECT_EQ(one.accruals, eight.accruals);
   EXPECT_EQ(one.accruals, restarted.accruals);
+}
+
+// The rule of README.md "Reorgs": decisions, settlements and accruals use
+// only final blocks. The same chain delivered live (finality 5 blocks
+// behind, a 3-block branch reverted every 4 blocks, its transfers other
+// than the canonical ones) decides exactly as its history does: the same
+// transitions (with the available balance each decision saw), settlement
+// moves, epoch records (digests included), account
+// settlements and accruals, for 1 and 4 partitions.
+TEST_F(IntentsPipelineTest, ReorgedLiveChainDecidesAsItsCanonicalHistory) {
+  // A branch of 3 blocks in every 4 is reverted: most deadlines (one every
+  // 37 blocks) fall while one is the head.
+  Scenario s = Generate(/*seed=*/21, /*blocks=*/300, /*per_block=*/6, /*intents=*/300);
+  Scenario abandoned = Generate(/*seed=*/22, /*blocks=*/60, /*per_block=*/12, /*intents=*/0);
+  Live live{.lag = 5, .every = 4, .depth = 3, .abandoned = &abandoned};
+  Live canonical_live{.lag = 5};
+  Result history = Run(s, 4, 61, 0, kRateBps);
+  Result canonical = Run(s, 4, 61, 0, kRateBps, &canonical_live);
+  ASSERT_FALSE(history.epochs.empty());
+  ASSERT_FALSE(history.accruals.empty());
+  for (int partitions : {1, 4}) {
+    SCOPED_TRACE(fmt::format("{} partitions", partitions));
+    Result reorged = Run(s, partitions, partitions == 1 ? 5000 : 13, 0, kRateBps, &live);
+    EXPECT_GT(reorged.retracted, 100u);
+    EXPECT_EQ(reorged.digest, canonical.digest);
+    EXPECT_EQ(reorged.final_status, history.final_status);
+    EXPECT_EQ(reorged.intent_records, history.intent_records);  // `available` included
+    EXPECT_EQ(reorged.settlement_sides, history.settlement_sides);
+    EXPECT_EQ(reorged.epochs, history.epochs);
+    EXPECT_EQ(reorged.account_settled, history.account_settled);
+    EXPECT_EQ(reorged.accruals, history.accruals);
+  }
 }
 
 }  // namespace
