@@ -44,6 +44,8 @@ constexpr char kKeySecret[] = "it-chain-time-secret-0123456789";
 constexpr int kPartitions = 4;
 constexpr int64_t kHour = 3600;
 constexpr int64_t kWeek = 604'800;
+// The chain's finality_depth: a block is final once this many are on top.
+constexpr int kFinalityDepth = 6;
 
 int64_t WallNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -102,15 +104,15 @@ class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
     env_ = std::make_unique<PipelineEnv>(
         "intents_ct", kPartitions, 500,
         // Decisions wait for finality (engine/processors/intents README
-        // "Reorgs"): one block on top makes a block final here.
+        // "Reorgs"): kFinalityDepth blocks on top make a block final here.
         fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
-                    "rpc = \"{}\"\npoll_interval_ms = 100\nfinality_depth = 1\n"
+                    "rpc = \"{}\"\npoll_interval_ms = 100\nfinality_depth = {}\n"
                     "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
                     "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"
                     "[intents]\nchains = \"anvil\"\napproval_interval_s = 3600\n"
                     "epoch_length_s = 604800\nclock_interval_ms = 200\n"
                     "idempotency_dir = \"{}\"\n",
-                    anvil_->url(), token_.address, IdempotencyDir()));
+                    anvil_->url(), kFinalityDepth, token_.address, IdempotencyDir()));
     std::vector<std::string> roles = {"run"};
     if (GetParam() == Roles::kSeparate) roles = {"ingest", "process", "project", "serve"};
     for (const auto& role : roles) {
@@ -209,7 +211,8 @@ class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
   }
 
   // Moves the chain's clock to `target` (evm_increaseTime by the distance
-  // from the latest block, then evm_mine twice), and waits until the API's user
+  // from the latest block, then evm_mine, then kFinalityDepth more blocks so
+  // that it is final), and waits until the API's user
   // clock has ticked at or past the new block's time: from then on every
   // POST is stamped at or after it. Returns the new block's time.
   int64_t AdvanceChainTo(int64_t target) {
@@ -218,12 +221,47 @@ class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
     Call("evm_increaseTime", fmt::format("[{}]", delta));
     Call("evm_mine", "[]");
     int64_t now = ChainTime();
-    // One block on top finalizes it (finality_depth = 1): the intents'
-    // chain time is the finalized block's.
-    Call("evm_mine", "[]");
+    // Blocks on top finalize it: the intents' chain time is the finalized
+    // block's.
+    for (int i = 0; i < kFinalityDepth; ++i) Call("evm_mine", "[]");
     EXPECT_GE(now, target);
     WaitForUserClock(now);
     return now;
+  }
+
+  // Mines one block at `target` or later without finalizing it: the head
+  // passes `target`, the finalized block does not. Returns its number.
+  uint64_t MineHeadAt(int64_t target) {
+    int64_t delta = target - ChainTime();
+    if (delta > 0) Call("evm_increaseTime", fmt::format("[{}]", delta));
+    Call("evm_mine", "[]");
+    json::value block = Call("eth_getBlockByNumber", R"(["latest", false])");
+    return std::stoull(std::string(block.at("number").as_string()), nullptr, 16);
+  }
+
+  // Waits until /v1/status says anvil is ingested up to `block` and has
+  // seen at least `reorgs` reorgs.
+  void WaitIngested(uint64_t block, int64_t reorgs = 0) {
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    std::string last;
+    while (Clock::now() < deadline) {
+      ASSERT_TRUE(Running()) << Stderr();
+      HttpResult r = client_->Get("/v1/status");
+      last = r.body;
+      if (r.status == 200) {
+        const json::value body = r.Json();
+        for (const auto& c : body.at("chains").as_array()) {
+          if (c.at("name").as_string() != "anvil" || !c.at("ingested_block").is_int64()) continue;
+          if (c.at("ingested_block").as_int64() >= static_cast<int64_t>(block) &&
+              c.at("reorgs").as_int64() >= reorgs) {
+            return;
+          }
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "anvil not ingested to block " << block << " with " << reorgs
+           << " reorgs; last /v1/status: " << last;
   }
 
   // Reads the API's UserClock ticks on user.events partition 0 until one
@@ -422,6 +460,79 @@ TEST_P(IntentsChainTimeTest, EpochsCloseWhenTheChainClockJumpsAndServedBalancesA
   std::cerr << "chain-time scenario took "
             << std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count()
             << " s\n";
+}
+
+// The rule of engine/processors/intents/README.md "Reorgs" on a live chain:
+// approvals and settlements use only final blocks. Twice the head passes a
+// deadline carrying a transfer that would change the decision, and a reorg
+// (evm_snapshot / evm_revert, a new branch without it) takes that transfer
+// away before it is final: at an hourly approval (bob's gift would have been
+// approved with the reverted 100) and at an epoch's end (alice's settlement
+// would have been rejected with the reverted 500 moved away). Nothing is
+// decided while the head alone is past the deadline; the decisions follow
+// the canonical chain, and the served balances are balanceOf plus the
+// settled intents.
+TEST_P(IntentsChainTimeTest, ReorgsAcrossADeadlineAndAnEpochEndDecideOnFinalBlocks) {
+  const std::string alice = accounts_[1];
+  const std::string bob = accounts_[2];
+  const std::string carol = accounts_[3];
+  const std::string dave = accounts_[4];
+  Mint(alice, 1000);
+  Mint(bob, 100);
+  const int64_t start = (ChainTime() / kWeek + 1) * kWeek;
+  AdvanceChainTo(start + 60);
+  auto [b1, b1_at] = Submit(bob, carol, 150, "rb1");
+  auto [a1, a1_at] = Submit(alice, carol, 900, "ra1");
+  EXPECT_LT(b1_at, start + kHour);
+
+  // Alice funds bob (bob 200 >= 150), and the head passes the deadline
+  // S + 1 h with that transfer not final yet.
+  json::value snapshot = Call("evm_snapshot", "[]");
+  Transfer(alice, bob, 100);
+  uint64_t head = MineHeadAt(start + kHour + 30);
+  WaitIngested(head);
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // give a wrong decision time to show
+  EXPECT_EQ(Get(b1).status, "submitted") << "decided before the deadline's blocks were final";
+  // The reorg: back before the transfer, a new branch without it.
+  Call("evm_revert", "[" + json::serialize(snapshot) + "]");
+  AdvanceChainTo(start + kHour + 60);
+  WaitIngested(0, 1);
+  auto round1 = WaitForStatuses({{b1, "rejected"}, {a1, "approved"}});
+  EXPECT_EQ(round1[b1].reason, "insufficient available balance: 100 available < 150 amount");
+  EXPECT_EQ(round1[a1].available, "1000");
+
+  // Near the epoch's end alice moves 500 to dave (650 would no longer hold
+  // the 900 reserved); the head passes the end; the reorg takes it away.
+  AdvanceChainTo(start + kWeek - kHour);
+  snapshot = Call("evm_snapshot", "[]");
+  Transfer(alice, dave, 500);
+  head = MineHeadAt(start + kWeek + 30);
+  WaitIngested(head, 1);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(Get(a1).status, "approved") << "settled before the epoch's blocks were final";
+  Call("evm_revert", "[" + json::serialize(snapshot) + "]");
+  AdvanceChainTo(start + kWeek + 60);
+  WaitIngested(0, 2);
+  WaitForStatuses({{a1, "settled"}, {b1, "rejected"}});
+  EXPECT_EQ(BalanceOf(alice), "1000");
+  EXPECT_EQ(BalanceOf(dave), "0");
+
+  // Served balances: balanceOf plus the settled gift (alice -> carol 900).
+  const std::map<std::string, std::string> want = {
+      {alice, "100"}, {bob, "100"}, {carol, "900"}, {dave, "0"}};
+  std::map<std::string, std::string> served;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline) {
+    for (const auto& [h, v] : want) served[h] = ServedBalance(h);
+    if (served == want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(served, want);
+  HttpResult epoch = client_->Get(fmt::format("/v1/epochs/{}", start / kWeek));
+  EXPECT_EQ(epoch.status, 200) << epoch.body;
+  if (epoch.status == 200) {
+    EXPECT_EQ(epoch.Json().at("settled").as_int64(), 1) << epoch.body;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Roles, IntentsChainTimeTest,
