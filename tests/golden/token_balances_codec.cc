@@ -134,8 +134,8 @@ std::string RenderRef(const std::string& ref) {
 }
 
 // The reorg bookkeeping under '\0' (README.md "Reorgs"): "\0pending/<chain>/"
-// + ref, "\0unfinal/<chain>/" + partition + block + ref, "\0unfinal_from/<chain>/"
-// + partition.
+// + ref, "\0unfinal/<chain>/" + partition + block -> refs,
+// "\0unfinal_blocks/<chain>/" + partition -> blocks.
 std::string RenderReorgEntry(const std::string& key, const std::string& value) {
   auto chain_and_rest = [&key](size_t skip) -> std::pair<std::string, std::string> {
     size_t slash = key.find('/', skip);
@@ -143,7 +143,7 @@ std::string RenderReorgEntry(const std::string& key, const std::string& value) {
     return {key.substr(skip, slash - skip), key.substr(slash + 1)};
   };
   const std::string pending("\0pending/", 9), unfinal("\0unfinal/", 9),
-      from("\0unfinal_from/", 14);
+      blocks("\0unfinal_blocks/", 16);
   if (key.rfind(pending, 0) == 0) {
     auto [chain, ref] = chain_and_rest(pending.size());
     if (value.size() < 11) return "";
@@ -159,18 +159,28 @@ std::string RenderReorgEntry(const std::string& key, const std::string& value) {
     }
     return out + "]";
   }
-  if (key.rfind(from, 0) == 0) {
-    auto [chain, rest] = chain_and_rest(from.size());
-    if (rest.size() != 4 || value.size() != 8) return "";
-    return fmt::format("unfinalized_from chain={} partition={} block={}", chain, U64Be(rest),
-                       U64Be(value));
+  if (key.rfind(blocks, 0) == 0) {
+    auto [chain, rest] = chain_and_rest(blocks.size());
+    if (rest.size() != 4 || value.size() % 8 != 0) return "";
+    std::string out =
+        fmt::format("unfinalized_blocks chain={} partition={} blocks=[", chain, U64Be(rest));
+    for (size_t i = 0; i < value.size(); i += 8) {
+      out += fmt::format("{}{}", i == 0 ? "" : ",", U64Be(value.substr(i, 8)));
+    }
+    return out + "]";
   }
   if (key.rfind(unfinal, 0) == 0) {
     auto [chain, rest] = chain_and_rest(unfinal.size());
-    if (rest.size() < 12 || !value.empty() || RenderRef(rest.substr(12)).empty()) return "";
-    return fmt::format("unfinalized chain={} partition={} block={} {}", chain,
-                       U64Be(rest.substr(0, 4)), U64Be(rest.substr(4, 8)),
-                       RenderRef(rest.substr(12)));
+    if (rest.size() != 12) return "";
+    std::string out = fmt::format("unfinalized chain={} partition={} block={} records=[", chain,
+                                  U64Be(rest.substr(0, 4)), U64Be(rest.substr(4, 8)));
+    for (size_t pos = 0; pos < value.size();) {
+      size_t size = value[pos] == 'a' ? 41 : value[pos] == 's' ? 21 : 0;
+      if (size == 0 || pos + size > value.size()) return "";
+      out += (pos == 0 ? "" : ", ") + RenderRef(value.substr(pos, size));
+      pos += size;
+    }
+    return out + "]";
   }
   return "";
 }

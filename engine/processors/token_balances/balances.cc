@@ -40,6 +40,54 @@ struct DeltaSource {
   bool retracted = false;
 };
 
+// Adds `ref` to the records holding unfinalized deltas of (block, source
+// partition): the finality index (README.md "Reorgs").
+Status Index(state::StateView& state, const std::string& chain, uint32_t partition,
+             uint64_t block, const std::string& ref) {
+  const std::string key = UnfinalKey(chain, partition, block);
+  ASSIGN_OR_RETURN(std::optional<std::string> refs, state.Get(key));
+  if (!refs) {
+    const std::string blocks_key = UnfinalBlocksKey(chain, partition);
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(blocks_key));
+    std::vector<uint64_t> blocks;
+    if (stored) {
+      ASSIGN_OR_RETURN(blocks, DecodeBlocks(*stored));
+    }
+    blocks.insert(std::upper_bound(blocks.begin(), blocks.end(), block), block);
+    state.Put(blocks_key, EncodeBlocks(blocks));
+  }
+  state.Put(key, refs.value_or("") + ref);
+  return Status::Ok();
+}
+
+// Takes `ref` out of the finality index of (block, source partition).
+Status Unindex(state::StateView& state, const std::string& chain, uint32_t partition,
+               uint64_t block, const std::string& ref) {
+  const std::string key = UnfinalKey(chain, partition, block);
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
+  std::optional<std::vector<std::string>> refs = SplitRefs(stored.value_or(""));
+  if (!refs) return core::DataLossError("token_balances: malformed finality index");
+  std::string kept;
+  for (const std::string& r : *refs) {
+    if (r != ref) kept += r;
+  }
+  if (!kept.empty()) {
+    state.Put(key, kept);
+    return Status::Ok();
+  }
+  state.Delete(key);
+  const std::string blocks_key = UnfinalBlocksKey(chain, partition);
+  ASSIGN_OR_RETURN(std::optional<std::string> blocks_value, state.Get(blocks_key));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> blocks, DecodeBlocks(blocks_value.value_or("")));
+  std::erase(blocks, block);
+  if (blocks.empty()) {
+    state.Delete(blocks_key);
+  } else {
+    state.Put(blocks_key, EncodeBlocks(blocks));
+  }
+  return Status::Ok();
+}
+
 // Applies +amount (credit) or -amount to `key`'s record and stores it with
 // the block of the newest delta still counted. Deltas of unfinalized blocks
 // are also counted per (block, source partition) in the record's pending
@@ -96,7 +144,7 @@ Result<Change> Update(state::StateView& state, const std::string& key, bool cred
     }
     if (--entry->count == 0) {
       pending.deltas.erase(entry);
-      state.Delete(UnfinalKey(chain, source.source_partition, block, ref));
+      RETURN_IF_ERROR(Unindex(state, chain, source.source_partition, block, ref));
     }
   } else if (entry != pending.deltas.end()) {
     ++entry->count;
@@ -109,14 +157,7 @@ Result<Change> Update(state::StateView& state, const std::string& key, bool cred
                                   std::tie(b.block, b.source_partition);
                          }),
         added);
-    state.Put(UnfinalKey(chain, source.source_partition, block, ref), "");
-    const std::string hint_key = UnfinalHintKey(chain, source.source_partition);
-    ASSIGN_OR_RETURN(std::optional<std::string> hint, state.Get(hint_key));
-    uint64_t lowest = block;
-    if (hint) {
-      ASSIGN_OR_RETURN(lowest, DecodeBlockNumber(*hint));
-    }
-    if (!hint || block < lowest) state.Put(hint_key, EncodeBlockNumber(block));
+    RETURN_IF_ERROR(Index(state, chain, source.source_partition, block, ref));
   }
   next.block_number = pending.ViewBlock();
   change.removed = !pending.final_delta && pending.deltas.empty() && next.net == NetAmount{};
@@ -332,42 +373,26 @@ Status TokenBalancesProcessor::ApplyBlockEnd(const runtime::InputEvent& event,
 // does not change) and the index entries go.
 Status TokenBalancesProcessor::Finalize(const std::string& chain, uint32_t source_partition,
                                         uint64_t finalized, state::StateView& state) {
-  const std::string hint_key = UnfinalHintKey(chain, source_partition);
-  ASSIGN_OR_RETURN(std::optional<std::string> hint, state.Get(hint_key));
-  if (!hint) return Status::Ok();
-  ASSIGN_OR_RETURN(uint64_t lowest, DecodeBlockNumber(*hint));
-  if (lowest > finalized) return Status::Ok();
-
-  const std::string prefix = UnfinalPrefix(chain, source_partition);
-  struct Due {
-    std::string index_key;
-    uint64_t block;
-  };
-  std::vector<Due> due;
-  std::optional<uint64_t> next;
-  RETURN_IF_ERROR(state.Scan(prefix, [&](std::string_view key, std::string_view) {
-    uint64_t block = 0;
-    for (char c : key.substr(prefix.size(), 8)) block = (block << 8) | static_cast<uint8_t>(c);
-    if (block > finalized) {
-      next = block;
-      return false;
-    }
-    due.push_back({std::string(key), block});
-    return true;
-  }));
-  for (const Due& d : due) {
-    std::string_view ref = std::string_view(d.index_key).substr(prefix.size() + 8);
-    if (!RecordKeyOf(chain, ref)) {
-      return core::DataLossError("token_balances: bad unfinalized index key");
-    }
-    const std::string pending_key = PendingKey(chain, ref);
-    ASSIGN_OR_RETURN(std::optional<std::string> value, state.Get(pending_key));
-    if (value) {
+  const std::string blocks_key = UnfinalBlocksKey(chain, source_partition);
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(blocks_key));
+  if (!stored) return Status::Ok();
+  ASSIGN_OR_RETURN(std::vector<uint64_t> blocks, DecodeBlocks(*stored));
+  auto due_end = std::upper_bound(blocks.begin(), blocks.end(), finalized);
+  if (due_end == blocks.begin()) return Status::Ok();
+  for (auto block = blocks.begin(); block != due_end; ++block) {
+    const std::string index_key = UnfinalKey(chain, source_partition, *block);
+    ASSIGN_OR_RETURN(std::optional<std::string> refs_value, state.Get(index_key));
+    std::optional<std::vector<std::string>> refs = SplitRefs(refs_value.value_or(""));
+    if (!refs) return core::DataLossError("token_balances: malformed finality index");
+    for (const std::string& ref : *refs) {
+      const std::string pending_key = PendingKey(chain, ref);
+      ASSIGN_OR_RETURN(std::optional<std::string> value, state.Get(pending_key));
+      if (!value) continue;
       ASSIGN_OR_RETURN(PendingRecord pending, DecodePendingRecord(*value));
       std::erase_if(pending.deltas, [&](const PendingDeltas& p) {
-        return p.block == d.block && p.source_partition == source_partition;
+        return p.block == *block && p.source_partition == source_partition;
       });
-      pending.final_block = std::max(pending.final_block, d.block);
+      pending.final_block = std::max(pending.final_block, *block);
       pending.final_delta = true;
       // The record's view (net, highest block still counted) is unchanged.
       if (pending.deltas.empty()) {
@@ -376,12 +401,13 @@ Status TokenBalancesProcessor::Finalize(const std::string& chain, uint32_t sourc
         state.Put(pending_key, EncodePendingRecord(pending));
       }
     }
-    state.Delete(d.index_key);
+    state.Delete(index_key);
   }
-  if (next) {
-    state.Put(hint_key, EncodeBlockNumber(*next));
+  blocks.erase(blocks.begin(), due_end);
+  if (blocks.empty()) {
+    state.Delete(blocks_key);
   } else {
-    state.Delete(hint_key);
+    state.Put(blocks_key, EncodeBlocks(blocks));
   }
   return Status::Ok();
 }

@@ -55,24 +55,44 @@ std::string PendingKey(std::string_view chain, std::string_view ref) {
   return fmt::format("{}pending/{}/{}", '\0', chain, ref);
 }
 
-std::string UnfinalPrefix(std::string_view chain, uint32_t source_partition) {
+std::string UnfinalKey(std::string_view chain, uint32_t source_partition, uint64_t block) {
   std::string key = fmt::format("{}unfinal/{}/", '\0', chain);
   PutBigEndian(key, source_partition, 4);
-  return key;
-}
-
-std::string UnfinalKey(std::string_view chain, uint32_t source_partition, uint64_t block,
-                       std::string_view ref) {
-  std::string key = UnfinalPrefix(chain, source_partition);
   PutBigEndian(key, block);
-  key += ref;
   return key;
 }
 
-std::string UnfinalHintKey(std::string_view chain, uint32_t source_partition) {
-  std::string key = fmt::format("{}unfinal_from/{}/", '\0', chain);
+std::string UnfinalBlocksKey(std::string_view chain, uint32_t source_partition) {
+  std::string key = fmt::format("{}unfinal_blocks/{}/", '\0', chain);
   PutBigEndian(key, source_partition, 4);
   return key;
+}
+
+std::optional<std::vector<std::string>> SplitRefs(std::string_view refs) {
+  std::vector<std::string> out;
+  while (!refs.empty()) {
+    const size_t size = refs[0] == 'a' ? 41 : refs[0] == 's' ? 21 : 0;
+    if (size == 0 || refs.size() < size) return std::nullopt;
+    out.emplace_back(refs.substr(0, size));
+    refs.remove_prefix(size);
+  }
+  return out;
+}
+
+std::string EncodeBlocks(const std::vector<uint64_t>& blocks) {
+  std::string out;
+  for (uint64_t b : blocks) PutBigEndian(out, b);
+  return out;
+}
+
+core::Result<std::vector<uint64_t>> DecodeBlocks(std::string_view value) {
+  if (value.size() % 8 != 0) {
+    return core::DataLossError(
+        fmt::format("token_balances: block list of {} bytes", value.size()));
+  }
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < value.size(); i += 8) out.push_back(GetBigEndian(value.substr(i, 8)));
+  return out;
 }
 
 uint64_t PendingRecord::ViewBlock() const {

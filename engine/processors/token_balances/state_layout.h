@@ -39,16 +39,18 @@ std::optional<std::string> RecordKeyOf(std::string_view chain, std::string_view 
 // "\0pending/<chain>/" + ref -> PendingRecord: present while the record
 // counts deltas of blocks not final yet.
 std::string PendingKey(std::string_view chain, std::string_view ref);
-// "\0unfinal/<chain>/" + source partition (4 BE) + block (8 BE) + ref -> "":
-// the records holding unfinalized deltas of that block from that partition
-// of the chain topic, found when that partition's markers finalize it.
-std::string UnfinalPrefix(std::string_view chain, uint32_t source_partition);
-std::string UnfinalKey(std::string_view chain, uint32_t source_partition, uint64_t block,
-                       std::string_view ref);
-// "\0unfinal_from/<chain>/" + source partition (4 BE) -> block (8 BE):
-// present while the partition may have index entries, at most the lowest
-// of their blocks.
-std::string UnfinalHintKey(std::string_view chain, uint32_t source_partition);
+// "\0unfinal/<chain>/" + source partition (4 BE) + block (8 BE) -> the refs
+// (concatenated) of the records holding unfinalized deltas of that block
+// from that partition of the chain topic, found by point reads when that
+// partition's markers finalize it.
+std::string UnfinalKey(std::string_view chain, uint32_t source_partition, uint64_t block);
+// "\0unfinal_blocks/<chain>/" + source partition (4 BE) -> the blocks that
+// have an UnfinalKey, ascending (8 BE each).
+std::string UnfinalBlocksKey(std::string_view chain, uint32_t source_partition);
+// Splits a concatenation of refs; nullopt when malformed.
+std::optional<std::vector<std::string>> SplitRefs(std::string_view refs);
+std::string EncodeBlocks(const std::vector<uint64_t>& blocks);
+core::Result<std::vector<uint64_t>> DecodeBlocks(std::string_view value);
 
 // Unfinalized deltas of one block from one source partition.
 struct PendingDeltas {
