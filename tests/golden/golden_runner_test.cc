@@ -24,6 +24,7 @@
 #include "engine/runtime/processor.h"
 #include "engine/runtime/undo_log.h"
 #include "engine/state/state_view.h"
+#include "tests/golden/epochs_codec.h"
 #include "tests/golden/golden_file.h"
 #include "tests/golden/intents_codec.h"
 #include "tests/golden/nft_ownership_codec.h"
@@ -277,6 +278,47 @@ std::map<std::string, std::vector<std::string>> RunIntents(const GoldenFile& fil
   return actual;
 }
 
+// Runs one task of the epochs processor over the file's inputs (records of
+// the settlement parts topic, in file order). An `options` line first sets
+// the processor's options. A failed record keeps nothing.
+std::map<std::string, std::vector<std::string>> RunEpochs(const GoldenFile& file) {
+  namespace epochs = engine::processors::epochs;
+  epochs::EpochsOptions options = DefaultEpochsOptions();
+  std::unique_ptr<epochs::EpochsProcessor> processor;
+  FakeState state;
+  std::map<std::string, std::vector<std::string>> actual;
+  std::vector<std::string>& output = actual["output"];
+  int64_t offset = 0;
+  for (const GoldenFile::Line& line : file.inputs) {
+    auto parsed = ParseEpochsInput(line.text);
+    if (!parsed) {
+      ADD_FAILURE() << "line " << line.number << ": " << parsed.error().ToString();
+      continue;
+    }
+    if (parsed.value().is_options) {
+      if (processor) ADD_FAILURE() << "line " << line.number << ": options after inputs";
+      options = parsed.value().options;
+      continue;
+    }
+    if (!processor) processor = std::make_unique<epochs::EpochsProcessor>(options);
+    engine::log::Record record;
+    record.topic = "cf.settlement.parts";
+    record.offset = core::Offset(offset++);
+    record.value = parsed.value().envelope.SerializeAsString();
+    FakeState attempt = state;
+    VectorEmitter emitter;
+    core::Status status = processor->Apply({record, parsed.value().envelope}, attempt, emitter);
+    if (!status.ok()) {
+      output.push_back(fmt::format("error offset={} {}", record.offset.value(), status.ToString()));
+      continue;
+    }
+    state = std::move(attempt);
+    for (const auto& event : emitter.events) output.push_back(RenderEpochsOutput(event));
+  }
+  actual["state"] = RenderEpochsState(state.entries);
+  return actual;
+}
+
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, Matches) {
@@ -291,6 +333,8 @@ TEST_P(GoldenTest, Matches) {
     actual = RunTokenBalances(file.value());
   } else if (processor == "intents") {
     actual = RunIntents(file.value());
+  } else if (processor == "epochs") {
+    actual = RunEpochs(file.value());
   } else {
     FAIL() << "no golden runner for processor " << processor;
   }
