@@ -25,6 +25,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "benchmarks/bench_support.h"
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "engine/processors/nft_ownership/nft_ownership.h"
@@ -121,26 +122,8 @@ class DiscardEmitter : public runtime::Emitter {
   void Emit(runtime::OutputEvent event) override { benchmark::DoNotOptimize(event); }
 };
 
-class DiscardSink : public log::RecordSink {
- public:
-  core::Status Send(const log::OutRecord& record) override {
-    benchmark::DoNotOptimize(record.value.data());
-    return core::Status::Ok();
-  }
-  core::Status Flush(std::chrono::milliseconds) override { return core::Status::Ok(); }
-};
-
-// A fresh directory removed when the benchmark ends.
-struct TempDir {
-  TempDir()
-      : path(std::filesystem::temp_directory_path() /
-             ("chainflow_bench_" + std::to_string(::getpid()) + "_" + std::to_string(++n))) {
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::filesystem::path path;
-  static inline int n = 0;
-};
+using benchmarks::DiscardSink;
+using benchmarks::TempDir;
 
 void BM_ProcessorApply(benchmark::State& state) {
   const Input& input = Transfers();

@@ -24,6 +24,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include "benchmarks/bench_support.h"
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "engine/processors/token_balances/balances.h"
@@ -112,25 +113,8 @@ std::vector<log::Record> Input(int mode) {
   return records;
 }
 
-class DiscardSink : public log::RecordSink {
- public:
-  core::Status Send(const log::OutRecord& record) override {
-    benchmark::DoNotOptimize(record.value.data());
-    return core::Status::Ok();
-  }
-  core::Status Flush(std::chrono::milliseconds) override { return core::Status::Ok(); }
-};
-
-struct TempDir {
-  TempDir()
-      : path(std::filesystem::temp_directory_path() /
-             ("chainflow_token_bench_" + std::to_string(::getpid()) + "_" + std::to_string(++n))) {
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::filesystem::path path;
-  static inline int n = 0;
-};
+using benchmarks::DiscardSink;
+using benchmarks::TempDir;
 
 void BM_TokenBalances(benchmark::State& state) {
   const int mode = static_cast<int>(state.range(0));

@@ -17,6 +17,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -380,6 +381,34 @@ uint256_t FromBytes(const std::string& bytes) {
   return v;
 }
 
+// Every record of `topic` from its start, parsed, in each partition's order, until the topic
+// has been quiet for a second (at most 30 s).
+void ReadTopic(const std::string& topic, int partitions,
+               const std::function<void(const v1::Envelope&)>& on_record) {
+  engine::log::ConsumerOptions options;
+  options.brokers = "127.0.0.1:9092";
+  options.group_id = topic + "-replay";
+  auto consumer = engine::log::Consumer::Open(options);
+  if (!consumer) throw std::runtime_error(consumer.error().ToString());
+  std::vector<engine::log::TopicPartitionOffset> assignment;
+  for (int p = 0; p < partitions; ++p) {
+    assignment.push_back({topic, core::PartitionId(p), engine::log::kOffsetBeginning});
+  }
+  if (!consumer.value()->Assign(assignment).ok()) throw std::runtime_error("assign " + topic);
+  int idle = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (idle < 5 && Clock::now() < deadline) {
+    auto batch = consumer.value()->Poll(1000, std::chrono::milliseconds(200));
+    if (!batch) throw std::runtime_error(batch.error().ToString());
+    idle = batch.value().empty() ? idle + 1 : 0;
+    for (const auto& record : batch.value()) {
+      v1::Envelope env;
+      if (!env.ParseFromString(record.value)) throw std::runtime_error("unparsable record");
+      on_record(env);
+    }
+  }
+}
+
 // What the ownership topic says, replayed from its start the way any consumer would: each
 // record sets the token's owner (or a holder's balance), a retraction restores
 // previous_owner (empty: the token is gone) or previous_balance.
@@ -392,54 +421,35 @@ struct Replayed {
 
 Replayed ReplayOwnershipTopic(const std::string& topic, int partitions,
                               const std::string& nft, const std::string& multi) {
-  engine::log::ConsumerOptions options;
-  options.brokers = "127.0.0.1:9092";
-  options.group_id = topic + "-replay";
-  auto consumer = engine::log::Consumer::Open(options);
-  if (!consumer) throw std::runtime_error(consumer.error().ToString());
-  std::vector<engine::log::TopicPartitionOffset> assignment;
-  for (int p = 0; p < partitions; ++p) {
-    assignment.push_back({topic, core::PartitionId(p), engine::log::kOffsetBeginning});
-  }
-  if (!consumer.value()->Assign(assignment).ok()) throw std::runtime_error("assign " + topic);
   Replayed out;
-  int idle = 0;
-  auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (idle < 5 && Clock::now() < deadline) {
-    auto batch = consumer.value()->Poll(1000, std::chrono::milliseconds(200));
-    if (!batch) throw std::runtime_error(batch.error().ToString());
-    idle = batch.value().empty() ? idle + 1 : 0;
-    for (const auto& record : batch.value()) {
-      v1::Envelope env;
-      if (!env.ParseFromString(record.value)) throw std::runtime_error("unparsable record");
-      ++out.records;
-      if (env.has_owner_changed()) {
-        const v1::OwnerChanged& o = env.owner_changed();
-        if (core::ToHex(o.log().contract()) != nft) continue;
-        uint256_t id = FromBytes(o.token_id());
-        if (!o.retracted()) {
-          out.owners[id] = core::ToHex(o.owner());
-        } else if (o.previous_owner().empty()) {
-          ++out.retractions;
-          out.owners.erase(id);
-        } else {
-          ++out.retractions;
-          out.owners[id] = core::ToHex(o.previous_owner());
-        }
-      } else if (env.has_erc1155_balance_changed()) {
-        const v1::Erc1155BalanceChanged& b = env.erc1155_balance_changed();
-        if (core::ToHex(b.log().contract()) != multi) continue;
-        if (b.retracted()) ++out.retractions;
-        uint256_t balance = FromBytes(b.retracted() ? b.previous_balance() : b.balance());
-        auto key = std::make_pair(FromBytes(b.token_id()), core::ToHex(b.owner()));
-        if (balance == 0) {
-          out.balances.erase(key);
-        } else {
-          out.balances[key] = balance;
-        }
+  ReadTopic(topic, partitions, [&](const v1::Envelope& env) {
+    ++out.records;
+    if (env.has_owner_changed()) {
+      const v1::OwnerChanged& o = env.owner_changed();
+      if (core::ToHex(o.log().contract()) != nft) return;
+      uint256_t id = FromBytes(o.token_id());
+      if (!o.retracted()) {
+        out.owners[id] = core::ToHex(o.owner());
+      } else if (o.previous_owner().empty()) {
+        ++out.retractions;
+        out.owners.erase(id);
+      } else {
+        ++out.retractions;
+        out.owners[id] = core::ToHex(o.previous_owner());
+      }
+    } else if (env.has_erc1155_balance_changed()) {
+      const v1::Erc1155BalanceChanged& b = env.erc1155_balance_changed();
+      if (core::ToHex(b.log().contract()) != multi) return;
+      if (b.retracted()) ++out.retractions;
+      uint256_t balance = FromBytes(b.retracted() ? b.previous_balance() : b.balance());
+      auto key = std::make_pair(FromBytes(b.token_id()), core::ToHex(b.owner()));
+      if (balance == 0) {
+        out.balances.erase(key);
+      } else {
+        out.balances[key] = balance;
       }
     }
-  }
+  });
   return out;
 }
 
@@ -456,49 +466,30 @@ struct ReplayedTokens {
 
 ReplayedTokens ReplayTokenTopic(const std::string& topic, int partitions,
                                 const std::string& token) {
-  engine::log::ConsumerOptions options;
-  options.brokers = "127.0.0.1:9092";
-  options.group_id = topic + "-replay";
-  auto consumer = engine::log::Consumer::Open(options);
-  if (!consumer) throw std::runtime_error(consumer.error().ToString());
-  std::vector<engine::log::TopicPartitionOffset> assignment;
-  for (int p = 0; p < partitions; ++p) {
-    assignment.push_back({topic, core::PartitionId(p), engine::log::kOffsetBeginning});
-  }
-  if (!consumer.value()->Assign(assignment).ok()) throw std::runtime_error("assign " + topic);
   ReplayedTokens out;
-  int idle = 0;
-  auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (idle < 5 && Clock::now() < deadline) {
-    auto batch = consumer.value()->Poll(1000, std::chrono::milliseconds(200));
-    if (!batch) throw std::runtime_error(batch.error().ToString());
-    idle = batch.value().empty() ? idle + 1 : 0;
-    for (const auto& record : batch.value()) {
-      v1::Envelope env;
-      if (!env.ParseFromString(record.value)) throw std::runtime_error("unparsable record");
-      ++out.records;
-      if (env.has_token_balance_changed()) {
-        const v1::TokenBalanceChanged& b = env.token_balance_changed();
-        if (core::ToHex(b.token()) != token) continue;
-        out.retractions += b.retracted() ? 1 : 0;
-        if (b.removed()) {
-          ++out.removals;
-          out.balances.erase(core::ToHex(b.account()));
-        } else {
-          out.balances[core::ToHex(b.account())] = FromBytes(b.balance());
-        }
-      } else if (env.has_total_supply_changed()) {
-        const v1::TotalSupplyChanged& s = env.total_supply_changed();
-        if (core::ToHex(s.token()) != token) continue;
-        out.retractions += s.retracted() ? 1 : 0;
-        if (s.removed()) {
-          out.supply.reset();
-        } else {
-          out.supply = FromBytes(s.total_supply());
-        }
+  ReadTopic(topic, partitions, [&](const v1::Envelope& env) {
+    ++out.records;
+    if (env.has_token_balance_changed()) {
+      const v1::TokenBalanceChanged& b = env.token_balance_changed();
+      if (core::ToHex(b.token()) != token) return;
+      out.retractions += b.retracted() ? 1 : 0;
+      if (b.removed()) {
+        ++out.removals;
+        out.balances.erase(core::ToHex(b.account()));
+      } else {
+        out.balances[core::ToHex(b.account())] = FromBytes(b.balance());
+      }
+    } else if (env.has_total_supply_changed()) {
+      const v1::TotalSupplyChanged& s = env.total_supply_changed();
+      if (core::ToHex(s.token()) != token) return;
+      out.retractions += s.retracted() ? 1 : 0;
+      if (s.removed()) {
+        out.supply.reset();
+      } else {
+        out.supply = FromBytes(s.total_supply());
       }
     }
-  }
+  });
   return out;
 }
 

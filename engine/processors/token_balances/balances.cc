@@ -174,6 +174,16 @@ Result<Change> Update(state::StateView& state, const std::string& key, bool cred
   return change;
 }
 
+// Makes `changed` (a TokenBalanceChanged or TotalSupplyChanged) the
+// retraction of the reverted delta of `log`.
+template <typename Changed>
+void MarkRetraction(Changed& changed, const v1::LogRef& log, bool removed) {
+  changed.set_retracted(true);
+  changed.set_reverted_block(log.block_number());
+  changed.set_reverted_block_hash(log.block_hash());
+  changed.set_removed(removed);
+}
+
 // The source partition a forwarded marker names in its key
 // "<chain>/<partition>" (the splitter's); nullopt for any other key.
 std::optional<uint32_t> MarkerSourcePartition(std::string_view key, std::string_view chain) {
@@ -286,10 +296,7 @@ Status TokenBalancesProcessor::ApplyBalanceDelta(const v1::BalanceDelta& delta,
   changed->set_previous_balance(core::U256ToBigEndianString(change.previous.net.Clamped()));
   changed->set_block_number(change.removed ? 0 : change.next.block_number);
   if (delta.retracted()) {
-    changed->set_retracted(true);
-    changed->set_reverted_block(log.block_number());
-    changed->set_reverted_block_hash(log.block_hash());
-    changed->set_removed(change.removed);
+    MarkRetraction(*changed, log, change.removed);
     CountRetraction(log.chain());
   }
   out.Emit(std::move(event));
@@ -332,10 +339,7 @@ Status TokenBalancesProcessor::ApplySupplyDelta(const v1::SupplyDelta& delta,
   changed->set_previous_total_supply(core::U256ToBigEndianString(change.previous.net.Clamped()));
   changed->set_block_number(change.removed ? 0 : change.next.block_number);
   if (delta.retracted()) {
-    changed->set_retracted(true);
-    changed->set_reverted_block(log.block_number());
-    changed->set_reverted_block_hash(log.block_hash());
-    changed->set_removed(change.removed);
+    MarkRetraction(*changed, log, change.removed);
     CountRetraction(log.chain());
   }
   out.Emit(std::move(event));
