@@ -13,9 +13,10 @@
 #include "app/shutdown.h"
 #include "app/status_collector.h"
 #include "app/topics.h"
-#include "engine/runtime/state_digest.h"
-#include "engine/processors/intents/intents.h"
 #include "app/views.h"
+#include "engine/processors/intents/intents.h"
+#include "engine/runtime/state_digest.h"
+#include "engine/wire/topics.h"
 #include "projections/pg/migrate.h"
 #include "projections/pg/offsets.h"
 
@@ -109,7 +110,7 @@ core::Status SkipExistingDeltas(const core::Config& config, log::Admin& admin) {
   // The rebuilt intents tasks send their epoch parts again: the epochs
   // processor adds up only those.
   ASSIGN_OR_RETURN(auto part_ends,
-                   EndOffsets(admin, {engine::processors::intents::SettlementPartsTopic(
+                   EndOffsets(admin, {engine::wire::SettlementPartsTopic(
                                          config.kafka.topic_prefix)}));
   return engine::runtime::ProcessorRunner::SeedPositions(ProcessorStateDir(config, "epochs"),
                                                          part_ends);

@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/processors/intents/intents.h"
-#include "projections/intents/intents_projection.h"
+#include "engine/wire/topics.h"
 
 namespace chainflow::app {
 
@@ -11,25 +10,25 @@ namespace core = engine::core;
 namespace log = engine::log;
 
 std::string ChainEventsTopic(const core::Config& config, const std::string& chain) {
-  return fmt::format("{}.{}.events", config.kafka.topic_prefix, chain);
+  return engine::wire::ChainEventsTopic(config.kafka.topic_prefix, chain);
 }
 std::string OwnershipTopic(const core::Config& config) {
-  return config.kafka.topic_prefix + ".nft.ownership";
+  return engine::wire::OwnershipTopic(config.kafka.topic_prefix);
 }
 std::string DeadLetterTopic(const core::Config& config) {
-  return config.kafka.topic_prefix + ".dlq";
+  return engine::wire::DeadLetterTopic(config.kafka.topic_prefix);
 }
 std::string UserEventsTopic(const core::Config& config) {
-  return config.kafka.topic_prefix + ".user.events";
+  return engine::wire::UserEventsTopic(config.kafka.topic_prefix);
 }
 std::string TokenDeltasTopic(const core::Config& config) {
-  return config.kafka.topic_prefix + ".token.deltas";
+  return engine::wire::TokenDeltasTopic(config.kafka.topic_prefix);
 }
 std::string TokenBalancesTopic(const core::Config& config) {
-  return config.kafka.topic_prefix + ".token.balances";
+  return engine::wire::TokenBalancesTopic(config.kafka.topic_prefix);
 }
 std::string IntentsTopic(const core::Config& config) {
-  return projections::intents::IntentsTopic(config.kafka.topic_prefix);
+  return engine::wire::IntentsTopic(config.kafka.topic_prefix);
 }
 std::vector<std::string> AllChainEventTopics(const core::Config& config) {
   std::vector<std::string> out;
@@ -68,9 +67,9 @@ core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   topics.push_back(TokenBalancesTopic(config));
   topics.push_back(IntentsTopic(config));
   const std::string& prefix = config.kafka.topic_prefix;
-  topics.push_back(engine::processors::intents::SettlementPartsTopic(prefix));
-  topics.push_back(engine::processors::intents::SettlementsTopic(prefix));
-  topics.push_back(engine::processors::intents::AccrualsTopic(prefix));
+  topics.push_back(engine::wire::SettlementPartsTopic(prefix));
+  topics.push_back(engine::wire::SettlementsTopic(prefix));
+  topics.push_back(engine::wire::AccrualsTopic(prefix));
   std::vector<log::NewTopic> create;
   for (const auto& t : topics) {
     create.push_back({t, config.kafka.partitions, config.kafka.replication_factor, {}});

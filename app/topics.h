@@ -9,7 +9,8 @@
 
 namespace chainflow::app {
 
-// Topic names (DESIGN.md §4), all under kafka.topic_prefix.
+// Topic names (DESIGN.md §4) under kafka.topic_prefix: engine/wire/topics.h for a
+// configuration.
 std::string ChainEventsTopic(const engine::core::Config& config, const std::string& chain);
 std::string OwnershipTopic(const engine::core::Config& config);
 std::string DeadLetterTopic(const engine::core::Config& config);
@@ -17,7 +18,7 @@ std::string UserEventsTopic(const engine::core::Config& config);
 // The token processors' repartition topic and the balances output.
 std::string TokenDeltasTopic(const engine::core::Config& config);
 std::string TokenBalancesTopic(const engine::core::Config& config);
-// The intents processor's output (projections::intents::IntentsTopic).
+// The intents processor's output.
 std::string IntentsTopic(const engine::core::Config& config);
 std::vector<std::string> AllChainEventTopics(const engine::core::Config& config);
 // The compacted changelog of `processor`'s stores (DESIGN.md §1.3): partition

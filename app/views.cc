@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "app/topics.h"
+#include "engine/wire/topics.h"
 #include "projections/accruals/accruals_view.h"
 #include "projections/intents/intents_projection.h"
 #include "projections/intents/projector.h"
@@ -51,10 +52,10 @@ std::vector<ViewDef> Views(const core::Config& config) {
                    "project intents", true, projections::intents::OpenProjector,
                    projections::intents::Truncate});
   views.push_back(Keyed(projections::settlements::View(),
-                        projections::settlements::SettlementsTopic(prefix),
+                        engine::wire::SettlementsTopic(prefix),
                         "project settlements"));
   views.push_back(Keyed(projections::accruals::View(),
-                        projections::accruals::AccrualsTopic(prefix), "project accruals"));
+                        engine::wire::AccrualsTopic(prefix), "project accruals"));
   return views;
 }
 

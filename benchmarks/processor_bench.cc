@@ -31,6 +31,7 @@
 #include "engine/processors/nft_ownership/nft_ownership.h"
 #include "engine/runtime/task.h"
 #include "engine/state/store.h"
+#include "engine/wire/topics.h"
 
 namespace chainflow::engine {
 namespace {
@@ -153,7 +154,7 @@ BENCHMARK(BM_ProcessorApply);
 void BM_TaskApply(benchmark::State& state) {
   const Input& input = Transfers();
   TempDir dir;
-  const std::string out_topic = processors::nft_ownership::OutputTopic(kPrefix);
+  const std::string out_topic = engine::wire::OwnershipTopic(kPrefix);
   runtime::OutputRouting routing{{{out_topic, 8}, {"bench.dlq", 1}}, "bench.dlq",
                                  "chainflow/nft_ownership"};
   auto task = runtime::Task::Open({kInputTopic, core::PartitionId(0)}, dir.path.string(),
@@ -186,7 +187,7 @@ BENCHMARK(BM_TaskApply)->Unit(benchmark::kMillisecond);
 void BM_TaskHistory(benchmark::State& state) {
   const std::vector<log::Record>& input = History(static_cast<int>(state.range(0)));
   TempDir dir;
-  const std::string out_topic = processors::nft_ownership::OutputTopic(kPrefix);
+  const std::string out_topic = engine::wire::OwnershipTopic(kPrefix);
   runtime::OutputRouting routing{{{out_topic, 8}, {"bench.dlq", 1}}, "bench.dlq",
                                  "chainflow/nft_ownership"};
   auto task = runtime::Task::Open({kInputTopic, core::PartitionId(0)}, dir.path.string(),

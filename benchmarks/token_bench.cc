@@ -28,8 +28,9 @@
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "engine/processors/token_balances/balances.h"
-#include "engine/processors/token_balances/topics.h"
 #include "engine/runtime/task.h"
+#include "engine/wire/keys.h"
+#include "engine/wire/topics.h"
 
 namespace chainflow::engine {
 namespace {
@@ -57,7 +58,7 @@ std::string Amount(uint64_t v) {
 std::vector<log::Record> Input(int mode) {
   std::mt19937_64 rng(11);
   std::vector<log::Record> records;
-  const std::string topic = processors::token_balances::DeltasTopic(kPrefix);
+  const std::string topic = engine::wire::TokenDeltasTopic(kPrefix);
   auto add = [&](const v1::Envelope& env, std::string key) {
     log::Record rec;
     rec.topic = topic;
@@ -120,7 +121,7 @@ void BM_TokenBalances(benchmark::State& state) {
   const int mode = static_cast<int>(state.range(0));
   std::vector<log::Record> records = Input(mode);
   TempDir dir;
-  const std::string out_topic = processors::token_balances::BalancesTopic(kPrefix);
+  const std::string out_topic = engine::wire::TokenBalancesTopic(kPrefix);
   runtime::OutputRouting routing{{{out_topic, 8}, {"bench.dlq", 1}}, "bench.dlq",
                                  "chainflow/token_balances"};
   auto open = [&] {

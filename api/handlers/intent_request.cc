@@ -7,6 +7,7 @@
 #include "engine/core/crypto.h"
 #include "engine/core/hex.h"
 #include "engine/log/cloud_events.h"
+#include "engine/wire/event_types.h"
 
 namespace chainflow::api::handlers {
 namespace {
@@ -230,7 +231,7 @@ engine::log::OutRecord IntentRecord(const std::string& topic, int32_t partitions
   record.partition = engine::log::PartitionForKey(record.key, partitions);
   record.value = envelope.SerializeAsString();
   record.headers = engine::log::CloudEventHeaders(
-      {envelope.id(), "chainflow/api", "chainflow.user.IntentSubmitted", received_at});
+      {envelope.id(), "chainflow/api", engine::wire::kIntentSubmittedType, received_at});
   record.timestamp_ms = received_at * 1000;
   return record;
 }

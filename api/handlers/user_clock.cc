@@ -5,6 +5,7 @@
 #include "chainflow/v1/events.pb.h"
 #include "engine/core/logging.h"
 #include "engine/log/cloud_events.h"
+#include "engine/wire/event_types.h"
 
 namespace chainflow::api::handlers {
 
@@ -20,7 +21,7 @@ std::vector<engine::log::OutRecord> UserClockRecords(const std::string& topic,
   record.key = "clock/" + writer;
   record.value = envelope.SerializeAsString();
   record.headers = engine::log::CloudEventHeaders(
-      {envelope.id(), "chainflow/api", "chainflow.user.UserClock", time});
+      {envelope.id(), "chainflow/api", engine::wire::kUserClockType, time});
   record.timestamp_ms = time * 1000;
   std::vector<engine::log::OutRecord> out;
   for (int32_t p = 0; p < partitions; ++p) {

@@ -1,4 +1,5 @@
 #include "ingest/common/chain_event.h"
+#include "engine/wire/event_types.h"
 
 #include <fmt/format.h>
 
@@ -7,17 +8,17 @@ namespace chainflow::ingest::common {
 std::string_view EventTypeName(v1::Envelope::PayloadCase payload) {
   switch (payload) {
     case v1::Envelope::kErc721Transfer:
-      return "chainflow.evm.Erc721Transfer";
+      return engine::wire::kErc721TransferType;
     case v1::Envelope::kErc20Transfer:
-      return "chainflow.evm.Erc20Transfer";
+      return engine::wire::kErc20TransferType;
     case v1::Envelope::kErc1155TransferSingle:
-      return "chainflow.evm.Erc1155TransferSingle";
+      return engine::wire::kErc1155TransferSingleType;
     case v1::Envelope::kErc1155TransferBatch:
-      return "chainflow.evm.Erc1155TransferBatch";
+      return engine::wire::kErc1155TransferBatchType;
     case v1::Envelope::kBlockEnd:
-      return "chainflow.evm.BlockEnd";
+      return engine::wire::kBlockEndType;
     case v1::Envelope::kBlockReverted:
-      return "chainflow.evm.BlockReverted";
+      return engine::wire::kBlockRevertedType;
     default:
       return {};
   }
@@ -41,11 +42,5 @@ v1::LogRef* MutableLogRef(v1::Envelope* envelope) {
 std::string IngestSource(std::string_view chain) {
   return fmt::format("chainflow/ingest/{}", chain);
 }
-
-std::string ChainTopic(std::string_view prefix, std::string_view chain) {
-  return fmt::format("{}.{}.events", prefix, chain);
-}
-
-std::string DeadLetterTopic(std::string_view prefix) { return fmt::format("{}.dlq", prefix); }
 
 }  // namespace chainflow::ingest::common

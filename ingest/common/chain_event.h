@@ -32,7 +32,5 @@ v1::LogRef* MutableLogRef(v1::Envelope* envelope);
 std::string IngestSource(std::string_view chain);
 
 // "<prefix>.<chain>.events" and "<prefix>.dlq".
-std::string ChainTopic(std::string_view prefix, std::string_view chain);
-std::string DeadLetterTopic(std::string_view prefix);
 
 }  // namespace chainflow::ingest::common

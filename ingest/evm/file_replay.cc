@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "engine/core/logging.h"
+#include "engine/wire/topics.h"
 #include "ingest/evm/history_file.h"
 
 namespace chainflow::ingest::evm {
@@ -180,9 +181,9 @@ core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::st
   }
   common::AppenderOptions options;
   options.chain = chain;
-  options.topic = common::ChainTopic(config.kafka.topic_prefix, chain);
+  options.topic = engine::wire::ChainEventsTopic(config.kafka.topic_prefix, chain);
   options.partitions = config.kafka.partitions;
-  options.dlq_topic = common::DeadLetterTopic(config.kafka.topic_prefix);
+  options.dlq_topic = engine::wire::DeadLetterTopic(config.kafka.topic_prefix);
   ASSIGN_OR_RETURN(std::unique_ptr<common::ChainAppender> appender,
                    common::ChainAppender::Open(std::move(options), sink, tails));
   LogDecoder decoder = LogDecoder::ForChain(config, chain);

@@ -6,6 +6,7 @@
 
 #include "engine/core/check.h"
 #include "engine/log/cloud_events.h"
+#include "engine/wire/event_types.h"
 
 namespace chainflow::ingest::webhook {
 namespace {
@@ -134,7 +135,7 @@ engine::log::OutRecord PaymentRecord(const std::string& topic, int32_t partition
   record.value = envelope.SerializeAsString();
   record.headers = engine::log::CloudEventHeaders(
       {envelope.id(), fmt::format("chainflow/ingest/webhook/{}", provider),
-       mint ? "chainflow.user.MintRequested" : "chainflow.user.BurnRequested", received_at});
+       mint ? engine::wire::kMintRequestedType : engine::wire::kBurnRequestedType, received_at});
   record.timestamp_ms = received_at * 1000;
   return record;
 }

@@ -36,10 +36,6 @@ Result<std::vector<pg::TableRow>> AccrualRows(const v1::AccrualRecorded& m) {
 
 }  // namespace
 
-std::string AccrualsTopic(std::string_view topic_prefix) {
-  return fmt::format("{}.accruals", topic_prefix);
-}
-
 Result<std::vector<pg::TableRow>> DecodeRecord(const engine::log::Record& record) {
   v1::Envelope env;
   if (!env.ParseFromString(record.value)) {

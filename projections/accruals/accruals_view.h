@@ -15,10 +15,6 @@ namespace chainflow::projections::accruals {
 // metrics and `chainflow rebuild --view`.
 inline constexpr std::string_view kProjectionName = "accruals";
 
-// "<prefix>.accruals": what the intents processor writes (AccrualRecorded)
-// and this projection reads.
-std::string AccrualsTopic(std::string_view topic_prefix);
-
 // chainflow.accruals from <prefix>.accruals (projections/README.md, "Apply
 // rules (accruals)"). Static: lives for the program.
 const pg::KeyedView& View();

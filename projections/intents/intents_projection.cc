@@ -32,10 +32,6 @@ void CountApplied(const ApplyReport& report) {
 
 }  // namespace
 
-std::string IntentsTopic(std::string_view topic_prefix) {
-  return fmt::format("{}.intents", topic_prefix);
-}
-
 IntentsProjection::IntentsProjection(pg::Connection& conn, log::RecordSink* dlq,
                                      std::string dlq_topic)
     : conn_(conn), dlq_(dlq), dlq_topic_(std::move(dlq_topic)) {}

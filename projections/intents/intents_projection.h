@@ -17,10 +17,6 @@ namespace chainflow::projections::intents {
 // The projection's name in chainflow.projection_offsets and its advisory lock.
 inline constexpr std::string_view kProjectionName = "intents";
 
-// "<prefix>.intents": the topic the intents processor writes and this
-// projection reads (kept here so the app needs nothing of the processor).
-std::string IntentsTopic(std::string_view topic_prefix);
-
 // What one Apply() did.
 struct ApplyReport {
   size_t records = 0;

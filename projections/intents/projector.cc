@@ -2,13 +2,14 @@
 
 #include <string>
 
+#include "engine/wire/topics.h"
 #include "projections/intents/intents_projection.h"
 
 namespace chainflow::projections::intents {
 
 pg::ProjectorOptions ProjectorOptionsFor(const core::Config& config, int32_t partitions) {
   return pg::ProjectorOptions::FromConfig(config, std::string(kProjectionName),
-                                          IntentsTopic(config.kafka.topic_prefix), partitions);
+                                          engine::wire::IntentsTopic(config.kafka.topic_prefix), partitions);
 }
 
 core::Result<std::unique_ptr<pg::Projector>> OpenProjector(

@@ -13,7 +13,7 @@
 namespace chainflow::projections::intents {
 
 // The intents projection's loop options: name kProjectionName, topic
-// IntentsTopic([kafka] topic_prefix), the rest from [engine].
+// engine/wire/topics.h ([kafka] topic_prefix), the rest from [engine].
 pg::ProjectorOptions ProjectorOptionsFor(const core::Config& config, int32_t partitions);
 
 // The projection loop (pg::Projector) over an IntentsProjection.

@@ -17,9 +17,6 @@ namespace chainflow::projections::nft {
 // The projection's name in chainflow.projection_offsets and its advisory lock.
 inline constexpr std::string_view kProjectionName = "nft";
 
-// "<prefix>.nft.ownership": the topic this projection reads.
-std::string InputTopic(std::string_view topic_prefix);
-
 // What one Apply() did.
 struct ApplyReport {
   size_t records = 0;       // records consumed by this batch (offsets advanced past them)

@@ -2,13 +2,14 @@
 
 #include <string>
 
+#include "engine/wire/topics.h"
 #include "projections/nft/nft_projection.h"
 
 namespace chainflow::projections::nft {
 
 pg::ProjectorOptions ProjectorOptionsFor(const core::Config& config, int32_t partitions) {
   return pg::ProjectorOptions::FromConfig(config, std::string(kProjectionName),
-                                          InputTopic(config.kafka.topic_prefix), partitions);
+                                          engine::wire::OwnershipTopic(config.kafka.topic_prefix), partitions);
 }
 
 core::Result<std::unique_ptr<pg::Projector>> OpenProjector(

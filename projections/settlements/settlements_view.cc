@@ -56,10 +56,6 @@ Result<std::vector<pg::TableRow>> AccountRows(const v1::AccountSettled& m) {
 
 }  // namespace
 
-std::string SettlementsTopic(std::string_view topic_prefix) {
-  return fmt::format("{}.settlements", topic_prefix);
-}
-
 Result<std::vector<pg::TableRow>> DecodeRecord(const engine::log::Record& record) {
   v1::Envelope env;
   if (!env.ParseFromString(record.value)) {

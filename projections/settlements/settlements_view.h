@@ -16,10 +16,6 @@ namespace chainflow::projections::settlements {
 // metrics and `chainflow rebuild --view`.
 inline constexpr std::string_view kProjectionName = "settlements";
 
-// "<prefix>.settlements": what the epochs processor (EpochSettled) and the
-// intents processor (AccountSettled) write and this projection reads.
-std::string SettlementsTopic(std::string_view topic_prefix);
-
 // The view's tables, in pg::TableRow::table order.
 enum Table : size_t { kEpochs = 0, kEpochTotals = 1, kSettlements = 2 };
 

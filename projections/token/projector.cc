@@ -2,13 +2,14 @@
 
 #include <string>
 
+#include "engine/wire/topics.h"
 #include "projections/token/token_projection.h"
 
 namespace chainflow::projections::token {
 
 pg::ProjectorOptions ProjectorOptionsFor(const core::Config& config, int32_t partitions) {
   return pg::ProjectorOptions::FromConfig(config, std::string(kProjectionName),
-                                          InputTopic(config.kafka.topic_prefix), partitions);
+                                          engine::wire::TokenBalancesTopic(config.kafka.topic_prefix), partitions);
 }
 
 core::Result<std::unique_ptr<pg::Projector>> OpenProjector(

@@ -13,7 +13,7 @@
 namespace chainflow::projections::token {
 
 // The token projection's loop options: name kProjectionName, topic
-// InputTopic([kafka] topic_prefix), the rest from [engine].
+// engine/wire/topics.h ([kafka] topic_prefix), the rest from [engine].
 pg::ProjectorOptions ProjectorOptionsFor(const core::Config& config, int32_t partitions);
 
 // The projection loop (pg::Projector) over a TokenProjection.

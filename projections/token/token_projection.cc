@@ -41,10 +41,6 @@ void CountApplied(const ApplyReport& report) {
 
 }  // namespace
 
-std::string InputTopic(std::string_view topic_prefix) {
-  return fmt::format("{}.token.balances", topic_prefix);
-}
-
 TokenProjection::TokenProjection(pg::Connection& conn, log::RecordSink* dlq,
                                  std::string dlq_topic)
     : conn_(conn), dlq_(dlq), dlq_topic_(std::move(dlq_topic)) {}

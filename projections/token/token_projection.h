@@ -17,9 +17,6 @@ namespace chainflow::projections::token {
 // The projection's name in chainflow.projection_offsets and its advisory lock.
 inline constexpr std::string_view kProjectionName = "token";
 
-// "<prefix>.token.balances": the topic this projection reads.
-std::string InputTopic(std::string_view topic_prefix);
-
 // What one Apply() did.
 struct ApplyReport {
   size_t records = 0;

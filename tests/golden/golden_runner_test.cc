@@ -20,10 +20,11 @@
 #include "engine/processors/nft_ownership/nft_ownership.h"
 #include "engine/processors/token_balances/balances.h"
 #include "engine/processors/token_balances/splitter.h"
-#include "engine/processors/token_balances/topics.h"
 #include "engine/runtime/processor.h"
 #include "engine/runtime/undo_log.h"
 #include "engine/state/state_view.h"
+#include "engine/wire/keys.h"
+#include "engine/wire/topics.h"
 #include "tests/golden/epochs_codec.h"
 #include "tests/golden/golden_file.h"
 #include "tests/golden/intents_codec.h"
@@ -104,7 +105,7 @@ std::map<std::string, std::vector<std::string>> RunNftOwnership(const GoldenFile
     }
     for (const GoldenInput& input : inputs.value()) {
       engine::log::Record record;
-      record.topic = engine::processors::nft_ownership::InputTopic(kTopicPrefix, input.chain);
+      record.topic = engine::wire::ChainEventsTopic(kTopicPrefix, input.chain);
       record.offset = core::Offset(offset);
       record.value = input.envelope.SerializeAsString();
       FakeState attempt = state;
@@ -151,7 +152,7 @@ std::map<std::string, std::vector<std::string>> RunTokenBalances(const GoldenFil
   // Applies one record to the balances processor.
   auto apply_balances = [&](const v1::Envelope& envelope, const std::string& key, int64_t at) {
     engine::log::Record record;
-    record.topic = tb::DeltasTopic(kTopicPrefix);
+    record.topic = engine::wire::TokenDeltasTopic(kTopicPrefix);
     record.offset = core::Offset(at);
     record.key = key;
     record.value = envelope.SerializeAsString();
@@ -179,7 +180,7 @@ std::map<std::string, std::vector<std::string>> RunTokenBalances(const GoldenFil
         continue;
       }
       engine::log::Record record;
-      record.topic = tb::ChainEventsTopic(kTopicPrefix, "mainnet");
+      record.topic = engine::wire::ChainEventsTopic(kTopicPrefix, "mainnet");
       record.offset = core::Offset(offset);
       record.value = input.envelope.SerializeAsString();
       FakeState splitter_attempt = splitter_state;

@@ -10,6 +10,8 @@
 #include "engine/core/u256.h"
 #include "engine/processors/intents/intents.h"
 #include "engine/processors/intents/state_layout.h"
+#include "engine/wire/event_types.h"
+#include "engine/wire/topics.h"
 
 namespace chainflow::engine::processors::epochs {
 namespace {
@@ -18,7 +20,6 @@ using core::Result;
 using core::Status;
 using core::U256;
 
-constexpr char kEpochSettledType[] = "chainflow.settlements.EpochSettled";
 
 // Task-local keys (README.md "State"), left out of the state digest.
 std::string ClockPrefix() { return std::string("\0t/w/", 5); }
@@ -50,7 +51,7 @@ std::string EpochKey(uint64_t epoch) { return "e/" + runtime::EncodeTime(epoch);
 
 EpochsProcessor::EpochsProcessor(EpochsOptions options)
     : options_(std::move(options)),
-      output_topic_(intents::SettlementsTopic(options_.topic_prefix)),
+      output_topic_(wire::SettlementsTopic(options_.topic_prefix)),
       clock_(ClockPrefix(), Sources(options_)) {}
 
 Status EpochsProcessor::Apply(const runtime::InputEvent& event, state::StateView& state,
@@ -162,7 +163,7 @@ Status EpochsProcessor::Close(uint64_t watermark, state::StateView& state,
     event.topic = output_topic_;
     event.key = fmt::format("epoch/{}", epoch->epoch());
     event.id = event.key;
-    event.ce_type = kEpochSettledType;
+    event.ce_type = wire::kEpochSettledType;
     event.event_time = static_cast<int64_t>(epoch->end());
     out.Emit(std::move(event));
   }
@@ -179,8 +180,8 @@ Status EpochsProcessor::Close(uint64_t watermark, state::StateView& state,
 runtime::ProcessorSpec MakeEpochsSpec(const EpochsOptions& options) {
   runtime::ProcessorSpec spec;
   spec.name = EpochsProcessor::kName;
-  spec.input_topics = {intents::SettlementPartsTopic(options.topic_prefix)};
-  spec.output_topics = {intents::SettlementsTopic(options.topic_prefix)};
+  spec.input_topics = {wire::SettlementPartsTopic(options.topic_prefix)};
+  spec.output_topics = {wire::SettlementsTopic(options.topic_prefix)};
   spec.make = [options] { return std::make_unique<EpochsProcessor>(options); };
   return spec;
 }

@@ -11,7 +11,9 @@
 #include "engine/core/crypto.h"
 #include "engine/processors/common/event_fields.h"
 #include "engine/processors/intents/future_deltas.h"
-#include "engine/processors/token_balances/topics.h"
+#include "engine/wire/event_types.h"
+#include "engine/wire/keys.h"
+#include "engine/wire/topics.h"
 
 namespace chainflow::engine::processors::intents {
 namespace {
@@ -21,12 +23,12 @@ using core::Result;
 using core::Status;
 using core::U256;
 
-constexpr char kStatusChangedType[] = "chainflow.intents.IntentStatusChanged";
-constexpr char kBalanceDeltaType[] = "chainflow.token.BalanceDelta";
-constexpr char kSupplyDeltaType[] = "chainflow.token.SupplyDelta";
-constexpr char kAccountSettledType[] = "chainflow.settlements.AccountSettled";
-constexpr char kEpochPartType[] = "chainflow.settlements.EpochPart";
-constexpr char kAccrualType[] = "chainflow.accruals.AccrualRecorded";
+using wire::kAccountSettledType;
+using wire::kBalanceDeltaType;
+using wire::kEpochPartType;
+using wire::kSupplyDeltaType;
+constexpr const char* kStatusChangedType = wire::kIntentStatusChangedType;
+constexpr const char* kAccrualType = wire::kAccrualRecordedType;
 constexpr uint32_t kBasisPoints = 10'000;
 constexpr char kUserSource[] = "user";
 
@@ -112,13 +114,8 @@ Result<AccountRecord> LoadAccount(state::StateView& state, const std::string& ke
 
 // "<chain>/<upstream partition>", the key the splitter gives forwarded markers.
 Result<int32_t> UpstreamOf(const std::string& key, const std::string& chain) {
-  int32_t upstream = -1;
-  const std::string prefix = chain + "/";
-  if (key.compare(0, prefix.size(), prefix) == 0) {
-    const char* begin = key.data() + prefix.size();
-    const char* end = key.data() + key.size();
-    auto [ptr, ec] = std::from_chars(begin, end, upstream);
-    if (ec == std::errc() && ptr == end && begin != end) return upstream;
+  if (std::optional<int32_t> upstream = wire::ForwardedMarkerPartition(key, chain)) {
+    return *upstream;
   }
   return core::InvalidArgumentError(fmt::format(
       "block_end key \"{}\" is not \"{}/<upstream partition>\" (token_splitter's)", key, chain));
@@ -145,14 +142,6 @@ void AddAmount(std::string* field, const U256& amount) {
 
 }  // namespace
 
-std::string IntentsTopic(const std::string& topic_prefix) { return topic_prefix + ".intents"; }
-std::string SettlementsTopic(const std::string& topic_prefix) {
-  return topic_prefix + ".settlements";
-}
-std::string SettlementPartsTopic(const std::string& topic_prefix) {
-  return topic_prefix + ".settlement.parts";
-}
-std::string AccrualsTopic(const std::string& topic_prefix) { return topic_prefix + ".accruals"; }
 
 U256 SettlementHash(const v1::IntentStatusChanged& decided) {
   std::string bytes = decided.intent_id();
@@ -169,11 +158,11 @@ U256 SettlementHash(const v1::IntentStatusChanged& decided) {
 
 IntentsProcessor::IntentsProcessor(IntentsOptions options, core::MetricsRegistry& metrics)
     : options_(std::move(options)),
-      output_topic_(IntentsTopic(options_.topic_prefix)),
-      deltas_topic_(options_.topic_prefix + ".token.deltas"),
-      parts_topic_(SettlementPartsTopic(options_.topic_prefix)),
-      settlements_topic_(SettlementsTopic(options_.topic_prefix)),
-      accruals_topic_(AccrualsTopic(options_.topic_prefix)),
+      output_topic_(wire::IntentsTopic(options_.topic_prefix)),
+      deltas_topic_(wire::TokenDeltasTopic(options_.topic_prefix)),
+      parts_topic_(wire::SettlementPartsTopic(options_.topic_prefix)),
+      settlements_topic_(wire::SettlementsTopic(options_.topic_prefix)),
+      accruals_topic_(wire::AccrualsTopic(options_.topic_prefix)),
       clock_(ClockPrefix(), Sources(options_)),
       input_clock_(ClockPrefix(), InputSources(options_)),
       approvals_(TimerKey(), options_.epoch_genesis, options_.approval_interval_s),
@@ -367,7 +356,7 @@ Status IntentsProcessor::SendSettled(uint64_t watermark, state::StateView& state
           auto token = Address::FromBytes(settled->token()).value();
           auto account = Address::FromBytes(settled->account()).value();
           event.topic = settlements_topic_;
-          event.key = token_balances::AccountKey(settled->chain(), token, account);
+          event.key = wire::AccountKey(settled->chain(), token, account);
           event.id = fmt::format("settled/{}/{}", settled->epoch(), event.key);
           event.ce_type = kAccountSettledType;
           event.event_time = static_cast<int64_t>(end);
@@ -602,10 +591,10 @@ void IntentsProcessor::EmitSettlementDelta(const v1::IntentStatusChanged& change
   runtime::OutputEvent event;
   event.topic = deltas_topic_;
   auto token = Address::FromBytes(change.token()).value();
-  event.key = token_balances::AccountKey(change.chain(), token, account);
+  event.key = wire::AccountKey(change.chain(), token, account);
   event.id = fmt::format("settle/{}/{}", change.intent_id(),
                          direction == v1::BalanceDelta::DIRECTION_DEBIT ? "debit" : "credit");
-  event.ce_type = "chainflow.token.BalanceDelta";
+  event.ce_type = kBalanceDeltaType;
   event.event_time = static_cast<int64_t>(change.decided_at());
   v1::BalanceDelta* delta = event.envelope.mutable_balance_delta();
   v1::LogRef* log = delta->mutable_log();
@@ -636,7 +625,7 @@ void IntentsProcessor::EmitOwnDelta(const std::string& chain, const Address& tok
 
   runtime::OutputEvent balance;
   balance.topic = deltas_topic_;
-  balance.key = token_balances::AccountKey(chain, token, account);
+  balance.key = wire::AccountKey(chain, token, account);
   balance.id = fmt::format("{}/{}", request_id, balance.key);
   balance.ce_type = kBalanceDeltaType;
   balance.event_time = static_cast<int64_t>(at);
@@ -653,7 +642,7 @@ void IntentsProcessor::EmitOwnDelta(const std::string& chain, const Address& tok
 
   runtime::OutputEvent supply;
   supply.topic = deltas_topic_;
-  supply.key = token_balances::SupplyRecordKey(chain, token);
+  supply.key = wire::SupplyKey(chain, token);
   supply.id = fmt::format("{}/{}/supply", request_id, balance.key);
   supply.ce_type = kSupplyDeltaType;
   supply.event_time = static_cast<int64_t>(at);
@@ -685,7 +674,7 @@ Status IntentsProcessor::Promise(uint32_t partition, state::StateView& state,
   event.topic = deltas_topic_;
   event.key = fmt::format("intents/{}", partition);
   event.id = fmt::format("mark/{}/{}", partition, through);
-  event.ce_type = "chainflow.intents.SettlementMark";
+  event.ce_type = wire::kSettlementMarkType;
   event.event_time = static_cast<int64_t>(through);
   event.all_partitions = true;
   event.envelope.mutable_settlement_mark()->set_partition(partition);
@@ -904,7 +893,7 @@ Status IntentsProcessor::Accrue(uint64_t day_end, state::StateView& state,
 
       runtime::OutputEvent event;
       event.topic = accruals_topic_;
-      event.key = token_balances::AccountKey(t.chain, t.token, account);
+      event.key = wire::AccountKey(t.chain, t.token, account);
       event.id = fmt::format("accrual/{}/{}", day, event.key);
       event.ce_type = kAccrualType;
       event.event_time = static_cast<int64_t>(day_end);
@@ -937,7 +926,7 @@ void IntentsProcessor::Publish(const v1::IntentStatusChanged& change,
   auto token = Address::FromBytes(change.token());
   auto payer = Address::FromBytes(change.payer());
   event.key = token && payer
-                  ? token_balances::AccountKey(change.chain(), token.value(), payer.value())
+                  ? wire::AccountKey(change.chain(), token.value(), payer.value())
                   : change.chain();
   event.id = fmt::format("intent/{}/{}", change.intent_id(), StatusName(change.status()));
   event.ce_type = kStatusChangedType;
@@ -953,13 +942,13 @@ void IntentsProcessor::Publish(const v1::IntentStatusChanged& change,
 runtime::ProcessorSpec MakeIntentsSpec(const IntentsOptions& options) {
   runtime::ProcessorSpec spec;
   spec.name = IntentsProcessor::kName;
-  spec.input_topics = {options.topic_prefix + ".token.deltas",
+  spec.input_topics = {wire::TokenDeltasTopic(options.topic_prefix),
                        options.topic_prefix + ".user.events"};
   // Settlement deltas and marks go to the deltas topic: its own input.
-  spec.output_topics = {IntentsTopic(options.topic_prefix), options.topic_prefix + ".token.deltas",
-                        SettlementPartsTopic(options.topic_prefix),
-                        SettlementsTopic(options.topic_prefix),
-                        AccrualsTopic(options.topic_prefix)};
+  spec.output_topics = {wire::IntentsTopic(options.topic_prefix), wire::TokenDeltasTopic(options.topic_prefix),
+                        wire::SettlementPartsTopic(options.topic_prefix),
+                        wire::SettlementsTopic(options.topic_prefix),
+                        wire::AccrualsTopic(options.topic_prefix)};
   spec.co_partitioned = true;
   // Deltas and markers of every events partition interleave on the deltas
   // topic: reverted blocks come back as retracted deltas (README.md "Reorgs").

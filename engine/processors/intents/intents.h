@@ -37,16 +37,6 @@ struct IntentsOptions {
   uint64_t accrual_period_s = 86'400;
 };
 
-// `<prefix>.intents`: the processor's output.
-std::string IntentsTopic(const std::string& topic_prefix);
-// `<prefix>.settlements`: per-account settlements (here) and epoch records
-// (engine/processors/epochs).
-std::string SettlementsTopic(const std::string& topic_prefix);
-// `<prefix>.settlement.parts`: each task's EpochPart and settlement promises.
-std::string SettlementPartsTopic(const std::string& topic_prefix);
-// `<prefix>.accruals`: AccrualRecorded.
-std::string AccrualsTopic(const std::string& topic_prefix);
-
 // The SHA-256 of one settlement decision (README.md "Epoch digest"); an
 // epoch's digest is the sum mod 2^256 of its decisions' hashes.
 core::U256 SettlementHash(const v1::IntentStatusChanged& decided);

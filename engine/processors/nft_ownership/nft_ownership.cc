@@ -11,6 +11,8 @@
 #include "engine/core/u256.h"
 #include "engine/processors/common/event_fields.h"
 #include "engine/processors/nft_ownership/state_layout.h"
+#include "engine/wire/event_types.h"
+#include "engine/wire/topics.h"
 
 namespace chainflow::engine::processors::nft_ownership {
 namespace {
@@ -20,8 +22,8 @@ using core::Result;
 using core::Status;
 using core::U256;
 
-constexpr char kOwnerChangedType[] = "chainflow.nft.OwnerChanged";
-constexpr char kBalanceChangedType[] = "chainflow.nft.Erc1155BalanceChanged";
+using wire::kOwnerChangedType;
+constexpr const char* kBalanceChangedType = wire::kErc1155BalanceChangedType;
 constexpr char kMismatchMetric[] = "chainflow_nft_owner_mismatch_total";
 constexpr char kUnderflowMetric[] = "chainflow_nft_balance_underflow_total";
 
@@ -36,7 +38,7 @@ std::shared_ptr<spdlog::logger> Log() { return core::Logger("engine.processors.n
 
 NftOwnershipProcessor::NftOwnershipProcessor(std::string topic_prefix,
                                              core::MetricsRegistry& metrics)
-    : output_topic_(OutputTopic(topic_prefix)), metrics_(metrics) {}
+    : output_topic_(wire::OwnershipTopic(topic_prefix)), metrics_(metrics) {}
 
 Status NftOwnershipProcessor::Apply(const runtime::InputEvent& event, state::StateView& state,
                                     runtime::Emitter& out) {
@@ -297,22 +299,14 @@ Status NftOwnershipProcessor::Retract(const runtime::RevertedWrite& write,
   return Status::Ok();
 }
 
-std::string InputTopic(const std::string& topic_prefix, const std::string& chain) {
-  return topic_prefix + "." + chain + ".events";
-}
-
-std::string OutputTopic(const std::string& topic_prefix) {
-  return topic_prefix + ".nft.ownership";
-}
-
 runtime::ProcessorSpec MakeSpec(const std::string& topic_prefix,
                                 const std::vector<std::string>& chain_names) {
   runtime::ProcessorSpec spec;
   spec.name = NftOwnershipProcessor::kName;
   for (const std::string& chain : chain_names) {
-    spec.input_topics.push_back(InputTopic(topic_prefix, chain));
+    spec.input_topics.push_back(wire::ChainEventsTopic(topic_prefix, chain));
   }
-  spec.output_topics.push_back(OutputTopic(topic_prefix));
+  spec.output_topics.push_back(wire::OwnershipTopic(topic_prefix));
   spec.make = [topic_prefix] { return std::make_unique<NftOwnershipProcessor>(topic_prefix); };
   return spec;
 }

@@ -65,11 +65,6 @@ class NftOwnershipProcessor : public runtime::Processor {
   core::MetricsRegistry& metrics_;
 };
 
-// `<prefix>.<chain>.events`
-std::string InputTopic(const std::string& topic_prefix, const std::string& chain);
-// `<prefix>.nft.ownership`
-std::string OutputTopic(const std::string& topic_prefix);
-
 // The processor's runtime description: one input topic per chain (in the
 // given order), one output topic; `make` builds processors that report to
 // the global metrics registry.

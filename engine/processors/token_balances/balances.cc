@@ -1,16 +1,17 @@
 #include "engine/processors/token_balances/balances.h"
 
 #include <algorithm>
-#include <charconv>
 #include <tuple>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "engine/core/logging.h"
-#include "engine/processors/token_balances/state_layout.h"
-#include "engine/processors/token_balances/topics.h"
 #include "engine/processors/common/event_fields.h"
+#include "engine/processors/token_balances/state_layout.h"
+#include "engine/wire/event_types.h"
+#include "engine/wire/keys.h"
+#include "engine/wire/topics.h"
 
 namespace chainflow::engine::processors::token_balances {
 namespace {
@@ -20,8 +21,8 @@ using core::Result;
 using core::Status;
 using core::U256;
 
-constexpr char kBalanceChangedType[] = "chainflow.token.TokenBalanceChanged";
-constexpr char kSupplyChangedType[] = "chainflow.token.TotalSupplyChanged";
+constexpr const char* kBalanceChangedType = wire::kTokenBalanceChangedType;
+constexpr const char* kSupplyChangedType = wire::kTotalSupplyChangedType;
 constexpr char kBalanceUnderflowMetric[] = "chainflow_token_balance_underflow_total";
 constexpr char kSupplyUnderflowMetric[] = "chainflow_token_supply_underflow_total";
 constexpr char kRetractionsMetric[] = "chainflow_token_retractions_total";
@@ -184,20 +185,6 @@ void MarkRetraction(Changed& changed, const v1::LogRef& log, bool removed) {
   changed.set_removed(removed);
 }
 
-// The source partition a forwarded marker names in its key
-// "<chain>/<partition>" (the splitter's); nullopt for any other key.
-std::optional<uint32_t> MarkerSourcePartition(std::string_view key, std::string_view chain) {
-  if (key.size() <= chain.size() + 1 || key.substr(0, chain.size()) != chain ||
-      key[chain.size()] != '/') {
-    return std::nullopt;
-  }
-  uint32_t partition = 0;
-  std::string_view digits = key.substr(chain.size() + 1);
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), partition);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  return partition;
-}
-
 // The token field must name the log's contract: the key depends on it.
 Result<Address> ParseToken(const v1::LogRef& log, const std::string& token_bytes,
                            std::string_view field) {
@@ -216,7 +203,7 @@ std::shared_ptr<spdlog::logger> Log() { return core::Logger("engine.processors.t
 
 TokenBalancesProcessor::TokenBalancesProcessor(std::string topic_prefix,
                                                core::MetricsRegistry& metrics)
-    : output_topic_(BalancesTopic(topic_prefix)), metrics_(metrics) {}
+    : output_topic_(wire::TokenBalancesTopic(topic_prefix)), metrics_(metrics) {}
 
 Status TokenBalancesProcessor::Apply(const runtime::InputEvent& event, state::StateView& state,
                                      runtime::Emitter& out) {
@@ -285,7 +272,7 @@ Status TokenBalancesProcessor::ApplyBalanceDelta(const v1::BalanceDelta& delta,
 
   runtime::OutputEvent event;
   event.topic = output_topic_;
-  event.key = AccountKey(log.chain(), token, account);
+  event.key = wire::AccountKey(log.chain(), token, account);
   event.ce_type = kBalanceChangedType;
   event.event_time = static_cast<int64_t>(log.block_timestamp());
   v1::TokenBalanceChanged* changed = event.envelope.mutable_token_balance_changed();
@@ -329,7 +316,7 @@ Status TokenBalancesProcessor::ApplySupplyDelta(const v1::SupplyDelta& delta,
 
   runtime::OutputEvent event;
   event.topic = output_topic_;
-  event.key = SupplyRecordKey(log.chain(), token);
+  event.key = wire::SupplyKey(log.chain(), token);
   event.ce_type = kSupplyChangedType;
   event.event_time = static_cast<int64_t>(log.block_timestamp());
   v1::TotalSupplyChanged* changed = event.envelope.mutable_total_supply_changed();
@@ -358,8 +345,10 @@ Status TokenBalancesProcessor::ApplyBlockEnd(const runtime::InputEvent& event,
   const v1::BlockEnd& marker = event.envelope.block_end();
   RETURN_IF_ERROR(ValidateChain(marker.chain()).WithContext("block_end.chain"));
   // The copy of one source partition finalizes that partition's deltas.
-  if (std::optional<uint32_t> source = MarkerSourcePartition(event.record.key, marker.chain())) {
-    RETURN_IF_ERROR(Finalize(marker.chain(), *source, marker.finalized(), state));
+  if (std::optional<int32_t> source =
+          wire::ForwardedMarkerPartition(event.record.key, marker.chain())) {
+    RETURN_IF_ERROR(
+        Finalize(marker.chain(), static_cast<uint32_t>(*source), marker.finalized(), state));
   }
   // One copy arrives per upstream partition, interleaved: keep the highest.
   const std::string key = HeadKey(marker.chain());
@@ -435,8 +424,8 @@ Status TokenBalancesProcessor::ApplyBlockReverted(const v1::BlockReverted& marke
 runtime::ProcessorSpec MakeBalancesSpec(const std::string& topic_prefix) {
   runtime::ProcessorSpec spec;
   spec.name = TokenBalancesProcessor::kName;
-  spec.input_topics.push_back(DeltasTopic(topic_prefix));
-  spec.output_topics.push_back(BalancesTopic(topic_prefix));
+  spec.input_topics.push_back(wire::TokenDeltasTopic(topic_prefix));
+  spec.output_topics.push_back(wire::TokenBalancesTopic(topic_prefix));
   // The deltas topic interleaves every events partition: reorgs come as the
   // splitter's retractions (README.md "Reorgs"), not as per-block undo.
   spec.per_block_undo = false;

@@ -5,14 +5,16 @@
 
 #include <fmt/format.h>
 
-#include "engine/processors/token_balances/topics.h"
 #include "engine/processors/common/event_fields.h"
+#include "engine/wire/event_types.h"
+#include "engine/wire/keys.h"
+#include "engine/wire/topics.h"
 
 namespace chainflow::engine::processors::token_balances {
 namespace {
 
-constexpr char kBalanceDeltaType[] = "chainflow.token.BalanceDelta";
-constexpr char kSupplyDeltaType[] = "chainflow.token.SupplyDelta";
+using wire::kBalanceDeltaType;
+using wire::kSupplyDeltaType;
 
 // "p/<chain>" -> the highest block (8 bytes BE) this task has emitted deltas
 // for that no forwarded BlockEnd has yet covered as finalized. Absent: the
@@ -72,7 +74,7 @@ uint64_t FinalizedTime(const v1::BlockEnd& end) {
 TokenSplitterProcessor::TokenSplitterProcessor(std::string topic_prefix,
                                                std::vector<std::string> clock_chains,
                                                uint64_t clock_interval_s, uint64_t clock_origin)
-    : output_topic_(DeltasTopic(topic_prefix)),
+    : output_topic_(wire::TokenDeltasTopic(topic_prefix)),
       clock_chains_(std::move(clock_chains)),
       clock_interval_s_(clock_interval_s == 0 ? 1 : clock_interval_s),
       clock_origin_(clock_origin) {}
@@ -216,7 +218,7 @@ void TokenSplitterProcessor::EmitSides(const v1::LogRef& log, const Sides& sides
   auto supply = [&](bool mint) {
     runtime::OutputEvent event;
     event.topic = output_topic_;
-    event.key = SupplyRecordKey(log.chain(), sides.token);
+    event.key = wire::SupplyKey(log.chain(), sides.token);
     event.ce_type = kSupplyDeltaType;
     event.event_time = event_time;
     v1::SupplyDelta* delta = event.envelope.mutable_supply_delta();
@@ -232,7 +234,7 @@ void TokenSplitterProcessor::EmitSides(const v1::LogRef& log, const Sides& sides
   auto balance = [&](const core::Address& account, bool credit) {
     runtime::OutputEvent event;
     event.topic = output_topic_;
-    event.key = AccountKey(log.chain(), sides.token, account);
+    event.key = wire::AccountKey(log.chain(), sides.token, account);
     event.ce_type = kBalanceDeltaType;
     event.event_time = event_time;
     v1::BalanceDelta* delta = event.envelope.mutable_balance_delta();
@@ -330,15 +332,15 @@ core::Status TokenSplitterProcessor::ForwardMarker(const runtime::InputEvent& ev
   marker.topic = output_topic_;
   // Not used for placement; names the upstream partition the copy came
   // through, for consumers that track event time per upstream partition.
-  marker.key = fmt::format("{}/{}", chain, event.record.partition.value());
+  marker.key = wire::ForwardedMarkerKey(chain, event.record.partition.value());
   marker.all_partitions = true;
   marker.envelope = event.envelope;
   marker.envelope.clear_id();  // the runtime sets the deterministic id
   if (event.envelope.has_block_end()) {
-    marker.ce_type = "chainflow.evm.BlockEnd";
+    marker.ce_type = wire::kBlockEndType;
     marker.event_time = static_cast<int64_t>(event.envelope.block_end().timestamp());
   } else {
-    marker.ce_type = "chainflow.evm.BlockReverted";
+    marker.ce_type = wire::kBlockRevertedType;
   }
   out.Emit(std::move(marker));
   return core::Status::Ok();
@@ -351,9 +353,9 @@ runtime::ProcessorSpec MakeSplitterSpec(const std::string& topic_prefix,
   runtime::ProcessorSpec spec;
   spec.name = TokenSplitterProcessor::kName;
   for (const std::string& chain : chain_names) {
-    spec.input_topics.push_back(ChainEventsTopic(topic_prefix, chain));
+    spec.input_topics.push_back(wire::ChainEventsTopic(topic_prefix, chain));
   }
-  spec.output_topics.push_back(DeltasTopic(topic_prefix));
+  spec.output_topics.push_back(wire::TokenDeltasTopic(topic_prefix));
   spec.make = [topic_prefix, clock_chains, clock_interval_s, clock_origin] {
     return std::make_unique<TokenSplitterProcessor>(topic_prefix, clock_chains,
                                                     clock_interval_s, clock_origin);

@@ -21,11 +21,6 @@ using testing::MakeRecord;
 
 const std::string kTopic = "cf.intents";
 
-TEST(IntentsRowsTest, TopicNameTakesThePrefix) {
-  EXPECT_EQ(IntentsTopic("cf"), "cf.intents");
-  EXPECT_EQ(IntentsTopic("staging"), "staging.intents");
-}
-
 TEST(IntentsRowsTest, DecodesEveryColumn) {
   std::vector<Record> batch{
       MakeRecord(kTopic, 0, 4, IntentRecord(IntentIdFor(1), v1::INTENT_STATUS_APPROVED))};

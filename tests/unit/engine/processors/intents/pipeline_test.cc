@@ -21,13 +21,14 @@
 
 #include "engine/core/address.h"
 #include "engine/core/crypto.h"
-#include "engine/processors/epochs/epochs.h"
 #include "engine/core/u256.h"
+#include "engine/processors/epochs/epochs.h"
 #include "engine/processors/intents/intents.h"
 #include "engine/processors/token_balances/splitter.h"
-#include "engine/processors/token_balances/topics.h"
 #include "engine/runtime/runner.h"
 #include "engine/runtime/state_digest.h"
+#include "engine/wire/keys.h"
+#include "engine/wire/topics.h"
 #include "tests/support/fake_log.h"
 
 namespace chainflow::engine::processors::intents {
@@ -239,7 +240,7 @@ struct Live {
 };
 
 void Append(testing::FakeLog& log, const Scenario& s, int partitions, const Live* live = nullptr) {
-  const std::string events = token_balances::ChainEventsTopic(kPrefix, kChain);
+  const std::string events = engine::wire::ChainEventsTopic(kPrefix, kChain);
   auto block_end = [&](uint64_t number, uint64_t ts, uint64_t finalized) {
     v1::Envelope end;
     end.set_id(fmt::format("{}/{}/end", kChain, number));
@@ -419,7 +420,7 @@ class IntentsPipelineTest : public ::testing::Test {
     auto digest = runtime::StateDigest(dir + "/intents");
     EXPECT_TRUE(digest.has_value()) << digest.error().ToString();
     if (digest.has_value()) r.digest = digest.value();
-    for (const auto& record : log.ReadAll(token_balances::DeltasTopic(kPrefix))) {
+    for (const auto& record : log.ReadAll(engine::wire::TokenDeltasTopic(kPrefix))) {
       v1::Envelope env;
       EXPECT_TRUE(env.ParseFromString(record.value));
       if (env.has_supply_delta()) {
@@ -439,7 +440,7 @@ class IntentsPipelineTest : public ::testing::Test {
       (d.direction() == v1::BalanceDelta::DIRECTION_DEBIT ? pair.first : pair.second) +=
           core::U256FromBigEndian(d.amount()).value();
     }
-    for (const auto& record : log.ReadAll(IntentsTopic(kPrefix))) {
+    for (const auto& record : log.ReadAll(engine::wire::IntentsTopic(kPrefix))) {
       v1::Envelope env;
       EXPECT_TRUE(env.ParseFromString(record.value));
       if (!env.has_intent_status_changed()) continue;
@@ -461,7 +462,7 @@ class IntentsPipelineTest : public ::testing::Test {
             core::U256FromBigEndian(core::Sha256(bytes)).value();
       }
     }
-    for (const auto& record : log.ReadAll(SettlementsTopic(kPrefix))) {
+    for (const auto& record : log.ReadAll(engine::wire::SettlementsTopic(kPrefix))) {
       v1::Envelope env;
       EXPECT_TRUE(env.ParseFromString(record.value));
       if (env.has_epoch_settled()) {
@@ -472,7 +473,7 @@ class IntentsPipelineTest : public ::testing::Test {
         EXPECT_TRUE(r.account_settled.emplace(env.id(), record.value).second) << env.id();
       }
     }
-    for (const auto& record : log.ReadAll(AccrualsTopic(kPrefix))) {
+    for (const auto& record : log.ReadAll(engine::wire::AccrualsTopic(kPrefix))) {
       v1::Envelope env;
       EXPECT_TRUE(env.ParseFromString(record.value));
       EXPECT_TRUE(r.accruals.emplace(env.id(), record.value).second) << env.id();

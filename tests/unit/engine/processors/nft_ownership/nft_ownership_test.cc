@@ -20,8 +20,6 @@ TEST(NftOwnershipSpecTest, OtherPrefix) {
   runtime::ProcessorSpec spec = MakeSpec("test1", {"anvil"});
   EXPECT_EQ(spec.input_topics, (std::vector<std::string>{"test1.anvil.events"}));
   EXPECT_EQ(spec.output_topics, (std::vector<std::string>{"test1.nft.ownership"}));
-  EXPECT_EQ(InputTopic("x", "base"), "x.base.events");
-  EXPECT_EQ(OutputTopic("x"), "x.nft.ownership");
 }
 
 }  // namespace

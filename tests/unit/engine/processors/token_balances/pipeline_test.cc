@@ -14,9 +14,10 @@
 #include "engine/core/u256.h"
 #include "engine/processors/token_balances/balances.h"
 #include "engine/processors/token_balances/splitter.h"
-#include "engine/processors/token_balances/topics.h"
 #include "engine/runtime/runner.h"
 #include "engine/runtime/state_digest.h"
+#include "engine/wire/keys.h"
+#include "engine/wire/topics.h"
 #include "tests/support/fake_log.h"
 
 namespace chainflow::engine::processors::token_balances {
@@ -113,7 +114,7 @@ v1::Envelope TransferEnvelope(const Transfer& t, uint32_t log_index) {
 // does, then its BlockEnd (finalized = `finalized`) on every partition.
 void AppendBlock(testing::FakeLog& log, uint64_t number, const std::vector<Transfer>& transfers,
                  uint64_t finalized, int partitions) {
-  const std::string topic = ChainEventsTopic(kPrefix, kChain);
+  const std::string topic = engine::wire::ChainEventsTopic(kPrefix, kChain);
   uint32_t index = 0;
   for (Transfer t : transfers) {
     t.block = number;
@@ -142,7 +143,7 @@ void AppendHistory(testing::FakeLog& log, const History& h, int partitions) {
 // BlockEnd finalizes everything.
 void AppendLiveHistory(testing::FakeLog& log, const History& h, const History& abandoned,
                        int partitions, uint64_t lag, uint64_t every, uint64_t depth) {
-  const std::string topic = ChainEventsTopic(kPrefix, kChain);
+  const std::string topic = engine::wire::ChainEventsTopic(kPrefix, kChain);
   size_t spare = 0;
   uint64_t last = 0;
   for (const auto& block : h.blocks) {
@@ -234,7 +235,7 @@ struct Views {
 
 Views ReadViews(const testing::FakeLog& log) {
   Views v;
-  for (const auto& record : log.ReadAll(BalancesTopic(kPrefix))) {
+  for (const auto& record : log.ReadAll(engine::wire::TokenBalancesTopic(kPrefix))) {
     v1::Envelope env;
     EXPECT_TRUE(env.ParseFromString(record.value));
     if (env.has_token_balance_changed()) {
@@ -351,7 +352,7 @@ TEST_F(TokenPipelineTest, EveryDeltaIsFollowedByABlockEndFromItsUpstreamPartitio
     // Per upstream partition: the highest delta block not yet followed by a
     // BlockEnd of that block or later.
     std::map<int, uint64_t> open;
-    for (const auto& record : log.Read(DeltasTopic(kPrefix), p)) {
+    for (const auto& record : log.Read(engine::wire::TokenDeltasTopic(kPrefix), p)) {
       v1::Envelope env;
       ASSERT_TRUE(env.ParseFromString(record.value));
       int upstream = UpstreamOf(env.id());

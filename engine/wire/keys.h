@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/core/address.h"
+
+namespace chainflow::engine::wire {
+
+// Record keys (DESIGN.md §4): they place records, so every producer of a
+// topic and every co-partitioned consumer must build them alike.
+
+// "<chain>:<0x token>:<0x account>" (lowercase hex): ERC-20 deltas and
+// balances, intents by payer, payments by account.
+std::string AccountKey(std::string_view chain, const core::Address& token,
+                       const core::Address& account);
+// "<chain>:<0x token>": a token's supply records, so one task owns them.
+std::string SupplyKey(std::string_view chain, const core::Address& token);
+// "<chain>/<partition>": a block marker the token splitter forwards from
+// partition `partition` of the chain's events topic to every deltas
+// partition, so consumers can tell the upstream partitions apart.
+std::string ForwardedMarkerKey(std::string_view chain, int32_t partition);
+// The upstream partition a ForwardedMarkerKey names; nullopt for any other
+// key (or another chain's).
+std::optional<int32_t> ForwardedMarkerPartition(std::string_view key, std::string_view chain);
+
+}  // namespace chainflow::engine::wire
