@@ -375,6 +375,20 @@ class Activity {
   std::set<uint256_t> multi_ids_;
 };
 
+// "k1=v1,k2=v2" (a string_agg of rows) as a map.
+std::map<std::string, std::string> SplitRows(const std::string& rows) {
+  std::map<std::string, std::string> out;
+  for (size_t pos = 0; pos < rows.size();) {
+    size_t end = rows.find(',', pos);
+    if (end == std::string::npos) end = rows.size();
+    std::string row = rows.substr(pos, end - pos);
+    size_t eq = row.find('=');
+    out[row.substr(0, eq)] = row.substr(eq + 1);
+    pos = end + 1;
+  }
+  return out;
+}
+
 uint256_t FromBytes(const std::string& bytes) {
   uint256_t v = 0;
   for (unsigned char c : bytes) v = (v << 8) | c;
@@ -642,20 +656,12 @@ class ReorgTest : public ::testing::Test {
       EXPECT_EQ(body.at("block_number").as_int64(), static_cast<int64_t>(transfer->second))
           << when << ": token " << id << " block of its last Transfer; " << reply.body;
     }
-    std::map<std::string, std::string> served;  // "id:owner" -> balance
     std::string rows = env_->QueryScalar(fmt::format(
         "SELECT COALESCE(string_agg(token_id::text || ':' || owner || '=' || balance::text, ','),"
         " '') FROM chainflow.nft_balances WHERE chain = 'anvil' AND contract = '{}'"
         " AND balance > 0",
         activity_->multi().address));
-    for (size_t pos = 0; pos < rows.size();) {
-      size_t end = rows.find(',', pos);
-      if (end == std::string::npos) end = rows.size();
-      std::string row = rows.substr(pos, end - pos);
-      size_t eq = row.find('=');
-      served[row.substr(0, eq)] = row.substr(eq + 1);
-      pos = end + 1;
-    }
+    std::map<std::string, std::string> served = SplitRows(rows);  // "id:owner" -> balance
     size_t positive = 0;
     for (const uint256_t& id : activity_->multi_ids()) {
       for (const std::string& account : activity_->accounts()) {
@@ -712,15 +718,7 @@ class ReorgTest : public ::testing::Test {
         " ORDER BY account), '') FROM chainflow.token_balances WHERE chain = 'anvil'"
         " AND token = '{}'",
         token));
-    std::map<std::string, std::string> served;  // account -> "balance@block"
-    for (size_t pos = 0; pos < rows.size();) {
-      size_t end = rows.find(',', pos);
-      if (end == std::string::npos) end = rows.size();
-      std::string row = rows.substr(pos, end - pos);
-      size_t eq = row.find('=');
-      served[row.substr(0, eq)] = row.substr(eq + 1);
-      pos = end + 1;
-    }
+    std::map<std::string, std::string> served = SplitRows(rows);  // account -> "balance@block"
     uint256_t sum = 0;
     for (const std::string& account : activity_->accounts()) {
       uint256_t balance = activity_->TokenBalanceOf(account);
