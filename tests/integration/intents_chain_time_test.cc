@@ -531,7 +531,15 @@ TEST_P(IntentsChainTimeTest, ReorgsAcrossADeadlineAndAnEpochEndDecideOnFinalBloc
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_EQ(served, want);
-  HttpResult epoch = client_->Get(fmt::format("/v1/epochs/{}", start / kWeek));
+  // The epoch record comes through the epochs processor and its projection,
+  // after the intents' own transitions: wait for it.
+  HttpResult epoch;
+  deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline) {
+    epoch = client_->Get(fmt::format("/v1/epochs/{}", start / kWeek));
+    if (epoch.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   EXPECT_EQ(epoch.status, 200) << epoch.body;
   if (epoch.status == 200) {
     EXPECT_EQ(epoch.Json().at("settled").as_int64(), 1) << epoch.body;
