@@ -7,7 +7,9 @@ namespace chainflow::engine::wire {
 std::string ChainEventsTopic(std::string_view prefix, std::string_view chain) {
   return fmt::format("{}.{}.events", prefix, chain);
 }
-std::string UserEventsTopic(std::string_view prefix) { return fmt::format("{}.user.events", prefix); }
+std::string UserEventsTopic(std::string_view prefix) {
+  return fmt::format("{}.user.events", prefix);
+}
 std::string DeadLetterTopic(std::string_view prefix) { return fmt::format("{}.dlq", prefix); }
 std::string OwnershipTopic(std::string_view prefix) {
   return fmt::format("{}.nft.ownership", prefix);

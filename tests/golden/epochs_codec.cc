@@ -185,8 +185,9 @@ std::vector<std::string> RenderEpochsState(const std::map<std::string, std::stri
     std::string line;
     v1::EpochSettled e;
     if (key.rfind("e/", 0) == 0 && key.size() == 10 && e.ParseFromString(value)) {
-      line = U64Be(key.substr(2)) == e.epoch() ? "sent " + RenderEpoch(e)
-                                                 : "raw key=" + core::ToHex(key) + " value=" + core::ToHex(value);
+      line = U64Be(key.substr(2)) == e.epoch()
+                 ? "sent " + RenderEpoch(e)
+                 : "raw key=" + core::ToHex(key) + " value=" + core::ToHex(value);
     } else if (key.rfind(promise, 0) == 0 && value.size() == 8) {
       line = fmt::format("promise task={} through={}", key.substr(promise.size()), U64Be(value));
     } else if (key.rfind(partial, 0) == 0 && key.size() == 13 && e.ParseFromString(value)) {

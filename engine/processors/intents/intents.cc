@@ -945,7 +945,8 @@ runtime::ProcessorSpec MakeIntentsSpec(const IntentsOptions& options) {
   spec.input_topics = {wire::TokenDeltasTopic(options.topic_prefix),
                        options.topic_prefix + ".user.events"};
   // Settlement deltas and marks go to the deltas topic: its own input.
-  spec.output_topics = {wire::IntentsTopic(options.topic_prefix), wire::TokenDeltasTopic(options.topic_prefix),
+  spec.output_topics = {wire::IntentsTopic(options.topic_prefix),
+                        wire::TokenDeltasTopic(options.topic_prefix),
                         wire::SettlementPartsTopic(options.topic_prefix),
                         wire::SettlementsTopic(options.topic_prefix),
                         wire::AccrualsTopic(options.topic_prefix)};

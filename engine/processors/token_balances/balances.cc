@@ -25,7 +25,8 @@ constexpr const char* kBalanceChangedType = wire::kTokenBalanceChangedType;
 constexpr const char* kSupplyChangedType = wire::kTotalSupplyChangedType;
 constexpr char kBalanceUnderflowMetric[] = "chainflow_token_balance_underflow_total";
 constexpr char kSupplyUnderflowMetric[] = "chainflow_token_supply_underflow_total";
-constexpr char kRetractionsMetric[] = "chainflow_token_retractions_total";
+// The runtime counts the Retract hooks of other processors under this name.
+constexpr char kRetractionsMetric[] = "chainflow_retractions_total";
 
 // A delta applied to one amount record.
 struct Change {
@@ -284,7 +285,7 @@ Status TokenBalancesProcessor::ApplyBalanceDelta(const v1::BalanceDelta& delta,
   changed->set_block_number(change.removed ? 0 : change.next.block_number);
   if (delta.retracted()) {
     MarkRetraction(*changed, log, change.removed);
-    CountRetraction(log.chain());
+    CountRetraction();
   }
   out.Emit(std::move(event));
   return Status::Ok();
@@ -327,16 +328,16 @@ Status TokenBalancesProcessor::ApplySupplyDelta(const v1::SupplyDelta& delta,
   changed->set_block_number(change.removed ? 0 : change.next.block_number);
   if (delta.retracted()) {
     MarkRetraction(*changed, log, change.removed);
-    CountRetraction(log.chain());
+    CountRetraction();
   }
   out.Emit(std::move(event));
   return Status::Ok();
 }
 
-void TokenBalancesProcessor::CountRetraction(const std::string& chain) {
+void TokenBalancesProcessor::CountRetraction() {
   metrics_
       .GetCounter(kRetractionsMetric, "Retraction events emitted on reorgs",
-                  {{"processor", kName}, {"chain", chain}})
+                  {{"processor", kName}})
       .Inc();
 }
 

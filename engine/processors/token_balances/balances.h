@@ -61,7 +61,7 @@ class TokenBalancesProcessor : public runtime::Processor {
   core::Status ApplyBlockEnd(const runtime::InputEvent& event, state::StateView& state);
   core::Status Finalize(const std::string& chain, uint32_t source_partition, uint64_t finalized,
                         state::StateView& state);
-  void CountRetraction(const std::string& chain);
+  void CountRetraction();
   core::Status ApplyBlockReverted(const v1::BlockReverted& marker, state::StateView& state);
 
   std::string output_topic_;
