@@ -45,12 +45,6 @@ std::string RecordRef(std::string_view chain, std::string_view record_key) {
   return std::string(1, record_key[0]) + std::string(record_key.substr(chain.size() + 3));
 }
 
-std::optional<std::string> RecordKeyOf(std::string_view chain, std::string_view ref) {
-  if (ref.size() == 41 && ref[0] == 'a') return Prefix('a', chain) + std::string(ref.substr(1));
-  if (ref.size() == 21 && ref[0] == 's') return Prefix('s', chain) + std::string(ref.substr(1));
-  return std::nullopt;
-}
-
 std::string PendingKey(std::string_view chain, std::string_view ref) {
   return fmt::format("{}pending/{}/{}", '\0', chain, ref);
 }

@@ -34,8 +34,6 @@ std::string HeadKey(std::string_view chain);
 // What an amount record is of: its key after "a/<chain>/" or "s/<chain>/",
 // the kind letter first ('a' + token + account, or 's' + token).
 std::string RecordRef(std::string_view chain, std::string_view record_key);
-// The amount record key a RecordRef names; nullopt when malformed.
-std::optional<std::string> RecordKeyOf(std::string_view chain, std::string_view ref);
 // "\0pending/<chain>/" + ref -> PendingRecord: present while the record
 // counts deltas of blocks not final yet.
 std::string PendingKey(std::string_view chain, std::string_view ref);
