@@ -8,8 +8,7 @@
 #include <fmt/format.h>
 
 #include "engine/core/u256.h"
-#include "engine/processors/intents/intents.h"
-#include "engine/processors/intents/state_layout.h"
+#include "engine/processors/common/time_list.h"
 #include "engine/wire/event_types.h"
 #include "engine/wire/topics.h"
 
@@ -114,10 +113,10 @@ Status EpochsProcessor::AddPart(const v1::EpochPart& part, state::StateView& sta
     std::vector<uint64_t> open;
     ASSIGN_OR_RETURN(std::optional<std::string> listed, state.Get(OpenKey()));
     if (listed) {
-      ASSIGN_OR_RETURN(open, intents::DecodeTimes(*listed));
+      ASSIGN_OR_RETURN(open, DecodeTimes(*listed));
     }
     open.insert(std::upper_bound(open.begin(), open.end(), part.end()), part.end());
-    state.Put(OpenKey(), intents::EncodeTimes(open));
+    state.Put(OpenKey(), EncodeTimes(open));
   }
   epoch.set_settled(epoch.settled() + part.settled());
   epoch.set_rejected(epoch.rejected() + part.rejected());
@@ -149,7 +148,7 @@ Status EpochsProcessor::Close(uint64_t watermark, state::StateView& state,
                               runtime::Emitter& out) const {
   ASSIGN_OR_RETURN(std::optional<std::string> listed, state.Get(OpenKey()));
   if (!listed) return Status::Ok();
-  ASSIGN_OR_RETURN(std::vector<uint64_t> open, intents::DecodeTimes(*listed));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> open, DecodeTimes(*listed));
   size_t closed = 0;
   for (; closed < open.size() && open[closed] < watermark; ++closed) {
     const std::string key = PartialKey(open[closed]);
@@ -172,7 +171,7 @@ Status EpochsProcessor::Close(uint64_t watermark, state::StateView& state,
   if (open.empty()) {
     state.Delete(OpenKey());
   } else {
-    state.Put(OpenKey(), intents::EncodeTimes(open));
+    state.Put(OpenKey(), EncodeTimes(open));
   }
   return Status::Ok();
 }
