@@ -1,5 +1,7 @@
 #include "engine/processors/intents/state_layout.h"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "engine/runtime/event_clock.h"
@@ -52,6 +54,12 @@ std::string AccountKey(std::string_view chain, const core::Address& token,
 
 std::string ClockPrefix() { return std::string("\0t/w/", 5); }
 std::string WatermarkKey() { return std::string("\0t/wm", 5); }
+core::Result<uint64_t> ReadWatermark(state::StateView& state) {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(WatermarkKey()));
+  if (!stored) return uint64_t{0};
+  return runtime::DecodeTime(*stored);
+}
+
 std::string TimerKey() { return std::string("\0t/next", 7); }
 
 std::string QueuePrefix(uint64_t deadline) {
@@ -133,22 +141,6 @@ core::Result<AccrualState> DecodeAccrualState(std::string_view value) {
   }
   ASSIGN_OR_RETURN(state.total, core::U256FromBigEndian(value.substr(5, 32)));
   return state;
-}
-
-std::string EncodeTimes(const std::vector<uint64_t>& times) {
-  std::string out;
-  for (uint64_t t : times) out += runtime::EncodeTime(t);
-  return out;
-}
-
-core::Result<std::vector<uint64_t>> DecodeTimes(std::string_view value) {
-  if (value.size() % 8 != 0) return core::DataLossError(fmt::format("times: {} bytes", value.size()));
-  std::vector<uint64_t> out;
-  for (size_t at = 0; at < value.size(); at += 8) {
-    ASSIGN_OR_RETURN(uint64_t t, runtime::DecodeTime(value.substr(at, 8)));
-    out.push_back(t);
-  }
-  return out;
 }
 
 std::string EncodeAccountRecord(const AccountRecord& record) {

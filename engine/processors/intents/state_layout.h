@@ -9,6 +9,7 @@
 #include "engine/core/result.h"
 #include "engine/core/u256.h"
 #include "engine/processors/common/net_amount.h"
+#include "engine/state/state_view.h"
 
 namespace chainflow::engine::processors::intents {
 
@@ -29,6 +30,8 @@ std::string AccountKey(std::string_view chain, const core::Address& token,
 std::string ClockPrefix();
 // "\0t/wm" -> the watermark after the last record (8 BE)
 std::string WatermarkKey();
+// The watermark stored under WatermarkKey; 0 before the first record.
+core::Result<uint64_t> ReadWatermark(state::StateView& state);
 // "\0t/next" -> the approval timer's next deadline (IntervalTimer)
 std::string TimerKey();
 // "\0t/q/" + deadline (8 BE): the intents the deadline approves, one key
@@ -90,10 +93,6 @@ struct AccrualState {
 inline constexpr uint8_t kAccrualStateVersion = 1;
 std::string EncodeAccrualState(const AccrualState& state);  // 37 bytes
 core::Result<AccrualState> DecodeAccrualState(std::string_view value);
-
-// Epoch ends, sorted.
-std::string EncodeTimes(const std::vector<uint64_t>& times);
-core::Result<std::vector<uint64_t>> DecodeTimes(std::string_view value);
 
 // A signed amount as the account record and the future deltas keep it:
 // sign (0x00 / 0x01) + magnitude (32 BE).
