@@ -8,6 +8,7 @@
 #include "engine/core/hex.h"
 #include "engine/log/cloud_events.h"
 #include "engine/wire/event_types.h"
+#include "engine/wire/keys.h"
 
 namespace chainflow::api::handlers {
 namespace {
@@ -226,8 +227,7 @@ engine::log::OutRecord IntentRecord(const std::string& topic, int32_t partitions
 
   engine::log::OutRecord record;
   record.topic = topic;
-  record.key = fmt::format("{}:{}:{}", request.chain, request.token.ToHex(),
-                           request.payer.ToHex());
+  record.key = engine::wire::AccountKey(request.chain, request.token, request.payer);
   record.partition = engine::log::PartitionForKey(record.key, partitions);
   record.value = envelope.SerializeAsString();
   record.headers = engine::log::CloudEventHeaders(

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "engine/core/address.h"
+#include "engine/core/u256.h"
 
 namespace chainflow::engine::wire {
 
@@ -16,6 +17,16 @@ namespace chainflow::engine::wire {
 // balances, intents by payer, payments by account.
 std::string AccountKey(std::string_view chain, const core::Address& token,
                        const core::Address& account);
+// The same from parts already rendered as lowercase 0x hex (ingest renders a
+// log's contract once for all its keys).
+std::string AccountKeyOf(std::string_view chain, std::string_view token_hex,
+                         std::string_view account_hex);
+// "<chain>:<0x contract>:<token id in decimal>": an NFT's transfers and its
+// ownership records (ERC-721 and ERC-1155), so one task owns each token.
+std::string TokenKey(std::string_view chain, const core::Address& contract,
+                     const core::U256& token_id);
+std::string TokenKeyOf(std::string_view chain, std::string_view contract_hex,
+                       std::string_view token_decimal);
 // "<chain>:<0x token>": a token's supply records, so one task owns them.
 std::string SupplyKey(std::string_view chain, const core::Address& token);
 // "<chain>/<partition>": a block marker the token splitter forwards from

@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include "engine/core/hex.h"
+#include "engine/wire/keys.h"
 
 namespace chainflow::ingest::evm {
 namespace {
@@ -333,12 +334,7 @@ core::Status LogDecoder::Classify(DecodedLog log, DecodeResult* out) const {
   // Keys and ids are built by appending: fmt's format parsing showed in the
   // per-line profile of a replay.
   auto nft_key = [&](const Bytes32& token_id) {
-    std::string key = chain_;
-    key += ':';
-    key += contract_hex;
-    key += ':';
-    key += TokenDecimal(token_id);
-    return key;
+    return engine::wire::TokenKeyOf(chain_, contract_hex, TokenDecimal(token_id));
   };
   std::string id = chain_;
   for (uint64_t n : {l.block_number, uint64_t{l.log_index}}) {
@@ -375,7 +371,7 @@ core::Status LogDecoder::Classify(DecodedLog log, DecodeResult* out) const {
                                               l.data.size()));
       }
       out->kind = LogKind::kErc20Transfer;
-      event.key = fmt::format("{}:{}:{}", chain_, contract_hex, core::ToHex(from));
+      event.key = engine::wire::AccountKeyOf(chain_, contract_hex, core::ToHex(from));
       v1::Erc20Transfer* t = event.envelope.mutable_erc20_transfer();
       FillLogRef(chain_, l, t->mutable_log());
       t->set_from(std::move(from));

@@ -7,6 +7,7 @@
 #include "engine/core/check.h"
 #include "engine/log/cloud_events.h"
 #include "engine/wire/event_types.h"
+#include "engine/wire/keys.h"
 
 namespace chainflow::ingest::webhook {
 namespace {
@@ -130,7 +131,7 @@ engine::log::OutRecord PaymentRecord(const std::string& topic, int32_t partition
   }
   engine::log::OutRecord record;
   record.topic = topic;
-  record.key = fmt::format("{}:{}:{}", event.chain, event.token.ToHex(), event.account.ToHex());
+  record.key = engine::wire::AccountKey(event.chain, event.token, event.account);
   record.partition = engine::log::PartitionForKey(record.key, partitions);
   record.value = envelope.SerializeAsString();
   record.headers = engine::log::CloudEventHeaders(

@@ -12,6 +12,7 @@
 #include "engine/processors/common/event_fields.h"
 #include "engine/processors/nft_ownership/state_layout.h"
 #include "engine/wire/event_types.h"
+#include "engine/wire/keys.h"
 #include "engine/wire/topics.h"
 
 namespace chainflow::engine::processors::nft_ownership {
@@ -29,7 +30,7 @@ constexpr char kUnderflowMetric[] = "chainflow_nft_balance_underflow_total";
 
 // "<chain>:<0x contract>:<token decimal>" (DESIGN.md §4).
 std::string RecordKey(const std::string& chain, const Address& contract, const U256& token) {
-  return fmt::format("{}:{}:{}", chain, contract.ToHex(), core::U256ToDecimal(token));
+  return wire::TokenKey(chain, contract, token);
 }
 
 std::shared_ptr<spdlog::logger> Log() { return core::Logger("engine.processors.nft_ownership"); }

@@ -31,6 +31,19 @@ TEST(WireKeysTest, AccountAndSupplyKeysAreLowercaseHex) {
   EXPECT_EQ(SupplyKey("mainnet", token), "mainnet:0x57a204aa1042f6e66dd7730813f4024114d74f37");
 }
 
+TEST(WireKeysTest, TokenKeysNameTheTokenIdInDecimal) {
+  auto contract = core::Address::FromHex("0x57A204AA1042f6E66DD7730813f4024114d74f37").value();
+  const core::U256 max = ~core::U256(0);
+  EXPECT_EQ(TokenKey("mainnet", contract, 4675),
+            "mainnet:0x57a204aa1042f6e66dd7730813f4024114d74f37:4675");
+  EXPECT_EQ(TokenKey("base", contract, max),
+            "base:0x57a204aa1042f6e66dd7730813f4024114d74f37:" + core::U256ToDecimal(max));
+  // The rendered-parts forms build the same keys.
+  EXPECT_EQ(TokenKeyOf("mainnet", contract.ToHex(), "4675"), TokenKey("mainnet", contract, 4675));
+  EXPECT_EQ(AccountKeyOf("mainnet", contract.ToHex(), contract.ToHex()),
+            AccountKey("mainnet", contract, contract));
+}
+
 TEST(WireKeysTest, ForwardedMarkerKeysNameTheUpstreamPartition) {
   EXPECT_EQ(ForwardedMarkerKey("mainnet", 7), "mainnet/7");
   EXPECT_EQ(ForwardedMarkerPartition("mainnet/7", "mainnet"), 7);
