@@ -32,13 +32,13 @@ std::string OptBlock(const std::optional<core::BlockNumber>& b) {
 }
 
 void PrintTable(const api::handlers::PipelineStatus& st) {
-  fmt::print("{:<12} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>7}\n", "chain", "head",
-             "ingested", "finalized", "lag", "lag_s", "reorgs", "deepest");
+  fmt::print("{:<12} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>7} {:>12}\n", "chain", "head",
+             "ingested", "finalized", "lag", "lag_s", "reorgs", "deepest", "decisions");
   for (const auto& c : st.chains) {
-    fmt::print("{:<12} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>7}\n", c.name,
+    fmt::print("{:<12} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>7} {:>12}\n", c.name,
                OptBlock(c.head), OptBlock(c.ingested_block), OptBlock(c.finalized_block),
                c.lag_blocks, c.lag_seconds ? std::to_string(*c.lag_seconds) : "-", c.reorgs,
-               c.deepest_reorg);
+               c.deepest_reorg, OptBlock(c.decisions_block));
     if (!c.error.empty()) fmt::print("  {}: {}\n", c.name, c.error);
   }
   fmt::print("\n{:<11} {:<14} {:<28} {:>4} {:>12} {:>12} {:>10}\n", "kind", "name", "topic",

@@ -143,6 +143,20 @@ core::Result<PipelineStatus> StatusCollector::CollectNow() {
   return out;
 }
 
+// The lowest finalized block the intents tasks of this process report for
+// `chain` (IntentsProcessor's gauge); nullopt when none runs here.
+static std::optional<core::BlockNumber> DecisionsBlock(const std::string& chain) {
+  std::optional<core::BlockNumber> lowest;
+  for (const auto& [labels, value] :
+       core::MetricsRegistry::Global().GaugeValues("chainflow_intents_finalized_block")) {
+    auto named = labels.find("chain");
+    if (named == labels.end() || named->second != chain) continue;
+    const auto block = core::BlockNumber(static_cast<uint64_t>(value));
+    if (!lowest || block.value() < lowest->value()) lowest = block;
+  }
+  return lowest;
+}
+
 core::Status StatusCollector::CollectChains(PipelineStatus& out) {
   for (const auto& chain : config_.chains) {
     PipelineStatus::Chain c;
@@ -230,6 +244,7 @@ core::Status StatusCollector::CollectChains(PipelineStatus& out) {
     } else if (chain.rpc.empty() && c.ingested_block) {
       c.finalized_block = c.ingested_block;  // history files hold final blocks only
     }
+    c.decisions_block = DecisionsBlock(chain.name);
     out.chains.push_back(std::move(c));
   }
   return core::Status::Ok();

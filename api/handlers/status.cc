@@ -29,6 +29,7 @@ json::value PipelineStatusToJson(const PipelineStatus& status) {
         {"lag_seconds", chain.lag_seconds ? json::value(*chain.lag_seconds) : json::value(nullptr)},
         {"reorgs", chain.reorgs},
         {"deepest_reorg", chain.deepest_reorg},
+        {"decisions_block", BlockOrNull(chain.decisions_block)},
         {"error", chain.error.empty() ? json::value(nullptr) : json::value(chain.error)},
     });
   }

@@ -30,6 +30,11 @@ struct PipelineStatus {
     uint64_t reorgs = 0;         // reorgs ingest handled (BlockEnd markers, forks)
     uint64_t deepest_reorg = 0;  // most blocks one reorg reverted
     std::string error;           // why in-process ingest stopped or retries, if it does
+    // The finalized block the intents processor's decisions have reached
+    // (its tasks' minimum): decisions, settlements and accruals count every
+    // block at or below it and none above. Known to the process running the
+    // intents tasks only; nullopt elsewhere and for chains without intents.
+    std::optional<core::BlockNumber> decisions_block;
   };
   struct Consumer {
     std::string kind;  // "processor" | "projection"
@@ -57,7 +62,8 @@ class StatusSource {
 };
 
 // {"ready":..,"not_ready_reason":..,"chains":[{"name","head","ingested_block",
-// "finalized_block","lag_blocks"}],"consumers":[{"kind","name","topic",
+// "finalized_block","lag_blocks","lag_seconds","reorgs","deepest_reorg",
+// "decisions_block","error"}],"consumers":[{"kind","name","topic",
 // "partition","next_offset","end_offset","lag"}]}; unknown blocks are null.
 boost::json::value PipelineStatusToJson(const PipelineStatus& status);
 

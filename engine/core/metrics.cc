@@ -111,6 +111,16 @@ Histogram& MetricsRegistry::GetHistogram(const std::string& name, const std::str
   return *slot;
 }
 
+std::vector<std::pair<Labels, double>> MetricsRegistry::GaugeValues(
+    const std::string& name) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<Labels, double>> out;
+  auto family = families_.find(name);
+  if (family == families_.end()) return out;
+  for (const auto& [labels, gauge] : family->second.gauges) out.emplace_back(labels, gauge->Value());
+  return out;
+}
+
 std::string MetricsRegistry::RenderText() const {
   std::lock_guard lock(mu_);
   std::string out;

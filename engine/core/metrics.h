@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,6 +64,10 @@ class MetricsRegistry {
                           const Labels& labels = {}, std::vector<double> bounds = {});
 
   std::string RenderText() const;
+  // Every gauge of family `name` with its labels and current value (none if
+  // the family does not exist): how the process's own status reads what its
+  // loops export.
+  std::vector<std::pair<Labels, double>> GaugeValues(const std::string& name) const;
 
  private:
   struct Family {

@@ -1,5 +1,6 @@
 #include "engine/processors/intents/intents.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,7 @@ Result<int32_t> UpstreamOf(const std::string& key, const std::string& chain) {
 
 IntentsProcessor::IntentsProcessor(IntentsOptions options, core::MetricsRegistry& metrics)
     : options_(std::move(options)),
+      metrics_(metrics),
       clock_(ClockPrefix(), Sources(options_)),
       input_clock_(ClockPrefix(), InputSources(options_)),
       approvals_(TimerKey(), options_.epoch_genesis, options_.approval_interval_s),
@@ -169,8 +171,9 @@ Status IntentsProcessor::ApplyChainClock(const runtime::InputEvent& event,
   // The upstream partition's chain time is that of its finalized block
   // (README.md "Reorgs"): a deadline passes only once every block before it
   // is final, so the deltas and retractions of reverted blocks are in.
-  const uint64_t finalized_time =
-      end.finalized() >= end.number() ? end.timestamp() : end.finalized_timestamp();
+  const bool final = end.finalized() >= end.number();
+  const uint64_t finalized_time = final ? end.timestamp() : end.finalized_timestamp();
+  NoteFinalized(end.chain(), upstream, final ? end.number() : end.finalized());
   ASSIGN_OR_RETURN(uint64_t watermark,
                    clock_.Advance(ChainSource(end.chain(), upstream), finalized_time, state));
   return AdvanceTo(watermark, state, out);
@@ -210,9 +213,31 @@ Status IntentsProcessor::AdvanceTo(uint64_t watermark, state::StateView& state,
   ASSIGN_OR_RETURN(uint64_t previous, ReadWatermark(state));
   if (watermark <= previous) return Status::Ok();
   state.Put(WatermarkKey(), runtime::EncodeTime(watermark));
+  metrics_
+      .GetGauge("chainflow_intents_decided_through_seconds",
+                "Event time up to which this intents task has run every approval deadline",
+                {{"task", std::to_string(partition_)}})
+      .Set(static_cast<double>(watermark));
   RETURN_IF_ERROR(approvals_.FireUpTo(
       watermark, state, [&](uint64_t deadline) { return Fire(deadline, state, out); }));
   return settlement_.SendSettled(watermark, state, out);
+}
+
+void IntentsProcessor::NoteFinalized(const std::string& chain, int32_t upstream,
+                                     uint64_t block) {
+  std::vector<uint64_t>& blocks = finalized_[chain];
+  blocks.resize(static_cast<size_t>(options_.upstream_partitions), 0);
+  uint64_t& seen = blocks[static_cast<size_t>(upstream)];
+  if (block <= seen) return;
+  seen = block;
+  const uint64_t reached = *std::min_element(blocks.begin(), blocks.end());
+  if (reached == 0) return;  // an upstream partition has not reported yet
+  metrics_
+      .GetGauge("chainflow_intents_finalized_block",
+                "The finalized block of the chain that this intents task's decisions have "
+                "reached: every block at or below it is in, none above it counts",
+                {{"chain", chain}, {"task", std::to_string(partition_)}})
+      .Set(static_cast<double>(reached));
 }
 
 Status IntentsProcessor::Fire(uint64_t deadline, state::StateView& state, runtime::Emitter& out) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -68,11 +69,20 @@ class IntentsProcessor : public runtime::Processor {
   core::Status Promise(state::StateView& state, runtime::Emitter& out);
   // Stores the new watermark and runs every approval deadline up to it.
   core::Status AdvanceTo(uint64_t watermark, state::StateView& state, runtime::Emitter& out);
+  // Exports how far the chain's finalized blocks have reached this task
+  // (README.md "Status"), after upstream partition `upstream` finalized
+  // `block`.
+  void NoteFinalized(const std::string& chain, int32_t upstream, uint64_t block);
   // One approval deadline (README.md "Deadlines"): approvals, burns,
   // settlement, accruals, in that order.
   core::Status Fire(uint64_t deadline, state::StateView& state, runtime::Emitter& out);
 
   IntentsOptions options_;
+  core::MetricsRegistry& metrics_;
+  // Per chain, each upstream partition's finalized block seen by this task
+  // (0: none yet). For the status only, so not state: a restarted task
+  // reports again from its next BlockEnd.
+  std::map<std::string, std::vector<uint64_t>> finalized_;
   uint32_t partition_ = 0;           // of the record being applied: the task's
   runtime::EventClock clock_;        // chain, user and settlement sources: the watermark
   runtime::EventClock input_clock_;  // chain and user sources only: what promises follow

@@ -15,7 +15,8 @@ PipelineStatus Sample() {
   PipelineStatus status;
   status.chains.push_back({"anvil", core::BlockNumber(120), core::BlockNumber(118),
                            core::BlockNumber(100), 2, 3, 4, 7,
-                           "FailedPrecondition: reorg deeper than the finality window"});
+                           "FailedPrecondition: reorg deeper than the finality window",
+                           core::BlockNumber(98)});
   status.chains.push_back({"replay", std::nullopt, std::nullopt, std::nullopt, 0});
   status.consumers.push_back({"processor", "nft_ownership", "cf.anvil.events",
                               core::PartitionId(3), core::Offset(40), core::Offset(45), 5});
@@ -28,10 +29,11 @@ TEST(PipelineStatusToJsonTest, RendersEveryField) {
   EXPECT_EQ(boost::json::serialize(PipelineStatusToJson(Sample())),
             R"({"ready":false,"not_ready_reason":"nft_ownership lags 5 records",)"
             R"("chains":[{"name":"anvil","head":120,"ingested_block":118,"finalized_block":100,)"
-            R"("lag_blocks":2,"lag_seconds":3,"reorgs":4,"deepest_reorg":7,)"
+            R"("lag_blocks":2,"lag_seconds":3,"reorgs":4,"deepest_reorg":7,"decisions_block":98,)"
             R"("error":"FailedPrecondition: reorg deeper than the finality window"},)"
             R"({"name":"replay","head":null,"ingested_block":null,"finalized_block":null,)"
-            R"("lag_blocks":0,"lag_seconds":null,"reorgs":0,"deepest_reorg":0,"error":null}],)"
+            R"("lag_blocks":0,"lag_seconds":null,"reorgs":0,"deepest_reorg":0,"decisions_block":null,)"
+            R"("error":null}],)"
             R"("consumers":[{"kind":"processor","name":"nft_ownership","topic":"cf.anvil.events",)"
             R"("partition":3,"next_offset":40,"end_offset":45,"lag":5}]})");
 }
