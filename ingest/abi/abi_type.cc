@@ -113,7 +113,8 @@ core::Result<AbiType> ParseInlineTuple(std::string_view text, size_t* end, int d
         ASSIGN_OR_RETURN(AbiType t, ParseNested(part, nullptr, depth + 1));
         types.push_back(std::move(t));
       }
-      return AbiType::Tuple(std::vector<std::string>(types.size()), std::move(types));
+      std::vector<std::string> names(types.size());  // unnamed: "arg<i>"
+      return AbiType::Tuple(std::move(names), std::move(types));
     }
   }
   return core::InvalidArgumentError(fmt::format("type `{}`: unbalanced parentheses", text));

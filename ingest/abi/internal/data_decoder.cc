@@ -110,7 +110,7 @@ core::Status DataDecoder::ReadSize(uint64_t pos, uint64_t limit, std::string_vie
   for (size_t i = 24; i < kWord; ++i) value = (value << 8) | word[i];
   if (!AllBytesAre(word, 24, 0) || value > limit) {
     return core::InvalidArgumentError(
-        fmt::format("{} {} at byte {} exceeds the {} bytes available", what,
+        fmt::format("{} {} at byte {} exceeds {}, the most the data can hold", what,
                     core::U256ToDecimal(WordToU256(word)), pos, limit));
   }
   *out = value;
