@@ -68,7 +68,9 @@ core::Result<std::vector<std::string_view>> SplitTupleList(std::string_view inne
     if (c == '(') ++depth;
     if (c == ')') --depth;
     if (c != ',' || depth != 0) continue;
-    if (i == start) return core::InvalidArgumentError(fmt::format("type `{}`: empty component", whole));
+    if (i == start) {
+      return core::InvalidArgumentError(fmt::format("type `{}`: empty component", whole));
+    }
     parts.push_back(inner.substr(start, i - start));
     start = i + 1;
   }

@@ -15,7 +15,9 @@ TEST(AbiTypeTest, ElementaryTypesAndAliases) {
     EXPECT_EQ(Canonical("uint" + std::to_string(bits)), "uint" + std::to_string(bits));
     EXPECT_EQ(Canonical("int" + std::to_string(bits)), "int" + std::to_string(bits));
   }
-  for (int n = 1; n <= 32; ++n) EXPECT_EQ(Canonical("bytes" + std::to_string(n)), "bytes" + std::to_string(n));
+  for (int n = 1; n <= 32; ++n) {
+    EXPECT_EQ(Canonical("bytes" + std::to_string(n)), "bytes" + std::to_string(n));
+  }
   EXPECT_EQ(Canonical("uint"), "uint256");
   EXPECT_EQ(Canonical("int"), "int256");
   EXPECT_EQ(Canonical("byte"), "bytes1");

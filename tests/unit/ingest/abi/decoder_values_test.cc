@@ -159,7 +159,8 @@ TEST(MatchingTest, AnonymousEventsInAbiOrderThenNotFound) {
   ASSERT_TRUE(pong.has_value());
   EXPECT_EQ(pong.value().event->name, "Pong");
   // Nothing matches: NotFound (skip, not dead-letter).
-  for (auto topics : {std::vector<core::Bytes32>{}, std::vector{TopicOf(Word(1)), TopicOf(Word(2))}}) {
+  for (auto topics :
+       {std::vector<core::Bytes32>{}, std::vector{TopicOf(Word(1)), TopicOf(Word(2))}}) {
     auto none = decoder.Decode(topics, Word(1));
     ASSERT_FALSE(none.has_value());
     EXPECT_EQ(none.error().code(), core::StatusCode::kNotFound);

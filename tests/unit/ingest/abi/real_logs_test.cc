@@ -115,7 +115,8 @@ void CheckChainstorageFile(const fs::path& path, const TokenDecoders& d, ShapeCo
         continue;
       }
       ASSERT_TRUE(t.has_value()) << path.filename() << " log " << log.log_index;
-      EXPECT_EQ(std::get<1>(*t), core::ToHex(std::span<const uint8_t>(log.topics[1].data() + 12, 20)));
+      EXPECT_EQ(std::get<1>(*t),
+                core::ToHex(std::span<const uint8_t>(log.topics[1].data() + 12, 20)));
       std::string amount = log.topics.size() == 4
           ? core::U256ToDecimal(core::U256FromBytes32(log.topics[3]))
           : core::U256ToDecimal(core::U256FromHex(core::ToHex(log.data)).value());
@@ -129,7 +130,8 @@ void CheckChainstorageFile(const fs::path& path, const TokenDecoders& d, ShapeCo
       ASSERT_TRUE(r.has_value()) << path.filename() << ": " << r.error().ToString();
       const auto& v = r.value().values;
       if (e == 0) {
-        EXPECT_EQ(core::ToHex(core::U256ToBytes32(v[3].as<UintValue>().value)), WordHex(log.data, 0));
+        EXPECT_EQ(core::ToHex(core::U256ToBytes32(v[3].as<UintValue>().value)),
+                  WordHex(log.data, 0));
         ++counts->single;
       } else {
         EXPECT_EQ(v[3].as<ArrayValue>().elements.size(), v[4].as<ArrayValue>().elements.size());
@@ -200,14 +202,16 @@ TEST(RealLogsTest, EthereumEtlExportedLogsOfTwoBlocks) {
                           std::string(t["from_address"].get_string().value()),
                           std::string(t["to_address"].get_string().value()), value,
                           std::string(t["transaction_hash"].get_string().value()),
-                          t["log_index"].get_uint64().value(), t["block_number"].get_uint64().value());
+                          t["log_index"].get_uint64().value(),
+                          t["block_number"].get_uint64().value());
   }
   EXPECT_EQ(expected.size(), 291u);
   EXPECT_EQ(Sorted(decoded), Sorted(expected));
 }
 
 TEST(RealLogsTest, EthereumEtlFilterLogsResponse) {
-  fs::path dir = kData / "ethereum-etl/tests/resources/test_export_token_transfers_job/block_with_transfers";
+  fs::path dir = kData /
+                 "ethereum-etl/tests/resources/test_export_token_transfers_job/block_with_transfers";
   TokenDecoders d;
   simdjson::dom::parser parser;
   std::string text = ReadFile(dir / "web3_response.eth_getFilterLogs_0x0.json");

@@ -24,7 +24,9 @@ struct SpecCase {
   std::string json;                // our rendering of the values it lists
 };
 
-std::string Selector(const Event& e) { return core::ToHex(core::Keccak256(e.signature)).substr(0, 10); }
+std::string Selector(const Event& e) {
+  return core::ToHex(core::Keccak256(e.signature)).substr(0, 10);
+}
 
 void Check(const SpecCase& c) {
   EventDecoder decoder = DecoderFor(DataOnlyEventAbi(c.name, c.types));
