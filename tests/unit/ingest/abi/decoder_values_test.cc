@@ -118,6 +118,26 @@ TEST(JsonRenderTest, TuplesAreObjectsArraysAreArrays) {
   EXPECT_EQ(ToJson(decoded.value().values[1]), R"(["0x000000000000000000000000000000000000beef"])");
 }
 
+// Indexed composite types are topic hashes, even fixed-size ones; indexed
+// elementary types are checked like data words.
+TEST(DecoderValuesTest, IndexedCompositesAreTopicHashes) {
+  EventDecoder decoder = DecoderFor(R"([{"type":"event","name":"Idx","inputs":[
+    {"name":"pair","type":"uint256[2]","indexed":true},
+    {"name":"t","type":"tuple","indexed":true,"components":[{"name":"a","type":"uint8"}]},
+    {"name":"ok","type":"bool","indexed":true}]}])");
+  core::Bytes32 h1 = core::Keccak256("pair"), h2 = core::Keccak256("t");
+  std::vector<core::Bytes32> topics = {decoder.events()[0].topic0, h1, h2, TopicOf(Word(1))};
+  auto decoded = decoder.Decode(topics, "");
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().ToString();
+  EXPECT_EQ(decoded.value().values[0].as<TopicHashValue>().hash, h1);
+  EXPECT_EQ(decoded.value().values[1].as<TopicHashValue>().hash, h2);
+  EXPECT_TRUE(decoded.value().values[2].as<BoolValue>().value);
+  topics[3] = TopicOf(Word(2));
+  auto bad = decoder.Decode(topics, "");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message(), "Test.Idx: parameter `ok` (bool): neither 0 nor 1");
+}
+
 constexpr std::string_view kTokenAbi = R"([
   {"type":"event","name":"Transfer","inputs":[{"name":"from","type":"address","indexed":true},
     {"name":"to","type":"address","indexed":true},{"name":"value","type":"uint256","indexed":false}]},
