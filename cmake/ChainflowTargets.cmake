@@ -23,13 +23,14 @@ function(chainflow_library name)
 endfunction()
 
 # chainflow_test(<name> SOURCES ... DEPS ... [LABELS ...] [RESOURCE_LOCK <name>]
-#                [RUN_SERIAL])
+#                [RUN_SERIAL] [TEST_PREFIX <prefix>])
 # RESOURCE_LOCK keeps the binary's tests from running alongside others that
 # hold the same lock (e.g. tests sending transactions from one Anvil account);
 # RUN_SERIAL from running alongside any other (e.g. tests that restart the
-# shared broker).
+# shared broker). TEST_PREFIX prepends a lowercase component name to the
+# discovered test names, so `ctest -R <prefix>` selects a component's tests.
 function(chainflow_test name)
-  cmake_parse_arguments(ARG "RUN_SERIAL" "RESOURCE_LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "RUN_SERIAL" "RESOURCE_LOCK;TEST_PREFIX" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_options(${name} PRIVATE ${CHAINFLOW_WARNINGS})
@@ -40,12 +41,12 @@ function(chainflow_test name)
     set(ARG_LABELS unit)
   endif()
   if(ARG_RUN_SERIAL)
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_TEST_PREFIX}"
       PROPERTIES LABELS "${ARG_LABELS}" RUN_SERIAL TRUE)
   elseif(ARG_RESOURCE_LOCK)
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_TEST_PREFIX}"
       PROPERTIES LABELS "${ARG_LABELS}" RESOURCE_LOCK "${ARG_RESOURCE_LOCK}")
   else()
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_TEST_PREFIX}" PROPERTIES LABELS "${ARG_LABELS}")
   endif()
 endfunction()
