@@ -24,7 +24,9 @@
 #include "api/auth/hmac_request.h"
 #include "chainflow/v1/events.pb.h"
 #include "engine/core/u256.h"
+#include "engine/log/admin.h"
 #include "engine/log/consumer.h"
+#include "engine/log/producer.h"
 #include "ingest/evm/rpc_client.h"
 #include "tests/integration/pipeline_fixture.h"
 #include "tests/support/local_anvil.h"
@@ -104,18 +106,8 @@ class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
     ASSERT_GE(accounts_.size(), 5u);
 
     // The default-like intervals: approvals hourly, 7-day epochs from 0.
-    env_ = std::make_unique<PipelineEnv>(
-        "intents_ct", kPartitions, 500,
-        // Decisions wait for finality (engine/processors/intents README
-        // "Reorgs"): kFinalityDepth blocks on top make a block final here.
-        fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
-                    "rpc = \"{}\"\npoll_interval_ms = 100\nfinality_depth = {}\n"
-                    "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
-                    "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"
-                    "[intents]\nchains = \"anvil\"\napproval_interval_s = 3600\n"
-                    "epoch_length_s = 604800\nclock_interval_ms = 200\n"
-                    "idempotency_dir = \"{}\"\n",
-                    anvil_->url(), kFinalityDepth, token_.address, IdempotencyDir()));
+    env_ = std::make_unique<PipelineEnv>("intents_ct", kPartitions, 500,
+                                         ConfigToml(IdempotencyDir()));
     std::vector<std::string> roles = {"run"};
     if (GetParam() == Roles::kSeparate) roles = {"ingest", "process", "project", "serve"};
     for (const auto& role : roles) {
@@ -165,6 +157,98 @@ class IntentsChainTimeTest : public ::testing::TestWithParam<Roles> {
 
   static std::string IdempotencyDir() {
     return fmt::format("/tmp/cf_it_idem_intents_ct_{}", ::getpid());
+  }
+
+  // The default-like intervals: approvals hourly, 7-day epochs from 0.
+  std::string ConfigToml(const std::string& idempotency_dir) const {
+    // Decisions wait for finality (engine/processors/intents README
+    // "Reorgs"): kFinalityDepth blocks on top make a block final here.
+    return fmt::format(
+        "[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
+        "rpc = \"{}\"\npoll_interval_ms = 100\nfinality_depth = {}\n"
+        "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n"
+        "[auth]\n[[auth.keys]]\nid = \"partner\"\nsecret_env = \"IT_KEY_SECRET\"\n"
+        "[intents]\nchains = \"anvil\"\napproval_interval_s = 3600\n"
+        "epoch_length_s = 604800\nclock_interval_ms = 200\n"
+        "idempotency_dir = \"{}\"\n",
+        anvil_->url(), kFinalityDepth, token_.address, idempotency_dir);
+  }
+
+  // Polls `client` for GET /v1/epochs/{epoch} (200) for up to 60 s.
+  static HttpResult WaitForEpoch(TestClient& client, int64_t epoch) {
+    HttpResult r;
+    auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+      r = client.Get(fmt::format("/v1/epochs/{}", epoch));
+      if (r.status == 200) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return r;
+  }
+
+  // A second deployment replays the chain from scratch (block 0 up: only the
+  // canonical branch is left on the node) with the same user events, copied
+  // record for record from the first one's user.events topic. Its epoch
+  // record (digest included) and the intents' decisions must equal the
+  // first run's, which followed the reorgs live. Returns the replay's epoch
+  // JSON body.
+  void ExpectReplayDecidesAlike(int64_t epoch, const std::vector<std::string>& intents) {
+    const std::string idem = IdempotencyDir() + "_replay";
+    PipelineEnv replay("intents_ct_replay", kPartitions, 500, ConfigToml(idem));
+    auto admin = log::Admin::Open("127.0.0.1:9092");
+    ASSERT_TRUE(admin) << admin.error().ToString();
+    const std::string from = env_->prefix() + ".user.events";
+    const std::string to = replay.prefix() + ".user.events";
+    ASSERT_TRUE(admin.value()->CreateTopic(to, kPartitions, 1).ok());
+    log::ProducerOptions producer_options;
+    producer_options.brokers = "127.0.0.1:9092";
+    auto producer = log::Producer::Open(producer_options);
+    ASSERT_TRUE(producer) << producer.error().ToString();
+    std::vector<log::TopicPartitionOffset> start;
+    for (int p = 0; p < kPartitions; ++p) {
+      start.push_back({from, engine::core::PartitionId(p), log::kOffsetBeginning});
+    }
+    int copied = 0;
+    log::ConsumerOptions read;
+    read.brokers = "127.0.0.1:9092";
+    read.group_id = "it-intents-replay-copy";
+    engine::core::Status st = log::Consumer::ReadToEnd(
+        read, start,
+        [&](const log::Record& record) {
+          ++copied;
+          return producer.value()->Send({.topic = to,
+                                         .partition = record.partition,
+                                         .key = record.key,
+                                         .value = record.value,
+                                         .headers = record.headers,
+                                         .timestamp_ms = record.timestamp_ms});
+        },
+        std::chrono::seconds(60));
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_TRUE(producer.value()->Flush(std::chrono::seconds(30)).ok());
+    ASSERT_GT(copied, 0);
+
+    Subprocess run(replay.Argv({"run"}), {{"IT_KEY_SECRET", kKeySecret}});
+    TestClient client(static_cast<uint16_t>(replay.api_port()));
+    HttpResult live = client_->Get(fmt::format("/v1/epochs/{}", epoch));
+    HttpResult again = WaitForEpoch(client, epoch);
+    ASSERT_EQ(again.status, 200) << again.body << run.Stderr();
+    EXPECT_EQ(again.body, live.body) << "the replay's epoch record differs";
+    for (const std::string& id : intents) {
+      HttpResult a = client_->Get("/v1/intents/" + id);
+      HttpResult b;
+      auto deadline = Clock::now() + std::chrono::seconds(30);
+      while (Clock::now() < deadline) {
+        b = client.Get("/v1/intents/" + id);
+        if (b.status == 200 && b.body == a.body) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      EXPECT_EQ(b.body, a.body) << "intent " << id << " decided differently in the replay";
+    }
+    run.Kill(SIGTERM);
+    EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 0) << run.Stderr();
+    std::error_code ec;
+    std::filesystem::remove_all(idem, ec);
   }
 
   json::value Call(const std::string& method, const std::string& params) {
@@ -543,6 +627,12 @@ TEST_P(IntentsChainTimeTest, ReorgsAcrossADeadlineAndAnEpochEndDecideOnFinalBloc
   EXPECT_EQ(epoch.status, 200) << epoch.body;
   if (epoch.status == 200) {
     EXPECT_EQ(epoch.Json().at("settled").as_int64(), 1) << epoch.body;
+  }
+  // Deterministic whatever the reorgs: a replay of the canonical chain from
+  // scratch, with the same user events, decides alike (one deployment mode
+  // suffices: the roles do not change the decisions).
+  if (GetParam() == Roles::kRun && epoch.status == 200) {
+    ExpectReplayDecidesAlike(start / kWeek, {a1, b1});
   }
 }
 
