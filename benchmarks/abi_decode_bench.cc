@@ -1,4 +1,4 @@
-// ingest::abi::EventDecoder on two logs, already split into topics and raw
+// engine::abi::EventDecoder on two logs, already split into topics and raw
 // data (the JSON parse is not measured): an ERC-20 Transfer, and a complex
 // event with a dynamic string, a uint256[] of 8 and a tuple holding a
 // string. BM_*Json adds the JSON rendering of the decoded event. Items are
@@ -9,11 +9,11 @@
 #include <benchmark/benchmark.h>
 
 #include "engine/core/u256.h"
-#include "ingest/abi/abi_json.h"
-#include "ingest/abi/decoder.h"
-#include "ingest/abi/json_render.h"
+#include "engine/abi/abi_json.h"
+#include "engine/abi/decoder.h"
+#include "engine/abi/json_render.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 namespace {
 
 std::string Word(const core::U256& v) { return core::U256ToBigEndianString(v); }
@@ -104,6 +104,6 @@ BENCHMARK(BM_DecodeTransferJson);
 BENCHMARK(BM_DecodeComplexJson);
 
 }  // namespace
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi
 
 BENCHMARK_MAIN();

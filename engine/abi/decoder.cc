@@ -1,13 +1,13 @@
-#include "ingest/abi/decoder.h"
+#include "engine/abi/decoder.h"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
 #include "engine/core/hex.h"
-#include "ingest/abi/internal/data_decoder.h"
+#include "engine/abi/internal/data_decoder.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 namespace {
 
@@ -110,4 +110,4 @@ core::Result<DecodedEvent> EventDecoder::Decode(std::span<const core::Bytes32> t
       topics.empty() ? std::string("none") : core::ToHex(topics[0]), topics.size()));
 }
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

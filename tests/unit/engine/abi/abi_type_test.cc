@@ -1,8 +1,8 @@
-#include "ingest/abi/abi_type.h"
+#include "engine/abi/abi_type.h"
 
 #include <gtest/gtest.h>
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 namespace {
 
 std::string Canonical(std::string_view text) {
@@ -104,4 +104,4 @@ TEST(AbiTypeTest, DuplicateComponentNames) {
 }
 
 }  // namespace
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

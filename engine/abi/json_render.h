@@ -3,10 +3,10 @@
 #include <string>
 #include <string_view>
 
-#include "ingest/abi/decoder.h"
-#include "ingest/abi/value.h"
+#include "engine/abi/decoder.h"
+#include "engine/abi/value.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 // JSON text for decoded values: a wire contract with consumers in other
 // languages, specified in README.md ("JSON format"). In short: integers as
@@ -26,4 +26,4 @@ std::string EventToJson(const DecodedEvent& event);
 // decoders do) replaced by U+FFFD.
 void AppendJsonString(std::string_view bytes, std::string* out);
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

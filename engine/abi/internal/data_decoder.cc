@@ -1,11 +1,11 @@
-#include "ingest/abi/internal/data_decoder.h"
+#include "engine/abi/internal/data_decoder.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
 
-namespace chainflow::ingest::abi::internal {
+namespace chainflow::engine::abi::internal {
 
 namespace {
 
@@ -234,4 +234,4 @@ core::Status DataDecoder::DecodeTuple(const AbiType& type, uint64_t pos, Value* 
   return core::Status::Ok();
 }
 
-}  // namespace chainflow::ingest::abi::internal
+}  // namespace chainflow::engine::abi::internal

@@ -1,8 +1,8 @@
-#include "ingest/abi/value.h"
+#include "engine/abi/value.h"
 
 #include "engine/core/hex.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 std::string ToDecimal(const UintValue& value) { return core::U256ToDecimal(value.value); }
 
@@ -17,4 +17,4 @@ std::string ToHex(const AddressValue& value) { return value.address.ToHex(); }
 std::string ToHex(const std::string& bytes) { return core::ToHex(std::string_view(bytes)); }
 std::string ToHex(const TopicHashValue& value) { return core::ToHex(value.hash); }
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

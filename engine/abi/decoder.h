@@ -8,10 +8,10 @@
 
 #include "engine/core/result.h"
 #include "engine/core/u256.h"
-#include "ingest/abi/event.h"
-#include "ingest/abi/value.h"
+#include "engine/abi/event.h"
+#include "engine/abi/value.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 // A log decoded as one of a contract's events.
 struct DecodedEvent {
@@ -73,4 +73,4 @@ class EventDecoder {
   std::vector<size_t> anonymous_;                              // indexes, in list order
 };
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

@@ -1,10 +1,10 @@
-#include "ingest/abi/json_render.h"
+#include "engine/abi/json_render.h"
 
 #include <variant>
 
 #include "engine/core/hex.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 namespace {
 
@@ -157,4 +157,4 @@ std::string EventToJson(const DecodedEvent& event) {
   return out;
 }
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

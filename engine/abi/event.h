@@ -6,9 +6,9 @@
 
 #include "engine/core/result.h"
 #include "engine/core/u256.h"
-#include "ingest/abi/abi_type.h"
+#include "engine/abi/abi_type.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 // One input of an event.
 struct EventParam {
@@ -55,4 +55,4 @@ core::Result<std::vector<Event>> SelectEvents(const std::vector<Event>& events,
 // columns of one table); otherwise InvalidArgument naming both parameters.
 core::Status CheckColumnNames(const Event& event);
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

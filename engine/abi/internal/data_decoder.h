@@ -5,10 +5,10 @@
 #include <string_view>
 
 #include "engine/core/status.h"
-#include "ingest/abi/abi_type.h"
-#include "ingest/abi/value.h"
+#include "engine/abi/abi_type.h"
+#include "engine/abi/value.h"
 
-namespace chainflow::ingest::abi::internal {
+namespace chainflow::engine::abi::internal {
 
 // Where a decode failed, filled only on failure: the path below the
 // parameter (`[2].price`) and the canonical type of the value at fault.
@@ -61,4 +61,4 @@ class DataDecoder {
   uint64_t bytes_left_;
 };
 
-}  // namespace chainflow::ingest::abi::internal
+}  // namespace chainflow::engine::abi::internal

@@ -7,9 +7,9 @@
 
 #include "abi_test_util.h"
 #include "engine/core/keccak.h"
-#include "ingest/abi/json_render.h"
+#include "engine/abi/json_render.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 namespace {
 
 using testing::DataOnlyEventAbi;
@@ -135,4 +135,4 @@ TEST(SpecConformanceTest, JsonExampleEvent) {
 }
 
 }  // namespace
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

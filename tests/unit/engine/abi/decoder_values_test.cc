@@ -5,9 +5,9 @@
 
 #include "abi_test_util.h"
 #include "engine/core/keccak.h"
-#include "ingest/abi/json_render.h"
+#include "engine/abi/json_render.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 namespace {
 
 using namespace std::string_literals;
@@ -197,4 +197,4 @@ TEST(MatchingTest, DecodeAsSkipsMatching) {
 }
 
 }  // namespace
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

@@ -1,6 +1,6 @@
-#include "ingest/abi/snake_case.h"
+#include "engine/abi/snake_case.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 namespace {
 
@@ -35,4 +35,4 @@ std::string SnakeCase(std::string_view name) {
   return out;
 }
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

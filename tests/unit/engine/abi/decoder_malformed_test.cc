@@ -7,9 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "abi_test_util.h"
-#include "ingest/abi/json_render.h"
+#include "engine/abi/json_render.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 namespace {
 
 using testing::DecoderFor;
@@ -252,4 +252,4 @@ TEST(MutationTest, SeededMutationsNeverCrash) {
 }
 
 }  // namespace
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

@@ -1,4 +1,4 @@
-#include "ingest/abi/abi_json.h"
+#include "engine/abi/abi_json.h"
 
 #include <filesystem>
 #include <fstream>
@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 namespace {
 
@@ -174,4 +174,4 @@ core::Result<Abi> LoadAbiFile(const std::string& path) {
   return ParseAbiJson(text.str(), path);
 }
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

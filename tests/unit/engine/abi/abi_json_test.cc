@@ -2,7 +2,7 @@
 // events (overloads, anonymous, generated names), include lists and
 // snake_case column names.
 
-#include "ingest/abi/abi_json.h"
+#include "engine/abi/abi_json.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -11,9 +11,9 @@
 #include <gtest/gtest.h>
 
 #include "engine/core/hex.h"
-#include "ingest/abi/snake_case.h"
+#include "engine/abi/snake_case.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 namespace {
 
 // An ERC-721-like ABI with a function, an error, an overload and an anonymous event.
@@ -233,4 +233,4 @@ TEST(SnakeCaseTest, CollisionsAreDetected) {
 }
 
 }  // namespace
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

@@ -1,4 +1,4 @@
-#include "ingest/abi/event.h"
+#include "engine/abi/event.h"
 
 #include <map>
 #include <unordered_set>
@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 
 #include "engine/core/keccak.h"
-#include "ingest/abi/snake_case.h"
+#include "engine/abi/snake_case.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 core::Result<Event> MakeEvent(std::string contract, std::string name,
                               std::vector<EventParam> inputs, bool anonymous) {
@@ -104,5 +104,5 @@ core::Status CheckColumnNames(const Event& event) {
   return core::Status::Ok();
 }
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi
 

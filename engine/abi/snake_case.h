@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 // A parameter name as a snake_case identifier (future SQL columns):
 // lower case; `_` inserted at each word boundary: lower or digit -> upper
@@ -14,4 +14,4 @@ namespace chainflow::ingest::abi {
 // map to the same result: see CheckColumnNames in event.h. Pure.
 std::string SnakeCase(std::string_view name);
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

@@ -8,7 +8,7 @@
 
 #include "engine/core/result.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 // Arrays and tuples nest at most this deep (`uint256[][]` is depth 2). The
 // decoder recurses along the type, so this also bounds its stack.
@@ -106,4 +106,4 @@ core::Result<AbiType> ParseType(std::string_view text);
 // type is not a tuple.
 core::Result<AbiType> ParseJsonType(std::string_view text, const AbiType* components);
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

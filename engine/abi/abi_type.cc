@@ -1,4 +1,4 @@
-#include "ingest/abi/abi_type.h"
+#include "engine/abi/abi_type.h"
 
 #include <charconv>
 #include <unordered_set>
@@ -7,7 +7,7 @@
 
 #include "engine/core/check.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 namespace {
 
@@ -249,4 +249,4 @@ core::Result<AbiType> ParseJsonType(std::string_view text, const AbiType* compon
   return ParseNested(text, components, 0);
 }
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

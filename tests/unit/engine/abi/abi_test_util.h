@@ -10,10 +10,10 @@
 
 #include "engine/core/hex.h"
 #include "engine/core/u256.h"
-#include "ingest/abi/abi_json.h"
-#include "ingest/abi/decoder.h"
+#include "engine/abi/abi_json.h"
+#include "engine/abi/decoder.h"
 
-namespace chainflow::ingest::abi::testing {
+namespace chainflow::engine::abi::testing {
 
 // Raw bytes of "0x"-prefixed or bare hex; whitespace is ignored.
 inline std::string Unhex(std::string_view hex) {
@@ -66,4 +66,4 @@ inline std::string DataOnlyEventAbi(std::string_view name, const std::vector<std
          R"(],"anonymous":false}])";
 }
 
-}  // namespace chainflow::ingest::abi::testing
+}  // namespace chainflow::engine::abi::testing

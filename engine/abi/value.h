@@ -10,7 +10,7 @@
 #include "engine/core/check.h"
 #include "engine/core/u256.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 struct Value;
 
@@ -85,4 +85,4 @@ std::string ToHex(const AddressValue& value);
 std::string ToHex(const std::string& bytes);
 std::string ToHex(const TopicHashValue& value);
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

@@ -15,9 +15,9 @@
 #include <simdjson.h>
 
 #include "abi_test_util.h"
-#include "ingest/abi/json_render.h"
+#include "engine/abi/json_render.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 namespace {
 
 namespace fs = std::filesystem;
@@ -237,4 +237,4 @@ TEST(RealLogsTest, EthereumEtlFilterLogsResponse) {
 }
 
 }  // namespace
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi

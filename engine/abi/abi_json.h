@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "engine/core/result.h"
-#include "ingest/abi/event.h"
+#include "engine/abi/event.h"
 
-namespace chainflow::ingest::abi {
+namespace chainflow::engine::abi {
 
 // The events of a contract's ABI.
 struct Abi {
@@ -35,4 +35,4 @@ core::Result<Abi> ParseAbiJson(std::string_view text, std::string_view source_na
 // Reads and parses a file (NotFound when it cannot be read).
 core::Result<Abi> LoadAbiFile(const std::string& path);
 
-}  // namespace chainflow::ingest::abi
+}  // namespace chainflow::engine::abi
