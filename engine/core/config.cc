@@ -1,8 +1,10 @@
 #include "engine/core/config.h"
 
 #include "engine/core/address.h"
+#include "engine/core/internal/config_fields.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -16,71 +18,7 @@ extern char** environ;
 namespace chainflow::engine::core {
 namespace {
 
-// A key's setter: parses a TOML node (or an env var's text) into a field.
-struct Field {
-  std::function<Status(const toml::node&, const std::string& where)> from_toml;
-  std::function<Status(const std::string&, const std::string& where)> from_text;
-};
-using FieldMap = std::map<std::string, Field>;
-
-Status TypeError(const std::string& where, std::string_view want) {
-  return InvalidArgumentError(fmt::format("config key {}: expected {}", where, want));
-}
-
-Field StringField(std::string* out) {
-  return {[out](const toml::node& n, const std::string& where) -> Status {
-            auto v = n.value<std::string>();
-            if (!v) return TypeError(where, "a string");
-            *out = *v;
-            return Status::Ok();
-          },
-          [out](const std::string& text, const std::string&) -> Status {
-            *out = text;
-            return Status::Ok();
-          }};
-}
-
-template <typename Int>
-Field IntField(Int* out, int64_t min, int64_t max) {
-  auto check = [out, min, max](int64_t v, const std::string& where) -> Status {
-    if (v < min || v > max) {
-      return InvalidArgumentError(
-          fmt::format("config key {}: {} is out of range [{}, {}]", where, v, min, max));
-    }
-    *out = static_cast<Int>(v);
-    return Status::Ok();
-  };
-  return {[check](const toml::node& n, const std::string& where) -> Status {
-            auto v = n.value<int64_t>();
-            if (!v || !n.is_integer()) return TypeError(where, "an integer");
-            return check(*v, where);
-          },
-          [check](const std::string& text, const std::string& where) -> Status {
-            try {
-              size_t used = 0;
-              int64_t v = std::stoll(text, &used);
-              if (used != text.size()) return TypeError(where, "an integer");
-              return check(v, where);
-            } catch (const std::exception&) {
-              return TypeError(where, "an integer");
-            }
-          }};
-}
-
-Field AddressField(Address* out) {
-  auto set = [out](const std::string& text, const std::string& where) -> Status {
-    auto a = Address::FromHex(text);
-    if (!a) return a.error().WithContext(fmt::format("config key {}", where));
-    *out = a.value();
-    return Status::Ok();
-  };
-  return {[set](const toml::node& n, const std::string& where) -> Status {
-            auto v = n.value<std::string>();
-            if (!v) return TypeError(where, "an address string");
-            return set(*v, where);
-          },
-          set};
-}
+using namespace config_internal;  // NOLINT: the field helpers are this file's vocabulary
 
 FieldMap KafkaFields(KafkaConfig& c) {
   return {{"brokers", StringField(&c.brokers)},
@@ -122,12 +60,6 @@ FieldMap ChainFields(ChainConfig& c) {
           {"finality", StringField(&c.finality)},
           {"finality_depth", IntField(&c.finality_depth, 1, 100'000)}};
 }
-FieldMap ContractFields(ContractConfig& c) {
-  return {{"chain", StringField(&c.chain)},
-          {"address", AddressField(&c.address)},
-          {"standard", StringField(&c.standard)}};
-}
-
 FieldMap AuthFields(AuthConfig& c) {
   constexpr int64_t kDay = 86'400;
   return {{"max_clock_skew_s", IntField(&c.max_clock_skew_s, 1, kDay)},
@@ -160,18 +92,6 @@ FieldMap IntentsFields(IntentsConfig& c) {
           {"accrual_tokens", StringField(&c.accrual_tokens)},
           {"accrual_rate_bps", IntField(&c.accrual_rate_bps, 0, 10'000)},
           {"accrual_period_s", IntField(&c.accrual_period_s, 1, 366 * 86'400)}};
-}
-
-Status ApplyTable(const toml::table& table, FieldMap fields, const std::string& section) {
-  for (const auto& [key, node] : table) {
-    std::string where = fmt::format("{}.{}", section, key.str());
-    auto it = fields.find(std::string(key.str()));
-    if (it == fields.end()) {
-      return InvalidArgumentError(fmt::format("unknown config key {}", where));
-    }
-    RETURN_IF_ERROR(it->second.from_toml(node, where));
-  }
-  return Status::Ok();
 }
 
 std::string Upper(std::string s) {
@@ -324,21 +244,7 @@ Status Validate(const Config& c) {
           "config key {}.finality: \"{}\" is not depth or tag", where, chain.finality));
     }
   }
-  for (size_t i = 0; i < c.contracts.size(); ++i) {
-    const ContractConfig& contract = c.contracts[i];
-    std::string where = fmt::format("contracts[{}]", i);
-    if (!names.count(contract.chain)) {
-      return InvalidArgumentError(
-          fmt::format("config key {}.chain: no chain named \"{}\"", where, contract.chain));
-    }
-    static const std::set<std::string> kStandards = {"erc721", "erc1155", "erc20"};
-    if (!kStandards.count(contract.standard)) {
-      return InvalidArgumentError(fmt::format(
-          "config key {}.standard: \"{}\" is not erc721, erc1155 or erc20", where,
-          contract.standard));
-    }
-  }
-  return Status::Ok();
+  return ValidateContracts(c);
 }
 
 Status ParseArrayOfTables(const toml::node& node, const std::string& section,
@@ -474,7 +380,7 @@ Result<Config> Config::Parse(const std::string& toml_text,
       RETURN_IF_ERROR(ParseArrayOfTables(node, section, [&](const toml::table& t,
                                                               const std::string& where) {
         config.contracts.emplace_back();
-        return ApplyTable(t, ContractFields(config.contracts.back()), where);
+        return ParseContract(t, where, config.contracts.back());
       }));
     } else if (!table) {
       static const std::set<std::string> kTables = {"kafka", "postgres", "state", "api",
@@ -501,6 +407,7 @@ Result<Config> Config::Parse(const std::string& toml_text,
   }
   RETURN_IF_ERROR(ApplyEnv(config, env));
   RETURN_IF_ERROR(Validate(config));
+  RETURN_IF_ERROR(ResolveContractFiles(config, source_name));
   RETURN_IF_ERROR(ResolveAuth(config.auth, env));
   if (config.intents.idempotency_dir.empty()) {
     std::string state_dir = config.state.dir;
@@ -545,6 +452,13 @@ std::vector<std::pair<std::string, std::string>> IntentsConfig::AccrualTokenList
 const ChainConfig* Config::FindChain(const std::string& name) const {
   for (const auto& c : chains) {
     if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const ContractConfig* Config::FindContract(const std::string& name) const {
+  for (const auto& c : contracts) {
+    if (c.ByAbi() && c.name == name) return &c;
   }
   return nullptr;
 }

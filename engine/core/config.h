@@ -92,10 +92,32 @@ struct ChainConfig {
   uint64_t finality_depth = 64;
 };
 
+// A factory of a contract indexed by ABI: every address that `event` of the
+// factory contract announces in `parameter` is an instance of the contract
+// from that log on (README "Contracts by ABI").
+struct FactoryConfig {
+  std::string contract;   // the [[contracts]] name of the factory (an ABI contract)
+  std::string event;      // its announcing event: a name or a full signature
+  std::string parameter;  // the event's `address` parameter naming the instance
+};
+
+// One [[contracts]] entry: a standard token contract (`standard`), or a
+// contract indexed by its ABI (`name` and `abi`; README "Contracts by
+// ABI").
 struct ContractConfig {
   std::string chain;
-  Address address;
-  std::string standard;      // erc721 | erc1155 | erc20
+  Address address;                 // the first of `addresses` (a standard one's only)
+  std::vector<Address> addresses;  // `address`: one address or an array
+  std::string standard;            // erc721 | erc1155 | erc20; empty for an ABI contract
+
+  std::string name;                 // [a-z][a-z0-9_]*, <= 40: its topic, schema, API path
+  std::string abi;                  // JSON ABI file (relative: to the config file's directory)
+  std::vector<std::string> events;  // include list: names or signatures; empty: every event
+  uint64_t start_block = 0;         // its logs before this block are ignored
+  std::string format = "protobuf";  // its topic's values: protobuf | json
+  std::optional<FactoryConfig> factory;
+
+  bool ByAbi() const { return !abi.empty(); }
 };
 
 // A credential for writes (POST /v1/intents): HMAC-signed requests name it
@@ -187,6 +209,8 @@ struct Config {
 
   const ChainConfig* FindChain(const std::string& name) const;
   std::vector<const ContractConfig*> ContractsOf(const std::string& chain) const;
+  // The ABI contract named `name`, or nullptr.
+  const ContractConfig* FindContract(const std::string& name) const;
 };
 
 // The process environment as a map (for Config::Load).

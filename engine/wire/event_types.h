@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <string_view>
+
 namespace chainflow::engine::wire {
 
 // CloudEvents `ce_type` of every record chainflow writes (DESIGN.md §4):
@@ -32,5 +35,16 @@ inline constexpr char kEpochPartType[] = "chainflow.settlements.EpochPart";
 inline constexpr char kEpochSettledType[] = "chainflow.settlements.EpochSettled";
 inline constexpr char kAccountSettledType[] = "chainflow.settlements.AccountSettled";
 inline constexpr char kAccrualRecordedType[] = "chainflow.accruals.AccrualRecorded";
+// A ContractEvent on a chain's events topic (ingest). On the contract's own
+// topic the type names the contract and event: ContractEventType.
+inline constexpr char kContractEventType[] = "chainflow.evm.ContractEvent";
+// "chainflow.contract.<contract>.<Event>".
+inline std::string ContractEventType(std::string_view contract, std::string_view event) {
+  std::string type = "chainflow.contract.";
+  type += contract;
+  type += '.';
+  type += event;
+  return type;
+}
 
 }  // namespace chainflow::engine::wire

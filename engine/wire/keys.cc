@@ -47,6 +47,19 @@ std::string SupplyKey(std::string_view chain, const core::Address& token) {
   return fmt::format("{}:{}", chain, token.ToHex());
 }
 
+std::string ContractFamilyKey(std::string_view chain, std::string_view contract) {
+  std::string key;
+  key.reserve(chain.size() + 1 + contract.size());
+  key += chain;
+  key += ':';
+  key += contract;
+  return key;
+}
+
+std::string ContractAddressKey(std::string_view chain, const core::Address& address) {
+  return SupplyKey(chain, address);  // the same shape: "<chain>:<0x address>"
+}
+
 std::string ForwardedMarkerKey(std::string_view chain, int32_t partition) {
   return fmt::format("{}/{}", chain, partition);
 }

@@ -29,6 +29,14 @@ std::string TokenKeyOf(std::string_view chain, std::string_view contract_hex,
                        std::string_view token_decimal);
 // "<chain>:<0x token>": a token's supply records, so one task owns them.
 std::string SupplyKey(std::string_view chain, const core::Address& token);
+// "<chain>:<contract name>": a contract's ContractEvents on the chain's
+// events topic, where `contract` is the [[contracts]] name of the factory for
+// factory-made contracts (so a factory's announcements and its instances'
+// events meet in one task, in chain order) and the contract's own otherwise.
+std::string ContractFamilyKey(std::string_view chain, std::string_view contract);
+// "<chain>:<0x address>": a contract's events on its own topic, so one
+// address's events keep chain order within a partition.
+std::string ContractAddressKey(std::string_view chain, const core::Address& address);
 // "<chain>/<partition>": a block marker the token splitter forwards from
 // partition `partition` of the chain's events topic to every deltas
 // partition, so consumers can tell the upstream partitions apart.

@@ -29,4 +29,8 @@ std::string SettlementPartsTopic(std::string_view prefix) {
 }
 std::string AccrualsTopic(std::string_view prefix) { return fmt::format("{}.accruals", prefix); }
 
+std::string ContractTopic(std::string_view prefix, std::string_view contract) {
+  return fmt::format("{}.contract.{}", prefix, contract);
+}
+
 }  // namespace chainflow::engine::wire

@@ -30,5 +30,8 @@ std::string SettlementsTopic(std::string_view prefix);
 std::string SettlementPartsTopic(std::string_view prefix);
 // `<prefix>.accruals`: accrual records.
 std::string AccrualsTopic(std::string_view prefix);
+// `<prefix>.contract.<name>`: the decoded events of one contract indexed by
+// its ABI ([[contracts]] `name`), with their retractions.
+std::string ContractTopic(std::string_view prefix, std::string_view contract);
 
 }  // namespace chainflow::engine::wire

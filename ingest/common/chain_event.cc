@@ -19,6 +19,8 @@ std::string_view EventTypeName(v1::Envelope::PayloadCase payload) {
       return engine::wire::kBlockEndType;
     case v1::Envelope::kBlockReverted:
       return engine::wire::kBlockRevertedType;
+    case v1::Envelope::kContractEvent:
+      return engine::wire::kContractEventType;
     default:
       return {};
   }
@@ -34,6 +36,8 @@ v1::LogRef* MutableLogRef(v1::Envelope* envelope) {
       return envelope->mutable_erc1155_transfer_single()->mutable_log();
     case v1::Envelope::kErc1155TransferBatch:
       return envelope->mutable_erc1155_transfer_batch()->mutable_log();
+    case v1::Envelope::kContractEvent:
+      return envelope->mutable_contract_event()->mutable_log();
     default:
       return nullptr;
   }
