@@ -1,6 +1,7 @@
 #include "engine/core/config.h"
 
 #include "engine/core/address.h"
+#include "engine/core/config_endpoints.h"
 
 #include <algorithm>
 #include <fstream>
@@ -82,6 +83,36 @@ Field AddressField(Address* out) {
           set};
 }
 
+// A table of strings ({ "x-api-key" = "..." }); from text, "k=v;k2=v2".
+// Errors name the key, never a value (values may be secrets).
+Field StringMapField(std::map<std::string, std::string>* out) {
+  return {[out](const toml::node& n, const std::string& where) -> Status {
+            const toml::table* t = n.as_table();
+            if (t == nullptr) return TypeError(where, "a table of strings");
+            out->clear();
+            for (const auto& [key, value] : *t) {
+              auto v = value.value<std::string>();
+              if (!v) return TypeError(fmt::format("{}.{}", where, key.str()), "a string");
+              (*out)[std::string(key.str())] = *v;
+            }
+            return Status::Ok();
+          },
+          [out](const std::string& text, const std::string& where) -> Status {
+            out->clear();
+            std::istringstream pairs(text);
+            std::string pair;
+            while (std::getline(pairs, pair, ';')) {
+              if (pair.empty()) continue;
+              size_t eq = pair.find('=');
+              if (eq == std::string::npos || eq == 0) {
+                return TypeError(where, "name=value pairs separated by ';'");
+              }
+              (*out)[pair.substr(0, eq)] = pair.substr(eq + 1);
+            }
+            return Status::Ok();
+          }};
+}
+
 FieldMap KafkaFields(KafkaConfig& c) {
   return {{"brokers", StringField(&c.brokers)},
           {"topic_prefix", StringField(&c.topic_prefix)},
@@ -111,6 +142,9 @@ FieldMap ChainFields(ChainConfig& c) {
           {"kind", StringField(&c.kind)},
           {"chain_id", IntField(&c.chain_id, 0, kMax)},
           {"rpc", StringField(&c.rpc)},
+          {"ws", StringField(&c.ws)},
+          {"rpc_ca_file", StringField(&c.rpc_ca_file)},
+          {"rpc_headers", StringMapField(&c.rpc_headers)},
           {"confirmations", IntField(&c.confirmations, 0, 100'000)},
           {"start_block", IntField(&c.start_block, 0, kMax)},
           {"max_block_range", IntField(&c.max_block_range, 1, 1'000'000)},
@@ -323,6 +357,7 @@ Status Validate(const Config& c) {
       return InvalidArgumentError(fmt::format(
           "config key {}.finality: \"{}\" is not depth or tag", where, chain.finality));
     }
+    RETURN_IF_ERROR(ValidateChainEndpoints(chain, where));
   }
   for (size_t i = 0; i < c.contracts.size(); ++i) {
     const ContractConfig& contract = c.contracts[i];
