@@ -1,0 +1,79 @@
+#pragma once
+
+// Blocking connection set-up shared by the HTTP and WebSocket transports:
+// each runs Beast's async operations on its own io_context with run(), so a
+// stream's expiry bounds every step. Internal to ingest/evm.
+
+#include <chrono>
+#include <string_view>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <fmt/format.h>
+
+#include "engine/core/result.h"
+#include "engine/core/url.h"
+#include "ingest/evm/tls.h"
+
+namespace chainflow::ingest::evm::internal {
+
+// Runs the io_context's queued operations to completion.
+inline void RunIo(boost::asio::io_context& ioc) {
+  ioc.restart();
+  ioc.run();
+}
+
+// A failed read, write or connect: DeadlineExceeded on expiry, else
+// Unavailable (the caller reconnects and may retry).
+inline core::Status TransportError(const boost::beast::error_code& ec, std::string_view what) {
+  if (ec == boost::beast::error::timeout) {
+    return core::DeadlineExceededError(fmt::format("{} timed out", what));
+  }
+  return core::UnavailableError(fmt::format("{}: {}", what, ec.message()));
+}
+
+// Resolves url.host and connects the lowest layer of `stream` within
+// `timeout`. The expiry is left set (the caller renews or clears it).
+template <typename Stream>
+core::Status ConnectTcp(boost::asio::io_context& ioc, Stream& stream,
+                        const core::EndpointUrl& url, std::chrono::milliseconds timeout) {
+  namespace beast = boost::beast;
+  using tcp = boost::asio::ip::tcp;
+  beast::error_code ec;
+  tcp::resolver resolver(ioc);
+  tcp::resolver::results_type endpoints;
+  resolver.async_resolve(url.host, url.port,
+                         [&](beast::error_code e, tcp::resolver::results_type r) {
+                           ec = e;
+                           endpoints = std::move(r);
+                         });
+  RunIo(ioc);
+  if (ec) return TransportError(ec, fmt::format("resolve {}", url.host));
+  auto& tcp_stream = beast::get_lowest_layer(stream);
+  tcp_stream.expires_after(timeout);
+  tcp_stream.async_connect(endpoints, [&](beast::error_code e, auto) { ec = e; });
+  RunIo(ioc);
+  if (ec) return TransportError(ec, fmt::format("connect {}:{}", url.host, url.port));
+  return core::Status::Ok();
+}
+
+// The client side of a TLS handshake on a connected beast::ssl_stream, with
+// SNI and certificate checks (TlsVerifier). Errors name `redacted_url`.
+template <typename SslStream>
+core::Status HandshakeTls(boost::asio::io_context& ioc, SslStream& stream,
+                          const core::EndpointUrl& url, std::chrono::milliseconds timeout,
+                          std::string_view redacted_url) {
+  namespace beast = boost::beast;
+  TlsVerifier verifier(url.host);
+  RETURN_IF_ERROR(verifier.Apply(stream));
+  beast::error_code ec;
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  stream.async_handshake(boost::asio::ssl::stream_base::client,
+                         [&](beast::error_code e) { ec = e; });
+  RunIo(ioc);
+  if (ec) return verifier.HandshakeError(ec, redacted_url);
+  return core::Status::Ok();
+}
+
+}  // namespace chainflow::ingest::evm::internal
