@@ -14,7 +14,8 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using internal::RunIo;
+using internal::Await;
+using internal::Completion;
 using internal::TransportError;
 
 using PlainStream = beast::tcp_stream;
@@ -93,16 +94,15 @@ class BeastTransport final : public HttpTransport {
     req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();
-    beast::error_code ec;
     beast::get_lowest_layer(*stream_).expires_after(options_.timeout);  // write and read
-    http::async_write(*stream_, req, [&](beast::error_code e, size_t) { ec = e; });
-    RunIo(ioc_);
-    if (ec) return TransportError(ec, "write");
+    Completion written;
+    http::async_write(*stream_, req, written.Handler());
+    if (auto ec = Await(ioc_, written)) return TransportError(ec, "write");
     http::response_parser<http::string_body> parser;
     parser.body_limit(1ull << 30);
-    http::async_read(*stream_, buffer_, parser, [&](beast::error_code e, size_t) { ec = e; });
-    RunIo(ioc_);
-    if (ec) return TransportError(ec, "read");
+    Completion read;
+    http::async_read(*stream_, buffer_, parser, read.Handler());
+    if (auto ec = Await(ioc_, read)) return TransportError(ec, "read");
     auto& res = parser.get();
     HttpReply reply;
     reply.status = res.result_int();

@@ -18,10 +18,27 @@
 
 namespace chainflow::ingest::evm::internal {
 
-// Runs the io_context's queued operations to completion.
-inline void RunIo(boost::asio::io_context& ioc) {
+// The outcome of one asynchronous operation run by Await.
+struct Completion {
+  boost::beast::error_code ec;
+  bool done = false;
+  // A completion handler for any signature (error_code, ...).
+  auto Handler() {
+    return [this](boost::beast::error_code e, auto&&...) {
+      ec = e;
+      done = true;
+    };
+  }
+};
+
+// Runs the io_context until the operation completes and returns its error.
+// Not ioc.run(): a WebSocket keeps internal timers (idle pings) pending, so
+// the context is never out of work while a connection is open.
+inline boost::beast::error_code Await(boost::asio::io_context& ioc, Completion& completion) {
   ioc.restart();
-  ioc.run();
+  while (!completion.done && ioc.run_one() > 0) {
+  }
+  return completion.ec;
 }
 
 // A failed read, write or connect: DeadlineExceeded on expiry, else
@@ -40,21 +57,24 @@ core::Status ConnectTcp(boost::asio::io_context& ioc, Stream& stream,
                         const core::EndpointUrl& url, std::chrono::milliseconds timeout) {
   namespace beast = boost::beast;
   using tcp = boost::asio::ip::tcp;
-  beast::error_code ec;
   tcp::resolver resolver(ioc);
   tcp::resolver::results_type endpoints;
+  Completion resolved;
   resolver.async_resolve(url.host, url.port,
                          [&](beast::error_code e, tcp::resolver::results_type r) {
-                           ec = e;
                            endpoints = std::move(r);
+                           resolved.Handler()(e);
                          });
-  RunIo(ioc);
-  if (ec) return TransportError(ec, fmt::format("resolve {}", url.host));
+  if (auto ec = Await(ioc, resolved)) {
+    return TransportError(ec, fmt::format("resolve {}", url.host));
+  }
   auto& tcp_stream = beast::get_lowest_layer(stream);
   tcp_stream.expires_after(timeout);
-  tcp_stream.async_connect(endpoints, [&](beast::error_code e, auto) { ec = e; });
-  RunIo(ioc);
-  if (ec) return TransportError(ec, fmt::format("connect {}:{}", url.host, url.port));
+  Completion connected;
+  tcp_stream.async_connect(endpoints, connected.Handler());
+  if (auto ec = Await(ioc, connected)) {
+    return TransportError(ec, fmt::format("connect {}:{}", url.host, url.port));
+  }
   return core::Status::Ok();
 }
 
@@ -67,12 +87,10 @@ core::Status HandshakeTls(boost::asio::io_context& ioc, SslStream& stream,
   namespace beast = boost::beast;
   TlsVerifier verifier(url.host);
   RETURN_IF_ERROR(verifier.Apply(stream));
-  beast::error_code ec;
   beast::get_lowest_layer(stream).expires_after(timeout);
-  stream.async_handshake(boost::asio::ssl::stream_base::client,
-                         [&](beast::error_code e) { ec = e; });
-  RunIo(ioc);
-  if (ec) return verifier.HandshakeError(ec, redacted_url);
+  Completion handshake;
+  stream.async_handshake(boost::asio::ssl::stream_base::client, handshake.Handler());
+  if (auto ec = Await(ioc, handshake)) return verifier.HandshakeError(ec, redacted_url);
   return core::Status::Ok();
 }
 

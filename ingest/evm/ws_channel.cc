@@ -15,7 +15,8 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using internal::RunIo;
+using internal::Await;
+using internal::Completion;
 using internal::TransportError;
 
 using PlainWs = websocket::stream<beast::tcp_stream>;
@@ -53,11 +54,10 @@ class BeastWsChannel final : public MessageChannel {
 
   core::Status Send(const std::string& text) override {
     if (!ws_) return core::UnavailableError(fmt::format("websocket {}: not connected", redacted_));
-    beast::error_code ec;
     beast::get_lowest_layer(*ws_).expires_after(options_.timeout);
-    ws_->async_write(asio::buffer(text), [&](beast::error_code e, size_t) { ec = e; });
-    RunIo(ioc_);
-    if (ec) return Failed(ec, "write");
+    Completion written;
+    ws_->async_write(asio::buffer(text), written.Handler());
+    if (auto ec = Await(ioc_, written)) return Failed(ec, "write");
     return core::Status::Ok();
   }
 
@@ -69,11 +69,10 @@ class BeastWsChannel final : public MessageChannel {
     } else {
       tcp.expires_never();  // the websocket's idle pings watch the peer
     }
-    beast::error_code ec;
     buffer_.clear();
-    ws_->async_read(buffer_, [&](beast::error_code e, size_t) { ec = e; });
-    RunIo(ioc_);
-    if (ec) return Failed(ec, "read");
+    Completion read;
+    ws_->async_read(buffer_, read.Handler());
+    if (auto ec = Await(ioc_, read)) return Failed(ec, "read");
     return beast::buffers_to_string(buffer_.data());
   }
 
@@ -115,10 +114,10 @@ class BeastWsChannel final : public MessageChannel {
     ws_->read_message_max(1ull << 30);
     ws_->text(true);
     std::string host = url_.host + (url_.port == (url_.tls() ? "443" : "80") ? "" : ":" + url_.port);
-    beast::error_code ec;
     websocket::response_type res;
-    ws_->async_handshake(res, host, url_.target, [&](beast::error_code e) { ec = e; });
-    RunIo(ioc_);
+    Completion upgraded;
+    ws_->async_handshake(res, host, url_.target, upgraded.Handler());
+    auto ec = Await(ioc_, upgraded);
     if (ec == websocket::error::upgrade_declined) return Declined(res.result_int());
     if (ec) return Failed(ec, "upgrade");
     return core::Status::Ok();
