@@ -88,7 +88,7 @@ class BeastTransport final : public HttpTransport {
 
   core::Result<HttpReply> Exchange(const std::string& body) {
     http::request<http::string_body> req{http::verb::post, url_.target, 11};
-    req.set(http::field::host, url_.host);
+    req.set(http::field::host, internal::HostHeader(url_));
     req.set(http::field::content_type, "application/json");
     for (const auto& [name, value] : options_.headers) req.set(name, value);
     req.keep_alive(true);

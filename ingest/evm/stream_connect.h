@@ -50,6 +50,14 @@ inline core::Status TransportError(const boost::beast::error_code& ec, std::stri
   return core::UnavailableError(fmt::format("{}: {}", what, ec.message()));
 }
 
+// The Host header for `url` (RFC 9110 §7.2): the host, bracketed if an
+// IPv6 literal, with the port unless it is the scheme's default.
+inline std::string HostHeader(const core::EndpointUrl& url) {
+  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  bool default_port = url.port == (url.tls() ? "443" : "80");
+  return default_port ? host : host + ":" + url.port;
+}
+
 // Resolves url.host and connects the lowest layer of `stream` within
 // `timeout`. The expiry is left set (the caller renews or clears it).
 template <typename Stream>

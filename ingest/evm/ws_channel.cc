@@ -113,7 +113,7 @@ class BeastWsChannel final : public MessageChannel {
     }));
     ws_->read_message_max(1ull << 30);
     ws_->text(true);
-    std::string host = url_.host + (url_.port == (url_.tls() ? "443" : "80") ? "" : ":" + url_.port);
+    std::string host = internal::HostHeader(url_);
     websocket::response_type res;
     Completion upgraded;
     ws_->async_handshake(res, host, url_.target, upgraded.Handler());
