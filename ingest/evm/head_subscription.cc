@@ -128,6 +128,20 @@ core::Status HeadSubscription::Session() {
 }
 
 void HeadSubscription::Loop() {
+  try {
+    RunLoop();
+  } catch (const std::exception& e) {
+    core::Logger("ingest.evm")
+        ->error("[{}] newHeads subscription at {} failed (ingest keeps polling): {}",
+                options_.chain, redacted_, e.what());
+    session_.Close();
+    SetLive(false);
+    std::lock_guard lock(mu_);
+    last_status_ = core::InternalError(fmt::format("head subscription: {}", e.what()));
+  }
+}
+
+void HeadSubscription::RunLoop() {
   auto log = core::Logger("ingest.evm");
   Backoff backoff(options_.backoff_initial, options_.backoff_max, std::random_device{}());
   int failures = 0;

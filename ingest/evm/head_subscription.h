@@ -68,7 +68,8 @@ class HeadSubscription {
   core::Status last_status() const;
 
  private:
-  void Loop();
+  void Loop();     // the thread's entry: RunLoop, and any exception logged and ended
+  void RunLoop();
   // Connects, subscribes and routes notifications until the connection
   // fails or Stop(). Returns why it ended.
   core::Status Session();

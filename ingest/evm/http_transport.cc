@@ -57,7 +57,11 @@ class BeastTransport final : public HttpTransport {
  private:
   core::Status Connect() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      stream_ = std::make_unique<Stream>(ioc_, *tls_);
+      try {
+        stream_ = std::make_unique<Stream>(ioc_, *tls_);
+      } catch (const boost::system::system_error& e) {  // SSL_new failed
+        return core::InternalError(fmt::format("TLS stream for {}: {}", redacted_, e.what()));
+      }
     } else {
       stream_ = std::make_unique<Stream>(ioc_);
     }

@@ -16,7 +16,12 @@ namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 
 core::Result<std::shared_ptr<ssl::context>> MakeTlsContext(const std::string& ca_file) {
-  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  std::shared_ptr<ssl::context> context;
+  try {
+    context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  } catch (const boost::system::system_error& e) {  // SSL_CTX_new failed
+    return core::InternalError(fmt::format("TLS context: {}", e.what()));
+  }
   boost::system::error_code ec;
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |

@@ -43,7 +43,11 @@ class BeastWsChannel final : public MessageChannel {
   core::Status Connect() override {
     Close();
     if constexpr (std::is_same_v<Ws, TlsWs>) {
-      ws_ = std::make_unique<Ws>(ioc_, *tls_);
+      try {
+        ws_ = std::make_unique<Ws>(ioc_, *tls_);
+      } catch (const boost::system::system_error& e) {  // SSL_new failed
+        return core::InternalError(fmt::format("TLS stream for {}: {}", redacted_, e.what()));
+      }
     } else {
       ws_ = std::make_unique<Ws>(ioc_);
     }
