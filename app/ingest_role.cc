@@ -3,11 +3,38 @@
 #include <fmt/format.h>
 
 #include "app/topics.h"
+#include "engine/core/logging.h"
+#include "engine/core/url.h"
 
 namespace chainflow::app {
 
 namespace core = engine::core;
 namespace log = engine::log;
+
+namespace {
+
+// Where a chain's new heads come from: `ws`, else `rpc` if it is a
+// WebSocket, else "" (polling only).
+std::string HeadsUrl(const core::ChainConfig& chain) {
+  if (!chain.ws.empty()) return chain.ws;
+  auto rpc = core::ParseEndpointUrl(chain.rpc);
+  return rpc && rpc.value().websocket() ? chain.rpc : "";
+}
+
+core::Result<std::unique_ptr<ingest::evm::HeadSubscription>> OpenHeadSubscription(
+    const core::ChainConfig& chain, ingest::evm::LiveFollower& follower) {
+  std::string url = HeadsUrl(chain);
+  if (url.empty()) return std::unique_ptr<ingest::evm::HeadSubscription>();
+  ingest::evm::HeadSubscriptionOptions options;
+  options.endpoint = {url, std::chrono::milliseconds(chain.rpc_timeout_ms), chain.rpc_ca_file,
+                      chain.rpc_headers};
+  options.chain = chain.name;
+  return ingest::evm::HeadSubscription::Open(
+      std::move(options), [&follower](uint64_t number) { follower.NotifyNewHead(number); },
+      [&follower](bool live) { follower.SetHeadSubscriptionLive(live); });
+}
+
+}  // namespace
 
 IngestRole::~IngestRole() { Stop(); }
 
@@ -41,17 +68,28 @@ core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(const core::Config& c
     f.follower = std::make_unique<ingest::evm::LiveFollower>(
         chain, ingest::evm::LogDecoder::ForChain(config, chain.name), *f.rpc, factory,
         *f.headers);
+    ASSIGN_OR_RETURN(f.heads, OpenHeadSubscription(chain, *f.follower));
+    core::Logger("app")->info("[{}] following {} ({})", chain.name, core::RedactUrl(chain.rpc),
+                              f.heads ? "newHeads at " + core::RedactUrl(HeadsUrl(chain))
+                                      : fmt::format("polling every {} ms",
+                                                    chain.poll_interval_ms));
     role->followers_.push_back(std::move(f));
   }
   return role;
 }
 
 void IngestRole::Start() {
-  for (auto& f : followers_) f.follower->Start();
+  for (auto& f : followers_) {
+    f.follower->Start();
+    if (f.heads) f.heads->Start();
+  }
 }
 
 void IngestRole::Stop() {
-  for (auto& f : followers_) f.follower->Stop();
+  for (auto& f : followers_) {
+    if (f.heads) f.heads->Stop();
+    f.follower->Stop();
+  }
   if (producer_) producer_->Flush(std::chrono::seconds(10)).IgnoreError();  // best effort
 }
 

@@ -7,14 +7,21 @@
 #include "engine/log/admin.h"
 #include "engine/log/producer.h"
 #include "ingest/common/admin_tail_reader.h"
+#include "ingest/evm/head_subscription.h"
 #include "ingest/evm/live_follower.h"
 #include "ingest/evm/rpc_client.h"
 
 namespace chainflow::app {
 
 // The `ingest` role: a LiveFollower for every chain that has an `rpc`,
-// sharing one idempotent producer. Chains without an RPC are fed by
-// `chainflow replay` only.
+// sharing one idempotent producer, and a HeadSubscription for every chain
+// with a WebSocket endpoint (`ws`, or an `rpc` that is ws:// or wss://)
+// that wakes its follower on each new head. Chains without an RPC are fed
+// by `chainflow replay` only.
+//
+// Threads: each follower and each subscription runs its own thread between
+// Start() and Stop(); a subscription's thread only calls its follower's
+// NotifyNewHead / SetHeadSubscriptionLive.
 class IngestRole {
  public:
   // `admin` must outlive the role.
@@ -44,7 +51,10 @@ class IngestRole {
     std::unique_ptr<ingest::evm::RpcClient> rpc;
     std::unique_ptr<ingest::common::AdminTailReader> tails;
     std::unique_ptr<ingest::evm::HeaderStore> headers;
-    std::unique_ptr<ingest::evm::LiveFollower> follower;  // last: uses the above
+    std::unique_ptr<ingest::evm::LiveFollower> follower;  // uses the above
+    // newHeads at `ws` (or at `rpc` when that is ws/wss); null: polling
+    // only. Destroyed first: its thread calls into `follower`.
+    std::unique_ptr<ingest::evm::HeadSubscription> heads;
   };
   IngestRole() = default;
   std::unique_ptr<engine::log::Producer> producer_;

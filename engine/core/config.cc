@@ -1,6 +1,7 @@
 #include "engine/core/config.h"
 
 #include "engine/core/address.h"
+#include "engine/core/config_endpoints.h"
 #include "engine/core/internal/config_fields.h"
 
 #include <algorithm>
@@ -49,6 +50,9 @@ FieldMap ChainFields(ChainConfig& c) {
           {"kind", StringField(&c.kind)},
           {"chain_id", IntField(&c.chain_id, 0, kMax)},
           {"rpc", StringField(&c.rpc)},
+          {"ws", StringField(&c.ws)},
+          {"rpc_ca_file", StringField(&c.rpc_ca_file)},
+          {"rpc_headers", StringMapField(&c.rpc_headers)},
           {"confirmations", IntField(&c.confirmations, 0, 100'000)},
           {"start_block", IntField(&c.start_block, 0, kMax)},
           {"max_block_range", IntField(&c.max_block_range, 1, 1'000'000)},
@@ -243,6 +247,7 @@ Status Validate(const Config& c) {
       return InvalidArgumentError(fmt::format(
           "config key {}.finality: \"{}\" is not depth or tag", where, chain.finality));
     }
+    RETURN_IF_ERROR(ValidateChainEndpoints(chain, where));
   }
   return ValidateContracts(c);
 }

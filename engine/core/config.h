@@ -70,7 +70,21 @@ struct ChainConfig {
   std::string name;          // the {chain} of topics, tables and API paths
   std::string kind = "evm";
   uint64_t chain_id = 0;
-  std::string rpc;           // empty: no live ingest (file replays only)
+  // JSON-RPC endpoint: http://, https://, ws:// or wss:// (ws and wss carry
+  // the calls and a newHeads subscription). Empty: no live ingest (file
+  // replays only). May hold a provider key (path, query or user:pass@):
+  // print it only through RedactUrl (engine/core/url.h).
+  std::string rpc;
+  // Optional ws:// or wss:// endpoint for the newHeads subscription alone,
+  // when `rpc` is http(s) (providers give both). Needs `rpc`.
+  std::string ws;
+  // PEM file of CA certificates trusted for https/wss endpoints instead of
+  // the system store. Must exist at load. Empty: the system store.
+  std::string rpc_ca_file;
+  // Extra request headers sent to `rpc` and `ws` (e.g. "x-api-key",
+  // "Authorization"). Values are secrets: never logged or shown.
+  // Env override: "name=value;name2=value2".
+  std::map<std::string, std::string> rpc_headers;
   uint64_t confirmations = 0;
   uint64_t start_block = 0;  // first block live ingest reads
   uint64_t max_block_range = 2000;   // eth_getLogs range per request

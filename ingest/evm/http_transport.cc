@@ -3,7 +3,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
+
+#include "ingest/evm/stream_connect.h"
 
 namespace chainflow::ingest::evm {
 namespace {
@@ -11,54 +14,33 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+using internal::Await;
+using internal::Completion;
+using internal::TransportError;
 
-struct ParsedUrl {
-  std::string host;
-  std::string port;
-  std::string target;
-};
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-core::Result<ParsedUrl> ParseUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return core::InvalidArgumentError(
-        fmt::format("rpc url \"{}\": only http:// is supported", url));
-  }
-  std::string_view rest = url.substr(kScheme.size());
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  ParsedUrl parsed;
-  parsed.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  size_t colon = authority.rfind(':');
-  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-    parsed.host = std::string(authority.substr(0, colon));
-    parsed.port = std::string(authority.substr(colon + 1));
-  } else {
-    parsed.host = std::string(authority);
-    parsed.port = "80";
-  }
-  if (parsed.host.empty() || parsed.port.empty()) {
-    return core::InvalidArgumentError(fmt::format("rpc url \"{}\": no host or port", url));
-  }
-  return parsed;
-}
-
-core::Status TransportError(const beast::error_code& ec, std::string_view what) {
-  if (ec == beast::error::timeout) {
-    return core::DeadlineExceededError(fmt::format("{} timed out", what));
-  }
-  return core::UnavailableError(fmt::format("{}: {}", what, ec.message()));
-}
-
+// One keep-alive connection over Stream (PlainStream or TlsStream). A new
+// stream object per connection: an SSL session cannot be reopened.
+template <typename Stream>
 class BeastTransport final : public HttpTransport {
  public:
-  BeastTransport(ParsedUrl url, std::chrono::milliseconds timeout)
-      : url_(std::move(url)), timeout_(timeout) {}
+  BeastTransport(core::EndpointUrl url, EndpointOptions options,
+                 std::shared_ptr<asio::ssl::context> tls)
+      : url_(std::move(url)),
+        redacted_(core::RedactUrl(options.url)),
+        options_(std::move(options)),
+        tls_(std::move(tls)) {
+    if (!url_.userinfo.empty()) {
+      options_.headers.emplace("Authorization", BasicAuthorization(url_.userinfo));
+    }
+  }
   ~BeastTransport() override { Close(); }
 
   core::Result<HttpReply> Post(const std::string& body) override {
-    bool reused = connected_;
-    if (!connected_) RETURN_IF_ERROR(Connect());
+    bool reused = stream_ != nullptr;
+    if (!stream_) RETURN_IF_ERROR(Connect());
     auto reply = Exchange(body);
     if (reply || !reused || reply.error().code() == core::StatusCode::kDeadlineExceeded) {
       if (!reply) Close();
@@ -73,82 +55,101 @@ class BeastTransport final : public HttpTransport {
   }
 
  private:
-  // Runs the queued async operations to completion (the stream's expiry
-  // bounds each).
-  void Run() {
-    ioc_.restart();
-    ioc_.run();
-  }
-
   core::Status Connect() {
-    beast::error_code ec;
-    asio::ip::tcp::resolver resolver(ioc_);
-    asio::ip::tcp::resolver::results_type endpoints;
-    resolver.async_resolve(url_.host, url_.port,
-                           [&](beast::error_code e, asio::ip::tcp::resolver::results_type r) {
-                             ec = e;
-                             endpoints = std::move(r);
-                           });
-    Run();
-    if (ec) return TransportError(ec, fmt::format("resolve {}", url_.host));
-    stream_.expires_after(timeout_);
-    stream_.async_connect(endpoints, [&](beast::error_code e, auto) { ec = e; });
-    Run();
-    if (ec) return TransportError(ec, fmt::format("connect {}:{}", url_.host, url_.port));
-    connected_ = true;
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      try {
+        stream_ = std::make_unique<Stream>(ioc_, *tls_);
+      } catch (const boost::system::system_error& e) {  // SSL_new failed
+        return core::InternalError(fmt::format("TLS stream for {}: {}", redacted_, e.what()));
+      }
+    } else {
+      stream_ = std::make_unique<Stream>(ioc_);
+    }
+    core::Status status = internal::ConnectTcp(ioc_, *stream_, url_, options_.timeout);
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      if (status.ok()) {
+        status = internal::HandshakeTls(ioc_, *stream_, url_, options_.timeout, redacted_);
+      }
+    }
+    if (!status.ok()) {
+      Close();
+      return status;
+    }
     buffer_.clear();
     return core::Status::Ok();
   }
 
+  // Drops the connection without a TLS close_notify: the server sees an
+  // end of stream either way, and waiting for its reply could block.
   void Close() {
-    if (!connected_) return;
+    if (!stream_) return;
     beast::error_code ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    stream_.close();
-    connected_ = false;
+    auto& tcp = beast::get_lowest_layer(*stream_);
+    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    tcp.close();
+    stream_.reset();
   }
 
   core::Result<HttpReply> Exchange(const std::string& body) {
     http::request<http::string_body> req{http::verb::post, url_.target, 11};
-    req.set(http::field::host, url_.host);
+    req.set(http::field::host, internal::HostHeader(url_));
     req.set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : options_.headers) req.set(name, value);
     req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();
-    beast::error_code ec;
-    stream_.expires_after(timeout_);  // write and read together
-    http::async_write(stream_, req, [&](beast::error_code e, size_t) { ec = e; });
-    Run();
-    if (ec) return TransportError(ec, "write");
+    beast::get_lowest_layer(*stream_).expires_after(options_.timeout);  // write and read
+    Completion written;
+    http::async_write(*stream_, req, written.Handler());
+    if (auto ec = Await(ioc_, written)) return TransportError(ec, "write");
     http::response_parser<http::string_body> parser;
     parser.body_limit(1ull << 30);
-    http::async_read(stream_, buffer_, parser, [&](beast::error_code e, size_t) { ec = e; });
-    Run();
-    if (ec) return TransportError(ec, "read");
+    Completion read;
+    http::async_read(*stream_, buffer_, parser, read.Handler());
+    if (auto ec = Await(ioc_, read)) return TransportError(ec, "read");
     auto& res = parser.get();
     HttpReply reply;
     reply.status = res.result_int();
     auto retry_after = res.find(http::field::retry_after);
     if (retry_after != res.end()) reply.retry_after = std::string(retry_after->value());
-    if (!res.keep_alive()) Close();
+    bool keep_alive = res.keep_alive();
     reply.body = std::move(res.body());
+    if (!keep_alive) Close();
     return reply;
   }
 
-  ParsedUrl url_;
-  std::chrono::milliseconds timeout_;
+  core::EndpointUrl url_;
+  std::string redacted_;
+  EndpointOptions options_;
+  std::shared_ptr<asio::ssl::context> tls_;  // TlsStream only
   asio::io_context ioc_;
-  beast::tcp_stream stream_{ioc_};
+  std::unique_ptr<Stream> stream_;  // null while disconnected
   beast::flat_buffer buffer_;
-  bool connected_ = false;
 };
 
 }  // namespace
 
+core::Result<std::unique_ptr<HttpTransport>> OpenBeastTransport(const EndpointOptions& options) {
+  ASSIGN_OR_RETURN(core::EndpointUrl url, core::ParseEndpointUrl(options.url));
+  if (url.websocket()) {
+    return core::InvalidArgumentError(fmt::format(
+        "rpc url \"{}\": a ws(s) URL needs the WebSocket transport", core::RedactUrl(options.url)));
+  }
+  if (!url.tls()) {
+    return std::unique_ptr<HttpTransport>(
+        new BeastTransport<PlainStream>(std::move(url), options, nullptr));
+  }
+  ASSIGN_OR_RETURN(auto tls, MakeTlsContext(options.ca_file));
+  return std::unique_ptr<HttpTransport>(
+      new BeastTransport<TlsStream>(std::move(url), options, std::move(tls)));
+}
+
 core::Result<std::unique_ptr<HttpTransport>> OpenBeastTransport(std::string_view url,
                                                                 std::chrono::milliseconds timeout) {
-  ASSIGN_OR_RETURN(ParsedUrl parsed, ParseUrl(url));
-  return std::unique_ptr<HttpTransport>(new BeastTransport(std::move(parsed), timeout));
+  EndpointOptions options;
+  options.url = std::string(url);
+  options.timeout = timeout;
+  return OpenBeastTransport(options);
 }
 
 }  // namespace chainflow::ingest::evm

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "engine/core/result.h"
+#include "ingest/evm/tls.h"
 
 namespace chainflow::ingest::evm {
 
@@ -29,13 +30,22 @@ class HttpTransport {
   virtual core::Result<HttpReply> Post(const std::string& body) = 0;
 };
 
-// HTTP/1.1 over one keep-alive TCP connection (Boost.Beast), opened lazily.
-// A failure on a connection that was reused (the server closed it while
-// idle) is retried once at once on a new connection: that is the normal end
-// of a keep-alive, not a node fault. `timeout` bounds connect, and the write
-// and read of each request together. Single-threaded.
+// HTTP/1.1 over one keep-alive connection (Boost.Beast), opened lazily:
+// plain TCP for http://, TLS for https:// (tls.h: the system CA store or
+// options.ca_file, SNI, chain and host-name verification). A failure on a
+// connection that was reused (the server closed it while idle) is retried
+// once at once on a new connection: that is the normal end of a keep-alive,
+// not a node fault. `timeout` bounds connect (with the TLS handshake), and
+// the write and read of each request together. options.headers and a
+// URL's "user:pass@" (as Basic authorization) go with every request.
+// A refused certificate is FailedPrecondition (a configuration error:
+// RpcClient does not retry it). Errors name the URL redacted (RedactUrl).
+// Single-threaded.
 //
-// `url`: "http://host[:port][/path]" (https is not supported yet).
+// `options.url`: "http(s)://[user:pass@]host[:port][/path][?query]";
+// ws:// and wss:// are ws_transport.h's. InvalidArgument otherwise.
+core::Result<std::unique_ptr<HttpTransport>> OpenBeastTransport(const EndpointOptions& options);
+// The same with no headers and the system CA store.
 core::Result<std::unique_ptr<HttpTransport>> OpenBeastTransport(std::string_view url,
                                                                 std::chrono::milliseconds timeout);
 

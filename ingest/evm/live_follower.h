@@ -64,10 +64,21 @@ class LiveFollower {
   // One step. Returns how many blocks it ingested (0: caught up).
   core::Result<uint64_t> RunOnce();
 
-  // Runs steps until Stop(): waits poll_interval_ms when caught up, backs off
-  // (up to 30 s) on retryable errors and stops on others (last_status()).
+  // Runs steps until Stop(): when caught up waits poll_interval_ms, or while
+  // a head subscription is live up to max(poll_interval_ms, 30 s) (a safety
+  // net for a lost notification) unless NotifyNewHead() ends the wait
+  // first; backs off (up to 30 s) on retryable errors and stops on others
+  // (last_status()).
   void Start();
   void Stop();  // idempotent; joins the thread
+
+  // Any thread (HeadSubscription's): the node announced block `number`.
+  // Ends a caught-up wait at once; a step already running is followed by
+  // another one at once. Never ends a retry backoff.
+  void NotifyNewHead(uint64_t number);
+  // Any thread: whether a head subscription is live. While it is not, the
+  // follower polls every poll_interval_ms (the fallback).
+  void SetHeadSubscriptionLive(bool live);
 
   // The node's head, the last block fully appended (0 before any) and its
   // timestamp, the finalized block, and the reorgs handled so far.
@@ -90,6 +101,10 @@ class LiveFollower {
                            const std::map<uint64_t, BlockHeader>& known, uint64_t finalized);
   void PublishCounts();
   void Loop();
+  std::chrono::milliseconds CaughtUpWait() const;
+  // After a good step: the notification-to-ingested latency of the newest
+  // announced head once it is ingested (chainflow_ingest_head_latency_seconds).
+  void ObserveHeadLatency();
 
   core::ChainConfig chain_;
   LogDecoder decoder_;
@@ -111,6 +126,10 @@ class LiveFollower {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;
+  bool woken_ = false;                // a new head was announced (mu_)
+  std::atomic<bool> head_live_{false};
+  uint64_t announced_ = 0;            // newest announced head not yet ingested (mu_)
+  std::chrono::steady_clock::time_point announced_at_;  // when it was announced (mu_)
   core::Status last_status_;
   std::thread thread_;
 };

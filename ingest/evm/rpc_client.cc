@@ -10,6 +10,8 @@
 #include "engine/core/hex.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
+#include "engine/core/url.h"
+#include "ingest/evm/ws_session.h"
 
 namespace chainflow::ingest::evm {
 namespace {
@@ -62,6 +64,8 @@ RpcOptions RpcOptionsFor(const core::ChainConfig& chain) {
   options.requests_per_second = static_cast<double>(chain.rpc_requests_per_second);
   options.batch_size = static_cast<int>(chain.rpc_batch_size);
   options.chain = chain.name;
+  options.ca_file = chain.rpc_ca_file;
+  options.headers = chain.rpc_headers;
   return options;
 }
 
@@ -73,7 +77,8 @@ struct RpcClient::Impl {
         backoff(options.backoff_initial, options.backoff_max,
                 options.jitter_seed != 0 ? options.jitter_seed : std::random_device{}()),
         bucket(options.requests_per_second, options.requests_per_second, clock),
-        chain(options.chain.empty() ? "unknown" : options.chain) {
+        chain(options.chain.empty() ? "unknown" : options.chain),
+        redacted_url(core::RedactUrl(options.url)) {
     auto& registry = core::MetricsRegistry::Global();
     core::Labels labels{{"chain", chain}};
     batches = &registry.GetCounter("chainflow_rpc_batches_total",
@@ -105,6 +110,12 @@ struct RpcClient::Impl {
       unsigned status = 0;
       if (!reply) {
         last = reply.error();
+        if (!core::IsRetryable(last)) {
+          // A refused certificate or upgrade: retrying cannot fix it.
+          ErrorCounter("connection").Inc();
+          return core::Status(last.code(), fmt::format("rpc {} {}: {}", method, redacted_url,
+                                                       last.message()));
+        }
       } else {
         status = reply.value().status;
         const std::string& text = reply.value().body;
@@ -132,7 +143,7 @@ struct RpcClient::Impl {
           ErrorCounter("http_4xx").Inc();
           auto code = (status == 401 || status == 403) ? core::StatusCode::kPermissionDenied
                                                        : core::StatusCode::kInvalidArgument;
-          return core::Status(code, fmt::format("rpc {} {}: HTTP {}: {}", method, options.url,
+          return core::Status(code, fmt::format("rpc {} {}: HTTP {}: {}", method, redacted_url,
                                                 status, Head(text)));
         }
       }
@@ -146,7 +157,7 @@ struct RpcClient::Impl {
       clock.Sleep(delay);
     }
     return core::Status(last.code(), fmt::format("rpc {} {}: failed after {} attempt(s): {}",
-                                                 method, options.url, attempt + 1,
+                                                 method, redacted_url, attempt + 1,
                                                  last.message()));
   }
 
@@ -184,6 +195,7 @@ struct RpcClient::Impl {
   Backoff backoff;
   TokenBucket bucket;
   std::string chain;
+  std::string redacted_url;  // options.url for messages: no keys (RedactUrl)
   uint64_t next_id = 1;
   core::Counter* batches;
   core::Counter* retries;
@@ -198,8 +210,14 @@ RpcClient::RpcClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RpcClient::~RpcClient() = default;
 
 core::Result<std::unique_ptr<RpcClient>> RpcClient::Open(RpcOptions options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<HttpTransport> transport,
-                   OpenBeastTransport(options.url, options.timeout));
+  EndpointOptions endpoint{options.url, options.timeout, options.ca_file, options.headers};
+  ASSIGN_OR_RETURN(core::EndpointUrl url, core::ParseEndpointUrl(options.url));
+  std::unique_ptr<HttpTransport> transport;
+  if (url.websocket()) {
+    ASSIGN_OR_RETURN(transport, OpenWebSocketTransport(endpoint));
+  } else {
+    ASSIGN_OR_RETURN(transport, OpenBeastTransport(endpoint));
+  }
   return Open(std::move(options), std::move(transport));
 }
 
@@ -208,7 +226,7 @@ core::Result<std::unique_ptr<RpcClient>> RpcClient::Open(
   if (options.max_retries < 0 || options.batch_size < 1 || options.requests_per_second < 0) {
     return core::InvalidArgumentError(fmt::format(
         "rpc {}: max_retries must be >= 0, batch_size >= 1, requests_per_second >= 0",
-        options.url));
+        core::RedactUrl(options.url)));
   }
   return std::unique_ptr<RpcClient>(
       new RpcClient(std::make_unique<Impl>(std::move(options), std::move(transport))));
@@ -297,7 +315,7 @@ core::Result<std::vector<std::string>> RpcClient::GetLogs(
       }
       if (end <= cursor) {
         return core::ResourceExhaustedError(fmt::format(
-            "eth_getLogs {}: block {} alone is refused: {}", impl_->options.url, cursor,
+            "eth_getLogs {}: block {} alone is refused: {}", impl_->redacted_url, cursor,
             error.message()));
       }
       impl_->splits->Inc();

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,7 +43,9 @@ class EvmRpc {
 };
 
 struct RpcOptions {
-  std::string url;  // "http://host[:port][/path]" (https is not supported yet)
+  // "http(s)://..." (HTTP/1.1 keep-alive) or "ws(s)://..." (JSON-RPC over
+  // a WebSocket, ws_session.h). May hold a key: printed only via RedactUrl.
+  std::string url;
   std::chrono::milliseconds timeout{10'000};  // per attempt, connect included
   // Attempts after the first for timeouts, connection failures, HTTP 5xx and
   // 429 and JSON-RPC rate limiting. 0: no retries.
@@ -56,10 +59,13 @@ struct RpcOptions {
   std::string chain;     // the metrics' chain label ("" -> "unknown")
   RpcClock* clock = nullptr;  // nullptr: SteadyRpcClock(); else must outlive the client
   uint64_t jitter_seed = 0;   // 0: seeded from std::random_device
+  std::string ca_file;  // https/wss: trusted CA PEM; "" = the system store
+  std::map<std::string, std::string> headers;  // sent with every request (secrets)
 };
 
 // The options a [[chains]] entry configures (rpc, rpc_timeout_ms,
-// rpc_max_retries, rpc_requests_per_second, rpc_batch_size; chain = name).
+// rpc_max_retries, rpc_requests_per_second, rpc_batch_size, rpc_ca_file,
+// rpc_headers; chain = name).
 RpcOptions RpcOptionsFor(const core::ChainConfig& chain);
 
 // A synchronous JSON-RPC 2.0 client over HTTP/1.1 keep-alive (HttpTransport).
@@ -70,7 +76,10 @@ RpcOptions RpcOptionsFor(const core::ChainConfig& chain);
 // seconds of a 429 or 503, capped by backoff_max); then the call fails with the
 // last failure's code and a message naming the method, URL and attempts.
 // Other JSON-RPC errors come back at once, mapped by RpcErrorStatus
-// (bad requests are InvalidArgument).
+// (bad requests are InvalidArgument), and so do transport errors that are
+// not retryable (a refused TLS certificate or handshake, a refused
+// WebSocket upgrade: FailedPrecondition, a configuration error). Every
+// message names the URL redacted (RedactUrl), never a header value.
 //
 // eth_getLogs: a range refusal (IsRangeRefusal) is split, to the provider's
 // suggested range when it gives one (SuggestedRange) else in halves, and the
@@ -90,7 +99,8 @@ RpcOptions RpcOptionsFor(const core::ChainConfig& chain);
 // Not thread-safe: one caller thread (LiveFollower's).
 class RpcClient : public EvmRpc {
  public:
-  // Parses the URL; connects on the first call.
+  // Parses the URL (http, https, ws, wss) and sets up TLS; connects on the
+  // first call.
   static core::Result<std::unique_ptr<RpcClient>> Open(RpcOptions options);
   // The same over a given transport (tests; options.url only names it).
   static core::Result<std::unique_ptr<RpcClient>> Open(RpcOptions options,

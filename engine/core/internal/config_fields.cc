@@ -99,6 +99,35 @@ Field AddressListField(std::vector<Address>* out) {
           }};
 }
 
+// Errors name the key, never a value (values may be secrets).
+Field StringMapField(std::map<std::string, std::string>* out) {
+  return {[out](const toml::node& n, const std::string& where) -> Status {
+            const toml::table* t = n.as_table();
+            if (t == nullptr) return TypeError(where, "a table of strings");
+            out->clear();
+            for (const auto& [key, value] : *t) {
+              auto v = value.value<std::string>();
+              if (!v) return TypeError(fmt::format("{}.{}", where, key.str()), "a string");
+              (*out)[std::string(key.str())] = *v;
+            }
+            return Status::Ok();
+          },
+          [out](const std::string& text, const std::string& where) -> Status {
+            out->clear();
+            std::istringstream pairs(text);
+            std::string pair;
+            while (std::getline(pairs, pair, ';')) {
+              if (pair.empty()) continue;
+              size_t eq = pair.find('=');
+              if (eq == std::string::npos || eq == 0) {
+                return TypeError(where, "name=value pairs separated by ';'");
+              }
+              (*out)[pair.substr(0, eq)] = pair.substr(eq + 1);
+            }
+            return Status::Ok();
+          }};
+}
+
 Status ApplyTable(const toml::table& table, FieldMap fields, const std::string& section) {
   for (const auto& [key, node] : table) {
     std::string where = fmt::format("{}.{}", section, key.str());

@@ -34,6 +34,8 @@ Field StringField(std::string* out);
 Field AddressField(Address* out);
 // A string, or an array of strings (env: space-separated).
 Field StringListField(std::vector<std::string>* out);
+// A table of strings (env: "name=value;name2=value2").
+Field StringMapField(std::map<std::string, std::string>* out);
 // An address, or an array of addresses (env: space-separated).
 Field AddressListField(std::vector<Address>* out);
 

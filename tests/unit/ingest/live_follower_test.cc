@@ -500,9 +500,14 @@ TEST(RpcErrorStatusTest, MapsJsonRpcCodes) {
 }
 
 TEST(RpcClientTest, RejectsUnsupportedUrls) {
-  EXPECT_EQ(RpcClient::Open({"https://node.example"}).error().code(),
+  EXPECT_EQ(RpcClient::Open({"ftp://node.example"}).error().code(),
             core::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(RpcClient::Open({"http://127.0.0.1:8545"}).has_value());
+  EXPECT_EQ(RpcClient::Open({"127.0.0.1:8545"}).error().code(),
+            core::StatusCode::kInvalidArgument);
+  for (const char* url : {"http://127.0.0.1:8545", "https://node.example/v3/k",
+                          "ws://127.0.0.1:8545", "wss://node.example"}) {
+    EXPECT_TRUE(RpcClient::Open({url}).has_value()) << url;  // connects on the first call
+  }
 }
 
 TEST(RpcClientTest, ConnectionRefusedIsUnavailable) {

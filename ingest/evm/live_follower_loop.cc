@@ -1,0 +1,125 @@
+// LiveFollower's thread: Start/Stop, the wait between steps and its
+// wake-ups (NotifyNewHead from a head subscription). The steps themselves
+// are in live_follower.cc.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "engine/core/logging.h"
+#include "engine/core/metrics.h"
+#include "ingest/evm/live_follower.h"
+
+namespace chainflow::ingest::evm {
+namespace {
+
+core::Labels ChainLabels(const std::string& chain) { return {{"chain", chain}}; }
+
+}  // namespace
+
+void LiveFollower::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void LiveFollower::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+core::Status LiveFollower::last_status() const {
+  std::lock_guard lock(mu_);
+  return last_status_;
+}
+
+void LiveFollower::NotifyNewHead(uint64_t number) {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+    if (number > announced_ && number > ingested()) {
+      announced_ = number;
+      announced_at_ = std::chrono::steady_clock::now();
+    }
+  }
+  wake_.notify_all();
+}
+
+void LiveFollower::SetHeadSubscriptionLive(bool live) {
+  head_live_.store(live);
+  wake_.notify_all();  // a wait chosen for the other mode is re-chosen
+}
+
+std::chrono::milliseconds LiveFollower::CaughtUpWait() const {
+  std::chrono::milliseconds poll(chain_.poll_interval_ms);
+  if (!head_live_.load()) return poll;
+  return std::max(poll, std::chrono::milliseconds(30'000));
+}
+
+void LiveFollower::ObserveHeadLatency() {
+  std::lock_guard lock(mu_);
+  if (announced_ == 0 || ingested() < announced_) return;
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - announced_at_).count();
+  core::MetricsRegistry::Global()
+      .GetHistogram("chainflow_ingest_head_latency_seconds",
+                    "From a newHeads notification to its block appended",
+                    ChainLabels(chain_.name), core::DefaultLatencyBuckets())
+      .Observe(seconds);
+  announced_ = 0;
+}
+
+void LiveFollower::Loop() {
+  auto log = core::Logger("ingest.evm");
+  std::chrono::milliseconds backoff(100);
+  while (true) {
+    std::chrono::milliseconds wait(0);
+    core::Status status;
+    bool caught_up = false;
+    try {
+      auto blocks = RunOnce();
+      if (blocks) {
+        backoff = std::chrono::milliseconds(100);
+        ObserveHeadLatency();
+        caught_up = blocks.value() == 0;
+      } else {
+        status = blocks.error();
+      }
+    } catch (const std::exception& e) {
+      status = core::InternalError(fmt::format("live follower: {}", e.what()));
+    }
+    {
+      std::unique_lock lock(mu_);
+      last_status_ = status;
+      if (!status.ok()) {
+        if (!core::IsRetryable(status)) {
+          log->error("[{}] live ingest stopped: {}", chain_.name, status.ToString());
+          return;
+        }
+        log->warn("[{}] live ingest retrying in {} ms: {}", chain_.name, backoff.count(),
+                  status.ToString());
+        wait = backoff;
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
+        if (wake_.wait_for(lock, wait, [this] { return stop_; })) return;
+        continue;
+      }
+      if (caught_up) {
+        // Re-chosen when the subscription goes up or down meanwhile.
+        auto started = std::chrono::steady_clock::now();
+        while (!stop_ && !woken_) {
+          auto deadline = started + CaughtUpWait();
+          if (std::chrono::steady_clock::now() >= deadline) break;
+          wake_.wait_until(lock, deadline);
+        }
+      }
+      if (stop_) return;
+      woken_ = false;
+    }
+  }
+}
+
+}  // namespace chainflow::ingest::evm

@@ -1,0 +1,86 @@
+// LiveFollower woken by NotifyNewHead (what a newHeads subscription calls)
+// instead of waiting out its poll interval.
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "ingest/evm/live_follower.h"
+#include "tests/unit/ingest/fakes.h"
+
+namespace chainflow::ingest::evm {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string Hash(uint64_t n) { return std::string(31, '\0') + static_cast<char>(n); }
+
+// A chain without logs whose head the test moves (from any thread).
+class MovingHeadRpc : public EvmRpc {
+ public:
+  core::Result<uint64_t> BlockNumber() override { return head.load(); }
+  core::Result<std::vector<std::string>> GetLogs(uint64_t, uint64_t,
+                                                 const std::vector<core::Address>&) override {
+    return std::vector<std::string>{};
+  }
+  core::Result<BlockHeader> GetBlockHeader(uint64_t n) override {
+    return BlockHeader{n, Hash(n), Hash(n - 1), 1'600'000'000 + int64_t(n)};
+  }
+  core::Result<BlockHeader> GetFinalizedHeader() override {
+    return core::UnavailableError("none");
+  }
+  std::atomic<uint64_t> head{5};
+};
+
+template <typename Pred>
+bool WaitFor(std::chrono::milliseconds limit, Pred pred) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
+  return pred();
+}
+
+TEST(LiveFollowerWakeTest, NewHeadEndsTheCaughtUpWaitAtOnce) {
+  auto dir = std::filesystem::temp_directory_path() / fmt::format("cf_wake_{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  auto headers = HeaderStore::Open(dir.string()).value();
+  MovingHeadRpc rpc;
+  testing::FakeSink sink;
+  testing::FakeTailReader tails;
+  core::ChainConfig chain;
+  chain.name = "anvil";
+  chain.start_block = 1;
+  chain.poll_interval_ms = 60'000;  // only a wake-up can explain progress
+  {
+    LiveFollower follower(chain, LogDecoder("anvil", {}), rpc,
+                          [&] {
+                            return common::ChainAppender::Open(
+                                {"anvil", "cf.anvil.events", 1, "cf.dlq"}, sink, tails);
+                          },
+                          *headers);
+    follower.SetHeadSubscriptionLive(true);
+    follower.Start();
+    ASSERT_TRUE(WaitFor(2s, [&] { return follower.ingested() == 5; }));
+    rpc.head = 7;
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(follower.ingested(), 5u) << "polled although the interval is 60 s";
+    follower.NotifyNewHead(7);
+    EXPECT_TRUE(WaitFor(2s, [&] { return follower.ingested() == 7; }));
+    // Down and up again: each re-chooses the wait, neither loses the next head.
+    follower.SetHeadSubscriptionLive(false);
+    follower.SetHeadSubscriptionLive(true);
+    rpc.head = 9;
+    follower.NotifyNewHead(9);
+    EXPECT_TRUE(WaitFor(2s, [&] { return follower.ingested() == 9; }));
+    follower.Stop();
+    follower.Stop();
+  }
+  headers.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace chainflow::ingest::evm
