@@ -1,0 +1,25 @@
+#pragma once
+
+#include <vector>
+
+#include "chainflow/v1/events.pb.h"
+#include "engine/abi/abi_type.h"
+#include "engine/abi/value.h"
+#include "engine/core/result.h"
+
+namespace chainflow::engine::abi {
+
+// Decoded values as they travel in a ContractEvent (events.proto AbiValue)
+// and back. Integers become 32-byte big-endian words (ints in two's
+// complement), addresses 20 bytes. Pure; thread-safe.
+
+void ToProto(const Value& value, v1::AbiValue* out);
+void ToProto(const std::vector<Value>& values,
+             google::protobuf::RepeatedPtrField<v1::AbiValue>* out);
+
+// The value of `type` that `in` holds (the type gives bit widths and tuple
+// names). InvalidArgument when `in` does not fit the type: another kind, a
+// word of the wrong size, an array of the wrong length.
+core::Result<Value> FromProto(const v1::AbiValue& in, const AbiType& type);
+
+}  // namespace chainflow::engine::abi
