@@ -41,6 +41,8 @@ IngestRole::~IngestRole() { Stop(); }
 core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(const core::Config& config,
                                                            log::Admin& admin) {
   std::unique_ptr<IngestRole> role(new IngestRole());
+  ASSIGN_OR_RETURN(std::shared_ptr<const engine::abi::Catalog> catalog,
+                   engine::abi::Catalog::Load(config));
   ASSIGN_OR_RETURN(role->producer_,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-ingest")));
   for (const auto& chain : config.chains) {
@@ -66,7 +68,7 @@ core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(const core::Config& c
     ASSIGN_OR_RETURN(f.headers, ingest::evm::HeaderStore::Open(
                                     fmt::format("{}.ingest/{}", config.state.dir, chain.name)));
     f.follower = std::make_unique<ingest::evm::LiveFollower>(
-        chain, ingest::evm::LogDecoder::ForChain(config, chain.name), *f.rpc, factory,
+        chain, ingest::evm::LogDecoder::ForChain(config, chain.name, catalog), *f.rpc, factory,
         *f.headers);
     ASSIGN_OR_RETURN(f.heads, OpenHeadSubscription(chain, *f.follower));
     core::Logger("app")->info("[{}] following {} ({})", chain.name, core::RedactUrl(chain.rpc),

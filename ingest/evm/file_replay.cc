@@ -186,7 +186,9 @@ core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::st
   options.dlq_topic = engine::wire::DeadLetterTopic(config.kafka.topic_prefix);
   ASSIGN_OR_RETURN(std::unique_ptr<common::ChainAppender> appender,
                    common::ChainAppender::Open(std::move(options), sink, tails));
-  LogDecoder decoder = LogDecoder::ForChain(config, chain);
+  ASSIGN_OR_RETURN(std::shared_ptr<const engine::abi::Catalog> catalog,
+                   engine::abi::Catalog::Load(config));
+  LogDecoder decoder = LogDecoder::ForChain(config, chain, std::move(catalog));
   auto summary = ReplayFileWith(decoder, *appender, path, progress);
   if (summary) {
     const ReplaySummary& s = summary.value();

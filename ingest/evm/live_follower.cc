@@ -24,7 +24,7 @@ LiveFollower::LiveFollower(const core::ChainConfig& chain, LogDecoder decoder, E
                            AppenderFactory open_appender, HeaderStore& headers)
     : chain_(chain),
       decoder_(std::move(decoder)),
-      contracts_(decoder_.contracts()),
+      contracts_(decoder_.log_filter()),
       rpc_(rpc),
       open_appender_(std::move(open_appender)),
       headers_(headers),

@@ -9,6 +9,7 @@
 
 #include "engine/core/hex.h"
 #include "engine/wire/keys.h"
+#include "ingest/evm/abi_matcher.h"
 
 namespace chainflow::ingest::evm {
 namespace {
@@ -165,6 +166,7 @@ std::string_view LogKindName(LogKind kind) {
     case LogKind::kErc721Transfer: return "erc721_transfer";
     case LogKind::kErc1155Single: return "erc1155_single";
     case LogKind::kErc1155Batch: return "erc1155_batch";
+    case LogKind::kContractEvent: return "contract_event";
     case LogKind::kSkippedOtherEvent: return "skipped_other_event";
     case LogKind::kSkippedNoTopics: return "skipped_no_topics";
     case LogKind::kSkippedNonStandardTransfer: return "skipped_non_standard_transfer";
@@ -192,20 +194,40 @@ struct LogDecoder::Parser {
 };
 
 LogDecoder::LogDecoder(std::string chain, std::vector<core::Address> contracts)
-    : chain_(std::move(chain)), contracts_(std::move(contracts)),
-      parser_(std::make_unique<Parser>()) {
+    : LogDecoder(std::move(chain), contracts, contracts.empty(), nullptr) {}
+
+LogDecoder::LogDecoder(std::string chain, std::vector<core::Address> standard, bool all_standard,
+                       std::shared_ptr<const AbiMatcher> abi)
+    : chain_(std::move(chain)), contracts_(std::move(standard)), all_standard_(all_standard),
+      abi_(std::move(abi)), parser_(std::make_unique<Parser>()) {
   std::sort(contracts_.begin(), contracts_.end());
+  // Restricting eth_getLogs to addresses is possible only when every event
+  // wanted comes from a known address.
+  if (!all_standard_ && !(abi_ && abi_->NeedsAllLogs())) {
+    log_filter_ = contracts_;
+    if (abi_) log_filter_.insert(log_filter_.end(), abi_->addresses().begin(), abi_->addresses().end());
+    std::sort(log_filter_.begin(), log_filter_.end());
+    log_filter_.erase(std::unique(log_filter_.begin(), log_filter_.end()), log_filter_.end());
+  }
 }
 LogDecoder::~LogDecoder() = default;
 LogDecoder::LogDecoder(LogDecoder&&) noexcept = default;
 LogDecoder& LogDecoder::operator=(LogDecoder&&) noexcept = default;
 
-LogDecoder LogDecoder::ForChain(const core::Config& config, const std::string& chain) {
-  std::vector<core::Address> contracts;
-  for (const core::ContractConfig* contract : config.ContractsOf(chain)) {
-    contracts.push_back(contract->address);
+LogDecoder LogDecoder::ForChain(const core::Config& config, const std::string& chain,
+                                std::shared_ptr<const engine::abi::Catalog> catalog) {
+  std::vector<core::Address> standard;
+  const std::vector<const core::ContractConfig*> listed = config.ContractsOf(chain);
+  for (const core::ContractConfig* contract : listed) {
+    if (!contract->ByAbi()) standard.push_back(contract->address);
   }
-  return LogDecoder(chain, std::move(contracts));
+  std::shared_ptr<const AbiMatcher> abi;
+  if (catalog && !catalog->OfChain(chain).empty()) {
+    abi = std::make_shared<AbiMatcher>(chain, catalog->OfChain(chain));
+  }
+  LogDecoder decoder(chain, std::move(standard), listed.empty(), std::move(abi));
+  decoder.catalog_ = std::move(catalog);
+  return decoder;
 }
 
 core::Result<DecodedLog> LogDecoder::Parse(std::string_view json) {
@@ -318,6 +340,17 @@ core::Status LogDecoder::Classify(DecodedLog log, DecodeResult* out) const {
     return Status::Ok();
   };
   if (l.removed) return skip(LogKind::kSkippedRemoved, "removed log (reorg notification)");
+  RETURN_IF_ERROR(ClassifyStandard(out));
+  return abi_ ? AppendContractEvents(out) : Status::Ok();
+}
+
+core::Status LogDecoder::ClassifyStandard(DecodeResult* out) const {
+  const DecodedLog& l = out->log;
+  auto skip = [&](LogKind kind, std::string reason) {
+    out->kind = kind;
+    out->skip_reason = std::move(reason);
+    return Status::Ok();
+  };
   if (l.topic_count == 0) return skip(LogKind::kSkippedNoTopics, "anonymous event (no topics)");
   const Bytes32& topic0 = l.topics[0];
   bool transfer = topic0 == TransferTopic();
@@ -326,7 +359,7 @@ core::Status LogDecoder::Classify(DecodedLog log, DecodeResult* out) const {
   if (!transfer && !single && !batch) {
     return skip(LogKind::kSkippedOtherEvent, "not a standard token event");
   }
-  if (!contracts_.empty() &&
+  if (!all_standard_ &&
       !std::binary_search(contracts_.begin(), contracts_.end(), l.address)) {
     return skip(LogKind::kSkippedContractNotConfigured, "contract not configured");
   }
@@ -431,6 +464,32 @@ core::Status LogDecoder::Classify(DecodedLog log, DecodeResult* out) const {
     t->set_value(std::string(AsBytes(values[i])));
     t->set_index(i);
     t->set_count(count);
+    event.type = common::EventTypeName(event.envelope.payload_case());
+    out->events.push_back(std::move(event));
+  }
+  return Status::Ok();
+}
+
+// Contract events follow the log's standard events in position order: sub
+// indexes from kContractSub up (a batch's elements use 0..count-1).
+core::Status LogDecoder::AppendContractEvents(DecodeResult* out) const {
+  constexpr uint32_t kContractSub = 0x80000000u;
+  std::vector<AbiMatch> matches;
+  RETURN_IF_ERROR(abi_->Match(out->log, &matches));
+  if (matches.empty()) return Status::Ok();
+  const DecodedLog& l = out->log;
+  if (IsSkipped(out->kind)) {
+    out->kind = LogKind::kContractEvent;
+    out->skip_reason.clear();
+  }
+  for (uint32_t k = 0; k < matches.size(); ++k) {
+    AbiMatch& match = matches[k];
+    common::ChainEvent event = NewEvent(l, kContractSub + k);
+    event.envelope.set_id(
+        fmt::format("{}/{}/{}/{}", chain_, l.block_number, l.log_index, match.contract->name()));
+    event.key = engine::wire::ContractFamilyKey(chain_, match.contract->family);
+    FillLogRef(chain_, l, match.event.mutable_log());
+    *event.envelope.mutable_contract_event() = std::move(match.event);
     event.type = common::EventTypeName(event.envelope.payload_case());
     out->events.push_back(std::move(event));
   }

@@ -11,9 +11,12 @@
 #include "engine/core/config.h"
 #include "engine/core/result.h"
 #include "engine/core/u256.h"
+#include "engine/abi/catalog.h"
 #include "ingest/common/chain_event.h"
 
 namespace chainflow::ingest::evm {
+
+class AbiMatcher;
 
 // topic0 of the events we index (keccak-256 of the signature).
 inline constexpr std::string_view kTransferTopic =
@@ -44,6 +47,7 @@ enum class LogKind : uint8_t {
   kErc721Transfer,
   kErc1155Single,
   kErc1155Batch,
+  kContractEvent,             // only events of contracts by ABI (ContractEvent)
   kSkippedOtherEvent,         // topic0 is not a standard token event
   kSkippedNoTopics,           // anonymous event
   kSkippedNonStandardTransfer,  // Transfer topic0 with 1 or 2 topics (pre-ERC-721 drafts)
@@ -85,14 +89,22 @@ struct DecodeResult {
 class LogDecoder {
  public:
   // `contracts` empty: every standard token event is indexed; otherwise only
-  // logs emitted by those addresses.
+  // logs emitted by those addresses. No contracts by ABI.
   LogDecoder(std::string chain, std::vector<core::Address> contracts);
+  // Standard token events of `standard` (all of them when `all_standard`),
+  // and the events of the contracts by ABI that `abi` (nullptr: none)
+  // matches.
+  LogDecoder(std::string chain, std::vector<core::Address> standard, bool all_standard,
+             std::shared_ptr<const AbiMatcher> abi);
   ~LogDecoder();
   LogDecoder(LogDecoder&&) noexcept;
   LogDecoder& operator=(LogDecoder&&) noexcept;
 
-  // The decoder for `chain` with the config's [[contracts]] filter.
-  static LogDecoder ForChain(const core::Config& config, const std::string& chain);
+  // The decoder for `chain` with the config's [[contracts]]: a chain with
+  // none indexes every standard token event; otherwise only the standard
+  // contracts listed, and the contracts by ABI of `catalog` (nullptr: none).
+  static LogDecoder ForChain(const core::Config& config, const std::string& chain,
+                             std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
 
   // Parses the JSON fields only.
   core::Result<DecodedLog> Parse(std::string_view json);
@@ -102,13 +114,21 @@ class LogDecoder {
   core::Status Classify(DecodedLog log, DecodeResult* out) const;
 
   const std::string& chain() const { return chain_; }
-  // The contract filter (sorted; empty: all contracts).
-  const std::vector<core::Address>& contracts() const { return contracts_; }
+  // The addresses eth_getLogs may be restricted to (sorted); empty: every
+  // log of the chain is needed.
+  const std::vector<core::Address>& log_filter() const { return log_filter_; }
 
  private:
   struct Parser;
+  core::Status ClassifyStandard(DecodeResult* out) const;
+  core::Status AppendContractEvents(DecodeResult* out) const;
+
   std::string chain_;
-  std::vector<core::Address> contracts_;  // sorted
+  std::vector<core::Address> contracts_;  // standard contracts, sorted
+  bool all_standard_ = true;              // every standard token event, whoever emits it
+  std::shared_ptr<const AbiMatcher> abi_;
+  std::shared_ptr<const engine::abi::Catalog> catalog_;  // keeps abi_'s contracts alive
+  std::vector<core::Address> log_filter_;
   std::unique_ptr<Parser> parser_;
 };
 

@@ -202,8 +202,8 @@ standard = "erc721"
 )", {});
   ASSERT_TRUE(config.has_value()) << config.error().ToString();
   LogDecoder decoder = LogDecoder::ForChain(config.value(), "mainnet");
-  EXPECT_EQ(decoder.contracts().size(), 1u);
-  EXPECT_TRUE(LogDecoder::ForChain(config.value(), "other").contracts().empty());
+  EXPECT_EQ(decoder.log_filter().size(), 1u);
+  EXPECT_TRUE(LogDecoder::ForChain(config.value(), "other").log_filter().empty());
 }
 
 void ExpectInvalid(const std::string& json, std::string_view field) {
