@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "engine/processors/common/event_fields.h"
+#include "engine/processors/common/retained_events.h"
 #include "engine/wire/event_types.h"
 #include "engine/wire/keys.h"
 #include "engine/wire/topics.h"
@@ -21,46 +22,11 @@ using wire::kSupplyDeltaType;
 // downstream has nothing of this task's to close or prune.
 std::string PendingKey(std::string_view chain) { return fmt::format("p/{}", chain); }
 
-std::string EncodeBlock(uint64_t n) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, n >>= 8) out[i] = static_cast<char>(n & 0xff);
-  return out;
-}
-
-core::Result<uint64_t> DecodeBlock(std::string_view bytes) {
-  if (bytes.size() != 8) return core::DataLossError("splitter: pending block is not 8 bytes");
-  uint64_t n = 0;
-  for (char c : bytes) n = (n << 8) | static_cast<uint8_t>(c);
-  return n;
-}
-
 // "\0t/c/<chain>" -> the timestamp (8 BE) of the last BlockEnd forwarded
 // for a clock chain. Task-local (which markers a task forwards depends on
 // its own deltas), so under '\0' and out of the state digest.
 std::string ClockKey(std::string_view chain) {
   return std::string("\0t/c/", 5) + std::string(chain);
-}
-
-// "\0retained/<chain>/" + block (8 BE) + log_index (4 BE) -> source
-// partition (4 BE) + the Erc20Transfer: a transfer of a block not final yet,
-// kept until a BlockEnd finalizes it so that a revert can retract its
-// deltas. Task-local, out of the digest like the clock key.
-constexpr std::string_view kRetained("\0retained/", 10);
-std::string RetainedPrefix(std::string_view chain) {
-  return std::string(kRetained) + std::string(chain) + "/";
-}
-
-std::string RetainedKey(const v1::LogRef& log) {
-  std::string key = RetainedPrefix(log.chain()) + EncodeBlock(log.block_number());
-  for (int i = 3; i >= 0; --i) key += static_cast<char>((log.log_index() >> (8 * i)) & 0xff);
-  return key;
-}
-
-// "\0retained_from/<chain>" -> block (8 BE): present while the chain may
-// have retained transfers, at most the lowest of their blocks (BlockEnds
-// scan only then).
-std::string RetainedHintKey(std::string_view chain) {
-  return std::string("\0retained_from/", 15) + std::string(chain);
 }
 
 // The time of the block a BlockEnd says is finalized: what the intents
@@ -90,7 +56,7 @@ core::Result<bool> TokenSplitterProcessor::ClockTick(const v1::BlockEnd& end,
   ASSIGN_OR_RETURN(std::optional<std::string> last, state.Get(key));
   bool tick = !last;
   if (last) {
-    ASSIGN_OR_RETURN(uint64_t last_ts, DecodeBlock(*last));
+    ASSIGN_OR_RETURN(uint64_t last_ts, DecodeBlockNumber(*last));
     // Interval k is [origin + k*interval, origin + (k+1)*interval); the
     // first marker of each is forwarded.
     auto interval_of = [this](uint64_t ts) {
@@ -120,17 +86,17 @@ core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
       // of block time, so downstream event time moves without deltas.
       const v1::BlockEnd& end = envelope.block_end();
       RETURN_IF_ERROR(ValidateChain(end.chain()).WithContext("block_end.chain"));
-      RETURN_IF_ERROR(PruneRetained(end.chain(), end.finalized(), state));
+      RETURN_IF_ERROR(RetainedEvents::Prune(end.chain(), end.finalized(), state));
       const std::string key = PendingKey(end.chain());
       ASSIGN_OR_RETURN(std::optional<std::string> pending, state.Get(key));
       ASSIGN_OR_RETURN(bool tick, ClockTick(end, state));
       if (!pending && !tick) return core::Status::Ok();
       if (pending) {
-        ASSIGN_OR_RETURN(uint64_t block, DecodeBlock(*pending));
+        ASSIGN_OR_RETURN(uint64_t block, DecodeBlockNumber(*pending));
         if (end.finalized() >= block) state.Delete(key);
       }
       if (IsClockChain(end.chain())) {
-        state.Put(ClockKey(end.chain()), EncodeBlock(FinalizedTime(end)));
+        state.Put(ClockKey(end.chain()), EncodeBlockNumber(FinalizedTime(end)));
       }
       status = ForwardMarker(event, end.chain(), out);
       break;
@@ -178,20 +144,17 @@ core::Status TokenSplitterProcessor::ApplyTransfer(const v1::Erc20Transfer& tran
   ASSIGN_OR_RETURN(std::optional<std::string> pending, state.Get(pending_key));
   uint64_t pending_block = 0;
   if (pending) {
-    ASSIGN_OR_RETURN(pending_block, DecodeBlock(*pending));
+    ASSIGN_OR_RETURN(pending_block, DecodeBlockNumber(*pending));
   }
   if (!pending || pending_block < log.block_number()) {
-    state.Put(pending_key, EncodeBlock(log.block_number()));
+    state.Put(pending_key, EncodeBlockNumber(log.block_number()));
   }
   if (!log.finalized()) {
     // Kept for a revert (README.md "Reorgs"). The runtime's undo log deletes
     // the key when the block is reverted and hands its value to Retract.
-    std::string retained = EncodeBlock(source_partition).substr(4);
+    std::string retained = EncodeBlockNumber(source_partition).substr(4);
     retained += transfer.SerializeAsString();
-    state.Put(RetainedKey(log), retained);
-    const std::string hint_key = RetainedHintKey(log.chain());
-    ASSIGN_OR_RETURN(std::optional<std::string> hint, state.Get(hint_key));
-    if (!hint) state.Put(hint_key, EncodeBlock(log.block_number()));
+    RETURN_IF_ERROR(RetainedEvents::Keep(log, "", std::move(retained), state));
   }
   EmitSides(log, sides, source_partition, /*retracted=*/false, out);
   return core::Status::Ok();
@@ -276,7 +239,7 @@ core::Status TokenSplitterProcessor::Retract(const runtime::RevertedWrite& write
                                              state::StateView& state, runtime::Emitter& out) {
   (void)marker;
   (void)state;
-  if (!write.key.starts_with(kRetained) || !write.reverted) return core::Status::Ok();
+  if (!RetainedEvents::IsRetainedKey(write.key) || !write.reverted) return core::Status::Ok();
   const std::string& retained = *write.reverted;
   v1::Erc20Transfer transfer;
   if (retained.size() < 4 || !transfer.ParseFromArray(retained.data() + 4,
@@ -292,37 +255,6 @@ core::Status TokenSplitterProcessor::Retract(const runtime::RevertedWrite& write
   return core::Status::Ok();
 }
 
-// Drops the retained transfers of blocks <= `finalized`: they can no longer
-// be reverted.
-core::Status TokenSplitterProcessor::PruneRetained(const std::string& chain, uint64_t finalized,
-                                                   state::StateView& state) const {
-  const std::string hint_key = RetainedHintKey(chain);
-  ASSIGN_OR_RETURN(std::optional<std::string> hint, state.Get(hint_key));
-  if (!hint) return core::Status::Ok();
-  ASSIGN_OR_RETURN(uint64_t lowest, DecodeBlock(*hint));
-  if (lowest > finalized) return core::Status::Ok();
-  const std::string prefix = RetainedPrefix(chain);
-  std::vector<std::string> due;
-  std::optional<uint64_t> next;
-  RETURN_IF_ERROR(state.Scan(prefix, [&](std::string_view key, std::string_view) {
-    uint64_t block = key.size() >= prefix.size() + 8
-                         ? DecodeBlock(key.substr(prefix.size(), 8)).value()
-                         : 0;
-    if (block > finalized) {
-      next = block;
-      return false;
-    }
-    due.emplace_back(key);
-    return true;
-  }));
-  for (const std::string& key : due) state.Delete(key);
-  if (next) {
-    state.Put(hint_key, EncodeBlock(*next));
-  } else {
-    state.Delete(hint_key);
-  }
-  return core::Status::Ok();
-}
 
 core::Status TokenSplitterProcessor::ForwardMarker(const runtime::InputEvent& event,
                                                    const std::string& chain,

@@ -64,8 +64,6 @@ class TokenSplitterProcessor : public runtime::Processor {
                  bool retracted, runtime::Emitter& out) const;
   core::Status ApplyTransfer(const v1::Erc20Transfer& transfer, uint32_t source_partition,
                              state::StateView& state, runtime::Emitter& out);
-  core::Status PruneRetained(const std::string& chain, uint64_t finalized,
-                             state::StateView& state) const;
   core::Status ForwardMarker(const runtime::InputEvent& event, const std::string& chain,
                              runtime::Emitter& out);
 
