@@ -7,6 +7,8 @@
 
 #include "app/topics.h"
 #include "engine/log/consumer.h"
+#include "engine/abi/catalog.h"
+#include "engine/processors/contract_events/contract_events.h"
 #include "engine/processors/epochs/epochs.h"
 #include "engine/processors/intents/intents.h"
 #include "engine/processors/nft_ownership/nft_ownership.h"
@@ -55,7 +57,8 @@ intents::IntentsOptions IntentsOptionsFor(const core::Config& config, log::Admin
 std::vector<std::string> ProcessorNames() {
   return {engine::processors::nft_ownership::NftOwnershipProcessor::kName,
           tokens::TokenSplitterProcessor::kName, tokens::TokenBalancesProcessor::kName,
-          intents::IntentsProcessor::kName, engine::processors::epochs::EpochsProcessor::kName};
+          intents::IntentsProcessor::kName, engine::processors::epochs::EpochsProcessor::kName,
+          engine::processors::contract_events::ContractEventsProcessor::kName};
 }
 
 ProcessorRole::~ProcessorRole() { Stop(); }
@@ -260,7 +263,8 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
   return unit;
 }
 
-std::vector<LeveledSpec> ConfiguredProcessors(const core::Config& config, log::Admin& admin) {
+core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(const core::Config& config,
+                                                           log::Admin& admin) {
   std::vector<std::string> chains;
   for (const auto& c : config.chains) chains.push_back(c.name);
   const std::string& prefix = config.kafka.topic_prefix;
@@ -273,6 +277,11 @@ std::vector<LeveledSpec> ConfiguredProcessors(const core::Config& config, log::A
                                           config.intents.epoch_genesis),
                  0});
   out.push_back({tokens::MakeBalancesSpec(prefix), 1});
+  ASSIGN_OR_RETURN(std::shared_ptr<const engine::abi::Catalog> catalog,
+                   engine::abi::Catalog::Load(config));
+  if (!catalog->contracts().empty()) {
+    out.push_back({engine::processors::contract_events::MakeSpec(prefix, catalog), 0});
+  }
   // Only with intents.chains: otherwise it would read every delta for nothing.
   if (!config.intents.ChainList().empty()) {
     const intents::IntentsOptions options = IntentsOptionsFor(config, admin);
@@ -289,7 +298,7 @@ std::vector<LeveledSpec> ConfiguredProcessors(const core::Config& config, log::A
 core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(const core::Config& config,
                                                                  log::Admin& admin) {
   std::unique_ptr<ProcessorRole> role(new ProcessorRole());
-  const std::vector<LeveledSpec> specs = ConfiguredProcessors(config, admin);
+  ASSIGN_OR_RETURN(const std::vector<LeveledSpec> specs, ConfiguredProcessors(config, admin));
   std::vector<UnitPlan> plans;
   for (const LeveledSpec& p : specs) {
     RETURN_IF_ERROR(role->Plan(config, admin, p.spec, p.level, plans));

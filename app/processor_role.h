@@ -89,11 +89,12 @@ class ProcessorRole {
 };
 
 // Every processor `process` and `run` start under `config`, in level order:
-// nft_ownership, token_splitter, token_balances, and with intents.chains set
-// intents and epochs. `admin` gives the partition counts the intents
-// processor needs. `status` lists the same.
-std::vector<LeveledSpec> ConfiguredProcessors(const engine::core::Config& config,
-                                              engine::log::Admin& admin);
+// nft_ownership, token_splitter, token_balances, with contracts by ABI
+// contract_events, and with intents.chains set intents and epochs. `admin`
+// gives the partition counts the intents processor needs. `status` lists
+// the same. Fails when a contract's ABI does not load (abi::Catalog).
+engine::core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(
+    const engine::core::Config& config, engine::log::Admin& admin);
 
 // Where a processor's task stores live.
 std::string ProcessorStateDir(const engine::core::Config& config, const std::string& processor);

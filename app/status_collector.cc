@@ -280,7 +280,8 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
     for (const auto& c : committed) processor[{c.topic, c.partition}] = c.offset;
     return add("processor", name, processor, inputs);
   };
-  for (const LeveledSpec& p : ConfiguredProcessors(config_, admin_)) {
+  ASSIGN_OR_RETURN(const std::vector<LeveledSpec> specs, ConfiguredProcessors(config_, admin_));
+  for (const LeveledSpec& p : specs) {
     RETURN_IF_ERROR(add_processor(p.spec.name, p.spec.input_topics));
   }
 

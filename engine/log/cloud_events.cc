@@ -11,7 +11,7 @@ std::vector<Header> CloudEventHeaders(const CloudEvent& event) {
       {"ce_source", event.source},
       {"ce_type", event.type},
       {"ce_time", FormatRfc3339(event.time_seconds)},
-      {"content-type", "application/protobuf"},
+      {"content-type", event.content_type},
   };
 }
 

@@ -10,12 +10,13 @@ namespace chainflow::engine::log {
 
 // CloudEvents Kafka binding headers (DESIGN.md §4), in binary mode:
 // ce_specversion=1.0, ce_id, ce_source, ce_type, ce_time (RFC 3339, UTC),
-// content-type=application/protobuf.
+// content-type (application/protobuf unless the event says otherwise).
 struct CloudEvent {
   std::string id;      // the deterministic record id
   std::string source;  // e.g. "chainflow/ingest/mainnet", "chainflow/nft_ownership"
   std::string type;    // e.g. "chainflow.nft.OwnerChanged"
   int64_t time_seconds = 0;  // event time (block timestamp)
+  std::string content_type = "application/protobuf";
 };
 
 std::vector<Header> CloudEventHeaders(const CloudEvent& event);

@@ -41,6 +41,11 @@ struct OutputEvent {
   // firing a timer names its outputs by what they are (e.g.
   // "intent/<id>/approved"), and a redone batch reproduces the same ids.
   std::string id;
+  // When set, the record's value is this JSON text (content-type
+  // application/json) instead of the serialized envelope, which is then not
+  // sent: for topics whose consumers asked for JSON (a contract's
+  // `format = "json"`).
+  std::optional<std::string> json;
 };
 
 // Collects the outputs of the record being applied. Not thread-safe.

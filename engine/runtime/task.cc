@@ -234,8 +234,14 @@ core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& 
     out.topic = ev.topic;
     out.partition = log::PartitionForKey(ev.key, it->second);
     out.key = std::move(ev.key);
-    out.value = ev.envelope.SerializeAsString();
-    out.headers = log::CloudEventHeaders({id, routing_.ce_source, ev.ce_type, ev.event_time});
+    log::CloudEvent ce{id, routing_.ce_source, ev.ce_type, ev.event_time};
+    if (ev.json) {
+      out.value = std::move(*ev.json);
+      ce.content_type = "application/json";
+    } else {
+      out.value = ev.envelope.SerializeAsString();
+    }
+    out.headers = log::CloudEventHeaders(ce);
     out.timestamp_ms = ev.event_time * 1000;
     if (ev.all_partitions) {  // a broadcast marker: the same record on every partition
       for (int32_t p = 0; p < it->second; ++p) {
