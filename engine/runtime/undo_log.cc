@@ -73,6 +73,8 @@ const v1::LogRef* ChainLog(const v1::Envelope& envelope) {
       return envelope.erc1155_transfer_batch().has_log()
                  ? &envelope.erc1155_transfer_batch().log()
                  : nullptr;
+    case v1::Envelope::kContractEvent:
+      return envelope.contract_event().has_log() ? &envelope.contract_event().log() : nullptr;
     default:
       return nullptr;
   }

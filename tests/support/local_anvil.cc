@@ -88,6 +88,11 @@ std::optional<DeployedContract> DeployContract(const std::string& rpc_url, const
   for (const auto& [sig, sel] : o.at("methodIdentifiers").as_object()) {
     out.selectors[std::string(sig)] = std::string(sel.as_string());
   }
+  if (const auto* abis = o.if_contains("abis"); abis && abis->is_object()) {
+    for (const auto& [contract, abi] : abis->as_object()) {
+      out.abis[std::string(contract)] = boost::json::serialize(abi);
+    }
+  }
   return out;
 }
 

@@ -38,6 +38,9 @@ class LocalAnvil {
 struct DeployedContract {
   std::string address;                           // lowercase 0x hex
   std::map<std::string, std::string> selectors;  // "mint(address,uint256)" -> 8 hex digits
+  // The JSON ABI (as solc emits it) of every contract of its source file, by
+  // contract name (a factory's products among them).
+  std::map<std::string, std::string> abis;
 };
 
 // Compiles and deploys tests/support/contracts/<name>.sol to `rpc_url` with

@@ -65,6 +65,8 @@ Status NftOwnershipProcessor::Apply(const runtime::InputEvent& event, state::Sta
     }
     case v1::Envelope::kErc20Transfer:
       return Status::Ok();  // fungible balances are another processor's
+    case v1::Envelope::kContractEvent:
+      return Status::Ok();  // contracts by ABI are contract_events'
     case v1::Envelope::kBlockEnd:
       status = ApplyBlockEnd(envelope.block_end(), state);
       break;

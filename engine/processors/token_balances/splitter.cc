@@ -112,6 +112,8 @@ core::Status TokenSplitterProcessor::Apply(const runtime::InputEvent& event,
     case v1::Envelope::kErc1155TransferSingle:
     case v1::Envelope::kErc1155TransferBatch:
       return core::Status::Ok();  // NFTs are nft_ownership's
+    case v1::Envelope::kContractEvent:
+      return core::Status::Ok();  // contracts by ABI are contract_events'
     case v1::Envelope::PAYLOAD_NOT_SET:
       status = core::InvalidArgumentError("envelope has no payload");
       break;
@@ -130,7 +132,8 @@ bool TokenSplitterProcessor::Ignores(v1::Envelope::PayloadCase payload) const {
   // The cases Apply returns Ok for without touching state or output.
   return payload == v1::Envelope::kErc721Transfer ||
          payload == v1::Envelope::kErc1155TransferSingle ||
-         payload == v1::Envelope::kErc1155TransferBatch;
+         payload == v1::Envelope::kErc1155TransferBatch ||
+         payload == v1::Envelope::kContractEvent;
 }
 
 core::Status TokenSplitterProcessor::ApplyTransfer(const v1::Erc20Transfer& transfer,

@@ -64,9 +64,13 @@ function compile(name) {
     const sig = `${item.name}(${item.inputs.map((i) => i.type).join(',')})`;
     eventTopics[sig] = '0x' + keccak256(sig);
   }
+  // The ABIs of every contract of the file (a factory's products among them).
+  const abis = {};
+  for (const [other, compiled] of Object.entries(output.contracts[file])) abis[other] = compiled.abi;
   const result = {
     name,
     abi: contract.abi,
+    abis,
     bytecode: '0x' + contract.evm.bytecode.object,
     methodIdentifiers: contract.evm.methodIdentifiers,
     eventTopics,
@@ -218,6 +222,7 @@ async function deploy(url, name, from) {
     blockNumber: Number(receipt.blockNumber),
     deployer: sender,
     abi: compiled.abi,
+    abis: compiled.abis || { [name]: compiled.abi },
     methodIdentifiers: compiled.methodIdentifiers,
     eventTopics: compiled.eventTopics,
   };
