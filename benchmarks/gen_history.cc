@@ -20,6 +20,11 @@
 //       than 10 epochs). The defaults (one token, no burns) draw exactly the
 //       random numbers they drew before both options existed, so their files
 //       are byte-identical to older versions'.
+//   gen_history --standard abi --transfers 1000000 --out FILE --abi-out ABI.json
+//       Any contract's events: N logs of
+//       Sold(address indexed buyer, uint256 indexed ticketId, uint256 price, string seat)
+//       from 0x...5eed0ffe (a dynamic string of 4 to 12 bytes in each), and
+//       the contract's ABI JSON for a [[contracts]] entry by ABI.
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -28,6 +33,9 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include "engine/core/hex.h"
+#include "engine/core/keccak.h"
 
 namespace {
 
@@ -58,14 +66,15 @@ struct Position {
 };
 
 void PrintLog(std::FILE* out, const std::string& contract, const std::string& topics,
-              const std::string& data, const Position& at, uint64_t tx) {
+              const std::string& data, const Position& at, uint64_t tx,
+              const char* topic0 = kTransferTopic) {
   fmt::print(out,
              "{{\"address\":\"{}\",\"topics\":[\"{}\",{}],\"data\":\"{}\","
              "\"blockNumber\":\"0x{:x}\",\"blockHash\":null,\"blockTimestamp\":\"0x{:x}\","
              "\"transactionHash\":\"{}\",\"transactionIndex\":\"0x{:x}\",\"logIndex\":\"0x{:x}\","
              "\"removed\":false}}\n",
-             contract, kTransferTopic, topics, data, at.block, at.timestamp, Word(tx),
-             at.log_index, at.log_index);
+             contract, topic0, topics, data, at.block, at.timestamp, Word(tx), at.log_index,
+             at.log_index);
 }
 
 void WriteErc721(std::FILE* out, const Options& o) {
@@ -152,14 +161,50 @@ void WriteErc20(std::FILE* out, const Options& o) {
   }
 }
 
+constexpr char kSoldAbi[] = R"([{"type":"event","name":"Sold","anonymous":false,"inputs":[
+  {"name":"buyer","type":"address","indexed":true},
+  {"name":"ticketId","type":"uint256","indexed":true},
+  {"name":"price","type":"uint256","indexed":false},
+  {"name":"seat","type":"string","indexed":false}]}]
+)";
+
+// N Sold logs of one contract: buyer and ticket id in topics, price and a
+// seat label ("row-<r>-<s>") in data (head: price, offset 0x40; tail: length,
+// padded bytes).
+void WriteAbi(std::FILE* out, const Options& o) {
+  const auto hash = chainflow::engine::core::Keccak256("Sold(address,uint256,uint256,string)");
+  const std::string topic0 = chainflow::engine::core::ToHex(
+      std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
+  const std::string contract = "0x000000000000000000000000000000005eed0ffe";
+  std::mt19937_64 rng(o.seed);
+  Position at{19'000'000, 1'700'000'000, 0};
+  for (uint64_t i = 0; i < o.transfers; ++i) {
+    at.log_index = static_cast<uint32_t>(i % o.per_block);
+    if (i > 0 && at.log_index == 0) {
+      ++at.block;
+      at.timestamp += 12;
+    }
+    const uint32_t buyer = 1 + static_cast<uint32_t>(rng() % o.accounts);
+    const std::string seat = fmt::format("row-{}-{}", rng() % 100, rng() % 40);
+    std::string seat_hex = chainflow::engine::core::ToHex(seat).substr(2);
+    seat_hex.resize(64, '0');
+    const std::string data = fmt::format("0x{:064x}{:064x}{:064x}{}", 1'000'000 + rng() % 9'000'000,
+                                         0x40, seat.size(), seat_hex);
+    PrintLog(out, contract, fmt::format("\"{}\",\"{}\"", AddressWord(buyer), Word(i + 1)), data,
+             at, i + 1, topic0.c_str());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Generate a synthetic ERC-721 or ERC-20 transfer history"};
   Options o;
   std::string out_path;
-  app.add_option("--standard", o.standard, "erc721 (default) or erc20")
-      ->check(CLI::IsMember({"erc721", "erc20"}));
+  std::string abi_out;
+  app.add_option("--standard", o.standard, "erc721 (default), erc20 or abi")
+      ->check(CLI::IsMember({"erc721", "erc20", "abi"}));
+  app.add_option("--abi-out", abi_out, "abi: where to write the contract's ABI JSON");
   app.add_option("--transfers", o.transfers, "transfers, mints included");
   app.add_option("--tokens", o.tokens, "erc721: distinct token ids");
   app.add_option("--accounts", o.accounts, "erc20: distinct accounts");
@@ -195,7 +240,16 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "cannot write {}\n", out_path);
     return 1;
   }
-  if (o.standard == "erc20") {
+  if (o.standard == "abi") {
+    if (!abi_out.empty()) {
+      std::FILE* abi = std::fopen(abi_out.c_str(), "w");
+      if (!abi || std::fputs(kSoldAbi, abi) < 0 || std::fclose(abi) != 0) {
+        fmt::print(stderr, "cannot write {}\n", abi_out);
+        return 1;
+      }
+    }
+    WriteAbi(out, o);
+  } else if (o.standard == "erc20") {
     WriteErc20(out, o);
   } else {
     WriteErc721(out, o);

@@ -4,7 +4,7 @@
 # isolated deployment (own topic prefix, own PostgreSQL database, own state
 # dir). Prints per-run events/s and the median per data set.
 #
-#   benchmarks/replay_bench.sh [--build-dir DIR] [--only cyberkongz|generated|erc20-intents]
+#   benchmarks/replay_bench.sh [--build-dir DIR] [--only cyberkongz|generated|erc20-intents|contracts]
 #                              [--transfers N] [--intents N] [--accounts N] [--runs N]
 #
 # Data sets:
@@ -17,6 +17,10 @@
 #                  reported when all 10 epochs settled, no intent is undecided and
 #                  the dead-letter topic is empty; events/s = (N + M) / replay time.
 #                  Not part of the default (it takes minutes a run): --only it.
+#   contracts      gen_history --standard abi --transfers N: N logs of one contract
+#                  configured by its ABI (Sold(address indexed, uint256 indexed,
+#                  uint256, string)), through ingest decoding, the contract_events
+#                  processor and its topic. Not part of the default: --only it.
 # Needs `ops/infra start` (Kafka 127.0.0.1:9092, PostgreSQL 127.0.0.1:5433).
 # At exit it drops its databases and state dirs and deletes its topics
 # (ops/kafka-tool topics --delete; left behind, with a warning, if that fails).
@@ -39,7 +43,7 @@ die() { echo "replay_bench: $*" >&2; exit 1; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir="${2:?--build-dir DIR}"; shift 2 ;;
-    --only) only="${2:?--only cyberkongz|generated|erc20-intents}"; shift 2 ;;
+    --only) only="${2:?--only cyberkongz|generated|erc20-intents|contracts}"; shift 2 ;;
     --transfers) transfers="${2:?--transfers N}"; shift 2 ;;
     --intents) intents="${2:?--intents N}"; shift 2 ;;
     --accounts) accounts="${2:?--accounts N}"; shift 2 ;;
@@ -105,6 +109,16 @@ data_file() {
         [[ -x "$gen_history" ]] || die "no $gen_history; build it (--target gen_history)"
         echo "generating $f ($transfers transfers over $tokens tokens)" >&2
         "$gen_history" --transfers "$transfers" --tokens "$tokens" --out "$f.tmp" >&2
+        mv "$f.tmp" "$f"
+      fi
+      echo "$f" ;;
+    contracts)
+      local f="$bench_dir/sold_${transfers}.ndjson"
+      if [[ ! -s "$f" || ! -s "$f.abi.json" ]]; then
+        [[ -x "$gen_history" ]] || die "no $gen_history; build it (--target gen_history)"
+        echo "generating $f ($transfers contract events)" >&2
+        "$gen_history" --standard abi --transfers "$transfers" --accounts "$accounts" \
+          --out "$f.tmp" --abi-out "$f.abi.json" >&2
         mv "$f.tmp" "$f"
       fi
       echo "$f" ;;
@@ -176,6 +190,15 @@ kind = "evm"
 chain_id = 1
 EOF
   local extra=0
+  if [[ "$name" == contracts ]]; then
+    cat >>"$cfg" <<EOF
+[[contracts]]
+chain = "mainnet"
+name = "bench"
+address = "0x000000000000000000000000000000005eed0ffe"
+abi = "$file.abi.json"
+EOF
+  fi
   if [[ "$name" == erc20-intents ]]; then
     cat >>"$cfg" <<EOF
 [intents]
@@ -221,8 +244,9 @@ EOF
 median() { sort -n | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); print (NR % 2) ? v[m] : int((v[m] + v[m + 1]) / 2) }'; }
 
 results=()
-for name in cyberkongz generated erc20-intents; do
-  [[ ( -z "$only" && "$name" != erc20-intents ) || "$only" == "$name" ]] || continue
+for name in cyberkongz generated erc20-intents contracts; do
+  [[ ( -z "$only" && "$name" != erc20-intents && "$name" != contracts ) || "$only" == "$name" ]] ||
+    continue
   file="$(data_file "$name")"
   echo "$name: $(wc -l <"$file") logs from $file, $runs runs" >&2
   rates=()
