@@ -53,8 +53,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$only" in
-  ""|cyberkongz|generated|erc20-intents) ;;
-  *) die "--only takes cyberkongz, generated or erc20-intents" ;;
+  ""|cyberkongz|generated|erc20-intents|contracts) ;;
+  *) die "--only takes cyberkongz, generated, erc20-intents or contracts" ;;
 esac
 for n in runs transfers intents accounts; do
   [[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "--$n takes a positive integer"
