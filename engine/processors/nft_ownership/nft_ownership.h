@@ -45,6 +45,11 @@ class NftOwnershipProcessor : public runtime::Processor {
   std::string Name() const override { return kName; }
   core::Status Apply(const runtime::InputEvent& event, state::StateView& state,
                      runtime::Emitter& out) override;
+  // ERC-20 transfers and contracts by ABI are other processors': skipped
+  // unparsed.
+  bool Ignores(v1::Envelope::PayloadCase payload) const override {
+    return payload == v1::Envelope::kErc20Transfer || payload == v1::Envelope::kContractEvent;
+  }
   // Owner key -> OwnerChanged retraction (previous_owner = the restored
   // owner, empty when the token did not exist); balance key ->
   // Erc1155BalanceChanged retraction; head key -> nothing.
