@@ -70,6 +70,9 @@ core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   topics.push_back(engine::wire::SettlementPartsTopic(prefix));
   topics.push_back(engine::wire::SettlementsTopic(prefix));
   topics.push_back(engine::wire::AccrualsTopic(prefix));
+  for (const core::ContractConfig& contract : config.contracts) {
+    if (contract.ByAbi()) topics.push_back(engine::wire::ContractTopic(prefix, contract.name));
+  }
   std::vector<log::NewTopic> create;
   for (const auto& t : topics) {
     create.push_back({t, config.kafka.partitions, config.kafka.replication_factor, {}});
