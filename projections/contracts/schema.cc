@@ -34,6 +34,17 @@ core::Status WriteRegistry(pg::Transaction& tx, const std::string& contract,
 
 }  // namespace
 
+core::Status CheckSchemaName(const std::string& contract) {
+  if (contract == "chainflow" || contract == "public" || contract == "information_schema" ||
+      contract.rfind("pg_", 0) == 0) {
+    return core::InvalidArgumentError(fmt::format(
+        "contract \"{}\": its name is a schema PostgreSQL or chainflow already uses; rename "
+        "the [[contracts]] entry",
+        contract));
+  }
+  return core::Status::Ok();
+}
+
 std::string ColumnsJson(const std::vector<ColumnSpec>& columns) {
   json::array out;
   for (const ColumnSpec& c : columns) {
@@ -88,6 +99,7 @@ core::Result<std::vector<TableSpec>> ReadRegistry(pg::Transaction& tx,
 
 core::Status EnsureSchema(pg::Connection& conn, const std::string& contract,
                           const std::string& projection, const std::vector<TableSpec>& desired) {
+  RETURN_IF_ERROR(CheckSchemaName(contract));
   ASSIGN_OR_RETURN(auto tx, conn.Begin());
   RETURN_IF_ERROR(pg::LockProjection(*tx, projection));
   ASSIGN_OR_RETURN(std::vector<TableSpec> existing, ReadRegistry(*tx, contract));
@@ -106,6 +118,7 @@ core::Status EnsureSchema(pg::Connection& conn, const std::string& contract,
 
 core::Status DropSchema(pg::Connection& conn, const std::string& contract,
                         const std::string& projection) {
+  RETURN_IF_ERROR(CheckSchemaName(contract));
   RETURN_IF_ERROR(pg::Migrate(conn));
   ASSIGN_OR_RETURN(auto tx, conn.Begin());
   RETURN_IF_ERROR(pg::LockProjection(*tx, projection));

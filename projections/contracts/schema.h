@@ -14,6 +14,12 @@ namespace chainflow::projections::contracts {
 // {"column","parameter","abi_type","sql_type","indexed"}: what the API
 // reads to serve GET /v1/events. Not thread-safe (one connection).
 
+// InvalidArgument when schema `contract` would be one PostgreSQL or
+// chainflow already uses ("chainflow", "public", "information_schema",
+// "pg_*"): such a contract cannot have its own schema (and rebuild would
+// drop another's).
+core::Status CheckSchemaName(const std::string& contract);
+
 // The registry's tables of `contract`, in table-name order.
 core::Result<std::vector<TableSpec>> ReadRegistry(pg::Transaction& tx,
                                                   const std::string& contract);
