@@ -288,6 +288,68 @@ TEST_F(ContractEventsTest, BothFormatsBecomeTheSameRowsAndTheApiServesThem) {
   }
   serve.Kill(SIGTERM);
   EXPECT_EQ(serve.Wait(std::chrono::seconds(30)), 0) << serve.Stderr();
+
+  // A rebuild drops the schema and replays the topic to the same rows.
+  const std::string before = env_->QueryScalar(
+      "SELECT string_agg(ticket_id || memo, ',' ORDER BY block_number, log_index) "
+      "FROM shop_json.purchased");
+  RunResult rebuilt = env_->Chainflow({"rebuild", "--view", "contract.shop_json"});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
+  EXPECT_EQ(env_->QueryScalar("SELECT string_agg(ticket_id || memo, ',' ORDER BY block_number, "
+                              "log_index) FROM shop_json.purchased"),
+            before);
+}
+
+// The ABI changes under existing tables: a new parameter is a new column, a
+// parameter whose column would change type stops start-up naming it.
+TEST_F(ContractEventsTest, AbiChangesAddColumnsOrStopNamingTheColumn) {
+  // Runs `chainflow project` until `done_sql` answers "t" (its migrations ran).
+  auto migrate = [&](const std::string& done_sql) {
+    Subprocess project(env_->Argv({"project"}));
+    std::string done;
+    for (int i = 0; i < 100 && done != "t"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ASSERT_TRUE(project.Running()) << project.Stderr();
+      try {
+        done = env_->QueryScalar(done_sql);
+      } catch (const std::exception&) {  // no registry yet
+      }
+    }
+    project.Kill(SIGTERM);
+    EXPECT_EQ(project.Wait(std::chrono::seconds(30)), 0) << project.Stderr();
+    EXPECT_EQ(done, "t") << project.Stderr();
+  };
+  migrate("SELECT count(*) = 8 FROM chainflow.contract_tables");
+  auto columns = [&] {
+    return env_->QueryScalar(
+        "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY ordinal_position) "
+        "FROM information_schema.columns WHERE table_schema = 'shop_json' "
+        "AND table_name = 'purchased' AND ordinal_position > 8");
+  };
+  EXPECT_EQ(columns(), "buyer text,ticket_id numeric,amount numeric,memo text,ref bytea,"
+                       "paid boolean");
+
+  std::string grown = kShopAbi;
+  const std::string paid = R"({"name":"paid","type":"bool","indexed":false})";
+  grown.replace(grown.find(paid), paid.size(),
+                paid + R"(,{"name":"noteText","type":"string","indexed":false})");
+  std::ofstream(dir_ / "Shop.json") << grown;
+  migrate("SELECT count(*) = 2 FROM chainflow.contract_tables WHERE columns::text LIKE "
+          "'%note_text%'");
+  EXPECT_EQ(columns(), "buyer text,ticket_id numeric,amount numeric,memo text,ref bytea,"
+                       "paid boolean,note_text text");
+
+  std::string changed = kShopAbi;
+  const std::string amount = R"({"name":"amount","type":"uint256","indexed":false})";
+  changed.replace(changed.find(amount), amount.size(),
+                  R"({"name":"amount","type":"string","indexed":false})");
+  std::ofstream(dir_ / "Shop.json") << changed;
+  RunResult refused = env_->Chainflow({"project"}, {}, std::chrono::seconds(60));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("table \"purchased\", column \"amount\": the table has it as "
+                            "numeric(78,0) (uint256), the ABI now makes it text (string"),
+            std::string::npos)
+      << refused.err;
 }
 
 }  // namespace
