@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   AddCommon(rebuild, common);
   rebuild->add_option("--view", view,
                      "rebuild only this PostgreSQL view (nft, token, intents, settlements, "
-                     "accruals) from its topic");
+                     "accruals, contract.<name>) from its topic");
 
   bool json = false;
   CLI::App* status = cli.add_subcommand("status", "ingest, processor and projection progress");

@@ -1,9 +1,14 @@
 #include "app/views.h"
 
+#include <mutex>
+
 #include <fmt/format.h>
 
 #include "app/topics.h"
+#include "engine/abi/catalog.h"
 #include "engine/wire/topics.h"
+#include "projections/contracts/contract_view.h"
+#include "projections/contracts/schema.h"
 #include "projections/accruals/accruals_view.h"
 #include "projections/intents/intents_projection.h"
 #include "projections/intents/projector.h"
@@ -37,6 +42,54 @@ ViewDef Keyed(const pg::KeyedView& view, std::string topic, std::string label) {
   return def;
 }
 
+// The ABI catalog, loaded on first use and shared by the contract views of
+// one Views() call, so listing views (status, rebuild) reads no ABI file.
+class LazyCatalog {
+ public:
+  explicit LazyCatalog(const core::Config& config) : config_(config) {}
+  core::Result<std::shared_ptr<const engine::abi::Catalog>> Get() {
+    std::lock_guard lock(mu_);
+    if (!catalog_) {
+      auto loaded = engine::abi::Catalog::Load(config_);
+      if (!loaded) return loaded.error();
+      catalog_ = std::move(loaded).value();
+    }
+    return catalog_;
+  }
+
+ private:
+  const core::Config& config_;
+  std::mutex mu_;
+  std::shared_ptr<const engine::abi::Catalog> catalog_;
+};
+
+// The generic tables of one [[contracts]] entry by ABI
+// (projections/contracts): rebuilt by dropping its schema and replaying its
+// topic, whose records each carry the whole row.
+ViewDef ContractView(const core::ContractConfig& contract, const std::string& prefix,
+                     std::shared_ptr<LazyCatalog> catalog) {
+  namespace contracts = projections::contracts;
+  ViewDef def;
+  def.name = contracts::ProjectionName(contract.name);
+  def.topic = engine::wire::ContractTopic(prefix, contract.name);
+  def.label = "project " + contract.name;
+  def.rebuild_from_start = true;
+  std::string name = contract.name;
+  def.open = [catalog, name](const pg::ProjectorOptions& options,
+                             std::unique_ptr<engine::log::RecordSource> source,
+                             std::unique_ptr<pg::Connection> conn,
+                             engine::log::RecordSink* dlq)
+      -> core::Result<std::unique_ptr<pg::Projector>> {
+    ASSIGN_OR_RETURN(auto loaded, catalog->Get());
+    return contracts::OpenProjector(options, std::move(loaded), name, std::move(source),
+                                    std::move(conn), dlq);
+  };
+  def.truncate = [name](pg::Connection& conn) {
+    return contracts::DropSchema(conn, name, contracts::ProjectionName(name));
+  };
+  return def;
+}
+
 }  // namespace
 
 std::vector<ViewDef> Views(const core::Config& config) {
@@ -56,6 +109,10 @@ std::vector<ViewDef> Views(const core::Config& config) {
                         "project settlements"));
   views.push_back(Keyed(projections::accruals::View(),
                         engine::wire::AccrualsTopic(prefix), "project accruals"));
+  auto catalog = std::make_shared<LazyCatalog>(config);
+  for (const core::ContractConfig& contract : config.contracts) {
+    if (contract.ByAbi()) views.push_back(ContractView(contract, prefix, catalog));
+  }
   return views;
 }
 

@@ -34,7 +34,10 @@ struct ViewDef {
   std::function<engine::core::Status(projections::pg::Connection& conn)> truncate;
 };
 
-// Every view, in start order: nft, token, intents, settlements, accruals.
+// Every view, in start order: nft, token, intents, settlements, accruals,
+// then "contract.<name>" per [[contracts]] entry by ABI (its catalog loaded
+// when the first of them is opened; a load error fails that open). The
+// views refer to `config`, which must outlive them.
 std::vector<ViewDef> Views(const engine::core::Config& config);
 
 // The names of Views(), for messages: "nft, token, intents, ...".

@@ -4,6 +4,7 @@
 
 #include "api/handlers/accruals.h"
 #include "api/handlers/balances.h"
+#include "api/handlers/contract_events.h"
 #include "api/handlers/epochs.h"
 #include "api/handlers/intent_lookup.h"
 #include "api/handlers/intents.h"
@@ -33,6 +34,10 @@ void RegisterRoutes(http::Router& router, const core::Config& config, QueryPool&
   auto accruals = std::make_shared<const AccrualHandlers>(config, pool);
   router.Get("/v1/accruals/{address}", [accruals](const http::Request& request) {
     return accruals->ListAccruals(request);
+  });
+  auto events = std::make_shared<const ContractEventHandlers>(config, pool);
+  router.Get("/v1/events/{contract}/{event}", [events](const http::Request& request) {
+    return events->ListEvents(request);
   });
   router.Get("/v1/status", [&status](const http::Request&) { return HandleStatus(status); });
   router.Get("/readyz", [&status](const http::Request&) { return HandleReadyz(status); });

@@ -13,6 +13,7 @@ namespace chainflow::api::handlers {
 //   GET /v1/balances/{address}
 //   GET /v1/intents/{id}
 //   GET /v1/epochs/{n}, GET /v1/accruals/{address}
+//   GET /v1/events/{contract}/{event}
 //   GET /v1/status, /healthz, /readyz, /metrics
 // `config` is read during the call only; `pool` and `status` must outlive
 // `router`.

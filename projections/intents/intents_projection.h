@@ -10,6 +10,7 @@
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "projections/pg/connection.h"
+#include "projections/pg/keyed_projection.h"
 #include "projections/pg/projector.h"
 
 namespace chainflow::projections::intents {
@@ -38,8 +39,9 @@ class IntentsProjection : public pg::BatchProjection {
   // Applies `batch` in ONE transaction: the projection's advisory lock, its
   // stored offsets (records below them are left out, so a redelivered
   // record never moves a row back to an earlier status), the deduplicated
-  // rows (pg::Upsert) and the new offsets, then commit. Rejected records go
-  // to the DLQ, flushed before the commit. On error nothing is written.
+  // rows (pg::Upsert) and the new offsets, then commit: the shared keyed
+  // runner. Rejected records go to the DLQ, flushed before the commit. On
+  // error nothing is written.
   core::Result<ApplyReport> Apply(const std::vector<engine::log::Record>& batch);
   // pg::BatchProjection: Apply without the report (it is counted in metrics).
   core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
@@ -48,11 +50,7 @@ class IntentsProjection : public pg::BatchProjection {
   }
 
  private:
-  core::Status DeadLetter(const engine::log::Record& record, const core::Status& why);
-
-  pg::Connection& conn_;
-  engine::log::RecordSink* dlq_;
-  std::string dlq_topic_;
+  pg::KeyedProjection keyed_;  // over View() (rows.h)
 };
 
 // For `chainflow rebuild`: empties chainflow.intents and deletes this

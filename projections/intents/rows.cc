@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "chainflow/v1/events.pb.h"
+#include "projections/intents/intents_projection.h"
 #include "projections/pg/fields.h"
 
 namespace chainflow::projections::intents {
@@ -97,32 +98,50 @@ const std::vector<std::string>& NullableIntentColumns() {
   return columns;
 }
 
+Result<std::optional<IntentRow>> DecodeIntent(const engine::log::Record& record) {
+  v1::Envelope env;
+  if (!env.ParseFromString(record.value)) {
+    return core::InvalidArgumentError("not a chainflow.v1.Envelope");
+  }
+  if (!env.has_intent_status_changed()) return std::optional<IntentRow>();
+  ASSIGN_OR_RETURN(IntentRow row, ToRow(env.intent_status_changed()));
+  return std::optional<IntentRow>(std::move(row));
+}
+
+const pg::KeyedView& View() {
+  static const pg::KeyedView view{
+      std::string(kProjectionName),
+      {pg::UpsertSpec{"chainflow.intents", IntentColumns(), {"intent_id"},
+                      NullableIntentColumns()}},
+      [](const engine::log::Record& record) -> Result<std::vector<pg::TableRow>> {
+        ASSIGN_OR_RETURN(std::optional<IntentRow> row, DecodeIntent(record));
+        if (!row) return std::vector<pg::TableRow>{};
+        return std::vector<pg::TableRow>{pg::TableRow{0, row->Fields()}};
+      }};
+  return view;
+}
+
 StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
                        const pg::OffsetMap& applied) {
   StagedBatch out;
   std::map<std::string, size_t> intent_at;  // position in out.intents by intent_id
   pg::BatchOffsets offsets(applied);
-  v1::Envelope env;
   for (const engine::log::Record& r : batch) {
     if (!offsets.Take(r)) continue;
-    if (!env.ParseFromString(r.value)) {
-      out.rejected.push_back({&r, core::InvalidArgumentError("not a chainflow.v1.Envelope")});
-      continue;
-    }
-    if (!env.has_intent_status_changed()) {
-      ++out.ignored;
-      continue;
-    }
-    auto row = ToRow(env.intent_status_changed());
+    Result<std::optional<IntentRow>> row = DecodeIntent(r);
     if (!row) {
       out.rejected.push_back({&r, row.error()});
       continue;
     }
-    auto [it, inserted] = intent_at.emplace(row.value().intent_id, out.intents.size());
+    if (!row.value()) {
+      ++out.ignored;
+      continue;
+    }
+    auto [it, inserted] = intent_at.emplace(row.value()->intent_id, out.intents.size());
     if (inserted) {
-      out.intents.push_back(std::move(row).value());
+      out.intents.push_back(std::move(*row.value()));
     } else {
-      out.intents[it->second] = std::move(row).value();
+      out.intents[it->second] = std::move(*row.value());
     }
   }
   out.next_offsets = offsets.next_offsets();

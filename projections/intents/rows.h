@@ -8,6 +8,7 @@
 
 #include "engine/core/result.h"
 #include "engine/log/record.h"
+#include "projections/pg/keyed_projection.h"
 #include "projections/pg/offsets.h"
 
 namespace chainflow::projections::intents {
@@ -67,5 +68,14 @@ struct StagedBatch {
 // `batch` must outlive the result.
 StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
                        const pg::OffsetMap& applied);
+
+// One record as StageBatch decodes it: its row, nullopt for another
+// payload, InvalidArgument for a record StageBatch rejects. Pure.
+core::Result<std::optional<IntentRow>> DecodeIntent(const engine::log::Record& record);
+
+// The view as the shared keyed runner (pg::KeyedProjection) applies it:
+// name kProjectionName, table chainflow.intents keyed by intent_id, rows
+// from DecodeIntent. A function-local static.
+const pg::KeyedView& View();
 
 }  // namespace chainflow::projections::intents

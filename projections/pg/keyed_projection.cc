@@ -42,6 +42,9 @@ void KeyedProjection::CountApplied(const KeyedApplyReport& report) const {
   CountRecords(view_.name, report.records, report.skipped, report.rejected);
   for (size_t t = 0; t < view_.tables.size(); ++t) {
     CountUpsertedRows(view_.name, TableLabel(view_.tables[t].table), report.rows[t]);
+    if (report.deleted[t] > 0) {
+      CountDeletedRows(view_.name, TableLabel(view_.tables[t].table), report.deleted[t]);
+    }
   }
   auto& m = core::MetricsRegistry::Global();
   if (dlq_ != nullptr && report.rejected > 0) {
@@ -62,6 +65,7 @@ core::Result<KeyedApplyReport> KeyedProjection::Apply(const std::vector<log::Rec
   report.rejected = staged.rejected.size();
   report.ignored = staged.ignored;
   report.rows.assign(view_.tables.size(), 0);
+  report.deleted.assign(view_.tables.size(), 0);
   if (staged.records == 0) return report;  // all already applied: the rollback is a no-op
 
   for (const RejectedRecord& r : staged.rejected) RETURN_IF_ERROR(DeadLetter(*r.record, r.why));
@@ -69,10 +73,16 @@ core::Result<KeyedApplyReport> KeyedProjection::Apply(const std::vector<log::Rec
 
   for (size_t t = 0; t < staged.tables.size(); ++t) {
     ASSIGN_OR_RETURN(report.rows[t], Upsert(*tx, view_.tables[t], staged.tables[t].rows()));
+    // A key is staged once, so its upsert and its removal never both run.
+    ASSIGN_OR_RETURN(report.deleted[t],
+                     DeleteKeys(*tx, view_.tables[t], staged.tables[t].removals()));
   }
   RETURN_IF_ERROR(WriteOffsets(*tx, view_.name, staged.next_offsets));
   RETURN_IF_ERROR(tx->Commit());
   CountApplied(report);
+  if (view_.on_adjusted) {
+    for (const AdjustedRow& row : staged.adjusted) view_.on_adjusted(view_, row);
+  }
   return report;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ struct KeyedView {
   std::string name;                // the projection: offsets, lock, metrics, logs
   std::vector<UpsertSpec> tables;  // every table it writes, in TableRow::table order
   RecordDecoder decode;
+  // Optional: called after each commit for every applied row with adjusted
+  // values (TableRow::adjusted), on the projection's thread; may log and
+  // count, must not fail.
+  std::function<void(const KeyedView& view, const AdjustedRow& row)> on_adjusted = {};
 };
 
 // What one Apply() did.
@@ -31,13 +36,14 @@ struct KeyedApplyReport {
   size_t skipped = 0;
   size_t rejected = 0;
   size_t ignored = 0;
-  std::vector<int64_t> rows;  // per table: rows inserted or updated
+  std::vector<int64_t> rows;     // per table: rows inserted or updated
+  std::vector<int64_t> deleted;  // per table: rows deleted
 };
 
 // Applies batches of a KeyedView (projections/README.md, "The transaction +
 // offsets rule"): in ONE transaction the view's advisory lock, its stored
-// offsets (records below them are left out), the coalesced rows (pg::Upsert,
-// one per table) and the new offsets. Rejected records go to the DLQ
+// offsets (records below them are left out), the coalesced rows (pg::Upsert
+// and pg::DeleteKeys, one each per table) and the new offsets. Rejected records go to the DLQ
 // (headers cf_error, cf_source_topic/partition/offset, cf_processor =
 // "projection_<name>"), flushed before the commit. On error nothing is
 // written. Not thread-safe.

@@ -6,25 +6,78 @@
 
 namespace chainflow::projections::pg {
 
-KeyedRows::KeyedRows(const UpsertSpec& spec) : spec_(&spec) {
-  for (const std::string& k : spec.key) {
+namespace {
+
+std::vector<size_t> PositionsOf(const UpsertSpec& spec, const std::vector<std::string>& names) {
+  std::vector<size_t> out;
+  for (const std::string& k : names) {
     auto it = std::find(spec.columns.begin(), spec.columns.end(), k);
-    CF_CHECK(it != spec.columns.end(), "key column {} is not a column of {}", k, spec.table);
-    key_positions_.push_back(static_cast<size_t>(it - spec.columns.begin()));
+    CF_CHECK(it != spec.columns.end(), "column {} is not a column of {}", k, spec.table);
+    out.push_back(static_cast<size_t>(it - spec.columns.begin()));
   }
+  return out;
 }
 
-void KeyedRows::Put(std::vector<std::string> fields) {
+std::vector<std::string> Pick(const std::vector<std::string>& fields,
+                              const std::vector<size_t>& positions) {
+  std::vector<std::string> out;
+  out.reserve(positions.size());
+  for (size_t p : positions) out.push_back(fields[p]);
+  return out;
+}
+
+}  // namespace
+
+KeyedRows::KeyedRows(const UpsertSpec& spec)
+    : spec_(&spec),
+      key_positions_(PositionsOf(spec, spec.key)),
+      match_positions_(PositionsOf(spec, spec.delete_match)) {}
+
+std::vector<std::string> KeyedRows::KeyOf(const std::vector<std::string>& fields) const {
+  return Pick(fields, key_positions_);
+}
+
+void KeyedRows::Erase(bool removal, size_t index) {
+  auto& list = removal ? removals_ : rows_;
+  if (index + 1 != list.size()) {
+    list[index] = std::move(list.back());
+    // Removals start with the key fields; upserts have them at key_positions_.
+    std::vector<std::string> moved_key =
+        removal ? std::vector<std::string>(list[index].begin(),
+                                           list[index].begin() +
+                                               static_cast<std::ptrdiff_t>(key_positions_.size()))
+                : Pick(list[index], key_positions_);
+    at_[moved_key].index = index;
+  }
+  list.pop_back();
+}
+
+void KeyedRows::Put(std::vector<std::string> fields, bool remove) {
   CF_CHECK(fields.size() == spec_->columns.size(), "{} fields for the {} columns of {}",
            fields.size(), spec_->columns.size(), spec_->table);
-  std::vector<std::string> key;
-  key.reserve(key_positions_.size());
-  for (size_t p : key_positions_) key.push_back(fields[p]);
-  auto [it, inserted] = at_.emplace(std::move(key), rows_.size());
-  if (inserted) {
-    rows_.push_back(std::move(fields));
+  std::vector<std::string> key = Pick(fields, key_positions_);
+  auto it = at_.find(key);
+  if (it != at_.end()) {
+    Slot& slot = it->second;
+    if (remove && !slot.removal &&
+        Pick(rows_[slot.index], match_positions_) != Pick(fields, match_positions_)) {
+      return;  // it takes back another row than the one staged, which stays
+    }
+    if (!remove && !slot.removal) {
+      rows_[slot.index] = std::move(fields);
+      return;
+    }
+    Erase(slot.removal, slot.index);
+    at_.erase(it);
+  }
+  if (remove) {
+    std::vector<std::string> row = key;
+    for (size_t p : match_positions_) row.push_back(std::move(fields[p]));
+    at_.emplace(std::move(key), Slot{true, removals_.size()});
+    removals_.push_back(std::move(row));
   } else {
-    rows_[it->second] = std::move(fields);
+    at_.emplace(std::move(key), Slot{false, rows_.size()});
+    rows_.push_back(std::move(fields));
   }
 }
 
@@ -48,7 +101,11 @@ StagedRows StageRows(const std::vector<engine::log::Record>& batch, const Offset
     for (TableRow& row : rows.value()) {
       CF_CHECK(row.table < out.tables.size(), "row for table {} of {}", row.table,
                out.tables.size());
-      out.tables[row.table].Put(std::move(row.fields));
+      if (!row.adjusted.empty()) {
+        out.adjusted.push_back({row.table, out.tables[row.table].KeyOf(row.fields),
+                                std::move(row.adjusted)});
+      }
+      out.tables[row.table].Put(std::move(row.fields), row.remove);
     }
   }
   out.next_offsets = offsets.next_offsets();

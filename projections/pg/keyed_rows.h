@@ -13,26 +13,48 @@
 
 namespace chainflow::projections::pg {
 
-// The rows of one table staged from a batch, unique by the table's key: a
-// later Put of a key replaces the earlier row in place (records of a key
-// share a partition and arrive in offset order, so the later one is the
-// newer). Not thread-safe.
+// The rows of one table staged from a batch, unique by the table's key:
+// each key ends as one upsert or one removal. A later Put of a key replaces
+// the earlier one (records of a key share a partition and arrive in offset
+// order, so the later one is the newer), except that a removal does not
+// replace an upsert whose `spec.delete_match` fields differ from its own:
+// it takes back another row than the one staged (see UpsertSpec). Not
+// thread-safe.
 class KeyedRows {
  public:
-  // `spec` must outlive this object; its key columns must be in its columns.
+  // `spec` must outlive this object; its key and delete_match columns must
+  // be in its columns.
   explicit KeyedRows(const UpsertSpec& spec);
 
-  // `fields` in `spec.columns` order.
-  void Put(std::vector<std::string> fields);
+  // `fields` in `spec.columns` order. `remove`: the row of this key goes;
+  // only the key and delete_match fields matter.
+  void Put(std::vector<std::string> fields, bool remove = false);
 
   const UpsertSpec& spec() const { return *spec_; }
+  // The key fields of a row in `spec.columns` order.
+  std::vector<std::string> KeyOf(const std::vector<std::string>& fields) const;
+  // The upserts, in first-Put order unless a key changed between upsert
+  // and removal.
   const std::vector<std::vector<std::string>>& rows() const { return rows_; }
+  // The removals: the key fields then the delete_match fields (the shape
+  // DeleteKeys takes).
+  const std::vector<std::vector<std::string>>& removals() const { return removals_; }
 
  private:
+  struct Slot {
+    bool removal = false;
+    size_t index = 0;  // in rows_ or removals_
+  };
+  // Drops entry `index` of `list` (rows_ or removals_) by moving the last
+  // one into its place.
+  void Erase(bool removal, size_t index);
+
   const UpsertSpec* spec_;
   std::vector<size_t> key_positions_;
-  std::map<std::vector<std::string>, size_t> at_;  // key -> index in rows_
+  std::vector<size_t> match_positions_;
+  std::map<std::vector<std::string>, Slot> at_;  // key -> where its entry is
   std::vector<std::vector<std::string>> rows_;
+  std::vector<std::vector<std::string>> removals_;
 };
 
 // One row a record makes: the index of its table in the view's tables and
@@ -40,6 +62,17 @@ class KeyedRows {
 struct TableRow {
   size_t table = 0;
   std::vector<std::string> fields;
+  bool remove = false;  // a removal of the key's row (KeyedRows::Put)
+  // Columns whose value the decoder had to change to store it (e.g. text
+  // PostgreSQL cannot hold); reported through KeyedView::on_adjusted.
+  std::vector<std::string> adjusted = {};
+};
+
+// A staged row with adjusted values: its table, key fields and columns.
+struct AdjustedRow {
+  size_t table = 0;
+  std::vector<std::string> key;
+  std::vector<std::string> columns;
 };
 
 // Decodes one record into the rows it writes. No rows: the record is
@@ -63,6 +96,7 @@ struct StagedRows {
   size_t records = 0;      // staged records (rows, rejected and ignored)
   size_t skipped = 0;      // below `applied`: already in the view
   size_t ignored = 0;      // decoded to no rows
+  std::vector<AdjustedRow> adjusted;  // every staged row with TableRow::adjusted
 };
 
 // Stages `batch` (each partition's records in offset order) for the view

@@ -151,6 +151,22 @@ CREATE TABLE accruals (
 );
 CREATE INDEX accruals_by_account ON accruals (account, day DESC, chain, token);
 )sql"},
+    // The registry of the tables the contract-events projection
+    // (projections/contracts) creates, one schema per [[contracts]] name and
+    // one table per event: what each column holds, so a changed ABI can be
+    // checked against the tables and the API can read them. Numbered 40 for
+    // the same reason as 10.
+    {40, "contract_tables", R"sql(
+CREATE TABLE contract_tables (
+  contract    text        NOT NULL,
+  event_table text        NOT NULL,
+  event       text        NOT NULL,
+  signature   text        NOT NULL,
+  columns     jsonb       NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (contract, event_table)
+);
+)sql"},
 };
 
 // True when `m` was applied now, false when it already was.

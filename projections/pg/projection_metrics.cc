@@ -27,4 +27,12 @@ void CountUpsertedRows(std::string_view projection, std::string_view table, int6
       .Inc(static_cast<uint64_t>(rows));
 }
 
+void CountDeletedRows(std::string_view projection, std::string_view table, int64_t rows) {
+  core::MetricsRegistry::Global()
+      .GetCounter("chainflow_projection_rows_deleted_total",
+                  "View rows deleted by retractions",
+                  {{"projection", std::string(projection)}, {"table", std::string(table)}})
+      .Inc(static_cast<uint64_t>(rows));
+}
+
 }  // namespace chainflow::projections::pg

@@ -15,4 +15,7 @@ void CountRecords(std::string_view projection, size_t records, size_t skipped, s
 // chainflow_projection_rows_upserted_total{projection, table}.
 void CountUpsertedRows(std::string_view projection, std::string_view table, int64_t rows);
 
+// chainflow_projection_rows_deleted_total{projection, table}.
+void CountDeletedRows(std::string_view projection, std::string_view table, int64_t rows);
+
 }  // namespace chainflow::projections::pg

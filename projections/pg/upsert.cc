@@ -11,7 +11,9 @@ namespace {
 
 std::string StagingName(const std::string& table) {
   std::string name = "cf_stage_";
-  for (char c : table) name += (c == '.' ? '_' : c);
+  for (char c : table) {
+    if (c != '"') name += (c == '.' ? '_' : c);  // quoted identifiers: "schema"."table"
+  }
   return name;
 }
 
@@ -74,12 +76,14 @@ core::Result<int64_t> DeleteKeys(Transaction& tx, const UpsertSpec& spec,
   CF_CHECK(!spec.key.empty(), "delete from {} without key", spec.table);
   if (keys.empty()) return 0;
   const std::string staging = "cf_delete_" + StagingName(spec.table).substr(9);
-  const std::string cols = fmt::format("{}", fmt::join(spec.key, ", "));
+  std::vector<std::string> columns = spec.key;
+  columns.insert(columns.end(), spec.delete_match.begin(), spec.delete_match.end());
+  const std::string cols = fmt::format("{}", fmt::join(columns, ", "));
   if (tx.used_staging_tables().count(staging) != 0) {
     ASSIGN_OR_RETURN(int64_t n, tx.Execute(fmt::format("TRUNCATE {}", staging)));
     (void)n;
   } else {
-    // Only the key columns: LIKE would copy the other columns' NOT NULLs.
+    // Only the columns compared: LIKE would copy the other columns' NOT NULLs.
     ASSIGN_OR_RETURN(int64_t n, tx.Execute(fmt::format(
                                     "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS "
                                     "AS SELECT {} FROM {} WITH NO DATA",
@@ -87,9 +91,17 @@ core::Result<int64_t> DeleteKeys(Transaction& tx, const UpsertSpec& spec,
     (void)n;
   }
   tx.used_staging_tables().insert(staging);
-  RETURN_IF_ERROR(tx.Copy(staging, spec.key, keys));
+  std::vector<bool> null_if_empty;
+  for (const auto& c : columns) {
+    null_if_empty.push_back(std::find(spec.null_if_empty.begin(), spec.null_if_empty.end(), c) !=
+                            spec.null_if_empty.end());
+  }
+  RETURN_IF_ERROR(tx.Copy(staging, columns, keys, null_if_empty));
   std::vector<std::string> match;
   for (const auto& c : spec.key) match.push_back(fmt::format("cf_target.{0} = cf_gone.{0}", c));
+  for (const auto& c : spec.delete_match) {
+    match.push_back(fmt::format("cf_target.{0} IS NOT DISTINCT FROM cf_gone.{0}", c));
+  }
   return tx.Execute(fmt::format("DELETE FROM {} AS cf_target USING {} AS cf_gone WHERE {}",
                                 spec.table, staging, fmt::join(match, " AND ")));
 }

@@ -18,6 +18,11 @@ struct UpsertSpec {
   // field is written as NULL. Only for types where '' is never a value
   // (numeric, bigint, timestamptz): a text column cannot tell '' from NULL.
   std::vector<std::string> null_if_empty = {};
+  // Columns (not in `key`) a removal must match too: DeleteKeys then deletes
+  // a row only when these equal the removal's (NULL equal to NULL), so a
+  // retraction takes back only the row it names, never a newer row at the
+  // same key. Empty: the key alone decides.
+  std::vector<std::string> delete_match = {};
 };
 
 // Writes `rows` (text fields in `spec.columns` order; numeric values as
@@ -36,10 +41,12 @@ core::Result<int64_t> Upsert(Transaction& tx, const UpsertSpec& spec,
                              const std::vector<std::vector<std::string>>& rows);
 
 // Deletes the rows of `spec.table` whose `spec.key` columns equal one of
-// `keys` (text fields in `spec.key` order), with two statements regardless
-// of the count: COPY into a session-local TEMP table of the key columns
+// `keys` (text fields in `spec.key` order, then `spec.delete_match` order;
+// "" is NULL in the null_if_empty columns), with two statements regardless
+// of the count: COPY into a session-local TEMP table of those columns
 // (ON COMMIT DELETE ROWS, created once per session), then
-//   DELETE FROM table USING staging WHERE <key columns equal>.
+//   DELETE FROM table USING staging WHERE <key columns equal>
+//     AND <delete_match columns not distinct>.
 // Keys that match no row are fine. Returns the number of rows deleted.
 core::Result<int64_t> DeleteKeys(Transaction& tx, const UpsertSpec& spec,
                                  const std::vector<std::vector<std::string>>& keys);

@@ -1,5 +1,7 @@
 #include "projections/token/rows.h"
 
+#include "projections/token/token_projection.h"
+
 #include <map>
 #include <tuple>
 
@@ -63,7 +65,47 @@ Result<SupplyRow> ToRow(const v1::TotalSupplyChanged& m) {
   return row;
 }
 
+std::vector<pg::TableRow> TableRows(const BalanceRow& r) {
+  if (r.removed) return {pg::TableRow{0, {r.chain, r.token, r.account, "", ""}, true}};
+  return {pg::TableRow{0, {r.chain, r.token, r.account, r.balance,
+                           std::to_string(r.block_number)}}};
+}
+
+std::vector<pg::TableRow> TableRows(const SupplyRow& r) {
+  if (r.removed) return {pg::TableRow{1, {r.chain, r.token, "", ""}, true}};
+  return {pg::TableRow{1, {r.chain, r.token, r.total_supply, std::to_string(r.block_number)}}};
+}
+
+Result<std::vector<pg::TableRow>> DecodeRecord(const engine::log::Record& record) {
+  v1::Envelope env;
+  if (!env.ParseFromString(record.value)) {
+    return core::InvalidArgumentError("not a chainflow.v1.Envelope");
+  }
+  if (env.has_token_balance_changed()) {
+    ASSIGN_OR_RETURN(BalanceRow row, ToRow(env.token_balance_changed()));
+    return TableRows(row);
+  }
+  if (env.has_total_supply_changed()) {
+    ASSIGN_OR_RETURN(SupplyRow row, ToRow(env.total_supply_changed()));
+    return TableRows(row);
+  }
+  return std::vector<pg::TableRow>{};
+}
+
 }  // namespace
+
+const pg::KeyedView& View() {
+  static const pg::KeyedView view{
+      std::string(kProjectionName),
+      {pg::UpsertSpec{"chainflow.token_balances",
+                      {"chain", "token", "account", "balance", "block_number"},
+                      {"chain", "token", "account"}},
+       pg::UpsertSpec{"chainflow.token_supply",
+                      {"chain", "token", "total_supply", "block_number"},
+                      {"chain", "token"}}},
+      DecodeRecord};
+  return view;
+}
 
 StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
                        const pg::OffsetMap& applied) {

@@ -7,6 +7,7 @@
 
 #include "engine/core/result.h"
 #include "engine/log/record.h"
+#include "projections/pg/keyed_projection.h"
 #include "projections/pg/offsets.h"
 
 namespace chainflow::projections::token {
@@ -58,5 +59,12 @@ struct StagedBatch {
 // `batch` must outlive the result.
 StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
                        const pg::OffsetMap& applied);
+
+// The view as the shared keyed runner (pg::KeyedProjection) applies it:
+// name kProjectionName, tables token_balances (0) and token_supply (1),
+// each record decoded as StageBatch does (a `removed` retraction is a
+// removal of its key, TableRow::remove; other payloads make no rows). A
+// function-local static.
+const pg::KeyedView& View();
 
 }  // namespace chainflow::projections::token

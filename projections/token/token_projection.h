@@ -10,6 +10,7 @@
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "projections/pg/connection.h"
+#include "projections/pg/keyed_projection.h"
 #include "projections/pg/projector.h"
 
 namespace chainflow::projections::token {
@@ -39,7 +40,8 @@ class TokenProjection : public pg::BatchProjection {
   // Applies `batch` in ONE transaction: the projection's advisory lock, its
   // stored offsets (records below them are left out), the deduplicated rows
   // (pg::Upsert) and the new offsets, then commit. Rejected records go to
-  // the DLQ, flushed before the commit. On error nothing is written.
+  // the DLQ, flushed before the commit. On error nothing is written. The
+  // shared keyed runner does it.
   core::Result<ApplyReport> Apply(const std::vector<engine::log::Record>& batch);
   // pg::BatchProjection: Apply without the report (it is counted in metrics).
   core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
@@ -48,9 +50,7 @@ class TokenProjection : public pg::BatchProjection {
   }
 
  private:
-  pg::Connection& conn_;
-  engine::log::RecordSink* dlq_;
-  std::string dlq_topic_;
+  pg::KeyedProjection keyed_;  // over View() (rows.h)
 };
 
 // For `chainflow rebuild`: empties token_balances and token_supply and

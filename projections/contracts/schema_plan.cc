@@ -1,0 +1,100 @@
+#include "projections/contracts/schema_plan.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace chainflow::projections::contracts {
+namespace {
+
+std::string Qualified(const std::string& contract, const std::string& table) {
+  return Quote(contract) + "." + Quote(table);
+}
+
+std::string IndexSql(const std::string& contract, const std::string& table,
+                     const std::string& column) {
+  return fmt::format(
+      "CREATE INDEX IF NOT EXISTS {} ON {} ({}, block_number, log_index, chain)",
+      Quote(table + "_by_" + column), Qualified(contract, table), Quote(column));
+}
+
+void PlanNewTable(const std::string& contract, const TableSpec& t, SchemaPlan& plan) {
+  std::vector<std::string> defs = FixedColumnDefinitions();
+  for (const ColumnSpec& c : t.columns) defs.push_back(Quote(c.name) + " " + c.sql_type);
+  plan.statements.push_back(fmt::format(
+      "CREATE TABLE {} ({}, PRIMARY KEY (chain, block_number, log_index))",
+      Qualified(contract, t.table), fmt::join(defs, ", ")));
+  plan.statements.push_back(fmt::format(
+      "CREATE INDEX IF NOT EXISTS {} ON {} (block_number, log_index, chain)",
+      Quote(t.table + "_by_position"), Qualified(contract, t.table)));
+  for (const ColumnSpec& c : t.columns) {
+    if (c.indexed) plan.statements.push_back(IndexSql(contract, t.table, c.name));
+  }
+  plan.changes.push_back(fmt::format("new table {} ({})", Qualified(contract, t.table),
+                                     t.signature));
+  plan.registry.push_back(t);
+}
+
+core::Status PlanExistingTable(const std::string& contract, const TableSpec& want,
+                               const TableSpec& have, SchemaPlan& plan) {
+  TableSpec merged{want.table, want.event, want.signature, have.columns};
+  for (const ColumnSpec& c : want.columns) {
+    auto it = std::find_if(merged.columns.begin(), merged.columns.end(),
+                           [&c](const ColumnSpec& m) { return m.name == c.name; });
+    if (it == merged.columns.end()) {
+      plan.statements.push_back(fmt::format("ALTER TABLE {} ADD COLUMN {} {}",
+                                            Qualified(contract, want.table), Quote(c.name),
+                                            c.sql_type));
+      if (c.indexed) plan.statements.push_back(IndexSql(contract, want.table, c.name));
+      plan.changes.push_back(fmt::format("new column {}.{} {} ({})",
+                                         Qualified(contract, want.table), Quote(c.name),
+                                         c.sql_type, c.abi_type));
+      merged.columns.push_back(c);
+      continue;
+    }
+    if (it->sql_type != c.sql_type) {
+      return core::InvalidArgumentError(fmt::format(
+          "contract \"{}\", table \"{}\", column \"{}\": the table has it as {} ({}), the ABI "
+          "now makes it {} ({} in {}); a column cannot change type: rename the event or "
+          "parameter, or drop the view with `chainflow rebuild --view contract.{}`",
+          contract, want.table, c.name, it->sql_type, it->abi_type, c.sql_type, c.abi_type,
+          want.signature, contract));
+    }
+    if (c.indexed && !it->indexed) {
+      plan.statements.push_back(IndexSql(contract, want.table, c.name));
+    }
+    *it = c;
+  }
+  plan.registry.push_back(std::move(merged));
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<std::string>& FixedColumnDefinitions() {
+  static const std::vector<std::string> kDefinitions = {
+      "chain text NOT NULL",          "contract text NOT NULL",
+      "block_number bigint NOT NULL", "block_hash text",
+      "block_timestamp bigint NOT NULL", "tx_hash text NOT NULL",
+      "tx_index integer NOT NULL",    "log_index integer NOT NULL"};
+  return kDefinitions;
+}
+
+core::Result<SchemaPlan> PlanSchema(const std::string& contract,
+                                    const std::vector<TableSpec>& desired,
+                                    const std::vector<TableSpec>& existing) {
+  SchemaPlan plan;
+  plan.statements.push_back("CREATE SCHEMA IF NOT EXISTS " + Quote(contract));
+  for (const TableSpec& want : desired) {
+    auto have = std::find_if(existing.begin(), existing.end(),
+                             [&want](const TableSpec& t) { return t.table == want.table; });
+    if (have == existing.end()) {
+      PlanNewTable(contract, want, plan);
+    } else {
+      RETURN_IF_ERROR(PlanExistingTable(contract, want, *have, plan));
+    }
+  }
+  return plan;
+}
+
+}  // namespace chainflow::projections::contracts
