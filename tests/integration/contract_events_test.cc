@@ -6,11 +6,14 @@
 // contract topic, read read_committed with its retractions applied, must
 // equal the chain's logs (eth_getLogs) decoded by this test on its own: the
 // zoo's values are a function of the seed each event carries, the tickets'
-// are single words. No record twice, none of a reverted block.
+// are single words. No record twice, none of a reverted block. The same for
+// the contracts' PostgreSQL tables (one per event, schema = contract).
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -358,6 +361,91 @@ class ContractEventsTest : public ::testing::Test {
     }
   }
 
+  // One table's rows as "<block>/<log>:<columns...>" lines in key order, or
+  // "<error>" while it does not exist yet.
+  std::string TableRows(const std::string& table, const std::string& columns) {
+    try {
+      return env_->QueryScalar(fmt::format(
+          "SELECT coalesce(string_agg(block_number || '/' || log_index || ':' || {}, E'\\n' "
+          "ORDER BY block_number, log_index), '') FROM {}",
+          columns, table));
+    } catch (const std::exception& e) {
+      return std::string("<") + e.what() + ">";
+    }
+  }
+
+  // The same lines from the chain, decoded here: per table, `row` renders one
+  // event's parameters as the SQL above renders its columns.
+  static std::string WantRows(const Events& events, const std::string& first_key,
+                              const std::function<bool(const json::object&)>& in_table,
+                              const std::function<std::string(const json::object&)>& row) {
+    std::string out;
+    for (const auto& [at, params] : events) {
+      const json::object& p = params.as_object();
+      if (!p.contains(first_key) || !in_table(p)) continue;
+      if (!out.empty()) out += '\n';
+      out += fmt::format("{}/{}:{}", at.first, at.second, row(p));
+    }
+    return out;
+  }
+
+  // The contracts' PostgreSQL tables (schema = contract name, table = event)
+  // equal the chain: every canonical event a row, none of a reverted block.
+  void ExpectTablesEqualChain(const std::string& when) {
+    auto s = [](const json::value& v) { return std::string(v.as_string()); };
+    std::map<std::string, std::pair<std::string, std::string>> got, want;
+    auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+      std::map<std::string, Events> chain = Expected();
+      want.clear();
+      got.clear();
+      const auto all = [](const json::object&) { return true; };
+      want["zoo.scalars"] = {"seed || ':' || delta || ':' || odd || ':' || small || ':' || who",
+                             WantRows(chain["zoo"], "odd", all, [&](const json::object& p) {
+                               return fmt::format("{}:{}:{}:{}:{}", s(p.at("seed")),
+                                                  s(p.at("delta")),
+                                                  p.at("odd").as_bool() ? "true" : "false",
+                                                  s(p.at("small")), s(p.at("who")));
+                             })};
+      want["zoo.composites"] = {"seed || ':' || text || ':' || encode(blob, 'hex')",
+                                WantRows(chain["zoo"], "pair", all, [&](const json::object& p) {
+                                  return fmt::format("{}:{}:{}", s(p.at("seed")), s(p.at("text")),
+                                                     s(p.at("blob")).substr(2));
+                                })};
+      // The hostile string as stored: NUL removed, the invalid byte U+FFFD.
+      want["zoo.hostile"] = {"text || ':' || big || ':' || low",
+                             WantRows(chain["zoo"], "big", all, [&](const json::object& p) {
+                               std::string text = s(p.at("text"));
+                               text.erase(std::remove(text.begin(), text.end(), '\0'), text.end());
+                               return fmt::format("{}:{}:{}", text, s(p.at("big")),
+                                                  s(p.at("low")));
+                             })};
+      want["ticket_factory.event_created"] = {
+          "ticket || ':' || title",
+          WantRows(chain["ticket_factory"], "ticket", all, [&](const json::object& p) {
+            return s(p.at("ticket")) + ":" + s(p.at("title"));
+          })};
+      want["tickets.tickets_purchased"] = {
+          "buyer || ':' || count || ':' || total",
+          WantRows(chain["tickets"], "buyer", all, [&](const json::object& p) {
+            return fmt::format("{}:{}:{}", s(p.at("buyer")), s(p.at("count")), s(p.at("total")));
+          })};
+      want["tickets.check_in"] = {
+          "holder || ':' || ticket_id",
+          WantRows(chain["tickets"], "holder", all, [&](const json::object& p) {
+            return s(p.at("holder")) + ":" + s(p.at("ticketId"));
+          })};
+      for (const auto& [table, spec] : want) got[table] = {spec.first, TableRows(table, spec.first)};
+      bool equal = true;
+      for (const auto& [table, spec] : want) equal = equal && got[table].second == spec.second;
+      if (equal) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    for (const auto& [table, spec] : want) {
+      EXPECT_EQ(got[table].second, spec.second) << when << ": table " << table;
+    }
+  }
+
   std::unique_ptr<LocalAnvil> anvil_;
   std::unique_ptr<ingest::evm::RpcClient> rpc_;
   DeployedContract zoo_;
@@ -378,6 +466,7 @@ TEST_F(ContractEventsTest, TopicsEqualTheChainThroughFactoriesAndReorgsOfDepth1T
   CallTicket(first, "buy(uint256)", 3);
   CallTicket(first, "checkIn(uint256)", 1);
   ExpectTopicsEqualChain("before any reorg");
+  ExpectTablesEqualChain("before any reorg");
   if (HasFailure()) return;
 
   int title = 0;
@@ -410,6 +499,7 @@ TEST_F(ContractEventsTest, TopicsEqualTheChainThroughFactoriesAndReorgsOfDepth1T
       }
     }
     ExpectTopicsEqualChain(fmt::format("after a reorg of depth {}", depth));
+    ExpectTablesEqualChain(fmt::format("after a reorg of depth {}", depth));
     if (HasFailure()) {
       std::cout << Tail(chainflow_->Stderr());
       return;
