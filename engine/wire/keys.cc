@@ -56,8 +56,8 @@ std::string ContractFamilyKey(std::string_view chain, std::string_view contract)
   return key;
 }
 
-std::string ContractAddressKey(std::string_view chain, const core::Address& address) {
-  return SupplyKey(chain, address);  // the same shape: "<chain>:<0x address>"
+std::string ContractTopicKey(std::string_view chain, std::string_view contract) {
+  return ContractFamilyKey(chain, contract);  // the same shape: "<chain>:<name>"
 }
 
 std::string ForwardedMarkerKey(std::string_view chain, int32_t partition) {

@@ -34,9 +34,10 @@ std::string SupplyKey(std::string_view chain, const core::Address& token);
 // factory-made contracts (so a factory's announcements and its instances'
 // events meet in one task, in chain order) and the contract's own otherwise.
 std::string ContractFamilyKey(std::string_view chain, std::string_view contract);
-// "<chain>:<0x address>": a contract's events on its own topic, so one
-// address's events keep chain order within a partition.
-std::string ContractAddressKey(std::string_view chain, const core::Address& address);
+// "<chain>:<contract name>": a contract's events on its own topic, so all of
+// them (every address's, and their retractions) keep chain order in one
+// partition.
+std::string ContractTopicKey(std::string_view chain, std::string_view contract);
 // "<chain>/<partition>": a block marker the token splitter forwards from
 // partition `partition` of the chain's events topic to every deltas
 // partition, so consumers can tell the upstream partitions apart.

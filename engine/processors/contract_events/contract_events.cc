@@ -129,10 +129,9 @@ Status ContractEventsProcessor::NoteAnnouncements(const v1::ContractEvent& event
 
 Status ContractEventsProcessor::Emit(const abi::CatalogContract& contract,
                                      const v1::ContractEvent& event, runtime::Emitter& out) {
-  ASSIGN_OR_RETURN(Address address, Address::FromBytes(event.log().contract()));
   runtime::OutputEvent record;
   record.topic = wire::ContractTopic(topic_prefix_, contract.name());
-  record.key = wire::ContractAddressKey(event.log().chain(), address);
+  record.key = wire::ContractTopicKey(event.log().chain(), contract.name());
   record.id = RecordId(event);
   record.ce_type = wire::ContractEventType(contract.name(), event.event());
   record.event_time = static_cast<int64_t>(event.log().block_timestamp());

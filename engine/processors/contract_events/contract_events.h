@@ -13,7 +13,7 @@ namespace chainflow::engine::processors::contract_events {
 
 // The contract_events processor (README.md): sends each contract indexed by
 // ABI its decoded events, on <prefix>.contract.<name> keyed
-// "<chain>:<0x address>", in protobuf (an Envelope with `contract_event`)
+// "<chain>:<name>", in protobuf (an Envelope with `contract_event`)
 // or JSON (the contract's `format`), and takes back with an explicit
 // retraction (`retracted = true`) every event of a reverted block. Keeps the
 // instances of factory-made contracts: an address the factory's event

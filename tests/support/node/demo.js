@@ -1,10 +1,17 @@
 #!/usr/bin/env node
-// The demo scenario behind ops/up: deploys TestNft721, TestMulti1155 and TestToken20, then
-// mints, transfers and burns tokens at random among the node's accounts (Anvil's 10), a few
+// The demo scenario behind ops/up: deploys TestNft721, TestMulti1155 and TestToken20, a
+// ticketing factory (TestTicketFactory, which makes Ticket contracts) and a DAO (TestDao),
+// then mints, transfers and burns tokens, creates events, sells and checks in tickets,
+// proposes, votes, bids and donates at random among the node's accounts (Anvil's 10), a few
 // transactions per second, until stopped or --count transactions were mined.
 //
 //   node tests/support/node/demo.js [--rpc URL] [--count N] [--seed S] [--rate TX_PER_S]
 //                                   [--out FILE] [--quiet]
+//                                   [--config-base TOML --config-out TOML --abi-dir DIR]
+//
+// With --config-out, writes the chainflow configuration of the demo: --config-base with a
+// [[contracts]] entry per deployed contract (the token standards, and the factory, its
+// tickets and the DAO by their ABIs, written to --abi-dir as solc emits them).
 //
 // Owners and balances are tracked locally so every transfer is sent by the current holder; a
 // reverted transaction means that tracking is wrong and stops the demo (exit 1). Transactions
@@ -41,6 +48,8 @@ class Demo {
     this.nextNftId = 1;
     this.multi = new Map();      // `${id}:${holder}` -> amount (ERC-1155)
     this.erc20 = new Map();      // holder -> amount
+    this.tickets = [];           // Ticket contracts the factory made
+    this.proposals = 0;          // DAO proposals made
   }
 
   pick(list) { return list[Math.floor(this.rand() * list.length)]; }
@@ -49,6 +58,7 @@ class Demo {
 
   // Chooses one action whose sender and tokens are not in `busy`; returns null if none fits.
   plan(busy) {
+    if (this.c.TestTicketFactory && this.rand() < 0.35) return this.planApps(busy);
     const free = (...keys) => keys.every((k) => !busy.has(k));
     const roll = this.rand();
     const holders1155 = [...this.multi].filter(([k, v]) => v > 0n).map(([k]) => k);
@@ -133,6 +143,56 @@ class Demo {
       } };
   }
 
+  // A ticketing or DAO action (contracts indexed by their ABI).
+  planApps(busy) {
+    const from = this.pick(this.accounts);
+    if (busy.has(from)) return null;
+    const roll = this.rand();
+    const title = `show ${this.int(1, 999)}`;
+    if (this.tickets.length === 0 || roll < 0.08) {
+      return { from, keys: [from], label: `tickets: create "${title}"`, contract: 'TestTicketFactory',
+        sig: 'create(string)', args: [title],
+        apply: (receipt) => {
+          for (const log of receipt.logs) {
+            if (log.address.toLowerCase() !== this.c.TestTicketFactory.address.toLowerCase()) continue;
+            this.tickets.push('0x' + log.topics[1].slice(26));
+          }
+        } };
+    }
+    const ticket = this.pick(this.tickets);
+    if (roll < 0.35) {
+      const count = this.int(1, 4);
+      return { from, keys: [from], label: `tickets: ${short(from)} buys ${count} at ${short(ticket)}`,
+        contract: 'TestTicketFactory', to: ticket, sig: 'buy(uint256)', args: [count], apply: () => {} };
+    }
+    if (roll < 0.45) {
+      const id = this.int(1, 200);
+      return { from, keys: [from], label: `tickets: ${short(from)} checks in #${id}`,
+        contract: 'TestTicketFactory', to: ticket, sig: 'checkIn(uint256)', args: [id], apply: () => {} };
+    }
+    if (roll < 0.6 || this.proposals === 0) {
+      return { from, keys: [from, 'dao:proposals'], label: `dao: ${short(from)} proposes`,
+        contract: 'TestDao', sig: 'propose(string)', args: [`proposal ${this.int(1, 9999)}`],
+        apply: () => { this.proposals += 1; } };
+    }
+    if (roll < 0.8) {
+      const id = this.int(1, this.proposals);
+      const support = this.rand() < 0.6;
+      return { from, keys: [from], label: `dao: ${short(from)} votes ${support ? 'for' : 'against'} #${id}`,
+        contract: 'TestDao', sig: 'vote(uint256,bool,uint256)', args: [id, support, this.int(1, 100)],
+        apply: () => {} };
+    }
+    if (roll < 0.9) {
+      const amount = BigInt(this.int(1, 500)) * 10n ** 16n;
+      return { from, keys: [from], label: `dao: ${short(from)} bids`, contract: 'TestDao',
+        sig: 'bid(uint256,uint256)', args: [this.int(1, 3), amount], apply: () => {} };
+    }
+    const amount = BigInt(this.int(1, 100)) * 10n ** 17n;
+    return { from, keys: [from], label: `dao: ${short(from)} donates`, contract: 'TestDao',
+      sig: 'donate(uint256,string)', args: [amount, this.pick(['for the library', 'ni hao', 'merci 🙏'])],
+      apply: () => {} };
+  }
+
   // Sends up to `size` independent transactions and waits for them; returns how many.
   async round(size) {
     const busy = new Set();
@@ -146,21 +206,50 @@ class Demo {
     const hashes = [];
     for (const a of actions) {
       const c = this.c[a.contract];
-      const data = lib.encodeCall(a.sig, a.args, c.methodIdentifiers);
-      hashes.push(await lib.sendTransaction(this.url, { from: a.from, to: c.address, data }));
+      // A ticket's calls go to the ticket (the factory's ABI does not have them).
+      const data = lib.encodeCall(a.sig, a.args, a.to ? undefined : c.methodIdentifiers);
+      hashes.push(await lib.sendTransaction(this.url, { from: a.from, to: a.to || c.address, data }));
     }
     for (let i = 0; i < actions.length; i++) {
       const receipt = await lib.waitReceipt(this.url, hashes[i]);
       if (receipt.status !== '0x1') {
         throw new Error(`reverted: ${actions[i].label} (tx ${hashes[i]}); owner tracking is wrong`);
       }
-      actions[i].apply();
+      actions[i].apply(receipt);
       if (!this.quiet) {
         console.log(`block ${Number(receipt.blockNumber)} ${actions[i].label} tx ${hashes[i]}`);
       }
     }
     return actions.length;
   }
+}
+
+const STANDARDS = { TestNft721: 'erc721', TestMulti1155: 'erc1155', TestToken20: 'erc20' };
+
+// --config-base + one [[contracts]] entry per deployed contract -> --config-out; the ABIs of
+// the factory, its tickets and the DAO -> --abi-dir.
+function writeConfig(args, contracts) {
+  const dir = args['abi-dir'];
+  if (!args['config-base'] || !dir) throw new Error('--config-out needs --config-base and --abi-dir');
+  fs.mkdirSync(dir, { recursive: true });
+  const abiFile = (contract, name) => {
+    const file = `${dir}/${name}.json`;
+    fs.writeFileSync(file, JSON.stringify(contracts[contract].abis[name], null, 2) + '\n');
+    return file;
+  };
+  let toml = fs.readFileSync(args['config-base'], 'utf8');
+  toml += '\n# Added by tests/support/node/demo.js: the demo\'s contracts.\n';
+  for (const [name, standard] of Object.entries(STANDARDS)) {
+    toml += `[[contracts]]\nchain = "anvil"\naddress = "${contracts[name].address}"\nstandard = "${standard}"\n`;
+  }
+  const factory = contracts.TestTicketFactory;
+  toml += `[[contracts]]\nchain = "anvil"\nname = "ticket_factory"\naddress = "${factory.address}"\n` +
+    `abi = "${abiFile('TestTicketFactory', 'TestTicketFactory')}"\n`;
+  toml += `[[contracts]]\nchain = "anvil"\nname = "tickets"\nabi = "${abiFile('TestTicketFactory', 'Ticket')}"\n` +
+    'factory = { contract = "ticket_factory", event = "EventCreated", parameter = "ticket" }\n';
+  toml += `[[contracts]]\nchain = "anvil"\nname = "dao"\naddress = "${contracts.TestDao.address}"\n` +
+    `abi = "${abiFile('TestDao', 'TestDao')}"\nformat = "json"\n`;
+  fs.writeFileSync(args['config-out'], toml);
 }
 
 async function main() {
@@ -179,16 +268,17 @@ async function main() {
   if (accounts.length < 2) throw new Error(`${url} has ${accounts.length} unlocked accounts; need 2+`);
   const chainId = Number(await lib.rpc(url, 'eth_chainId'));
   const contracts = {};
-  for (const name of ['TestNft721', 'TestMulti1155', 'TestToken20']) {
+  for (const name of ['TestNft721', 'TestMulti1155', 'TestToken20', 'TestTicketFactory', 'TestDao']) {
     contracts[name] = await lib.deploy(url, name, accounts[0]);
   }
+  if (args['config-out']) writeConfig(args, contracts);
   const summary = {
     rpc: url,
     chain_id: chainId,
     seed,
     contracts: Object.fromEntries(Object.values(contracts).map((c) => [c.name, {
       address: c.address, block_number: c.blockNumber,
-      standard: { TestNft721: 'erc721', TestMulti1155: 'erc1155', TestToken20: 'erc20' }[c.name],
+      standard: STANDARDS[c.name] || 'abi',
     }])),
   };
   if (args.out) fs.writeFileSync(args.out, JSON.stringify(summary, null, 2) + '\n');

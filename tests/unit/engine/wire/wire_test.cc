@@ -2,6 +2,7 @@
 // them, under any prefix.
 #include <gtest/gtest.h>
 
+#include "engine/wire/event_types.h"
 #include "engine/wire/keys.h"
 #include "engine/wire/topics.h"
 
@@ -20,6 +21,13 @@ TEST(WireTopicsTest, EveryTopicTakesThePrefix) {
   EXPECT_EQ(SettlementsTopic("cf"), "cf.settlements");
   EXPECT_EQ(SettlementPartsTopic("cf"), "cf.settlement.parts");
   EXPECT_EQ(AccrualsTopic("cf"), "cf.accruals");
+  EXPECT_EQ(ContractTopic("cf", "tickets"), "cf.contract.tickets");
+}
+
+TEST(WireKeysTest, ContractKeysNameTheChainAndTheContract) {
+  EXPECT_EQ(ContractFamilyKey("anvil", "ticket_factory"), "anvil:ticket_factory");
+  EXPECT_EQ(ContractTopicKey("anvil", "tickets"), "anvil:tickets");
+  EXPECT_EQ(ContractEventType("tickets", "CheckIn"), "chainflow.contract.tickets.CheckIn");
 }
 
 TEST(WireKeysTest, AccountAndSupplyKeysAreLowercaseHex) {
