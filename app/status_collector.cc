@@ -280,8 +280,12 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
     for (const auto& c : committed) processor[{c.topic, c.partition}] = c.offset;
     return add("processor", name, processor, inputs);
   };
-  ASSIGN_OR_RETURN(const std::vector<LeveledSpec> specs, ConfiguredProcessors(config_, admin_));
-  for (const LeveledSpec& p : specs) {
+  // The processors do not change while the process runs: found once (their
+  // ABI files read and partitions counted), not at every refresh.
+  if (!processors_) {
+    ASSIGN_OR_RETURN(processors_, ConfiguredProcessors(config_, admin_));
+  }
+  for (const LeveledSpec& p : *processors_) {
     RETURN_IF_ERROR(add_processor(p.spec.name, p.spec.input_topics));
   }
 

@@ -7,8 +7,10 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "api/handlers/status.h"
+#include "app/processor_role.h"
 #include "engine/core/config.h"
 #include "engine/log/admin.h"
 
@@ -64,6 +66,8 @@ class StatusCollector : public api::handlers::StatusSource {
   // Kept open across collections; dropped after a failure and reopened.
   std::unique_ptr<projections::pg::Connection> pg_;
   std::map<std::string, std::unique_ptr<ingest::evm::RpcClient>> rpcs_;  // by chain
+  // ConfiguredProcessors, from the first collection that could list them.
+  std::optional<std::vector<LeveledSpec>> processors_;
   std::chrono::steady_clock::time_point cached_at_;
 
   std::mutex refresh_mu_;
