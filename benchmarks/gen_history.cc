@@ -65,6 +65,15 @@ struct Position {
   uint32_t log_index = 0;
 };
 
+// Moves `at` to log i: a new 12-second block every per_block logs.
+void Advance(Position& at, uint64_t i, uint32_t per_block) {
+  at.log_index = static_cast<uint32_t>(i % per_block);
+  if (i > 0 && at.log_index == 0) {
+    ++at.block;
+    at.timestamp += 12;
+  }
+}
+
 void PrintLog(std::FILE* out, const std::string& contract, const std::string& topics,
               const std::string& data, const Position& at, uint64_t tx,
               const char* topic0 = kTransferTopic) {
@@ -83,11 +92,7 @@ void WriteErc721(std::FILE* out, const Options& o) {
   std::vector<uint32_t> owner(o.tokens, 0);
   Position at{15'000'000, 1'650'000'000, 0};
   for (uint64_t i = 0; i < o.transfers; ++i) {
-    at.log_index = static_cast<uint32_t>(i % o.per_block);
-    if (i > 0 && at.log_index == 0) {
-      ++at.block;
-      at.timestamp += 12;
-    }
+    Advance(at, i, o.per_block);
     uint64_t token = i < o.tokens ? i : rng() % o.tokens;
     uint32_t from = owner[token];
     uint32_t to = 1 + static_cast<uint32_t>(rng() % 50'000);
@@ -179,11 +184,7 @@ void WriteAbi(std::FILE* out, const Options& o) {
   std::mt19937_64 rng(o.seed);
   Position at{19'000'000, 1'700'000'000, 0};
   for (uint64_t i = 0; i < o.transfers; ++i) {
-    at.log_index = static_cast<uint32_t>(i % o.per_block);
-    if (i > 0 && at.log_index == 0) {
-      ++at.block;
-      at.timestamp += 12;
-    }
+    Advance(at, i, o.per_block);
     const uint32_t buyer = 1 + static_cast<uint32_t>(rng() % o.accounts);
     const std::string seat = fmt::format("row-{}-{}", rng() % 100, rng() % 40);
     std::string seat_hex = chainflow::engine::core::ToHex(seat).substr(2);
