@@ -1,11 +1,17 @@
 #include "app/processor_role.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
 #include <future>
 
 #include <fmt/format.h>
 
 #include "app/topics.h"
+#include "engine/core/crypto.h"
 #include "engine/log/consumer.h"
 #include "engine/abi/catalog.h"
 #include "engine/processors/contract_events/contract_events.h"
@@ -24,6 +30,29 @@ namespace intents = engine::processors::intents;
 
 std::string ProcessorStateDir(const core::Config& config, const std::string& processor) {
   return config.state.dir + "/" + processor;
+}
+
+std::string InstanceId(const core::Config& config) {
+  if (!config.engine.instance_id.empty()) return config.engine.instance_id;
+  // One state dir per instance (RocksDB locks it), and the same one after a
+  // restart: its path names the instance on this host.
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+    std::snprintf(host, sizeof(host), "host");
+  }
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(config.state.dir, ec);
+  if (ec) dir = config.state.dir;
+  std::string name;
+  for (const char* c = host; *c != '\0'; ++c) {
+    name += std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' ? *c : '_';
+  }
+  return fmt::format("{}-{}", name,
+                     core::LowerHex(core::Sha256(dir.lexically_normal().string())).substr(0, 8));
+}
+
+std::string ProcessorGroupId(const core::Config& config, const std::string& processor) {
+  return fmt::format("chainflow.{}.{}", config.kafka.topic_prefix, processor);
 }
 
 namespace {
@@ -92,15 +121,23 @@ std::vector<std::string> ProcessorRole::LevelInputs(int level) const {
 
 bool ProcessorRole::CaughtUp(int level, const std::map<log::TopicPartition, core::Offset>& ends)
     const {
+  // Per processor, over its units: which unit owns a partition is the
+  // group's choice and changes.
+  std::map<std::string, engine::runtime::Positions> by_processor;
   for (const Unit& u : units_) {
     if (u.level != level) continue;
-    std::map<log::TopicPartition, core::Offset> own;
+    engine::runtime::Positions& merged = by_processor[u.runner->name()];
+    for (const auto& [tp, offset] : u.runner->GetPositions()) merged[tp] = offset;
+  }
+  for (const Unit& u : units_) {
+    if (u.level != level) continue;
+    const engine::runtime::Positions& merged = by_processor[u.runner->name()];
     for (const auto& [tp, end] : ends) {
-      if (std::find(u.partitions.begin(), u.partitions.end(), tp) != u.partitions.end()) {
-        own[tp] = end;
-      }
+      if (std::find(u.inputs.begin(), u.inputs.end(), tp.topic) == u.inputs.end()) continue;
+      auto it = merged.find(tp);
+      if (it == merged.end()) return false;  // not owned (yet)
+      if (end.value() > 0 && it->second.value() < end.value()) return false;
     }
-    if (!u.runner->CaughtUp(own)) return false;
   }
   return true;
 }
@@ -142,8 +179,14 @@ core::Status ProcessorRole::Plan(const core::Config& config, log::Admin& admin,
       }
     }
   }
-  // By partition number, so partition n of every input lands in one unit.
   const int threads = std::max(1, config.engine.processor_threads);
+  if (config.kafka.processing_guarantee == "exactly_once") {
+    // Each thread is a member of the processor's group, which spreads the
+    // partitions over every member of every instance.
+    for (int i = 0; i < threads; ++i) plans.push_back({&spec, level, i, {}});
+    return core::Status::Ok();
+  }
+  // By partition number, so partition n of every input lands in one unit.
   std::vector<std::vector<log::TopicPartition>> shards(static_cast<size_t>(threads));
   for (const auto& tp : inputs) {
     shards[static_cast<size_t>(tp.partition.value() % threads)].push_back(tp);
@@ -204,19 +247,38 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
   }
   options.routing.partitions[options.routing.dlq_topic] = 1;
 
+  const std::string instance = InstanceId(config);
   log::ConsumerOptions consumer_options;
   consumer_options.brokers = config.kafka.brokers;
-  consumer_options.group_id = "chainflow." + spec.name;
-  consumer_options.client_id = "chainflow-" + spec.name;
+  consumer_options.group_id = ProcessorGroupId(config, spec.name);
+  consumer_options.client_id = fmt::format("chainflow-{}-{}-{}", spec.name, instance, shard);
   consumer_options.with_headers = false;  // processors read only the envelope
+  const bool exactly_once = config.kafka.processing_guarantee == "exactly_once";
+  if (exactly_once) {
+    // Static membership: a restarted instance rejoins under the same name
+    // and gets its tasks back without a rebalance; one that is gone longer
+    // than the session timeout has its tasks moved to the others.
+    consumer_options.properties["group.instance.id"] = fmt::format("{}-{}", instance, shard);
+    consumer_options.properties["session.timeout.ms"] =
+        std::to_string(config.engine.session_timeout_ms);
+    consumer_options.properties["heartbeat.interval.ms"] =
+        std::to_string(std::max(100, std::min(3000, config.engine.session_timeout_ms / 4)));
+    // A co-partitioned task reads partition n of every input: the range
+    // assignor gives partition n of equally split topics to one member.
+    // Otherwise tasks move one by one (cooperative-sticky: a rebalance
+    // stops only the tasks that move).
+    consumer_options.properties["partition.assignment.strategy"] =
+        spec.co_partitioned ? "range" : "cooperative-sticky";
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<log::Consumer> consumer, log::Consumer::Open(consumer_options));
   log::ProducerOptions producer_options = ProducerOptionsFor(config, "chainflow-" + spec.name);
 
-  if (config.kafka.processing_guarantee == "exactly_once") {
-    // Stable per deployment, processor and loop thread: a restarted thread
-    // fences its predecessor and aborts its open transaction.
-    producer_options.transactional_id =
-        fmt::format("chainflow.{}.{}.{}", config.kafka.topic_prefix, spec.name, shard);
+  if (exactly_once) {
+    // Stable per deployment, processor, instance and loop thread: a
+    // restarted thread fences its predecessor and aborts its open
+    // transaction; other instances' threads have their own.
+    producer_options.transactional_id = fmt::format(
+        "chainflow.{}.{}.{}.{}", config.kafka.topic_prefix, spec.name, instance, shard);
     // A transaction left open by a killed process blocks read_committed
     // readers of its partitions until the broker aborts it; 10 s (as Kafka
     // Streams under exactly-once) instead of librdkafka's 60 s. A cycle's
@@ -240,9 +302,9 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
                                  const std::function<core::Status(const log::Record&)>& fn) {
       return log::Consumer::ReadToEnd(restore_options, from, fn, std::chrono::seconds(60));
     };
-    ASSIGN_OR_RETURN(unit.runner, engine::runtime::ProcessorRunner::OpenTransactional(
-                                      spec, std::move(options), unit.partitions,
-                                      std::move(consumer), *unit.producer));
+    ASSIGN_OR_RETURN(unit.runner, engine::runtime::ProcessorRunner::OpenInGroup(
+                                      spec, std::move(options), std::move(consumer),
+                                      *unit.producer));
     return unit;
   }
 

@@ -18,12 +18,21 @@ struct LeveledSpec {
   int level = 0;
 };
 
-// The `process` role: every processor over every partition of its inputs,
-// each with its own consumer group (`chainflow.<name>`) and state under
-// `<state.dir>/<name>`. A processor runs as `[engine] processor_threads`
-// units, each a runner thread with its own consumer and producer over the
-// partitions numbered p with p % threads == its index (partition n of every
-// input together, so co-partitioned joins stay whole). Processors form
+// This instance's name in its processors' groups ([engine] instance_id, or
+// the host name and a hash of the absolute state dir).
+std::string InstanceId(const engine::core::Config& config);
+// The consumer group of a processor's tasks: `chainflow.<prefix>.<processor>`.
+std::string ProcessorGroupId(const engine::core::Config& config, const std::string& processor);
+
+// The `process` role: every processor, each with its own consumer group
+// (ProcessorGroupId) and state under `<state.dir>/<name>`. A processor runs
+// as `[engine] processor_threads` units, each a runner thread with its own
+// consumer and producer. Under exactly_once each unit is a member of the
+// group, which spreads the tasks over every member of every instance of the
+// deployment and moves them when members come and go (static membership
+// under InstanceId; co-partitioned processors with the range assignor,
+// others cooperative-sticky). Under at_least_once a unit owns the
+// partitions numbered p with p % threads == its index. Processors form
 // levels: level 0 reads the chain events topics (nft_ownership,
 // token_splitter), level 1 reads what level 0 writes (token_balances reads
 // `<prefix>.token.deltas`); catching up goes level by level.

@@ -275,10 +275,26 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
   auto add_processor = [&](const std::string& name,
                            const std::vector<std::string>& inputs) -> core::Status {
     ASSIGN_OR_RETURN(auto partitions, PartitionsOf(admin_, inputs));
-    ASSIGN_OR_RETURN(auto committed, admin_.CommittedOffsets("chainflow." + name, partitions));
+    const std::string group = ProcessorGroupId(config_, name);
+    ASSIGN_OR_RETURN(auto committed, admin_.CommittedOffsets(group, partitions));
     std::map<log::TopicPartition, core::Offset> processor;
     for (const auto& c : committed) processor[{c.topic, c.partition}] = c.offset;
-    return add("processor", name, processor, inputs);
+    const size_t first = out.consumers.size();
+    RETURN_IF_ERROR(add("processor", name, processor, inputs));
+    // Who owns each partition now, by the group's own account (any process
+    // can ask): a member's static name is `<instance id>-<thread>`.
+    ASSIGN_OR_RETURN(log::GroupDescription described, admin_.DescribeGroup(group));
+    std::map<log::TopicPartition, std::string> owners;
+    for (const log::GroupMember& m : described.members) {
+      for (const auto& tp : m.partitions) {
+        owners[tp] = m.instance_id.empty() ? m.client_id : m.instance_id;
+      }
+    }
+    for (size_t i = first; i < out.consumers.size(); ++i) {
+      auto it = owners.find({out.consumers[i].topic, out.consumers[i].partition});
+      if (it != owners.end()) out.consumers[i].owner = it->second;
+    }
+    return core::Status::Ok();
   };
   // The processors do not change while the process runs: found once (their
   // ABI files read and partitions counted), not at every refresh.

@@ -43,6 +43,9 @@ json::value PipelineStatusToJson(const PipelineStatus& status) {
         {"next_offset", consumer.next_offset.value()},
         {"end_offset", consumer.end_offset.value()},
         {"lag", consumer.lag},
+        {"owner", consumer.kind != "processor"  ? json::value(nullptr)
+                  : consumer.owner.empty()      ? json::value(nullptr)
+                                                : json::value(consumer.owner)},
     });
   }
   json::object root;

@@ -44,6 +44,10 @@ struct PipelineStatus {
     core::Offset next_offset;  // the next offset it will read
     core::Offset end_offset;   // the partition's high watermark
     int64_t lag = 0;           // end_offset - next_offset
+    // A processor's: the group member that owns the partition now
+    // (`<instance id>-<thread>`), "" when none does (no instance runs, or
+    // the group is rebalancing).
+    std::string owner;
   };
   std::vector<Chain> chains;
   std::vector<Consumer> consumers;

@@ -5,6 +5,7 @@
 #include "engine/core/internal/config_fields.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -40,6 +41,8 @@ FieldMap EngineFields(EngineConfig& c) {
   return {{"batch_size", IntField(&c.batch_size, 1, 1'000'000)},
           {"batch_wait_ms", IntField(&c.batch_wait_ms, 0, 60'000)},
           {"processor_threads", IntField(&c.processor_threads, 1, 64)},
+          {"instance_id", StringField(&c.instance_id)},
+          {"session_timeout_ms", IntField(&c.session_timeout_ms, 1000, 3'600'000)},
           {"projection_batch_size", IntField(&c.projection_batch_size, 1, 1'000'000)},
           {"projection_linger_ms", IntField(&c.projection_linger_ms, 0, 60'000)},
           {"projection_bulk_records", IntField(&c.projection_bulk_records, 1, 1'000'000)}};
@@ -171,6 +174,16 @@ Status Validate(const Config& c) {
   if (c.kafka.brokers.empty()) return InvalidArgumentError("config key kafka.brokers is empty");
   if (c.kafka.topic_prefix.empty()) {
     return InvalidArgumentError("config key kafka.topic_prefix is empty");
+  }
+  if (c.engine.instance_id.size() > 100 ||
+      !std::all_of(c.engine.instance_id.begin(), c.engine.instance_id.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ||
+               ch == '.';
+      })) {
+    return InvalidArgumentError(fmt::format(
+        "config key engine.instance_id: \"{}\" must be at most 100 letters, digits, '-', '_' "
+        "or '.'",
+        c.engine.instance_id));
   }
   if (c.kafka.processing_guarantee != "exactly_once" &&
       c.kafka.processing_guarantee != "at_least_once") {

@@ -53,6 +53,17 @@ struct EngineConfig {
   // the input partitions numbered p with p % threads == its index. One
   // thread waits for acknowledgements or RocksDB while another applies.
   int processor_threads = 2;
+  // Under exactly_once every loop thread is a member of its processor's
+  // consumer group `chainflow.<topic_prefix>.<processor>`, and instances of
+  // one deployment share the tasks. This instance's name in the group (its
+  // static membership and transactional ids): stable across restarts, so a
+  // restarted instance takes its tasks back at once and fences what its
+  // predecessor left open; distinct per instance. "": derived from the host
+  // name and the absolute state.dir (one state dir per instance).
+  std::string instance_id;
+  // A member silent this long (crashed, paused) is dropped and its tasks
+  // move; a static member that stops cleanly also keeps its tasks this long.
+  int session_timeout_ms = 10000;
   // Max records a projection applies per PostgreSQL transaction. Larger than
   // batch_size because a projection coalesces the changes of one key within
   // a transaction: when it is behind, bigger transactions write fewer rows.

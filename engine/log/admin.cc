@@ -54,7 +54,7 @@ struct Admin::Impl {
     char errstr[512];
     if (rd_kafka_AdminOptions_set_request_timeout(options.get(), kRequestTimeoutMs, errstr,
                                                   sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        (op != RD_KAFKA_ADMIN_OP_ANY &&
+        (op != RD_KAFKA_ADMIN_OP_ANY && op != RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS &&
          rd_kafka_AdminOptions_set_operation_timeout(options.get(), kRequestTimeoutMs, errstr,
                                                      sizeof(errstr)) !=
              RD_KAFKA_RESP_ERR_NO_ERROR)) {
@@ -329,6 +329,50 @@ core::Result<std::vector<TopicPartitionOffset>> Admin::CommittedOffsets(
                    tp.offset < 0 ? kOffsetBeginning : core::Offset(tp.offset)});
   }
   rd_kafka_consumer_close(consumer.get());
+  return out;
+}
+
+core::Result<GroupDescription> Admin::DescribeGroup(const std::string& group_id) {
+  ASSIGN_OR_RETURN(internal::AdminOptionsPtr options,
+                   impl_->Options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
+  internal::QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
+  const char* groups[] = {group_id.c_str()};
+  rd_kafka_DescribeConsumerGroups(impl_->rk.get(), groups, 1, options.get(), queue.get());
+  const std::string what = fmt::format("describe group {}", group_id);
+  ASSIGN_OR_RETURN(internal::EventPtr event, WaitForResult(queue.get(), what));
+  size_t count = 0;
+  const rd_kafka_ConsumerGroupDescription_t** found =
+      rd_kafka_DescribeConsumerGroups_result_groups(
+          rd_kafka_event_DescribeConsumerGroups_result(event.get()), &count);
+  GroupDescription out;
+  out.group_id = group_id;
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_ConsumerGroupDescription_t* g = found[i];
+    if (const rd_kafka_error_t* error = rd_kafka_ConsumerGroupDescription_error(g)) {
+      return StatusFromError(rd_kafka_error_code(error), what)
+          .WithContext(rd_kafka_error_string(error));
+    }
+    out.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(g));
+    const size_t members = rd_kafka_ConsumerGroupDescription_member_count(g);
+    for (size_t m = 0; m < members; ++m) {
+      const rd_kafka_MemberDescription_t* d = rd_kafka_ConsumerGroupDescription_member(g, m);
+      auto text = [](const char* s) { return s != nullptr ? std::string(s) : std::string(); };
+      GroupMember member{text(rd_kafka_MemberDescription_consumer_id(d)),
+                         text(rd_kafka_MemberDescription_group_instance_id(d)),
+                         text(rd_kafka_MemberDescription_client_id(d)),
+                         text(rd_kafka_MemberDescription_host(d)),
+                         {}};
+      if (const rd_kafka_MemberAssignment_t* a = rd_kafka_MemberDescription_assignment(d)) {
+        if (const rd_kafka_topic_partition_list_t* list = rd_kafka_MemberAssignment_partitions(a)) {
+          for (int p = 0; p < list->cnt; ++p) {
+            member.partitions.push_back(
+                {list->elems[p].topic, core::PartitionId(list->elems[p].partition)});
+          }
+        }
+      }
+      out.members.push_back(std::move(member));
+    }
+  }
   return out;
 }
 

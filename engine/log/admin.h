@@ -17,6 +17,21 @@ struct Watermarks {
   core::Offset high;  // offset the next record will get
 };
 
+// A consumer group's members and the partitions each holds
+// (Admin::DescribeGroup).
+struct GroupMember {
+  std::string member_id;
+  std::string instance_id;  // group.instance.id of a static member, else ""
+  std::string client_id;
+  std::string host;
+  std::vector<TopicPartition> partitions;
+};
+struct GroupDescription {
+  std::string group_id;
+  std::string state;  // "Stable", "PreparingRebalance", "Empty", "Dead", ...
+  std::vector<GroupMember> members;
+};
+
 // A topic to create (Admin::CreateTopics).
 struct NewTopic {
   std::string name;
@@ -54,6 +69,8 @@ class Admin {
   // waited for: the last committed ones are returned.
   core::Result<std::vector<TopicPartitionOffset>> CommittedOffsets(
       const std::string& group_id, const std::vector<TopicPartition>& partitions);
+  // The group's state and members (none for a group nobody has joined).
+  core::Result<GroupDescription> DescribeGroup(const std::string& group_id);
 
  private:
   struct Impl;

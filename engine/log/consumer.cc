@@ -62,6 +62,7 @@ void CommitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 }  // namespace
 
 struct Consumer::Impl {
+  std::string group_id;
   internal::KafkaPtr rk;
   internal::QueuePtr queue;  // the consumer queue, for batch reads
   bool has_group = false;
@@ -69,8 +70,16 @@ struct Consumer::Impl {
   // An error seen after records were collected: returned by the next Poll.
   core::Status pending_error;
   std::unordered_map<std::string, core::Counter*> consumed;
+  // Group membership (Subscribe).
+  RebalanceListener listener;
+  // The records the running Poll has collected: a revocation drops those of
+  // the partitions it takes away.
+  std::vector<Record>* collecting = nullptr;
 
   ~Impl() {
+    // Closing leaves the group, which revokes every partition: the listener's
+    // owner may be half destroyed by now.
+    listener = {};
     queue.reset();  // every queue reference goes before the handle
     if (rk) {
       rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk.get());
@@ -88,6 +97,8 @@ struct Consumer::Impl {
     consumed.emplace(topic, &counter);
     return counter;
   }
+
+  void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
 };
 
 namespace {
@@ -101,7 +112,70 @@ core::Status MessageError(const rd_kafka_message_t* msg) {
   return StatusFromError(msg->err, where);
 }
 
+void RebalanceCallback(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err,
+                       rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  static_cast<Consumer::Impl*>(opaque)->OnRebalance(err, partitions);
+}
+
+std::vector<TopicPartition> PartitionsOf(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> out;
+  out.reserve(static_cast<size_t>(list->cnt));
+  for (int i = 0; i < list->cnt; ++i) {
+    out.push_back({list->elems[i].topic, core::PartitionId(list->elems[i].partition)});
+  }
+  return out;
+}
+
+internal::PartitionListPtr ListOf(const std::vector<TopicPartitionOffset>& offsets) {
+  internal::PartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const TopicPartitionOffset& tpo : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), tpo.topic.c_str(), tpo.partition.value())
+        ->offset = ToKafkaOffset(tpo.offset);
+  }
+  return list;
+}
+
 }  // namespace
+
+void Consumer::Impl::OnRebalance(rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* partitions) {
+  static const auto logger = core::Logger("engine.log");
+  rd_kafka_t* handle = rk.get();
+  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    std::vector<TopicPartitionOffset> from;
+    if (listener.assigned) from = listener.assigned(PartitionsOf(partitions));
+    internal::PartitionListPtr list = ListOf(from);
+    core::Status st =
+        cooperative
+            ? StatusFromError(internal::ErrorPtr(rd_kafka_incremental_assign(handle, list.get())),
+                              "incremental_assign")
+            : StatusFromError(rd_kafka_assign(handle, list.get()), "assign");
+    if (!st.ok() && pending_error.ok()) pending_error = std::move(st);
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    const std::vector<TopicPartition> revoked = PartitionsOf(partitions);
+    if (collecting != nullptr) {
+      std::erase_if(*collecting, [&](const Record& r) {
+        return std::find(revoked.begin(), revoked.end(),
+                         TopicPartition{r.topic, r.partition}) != revoked.end();
+      });
+    }
+    if (listener.revoked) listener.revoked(revoked, rd_kafka_assignment_lost(handle) != 0);
+    core::Status st =
+        cooperative ? StatusFromError(
+                          internal::ErrorPtr(rd_kafka_incremental_unassign(handle, partitions)),
+                          "incremental_unassign")
+                    : StatusFromError(rd_kafka_assign(handle, nullptr), "unassign");
+    if (!st.ok()) logger->warn("{}: {}", rd_kafka_name(handle), st.ToString());
+    return;
+  }
+  logger->warn("{}: rebalance failed: {}", rd_kafka_name(handle), rd_kafka_err2str(err));
+  if (listener.revoked) listener.revoked(PartitionsOf(partitions), /*lost=*/true);
+  rd_kafka_assign(handle, nullptr);
+}
 
 Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -110,9 +184,12 @@ Consumer::~Consumer() = default;
 core::Result<std::unique_ptr<Consumer>> Consumer::Open(const ConsumerOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->has_group = !options.group_id.empty();
+  impl->group_id = options.group_id;
   impl->with_headers = options.with_headers;
   ASSIGN_OR_RETURN(internal::ConfPtr conf, internal::NewConf(ConsumerProperties(options)));
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &CommitCallback);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &RebalanceCallback);
+  rd_kafka_conf_set_opaque(conf.get(), impl.get());
   ASSIGN_OR_RETURN(impl->rk, internal::NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
   // Route everything (messages, errors, commit results) to the consumer queue.
   RETURN_IF_ERROR(StatusFromError(rd_kafka_poll_set_consumer(impl->rk.get()), "poll_set_consumer"));
@@ -139,6 +216,11 @@ core::Result<std::vector<Record>> Consumer::Poll(size_t max_records,
     return error;
   }
   std::vector<Record> records;
+  impl_->collecting = &records;  // a revocation inside the polls below drops its records
+  struct Done {
+    Impl* impl;
+    ~Done() { impl->collecting = nullptr; }
+  } done{impl_.get()};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (records.size() < max_records) {
     // Wait (up to the deadline) only for the first record; then take what is
@@ -209,6 +291,53 @@ core::Result<std::vector<TopicPartitionOffset>> Consumer::ReadPositions() {
     if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR || tp.offset < 0) continue;
     out.push_back({tp.topic, core::PartitionId(tp.partition), core::Offset(tp.offset)});
   }
+  return out;
+}
+
+core::Status Consumer::Subscribe(const std::vector<std::string>& topics,
+                                 RebalanceListener listener) {
+  if (!impl_->has_group) {
+    return core::InvalidArgumentError("Subscribe: the consumer has no group_id");
+  }
+  internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const std::string& topic : topics) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  impl_->listener = std::move(listener);
+  return StatusFromError(rd_kafka_subscribe(impl_->rk.get(), list.get()),
+                         fmt::format("subscribe to {} topic(s) in group {}", topics.size(),
+                                     impl_->group_id));
+}
+
+core::Status Consumer::Seek(const std::vector<TopicPartitionOffset>& positions) {
+  if (positions.empty()) return core::Status::Ok();
+  internal::PartitionListPtr list = ListOf(positions);
+  RETURN_IF_ERROR(StatusFromError(
+      internal::ErrorPtr(rd_kafka_seek_partitions(impl_->rk.get(), list.get(), 10000)), "seek"));
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    RETURN_IF_ERROR(StatusFromError(
+        tp.err, fmt::format("seek {}/{} to {}", tp.topic, tp.partition, tp.offset)));
+  }
+  return core::Status::Ok();
+}
+
+core::Result<GroupMetadata> Consumer::Membership() {
+  std::unique_ptr<rd_kafka_consumer_group_metadata_t,
+                  decltype(&rd_kafka_consumer_group_metadata_destroy)>
+      metadata(rd_kafka_consumer_group_metadata(impl_->rk.get()),
+               &rd_kafka_consumer_group_metadata_destroy);
+  if (!metadata) {
+    return core::FailedPreconditionError(
+        fmt::format("consumer of group {} has no group metadata", impl_->group_id));
+  }
+  void* buffer = nullptr;
+  size_t size = 0;
+  RETURN_IF_ERROR(StatusFromError(
+      internal::ErrorPtr(rd_kafka_consumer_group_metadata_write(metadata.get(), &buffer, &size)),
+      "consumer_group_metadata_write"));
+  GroupMetadata out{impl_->group_id, std::string(static_cast<const char*>(buffer), size)};
+  rd_kafka_mem_free(impl_->rk.get(), buffer);
   return out;
 }
 

@@ -12,8 +12,9 @@ namespace chainflow::engine::log {
 
 struct ConsumerOptions {
   std::string brokers;
-  // The group that committed offsets are reported under (monitoring, lag);
-  // positions are always chosen by Assign(), never by the group.
+  // The group: with Assign(), only the name committed offsets are reported
+  // under (monitoring, lag); with Subscribe(), the group this consumer joins
+  // (it then decides the partitions, never the offsets: the listener does).
   std::string group_id;
   std::string client_id = "chainflow";
   bool read_committed = true;  // skip aborted transactional records
@@ -23,7 +24,9 @@ struct ConsumerOptions {
   std::map<std::string, std::string> properties;
 };
 
-// A librdkafka consumer with manual assignment. Not thread-safe: one owner.
+// A librdkafka consumer, with manual assignment (Assign) or as a member of a
+// consumer group (Subscribe; the assignor, session timeout and static
+// membership come from `properties`). Not thread-safe: one owner.
 class Consumer : public RecordSource {
  public:
   static core::Result<std::unique_ptr<Consumer>> Open(const ConsumerOptions& options);
@@ -33,6 +36,10 @@ class Consumer : public RecordSource {
   core::Result<std::vector<Record>> Poll(size_t max_records,
                                          std::chrono::milliseconds timeout) override;
   core::Result<std::vector<TopicPartitionOffset>> ReadPositions() override;
+  core::Status Subscribe(const std::vector<std::string>& topics,
+                         RebalanceListener listener) override;
+  core::Status Seek(const std::vector<TopicPartitionOffset>& positions) override;
+  core::Result<GroupMetadata> Membership() override;
 
   // Reports `next_offsets` as the group's committed offsets (asynchronous,
   // informational: chainflow's own offsets live with its state).
@@ -49,8 +56,9 @@ class Consumer : public RecordSource {
                                 const std::function<core::Status(const Record&)>& fn,
                                 std::chrono::milliseconds timeout);
 
+  struct Impl;  // public only so librdkafka's callbacks can reach it
+
  private:
-  struct Impl;
   explicit Consumer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

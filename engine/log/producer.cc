@@ -229,7 +229,7 @@ core::Status Producer::BeginTransaction() {
 }
 
 core::Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
-                                                const std::string& group_id,
+                                                const GroupMetadata& group,
                                                 std::chrono::milliseconds timeout) {
   if (!impl_->transactional) {
     return core::FailedPreconditionError(
@@ -242,17 +242,27 @@ core::Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartition
     rd_kafka_topic_partition_list_add(list.get(), tpo.topic.c_str(), tpo.partition.value())
         ->offset = tpo.offset.value();
   }
-  // Group metadata of a group that is only used to store offsets (no member,
-  // generation -1): the broker accepts transactional commits for such a
-  // group while it has no members.
-  std::unique_ptr<rd_kafka_consumer_group_metadata_t,
-                  decltype(&rd_kafka_consumer_group_metadata_destroy)>
-      metadata(rd_kafka_consumer_group_metadata_new(group_id.c_str()),
-               &rd_kafka_consumer_group_metadata_destroy);
+  using MetadataPtr = std::unique_ptr<rd_kafka_consumer_group_metadata_t,
+                                      decltype(&rd_kafka_consumer_group_metadata_destroy)>;
+  MetadataPtr metadata(nullptr, &rd_kafka_consumer_group_metadata_destroy);
+  if (group.membership.empty()) {
+    // A group that only stores offsets (no member, generation -1): the
+    // broker accepts transactional commits for it while it has no members.
+    metadata.reset(rd_kafka_consumer_group_metadata_new(group.group_id.c_str()));
+  } else {
+    // A member's: the broker checks its member id and generation, which
+    // fences a member the group has dropped.
+    rd_kafka_consumer_group_metadata_t* read = nullptr;
+    RETURN_IF_ERROR(StatusFromError(
+        internal::ErrorPtr(rd_kafka_consumer_group_metadata_read(
+            &read, group.membership.data(), group.membership.size())),
+        fmt::format("reading the membership of group {}", group.group_id)));
+    metadata.reset(read);
+  }
   return StatusFromError(
       internal::ErrorPtr(rd_kafka_send_offsets_to_transaction(
           impl_->rk.get(), list.get(), metadata.get(), internal::TimeoutMs(timeout))),
-      fmt::format("send_offsets_to_transaction(group {})", group_id));
+      fmt::format("send_offsets_to_transaction(group {})", group.group_id));
 }
 
 core::Result<AppendedOffsets> Producer::CommitTransaction(std::chrono::milliseconds timeout) {

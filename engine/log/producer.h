@@ -33,7 +33,7 @@ class Producer : public TransactionalSink {
   // Transactions (only with a transactional_id).
   core::Status BeginTransaction() override;
   core::Status SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
-                                        const std::string& group_id,
+                                        const GroupMetadata& group,
                                         std::chrono::milliseconds timeout) override;
   core::Result<AppendedOffsets> CommitTransaction(std::chrono::milliseconds timeout) override;
   core::Status AbortTransaction(std::chrono::milliseconds timeout) override;

@@ -28,6 +28,17 @@ class RecordSink {
 // The highest offset a transaction appended per partition.
 using AppendedOffsets = std::map<TopicPartition, core::Offset>;
 
+// Whom input offsets sent with a transaction belong to: a consumer group, and
+// for a member of that group its membership (librdkafka's serialized
+// consumer group metadata: member id and generation). With a membership the
+// broker refuses the offsets, and so the transaction, of a member that no
+// longer owns its partitions (a zombie fenced by a rebalance, as Kafka
+// Streams EOS v2 fences). Without one the group must have no members.
+struct GroupMetadata {
+  std::string group_id;
+  std::string membership;  // empty: no member (generation -1)
+};
+
 // A sink whose appends are grouped in transactions (Kafka's transactional
 // producer): the records Sent between BeginTransaction and CommitTransaction,
 // and the consumer offsets given to SendOffsetsToTransaction, become visible
@@ -41,10 +52,11 @@ using AppendedOffsets = std::map<TopicPartition, core::Offset>;
 class TransactionalSink : public RecordSink {
  public:
   virtual core::Status BeginTransaction() = 0;
-  // Commits `offsets` (next offsets to read) for `group_id` as part of the
-  // open transaction.
+  // Commits `offsets` (next offsets to read) for `group` as part of the open
+  // transaction. Aborted when the group no longer counts `group.membership`
+  // as a member owning them (the transaction must be aborted).
   virtual core::Status SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
-                                                const std::string& group_id,
+                                                const GroupMetadata& group,
                                                 std::chrono::milliseconds timeout) = 0;
   // Flushes and commits; on success returns where the transaction's records
   // landed (the highest offset per partition it appended to).

@@ -1,12 +1,27 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "engine/core/result.h"
 #include "engine/log/record.h"
+#include "engine/log/sink.h"
 
 namespace chainflow::engine::log {
+
+// What a group member is told when its partitions change (RecordSource::
+// Subscribe). Both run on the polling thread, inside Poll.
+struct RebalanceListener {
+  // The group gave these partitions to this member: returns where to read
+  // each from (every one of them; one left out is not read until a later
+  // rebalance gives it again). Partitions of one topic come in order.
+  std::function<std::vector<TopicPartitionOffset>(const std::vector<TopicPartition>&)> assigned;
+  // Taken away. `lost`: the member was dropped from the group (its session
+  // expired), so another member may already own and write for them.
+  std::function<void(const std::vector<TopicPartition>&, bool lost)> revoked;
+};
 
 // Where records are read from, with explicit positions. Implemented by
 // Consumer (Kafka) and by fakes in tests. Not thread-safe: one owner thread.
@@ -26,6 +41,29 @@ class RecordSource {
   // records alone stays one short of the end of a transactional topic).
   // Partitions not read yet are left out.
   virtual core::Result<std::vector<TopicPartitionOffset>> ReadPositions() = 0;
+
+  // Group membership instead of Assign: the group decides which partitions
+  // this member reads, and changes it as members join, leave or die.
+  // `listener` is called from Poll, on the polling thread, before Poll
+  // returns any record of a newly assigned partition, and after which Poll
+  // returns no record of a revoked one. Not every source supports it.
+  virtual core::Status Subscribe(const std::vector<std::string>& topics,
+                                 RebalanceListener listener) {
+    (void)topics;
+    (void)listener;
+    return core::UnimplementedError("this record source cannot join a consumer group");
+  }
+  // Moves the read position of assigned partitions (after a batch was
+  // dropped, to read it again).
+  virtual core::Status Seek(const std::vector<TopicPartitionOffset>& positions) {
+    (void)positions;
+    return core::UnimplementedError("this record source cannot seek");
+  }
+  // The group and, once subscribed and assigned, this member's membership
+  // (for SendOffsetsToTransaction).
+  virtual core::Result<GroupMetadata> Membership() {
+    return core::UnimplementedError("this record source has no group membership");
+  }
 };
 
 }  // namespace chainflow::engine::log

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -44,13 +45,18 @@ class StageClock {
 
 }  // namespace
 
-ProcessorRunner::ProcessorRunner(std::string name, RunnerOptions options,
+ProcessorRunner::ProcessorRunner(const ProcessorSpec& spec, RunnerOptions options,
                                  std::unique_ptr<log::RecordSource> source,
                                  log::RecordSink& sink, log::TransactionalSink* transactions)
-    : name_(std::move(name)), options_(std::move(options)), source_(std::move(source)),
+    : name_(spec.name), spec_(spec), options_(std::move(options)), source_(std::move(source)),
       sink_(&sink), transactions_(transactions) {}
 
-ProcessorRunner::~ProcessorRunner() { Stop(); }
+ProcessorRunner::~ProcessorRunner() {
+  Stop();
+  // The source first: closing a group member revokes its partitions, which
+  // closes their tasks while they still exist.
+  source_.reset();
+}
 
 core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::Open(
     const ProcessorSpec& spec, RunnerOptions options,
@@ -70,6 +76,31 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenTransactiona
   return OpenWith(spec, std::move(options), inputs, std::move(source), sink, &sink);
 }
 
+core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenInGroup(
+    const ProcessorSpec& spec, RunnerOptions options, std::unique_ptr<log::RecordSource> source,
+    log::TransactionalSink& sink) {
+  if (!options.read_changelog) {
+    return core::InvalidArgumentError(
+        fmt::format("{}: an exactly-once runner needs a changelog reader", spec.name));
+  }
+  if (options.group_id.empty()) {
+    return core::InvalidArgumentError(fmt::format("{}: a group member needs a group_id", spec.name));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<ProcessorRunner> runner,
+                   OpenWith(spec, std::move(options), {}, std::move(source), sink, &sink));
+  runner->in_group_ = true;
+  ProcessorRunner* self = runner.get();
+  RETURN_IF_ERROR(runner->source_->Subscribe(
+      spec.input_topics,
+      log::RebalanceListener{
+          .assigned = [self](const std::vector<log::TopicPartition>& given) {
+            return self->OnAssigned(given);
+          },
+          .revoked = [self](const std::vector<log::TopicPartition>& taken,
+                            bool lost) { self->OnRevoked(taken, lost); }}));
+  return runner;
+}
+
 core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenWith(
     const ProcessorSpec& spec, RunnerOptions options,
     const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
@@ -81,12 +112,18 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenWith(
         fmt::format("cannot create state dir {}: {}", options.state_dir, ec.message()));
   }
   if (options.routing.ce_source.empty()) options.routing.ce_source = "chainflow/" + spec.name;
-  std::unique_ptr<ProcessorRunner> runner(new ProcessorRunner(
-      spec.name, std::move(options), std::move(source), sink, transactions));
+  std::unique_ptr<ProcessorRunner> runner(
+      new ProcessorRunner(spec, std::move(options), std::move(source), sink, transactions));
+  RETURN_IF_ERROR(runner->OpenTasks(inputs));
+  if (!inputs.empty()) RETURN_IF_ERROR(runner->AssignAll());
+  return runner;
+}
+
+core::Status ProcessorRunner::OpenTasks(const std::vector<log::TopicPartition>& inputs) {
   // Which inputs share a task: all partitions numbered n when co-partitioned.
   std::map<std::string, std::vector<log::TopicPartition>> groups;
   for (const auto& tp : inputs) {
-    groups[TaskDir(runner->options_.state_dir, tp, spec.co_partitioned)].push_back(tp);
+    groups[TaskDir(options_.state_dir, tp, spec_.co_partitioned)].push_back(tp);
   }
   struct Opened {
     std::vector<log::TopicPartition> inputs;
@@ -98,31 +135,122 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenWith(
   for (auto& [dir, tps] : groups) {
     Opened o{std::move(tps), nullptr, std::nullopt};
     ASSIGN_OR_RETURN(o.store, state::Store::Open(dir));
-    if (transactions != nullptr) {
+    if (transactions_ != nullptr) {
       const log::TopicPartition& first = o.inputs.front();
-      auto it = runner->options_.changelog_topics.find(first.topic);
-      if (it == runner->options_.changelog_topics.end()) {
+      auto it = options_.changelog_topics.find(first.topic);
+      if (it == options_.changelog_topics.end()) {
         return core::InvalidArgumentError(
-            fmt::format("{}: no changelog topic for input {}", spec.name, first.topic));
+            fmt::format("{}: no changelog topic for input {}", name_, first.topic));
       }
       o.changelog = log::TopicPartition{it->second, first.partition};
       to_restore.emplace_back(*o.changelog, o.store.get());
     }
     opened.push_back(std::move(o));
   }
-  RETURN_IF_ERROR(runner->RestoreStores(to_restore));
+  RETURN_IF_ERROR(RestoreStores(to_restore));
+  std::vector<std::unique_ptr<Task>> tasks;
   for (Opened& o : opened) {
-    ASSIGN_OR_RETURN(auto task, Task::Open(o.inputs, std::move(o.store), spec.make(),
-                                           runner->options_.routing, o.changelog,
-                                           UndoOptions{.enabled = spec.per_block_undo}));
-    for (const auto& tp : o.inputs) {
-      runner->positions_[tp] = task->next_offset(tp);
-      runner->by_input_[tp] = task.get();
-    }
-    runner->tasks_.push_back(std::move(task));
+    ASSIGN_OR_RETURN(auto task, Task::Open(o.inputs, std::move(o.store), spec_.make(),
+                                           options_.routing, o.changelog,
+                                           UndoOptions{.enabled = spec_.per_block_undo}));
+    tasks.push_back(std::move(task));
   }
-  RETURN_IF_ERROR(runner->AssignAll());
-  return runner;
+  std::lock_guard lock(mu_);
+  for (auto& task : tasks) {
+    for (const auto& tp : task->inputs()) {
+      positions_[tp] = task->next_offset(tp);
+      by_input_[tp] = task.get();
+    }
+    tasks_.push_back(std::move(task));
+  }
+  return core::Status::Ok();
+}
+
+std::vector<log::TopicPartitionOffset> ProcessorRunner::OnAssigned(
+    const std::vector<log::TopicPartition>& given) {
+  auto logger = core::Logger("engine.runtime");
+  std::vector<log::TopicPartition> to_open;
+  for (const auto& tp : given) {
+    if (by_input_.count(tp) > 0) continue;  // already ours (a task of a co-partitioned input)
+    if (spec_.co_partitioned) {
+      // The task of partition n reads partition n of every input: opened
+      // whole, whichever of them the group gave (its range assignor gives
+      // them together).
+      for (const std::string& topic : spec_.input_topics) {
+        log::TopicPartition whole{topic, tp.partition};
+        if (std::find(to_open.begin(), to_open.end(), whole) == to_open.end()) {
+          to_open.push_back(whole);
+        }
+      }
+    } else {
+      to_open.push_back(tp);
+    }
+  }
+  // Restores need the broker: retried until they work or the runner stops
+  // (the member stays in the group meanwhile, its heartbeats go on).
+  std::chrono::milliseconds backoff{100};
+  while (!to_open.empty()) {
+    core::Status st = OpenTasks(to_open);
+    if (st.ok()) break;
+    if (!core::IsRetryable(st) || stop_.load()) {
+      if (!stop_.load()) {
+        logger->error("[{}] cannot open the tasks the group gave: {}", name_, st.ToString());
+        assign_failure_ = st;
+      }
+      to_open.clear();
+      break;
+    }
+    logger->warn("[{}] opening assigned tasks, retrying after {} ms: {}", name_, backoff.count(),
+                  st.ToString());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds{5000});
+  }
+  std::vector<log::TopicPartitionOffset> from;
+  for (const auto& tp : given) {
+    auto it = by_input_.find(tp);
+    if (it == by_input_.end()) continue;  // not opened: not read
+    from.push_back({tp.topic, tp.partition, it->second->next_offset(tp)});
+  }
+  if (!given.empty()) {
+    logger->info("[{}] the group gave {} partition(s); {} task(s) now", name_, given.size(),
+                 tasks_.size());
+  }
+  core::MetricsRegistry::Global()
+      .GetGauge("chainflow_processor_tasks", "Tasks this instance runs", {{"processor", name_}})
+      .Set(static_cast<double>(tasks_.size()));
+  return from;
+}
+
+void ProcessorRunner::OnRevoked(const std::vector<log::TopicPartition>& taken, bool lost) {
+  // Called inside a poll: the previous cycle committed (or Recover dropped
+  // it), so closing a task loses nothing; its store stays on disk as the
+  // local checkpoint of a later assignment.
+  std::vector<Task*> closing;
+  for (const auto& tp : taken) {
+    auto it = by_input_.find(tp);
+    if (it != by_input_.end() &&
+        std::find(closing.begin(), closing.end(), it->second) == closing.end()) {
+      closing.push_back(it->second);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    for (Task* task : closing) {
+      for (const auto& tp : task->inputs()) {
+        by_input_.erase(tp);
+        positions_.erase(tp);
+      }
+    }
+  }
+  std::erase_if(tasks_, [&](const std::unique_ptr<Task>& t) {
+    return std::find(closing.begin(), closing.end(), t.get()) != closing.end();
+  });
+  core::Logger("engine.runtime")
+      ->info("[{}] the group {} {} partition(s); {} task(s) left", name_,
+             lost ? "lost" : "took", taken.size(), tasks_.size());
+  core::MetricsRegistry::Global()
+      .GetGauge("chainflow_processor_tasks", "Tasks this instance runs", {{"processor", name_}})
+      .Set(static_cast<double>(tasks_.size()));
 }
 
 core::Status ProcessorRunner::RestoreStores(
@@ -194,7 +322,18 @@ core::Status ProcessorRunner::Recover(const core::Status& why) {
       for (const auto& tp : task->inputs()) positions_[tp] = task->next_offset(tp);
     }
   }
-  return AssignAll();
+  return Rewind();
+}
+
+core::Status ProcessorRunner::Rewind() {
+  if (!in_group_) return AssignAll();
+  // A group member keeps its assignment (the group's); only the read
+  // positions go back to the tasks'.
+  std::vector<log::TopicPartitionOffset> positions;
+  for (const auto& [tp, task] : by_input_) {
+    positions.push_back({tp.topic, tp.partition, task->next_offset(tp)});
+  }
+  return source_->Seek(positions);
 }
 
 core::Status ProcessorRunner::SeedPositions(const std::string& state_dir,
@@ -225,6 +364,7 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   ASSIGN_OR_RETURN(std::vector<log::Record> records,
                    source_->Poll(options_.batch_size, options_.batch_wait));
   clock.Mark("poll");
+  if (!assign_failure_.ok()) return assign_failure_;
   if (records.empty()) {
     RETURN_IF_ERROR(StepOverMarkers());
     return size_t{0};
@@ -242,6 +382,7 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   std::vector<Task*> applied;  // each task once, in first-applied order
   for (auto& [tp, recs] : by_task) {
     auto it = by_input_.find(tp);
+    if (it == by_input_.end() && in_group_) continue;  // no longer ours (revoked meanwhile)
     if (it == by_input_.end()) {
       return core::InternalError(
           fmt::format("record from unassigned partition {}/{}", tp.topic, tp.partition.value()));
@@ -305,8 +446,10 @@ core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& appl
       .Inc(logged);
   bool offsets_sent = false;
   if (!options_.group_id.empty()) {
-    if (std::chrono::steady_clock::now() - group_offsets_sent_ >=
-        options_.group_offsets_interval) {
+    // A group member sends them with every transaction that logs anything:
+    // its membership is what fences it once the group has moved its tasks.
+    if (in_group_ || std::chrono::steady_clock::now() - group_offsets_sent_ >=
+                         options_.group_offsets_interval) {
       RETURN_IF_ERROR(SendGroupOffsets(&applied));
       offsets_sent = true;
     }
@@ -387,8 +530,11 @@ core::Status ProcessorRunner::SendGroupOffsets(const std::vector<Task*>* applied
   for (const auto& [tp, next] : positions) {
     if (next.value() >= 0) offsets.push_back({tp.topic, tp.partition, next});
   }
-  return transactions_->SendOffsetsToTransaction(offsets, options_.group_id,
-                                                 options_.flush_timeout);
+  log::GroupMetadata group{.group_id = options_.group_id};
+  if (in_group_) {
+    ASSIGN_OR_RETURN(group, source_->Membership());
+  }
+  return transactions_->SendOffsetsToTransaction(offsets, group, options_.flush_timeout);
 }
 
 void ProcessorRunner::PublishPositions(const std::vector<Task*>& applied) {

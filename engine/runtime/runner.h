@@ -89,6 +89,18 @@ class ProcessorRunner {
       const ProcessorSpec& spec, RunnerOptions options,
       const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
       log::TransactionalSink& sink);
+  // Exactly-once as a member of the consumer group `options.group_id`
+  // (scale-out): `source` subscribes to the spec's input topics and the
+  // group decides which partitions this runner owns, and changes it as
+  // members come and go. A task is opened (its store restored from its
+  // changelog, from the local checkpoint on) when the group gives its
+  // partitions and closed when it takes them (the local store stays on
+  // disk). Every transaction that logs anything carries the member's group
+  // metadata with its offsets, so a member the group has dropped cannot
+  // commit (Kafka Streams EOS v2 fencing). No task until the first poll.
+  static core::Result<std::unique_ptr<ProcessorRunner>> OpenInGroup(
+      const ProcessorSpec& spec, RunnerOptions options, std::unique_ptr<log::RecordSource> source,
+      log::TransactionalSink& sink);
   ~ProcessorRunner();
 
   // One poll-apply-commit cycle; returns the records applied.
@@ -107,7 +119,8 @@ class ProcessorRunner {
   void Start();
   void Stop();  // idempotent; joins the thread
 
-  // Committed next offsets of every task.
+  // Committed next offsets of every task (in a group: of the tasks it owns
+  // now).
   Positions GetPositions() const;
   // True once every partition in `ends` has been consumed up to its offset.
   bool CaughtUp(const Positions& ends) const;
@@ -128,7 +141,7 @@ class ProcessorRunner {
                                     bool co_partitioned = false);
 
  private:
-  ProcessorRunner(std::string name, RunnerOptions options,
+  ProcessorRunner(const ProcessorSpec& spec, RunnerOptions options,
                   std::unique_ptr<log::RecordSource> source, log::RecordSink& sink,
                   log::TransactionalSink* transactions);
   static core::Result<std::unique_ptr<ProcessorRunner>> OpenWith(
@@ -136,6 +149,15 @@ class ProcessorRunner {
       const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
       log::RecordSink& sink, log::TransactionalSink* transactions);
   core::Status AssignAll();
+  // Opens the tasks of `inputs` (grouped by task) with their stores brought
+  // up to date from their changelogs; all or none.
+  core::Status OpenTasks(const std::vector<log::TopicPartition>& inputs);
+  // Group membership (OpenInGroup): the listener's two halves.
+  std::vector<log::TopicPartitionOffset> OnAssigned(const std::vector<log::TopicPartition>& given);
+  void OnRevoked(const std::vector<log::TopicPartition>& taken, bool lost);
+  // Where every owned input is: Assign (static) or Seek (group) after a
+  // dropped batch.
+  core::Status Rewind();
   core::Status RestoreStores(const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores);
   // Commits the applied tasks through one transaction, or flush-then-commit.
   // `effects`: the batch produced outputs, dead letters or state beyond its
@@ -149,7 +171,12 @@ class ProcessorRunner {
   void Run();
 
   std::string name_;
+  ProcessorSpec spec_;
   RunnerOptions options_;
+  bool in_group_ = false;  // OpenInGroup: the group assigns the partitions
+  // A task the group gave that could not be opened for good (not a
+  // retryable error): returned by the next RunOnce, which fails the runner.
+  core::Status assign_failure_;
   std::unique_ptr<log::RecordSource> source_;
   log::RecordSink* sink_;                 // never null
   log::TransactionalSink* transactions_;  // == sink_ when exactly-once, else null

@@ -46,6 +46,103 @@ class FakeSource : public engine::log::RecordSource {
   std::map<engine::log::TopicPartition, int64_t> positions_;
 };
 
+Status FakeGroupSource::Assign(const std::vector<engine::log::TopicPartitionOffset>&) {
+  return engine::core::FailedPreconditionError("a group member does not assign itself");
+}
+
+Status FakeGroupSource::Subscribe(const std::vector<std::string>&,
+                                  engine::log::RebalanceListener listener) {
+  listener_ = std::move(listener);
+  return Status::Ok();
+}
+
+void FakeGroupSource::Give(std::vector<engine::log::TopicPartition> partitions) {
+  log_.BumpGeneration(group_);
+  std::lock_guard lock(mu_);
+  pending_.push_back({true, false, std::move(partitions)});
+}
+
+void FakeGroupSource::Take(std::vector<engine::log::TopicPartition> partitions, bool lost) {
+  log_.BumpGeneration(group_);
+  std::lock_guard lock(mu_);
+  pending_.push_back({false, lost, std::move(partitions)});
+}
+
+std::vector<engine::log::TopicPartition> FakeGroupSource::Owned() const {
+  std::lock_guard lock(mu_);
+  std::vector<engine::log::TopicPartition> out;
+  for (const auto& [tp, next] : positions_) out.push_back(tp);
+  return out;
+}
+
+engine::core::Result<std::vector<engine::log::Record>> FakeGroupSource::Poll(
+    size_t max_records, std::chrono::milliseconds) {
+  std::vector<Change> changes;
+  {
+    std::lock_guard lock(mu_);
+    changes.swap(pending_);
+  }
+  if (!frozen_) {
+    std::lock_guard lock(log_.mu_);
+    generation_ = log_.generations_[group_];
+  }
+  for (Change& c : changes) {
+    if (c.give) {
+      std::vector<engine::log::TopicPartitionOffset> from;
+      if (listener_.assigned) from = listener_.assigned(c.partitions);
+      std::lock_guard lock(mu_);
+      for (const auto& f : from) positions_[{f.topic, f.partition}] = std::max<int64_t>(0, f.offset.value());
+    } else {
+      if (listener_.revoked) listener_.revoked(c.partitions, c.lost);
+      std::lock_guard lock(mu_);
+      for (const auto& tp : c.partitions) positions_.erase(tp);
+    }
+  }
+  std::vector<engine::log::Record> out;
+  std::lock_guard lock(log_.mu_);
+  for (auto& [tp, next] : positions_) {
+    auto t = log_.topics_.find(tp.topic);
+    if (t == log_.topics_.end()) continue;
+    auto p = t->second.find(tp.partition.value());
+    if (p == t->second.end()) continue;
+    while (next < static_cast<int64_t>(p->second.size()) && out.size() < max_records) {
+      out.push_back(p->second[next++]);
+    }
+  }
+  return out;
+}
+
+engine::core::Result<std::vector<engine::log::TopicPartitionOffset>>
+FakeGroupSource::ReadPositions() {
+  std::vector<engine::log::TopicPartitionOffset> out;
+  for (const auto& [tp, next] : positions_) out.push_back({tp.topic, tp.partition, Offset(next)});
+  return out;
+}
+
+Status FakeGroupSource::Seek(const std::vector<engine::log::TopicPartitionOffset>& positions) {
+  for (const auto& p : positions) {
+    auto it = positions_.find({p.topic, p.partition});
+    if (it == positions_.end()) {
+      return engine::core::InvalidArgumentError("seek of a partition this member does not own");
+    }
+    it->second = std::max<int64_t>(0, p.offset.value());
+  }
+  return Status::Ok();
+}
+
+engine::core::Result<engine::log::GroupMetadata> FakeGroupSource::Membership() {
+  return engine::log::GroupMetadata{group_, std::to_string(generation_)};
+}
+
+int FakeLog::BumpGeneration(const std::string& group) {
+  std::lock_guard lock(mu_);
+  return ++generations_[group];
+}
+
+std::unique_ptr<FakeGroupSource> FakeLog::NewGroupSource(const std::string& group) {
+  return std::make_unique<FakeGroupSource>(*this, group);
+}
+
 Status FakeLog::Send(const engine::log::OutRecord& r) {
   std::lock_guard lock(mu_);
   AppendLocked(r);
@@ -156,10 +253,17 @@ Status FakeTransactionalSink::BeginTransaction() {
 }
 
 Status FakeTransactionalSink::SendOffsetsToTransaction(
-    const std::vector<engine::log::TopicPartitionOffset>& offsets, const std::string& group_id,
-    std::chrono::milliseconds) {
+    const std::vector<engine::log::TopicPartitionOffset>& offsets,
+    const engine::log::GroupMetadata& group, std::chrono::milliseconds) {
   if (!open_) return engine::core::FailedPreconditionError("no open transaction");
-  for (const auto& o : offsets) pending_offsets_.emplace_back(group_id, o);
+  if (!group.membership.empty()) {
+    std::lock_guard lock(log_.mu_);
+    const int current = log_.generations_[group.group_id];
+    if (std::stoi(group.membership) < current) {
+      return engine::core::AbortedError("the group has a newer generation: this member is fenced");
+    }
+  }
+  for (const auto& o : offsets) pending_offsets_.emplace_back(group.group_id, o);
   return Status::Ok();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,6 +33,12 @@ class FakeLog : public engine::log::RecordSink {
 
   // A source over this log.
   std::unique_ptr<engine::log::RecordSource> NewSource();
+  // A member of consumer group `group` over this log (FakeGroupSource).
+  std::unique_ptr<class FakeGroupSource> NewGroupSource(const std::string& group);
+
+  // A rebalance of `group`: its generation moves on, and SendOffsetsToTransaction
+  // refuses (Aborted) a membership of an older generation.
+  int BumpGeneration(const std::string& group);
 
   // A transactional writer over this log (one per runner): records sent in
   // a transaction reach the log only when it commits, as read_committed
@@ -49,12 +56,58 @@ class FakeLog : public engine::log::RecordSink {
 
  private:
   friend class FakeSource;
+  friend class FakeGroupSource;
+  std::map<std::string, int> generations_;
   friend class FakeTransactionalSink;
   engine::log::Record AppendLocked(const engine::log::OutRecord& record);
   std::map<std::string, std::map<engine::log::TopicPartition, engine::core::Offset>> groups_;
   mutable std::mutex mu_;
   std::map<std::string, std::map<int32_t, std::vector<engine::log::Record>>> topics_;
   engine::core::Status next_flush_;
+};
+
+// A consumer-group member over a FakeLog. The test plays the coordinator:
+// Give / Take queue a rebalance that the next Poll delivers to the listener
+// (each one a new generation of the group, FakeLog::BumpGeneration) before it
+// reads. Membership() is the generation the member saw at its last Poll; a
+// frozen member (Freeze: paused, its session expired) keeps an old one and
+// is fenced, as a zombie is.
+class FakeGroupSource : public engine::log::RecordSource {
+ public:
+  FakeGroupSource(FakeLog& log, std::string group) : log_(log), group_(std::move(group)) {}
+
+  engine::core::Status Assign(const std::vector<engine::log::TopicPartitionOffset>&) override;
+  engine::core::Result<std::vector<engine::log::Record>> Poll(
+      size_t max_records, std::chrono::milliseconds timeout) override;
+  engine::core::Result<std::vector<engine::log::TopicPartitionOffset>> ReadPositions() override;
+  engine::core::Status Subscribe(const std::vector<std::string>& topics,
+                                 engine::log::RebalanceListener listener) override;
+  engine::core::Status Seek(const std::vector<engine::log::TopicPartitionOffset>& positions) override;
+  engine::core::Result<engine::log::GroupMetadata> Membership() override;
+
+  // The group gives / takes partitions at the next Poll (`lost`: the member
+  // was dropped). Thread-safe.
+  void Give(std::vector<engine::log::TopicPartition> partitions);
+  void Take(std::vector<engine::log::TopicPartition> partitions, bool lost = false);
+  // While frozen the member does not learn of newer generations.
+  void Freeze(bool frozen) { frozen_ = frozen; }
+  // Partitions this member reads now.
+  std::vector<engine::log::TopicPartition> Owned() const;
+
+ private:
+  struct Change {
+    bool give = true;
+    bool lost = false;
+    std::vector<engine::log::TopicPartition> partitions;
+  };
+  FakeLog& log_;
+  std::string group_;
+  engine::log::RebalanceListener listener_;
+  mutable std::mutex mu_;
+  std::vector<Change> pending_;  // guarded by mu_
+  std::map<engine::log::TopicPartition, int64_t> positions_;
+  int generation_ = 0;
+  std::atomic<bool> frozen_{false};
 };
 
 // See FakeLog::NewTransactionalSink. One transaction at a time.
@@ -66,8 +119,8 @@ class FakeTransactionalSink : public engine::log::TransactionalSink {
   engine::core::Status Flush(std::chrono::milliseconds timeout) override;
   engine::core::Status BeginTransaction() override;
   engine::core::Status SendOffsetsToTransaction(
-      const std::vector<engine::log::TopicPartitionOffset>& offsets, const std::string& group_id,
-      std::chrono::milliseconds timeout) override;
+      const std::vector<engine::log::TopicPartitionOffset>& offsets,
+      const engine::log::GroupMetadata& group, std::chrono::milliseconds timeout) override;
   engine::core::Result<engine::log::AppendedOffsets> CommitTransaction(
       std::chrono::milliseconds timeout) override;
   engine::core::Status AbortTransaction(std::chrono::milliseconds timeout) override;

@@ -335,7 +335,7 @@ TEST_F(KafkaIntegrationTest, ReadToEndSeesCommittedRecordsTombstonesAndGroupOffs
                               .value = ""}).ok());
   ASSERT_TRUE(producer
                   ->SendOffsetsToTransaction({{topic, core::PartitionId(0), core::Offset(7)}},
-                                             group, seconds(30))
+                                             {.group_id = group}, seconds(30))
                   .ok());
   ASSERT_TRUE(producer->CommitTransaction(seconds(30)).has_value());
   ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());

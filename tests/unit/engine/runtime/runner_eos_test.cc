@@ -25,27 +25,7 @@ using test::Transfer;
 constexpr char kChangelog[] = "t.counting.changelog.in";
 constexpr char kGroup[] = "g.counting";
 
-// Running count per token id, emitted on every transfer; a key deleted
-// every third count exercises changelog tombstones.
-class CountingProcessor : public Processor {
- public:
-  std::string Name() const override { return "counting"; }
-  core::Status Apply(const InputEvent& ev, state::StateView& state, Emitter& out) override {
-    if (!ev.envelope.has_erc721_transfer()) return core::InvalidArgumentError("not a transfer");
-    const auto& t = ev.envelope.erc721_transfer();
-    std::string key = "c/" + t.token_id();
-    ASSIGN_OR_RETURN(auto old, state.Get(key));
-    int n = old ? std::stoi(*old) + 1 : 1;
-    state.Put(key, std::to_string(n));
-    if (n % 3 == 0) {
-      state.Delete(key + "/odd");
-    } else {
-      state.Put(key + "/odd", "1");
-    }
-    test::EmitCount(t, out);
-    return core::Status::Ok();
-  }
-};
+using test::CountingProcessor;
 
 class RunnerEosTest : public test::ScratchDirTest {
  protected:

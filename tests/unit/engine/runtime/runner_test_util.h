@@ -11,6 +11,7 @@
 
 #include "chainflow/v1/events.pb.h"
 #include "engine/runtime/processor.h"
+#include "engine/state/state_view.h"
 
 namespace chainflow::engine::runtime::test {
 
@@ -37,6 +38,28 @@ inline void EmitCount(const v1::Erc721Transfer& t, Emitter& out) {
   o.ce_type = "test.Count";
   out.Emit(std::move(o));
 }
+
+// Running count per token id, emitted on every transfer; a key deleted
+// every third count exercises changelog tombstones.
+class CountingProcessor : public Processor {
+ public:
+  std::string Name() const override { return "counting"; }
+  core::Status Apply(const InputEvent& ev, state::StateView& state, Emitter& out) override {
+    if (!ev.envelope.has_erc721_transfer()) return core::InvalidArgumentError("not a transfer");
+    const auto& t = ev.envelope.erc721_transfer();
+    std::string key = "c/" + t.token_id();
+    ASSIGN_OR_RETURN(auto old, state.Get(key));
+    int n = old ? std::stoi(*old) + 1 : 1;
+    state.Put(key, std::to_string(n));
+    if (n % 3 == 0) {
+      state.Delete(key + "/odd");
+    } else {
+      state.Put(key + "/odd", "1");
+    }
+    EmitCount(t, out);
+    return core::Status::Ok();
+  }
+};
 
 // A fixture with an empty directory `root_` of its own, removed afterwards.
 class ScratchDirTest : public ::testing::Test {

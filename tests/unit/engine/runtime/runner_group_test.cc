@@ -1,0 +1,230 @@
+// The exactly-once runner as a consumer-group member
+// (ProcessorRunner::OpenInGroup) against a fake log whose group the test
+// drives: tasks open when the group gives their partitions and close when it
+// takes them, a task moved to another member continues from the state its
+// changelog holds, and a member the group has dropped cannot commit.
+#include <filesystem>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "engine/runtime/runner.h"
+#include "engine/runtime/state_digest.h"
+#include "tests/support/fake_log.h"
+#include "tests/unit/engine/runtime/runner_test_util.h"
+
+namespace chainflow::engine::runtime {
+namespace {
+
+using core::PartitionId;
+
+using test::CountingProcessor;
+using test::kDlq;
+using test::kIn;
+using test::kOut;
+using test::Transfer;
+constexpr char kChangelog[] = "t.counting.changelog.in";
+constexpr char kGroup[] = "g.counting";
+constexpr int kPartitions = 4;
+
+class RunnerGroupTest : public test::ScratchDirTest {
+ protected:
+  // A member: its source (the test plays the group through it), producer
+  // and runner, with a state dir of its own.
+  struct Member {
+    testing::FakeGroupSource* source = nullptr;  // owned by the runner
+    std::unique_ptr<testing::FakeTransactionalSink> sink;
+    std::unique_ptr<ProcessorRunner> runner;
+  };
+
+  static void Fill(testing::FakeLog& log, int from, int n) {
+    for (int i = from; i < from + n; ++i) {
+      const int token = i % 23;
+      log.Append(kIn, token % kPartitions, std::to_string(token), Transfer(token));
+    }
+  }
+
+  RunnerOptions Options(testing::FakeLog& log, const std::string& dir, size_t batch) {
+    RunnerOptions options;
+    options.state_dir = (root_ / dir).string();
+    options.batch_size = batch;
+    options.routing.partitions = {{kOut, 4}, {kDlq, 1}};
+    options.routing.dlq_topic = kDlq;
+    options.changelog_topics = {{kIn, kChangelog}};
+    options.group_id = kGroup;
+    options.read_changelog = [&log](const auto& from, const auto& fn) {
+      return log.ReadToEnd(from, fn);
+    };
+    return options;
+  }
+
+  static ProcessorSpec Spec() {
+    return {"counting", {kIn}, {kOut}, [] { return std::make_unique<CountingProcessor>(); }};
+  }
+
+  Member Join(testing::FakeLog& log, const std::string& dir, size_t batch = 7) {
+    Member m;
+    auto source = log.NewGroupSource(kGroup);
+    m.source = source.get();
+    m.sink = log.NewTransactionalSink();
+    auto r = ProcessorRunner::OpenInGroup(Spec(), Options(log, dir, batch), std::move(source),
+                                          *m.sink);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    if (r.has_value()) m.runner = std::move(r).value();
+    return m;
+  }
+
+  static std::vector<log::TopicPartition> Parts(std::initializer_list<int> ps) {
+    std::vector<log::TopicPartition> out;
+    for (int p : ps) out.push_back({kIn, PartitionId(p)});
+    return out;
+  }
+
+  static void Drain(ProcessorRunner& runner) {
+    for (;;) {
+      auto n = runner.RunOnce();
+      ASSERT_TRUE(n.has_value()) << n.error().ToString();
+      if (n.value() == 0) return;
+    }
+  }
+
+  // Every output id once, and as many as inputs.
+  static void ExpectEachOutputOnce(const testing::FakeLog& log, size_t inputs) {
+    std::set<std::string> ids;
+    auto out = log.ReadAll(kOut);
+    for (const auto& r : out) {
+      v1::Envelope env;
+      ASSERT_TRUE(env.ParseFromString(r.value));
+      EXPECT_TRUE(ids.insert(env.id()).second) << "output " << env.id() << " appended twice";
+    }
+    EXPECT_EQ(out.size(), inputs);
+  }
+
+  std::string Digest(const std::string& dir) {
+    auto d = StateDigest((root_ / dir).string());
+    EXPECT_TRUE(d.has_value()) << d.error().ToString();
+    return d.has_value() ? d.value() : "";
+  }
+};
+
+TEST_F(RunnerGroupTest, NoTaskUntilTheGroupGivesPartitions) {
+  testing::FakeLog log;
+  Fill(log, 0, 40);
+  Member a = Join(log, "a");
+  ASSERT_NE(a.runner, nullptr);
+  auto n = a.runner->RunOnce();
+  ASSERT_TRUE(n.has_value()) << n.error().ToString();
+  EXPECT_EQ(n.value(), 0u);
+  EXPECT_TRUE(a.runner->GetPositions().empty());
+  a.source->Give(Parts({0, 1}));
+  Drain(*a.runner);
+  const Positions positions = a.runner->GetPositions();
+  ASSERT_EQ(positions.size(), 2u);
+  for (const auto& [tp, next] : positions) {
+    EXPECT_EQ(next.value(), log.EndOffset(kIn, tp.partition.value()));
+  }
+  // Partitions 2 and 3 were never given: nothing of theirs was read.
+  EXPECT_EQ(log.ReadAll(kOut).size(), static_cast<size_t>(log.EndOffset(kIn, 0) + log.EndOffset(kIn, 1)));
+}
+
+TEST_F(RunnerGroupTest, TasksMovingBetweenMembersContinueFromTheirChangelog) {
+  testing::FakeLog log;
+  Member a = Join(log, "a");
+  Member b = Join(log, "b");
+  a.source->Give(Parts({0, 1, 2, 3}));
+  Fill(log, 0, 200);
+  Drain(*a.runner);
+  // B joins: half of A's tasks move to it.
+  a.source->Take(Parts({2, 3}));
+  b.source->Give(Parts({2, 3}));
+  Fill(log, 200, 200);
+  Drain(*a.runner);
+  Drain(*b.runner);
+  EXPECT_EQ(a.source->Owned().size(), 2u);
+  EXPECT_EQ(b.source->Owned().size(), 2u);
+  // A leaves: all of them go to B, which restores 0 and 1 from A's writes.
+  a.source->Take(Parts({0, 1}));
+  b.source->Give(Parts({0, 1}));
+  Fill(log, 400, 200);
+  Drain(*a.runner);
+  Drain(*b.runner);
+  // And back to A, whose stores of 2 and 3 are behind what B wrote there.
+  b.source->Take(Parts({0, 1, 2, 3}));
+  a.source->Give(Parts({0, 1, 2, 3}));
+  Fill(log, 600, 100);
+  Drain(*b.runner);
+  Drain(*a.runner);
+  ExpectEachOutputOnce(log, 700);
+
+  // A's stores now equal those of one member that read everything alone.
+  testing::FakeLog alone_log;
+  Fill(alone_log, 0, 700);
+  {
+    Member alone = Join(alone_log, "alone", 50);
+    alone.source->Give(Parts({0, 1, 2, 3}));
+    Drain(*alone.runner);
+  }
+  a.runner.reset();
+  b.runner.reset();
+  EXPECT_EQ(Digest("a"), Digest("alone"));
+}
+
+TEST_F(RunnerGroupTest, AMemberTheGroupDroppedCannotCommit) {
+  testing::FakeLog log;
+  Member a = Join(log, "a");
+  Member b = Join(log, "b");
+  a.source->Give(Parts({0, 1, 2, 3}));
+  Fill(log, 0, 100);
+  Drain(*a.runner);
+  const size_t before = log.ReadAll(kOut).size();
+  // A stalls (a long pause): its session expires and the group gives
+  // everything to B, which goes on; A has not heard of it.
+  a.source->Freeze(true);
+  b.source->Give(Parts({0, 1, 2, 3}));
+  Fill(log, 100, 100);
+  Drain(*b.runner);
+  // A wakes up, still reading its old partitions: its transaction carries
+  // an old generation and is refused, so none of its outputs land.
+  auto zombie = a.runner->RunOnce();
+  ASSERT_FALSE(zombie.has_value());
+  EXPECT_EQ(zombie.error().code(), core::StatusCode::kAborted) << zombie.error().ToString();
+  EXPECT_TRUE(a.runner->Recoverable(zombie.error()));
+  ASSERT_TRUE(a.runner->Recover(zombie.error()).ok());
+  EXPECT_EQ(log.ReadAll(kOut).size(), before + 100);
+  // It then learns it was dropped and closes its tasks.
+  a.source->Freeze(false);
+  a.source->Take(Parts({0, 1, 2, 3}), /*lost=*/true);
+  auto n = a.runner->RunOnce();
+  ASSERT_TRUE(n.has_value()) << n.error().ToString();
+  EXPECT_EQ(n.value(), 0u);
+  EXPECT_TRUE(a.runner->GetPositions().empty());
+  ExpectEachOutputOnce(log, 200);
+}
+
+TEST_F(RunnerGroupTest, ACoPartitionedTaskOpensWithEveryInputOfItsPartition) {
+  constexpr char kOther[] = "t.other";
+  testing::FakeLog log;
+  ProcessorSpec spec{"counting", {kIn, kOther}, {kOut},
+                     [] { return std::make_unique<CountingProcessor>(); }, /*co_partitioned=*/true};
+  RunnerOptions options = Options(log, "co", 10);
+  options.changelog_topics = {{kIn, kChangelog}, {kOther, kChangelog}};
+  auto source = log.NewGroupSource(kGroup);
+  testing::FakeGroupSource* group = source.get();
+  auto sink = log.NewTransactionalSink();
+  auto r = ProcessorRunner::OpenInGroup(spec, options, std::move(source), *sink);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  auto runner = std::move(r).value();
+  log.Append(kIn, 1, "1", Transfer(1));
+  log.Append(kOther, 1, "1", Transfer(1));
+  group->Give({{kIn, PartitionId(1)}, {kOther, PartitionId(1)}});
+  Drain(*runner);
+  const Positions positions = runner->GetPositions();
+  ASSERT_EQ(positions.size(), 2u);
+  EXPECT_EQ(positions.at({kIn, PartitionId(1)}).value(), 1);
+  EXPECT_EQ(positions.at({kOther, PartitionId(1)}).value(), 1);
+  // One task, one store: partition 1 of both inputs.
+  EXPECT_TRUE(std::filesystem::exists(root_ / "co" / "p-1"));
+}
+
+}  // namespace
+}  // namespace chainflow::engine::runtime
