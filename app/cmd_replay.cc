@@ -47,7 +47,8 @@ core::Result<ingest::evm::ReplaySummary> AppendFile(const core::Config& config, 
 
 }  // namespace
 
-int Replay(const core::Config& config, const std::string& chain, const std::string& path) {
+int Replay(const core::Config& config, const std::string& chain, const std::string& path,
+           bool append_only) {
   auto logger = core::Logger("app");
   if (!config.FindChain(chain)) {
     fmt::print(stderr, "chainflow: replay: no chain named \"{}\" in the configuration\n", chain);
@@ -66,6 +67,18 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   s.admin = std::move(admin).value();
   if (core::Status st = EnsureTopics(config, *s.admin); !st.ok()) return fail(st);
 
+  if (append_only) {
+    // The deployment's `process` and `project` instances do the rest.
+    auto summary = AppendFile(config, s, chain, path);
+    if (!summary.has_value()) return fail(summary.error());
+    const auto& sum = summary.value();
+    fmt::print("replay {}: {} events ({} appended, {} already in the log), {} rejected, {} "
+               "blocks, {:.2f} s (append only)\n",
+               chain, sum.events_appended + sum.events_skipped, sum.events_appended,
+               sum.events_skipped, sum.rejected, sum.blocks,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return kExitOk;
+  }
   // Processing overlaps ingest: both stages start before the file is read.
   auto processor = ProcessorRole::Open(config, *s.admin);
   if (!processor.has_value()) return fail(processor.error());

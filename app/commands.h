@@ -23,9 +23,10 @@ struct Roles {
 int RunRoles(const engine::core::Config& config, Roles roles);
 
 // `replay`: append a history file, then process and project until
-// everything is consumed; prints a summary.
+// everything is consumed; prints a summary. `append_only`: only append (the
+// deployment's running `process` and `project` instances do the rest).
 int Replay(const engine::core::Config& config, const std::string& chain,
-           const std::string& path);
+           const std::string& path, bool append_only = false);
 
 // `status`: per chain and consumer, as a table (or JSON).
 int PrintStatus(const engine::core::Config& config, bool json);

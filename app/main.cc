@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   replay->add_option("--chain", chain, "chain name from the configuration")->required();
   replay->add_option("--from-file", from_file, "NDJSON file, one eth_getLogs log a line")
       ->required();
+  bool append_only = false;
+  replay->add_flag("--append-only", append_only,
+                   "only append the file; running process/project instances do the rest");
 
   std::string view;
   CLI::App* rebuild = cli.add_subcommand("rebuild", "drop derived state and views, replay them");
@@ -84,7 +87,7 @@ int main(int argc, char** argv) {
   for (auto& [cmd, roles] : role_apps) {
     if (cmd->parsed()) return app::RunRoles(config.value(), roles);
   }
-  if (replay->parsed()) return app::Replay(config.value(), chain, from_file);
+  if (replay->parsed()) return app::Replay(config.value(), chain, from_file, append_only);
   if (rebuild->parsed()) return app::Rebuild(config.value(), view);
   if (status->parsed()) return app::PrintStatus(config.value(), json);
   if (digest->parsed()) return app::PrintStateDigest(config.value());

@@ -1,0 +1,235 @@
+// Scale-out under churn, modelled on Kafka's streams_eos_test: three
+// `chainflow process` instances of one deployment share the tasks through
+// their processors' consumer groups while the history (CyberKongz's ERC-721
+// transfers, then a generated ERC-20 history with mints and burns) is
+// appended in slices. Between slices one instance at a time is SIGKILLed and
+// restarted (at once, so it takes its tasks back under its static
+// membership, and once after the session timeout, so its tasks move to the
+// others and back), and a fourth instance is added and then removed. The
+// instances must finish the work by themselves.
+//
+// Then, all stopped, a fresh instance (an empty state dir) restores every
+// store from the changelogs and projects the views. A verifier reads every
+// output topic read_committed and finds each output event (ce_id) once; the
+// ERC-721 owners, ERC-20 balances and supply equal an independent
+// computation from the file; and the state digest equals that of a clean
+// single-instance replay of the same file in a deployment of its own.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/money_checks.h"
+#include "tests/integration/pipeline_fixture.h"
+
+namespace chainflow::testing {
+namespace {
+
+constexpr size_t kKongzTransfers = 15188;
+constexpr int kTransfers = 120'000;
+constexpr int kTokens = 3;
+constexpr int kAccounts = 2'000;
+constexpr char kBurns[] = "0.05";
+constexpr int kSlices = 7;
+// The broker's smallest (group.min.session.timeout.ms): a dead instance's
+// tasks move after at most this long.
+constexpr int kSessionTimeoutMs = 6000;
+
+// Splits the history at block boundaries into `n` files of about equal line
+// counts, in chain order. Returns their paths (empty on failure).
+std::vector<std::string> SplitByBlock(const std::string& path, int n) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(std::move(line));
+  }
+  auto block_of = [](const std::string& line) {
+    boost::json::value v = boost::json::parse(line);
+    return std::string(v.at("blockNumber").as_string());
+  };
+  std::vector<std::string> out;
+  size_t begin = 0;
+  for (int i = 0; i < n && begin < lines.size(); ++i) {
+    size_t end = i == n - 1 ? lines.size() : std::min(lines.size(), lines.size() * (i + 1) / n);
+    while (end < lines.size() && end > begin && block_of(lines[end]) == block_of(lines[end - 1])) {
+      ++end;
+    }
+    const std::string part = fmt::format("{}.part{}", path, i);
+    std::ofstream o(part);
+    for (size_t k = begin; k < end; ++k) o << lines[k] << '\n';
+    out.push_back(part);
+    begin = end;
+  }
+  return out;
+}
+
+class ScaleOutTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!PipelineEnv::InfraAvailable(&why)) GTEST_SKIP() << why;
+    history_ = fmt::format("/tmp/cf_it_scale_out_{}.ndjson", ::getpid());
+    const std::string error =
+        WriteKongzThenErc20History(history_, kTransfers, kTokens, kAccounts, kBurns);
+    ASSERT_TRUE(error.empty()) << error;
+  }
+  void TearDown() override {
+    if (history_.empty()) return;
+    std::filesystem::remove(history_);
+    for (int i = 0; i < kSlices; ++i) std::filesystem::remove(fmt::format("{}.part{}", history_, i));
+  }
+
+  // A `process` instance of `env` with a state dir (and so an instance id)
+  // of its own.
+  static std::unique_ptr<Subprocess> StartInstance(const PipelineEnv& env, const std::string& id) {
+    return std::make_unique<Subprocess>(
+        env.Argv({"process"}),
+        std::map<std::string, std::string>{
+            {"CHAINFLOW_STATE_DIR", fmt::format("{}.{}", env.state_dir(), id)},
+            {"CHAINFLOW_ENGINE_SESSION_TIMEOUT_MS", std::to_string(kSessionTimeoutMs)}});
+  }
+
+  // Processor lag summed over every partition, and whether every partition
+  // had an owner, from `chainflow status --json`; nullopt when it failed.
+  struct Lag {
+    int64_t records = 0;
+    int unowned = 0;
+  };
+  static std::optional<Lag> ProcessorLag(const PipelineEnv& env) {
+    RunResult r = env.Chainflow({"status", "--json"}, {}, std::chrono::seconds(30));
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(r.out, ec);
+    if (r.exit_code != 0 || ec || !v.is_object()) return std::nullopt;
+    Lag lag;
+    for (const auto& c : v.at("consumers").as_array()) {
+      const auto& o = c.as_object();
+      if (o.at("kind").as_string() != "processor") continue;
+      lag.records += o.at("lag").as_int64();
+      lag.unowned += o.at("owner").is_null();
+    }
+    return lag;
+  }
+
+  // Appends one slice (only appends: the instances process it).
+  static void Append(const PipelineEnv& env, const std::string& part) {
+    RunResult r = env.Chainflow({"replay", "--append-only", "--chain", "mainnet", "--from-file",
+                                 part},
+                                {}, std::chrono::minutes(2));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  std::string history_;
+};
+
+TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
+  const Erc20Expectation expected = ExpectedErc20FromFile(history_);
+  ASSERT_EQ(expected.transfers, static_cast<size_t>(kTransfers));
+  const std::vector<std::string> parts = SplitByBlock(history_, kSlices);
+  ASSERT_EQ(parts.size(), static_cast<size_t>(kSlices));
+
+  PipelineEnv env("scaleout", 8, 2000);
+  struct RemoveInstanceDirs {
+    const PipelineEnv& env;
+    ~RemoveInstanceDirs() {
+      for (const char* id : {"a", "b", "c", "d"}) {
+        std::filesystem::remove_all(fmt::format("{}.{}", env.state_dir(), id));
+      }
+    }
+  } remove_instance_dirs{env};
+  std::map<std::string, std::unique_ptr<Subprocess>> instances;
+  for (const char* id : {"a", "b", "c"}) instances[id] = StartInstance(env, id);
+  auto log = [](const std::string& what) { fmt::print("[ scale-out ] {}\n", what); };
+  const auto started = std::chrono::steady_clock::now();
+
+  Append(env, parts[0]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  log("SIGKILL a, restarted at once (static membership: its tasks come back)");
+  instances["a"]->Kill(SIGKILL);
+  instances["a"]->Wait();
+  instances["a"] = StartInstance(env, "a");
+  Append(env, parts[1]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+
+  log("SIGKILL b mid-slice, restarted after 1 s");
+  Append(env, parts[2]);
+  instances["b"]->Kill(SIGKILL);
+  instances["b"]->Wait();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  instances["b"] = StartInstance(env, "b");
+
+  log("SIGKILL c, restarted after its session expired (its tasks move to a and b, then back)");
+  Append(env, parts[3]);
+  instances["c"]->Kill(SIGKILL);
+  instances["c"]->Wait();
+  std::this_thread::sleep_for(std::chrono::milliseconds(kSessionTimeoutMs + 3000));
+  instances["c"] = StartInstance(env, "c");
+
+  log("d added");
+  instances["d"] = StartInstance(env, "d");
+  Append(env, parts[4]);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  log("d removed (SIGTERM: a clean stop; its tasks move after the session timeout)");
+  Append(env, parts[5]);
+  instances["d"]->Kill(SIGTERM);
+  EXPECT_EQ(instances["d"]->Wait(std::chrono::seconds(60)), 0) << instances["d"]->Stderr();
+  instances.erase("d");
+  log("SIGKILL a again, restarted at once");
+  Append(env, parts[6]);
+  instances["a"]->Kill(SIGKILL);
+  instances["a"]->Wait();
+  instances["a"] = StartInstance(env, "a");
+
+  // The three finish the work by themselves: no lag and every partition
+  // owned, twice in a row.
+  int settled = 0;
+  std::optional<Lag> lag;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(4);
+  while (settled < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    lag = ProcessorLag(env);
+    settled = lag && lag->records == 0 && lag->unowned == 0 ? settled + 1 : 0;
+  }
+  ASSERT_EQ(settled, 2) << "processors still lag " << (lag ? lag->records : -1)
+                        << " records, unowned partitions " << (lag ? lag->unowned : -1);
+  log(fmt::format("caught up {:.1f} s after the first slice",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                      .count()));
+  for (auto& [id, p] : instances) {
+    EXPECT_TRUE(p->Running()) << "instance " << id << " exited:\n" << p->Stderr();
+    p->Kill(SIGTERM);
+    EXPECT_EQ(p->Wait(std::chrono::seconds(60)), 0) << "instance " << id << ":\n" << p->Stderr();
+  }
+  instances.clear();
+
+  // A fresh instance (the default, empty state dir) restores every store
+  // from its changelog, finds nothing left to process, and projects.
+  RunResult last = env.Chainflow({"replay", "--chain", "mainnet", "--from-file", history_}, {},
+                                 std::chrono::minutes(3));
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_NE(last.out.find("(0 appended"), std::string::npos) << last.out;
+
+  ExpectBalancesAndSupply(env, expected);
+  ExpectEachOutputEventOnce(env, expected, kKongzTransfers);
+  EXPECT_EQ(env.NftOwners("mainnet"), ExpectedOwnersFromFile(history_));
+
+  PipelineEnv clean("scaleout_clean", 8, 2000);
+  RunResult once = clean.Chainflow({"replay", "--chain", "mainnet", "--from-file", history_}, {},
+                                   std::chrono::minutes(3));
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  EXPECT_EQ(env.Digest(), clean.Digest())
+      << "the stores restored from the changelogs differ from a clean single-instance run's";
+}
+
+}  // namespace
+}  // namespace chainflow::testing
