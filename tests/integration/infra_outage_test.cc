@@ -63,7 +63,10 @@ TEST(InfraOutageTest, BrokerKilledAndRestartedMidReplayLosesAndDuplicatesNothing
 
   const int code = replay.Wait(std::chrono::minutes(5));
   std::filesystem::remove(history);
-  ASSERT_EQ(code, 0) << "the replay did not finish by itself after the broker came back";
+  ASSERT_EQ(code, 0) << "the replay did not finish by itself after the broker came back:\n"
+                     << replay.Stderr().substr(replay.Stderr().size() > 6000
+                                                   ? replay.Stderr().size() - 6000
+                                                   : 0);
   ExpectBalancesAndSupply(env, expected);
   ExpectEachOutputEventOnce(env, expected, kKongzTransfers);
 }
