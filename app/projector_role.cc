@@ -49,12 +49,13 @@ core::Status ProjectorRole::status() const {
   return core::Status::Ok();
 }
 
-core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(const core::Config& config,
-                                                                 log::Admin& admin) {
+core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(
+    const core::Config& config, log::Admin& admin,
+    std::shared_ptr<const engine::abi::Catalog> catalog) {
   std::unique_ptr<ProjectorRole> role(new ProjectorRole());
   ASSIGN_OR_RETURN(role->dlq_producer_,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-projector")));
-  for (ViewDef& view : Views(config)) {
+  for (ViewDef& view : Views(config, std::move(catalog))) {
     ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(view.topic));
     ASSIGN_OR_RETURN(auto consumer, OpenConsumer(config, "chainflow.projection." + view.name,
                                                  "chainflow-projector-" + view.name));
