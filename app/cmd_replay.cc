@@ -11,6 +11,7 @@
 #include "app/projector_role.h"
 #include "app/shutdown.h"
 #include "app/topics.h"
+#include "engine/abi/catalog.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
 #include "engine/log/producer.h"
@@ -30,9 +31,9 @@ struct Stages {
   std::unique_ptr<ProjectorRole> projector;
 };
 
-core::Result<ingest::evm::ReplaySummary> AppendFile(const core::Config& config, Stages& s,
-                                                    const std::string& chain,
-                                                    const std::string& path) {
+core::Result<ingest::evm::ReplaySummary> AppendFile(
+    const core::Config& config, Stages& s, const std::string& chain, const std::string& path,
+    std::shared_ptr<const engine::abi::Catalog> catalog) {
   ASSIGN_OR_RETURN(auto producer,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-replay")));
   ingest::common::AdminTailReader tails(*s.admin, ChainEventsTopic(config, chain));
@@ -40,7 +41,8 @@ core::Result<ingest::evm::ReplaySummary> AppendFile(const core::Config& config, 
   auto summary = ingest::evm::ReplayFile(
       config, chain, path, *producer, tails, [&bar](const ingest::evm::ReplayProgress& p) {
         bar.Update(p.bytes_read, p.total_bytes, p.events);
-      });
+      },
+      std::move(catalog));
   bar.Finish();
   return summary;
 }
@@ -67,9 +69,14 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   s.admin = std::move(admin).value();
   if (core::Status st = EnsureTopics(config, *s.admin); !st.ok()) return fail(st);
 
+  // The contracts' ABI files are read once for the file's decoder and the
+  // views (the processor role still loads its own copy).
+  auto catalog = engine::abi::Catalog::Load(config);
+  if (!catalog.has_value()) return fail(catalog.error());
+
   if (append_only) {
     // The deployment's `process` and `project` instances do the rest.
-    auto summary = AppendFile(config, s, chain, path);
+    auto summary = AppendFile(config, s, chain, path, catalog.value());
     if (!summary.has_value()) return fail(summary.error());
     const auto& sum = summary.value();
     fmt::print("replay {}: {} events ({} appended, {} already in the log), {} rejected, {} "
@@ -83,13 +90,13 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   auto processor = ProcessorRole::Open(config, *s.admin);
   if (!processor.has_value()) return fail(processor.error());
   s.processor = std::move(processor).value();
-  auto projector = ProjectorRole::Open(config, *s.admin);
+  auto projector = ProjectorRole::Open(config, *s.admin, catalog.value());
   if (!projector.has_value()) return fail(projector.error());
   s.projector = std::move(projector).value();
   if (core::Status st = s.projector->Start(); !st.ok()) return fail(st);
   s.processor->Start();
 
-  auto summary = AppendFile(config, s, chain, path);
+  auto summary = AppendFile(config, s, chain, path, catalog.value());
   if (!summary.has_value()) return fail(summary.error());
 
   if (core::Status st = WaitForProcessors(*s.processor, *s.admin); !st.ok()) return fail(st);

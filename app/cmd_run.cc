@@ -10,6 +10,7 @@
 #include "app/status_collector.h"
 #include "app/topics.h"
 #include "app/user_events_role.h"
+#include "engine/abi/catalog.h"
 #include "engine/core/logging.h"
 
 namespace chainflow::app {
@@ -25,14 +26,23 @@ class Pipeline {
   core::Status Open(const core::Config& config, Roles roles) {
     ASSIGN_OR_RETURN(admin_, log::Admin::Open(config.kafka.brokers));
     RETURN_IF_ERROR(EnsureTopics(config, *admin_));
+    // The contracts' ABI files are read once, here, and every role that
+    // decodes or projects them shares the result: one version of each ABI
+    // per process, even if a file changes while the roles open.
+    std::shared_ptr<const engine::abi::Catalog> catalog;
+    if (roles.ingest || roles.project) {
+      ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
+    }
     if (roles.ingest) {
-      ASSIGN_OR_RETURN(ingest_, IngestRole::Open(config, *admin_));
+      ASSIGN_OR_RETURN(ingest_, IngestRole::Open(config, *admin_, catalog));
     }
     if (roles.process) {
+      // Loads the catalog again by itself (ConfiguredProcessors); it takes
+      // no catalog yet.
       ASSIGN_OR_RETURN(processor_, ProcessorRole::Open(config, *admin_));
     }
     if (roles.project) {
-      ASSIGN_OR_RETURN(projector_, ProjectorRole::Open(config, *admin_));
+      ASSIGN_OR_RETURN(projector_, ProjectorRole::Open(config, *admin_, catalog));
     }
     if (roles.serve) {
       status_ = std::make_unique<StatusCollector>(config, *admin_, ingest_.get());

@@ -38,11 +38,13 @@ core::Result<std::unique_ptr<ingest::evm::HeadSubscription>> OpenHeadSubscriptio
 
 IngestRole::~IngestRole() { Stop(); }
 
-core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(const core::Config& config,
-                                                           log::Admin& admin) {
+core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(
+    const core::Config& config, log::Admin& admin,
+    std::shared_ptr<const engine::abi::Catalog> catalog) {
   std::unique_ptr<IngestRole> role(new IngestRole());
-  ASSIGN_OR_RETURN(std::shared_ptr<const engine::abi::Catalog> catalog,
-                   engine::abi::Catalog::Load(config));
+  if (!catalog) {
+    ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
+  }
   ASSIGN_OR_RETURN(role->producer_,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-ingest")));
   for (const auto& chain : config.chains) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/abi/catalog.h"
 #include "engine/core/config.h"
 #include "engine/log/admin.h"
 #include "engine/log/producer.h"
@@ -24,9 +25,11 @@ namespace chainflow::app {
 // NotifyNewHead / SetHeadSubscriptionLive.
 class IngestRole {
  public:
-  // `admin` must outlive the role.
+  // `admin` must outlive the role. `catalog`: the contracts' ABIs as the
+  // command loaded them (nullptr: loaded here).
   static engine::core::Result<std::unique_ptr<IngestRole>> Open(
-      const engine::core::Config& config, engine::log::Admin& admin);
+      const engine::core::Config& config, engine::log::Admin& admin,
+      std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
   ~IngestRole();
 
   void Start();

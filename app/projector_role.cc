@@ -10,6 +10,8 @@ namespace log = engine::log;
 
 namespace {
 
+constexpr char kFetchWaitMs[] = "10";
+
 core::Result<std::unique_ptr<log::Consumer>> OpenConsumer(const core::Config& config,
                                                           const std::string& group,
                                                           const std::string& client) {
@@ -20,6 +22,10 @@ core::Result<std::unique_ptr<log::Consumer>> OpenConsumer(const core::Config& co
   // Projections read only the envelope: parsing and copying every record's
   // six CloudEvents headers would be work for nothing.
   consumer_options.with_headers = false;
+  // Head-to-view latency: a read_committed fetch that finds nothing stable
+  // is held by the broker up to fetch.wait.max.ms (100 ms by default here),
+  // and a transaction committed meanwhile may wait that long to be seen.
+  consumer_options.properties.emplace("fetch.wait.max.ms", kFetchWaitMs);
   return log::Consumer::Open(consumer_options);
 }
 
@@ -49,12 +55,13 @@ core::Status ProjectorRole::status() const {
   return core::Status::Ok();
 }
 
-core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(const core::Config& config,
-                                                                 log::Admin& admin) {
+core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(
+    const core::Config& config, log::Admin& admin,
+    std::shared_ptr<const engine::abi::Catalog> catalog) {
   std::unique_ptr<ProjectorRole> role(new ProjectorRole());
   ASSIGN_OR_RETURN(role->dlq_producer_,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-projector")));
-  for (ViewDef& view : Views(config)) {
+  for (ViewDef& view : Views(config, std::move(catalog))) {
     ASSIGN_OR_RETURN(int partitions, admin.PartitionCount(view.topic));
     ASSIGN_OR_RETURN(auto consumer, OpenConsumer(config, "chainflow.projection." + view.name,
                                                  "chainflow-projector-" + view.name));

@@ -24,8 +24,11 @@ class ProjectorRole {
     std::unique_ptr<projections::pg::Projector> projector;  // uses the role's dlq producer
   };
 
+  // `catalog`: the contracts' ABIs as the command loaded them (nullptr:
+  // loaded here when a contract view opens); see Views().
   static engine::core::Result<std::unique_ptr<ProjectorRole>> Open(
-      const engine::core::Config& config, engine::log::Admin& admin);
+      const engine::core::Config& config, engine::log::Admin& admin,
+      std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
   ~ProjectorRole();
 
   engine::core::Status Start();

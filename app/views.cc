@@ -42,11 +42,13 @@ ViewDef Keyed(const pg::KeyedView& view, std::string topic, std::string label) {
   return def;
 }
 
-// The ABI catalog, loaded on first use and shared by the contract views of
-// one Views() call, so listing views (status, rebuild) reads no ABI file.
+// The ABI catalog shared by the contract views of one Views() call: the
+// caller's, or loaded on first use, so listing views (status, rebuild)
+// reads no ABI file.
 class LazyCatalog {
  public:
-  explicit LazyCatalog(const core::Config& config) : config_(config) {}
+  LazyCatalog(const core::Config& config, std::shared_ptr<const engine::abi::Catalog> catalog)
+      : config_(config), catalog_(std::move(catalog)) {}
   core::Result<std::shared_ptr<const engine::abi::Catalog>> Get() {
     std::lock_guard lock(mu_);
     if (!catalog_) {
@@ -92,7 +94,8 @@ ViewDef ContractView(const core::ContractConfig& contract, const std::string& pr
 
 }  // namespace
 
-std::vector<ViewDef> Views(const core::Config& config) {
+std::vector<ViewDef> Views(const core::Config& config,
+                           std::shared_ptr<const engine::abi::Catalog> catalog) {
   const std::string& prefix = config.kafka.topic_prefix;
   std::vector<ViewDef> views;
   views.push_back({std::string(projections::nft::kProjectionName), OwnershipTopic(config),
@@ -109,9 +112,9 @@ std::vector<ViewDef> Views(const core::Config& config) {
                         "project settlements"));
   views.push_back(Keyed(projections::accruals::View(),
                         engine::wire::AccrualsTopic(prefix), "project accruals"));
-  auto catalog = std::make_shared<LazyCatalog>(config);
+  auto shared = std::make_shared<LazyCatalog>(config, std::move(catalog));
   for (const core::ContractConfig& contract : config.contracts) {
-    if (contract.ByAbi()) views.push_back(ContractView(contract, prefix, catalog));
+    if (contract.ByAbi()) views.push_back(ContractView(contract, prefix, shared));
   }
   return views;
 }

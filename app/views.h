@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/abi/catalog.h"
 #include "engine/core/config.h"
 #include "engine/core/result.h"
 #include "engine/log/sink.h"
@@ -35,10 +36,13 @@ struct ViewDef {
 };
 
 // Every view, in start order: nft, token, intents, settlements, accruals,
-// then "contract.<name>" per [[contracts]] entry by ABI (its catalog loaded
-// when the first of them is opened; a load error fails that open). The
-// views refer to `config`, which must outlive them.
-std::vector<ViewDef> Views(const engine::core::Config& config);
+// then "contract.<name>" per [[contracts]] entry by ABI. Their ABIs come from
+// `catalog` when given (the one a command loaded at start-up for all its
+// roles); otherwise the catalog is loaded when the first of them is opened,
+// so merely listing views reads no ABI file (a load error fails that open).
+// The views refer to `config`, which must outlive them.
+std::vector<ViewDef> Views(const engine::core::Config& config,
+                           std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
 
 // The names of Views(), for messages: "nft, token, intents, ...".
 std::string ViewNames(const engine::core::Config& config);

@@ -1,19 +1,31 @@
 // Head-to-view latency of `chainflow run` following a private Anvil with 1-second blocks:
 // every block carries one TestTransferBurst.mintBurst transaction of --per-block ERC-721
-// Transfers; for each block, the latency is the time from the node first reporting the block
-// (eth_blockNumber polled every 5 ms) to its LAST transfer's nft_owners row being visible in
-// PostgreSQL (polled every 5 ms). Prints per-block figures on stderr and p50/p90/p99/max on
-// stdout as a `BENCH head_latency ...` line. Needs Kafka and PostgreSQL (ops/infra) and a
-// built chainflow (CHAINFLOW_BINARY, else build/chainflow).
+// Transfers; for each block, the latency is the time from the node first announcing the block
+// to its rows being visible in PostgreSQL (polled every 5 ms). Prints per-block figures on
+// stderr and p50/p90/p99/max on stdout as a `BENCH head_latency ...` line. Needs Kafka and
+// PostgreSQL (ops/infra) and a built chainflow (CHAINFLOW_BINARY, else build/chainflow).
+//
+// --view nft: the block's LAST transfer's chainflow.nft_owners row (the contract configured
+// as standard = "erc721"). --view contract: all of the block's rows in burst.transfer, the
+// table of the contract configured by its ABI alone (name "burst").
+// --transport http: chainflow's rpc is http:// and it polls every --poll-ms; the block is
+// announced when the bench's eth_blockNumber (polled every 5 ms) first reports it.
+// --transport ws: chainflow's rpc is ws:// (calls and newHeads); the block is announced when
+// the bench's own newHeads subscription (a second ws:// connection) receives it.
 //
 //   build/benchmarks/head_latency_bench --blocks 60 --per-block 200
+//   build/benchmarks/head_latency_bench --view contract --transport ws --blocks 100
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +33,7 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "ingest/evm/head_subscription.h"
 #include "ingest/evm/rpc_client.h"
 #include "tests/integration/pipeline_fixture.h"
 #include "tests/support/local_anvil.h"
@@ -53,7 +66,60 @@ struct Sent {
   uint64_t last_id = 0;
 };
 
-int Main(int blocks, int per_block, int poll_ms, int warmup) {
+struct Options {
+  int blocks = 60;
+  int per_block = 200;
+  int poll_ms = 100;
+  int warmup = 5;
+  std::string view = "nft";         // nft | contract
+  std::string transport = "http";  // http | ws
+};
+
+// chainflow's [[chains]] and [[contracts]] for the run; writes the ABI file the
+// contract view needs into `dir`.
+std::string ChainConfig(const Options& o, const chainflow::testing::LocalAnvil& anvil,
+                        const chainflow::testing::DeployedContract& burst, uint64_t start,
+                        const std::filesystem::path& dir) {
+  std::string rpc = o.transport == "ws" ? fmt::format("ws://127.0.0.1:{}", anvil.port())
+                                        : anvil.url();
+  std::string out = fmt::format(
+      "[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
+      "rpc = \"{}\"\nconfirmations = 0\nstart_block = {}\npoll_interval_ms = {}\n",
+      rpc, start, o.poll_ms);
+  if (o.view == "nft") {
+    return out + fmt::format(
+                     "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc721\"\n",
+                     burst.address);
+  }
+  std::filesystem::create_directories(dir);
+  std::filesystem::path abi = dir / "TestTransferBurst.json";
+  std::ofstream(abi) << burst.abis.at("TestTransferBurst");
+  return out + fmt::format(
+                   "[[contracts]]\nchain = \"anvil\"\nname = \"burst\"\nabi = \"{}\"\n"
+                   "address = \"{}\"\nstart_block = {}\n",
+                   abi.string(), burst.address, start);
+}
+
+// Whether the block's rows are all in the view yet.
+bool Visible(pqxx::connection& pg, const Options& o, uint64_t block, uint64_t last_id) {
+  pqxx::nontransaction tx(pg);
+  if (o.view == "nft") {
+    return !tx.exec(fmt::format("SELECT 1 FROM chainflow.nft_owners WHERE token_id = {} AND "
+                                "block_number = {}",
+                                last_id, block))
+                .empty();
+  }
+  // The table appears once the projector has opened; until then nothing is visible.
+  if (tx.exec("SELECT to_regclass('burst.transfer')")[0][0].is_null()) return false;
+  pqxx::result r =
+      tx.exec(fmt::format("SELECT count(*) FROM burst.transfer WHERE block_number = {}", block));
+  return r[0][0].as<int64_t>() >= o.per_block;
+}
+
+int Main(const Options& o) {
+  const int blocks = o.blocks;
+  const int per_block = o.per_block;
+  const int warmup = o.warmup;
   std::string why;
   if (!chainflow::testing::PipelineEnv::InfraAvailable(&why)) throw std::runtime_error(why);
   auto anvil = chainflow::testing::LocalAnvil::Start(&why, {"--block-time", "1"});
@@ -66,16 +132,40 @@ int Main(int blocks, int per_block, int poll_ms, int warmup) {
   std::string from(Call(rpc, "eth_accounts", "[]").as_array()[0].as_string());
   uint64_t start = Hex(Call(rpc, "eth_blockNumber", "[]"));
 
-  chainflow::testing::PipelineEnv env(
-      "head_latency", 8, 5000,
-      fmt::format("[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
-                  "rpc = \"{}\"\nconfirmations = 0\nstart_block = {}\npoll_interval_ms = {}\n"
-                  "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc721\"\n",
-                  anvil->url(), start, poll_ms, burst->address));
+  auto dir = std::filesystem::temp_directory_path() /
+             fmt::format("cf_head_latency_{}", static_cast<long>(getpid()));
+  chainflow::testing::PipelineEnv env("head_latency", 8, 5000,
+                                      ChainConfig(o, *anvil, *burst, start, dir));
   chainflow::testing::Subprocess chainflow(env.Argv({"run"}));
   pqxx::connection pg(env.db_url());
 
   std::map<uint64_t, Clock::time_point> seen;  // block -> when the node first reported it
+  // Over ws, the announcement is the bench's own newHeads notification.
+  std::mutex announced_mu;
+  std::map<uint64_t, Clock::time_point> announced;
+  std::unique_ptr<evm::HeadSubscription> heads;
+  if (o.transport == "ws") {
+    evm::HeadSubscriptionOptions options;
+    options.endpoint.url = fmt::format("ws://127.0.0.1:{}", anvil->port());
+    options.chain = "anvil";
+    auto opened_heads = evm::HeadSubscription::Open(
+        options,
+        [&](uint64_t n) {
+          auto now = Clock::now();
+          std::lock_guard lock(announced_mu);
+          announced.try_emplace(n, now);
+        },
+        [](bool) {});
+    if (!opened_heads) throw std::runtime_error(opened_heads.error().ToString());
+    heads = std::move(opened_heads).value();
+    heads->Start();
+  }
+  auto announced_at = [&](uint64_t block) {
+    Clock::time_point t = seen.at(block);
+    std::lock_guard lock(announced_mu);
+    auto it = announced.find(block);
+    return it != announced.end() ? std::min(t, it->second) : t;
+  };
   std::deque<Sent> unmined;
   std::map<uint64_t, uint64_t> last_id;  // block -> id of its last transfer (still pending)
   std::vector<double> latencies_ms;
@@ -114,12 +204,9 @@ int Main(int blocks, int per_block, int poll_ms, int warmup) {
     }
     while (!last_id.empty()) {
       auto [block, id] = *last_id.begin();
-      pqxx::nontransaction tx(pg);
-      pqxx::result r = tx.exec(fmt::format(
-          "SELECT 1 FROM chainflow.nft_owners WHERE token_id = {} AND block_number = {}", id,
-          block));
-      if (r.empty()) break;
-      double ms = std::chrono::duration<double, std::milli>(Clock::now() - seen.at(block)).count();
+      if (!Visible(pg, o, block, id)) break;
+      double ms =
+          std::chrono::duration<double, std::milli>(Clock::now() - announced_at(block)).count();
       bool counted = block > start + 1 + static_cast<uint64_t>(warmup);
       fmt::print(stderr, "block {} ({} transfers): {:.1f} ms{}\n", block, per_block, ms,
                  counted ? "" : " (warm-up)");
@@ -128,16 +215,19 @@ int Main(int blocks, int per_block, int poll_ms, int warmup) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  if (heads) heads->Stop();
   chainflow.Kill(SIGTERM);
   chainflow.Wait(std::chrono::seconds(30));
+  std::filesystem::remove_all(dir);
   fmt::print("head-to-view latency over {} blocks of {} transfers: p50 {:.0f} ms, p90 {:.0f} ms, "
              "p99 {:.0f} ms, max {:.0f} ms\n",
              latencies_ms.size(), per_block, Percentile(latencies_ms, 0.5),
              Percentile(latencies_ms, 0.9), Percentile(latencies_ms, 0.99),
              Percentile(latencies_ms, 1.0));
-  fmt::print("BENCH head_latency blocks={} per_block={} poll_ms={} p50_ms={:.0f} p99_ms={:.0f}\n",
-             latencies_ms.size(), per_block, poll_ms, Percentile(latencies_ms, 0.5),
-             Percentile(latencies_ms, 0.99));
+  fmt::print("BENCH head_latency view={} transport={} blocks={} per_block={} poll_ms={} "
+             "p50_ms={:.0f} p99_ms={:.0f}\n",
+             o.view, o.transport, latencies_ms.size(), per_block, o.poll_ms,
+             Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99));
   return 0;
 }
 
@@ -145,17 +235,18 @@ int Main(int blocks, int per_block, int poll_ms, int warmup) {
 
 int main(int argc, char** argv) {
   CLI::App app{"head-to-view latency of chainflow run on Anvil with 1-second blocks"};
-  int blocks = 60;
-  int per_block = 200;
-  int poll_ms = 100;
-  int warmup = 5;
-  app.add_option("--blocks", blocks, "blocks measured");
-  app.add_option("--per-block", per_block, "ERC-721 transfers per block");
-  app.add_option("--poll-ms", poll_ms, "the chain's poll_interval_ms");
-  app.add_option("--warmup", warmup, "blocks not counted at the start");
+  Options o;
+  app.add_option("--blocks", o.blocks, "blocks measured");
+  app.add_option("--per-block", o.per_block, "ERC-721 transfers per block");
+  app.add_option("--poll-ms", o.poll_ms, "the chain's poll_interval_ms");
+  app.add_option("--warmup", o.warmup, "blocks not counted at the start");
+  app.add_option("--view", o.view, "nft (nft_owners) or contract (a table by ABI)")
+      ->check(CLI::IsMember({"nft", "contract"}));
+  app.add_option("--transport", o.transport, "chainflow's rpc: http (polling) or ws (newHeads)")
+      ->check(CLI::IsMember({"http", "ws"}));
   CLI11_PARSE(app, argc, argv);
   try {
-    return Main(blocks, per_block, poll_ms, warmup);
+    return Main(o);
   } catch (const std::exception& e) {
     fmt::print(stderr, "head_latency_bench: {}\n", e.what());
     return 1;

@@ -63,7 +63,10 @@ Status CheckTables(const std::vector<Event>& events, const std::vector<EventTabl
 }
 
 Result<CatalogContract> LoadOne(const core::ContractConfig& config) {
-  ASSIGN_OR_RETURN(Abi abi, LoadAbiFile(config.abi));
+  // The bytes the configuration read (one version per process), or the
+  // file for a configuration built by hand.
+  ASSIGN_OR_RETURN(Abi abi, config.abi_text.empty() ? LoadAbiFile(config.abi)
+                                                    : ParseAbiJson(config.abi_text, config.abi));
   ASSIGN_OR_RETURN(std::vector<Event> events, SelectEvents(abi.events, config.events));
   if (events.empty()) {
     return core::InvalidArgumentError(fmt::format("the ABI {} has no events", config.abi));

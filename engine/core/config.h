@@ -137,6 +137,11 @@ struct ContractConfig {
 
   std::string name;                 // [a-z][a-z0-9_]*, <= 40: its topic, schema, API path
   std::string abi;                  // JSON ABI file (relative: to the config file's directory)
+  // The ABI file's bytes, read once when the configuration is loaded: every
+  // abi::Catalog::Load of the process parses these, never the file again,
+  // so all roles see one version of it. Empty in a hand-built config (then
+  // the catalog reads `abi`).
+  std::string abi_text;
   std::vector<std::string> events;  // include list: names or signatures; empty: every event
   uint64_t start_block = 0;         // its logs before this block are ignored
   std::string format = "protobuf";  // its topic's values: protobuf | json

@@ -1,6 +1,7 @@
 // [[contracts]]: parsing and validation (config.h ContractConfig).
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "engine/core/internal/config_fields.h"
@@ -156,7 +157,13 @@ Status ResolveContractFiles(Config& config, const std::string& source) {
     if (!c.ByAbi()) continue;
     std::filesystem::path path(c.abi);
     if (path.is_relative() && !dir.empty()) c.abi = (dir / path).lexically_normal().string();
-    if (!std::ifstream(c.abi)) {
+    std::ifstream in(c.abi, std::ios::binary);
+    if (!in) {
+      return InvalidArgumentError(fmt::format("config key contracts[{}].abi: cannot read \"{}\"",
+                                              i, c.abi));
+    }
+    c.abi_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) {
       return InvalidArgumentError(fmt::format("config key contracts[{}].abi: cannot read \"{}\"",
                                               i, c.abi));
     }

@@ -175,7 +175,8 @@ core::Result<ReplaySummary> ReplayFileWith(LogDecoder& decoder, common::ChainApp
 core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::string& chain,
                                        const std::string& path, engine::log::RecordSink& sink,
                                        common::PartitionTailReader& tails,
-                                       const ProgressCallback& progress) {
+                                       const ProgressCallback& progress,
+                                       std::shared_ptr<const engine::abi::Catalog> catalog) {
   if (config.FindChain(chain) == nullptr) {
     return core::NotFoundError(fmt::format("chain \"{}\" is not configured", chain));
   }
@@ -186,8 +187,9 @@ core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::st
   options.dlq_topic = engine::wire::DeadLetterTopic(config.kafka.topic_prefix);
   ASSIGN_OR_RETURN(std::unique_ptr<common::ChainAppender> appender,
                    common::ChainAppender::Open(std::move(options), sink, tails));
-  ASSIGN_OR_RETURN(std::shared_ptr<const engine::abi::Catalog> catalog,
-                   engine::abi::Catalog::Load(config));
+  if (!catalog) {
+    ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
+  }
   LogDecoder decoder = LogDecoder::ForChain(config, chain, std::move(catalog));
   auto summary = ReplayFileWith(decoder, *appender, path, progress);
   if (summary) {

@@ -42,10 +42,13 @@ using ProgressCallback = std::function<void(const ReplayProgress&)>;
 //
 // Errors: NotFound (no such chain / file), the sink's errors (retry the whole
 // replay: it resumes). `sink` and `tails` are used only during the call.
-core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::string& chain,
-                                       const std::string& path, engine::log::RecordSink& sink,
-                                       common::PartitionTailReader& tails,
-                                       const ProgressCallback& progress = {});
+// `catalog`: the contracts' ABIs as the caller loaded them (nullptr: loaded
+// here from `config`).
+core::Result<ReplaySummary> ReplayFile(
+    const core::Config& config, const std::string& chain, const std::string& path,
+    engine::log::RecordSink& sink, common::PartitionTailReader& tails,
+    const ProgressCallback& progress = {},
+    std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
 
 // The same over an already opened appender (tests, callers that share one).
 core::Result<ReplaySummary> ReplayFileWith(LogDecoder& decoder, common::ChainAppender& appender,

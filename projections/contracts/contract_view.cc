@@ -40,6 +40,11 @@ pg::UpsertSpec UpsertSpecOf(const std::string& contract, const TableSpec& table)
   spec.key = {"chain", "block_number", "log_index"};
   spec.null_if_empty = {"block_hash"};
   spec.delete_match = {"contract", "block_hash"};
+  // Events arrive in chain order: a replay or a caught-up follower only
+  // appends, and a batch is COPied straight in (served by the primary key,
+  // or by <table>_by_position on tables made before it led with the
+  // position).
+  spec.append_position = {"block_number", "log_index"};
   return spec;
 }
 

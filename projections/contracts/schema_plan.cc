@@ -21,12 +21,15 @@ std::string IndexSql(const std::string& contract, const std::string& table,
 void PlanNewTable(const std::string& contract, const TableSpec& t, SchemaPlan& plan) {
   std::vector<std::string> defs = FixedColumnDefinitions();
   for (const ColumnSpec& c : t.columns) defs.push_back(Quote(c.name) + " " + c.sql_type);
+  // The key in the API's order (block_number, log_index, chain): it serves
+  // the keyset pages without a second index on the position, and B-tree
+  // comparisons start on fixed-width columns that differ, not on a chain name
+  // every row shares (a [[contracts]] entry has one chain). Tables created
+  // before keep their (chain, block_number, log_index) key and a
+  // <table>_by_position index; upserts and deletes name the same columns.
   plan.statements.push_back(fmt::format(
-      "CREATE TABLE {} ({}, PRIMARY KEY (chain, block_number, log_index))",
+      "CREATE TABLE {} ({}, PRIMARY KEY (block_number, log_index, chain))",
       Qualified(contract, t.table), fmt::join(defs, ", ")));
-  plan.statements.push_back(fmt::format(
-      "CREATE INDEX IF NOT EXISTS {} ON {} (block_number, log_index, chain)",
-      Quote(t.table + "_by_position"), Qualified(contract, t.table)));
   for (const ColumnSpec& c : t.columns) {
     if (c.indexed) plan.statements.push_back(IndexSql(contract, t.table, c.name));
   }

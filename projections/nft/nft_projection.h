@@ -10,6 +10,7 @@
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "projections/pg/connection.h"
+#include "projections/pg/keyed_projection.h"
 #include "projections/pg/projector.h"
 
 namespace chainflow::projections::nft {
@@ -40,11 +41,13 @@ class NftProjection : public pg::BatchProjection {
 
   // Applies `batch` in ONE transaction: takes the projection's advisory
   // lock, reads its stored next offsets, leaves out records below them,
-  // upserts the deduplicated rows (COPY + INSERT ... ON CONFLICT) and writes
-  // the new next offsets, then commits. Rejected records are sent to the
-  // DLQ and flushed before the commit, so none is lost. On error nothing is
-  // written (the batch can be redone as is): Unavailable (connection) and
-  // Aborted (conflict) are worth retrying; Internal is a broken invariant.
+  // upserts the deduplicated rows (COPY + INSERT ... ON CONFLICT), deletes
+  // the rows of retractions to nothing and writes the new next offsets, then
+  // commits: the shared keyed runner over View() (rows.h). Rejected records
+  // are sent to the DLQ and flushed before the commit, so none is lost. On
+  // error nothing is written (the batch can be redone as is): Unavailable
+  // (connection) and Aborted (conflict) are worth retrying; Internal is a
+  // broken invariant.
   core::Result<ApplyReport> Apply(const std::vector<engine::log::Record>& batch);
   // pg::BatchProjection: Apply without the report (it is counted in metrics).
   core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
@@ -53,11 +56,7 @@ class NftProjection : public pg::BatchProjection {
   }
 
  private:
-  core::Status DeadLetter(const engine::log::Record& record, const core::Status& why);
-
-  pg::Connection& conn_;
-  engine::log::RecordSink* dlq_;
-  std::string dlq_topic_;
+  pg::KeyedProjection keyed_;  // over View() (rows.h)
 };
 
 // For `chainflow rebuild`: empties nft_owners and nft_balances and deletes

@@ -14,6 +14,7 @@
 #include "engine/core/address.h"
 #include "engine/core/hex.h"
 #include "engine/core/u256.h"
+#include "projections/nft/nft_projection.h"
 
 namespace chainflow::projections::nft {
 namespace {
@@ -141,7 +142,47 @@ void KeepLast(std::vector<Row>& rows, std::unordered_map<std::string, size_t>& i
   }
 }
 
+std::vector<pg::TableRow> TableRows(OwnerRow& r) {
+  if (r.deleted) {
+    // Only the key matters to a removal (nft_owners has no delete_match).
+    return {pg::TableRow{0, {std::move(r.chain), std::move(r.contract), std::move(r.token_id),
+                             "", "", "", ""},
+                         true}};
+  }
+  return {pg::TableRow{0,
+                       {std::move(r.chain), std::move(r.contract), std::move(r.token_id),
+                        std::move(r.owner), std::to_string(r.block_number),
+                        std::to_string(r.log_index), std::move(r.tx_hash)}}};
+}
+
+std::vector<pg::TableRow> TableRows(BalanceRow& r) {
+  return {pg::TableRow{1,
+                       {std::move(r.chain), std::move(r.contract), std::move(r.token_id),
+                        std::move(r.owner), std::move(r.balance)}}};
+}
+
+core::Result<std::vector<pg::TableRow>> DecodeRecord(const log::Record& record) {
+  ASSIGN_OR_RETURN(Change change, Decode(record));
+  if (auto* owner = std::get_if<OwnerRow>(&change)) return TableRows(*owner);
+  if (auto* balance = std::get_if<BalanceRow>(&change)) return TableRows(*balance);
+  return std::vector<pg::TableRow>{};
+}
+
 }  // namespace
+
+const pg::KeyedView& View() {
+  static const pg::KeyedView view{
+      std::string(kProjectionName),
+      {pg::UpsertSpec{
+           "chainflow.nft_owners",
+           {"chain", "contract", "token_id", "owner", "block_number", "log_index", "tx_hash"},
+           {"chain", "contract", "token_id"}},
+       pg::UpsertSpec{"chainflow.nft_balances",
+                      {"chain", "contract", "token_id", "owner", "balance"},
+                      {"chain", "contract", "token_id", "owner"}}},
+      DecodeRecord};
+  return view;
+}
 
 StagedBatch StageBatch(const std::vector<log::Record>& batch, const pg::OffsetMap& applied) {
   StagedBatch out;

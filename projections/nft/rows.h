@@ -7,6 +7,7 @@
 
 #include "engine/core/result.h"
 #include "engine/log/record.h"
+#include "projections/pg/keyed_projection.h"
 #include "projections/pg/offsets.h"
 
 namespace chainflow::projections::nft {
@@ -71,5 +72,12 @@ struct StagedBatch {
 // Pure: no I/O. `batch` must outlive the result (Rejected points into it).
 StagedBatch StageBatch(const std::vector<engine::log::Record>& batch,
                        const pg::OffsetMap& applied);
+
+// The view as the shared keyed runner (pg::KeyedProjection) applies it:
+// name kProjectionName, tables nft_owners (0) and nft_balances (1), each
+// record decoded by the same rules as StageBatch (a retraction to nothing is
+// a removal of its key, TableRow::remove; other payloads make no rows). A
+// function-local static.
+const pg::KeyedView& View();
 
 }  // namespace chainflow::projections::nft

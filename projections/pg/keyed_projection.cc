@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/core/crash_point.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
 #include "projections/pg/dead_letter.h"
@@ -78,7 +79,11 @@ core::Result<KeyedApplyReport> KeyedProjection::Apply(const std::vector<log::Rec
                      DeleteKeys(*tx, view_.tables[t], staged.tables[t].removals()));
   }
   RETURN_IF_ERROR(WriteOffsets(*tx, view_.name, staged.next_offsets));
+  // Exactly-once tests kill the process here (tests/integration/README.md);
+  // every keyed view passes these points.
+  core::CrashPoint("projection.before_commit");
   RETURN_IF_ERROR(tx->Commit());
+  core::CrashPoint("projection.after_commit");
   CountApplied(report);
   if (view_.on_adjusted) {
     for (const AdjustedRow& row : staged.adjusted) view_.on_adjusted(view_, row);

@@ -1,6 +1,7 @@
 #include "projections/pg/keyed_rows.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "engine/core/check.h"
 
@@ -31,7 +32,23 @@ std::vector<std::string> Pick(const std::vector<std::string>& fields,
 KeyedRows::KeyedRows(const UpsertSpec& spec)
     : spec_(&spec),
       key_positions_(PositionsOf(spec, spec.key)),
-      match_positions_(PositionsOf(spec, spec.delete_match)) {}
+      match_positions_(PositionsOf(spec, spec.delete_match)) {
+  for (size_t i = 0; i < key_positions_.size(); ++i) removal_key_positions_.push_back(i);
+}
+
+std::string KeyedRows::EncodeKey(const std::vector<std::string>& fields,
+                                 const std::vector<size_t>& positions) {
+  size_t size = 0;
+  for (size_t p : positions) size += sizeof(uint32_t) + fields[p].size();
+  std::string key;
+  key.reserve(size);
+  for (size_t p : positions) {
+    auto n = static_cast<uint32_t>(fields[p].size());
+    key.append(reinterpret_cast<const char*>(&n), sizeof(n));
+    key.append(fields[p]);
+  }
+  return key;
+}
 
 std::vector<std::string> KeyedRows::KeyOf(const std::vector<std::string>& fields) const {
   return Pick(fields, key_positions_);
@@ -42,12 +59,7 @@ void KeyedRows::Erase(bool removal, size_t index) {
   if (index + 1 != list.size()) {
     list[index] = std::move(list.back());
     // Removals start with the key fields; upserts have them at key_positions_.
-    std::vector<std::string> moved_key =
-        removal ? std::vector<std::string>(list[index].begin(),
-                                           list[index].begin() +
-                                               static_cast<std::ptrdiff_t>(key_positions_.size()))
-                : Pick(list[index], key_positions_);
-    at_[moved_key].index = index;
+    at_[EncodeKey(list[index], removal ? removal_key_positions_ : key_positions_)].index = index;
   }
   list.pop_back();
 }
@@ -55,7 +67,7 @@ void KeyedRows::Erase(bool removal, size_t index) {
 void KeyedRows::Put(std::vector<std::string> fields, bool remove) {
   CF_CHECK(fields.size() == spec_->columns.size(), "{} fields for the {} columns of {}",
            fields.size(), spec_->columns.size(), spec_->table);
-  std::vector<std::string> key = Pick(fields, key_positions_);
+  std::string key = EncodeKey(fields, key_positions_);
   auto it = at_.find(key);
   if (it != at_.end()) {
     Slot& slot = it->second;
@@ -71,7 +83,7 @@ void KeyedRows::Put(std::vector<std::string> fields, bool remove) {
     at_.erase(it);
   }
   if (remove) {
-    std::vector<std::string> row = key;
+    std::vector<std::string> row = Pick(fields, key_positions_);
     for (size_t p : match_positions_) row.push_back(std::move(fields[p]));
     at_.emplace(std::move(key), Slot{true, removals_.size()});
     removals_.push_back(std::move(row));

@@ -2,7 +2,7 @@
 
 #include <cstddef>
 #include <functional>
-#include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -48,11 +48,16 @@ class KeyedRows {
   // Drops entry `index` of `list` (rows_ or removals_) by moving the last
   // one into its place.
   void Erase(bool removal, size_t index);
+  // The map key of a row's key fields at `positions` (of `fields`): each
+  // field's length then its bytes, so no two keys collide whatever they hold.
+  static std::string EncodeKey(const std::vector<std::string>& fields,
+                               const std::vector<size_t>& positions);
 
   const UpsertSpec* spec_;
   std::vector<size_t> key_positions_;
   std::vector<size_t> match_positions_;
-  std::map<std::vector<std::string>, Slot> at_;  // key -> where its entry is
+  std::vector<size_t> removal_key_positions_;  // 0..key size: a removal starts with its key
+  std::unordered_map<std::string, Slot> at_;  // encoded key -> where its entry is
   std::vector<std::vector<std::string>> rows_;
   std::vector<std::vector<std::string>> removals_;
 };

@@ -1,6 +1,9 @@
 #include "projections/pg/upsert.h"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -39,6 +42,50 @@ std::string MergeSql(const UpsertSpec& spec, const std::string& staging) {
       spec.table, cols, staging, fmt::join(spec.key, ", "), action);
 }
 
+// The smallest (first, second) of `rows` in the columns at `at`, or nullopt
+// when a field is not a plain integer (then the batch is upserted).
+std::optional<std::pair<int64_t, int64_t>> SmallestPosition(
+    const std::vector<std::vector<std::string>>& rows, std::pair<size_t, size_t> at) {
+  auto parse = [](const std::string& text) -> std::optional<int64_t> {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return v;
+  };
+  std::optional<std::pair<int64_t, int64_t>> smallest;
+  for (const auto& row : rows) {
+    std::optional<int64_t> first = parse(row[at.first]);
+    std::optional<int64_t> second = parse(row[at.second]);
+    if (!first || !second) return std::nullopt;
+    std::pair<int64_t, int64_t> p{*first, *second};
+    if (!smallest || p < *smallest) smallest = p;
+  }
+  return smallest;
+}
+
+// Whether `rows` all come after every row of the table (UpsertSpec::
+// append_position): then none can conflict with a row already there.
+core::Result<bool> AfterEveryRow(Transaction& tx, const UpsertSpec& spec,
+                                 const std::vector<std::vector<std::string>>& rows) {
+  CF_CHECK(spec.append_position.size() == 2, "append_position of {} names {} columns",
+           spec.table, spec.append_position.size());
+  auto column = [&spec](const std::string& name) {
+    auto it = std::find(spec.columns.begin(), spec.columns.end(), name);
+    CF_CHECK(it != spec.columns.end(), "append_position column {} is not a column of {}", name,
+             spec.table);
+    return static_cast<size_t>(it - spec.columns.begin());
+  };
+  auto smallest = SmallestPosition(
+      rows, {column(spec.append_position[0]), column(spec.append_position[1])});
+  if (!smallest) return false;
+  ASSIGN_OR_RETURN(
+      std::vector<TextRow> found,
+      tx.Query(fmt::format("SELECT 1 FROM {} WHERE ({}, {}) >= ($1::bigint, $2::bigint) LIMIT 1",
+                           spec.table, spec.append_position[0], spec.append_position[1]),
+               {std::to_string(smallest->first), std::to_string(smallest->second)}));
+  return found.empty();
+}
+
 }  // namespace
 
 core::Result<int64_t> Upsert(Transaction& tx, const UpsertSpec& spec,
@@ -46,6 +93,20 @@ core::Result<int64_t> Upsert(Transaction& tx, const UpsertSpec& spec,
   CF_CHECK(!spec.key.empty() && !spec.columns.empty(), "upsert into {} without key/columns",
            spec.table);
   if (rows.empty()) return 0;
+  std::vector<bool> null_if_empty;
+  if (!spec.null_if_empty.empty()) {
+    for (const auto& c : spec.columns) {
+      null_if_empty.push_back(std::find(spec.null_if_empty.begin(), spec.null_if_empty.end(), c) !=
+                              spec.null_if_empty.end());
+    }
+  }
+  if (!spec.append_position.empty()) {
+    ASSIGN_OR_RETURN(bool append, AfterEveryRow(tx, spec, rows));
+    if (append) {
+      RETURN_IF_ERROR(tx.Copy(spec.table, spec.columns, rows, null_if_empty));
+      return static_cast<int64_t>(rows.size());
+    }
+  }
   const std::string staging = StagingName(spec.table);
   if (tx.used_staging_tables().count(staging) != 0) {
     ASSIGN_OR_RETURN(int64_t n, tx.Execute(fmt::format("TRUNCATE {}", staging)));
@@ -60,13 +121,6 @@ core::Result<int64_t> Upsert(Transaction& tx, const UpsertSpec& spec,
     (void)n;
   }
   tx.used_staging_tables().insert(staging);
-  std::vector<bool> null_if_empty;
-  if (!spec.null_if_empty.empty()) {
-    for (const auto& c : spec.columns) {
-      null_if_empty.push_back(std::find(spec.null_if_empty.begin(), spec.null_if_empty.end(), c) !=
-                              spec.null_if_empty.end());
-    }
-  }
   RETURN_IF_ERROR(tx.Copy(staging, spec.columns, rows, null_if_empty));
   return tx.Execute(MergeSql(spec, staging));
 }

@@ -23,6 +23,14 @@ struct UpsertSpec {
   // retraction takes back only the row it names, never a newer row at the
   // same key. Empty: the key alone decides.
   std::vector<std::string> delete_match = {};
+  // Optional: two integer key columns that order the rows as they are
+  // written, (block_number, log_index) for a log of events. When set, Upsert
+  // first looks for a row at or after the batch's smallest position (an
+  // index on these two columns first must serve that); if there is none, no
+  // row of the batch can conflict and it is COPied straight into the table:
+  // no staging table, no ON CONFLICT, a third of PostgreSQL's work on a
+  // replay. Otherwise it upserts as usual.
+  std::vector<std::string> append_position = {};
 };
 
 // Writes `rows` (text fields in `spec.columns` order; numeric values as
@@ -36,7 +44,8 @@ struct UpsertSpec {
 // Rows must be unique by key (PostgreSQL cannot update one row twice in a
 // statement: that is Internal, SQLSTATE 21000): deduplicate first.
 // Returns the number of rows inserted or changed (unchanged rows are not
-// rewritten and not counted).
+// rewritten and not counted). With `spec.append_position`, a batch wholly
+// after the table's rows is COPied into the table directly (see UpsertSpec).
 core::Result<int64_t> Upsert(Transaction& tx, const UpsertSpec& spec,
                              const std::vector<std::vector<std::string>>& rows);
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "projections/pg/upsert.h"
 #include "tests/unit/projections/test_db.h"
 
 namespace chainflow::projections::pg {
@@ -73,4 +74,49 @@ TEST(CopyTest, RowsSpanningManyChunksAllArriveInOrder) {
 }
 
 }  // namespace
+// UpsertSpec::append_position: a batch after every row is COPied into the
+// table; one that reaches back to a row there is upserted (a COPY would hit
+// the primary key), whichever rows of it are new.
+TEST(UpsertTest, AppendPositionCopiesOnlyBatchesAfterEveryRow) {
+  auto conn = testing::FreshSchema();
+  UpsertSpec spec{"chainflow.append_probe", {"b", "l", "v"}, {"b", "l"}, {"v"}, {},
+                  {"b", "l"}};
+  // The rows written, or -1 when Upsert failed (nothing is committed then).
+  auto apply = [&](const Rows& rows) -> int64_t {
+    auto tx = conn->Begin();
+    EXPECT_TRUE(tx.has_value()) << tx.error().ToString();
+    if (!tx.has_value()) return -2;
+    auto n = Upsert(*tx.value(), spec, rows);
+    if (!n.has_value()) return -1;
+    EXPECT_TRUE(tx.value()->Commit().ok());
+    return n.value();
+  };
+  {
+    auto tx = conn->Begin();
+    ASSERT_TRUE(tx.has_value());
+    ASSERT_TRUE(tx.value()
+                    ->Execute("CREATE TABLE chainflow.append_probe (b bigint, l int, v numeric, "
+                              "PRIMARY KEY (b, l))")
+                    .has_value());
+    ASSERT_TRUE(tx.value()->Commit().ok());
+  }
+  EXPECT_EQ(apply({{"10", "1", "1"}, {"10", "0", ""}}), 2);   // empty table: COPY
+  EXPECT_EQ(apply({{"11", "0", "3"}}), 1);                      // after (10, 1): COPY
+  EXPECT_EQ(apply({{"10", "1", "4"}, {"12", "0", "5"}}), 2);   // (10, 1) is there: upsert
+  EXPECT_EQ(apply({{"9", "7", "6"}}), 1);                       // before the rows: upsert
+  // Not a position: the upsert path, where PostgreSQL refuses the text.
+  EXPECT_EQ(apply({{"x", "0", "7"}}), -1);
+  auto tx = conn->Begin();
+  ASSERT_TRUE(tx.has_value());
+  auto read = tx.value()->Query(
+      "SELECT b::text, l::text, coalesce(v::text, '<null>') FROM chainflow.append_probe "
+      "ORDER BY append_probe.b, append_probe.l");
+  ASSERT_TRUE(read.has_value()) << read.error().ToString();
+  Rows got;
+  for (const auto& row : read.value()) got.push_back({*row[0], *row[1], *row[2]});
+  Rows want = {{"9", "7", "6"}, {"10", "0", "<null>"}, {"10", "1", "4"}, {"11", "0", "3"},
+               {"12", "0", "5"}};
+  EXPECT_EQ(got, want);
+}
+
 }  // namespace chainflow::projections::pg

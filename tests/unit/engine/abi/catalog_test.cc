@@ -119,6 +119,23 @@ TEST_F(CatalogTest, LoadErrorsNameTheContract) {
   expect("events = [\"Paused\"]\n", kFactory, "among the events contract \"ticket_factory\"");
 }
 
+// The ABI files are read once, with the configuration: a file changed or
+// removed afterwards changes no catalog the process builds, so all its roles
+// decode and project with one version.
+TEST_F(CatalogTest, EveryLoadParsesTheBytesTheConfigurationRead) {
+  auto config = Config("", kFactory);
+  ASSERT_TRUE(config) << config.error().ToString();
+  std::ofstream(dir_ / "Ticket.json", std::ios::trunc) << "not an ABI";
+  fs::remove(dir_ / "Factory.json");
+  for (int i = 0; i < 2; ++i) {
+    auto loaded = Catalog::Load(config.value());
+    ASSERT_TRUE(loaded) << loaded.error().ToString();
+    ASSERT_NE(loaded.value()->Find("tickets"), nullptr);
+    EXPECT_EQ(loaded.value()->Find("tickets")->decoder.events().size(), 3u);
+    EXPECT_EQ(loaded.value()->Find("ticket_factory")->decoder.events().size(), 2u);
+  }
+}
+
 TEST(ProtoValueTest, EveryKindGoesThroughItsProtobufFormAndBack) {
   const std::string abi = R"([{"type":"event","name":"E","anonymous":false,"inputs":[
     {"name":"who","type":"address","indexed":true},
