@@ -73,6 +73,17 @@ core::Result<std::unique_ptr<pqxx::connection>> Connect(const std::string& url) 
 
 }  // namespace
 
+std::string WithConnectTimeout(const std::string& url, int seconds) {
+  if (url.find("connect_timeout") != std::string::npos) return url;
+  const bool uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  if (uri) {
+    return fmt::format("{}{}connect_timeout={}", url,
+                       url.find('?') == std::string::npos ? '?' : '&', seconds);
+  }
+  if (url.empty()) return fmt::format("connect_timeout={}", seconds);
+  return fmt::format("{} connect_timeout={}", url, seconds);
+}
+
 Transaction::Transaction(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Transaction::~Transaction() = default;
 
