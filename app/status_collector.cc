@@ -119,10 +119,15 @@ core::Result<PipelineStatus> StatusCollector::Collect() {
 }
 
 // `text` on one line: libpq's messages end in "\n" and add hints on tab-indented lines.
-static std::string OneLine(std::string text) {
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
+static std::string OneLine(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == '\n' || c == '\t' || c == ' ';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 core::Result<PipelineStatus> StatusCollector::CollectNow() {
