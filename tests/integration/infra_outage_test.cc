@@ -23,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/json/parse.hpp>
@@ -187,6 +188,15 @@ void ReplayThrough(const std::string& name, const Outage& outage) {
   ASSERT_TRUE(replay.Running()) << "the replay ended before the outage:\n" << replay.Stderr();
 
   const auto down_at = Clock::now();
+  // Whatever fails from here, the service comes back for the next test.
+  struct BringBack {
+    const Outage& outage;
+    bool done = false;
+    void Now() {
+      if (!std::exchange(done, true)) outage.bring_back();
+    }
+    ~BringBack() { Now(); }
+  } bring_back{outage};
   outage.take_down();
   if (::testing::Test::HasFatalFailure()) return;
   // Watch /readyz while the service is down.
@@ -202,7 +212,7 @@ void ReplayThrough(const std::string& name, const Outage& outage) {
     std::this_thread::sleep_for(250ms);
   }
   const auto back_at = Clock::now();
-  outage.bring_back();
+  bring_back.Now();
   if (::testing::Test::HasFatalFailure()) return;
   const auto answered_at = Clock::now();
 
