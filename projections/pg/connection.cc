@@ -61,7 +61,13 @@ core::Result<std::unique_ptr<pqxx::connection>> Connect(const std::string& url) 
     auto conn = std::make_unique<pqxx::connection>(url);
     {
       pqxx::nontransaction tx(*conn);
-      tx.exec("SET client_min_messages TO warning");
+      // A commit we were told of must survive a server crash, whatever the
+      // server's default: a projection counts the records of a committed
+      // batch as applied and never reads them again. Under
+      // synchronous_commit=off (ops/infra's default, for speed) a SIGKILLed
+      // server lost the last commits of a projection that had nothing more
+      // to write, so nothing ever noticed (InfraOutageTest.PostgresKilled...).
+      tx.exec("SET client_min_messages TO warning; SET synchronous_commit TO on");
     }
     return conn;
   } catch (const pqxx::broken_connection& e) {

@@ -67,8 +67,9 @@ class Transaction {
 std::string WithConnectTimeout(const std::string& url, int seconds);
 
 // A libpqxx connection to PostgreSQL. Sessions run with
-// client_min_messages=warning (no NOTICE chatter on stderr). Not
-// thread-safe: one owner thread.
+// client_min_messages=warning (no NOTICE chatter on stderr) and
+// synchronous_commit=on (a commit that returned survives a crash of the
+// server, whatever its default). Not thread-safe: one owner thread.
 class Connection {
  public:
   // Connects to `url` (a libpq URI or key=value string). Unavailable when the

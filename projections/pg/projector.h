@@ -66,9 +66,10 @@ using ProjectionFactory = std::function<std::unique_ptr<BatchProjection>(
 // that fails with Aborted is redone as it is. After Unavailable /
 // DeadlineExceeded / ResourceExhausted the loop reconnects and rewinds: it
 // reads the stored offsets again and re-assigns the topic from them, since
-// PostgreSQL may have lost commits it had acknowledged (a crash under
-// synchronous_commit=off, a commit in doubt) and the records after them must
-// be read again. Both with exponential backoff, forever until Stop(). Any
+// the server it reaches again may not hold every commit it acknowledged (a
+// failover to a replica that had not received them; a commit in doubt) and
+// the records after them must be read again. (A crash of the same server
+// loses none: sessions commit with synchronous_commit=on, Connection.) Both with exponential backoff, forever until Stop(). Any
 // other error stops the loop; it is logged and reported by status() and
 // WaitForOffsets(). Positions() may move back on a rewind.
 //

@@ -261,9 +261,10 @@ CREATE TRIGGER conflict_on_7 BEFORE INSERT OR UPDATE ON chainflow.nft_owners
   EXPECT_TRUE(projector->status().ok());
 }
 
-// A server that crashes may lose commits it had acknowledged (ops/infra runs
-// PostgreSQL with synchronous_commit=off). Here all of them are lost: rows
-// and stored offsets deleted, then the session killed. The projector must
+// The server reached after a lost session may not hold commits it had
+// acknowledged (a failover to a replica that had not received them). Here
+// all of them are lost: rows and stored offsets deleted, then the session
+// killed. The projector must
 // read its input again from the stored offsets, not only redo the batch in
 // hand (which left 10 of 40 rows).
 TEST(ProjectorTest, AfterALostSessionItRereadsFromTheStoredOffsets) {
