@@ -32,6 +32,11 @@ std::string OptBlock(const std::optional<core::BlockNumber>& b) {
 }
 
 void PrintTable(const api::handlers::PipelineStatus& st) {
+  for (const auto& s : st.services) {
+    fmt::print("{:<9} {:<12} {}{}\n", s.name, s.reachable ? "reachable" : "UNREACHABLE",
+               s.endpoint, s.reachable ? "" : ": " + s.error);
+  }
+  if (!st.services.empty()) fmt::print("\n");
   fmt::print("{:<12} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>7} {:>12}\n", "chain", "head",
              "ingested", "finalized", "lag", "lag_s", "reorgs", "deepest", "decisions");
   for (const auto& c : st.chains) {
@@ -149,6 +154,11 @@ int PrintStatus(const core::Config& config, bool json) {
     fmt::print("{}\n", boost::json::serialize(api::handlers::PipelineStatusToJson(st.value())));
   } else {
     PrintTable(st.value());
+  }
+  // Scripts that ran `chainflow status` to check the brokers keep seeing a
+  // failure when one cannot be reached.
+  for (const auto& service : st.value().services) {
+    if (!service.reachable) return kExitFailure;
   }
   return kExitOk;
 }

@@ -13,8 +13,10 @@
 #include "app/views.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
+#include "engine/core/url.h"
 #include "ingest/common/admin_tail_reader.h"
 #include "ingest/evm/rpc_client.h"
+#include "projections/pg/connection.h"
 #include "projections/pg/offsets.h"
 
 namespace chainflow::app {
@@ -87,6 +89,11 @@ void StatusCollector::Export(const PipelineStatus& status, int64_t dead_letters)
   m.GetGauge("chainflow_dead_letter_records", "Records in the dead-letter topic",
              {{"topic", DeadLetterTopic(config_)}})
       .Set(static_cast<double>(dead_letters));
+  for (const auto& service : status.services) {
+    m.GetGauge("chainflow_service_reachable", "1 when the status collection reached the service",
+               {{"service", service.name}})
+        .Set(service.reachable ? 1 : 0);
+  }
   m.GetGauge("chainflow_ready", "1 when caught up (see /readyz)").Set(status.ready ? 1 : 0);
 }
 
@@ -96,22 +103,63 @@ core::Result<PipelineStatus> StatusCollector::Collect() {
   if (cached_ && now - cached_at_ < max_age_) return *cached_;
   ASSIGN_OR_RETURN(PipelineStatus fresh, CollectNow());
   now = std::chrono::steady_clock::now();  // the age counts from when it was read
-  auto dlq_ends = EndOffsets(admin_, {DeadLetterTopic(config_)});
-  int64_t dead_letters = 0;
-  if (dlq_ends.has_value()) {
-    for (const auto& [tp, end] : dlq_ends.value()) dead_letters += end.value();
+  const bool kafka_up = std::all_of(fresh.services.begin(), fresh.services.end(),
+                                    [](const auto& s) { return s.name != "kafka" || s.reachable; });
+  if (kafka_up) {  // else the last count stands: asking would wait out another timeout
+    auto dlq_ends = EndOffsets(admin_, {DeadLetterTopic(config_)});
+    if (dlq_ends.has_value()) {
+      dead_letters_ = 0;
+      for (const auto& [tp, end] : dlq_ends.value()) dead_letters_ += end.value();
+    }
   }
-  Export(fresh, dead_letters);
+  Export(fresh, dead_letters_);
   cached_ = fresh;
   cached_at_ = now;
   return fresh;
 }
 
+// `text` on one line: libpq's messages end in "\n" and add hints on tab-indented lines.
+static std::string OneLine(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == '\n' || c == '\t' || c == ' ';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 core::Result<PipelineStatus> StatusCollector::CollectNow() {
   PipelineStatus out;
-  RETURN_IF_ERROR(CollectChains(out));
-  RETURN_IF_ERROR(CollectConsumers(out));
+  // Each service is probed on its own, so an outage of one is named even
+  // while the other is down too; what needs a service that is down is left
+  // out of this collection.
+  PipelineStatus::Service kafka{"kafka", core::RedactUrl(config_.kafka.brokers)};
+  PipelineStatus::Service postgres{"postgres", core::RedactUrl(config_.postgres.url)};
+  std::unique_ptr<projections::pg::Connection> pg;
+  core::Status pg_status = OpenPostgres(pg);
+  core::Status kafka_status = CollectChains(out);
+  if (kafka_status.ok()) kafka_status = CollectConsumers(out, pg.get(), pg_status);
+  // Anything but an outage (a missing topic, a bad ABI) fails the collection
+  // as before.
+  if (!kafka_status.ok() && !core::IsRetryable(kafka_status)) return kafka_status;
+  auto add_service = [&out](PipelineStatus::Service service, const core::Status& status) {
+    service.reachable = status.ok();
+    if (!status.ok()) service.error = OneLine(status.ToString());
+    out.services.push_back(std::move(service));
+  };
+  add_service(std::move(kafka), kafka_status);
+  add_service(std::move(postgres), pg_status);
+
   out.ready = true;
+  for (const auto& service : out.services) {
+    if (service.reachable) continue;
+    out.ready = false;
+    out.not_ready_reason = fmt::format("{} unreachable ({}): {}", service.name, service.endpoint,
+                                       service.error);
+    return out;
+  }
   for (const auto& chain : out.chains) {
     const core::ChainConfig* cfg = config_.FindChain(chain.name);
     if (cfg->rpc.empty()) continue;
@@ -250,7 +298,20 @@ core::Status StatusCollector::CollectChains(PipelineStatus& out) {
   return core::Status::Ok();
 }
 
-core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
+core::Status StatusCollector::OpenPostgres(std::unique_ptr<projections::pg::Connection>& out) {
+  // A fresh session per collection, given up after a few seconds: a kept
+  // session would hang a collection, and every /readyz behind it, for as
+  // long as a server stopped with SIGSTOP does not answer.
+  auto opened = projections::pg::Connection::Open(
+      projections::pg::WithConnectTimeout(config_.postgres.url, kPostgresConnectTimeoutSeconds));
+  if (!opened.has_value()) return opened.error();
+  out = std::move(opened).value();
+  return core::Status::Ok();
+}
+
+core::Status StatusCollector::CollectConsumers(PipelineStatus& out,
+                                               projections::pg::Connection* pg,
+                                               core::Status& pg_status) {
   auto add = [&](const std::string& kind, const std::string& name,
                  const std::map<log::TopicPartition, core::Offset>& positions,
                  const std::vector<std::string>& topics) -> core::Status {
@@ -305,22 +366,20 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out) {
     RETURN_IF_ERROR(add_processor(p.spec.name, p.spec.input_topics));
   }
 
-  if (!pg_) {
-    ASSIGN_OR_RETURN(pg_, projections::pg::Connection::Open(config_.postgres.url));
-  }
-  // Every view, by the offsets it stores with its rows.
+  // Every view, by the offsets it stores with its rows; none while
+  // PostgreSQL cannot be reached (their lag is unknown, not the whole topic).
   for (const ViewDef& view : Views(config_)) {
+    if (!pg_status.ok()) break;
     projections::pg::OffsetMap stored_offsets;
-    if (pg_) {
-      auto stored = projections::pg::ReadOffsets(*pg_, view.name);
-      // Before the projector's first start the table may not exist yet; any
-      // error also drops the connection so a broken one is reopened next time.
-      if (stored.has_value()) {
-        stored_offsets = std::move(stored).value();
-      } else {
-        pg_.reset();
-      }
+    auto stored = projections::pg::ReadOffsets(*pg, view.name);
+    if (stored.has_value()) {
+      stored_offsets = std::move(stored).value();
+    } else if (core::IsRetryable(stored.error())) {
+      pg_status = stored.error();  // lost between connecting and reading
+      break;
     }
+    // Otherwise the table may not exist yet (before the projector's first
+    // start): nothing stored.
     RETURN_IF_ERROR(add("projection", view.name, stored_offsets, {view.topic}));
   }
   return core::Status::Ok();

@@ -28,8 +28,11 @@ class IngestRole;
 // Assembles PipelineStatus from what any process can see: chain heads over
 // JSON-RPC (or from an in-process IngestRole), the last BlockEnd in each
 // chain topic, Kafka high watermarks, the processor's committed group
-// offsets and the projection's offsets in PostgreSQL. Results are cached for
-// `max_age` because one collection reads every partition's tail.
+// offsets and the projection's offsets in PostgreSQL. Kafka or PostgreSQL
+// that cannot be reached is reported, not an error: PipelineStatus::services
+// names it with its last error (URLs redacted), and the status is not ready.
+// Results are cached for `max_age` because one collection reads every
+// partition's tail.
 // Thread-safe.
 class StatusCollector : public api::handlers::StatusSource {
  public:
@@ -54,7 +57,15 @@ class StatusCollector : public api::handlers::StatusSource {
   void Export(const api::handlers::PipelineStatus& status, int64_t dead_letters);
   engine::core::Result<api::handlers::PipelineStatus> CollectNow();
   engine::core::Status CollectChains(api::handlers::PipelineStatus& out);
-  engine::core::Status CollectConsumers(api::handlers::PipelineStatus& out);
+  // Kafka errors are returned; PostgreSQL's go to `pg_status` (OK when `pg`
+  // is set), and no projection rows are added while it is not OK.
+  engine::core::Status CollectConsumers(api::handlers::PipelineStatus& out,
+                                        projections::pg::Connection* pg,
+                                        engine::core::Status& pg_status);
+  // A new session for one collection, or why PostgreSQL cannot be reached.
+  engine::core::Status OpenPostgres(std::unique_ptr<projections::pg::Connection>& out);
+
+  static constexpr int kPostgresConnectTimeoutSeconds = 2;
 
   const engine::core::Config& config_;
   engine::log::Admin& admin_;
@@ -63,12 +74,11 @@ class StatusCollector : public api::handlers::StatusSource {
 
   std::mutex mu_;  // guards everything below; held for a whole collection
   std::optional<api::handlers::PipelineStatus> cached_;
-  // Kept open across collections; dropped after a failure and reopened.
-  std::unique_ptr<projections::pg::Connection> pg_;
   std::map<std::string, std::unique_ptr<ingest::evm::RpcClient>> rpcs_;  // by chain
   // ConfiguredProcessors, from the first collection that could list them.
   std::optional<std::vector<LeveledSpec>> processors_;
   std::chrono::steady_clock::time_point cached_at_;
+  int64_t dead_letters_ = 0;  // the last count read
 
   std::mutex refresh_mu_;
   std::condition_variable refresh_cv_;

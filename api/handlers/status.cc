@@ -48,9 +48,19 @@ json::value PipelineStatusToJson(const PipelineStatus& status) {
                                                 : json::value(consumer.owner)},
     });
   }
+  json::array services;
+  for (const PipelineStatus::Service& service : status.services) {
+    services.push_back(json::object{
+        {"name", service.name},
+        {"endpoint", service.endpoint},
+        {"reachable", service.reachable},
+        {"error", service.error.empty() ? json::value(nullptr) : json::value(service.error)},
+    });
+  }
   json::object root;
   root["ready"] = status.ready;
   root["not_ready_reason"] = status.ready ? json::value(nullptr) : json::value(status.not_ready_reason);
+  root["services"] = std::move(services);
   root["chains"] = std::move(chains);
   root["consumers"] = std::move(consumers);
   return root;
@@ -65,6 +75,14 @@ http::Response HandleStatus(StatusSource& source) {
 http::Response HandleReadyz(StatusSource& source) {
   core::Result<PipelineStatus> status = source.Collect();
   std::string reason;
+  json::array down;
+  if (status) {
+    for (const PipelineStatus::Service& service : status.value().services) {
+      if (service.reachable) continue;
+      down.push_back(json::object{
+          {"name", service.name}, {"endpoint", service.endpoint}, {"error", service.error}});
+    }
+  }
   if (!status) {
     reason = "status unavailable: " + status.error().ToString();
   } else if (!status.value().ready) {
@@ -77,6 +95,7 @@ http::Response HandleReadyz(StatusSource& source) {
   return http::JsonResponse(
       503, json::object{{"ready", false},
                         {"reason", reason},
+                        {"down", std::move(down)},
                         {"error", json::object{{"code", "unavailable"}, {"message", reason}}}});
 }
 

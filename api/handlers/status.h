@@ -49,8 +49,17 @@ struct PipelineStatus {
     // the group is rebalancing).
     std::string owner;
   };
+  // An outside service the pipeline needs (Kafka, PostgreSQL), as the last
+  // collection found it.
+  struct Service {
+    std::string name;          // "kafka" | "postgres"
+    std::string endpoint;      // what was dialled, secrets redacted (core::RedactUrl)
+    bool reachable = true;
+    std::string error;         // why not, when !reachable (redacted too)
+  };
   std::vector<Chain> chains;
   std::vector<Consumer> consumers;
+  std::vector<Service> services;
   bool ready = false;            // caught up enough to serve (the app decides)
   std::string not_ready_reason;  // why not, when !ready
 };
@@ -65,16 +74,19 @@ class StatusSource {
   virtual core::Result<PipelineStatus> Collect() = 0;
 };
 
-// {"ready":..,"not_ready_reason":..,"chains":[{"name","head","ingested_block",
+// {"ready":..,"not_ready_reason":..,"services":[{"name","endpoint","reachable",
+// "error"}],"chains":[{"name","head","ingested_block",
 // "finalized_block","lag_blocks","lag_seconds","reorgs","deepest_reorg",
 // "decisions_block","error"}],"consumers":[{"kind","name","topic",
-// "partition","next_offset","end_offset","lag"}]}; unknown blocks are null.
+// "partition","next_offset","end_offset","lag"}]}; unknown blocks and
+// absent errors are null.
 boost::json::value PipelineStatusToJson(const PipelineStatus& status);
 
 // GET /v1/status: the JSON above, or the Collect() error.
 http::Response HandleStatus(StatusSource& source);
 // GET /readyz: 200 {"ready":true}, or 503 {"ready":false,"reason":..,
-// "error":{"code":"unavailable","message":..}} (also when Collect() fails).
+// "down":[{"name","endpoint","error"}],"error":{"code":"unavailable","message":..}}
+// (also when Collect() fails; "down" lists the unreachable services, maybe none).
 http::Response HandleReadyz(StatusSource& source);
 // GET /healthz: 200 {"status":"ok"} while the server answers at all.
 http::Response HandleHealthz();

@@ -60,9 +60,16 @@ class Transaction {
   std::set<std::string> used_staging_tables_;
 };
 
+// `url` (a libpq URI or key=value string) with libpq's connect_timeout set
+// to `seconds`, unless it sets one already. Connecting to a server that
+// accepts TCP but does not answer (stopped with SIGSTOP, overloaded) then
+// fails with Unavailable after that long instead of waiting indefinitely.
+std::string WithConnectTimeout(const std::string& url, int seconds);
+
 // A libpqxx connection to PostgreSQL. Sessions run with
-// client_min_messages=warning (no NOTICE chatter on stderr). Not
-// thread-safe: one owner thread.
+// client_min_messages=warning (no NOTICE chatter on stderr) and
+// synchronous_commit=on (a commit that returned survives a crash of the
+// server, whatever its default). Not thread-safe: one owner thread.
 class Connection {
  public:
   // Connects to `url` (a libpq URI or key=value string). Unavailable when the

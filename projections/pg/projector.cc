@@ -189,7 +189,7 @@ core::Status Projector::AssignFromStoredOffsets() {
   return core::Status::Ok();
 }
 
-core::Status Projector::ApplyWithRetry(const std::vector<log::Record>& batch) {
+core::Result<bool> Projector::ApplyWithRetry(const std::vector<log::Record>& batch) {
   auto backoff = options_.initial_backoff;
   while (true) {
     auto started = std::chrono::steady_clock::now();
@@ -201,17 +201,32 @@ core::Status Projector::ApplyWithRetry(const std::vector<log::Record>& batch) {
                      core::DefaultLatencyBuckets())
           .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                        .count());
-      return core::Status::Ok();
+      return true;
     }
     const core::Status& error = applied;
     if (!IsRedoable(error)) return error;
-    if (!Backoff(&backoff, error)) return core::Status::Ok();  // stopping
+    if (!Backoff(&backoff, error)) return false;  // stopping
     if (error.code() != core::StatusCode::kAborted) {
-      // The session may be gone even if libpq has not noticed yet; a failed
-      // reconnect shows up on the next attempt.
-      conn_->Reconnect().IgnoreError();
+      // The session is gone, or may be: the loop rewinds to the stored
+      // offsets before it applies anything again (Rewind).
+      must_rewind_ = true;
+      return false;
     }
   }
+}
+
+core::Status Projector::Rewind() {
+  // The session may be gone even if libpq has not noticed yet.
+  RETURN_IF_ERROR(conn_->Reconnect());
+  deferred_error_ = core::Status::Ok();  // it concerned records read before the rewind
+  RETURN_IF_ERROR(AssignFromStoredOffsets());
+  core::MetricsRegistry::Global()
+      .GetCounter("chainflow_projection_rewinds_total",
+                  "Times the projection re-read its input from the stored offsets after a "
+                  "lost PostgreSQL session",
+                  Labels())
+      .Inc();
+  return core::Status::Ok();
 }
 
 void Projector::GatherBulk(std::vector<log::Record>& batch) {
@@ -276,6 +291,18 @@ core::Status Projector::RunLoop() {
       std::lock_guard lock(mu_);
       if (stopping_) return core::Status::Ok();
     }
+    if (must_rewind_) {
+      core::Status rewound = Rewind();
+      if (!rewound.ok()) {
+        if (!IsRedoable(rewound)) return rewound;
+        if (!Backoff(&backoff, rewound)) return core::Status::Ok();
+        continue;
+      }
+      must_rewind_ = false;
+      backoff = options_.initial_backoff;
+      Log()->info("[{}] PostgreSQL answers again: re-reading from the stored offsets",
+                  options_.name);
+    }
     core::Result<std::vector<log::Record>> polled =
         deferred_error_.ok()
             ? source_->Poll(options_.batch_size, options_.batch_wait)
@@ -293,15 +320,16 @@ core::Status Projector::RunLoop() {
       if (!stepped.ok()) {
         if (!IsRedoable(stepped)) return stepped;
         if (!Backoff(&backoff, stepped)) return core::Status::Ok();
-        conn_->Reconnect().IgnoreError();
+        must_rewind_ = stepped.code() != core::StatusCode::kAborted;
       }
       continue;
     }
     if (batch.size() >= options_.bulk_records) GatherBulk(batch);
-    RETURN_IF_ERROR(ApplyWithRetry(batch));
+    ASSIGN_OR_RETURN(bool applied, ApplyWithRetry(batch));
     {
       std::lock_guard lock(mu_);
       if (stopping_) return core::Status::Ok();  // the batch may not have been applied
+      if (!applied) continue;                    // dropped for a rewind
       for (const log::Record& r : batch) {
         log::TopicPartition tp{r.topic, r.partition};
         core::Offset next(r.offset.value() + 1);

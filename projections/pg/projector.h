@@ -62,11 +62,16 @@ using ProjectionFactory = std::function<std::unique_ptr<BatchProjection>(
 // input topic and applies each polled batch with the view's BatchProjection.
 //
 // On start it reads the stored next offsets and assigns every partition of
-// the topic from there (from the beginning where none is stored). Failed
-// batches are redone as they are: Unavailable / DeadlineExceeded /
-// ResourceExhausted (reconnecting first) and Aborted, with exponential
-// backoff, forever until Stop(). Any other error stops the loop; it is
-// logged and reported by status() and WaitForOffsets().
+// the topic from there (from the beginning where none is stored). A batch
+// that fails with Aborted is redone as it is. After Unavailable /
+// DeadlineExceeded / ResourceExhausted the loop reconnects and rewinds: it
+// reads the stored offsets again and re-assigns the topic from them, since
+// the server it reaches again may not hold every commit it acknowledged (a
+// failover to a replica that had not received them; a commit in doubt) and
+// the records after them must be read again. (A crash of the same server
+// loses none: sessions commit with synchronous_commit=on, Connection.) Both with exponential backoff, forever until Stop(). Any
+// other error stops the loop; it is logged and reported by status() and
+// WaitForOffsets(). Positions() may move back on a rewind.
 //
 // Thread-safety: Start/Stop from one controlling thread; Positions, status
 // and WaitForOffsets from any thread.
@@ -113,7 +118,12 @@ class Projector {
   // After an empty poll: stores positions past the transaction markers the
   // reader stepped over (RecordSource::ReadPositions).
   core::Status StepOverMarkers();
-  core::Status ApplyWithRetry(const std::vector<engine::log::Record>& batch);
+  // Applies `batch` in one transaction: true once committed; false when it
+  // was dropped (stopping, or a rewind is due: must_rewind_); the error that
+  // is not redoable.
+  core::Result<bool> ApplyWithRetry(const std::vector<engine::log::Record>& batch);
+  // Reconnects and re-assigns the source from the stored offsets.
+  core::Status Rewind();
   // Sleeps `*backoff` (interrupted by Stop) and doubles it; false if stopping.
   bool Backoff(std::chrono::milliseconds* backoff, const core::Status& why);
   bool Done(const OffsetMap& targets) const;  // mu_ held
@@ -125,6 +135,7 @@ class Projector {
   std::unique_ptr<Connection> conn_;                   // loop thread only
   std::unique_ptr<BatchProjection> projection_;        // loop thread only
   core::Status deferred_error_;  // a poll error met while gathering; loop thread only
+  bool must_rewind_ = false;     // a PostgreSQL session was lost; loop thread only
   std::thread thread_;
 
   mutable std::mutex mu_;

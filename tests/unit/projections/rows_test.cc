@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "projections/pg/connection.h"
 #include "projections/pg/internal/errors.h"
 #include "tests/unit/projections/events.h"
 
@@ -171,6 +172,21 @@ TEST(SqlStateTest, CodesFollowTheSupervisorTable) {
   EXPECT_EQ(CodeForSqlState("22003"), StatusCode::kInvalidArgument);
   EXPECT_EQ(CodeForSqlState("23505"), StatusCode::kInternal);
   EXPECT_EQ(CodeForSqlState("42P01"), StatusCode::kInternal);
+}
+
+// The status collector's connections give up on a server that does not
+// answer (SIGSTOP) after a few seconds: the timeout joins either URL form.
+TEST(WithConnectTimeoutTest, AddsTheTimeoutToEitherUrlForm) {
+  using pg::WithConnectTimeout;
+  EXPECT_EQ(WithConnectTimeout("postgresql://chainflow@127.0.0.1:5433/chainflow", 2),
+            "postgresql://chainflow@127.0.0.1:5433/chainflow?connect_timeout=2");
+  EXPECT_EQ(WithConnectTimeout("postgres://h/db?sslmode=disable", 3),
+            "postgres://h/db?sslmode=disable&connect_timeout=3");
+  EXPECT_EQ(WithConnectTimeout("host=h dbname=db", 2), "host=h dbname=db connect_timeout=2");
+  EXPECT_EQ(WithConnectTimeout("", 2), "connect_timeout=2");
+  // One the operator chose stays.
+  EXPECT_EQ(WithConnectTimeout("postgresql://h/db?connect_timeout=10", 2),
+            "postgresql://h/db?connect_timeout=10");
 }
 
 }  // namespace

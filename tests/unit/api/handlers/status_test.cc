@@ -21,6 +21,7 @@ PipelineStatus Sample() {
   status.consumers.push_back({"processor", "nft_ownership", "cf.anvil.events",
                               core::PartitionId(3), core::Offset(40), core::Offset(45), 5,
                               "host-1a2b3c4d-0"});
+  status.services.push_back({"kafka", "127.0.0.1:9092", true, ""});
   status.ready = false;
   status.not_ready_reason = "nft_ownership lags 5 records";
   return status;
@@ -29,6 +30,8 @@ PipelineStatus Sample() {
 TEST(PipelineStatusToJsonTest, RendersEveryField) {
   EXPECT_EQ(boost::json::serialize(PipelineStatusToJson(Sample())),
             R"({"ready":false,"not_ready_reason":"nft_ownership lags 5 records",)"
+            R"("services":[{"name":"kafka","endpoint":"127.0.0.1:9092","reachable":true,)"
+            R"("error":null}],)"
             R"("chains":[{"name":"anvil","head":120,"ingested_block":118,"finalized_block":100,)"
             R"("lag_blocks":2,"lag_seconds":3,"reorgs":4,"deepest_reorg":7,"decisions_block":98,)"
             R"("error":"FailedPrecondition: reorg deeper than the finality window"},)"
@@ -44,7 +47,7 @@ TEST(PipelineStatusToJsonTest, ReadyHasNullReason) {
   status.ready = true;
   status.not_ready_reason = "stale";
   EXPECT_EQ(boost::json::serialize(PipelineStatusToJson(status)),
-            R"({"ready":true,"not_ready_reason":null,"chains":[],"consumers":[]})");
+            R"({"ready":true,"not_ready_reason":null,"services":[],"chains":[],"consumers":[]})");
 }
 
 TEST(StatusHandlersTest, Status) {
@@ -80,6 +83,37 @@ TEST(StatusHandlersTest, Readyz) {
   r = HandleReadyz(source);
   EXPECT_EQ(r.status, 503);
   EXPECT_NE(boost::json::parse(r.body).at("reason").as_string().find("boom"), std::string::npos);
+}
+
+// A service that cannot be reached is named with its endpoint and error in
+// /v1/status and in /readyz's "down" list; the reachable one is left out.
+TEST(StatusHandlersTest, ReadyzNamesTheServiceThatIsDown) {
+  testing::FakeStatusSource source;
+  PipelineStatus status = Sample();
+  status.services.push_back({"postgres", "postgresql://***@127.0.0.1:5433/chainflow", false,
+                             "Unavailable: cannot connect to PostgreSQL: Connection refused"});
+  status.not_ready_reason = "postgres unreachable (postgresql://***@127.0.0.1:5433/chainflow)";
+  source.Set(status);
+
+  http::Response r = HandleReadyz(source);
+  EXPECT_EQ(r.status, 503);
+  auto v = boost::json::parse(r.body);
+  EXPECT_EQ(v.at("reason").as_string(), status.not_ready_reason);
+  ASSERT_EQ(v.at("down").as_array().size(), 1u) << r.body;
+  EXPECT_EQ(boost::json::serialize(v.at("down").at(0)),
+            R"({"name":"postgres","endpoint":"postgresql://***@127.0.0.1:5433/chainflow",)"
+            R"("error":"Unavailable: cannot connect to PostgreSQL: Connection refused"})");
+
+  r = HandleStatus(source);
+  EXPECT_EQ(r.status, 200);
+  auto services = boost::json::parse(r.body).at("services").as_array();
+  ASSERT_EQ(services.size(), 2u);
+  EXPECT_EQ(services.at(1).at("reachable").as_bool(), false);
+  EXPECT_EQ(services.at(1).at("error").as_string(), status.services[1].error);
+
+  // Not ready for another reason with every service up: an empty "down".
+  source.Set(Sample());
+  EXPECT_TRUE(boost::json::parse(HandleReadyz(source).body).at("down").as_array().empty());
 }
 
 TEST(StatusHandlersTest, HealthzAndMetrics) {
