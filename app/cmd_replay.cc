@@ -69,8 +69,8 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   s.admin = std::move(admin).value();
   if (core::Status st = EnsureTopics(config, *s.admin); !st.ok()) return fail(st);
 
-  // The contracts' ABI files are read once for the file's decoder and the
-  // views (the processor role still loads its own copy).
+  // The contracts' ABI files are read once for the file's decoder, the
+  // processors and the views.
   auto catalog = engine::abi::Catalog::Load(config);
   if (!catalog.has_value()) return fail(catalog.error());
 
@@ -87,7 +87,7 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
     return kExitOk;
   }
   // Processing overlaps ingest: both stages start before the file is read.
-  auto processor = ProcessorRole::Open(config, *s.admin);
+  auto processor = ProcessorRole::Open(config, *s.admin, catalog.value());
   if (!processor.has_value()) return fail(processor.error());
   s.processor = std::move(processor).value();
   auto projector = ProjectorRole::Open(config, *s.admin, catalog.value());

@@ -30,16 +30,14 @@ class Pipeline {
     // decodes or projects them shares the result: one version of each ABI
     // per process, even if a file changes while the roles open.
     std::shared_ptr<const engine::abi::Catalog> catalog;
-    if (roles.ingest || roles.project) {
+    if (roles.ingest || roles.project || roles.process) {
       ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
     }
     if (roles.ingest) {
       ASSIGN_OR_RETURN(ingest_, IngestRole::Open(config, *admin_, catalog));
     }
     if (roles.process) {
-      // Loads the catalog again by itself (ConfiguredProcessors); it takes
-      // no catalog yet.
-      ASSIGN_OR_RETURN(processor_, ProcessorRole::Open(config, *admin_));
+      ASSIGN_OR_RETURN(processor_, ProcessorRole::Open(config, *admin_, catalog));
     }
     if (roles.project) {
       ASSIGN_OR_RETURN(projector_, ProjectorRole::Open(config, *admin_, catalog));

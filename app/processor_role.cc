@@ -325,8 +325,9 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
   return unit;
 }
 
-core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(const core::Config& config,
-                                                           log::Admin& admin) {
+core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(
+    const core::Config& config, log::Admin& admin,
+    std::shared_ptr<const engine::abi::Catalog> catalog) {
   std::vector<std::string> chains;
   for (const auto& c : config.chains) chains.push_back(c.name);
   const std::string& prefix = config.kafka.topic_prefix;
@@ -339,8 +340,9 @@ core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(const core::Config& 
                                           config.intents.epoch_genesis),
                  0});
   out.push_back({tokens::MakeBalancesSpec(prefix), 1});
-  ASSIGN_OR_RETURN(std::shared_ptr<const engine::abi::Catalog> catalog,
-                   engine::abi::Catalog::Load(config));
+  if (!catalog) {
+    ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
+  }
   if (!catalog->contracts().empty()) {
     out.push_back({engine::processors::contract_events::MakeSpec(prefix, catalog), 0});
   }
@@ -357,10 +359,12 @@ core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(const core::Config& 
   return out;
 }
 
-core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(const core::Config& config,
-                                                                 log::Admin& admin) {
+core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(
+    const core::Config& config, log::Admin& admin,
+    std::shared_ptr<const engine::abi::Catalog> catalog) {
   std::unique_ptr<ProcessorRole> role(new ProcessorRole());
-  ASSIGN_OR_RETURN(const std::vector<LeveledSpec> specs, ConfiguredProcessors(config, admin));
+  ASSIGN_OR_RETURN(const std::vector<LeveledSpec> specs,
+                   ConfiguredProcessors(config, admin, std::move(catalog)));
   std::vector<UnitPlan> plans;
   for (const LeveledSpec& p : specs) {
     RETURN_IF_ERROR(role->Plan(config, admin, p.spec, p.level, plans));

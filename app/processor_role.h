@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/abi/catalog.h"
 #include "engine/core/config.h"
 #include "engine/log/admin.h"
 #include "engine/log/producer.h"
@@ -38,8 +39,10 @@ std::string ProcessorGroupId(const engine::core::Config& config, const std::stri
 // `<prefix>.token.deltas`); catching up goes level by level.
 class ProcessorRole {
  public:
+  // `catalog` as ConfiguredProcessors takes it.
   static engine::core::Result<std::unique_ptr<ProcessorRole>> Open(
-      const engine::core::Config& config, engine::log::Admin& admin);
+      const engine::core::Config& config, engine::log::Admin& admin,
+      std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
   ~ProcessorRole();
 
   void Start();
@@ -101,9 +104,12 @@ class ProcessorRole {
 // nft_ownership, token_splitter, token_balances, with contracts by ABI
 // contract_events, and with intents.chains set intents and epochs. `admin`
 // gives the partition counts the intents processor needs. `status` lists
-// the same. Fails when a contract's ABI does not load (abi::Catalog).
+// the same. `catalog`: the contracts by ABI, when the caller has loaded
+// them already; else they are loaded here. Fails when a contract's ABI does
+// not load (abi::Catalog).
 engine::core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(
-    const engine::core::Config& config, engine::log::Admin& admin);
+    const engine::core::Config& config, engine::log::Admin& admin,
+    std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
 
 // Where a processor's task stores live.
 std::string ProcessorStateDir(const engine::core::Config& config, const std::string& processor);
