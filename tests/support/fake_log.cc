@@ -21,18 +21,7 @@ class FakeSource : public engine::log::RecordSource {
 
   engine::core::Result<std::vector<engine::log::Record>> Poll(
       size_t max_records, std::chrono::milliseconds) override {
-    std::vector<engine::log::Record> out;
-    std::lock_guard lock(log_.mu_);
-    for (auto& [tp, next] : positions_) {
-      auto t = log_.topics_.find(tp.topic);
-      if (t == log_.topics_.end()) continue;
-      auto p = t->second.find(tp.partition.value());
-      if (p == t->second.end()) continue;
-      while (next < static_cast<int64_t>(p->second.size()) && out.size() < max_records) {
-        out.push_back(p->second[next++]);
-      }
-    }
-    return out;
+    return log_.ReadFrom(positions_, max_records);
   }
 
   engine::core::Result<std::vector<engine::log::TopicPartitionOffset>> ReadPositions() override {
@@ -98,18 +87,8 @@ engine::core::Result<std::vector<engine::log::Record>> FakeGroupSource::Poll(
       for (const auto& tp : c.partitions) positions_.erase(tp);
     }
   }
-  std::vector<engine::log::Record> out;
-  std::lock_guard lock(log_.mu_);
-  for (auto& [tp, next] : positions_) {
-    auto t = log_.topics_.find(tp.topic);
-    if (t == log_.topics_.end()) continue;
-    auto p = t->second.find(tp.partition.value());
-    if (p == t->second.end()) continue;
-    while (next < static_cast<int64_t>(p->second.size()) && out.size() < max_records) {
-      out.push_back(p->second[next++]);
-    }
-  }
-  return out;
+  std::lock_guard lock(mu_);
+  return log_.ReadFrom(positions_, max_records);
 }
 
 engine::core::Result<std::vector<engine::log::TopicPartitionOffset>>
@@ -132,6 +111,22 @@ Status FakeGroupSource::Seek(const std::vector<engine::log::TopicPartitionOffset
 
 engine::core::Result<engine::log::GroupMetadata> FakeGroupSource::Membership() {
   return engine::log::GroupMetadata{group_, std::to_string(generation_)};
+}
+
+std::vector<engine::log::Record> FakeLog::ReadFrom(
+    std::map<engine::log::TopicPartition, int64_t>& positions, size_t max) const {
+  std::vector<engine::log::Record> out;
+  std::lock_guard lock(mu_);
+  for (auto& [tp, next] : positions) {
+    auto t = topics_.find(tp.topic);
+    if (t == topics_.end()) continue;
+    auto p = t->second.find(tp.partition.value());
+    if (p == t->second.end()) continue;
+    while (next < static_cast<int64_t>(p->second.size()) && out.size() < max) {
+      out.push_back(p->second[next++]);
+    }
+  }
+  return out;
 }
 
 int FakeLog::BumpGeneration(const std::string& group) {

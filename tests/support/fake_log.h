@@ -60,6 +60,9 @@ class FakeLog : public engine::log::RecordSink {
   std::map<std::string, int> generations_;
   friend class FakeTransactionalSink;
   engine::log::Record AppendLocked(const engine::log::OutRecord& record);
+  // Up to `max` records from each partition's next offset on, moving them.
+  std::vector<engine::log::Record> ReadFrom(
+      std::map<engine::log::TopicPartition, int64_t>& positions, size_t max) const;
   std::map<std::string, std::map<engine::log::TopicPartition, engine::core::Offset>> groups_;
   mutable std::mutex mu_;
   std::map<std::string, std::map<int32_t, std::vector<engine::log::Record>>> topics_;

@@ -22,8 +22,8 @@ using test::kDlq;
 using test::kIn;
 using test::kOut;
 using test::Transfer;
-constexpr char kChangelog[] = "t.counting.changelog.in";
-constexpr char kGroup[] = "g.counting";
+using test::kChangelog;
+using test::kGroup;
 
 using test::CountingProcessor;
 
@@ -42,16 +42,7 @@ class RunnerEosTest : public test::ScratchDirTest {
       std::function<core::Result<std::unique_ptr<log::TransactionalSink>>()> reopen = {}) {
     ProcessorSpec spec{"counting", {kIn}, {kOut},
                        [] { return std::make_unique<CountingProcessor>(); }};
-    RunnerOptions options;
-    options.state_dir = (root_ / dir).string();
-    options.batch_size = batch;
-    options.routing.partitions = {{kOut, 4}, {kDlq, 1}};
-    options.routing.dlq_topic = kDlq;
-    options.changelog_topics = {{kIn, kChangelog}};
-    options.group_id = kGroup;
-    options.read_changelog = [&log](const auto& from, const auto& fn) {
-      return log.ReadToEnd(from, fn);
-    };
+    RunnerOptions options = test::EosOptions(log, root_ / dir, batch);
     options.reopen_sink = std::move(reopen);
     std::vector<log::TopicPartition> inputs;
     for (int p = 0; p < partitions; ++p) inputs.push_back({kIn, PartitionId(p)});

@@ -23,8 +23,8 @@ using test::kDlq;
 using test::kIn;
 using test::kOut;
 using test::Transfer;
-constexpr char kChangelog[] = "t.counting.changelog.in";
-constexpr char kGroup[] = "g.counting";
+using test::kChangelog;
+using test::kGroup;
 constexpr int kPartitions = 4;
 
 class RunnerGroupTest : public test::ScratchDirTest {
@@ -45,17 +45,7 @@ class RunnerGroupTest : public test::ScratchDirTest {
   }
 
   RunnerOptions Options(testing::FakeLog& log, const std::string& dir, size_t batch) {
-    RunnerOptions options;
-    options.state_dir = (root_ / dir).string();
-    options.batch_size = batch;
-    options.routing.partitions = {{kOut, 4}, {kDlq, 1}};
-    options.routing.dlq_topic = kDlq;
-    options.changelog_topics = {{kIn, kChangelog}};
-    options.group_id = kGroup;
-    options.read_changelog = [&log](const auto& from, const auto& fn) {
-      return log.ReadToEnd(from, fn);
-    };
-    return options;
+    return test::EosOptions(log, root_ / dir, batch);
   }
 
   static ProcessorSpec Spec() {

@@ -11,13 +11,17 @@
 
 #include "chainflow/v1/events.pb.h"
 #include "engine/runtime/processor.h"
+#include "engine/runtime/runner.h"
 #include "engine/state/state_view.h"
+#include "tests/support/fake_log.h"
 
 namespace chainflow::engine::runtime::test {
 
 inline constexpr char kIn[] = "t.in";
 inline constexpr char kOut[] = "t.out";
 inline constexpr char kDlq[] = "t.dlq";
+inline constexpr char kChangelog[] = "t.counting.changelog.in";
+inline constexpr char kGroup[] = "g.counting";
 
 // An ERC-721 transfer envelope of `token`: a mint, or a burn when `burn`.
 inline std::string Transfer(int token, bool burn = false) {
@@ -60,6 +64,23 @@ class CountingProcessor : public Processor {
     return core::Status::Ok();
   }
 };
+
+// Exactly-once runner options over `log`: state under `dir`, kIn logged to
+// kChangelog, offsets for kGroup, restores read from `log`.
+inline RunnerOptions EosOptions(testing::FakeLog& log, const std::filesystem::path& dir,
+                                size_t batch) {
+  RunnerOptions options;
+  options.state_dir = dir.string();
+  options.batch_size = batch;
+  options.routing.partitions = {{kOut, 4}, {kDlq, 1}};
+  options.routing.dlq_topic = kDlq;
+  options.changelog_topics = {{kIn, kChangelog}};
+  options.group_id = kGroup;
+  options.read_changelog = [&log](const auto& from, const auto& fn) {
+    return log.ReadToEnd(from, fn);
+  };
+  return options;
+}
 
 // A fixture with an empty directory `root_` of its own, removed afterwards.
 class ScratchDirTest : public ::testing::Test {
