@@ -265,10 +265,13 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
         std::to_string(std::max(100, std::min(3000, config.engine.session_timeout_ms / 4)));
     // A co-partitioned task reads partition n of every input: the range
     // assignor gives partition n of equally split topics to one member.
-    // Otherwise tasks move one by one (cooperative-sticky: a rebalance
-    // stops only the tasks that move).
+    // Eager assignors only: librdkafka before 2.3 (Debian 12 ships 2.0.2)
+    // can crash closing a cooperative-sticky member during a rebalance
+    // (librdkafka issues 4312 and 3323), so every rebalance closes and
+    // reopens the member's tasks (a reopened store restores from its local
+    // checkpoint: little to read).
     consumer_options.properties["partition.assignment.strategy"] =
-        spec.co_partitioned ? "range" : "cooperative-sticky";
+        spec.co_partitioned ? "range" : "roundrobin";
   }
   ASSIGN_OR_RETURN(std::unique_ptr<log::Consumer> consumer, log::Consumer::Open(consumer_options));
   log::ProducerOptions producer_options = ProducerOptionsFor(config, "chainflow-" + spec.name);

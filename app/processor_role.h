@@ -32,7 +32,7 @@ std::string ProcessorGroupId(const engine::core::Config& config, const std::stri
 // group, which spreads the tasks over every member of every instance of the
 // deployment and moves them when members come and go (static membership
 // under InstanceId; co-partitioned processors with the range assignor,
-// others cooperative-sticky). Under at_least_once a unit owns the
+// others round-robin; both eager, see MakeUnit). Under at_least_once a unit owns the
 // partitions numbered p with p % threads == its index. Processors form
 // levels: level 0 reads the chain events topics (nft_ownership,
 // token_splitter), level 1 reads what level 0 writes (token_balances reads
