@@ -215,10 +215,14 @@ std::vector<log::TopicPartitionOffset> ProcessorRunner::OnAssigned(
     logger->info("[{}] the group gave {} partition(s); {} task(s) now", name_, given.size(),
                  tasks_.size());
   }
+  PublishTaskCount();
+  return from;
+}
+
+void ProcessorRunner::PublishTaskCount() const {
   core::MetricsRegistry::Global()
       .GetGauge("chainflow_processor_tasks", "Tasks this instance runs", {{"processor", name_}})
       .Set(static_cast<double>(tasks_.size()));
-  return from;
 }
 
 void ProcessorRunner::OnRevoked(const std::vector<log::TopicPartition>& taken, bool lost) {
@@ -248,9 +252,7 @@ void ProcessorRunner::OnRevoked(const std::vector<log::TopicPartition>& taken, b
   core::Logger("engine.runtime")
       ->info("[{}] the group {} {} partition(s); {} task(s) left", name_,
              lost ? "lost" : "took", taken.size(), tasks_.size());
-  core::MetricsRegistry::Global()
-      .GetGauge("chainflow_processor_tasks", "Tasks this instance runs", {{"processor", name_}})
-      .Set(static_cast<double>(tasks_.size()));
+  PublishTaskCount();
 }
 
 core::Status ProcessorRunner::RestoreStores(

@@ -38,6 +38,8 @@ struct RunnerOptions {
   // Kafka tool, so they go into at most one transaction per
   // `group_offsets_interval`, and into a transaction of their own once the
   // input goes quiet. Each costs two round trips to the coordinators.
+  // A group member (OpenInGroup) sends them with every transaction that logs
+  // anything instead: they carry its membership, which fences it.
   std::string group_id;
   std::chrono::milliseconds group_offsets_interval{1000};
   // Opens a new transactional producer with the same transactional id, for
@@ -155,6 +157,8 @@ class ProcessorRunner {
   // Group membership (OpenInGroup): the listener's two halves.
   std::vector<log::TopicPartitionOffset> OnAssigned(const std::vector<log::TopicPartition>& given);
   void OnRevoked(const std::vector<log::TopicPartition>& taken, bool lost);
+  // Exports how many tasks this runner has (chainflow_processor_tasks).
+  void PublishTaskCount() const;
   // Where every owned input is: Assign (static) or Seek (group) after a
   // dropped batch.
   core::Status Rewind();

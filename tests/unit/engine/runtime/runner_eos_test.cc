@@ -21,6 +21,8 @@ using core::PartitionId;
 using test::kDlq;
 using test::kIn;
 using test::kOut;
+using test::Drain;
+using test::ExpectEachOutputOnce;
 using test::Transfer;
 using test::kChangelog;
 using test::kGroup;
@@ -51,14 +53,6 @@ class RunnerEosTest : public test::ScratchDirTest {
     return r.has_value() ? std::move(r).value() : nullptr;
   }
 
-  static void Drain(ProcessorRunner& runner) {
-    for (;;) {
-      auto n = runner.RunOnce();
-      ASSERT_TRUE(n.has_value()) << n.error().ToString();
-      if (n.value() == 0) return;
-    }
-  }
-
   std::string Digest(const std::string& dir) {
     auto d = StateDigest((root_ / dir).string());
     EXPECT_TRUE(d.has_value()) << d.error().ToString();
@@ -77,17 +71,6 @@ class RunnerEosTest : public test::ScratchDirTest {
     return Digest("clean");
   }
 
-  // Every output id once, and as many as inputs.
-  static void ExpectEachOutputOnce(const testing::FakeLog& log, size_t inputs) {
-    std::set<std::string> ids;
-    auto out = log.ReadAll(kOut);
-    for (const auto& r : out) {
-      v1::Envelope env;
-      ASSERT_TRUE(env.ParseFromString(r.value));
-      EXPECT_TRUE(ids.insert(env.id()).second) << "output " << env.id() << " appended twice";
-    }
-    EXPECT_EQ(out.size(), inputs);
-  }
 };
 
 TEST_F(RunnerEosTest, OutputsChangelogAndOffsetsCommitTogether) {
@@ -244,16 +227,7 @@ TEST_F(RunnerEosTest, BatchesThatOnlyMovePositionsLogNothing) {
   auto sink = log.NewTransactionalSink();
   ProcessorSpec spec{"counting", {kIn}, {kOut},
                      [] { return std::make_unique<IgnoringProcessor>(); }};
-  RunnerOptions options;
-  options.state_dir = (root_ / "i").string();
-  options.batch_size = 20;
-  options.routing.partitions = {{kOut, 4}, {kDlq, 1}};
-  options.routing.dlq_topic = kDlq;
-  options.changelog_topics = {{kIn, kChangelog}};
-  options.group_id = kGroup;
-  options.read_changelog = [&log](const auto& from, const auto& fn) {
-    return log.ReadToEnd(from, fn);
-  };
+  RunnerOptions options = test::EosOptions(log, root_ / "i", 20);
   auto r = ProcessorRunner::OpenTransactional(spec, options, {{kIn, PartitionId(0)}},
                                               log.NewSource(), *sink);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();

@@ -22,6 +22,8 @@ using test::CountingProcessor;
 using test::kDlq;
 using test::kIn;
 using test::kOut;
+using test::Drain;
+using test::ExpectEachOutputOnce;
 using test::Transfer;
 using test::kChangelog;
 using test::kGroup;
@@ -68,26 +70,6 @@ class RunnerGroupTest : public test::ScratchDirTest {
     std::vector<log::TopicPartition> out;
     for (int p : ps) out.push_back({kIn, PartitionId(p)});
     return out;
-  }
-
-  static void Drain(ProcessorRunner& runner) {
-    for (;;) {
-      auto n = runner.RunOnce();
-      ASSERT_TRUE(n.has_value()) << n.error().ToString();
-      if (n.value() == 0) return;
-    }
-  }
-
-  // Every output id once, and as many as inputs.
-  static void ExpectEachOutputOnce(const testing::FakeLog& log, size_t inputs) {
-    std::set<std::string> ids;
-    auto out = log.ReadAll(kOut);
-    for (const auto& r : out) {
-      v1::Envelope env;
-      ASSERT_TRUE(env.ParseFromString(r.value));
-      EXPECT_TRUE(ids.insert(env.id()).second) << "output " << env.id() << " appended twice";
-    }
-    EXPECT_EQ(out.size(), inputs);
   }
 
   std::string Digest(const std::string& dir) {

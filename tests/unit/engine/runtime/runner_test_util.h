@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -80,6 +81,27 @@ inline RunnerOptions EosOptions(testing::FakeLog& log, const std::filesystem::pa
     return log.ReadToEnd(from, fn);
   };
   return options;
+}
+
+// Runs cycles until one applies nothing (every cycle must succeed).
+inline void Drain(ProcessorRunner& runner) {
+  for (;;) {
+    auto n = runner.RunOnce();
+    ASSERT_TRUE(n.has_value()) << n.error().ToString();
+    if (n.value() == 0) return;
+  }
+}
+
+// Every output id on kOut once, and as many outputs as `inputs`.
+inline void ExpectEachOutputOnce(const testing::FakeLog& log, size_t inputs) {
+  std::set<std::string> ids;
+  auto out = log.ReadAll(kOut);
+  for (const auto& r : out) {
+    v1::Envelope env;
+    ASSERT_TRUE(env.ParseFromString(r.value));
+    EXPECT_TRUE(ids.insert(env.id()).second) << "output " << env.id() << " appended twice";
+  }
+  EXPECT_EQ(out.size(), inputs);
 }
 
 // A fixture with an empty directory `root_` of its own, removed afterwards.
