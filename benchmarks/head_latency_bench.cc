@@ -12,6 +12,9 @@
 // announced when the bench's eth_blockNumber (polled every 5 ms) first reports it.
 // --transport ws: chainflow's rpc is ws:// (calls and newHeads); the block is announced when
 // the bench's own newHeads subscription (a second ws:// connection) receives it.
+// --hops (nft view): also reads the chain's topic and cf.nft.ownership (read_committed) and
+// splits each block's latency at the moment its last transfer is readable on each: ingest
+// (announcement -> chain topic), nft_ownership (-> ownership topic), projection (-> row).
 //
 //   build/benchmarks/head_latency_bench --blocks 60 --per-block 200
 //   build/benchmarks/head_latency_bench --view contract --transport ws --blocks 100
@@ -19,6 +22,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -33,6 +38,8 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "chainflow/v1/events.pb.h"
+#include "engine/log/consumer.h"
 #include "ingest/evm/head_subscription.h"
 #include "ingest/evm/rpc_client.h"
 #include "tests/integration/pipeline_fixture.h"
@@ -73,6 +80,61 @@ struct Options {
   int warmup = 5;
   std::string view = "nft";         // nft | contract
   std::string transport = "http";  // http | ws
+  bool hops = false;
+};
+
+// When each block's last record became readable (read_committed) on one topic: a thread
+// that reads every partition from the end and, per record, the block it belongs to.
+class HopWatcher {
+ public:
+  HopWatcher(const std::string& brokers, const std::string& topic, int partitions)
+      : thread_([this, brokers, topic, partitions] { Run(brokers, topic, partitions); }) {}
+  ~HopWatcher() {
+    stop_.store(true);
+    thread_.join();
+  }
+  // When the block's last record so far arrived, if any did.
+  std::optional<Clock::time_point> LastArrival(uint64_t block) {
+    std::lock_guard lock(mu_);
+    auto it = last_.find(block);
+    if (it == last_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  void Run(const std::string& brokers, const std::string& topic, int partitions) {
+    auto consumer = chainflow::engine::log::Consumer::Open(
+        {.brokers = brokers, .client_id = "head-latency-hops", .with_headers = false,
+         .properties = {{"fetch.wait.max.ms", "5"}}});
+    if (!consumer) throw std::runtime_error(consumer.error().ToString());
+    std::vector<chainflow::engine::log::TopicPartitionOffset> from;
+    for (int p = 0; p < partitions; ++p) {
+      from.push_back({topic, chainflow::core::PartitionId(p), chainflow::engine::log::kOffsetEnd});
+    }
+    if (auto st = consumer.value()->Assign(from); !st.ok()) {
+      throw std::runtime_error(st.ToString());
+    }
+    while (!stop_.load()) {
+      auto records = consumer.value()->Poll(10000, std::chrono::milliseconds(50));
+      if (!records) continue;
+      auto now = Clock::now();
+      for (const auto& r : records.value()) {
+        chainflow::v1::Envelope e;
+        if (!e.ParseFromString(r.value)) continue;
+        uint64_t block = 0;
+        if (e.has_erc721_transfer()) block = e.erc721_transfer().log().block_number();
+        if (e.has_owner_changed()) block = e.owner_changed().log().block_number();
+        if (block == 0) continue;
+        std::lock_guard lock(mu_);
+        last_[block] = now;
+      }
+    }
+  }
+
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::map<uint64_t, Clock::time_point> last_;
+  std::thread thread_;
 };
 
 // chainflow's [[chains]] and [[contracts]] for the run; writes the ABI file the
@@ -138,6 +200,22 @@ int Main(const Options& o) {
                                       ChainConfig(o, *anvil, *burst, start, dir));
   chainflow::testing::Subprocess chainflow(env.Argv({"run"}));
   pqxx::connection pg(env.db_url());
+  std::unique_ptr<HopWatcher> ingested, owned;
+  if (o.hops) {
+    // `run` creates the topics; wait for them before reading from their ends.
+    for (int i = 0; i < 300 && !ingested; ++i) {
+      pqxx::nontransaction tx(pg);
+      if (!tx.exec("SELECT to_regclass('chainflow.nft_owners')")[0][0].is_null()) {
+        ingested = std::make_unique<HopWatcher>("127.0.0.1:9092", env.prefix() + ".anvil.events", 8);
+        owned = std::make_unique<HopWatcher>("127.0.0.1:9092", env.prefix() + ".nft.ownership", 8);
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+  struct Hops {
+    std::vector<double> ingest, process, project;
+  } hops;
 
   std::map<uint64_t, Clock::time_point> seen;  // block -> when the node first reported it
   // Over ws, the announcement is the bench's own newHeads notification.
@@ -211,11 +289,34 @@ int Main(const Options& o) {
       fmt::print(stderr, "block {} ({} transfers): {:.1f} ms{}\n", block, per_block, ms,
                  counted ? "" : " (warm-up)");
       if (counted) latencies_ms.push_back(ms);
+      if (counted && ingested) {
+        auto t0 = announced_at(block);
+        auto t1 = ingested->LastArrival(block);
+        auto t2 = owned->LastArrival(block);
+        if (t1 && t2) {
+          auto ms_between = [](Clock::time_point a, Clock::time_point b) {
+            return std::chrono::duration<double, std::milli>(b - a).count();
+          };
+          hops.ingest.push_back(ms_between(t0, *t1));
+          hops.process.push_back(ms_between(*t1, *t2));
+          hops.project.push_back(ms - ms_between(t0, *t2));
+          fmt::print(stderr, "  ingest {:.1f} ms, nft_ownership {:.1f} ms, projection {:.1f} ms\n",
+                     hops.ingest.back(), hops.process.back(), hops.project.back());
+        }
+      }
       last_id.erase(last_id.begin());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (heads) heads->Stop();
+  for (auto [name, v] : {std::pair{"ingest", &hops.ingest}, {"nft_ownership", &hops.process},
+                         {"projection", &hops.project}}) {
+    if (v->empty()) continue;
+    fmt::print("  {}: p50 {:.0f} ms, p90 {:.0f} ms, p99 {:.0f} ms ({} blocks)\n", name,
+               Percentile(*v, 0.5), Percentile(*v, 0.9), Percentile(*v, 0.99), v->size());
+  }
+  ingested.reset();
+  owned.reset();
   chainflow.Kill(SIGTERM);
   chainflow.Wait(std::chrono::seconds(30));
   std::filesystem::remove_all(dir);
@@ -244,6 +345,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"nft", "contract"}));
   app.add_option("--transport", o.transport, "chainflow's rpc: http (polling) or ws (newHeads)")
       ->check(CLI::IsMember({"http", "ws"}));
+  app.add_flag("--hops", o.hops, "nft view: split the latency at the chain and ownership topics");
   CLI11_PARSE(app, argc, argv);
   try {
     return Main(o);
