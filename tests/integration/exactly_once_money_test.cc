@@ -1,12 +1,14 @@
 // Exactly-once where it costs money: one deployment replays an ERC-20
-// history (3 tokens, 2,000 accounts, mints and burns; gen_history) after
+// history (3 tokens, 2,000 accounts, mints and burns; gen_history) with
+// ERC-1155 TransferSingle and TransferBatch logs mixed into its blocks, after
 // the CyberKongz NFT history, and is SIGKILLed from outside at seeded random
 // moments (ingest, processors and projections all run at once in a replay)
 // before a last run finishes it. Then every ERC-20 balance and total supply
-// in the views must equal an independent computation from the file, supply
-// must equal the sum of balances per token, and the output topics, read as
-// a read_committed consumer, must hold each output event (CloudEvents
-// `ce_id`) once.
+// and every ERC-1155 balance in the views must equal an independent
+// computation from the file, supply must equal the sum of balances per token,
+// the output topics, read as a read_committed consumer, must hold each output
+// event (CloudEvents `ce_id`) once and one record per event of each kind, and
+// nothing may be dead-lettered.
 //
 // The kill moments come from a seeded std::mt19937, printed at the start;
 // CHAINFLOW_KILL_SEED=<n> repeats a run's delays (not its timing: where a
@@ -32,6 +34,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/integration/erc1155_checks.h"
 #include "tests/integration/money_checks.h"
 #include "tests/integration/pipeline_fixture.h"
 
@@ -41,13 +44,16 @@ namespace {
 constexpr size_t kKongzTransfers = 15188;
 // gen_history --standard erc20: the first kTokens * kAccounts transfers are
 // mints that fund every account of every token; kBurns of the holders'
-// transfers after them go to the zero address. 100 logs a block from block
-// 18,000,000 (after CyberKongz's last, 13,730,112).
+// transfers after them go to the zero address. kErc1155Logs ERC-1155 logs
+// (40 ids, about 30 % batches of up to 6 ids: ~50,000 transfers) are spread
+// among them. 100 logs a block from block 18,000,000 (after CyberKongz's
+// last, 13,730,112).
 constexpr int kTransfers = 150'000;
 constexpr int kTokens = 3;
 constexpr int kAccounts = 2'000;
 constexpr char kBurns[] = "0.05";
-constexpr int64_t kLastBlock = 18'000'000 + (kTransfers - 1) / 100;
+constexpr int kErc1155Logs = 30'000;
+constexpr int64_t kLastBlock = 18'000'000 + (kTransfers + kErc1155Logs - 1) / 100;
 // Kills from outside, each after a delay drawn uniformly in
 // [kMinDelayMs, kMaxDelayMs]. A run spends its first ~1-1.5 s starting
 // (topics, migrations, transactional producers, store restores) before the
@@ -100,7 +106,8 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
   static std::string PrepareAndRun() {
     history_ = fmt::format("/tmp/cf_it_eo_money_{}.ndjson", ::getpid());
     if (std::string error =
-            WriteKongzThenErc20History(history_, kTransfers, kTokens, kAccounts, kBurns);
+            WriteKongzThenErc20History(history_, kTransfers, kTokens, kAccounts, kBurns,
+                                       kErc1155Logs);
         !error.empty()) {
       return error;
     }
@@ -113,7 +120,20 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
     for (const auto& [key, net] : expected_.balances) {
       if (net.starts_with("-")) return "generator bug: negative balance " + key.second;
     }
-    env_ = std::make_unique<PipelineEnv>("eomoney", 8, 5000);
+    erc1155_ = ExpectedErc1155FromFile(history_);
+    if (!erc1155_.error.empty()) return "the ERC-1155 expectation: " + erc1155_.error;
+    if (erc1155_.transfers < 40'000 || erc1155_.singles == 0 || erc1155_.largest_batch < 4) {
+      return fmt::format("the history should hold tens of thousands of ERC-1155 transfers, "
+                         "singles and batches of several ids: {} transfers, {} singles, {} "
+                         "batches of at most {} ids",
+                         erc1155_.transfers, erc1155_.singles, erc1155_.batches,
+                         erc1155_.largest_batch);
+    }
+    fmt::print("[ exactly-once money ] ERC-1155: {} singles, {} batches (at most {} ids), {} "
+               "transfers of {} ids, {} balance changes expected\n",
+               erc1155_.singles, erc1155_.batches, erc1155_.largest_batch, erc1155_.transfers,
+               erc1155_.token_ids, erc1155_.records);
+    env_ = std::make_unique<PipelineEnv>("eomoney", 8, 5000, KongzThenErc20Contracts(kTokens));
     KillReplays();
     RunResult last = env_->Chainflow(ReplayArgs(history_), {}, std::chrono::minutes(3));
     fmt::print("[ exactly-once money ] last run: exit {}; {}\n", last.exit_code,
@@ -192,6 +212,7 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
   static inline std::string setup_failure_;
   static inline std::string history_;
   static inline Erc20Expectation expected_;
+  static inline Erc1155Expectation erc1155_;
   static inline std::unique_ptr<PipelineEnv> env_;
   static inline int kills_mid_work_ = 0;
 };
@@ -201,7 +222,9 @@ TEST_F(ExactlyOnceMoneyTest, BalancesSupplyAndOutputTopicsAreExactAfterRandomKil
   EXPECT_GE(kills_mid_work_, kMinKillsMidWork)
       << "too few kills left work behind: the replay got faster, lower kMaxDelayMs";
   ExpectBalancesAndSupply(*env_, expected_);
-  ExpectEachOutputEventOnce(*env_, expected_, kKongzTransfers);
+  ExpectNftBalances(*env_, erc1155_);
+  ExpectEachOutputEventOnce(*env_, expected_, kKongzTransfers, erc1155_.records);
+  ExpectNothingDeadLettered(*env_);
 }
 
 }  // namespace

@@ -11,51 +11,44 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/integration/diff_report.h"
+
 namespace chainflow::testing {
-namespace {
 
 using boost::multiprecision::cpp_int;
 
-constexpr size_t kShowFirst = 10;
-
-// Up to kShowFirst lines of a diff, then how many more there were.
-class DiffReport {
- public:
-  void Add(std::string line) {
-    if (lines_.size() < kShowFirst) lines_.push_back(std::move(line));
-    ++count_;
-  }
-  size_t count() const { return count_; }
-  std::string ToString() const {
-    std::string out;
-    for (const std::string& l : lines_) out += "\n  " + l;
-    if (count_ > lines_.size()) out += fmt::format("\n  ... and {} more", count_ - lines_.size());
-    return out;
-  }
-
- private:
-  std::vector<std::string> lines_;
-  size_t count_ = 0;
-};
-
-}  // namespace
-
 std::string WriteKongzThenErc20History(const std::string& path, int transfers, int tokens,
-                                      int accounts, const std::string& burns) {
-  const std::string erc20 = path + ".erc20";
+                                      int accounts, const std::string& burns, int erc1155_logs) {
+  const std::string generated = path + ".generated";
   RunResult gen = RunCommand({GEN_HISTORY_BINARY, "--standard", "erc20", "--transfers",
                               std::to_string(transfers), "--accounts", std::to_string(accounts),
-                              "--erc20-tokens", std::to_string(tokens), "--burns", burns, "--out",
-                              erc20});
+                              "--erc20-tokens", std::to_string(tokens), "--burns", burns,
+                              "--erc1155-logs", std::to_string(erc1155_logs), "--out",
+                              generated});
   if (gen.exit_code != 0) return "gen_history failed: " + gen.err;
   std::ofstream out(path, std::ios::binary);
   {
     std::ifstream kongz(SharedData("evm/cyberkongz/transfers.logs.ndjson"), std::ios::binary);
-    std::ifstream tokens_in(erc20, std::ios::binary);
-    out << kongz.rdbuf() << tokens_in.rdbuf();
+    std::ifstream generated_in(generated, std::ios::binary);
+    out << kongz.rdbuf() << generated_in.rdbuf();
   }
-  std::filesystem::remove(erc20);
+  std::filesystem::remove(generated);
   return out.flush() ? "" : "cannot write " + path;
+}
+
+std::string KongzThenErc20Contracts(int tokens) {
+  // gen_history's addresses: token k is k in the 4 bytes before e20c0ffe.
+  std::string toml = fmt::format(
+      "[[contracts]]\nchain = \"mainnet\"\naddress = \"{}\"\nstandard = \"erc721\"\n"
+      "[[contracts]]\nchain = \"mainnet\"\naddress = \"{}\"\nstandard = \"erc1155\"\n",
+      kKongzContract, kGeneratedErc1155Contract);
+  for (int k = 0; k < tokens; ++k) {
+    toml += fmt::format(
+        "[[contracts]]\nchain = \"mainnet\"\naddress = \"0x{:024x}{:08x}e20c0ffe\"\n"
+        "standard = \"erc20\"\n",
+        0, k);
+  }
+  return toml;
 }
 
 void ExpectBalancesAndSupply(const PipelineEnv& env, const Erc20Expectation& expected) {
@@ -116,24 +109,31 @@ void ExpectBalancesAndSupply(const PipelineEnv& env, const Erc20Expectation& exp
 }
 
 void ExpectEachOutputEventOnce(const PipelineEnv& env, const Erc20Expectation& expected,
-                               size_t nft_records) {
+                               size_t owner_changes, size_t erc1155_changes) {
   struct OutputTopic {
     std::string topic;
     std::set<std::string> ce_types;
     size_t records;  // exactly once: one record per output event
+    std::map<std::string, size_t> records_of_type;  // those of ce_types counted apart
   };
   const std::vector<OutputTopic> topics = {
       // One TokenBalanceChanged or TotalSupplyChanged per side of a transfer.
       {env.prefix() + ".token.balances",
        {"chainflow.token.TokenBalanceChanged", "chainflow.token.TotalSupplyChanged"},
-       2 * expected.transfers},
-      {env.prefix() + ".nft.ownership", {"chainflow.nft.OwnerChanged"}, nft_records},
+       2 * expected.transfers,
+       {}},
+      {env.prefix() + ".nft.ownership",
+       {"chainflow.nft.OwnerChanged", "chainflow.nft.Erc1155BalanceChanged"},
+       owner_changes + erc1155_changes,
+       {{"chainflow.nft.OwnerChanged", owner_changes},
+        {"chainflow.nft.Erc1155BalanceChanged", erc1155_changes}}},
   };
   for (const OutputTopic& t : topics) {
     SCOPED_TRACE(t.topic);
     const std::vector<std::string> headers =
         KcatLinesWith(t.topic, "%h", {"-X", "isolation.level=read_committed"});
     std::map<std::string, int> seen;
+    std::map<std::string, size_t> of_type;
     DiffReport malformed;
     for (const std::string& h : headers) {
       // Every record carries the CloudEvents headers (as replay_test checks).
@@ -145,6 +145,7 @@ void ExpectEachOutputEventOnce(const PipelineEnv& env, const Erc20Expectation& e
       if (type && !t.ce_types.contains(*type)) {
         malformed.Add(fmt::format("unexpected ce_type {} in {}", *type, h));
       }
+      if (type) ++of_type[*type];
       if (std::optional<std::string> id = KcatHeader(h, "ce_id")) ++seen[*id];
     }
     EXPECT_EQ(malformed.count(), 0u) << "records without CloudEvents headers:"
@@ -161,10 +162,21 @@ void ExpectEachOutputEventOnce(const PipelineEnv& env, const Erc20Expectation& e
                                  << extra << " extra records) among " << headers.size()
                                  << " committed records:" << twice.ToString();
     // Duplicated inputs (e.g. deltas appended twice) come out with new ids;
-    // the record count catches those.
+    // the record counts catch those.
     EXPECT_EQ(headers.size(), t.records)
         << "committed records on the topic; " << seen.size() << " distinct ce_ids";
+    for (const auto& [type, want] : t.records_of_type) {
+      EXPECT_EQ(of_type[type], want) << "committed " << type << " records";
+    }
   }
+}
+
+void ExpectNothingDeadLettered(const PipelineEnv& env) {
+  const std::vector<std::string> dead =
+      KcatLinesWith(env.prefix() + ".dlq", "%h", {"-X", "isolation.level=read_committed"});
+  DiffReport report;
+  for (const std::string& h : dead) report.Add(h);
+  EXPECT_EQ(report.count(), 0u) << "dead-lettered records (headers):" << report.ToString();
 }
 
 }  // namespace chainflow::testing

@@ -2,20 +2,23 @@
 // `chainflow process` instances of one deployment share the tasks through
 // their processors' consumer groups while the history (CyberKongz's ERC-721
 // transfers, then a generated ERC-20 history with mints and burns over 10
-// weeks) is appended in slices, with intents over 10 epochs and daily
-// accruals (gen_user_events) waiting in the user events topic. Between slices one instance at a time is SIGKILLed and
-// restarted (at once, so it takes its tasks back under its static
-// membership, and once after the session timeout, so its tasks move to the
-// others and back), and a fourth instance is added and then removed. The
+// weeks, ERC-1155 singles and batches mixed into its blocks) is appended in
+// slices, with intents over 10 epochs and daily accruals (gen_user_events)
+// waiting in the user events topic. Between slices one instance at a time is
+// SIGKILLed and restarted (at once, so it takes its tasks back under its
+// static membership, and once after the session timeout, so its tasks move to
+// the others and back), and a fourth instance is added and then removed. The
 // instances must finish the work by themselves.
 //
 // Then, all stopped, a fresh instance (an empty state dir) restores every
 // store from the changelogs and projects the views. A verifier reads every
-// output topic read_committed and finds each output event (ce_id) once; the
-// ERC-721 owners, ERC-20 balances and supply equal an independent
-// computation from the file; and the state digest equals that of a clean
-// single-instance replay of the same file and user events in a deployment of
-// its own, and so do the intents, epochs, settlements and accruals tables.
+// output topic read_committed and finds each output event (ce_id) once, and
+// one ERC-1155 balance change per non-zero side of each ERC-1155 transfer;
+// the ERC-721 owners, ERC-1155 balances, ERC-20 balances and supply equal an
+// independent computation from the file; nothing is dead-lettered; and the
+// state digest equals that of a clean single-instance replay of the same file
+// and user events in a deployment of its own, and so do the NFT, token,
+// intents, epochs, settlements and accruals tables.
 #include <signal.h>
 #include <unistd.h>
 
@@ -33,6 +36,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/integration/erc1155_checks.h"
 #include "tests/integration/money_checks.h"
 #include "tests/integration/pipeline_fixture.h"
 
@@ -44,17 +48,23 @@ constexpr int kTransfers = 120'000;
 constexpr int kTokens = 3;
 constexpr int kAccounts = 2'000;
 constexpr char kBurns[] = "0.05";
+// ERC-1155 logs spread among the ERC-20 transfers (gen_history's defaults:
+// 40 ids, ~30 % batches of up to 6 ids): ~40,000 transfers.
+constexpr int kErc1155Logs = 24'000;
 constexpr int kSlices = 7;
 // The broker's smallest (group.min.session.timeout.ms): a dead instance's
 // tasks move after at most this long.
 constexpr int kSessionTimeoutMs = 6000;
 constexpr int kIntents = 3000;
 constexpr int kEpochs = 10;
-// The intents processor on, accruing the token gen_history writes first.
-constexpr char kIntentsToml[] =
-    "[intents]\nchains = \"mainnet\"\n"
-    "accrual_tokens = \"mainnet:0x00000000000000000000000000000000e20c0ffe\"\n"
-    "accrual_rate_bps = 5\n";
+// The intents processor on, accruing the token gen_history writes first,
+// and the history's contracts (the ERC-1155 one as erc1155).
+std::string ExtraToml() {
+  return "[intents]\nchains = \"mainnet\"\n"
+         "accrual_tokens = \"mainnet:0x00000000000000000000000000000000e20c0ffe\"\n"
+         "accrual_rate_bps = 5\n" +
+         KongzThenErc20Contracts(kTokens);
+}
 
 // Appends the same intents and clock ticks (gen_user_events' fixed seed) to
 // the deployment's user events topic.
@@ -65,21 +75,30 @@ void AppendUserEvents(const PipelineEnv& env, const std::string& history) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
-// The records on every output topic of `env`, read read_committed with kcat
-// (topic suffix -> "<partition>:<ce_id>"; a marker or mark fanned out to
-// every partition has one id on each). A record seen twice is reported and
-// fails the test.
-std::map<std::string, std::set<std::string>> OutputIds(const PipelineEnv& env) {
-  std::map<std::string, std::set<std::string>> out;
+// The records on every output topic of a deployment, read read_committed.
+struct Outputs {
+  // topic suffix -> "<partition>:<ce_id>" (a marker or mark fanned out to
+  // every partition has one id on each)
+  std::map<std::string, std::set<std::string>> ids;
+  // "<topic suffix> <ce_type>" -> records
+  std::map<std::string, size_t> of_type;
+};
+
+// Every output topic of `env` read with kcat. A record seen twice is
+// reported and fails the test.
+Outputs ReadOutputs(const PipelineEnv& env) {
+  Outputs out;
   for (const char* suffix : {"nft.ownership", "token.deltas", "token.balances", "intents",
                              "settlement.parts", "settlements", "accruals"}) {
-    std::set<std::string>& ids = out[suffix];
+    std::set<std::string>& ids = out.ids[suffix];
     size_t duplicates = 0;
     for (const std::string& line :
          KcatLinesWith(fmt::format("{}.{}", env.prefix(), suffix), "%p|%h",
                        {"-X", "isolation.level=read_committed"})) {
       const size_t bar = line.find('|');
-      std::optional<std::string> id = KcatHeader(line.substr(bar + 1), "ce_id");
+      const std::string headers = line.substr(bar + 1);
+      ++out.of_type[fmt::format("{} {}", suffix, KcatHeader(headers, "ce_type").value_or("-"))];
+      std::optional<std::string> id = KcatHeader(headers, "ce_id");
       EXPECT_TRUE(id.has_value()) << suffix << ": a record without ce_id: " << line;
       if (!id) continue;
       // Ids that name an input topic carry the deployment's prefix.
@@ -138,7 +157,8 @@ class ScaleOutTest : public ::testing::Test {
     if (!PipelineEnv::InfraAvailable(&why)) GTEST_SKIP() << why;
     history_ = fmt::format("/tmp/cf_it_scale_out_{}.ndjson", ::getpid());
     const std::string error =
-        WriteKongzThenErc20History(history_, kTransfers, kTokens, kAccounts, kBurns);
+        WriteKongzThenErc20History(history_, kTransfers, kTokens, kAccounts, kBurns,
+                                   kErc1155Logs);
     ASSERT_TRUE(error.empty()) << error;
   }
   void TearDown() override {
@@ -192,10 +212,19 @@ class ScaleOutTest : public ::testing::Test {
 TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   const Erc20Expectation expected = ExpectedErc20FromFile(history_);
   ASSERT_EQ(expected.transfers, static_cast<size_t>(kTransfers));
+  const Erc1155Expectation erc1155 = ExpectedErc1155FromFile(history_);
+  ASSERT_EQ(erc1155.error, "");
+  ASSERT_GE(erc1155.transfers, 30'000u);
+  ASSERT_GT(erc1155.singles, 0u);
+  ASSERT_GE(erc1155.largest_batch, 4u);
+  fmt::print("[ scale-out ] ERC-1155: {} singles, {} batches (at most {} ids), {} transfers of "
+             "{} ids\n",
+             erc1155.singles, erc1155.batches, erc1155.largest_batch, erc1155.transfers,
+             erc1155.token_ids);
   const std::vector<std::string> parts = SplitByBlock(history_, kSlices);
   ASSERT_EQ(parts.size(), static_cast<size_t>(kSlices));
 
-  PipelineEnv env("scaleout", 8, 2000, kIntentsToml);
+  PipelineEnv env("scaleout", 8, 2000, ExtraToml());
   AppendUserEvents(env, history_);
   struct RemoveInstanceDirs {
     const PipelineEnv& env;
@@ -278,8 +307,10 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   EXPECT_NE(last.out.find("(0 appended"), std::string::npos) << last.out;
 
   EXPECT_EQ(env.NftOwners("mainnet"), ExpectedOwnersFromFile(history_));
+  ExpectNftBalances(env, erc1155);
+  ExpectNothingDeadLettered(env);
 
-  PipelineEnv clean("scaleout_clean", 8, 2000, kIntentsToml);
+  PipelineEnv clean("scaleout_clean", 8, 2000, ExtraToml());
   AppendUserEvents(clean, history_);
   RunResult once = clean.Chainflow({"replay", "--chain", "mainnet", "--from-file", history_}, {},
                                    std::chrono::minutes(3));
@@ -294,15 +325,15 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
       << "intents left undecided";
   // Settled intents move balances and accruals mint: the token views are
   // the clean run's, not the file's.
-  for (const char* table : {"token_balances", "token_supply", "intents", "epochs", "epoch_totals",
-                            "settlements", "accruals"}) {
+  for (const char* table : {"nft_owners", "nft_balances", "token_balances", "token_supply",
+                            "intents", "epochs", "epoch_totals", "settlements", "accruals"}) {
     EXPECT_EQ(TableDigest(env, table), TableDigest(clean, table)) << "chainflow." << table;
   }
   // The verifier: every record id the clean run wrote, once, and no other.
-  const auto ids = OutputIds(env);
-  const auto clean_ids = OutputIds(clean);
-  for (const auto& [suffix, want] : clean_ids) {
-    const std::set<std::string>& got = ids.at(suffix);
+  const Outputs outputs = ReadOutputs(env);
+  const Outputs clean_outputs = ReadOutputs(clean);
+  for (const auto& [suffix, want] : clean_outputs.ids) {
+    const std::set<std::string>& got = outputs.ids.at(suffix);
     EXPECT_EQ(got.size(), want.size()) << suffix;
     // token.balances names its records by their token.deltas offsets, and
     // the splitter tasks' appends interleave there differently in every
@@ -312,7 +343,21 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
     }
     fmt::print("[ scale-out ] {}: {} records, each once\n", suffix, got.size());
   }
-  EXPECT_GT(ids.at("token.balances").size(), 2 * expected.transfers);
+  EXPECT_GT(outputs.ids.at("token.balances").size(), 2 * expected.transfers);
+  // Of each kind as many as the file makes: one OwnerChanged per ERC-721
+  // transfer, one Erc1155BalanceChanged per side of an ERC-1155 transfer that
+  // is not the zero address.
+  for (const Outputs* o : {&outputs, &clean_outputs}) {
+    const char* run = o == &outputs ? "scaled-out run" : "clean run";
+    auto records = [o](const std::string& key) {
+      auto it = o->of_type.find(key);
+      return it == o->of_type.end() ? size_t{0} : it->second;
+    };
+    EXPECT_EQ(records("nft.ownership chainflow.nft.OwnerChanged"), kKongzTransfers) << run;
+    EXPECT_EQ(records("nft.ownership chainflow.nft.Erc1155BalanceChanged"), erc1155.records)
+        << run;
+  }
+  EXPECT_EQ(outputs.of_type, clean_outputs.of_type) << "records of each type per topic";
 }
 
 }  // namespace
