@@ -287,6 +287,14 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
     // Streams under exactly-once) instead of librdkafka's 60 s. A cycle's
     // transaction lasts one batch, far below it.
     producer_options.properties.emplace("transaction.timeout.ms", "10000");
+    // A transaction begun right after the previous one committed finds its
+    // coordinator still writing that one's markers (CONCURRENT_TRANSACTIONS).
+    // librdkafka retries AddPartitionsToTxn after 20 ms but AddOffsetsToTxn,
+    // which every group member's transaction sends, after retry.backoff.ms
+    // (100 ms by default): a block split over two polls then waits that long
+    // for its second half. benchmarks/README.md, "Head-to-view latency and
+    // back-to-back transactions", has the measurements still to be made.
+    producer_options.properties.emplace("retry.backoff.ms", "10");
     ASSIGN_OR_RETURN(unit.producer, log::Producer::Open(producer_options));
     options.reopen_sink =
         [producer_options]() -> core::Result<std::unique_ptr<log::TransactionalSink>> {
