@@ -63,11 +63,17 @@ constexpr int64_t kLastBlock = 18'000'000 + (kTransfers + kErc1155Logs - 1) / 10
 // commit, and each run resumes where the last one died. Up to kMaxRuns runs
 // are killed, stopping at the first that finishes by itself; at least
 // kMinKillsMidWork kills must leave work behind (a consumer lagging or the
-// file not all appended), or the test proves little and says so.
-constexpr int kMaxRuns = 20;
+// file not all appended), and at least kMinKillsMidProcessing of them must
+// land while the processors are moving (a run that advanced them and left
+// them short of their end), or the test proves little and says so. On a
+// loaded machine start-up takes longer: after a run that did not move the
+// processors, the delays stretch by half (up to kMaxStretch times).
+constexpr int kMaxRuns = 24;
 constexpr int kMinKillsMidWork = 8;
+constexpr int kMinKillsMidProcessing = 3;
 constexpr int kMinDelayMs = 300;
 constexpr int kMaxDelayMs = 2500;
+constexpr double kMaxStretch = 6.0;
 
 uint32_t KillSeed() {
   if (const char* s = std::getenv("CHAINFLOW_KILL_SEED")) {
@@ -151,20 +157,28 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
     fmt::print("[ exactly-once money ] kill seed {} (CHAINFLOW_KILL_SEED={} repeats it)\n",
                seed, seed);
     std::mt19937 rng(seed);
-    std::uniform_int_distribution<int> delay_ms(kMinDelayMs, kMaxDelayMs);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    double stretch = 1.0;
+    int64_t processed_before = 0;
     for (int i = 0; i < kMaxRuns; ++i) {
-      const std::chrono::milliseconds delay(delay_ms(rng));
+      const std::chrono::milliseconds delay(static_cast<int64_t>(
+          stretch * (kMinDelayMs + unit(rng) * (kMaxDelayMs - kMinDelayMs))));
       Subprocess p(env_->Argv(ReplayArgs(history_)));
       std::this_thread::sleep_for(delay);
       p.Kill(SIGKILL);
       const int code = p.Wait();
       const Progress left = ReadProgress();
       const bool killed = code == 128 + SIGKILL;
+      const bool moved = left.processed > processed_before;
       kills_mid_work_ += killed && !left.done;
-      fmt::print("[ exactly-once money ] run {:2}: {} at {} ms; {}\n", i + 1,
+      kills_mid_processing_ += killed && moved && left.processors_behind;
+      fmt::print("[ exactly-once money ] run {:2}: {} at {} ms{}; {}\n", i + 1,
                  killed ? "SIGKILLed" : fmt::format("exited {} before its kill", code),
-                 delay.count(), left.summary);
+                 delay.count(), killed && moved && left.processors_behind ? " (mid-processing)" : "",
+                 left.summary);
       if (!killed || left.done) break;  // nothing left for later kills to interrupt
+      if (!moved) stretch = std::min(kMaxStretch, stretch * 1.5);
+      processed_before = left.processed;
     }
   }
 
@@ -173,6 +187,8 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
   // those on its input topics.
   struct Progress {
     bool done = false;  // every event appended, every consumer at its end
+    int64_t processed = 0;         // input records the processors have consumed
+    bool processors_behind = false;  // some processor short of its input's end
     std::string summary;
   };
   static Progress ReadProgress() {
@@ -180,8 +196,8 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(r.out, ec);
     if (r.exit_code != 0 || ec || !v.is_object()) {
-      return {false, fmt::format("status exited {}: {}", r.exit_code,
-                                 r.err.substr(0, r.err.find('\n')))};
+      return {.summary = fmt::format("status exited {}: {}", r.exit_code,
+                                     r.err.substr(0, r.err.find('\n')))};
     }
     Progress p;
     int64_t ingested = 0;
@@ -203,6 +219,10 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
     for (const auto& [name, pos] : consumed) {
       if (pos.second == 0) continue;  // views and processors this history does not feed
       p.done = p.done && pos.first == pos.second;
+      if (!name.starts_with("view ")) {
+        p.processed += pos.first;
+        p.processors_behind = p.processors_behind || pos.first < pos.second;
+      }
       p.summary += fmt::format(", {} {}/{}", name, pos.first, pos.second);
     }
     return p;
@@ -215,12 +235,15 @@ class ExactlyOnceMoneyTest : public ::testing::Test {
   static inline Erc1155Expectation erc1155_;
   static inline std::unique_ptr<PipelineEnv> env_;
   static inline int kills_mid_work_ = 0;
+  static inline int kills_mid_processing_ = 0;
 };
 
 // One test, so the kills run once (each ctest test is its own process).
 TEST_F(ExactlyOnceMoneyTest, BalancesSupplyAndOutputTopicsAreExactAfterRandomKills) {
   EXPECT_GE(kills_mid_work_, kMinKillsMidWork)
       << "too few kills left work behind: the replay got faster, lower kMaxDelayMs";
+  EXPECT_GE(kills_mid_processing_, kMinKillsMidProcessing)
+      << "too few kills landed while the processors were moving";
   ExpectBalancesAndSupply(*env_, expected_);
   ExpectNftBalances(*env_, erc1155_);
   ExpectEachOutputEventOnce(*env_, expected_, kKongzTransfers, erc1155_.records);
