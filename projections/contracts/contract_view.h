@@ -42,7 +42,8 @@ pg::UpsertSpec UpsertSpecOf(const std::string& contract, const TableSpec& table)
 // rule are logged (warn, at most one line per table every 10 s with the
 // count since) and counted in
 // chainflow_projection_sanitized_values_total{contract,table}. Owns its
-// view; keeps the catalog alive. Not thread-safe (the projector's thread).
+// view; keeps the catalog alive. Not thread-safe, except that Prepare may
+// run beside ApplyPrepared (pg::BatchProjection).
 class ContractProjection : public pg::BatchProjection {
  public:
   // `contract` must belong to `catalog`. `conn` must outlive this; `dlq`
@@ -56,6 +57,17 @@ class ContractProjection : public pg::BatchProjection {
   }
   core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
     return keyed_->ApplyBatch(batch);
+  }
+  // Decoding a batch is most of a replay's projection work: prepared while
+  // the batch before is written (pg::Projector). The decoder reads only the
+  // catalog and the table specs, which never change.
+  std::unique_ptr<pg::PreparedBatch> Prepare(const std::vector<engine::log::Record>& batch,
+                                             const pg::OffsetMap& applied) const override {
+    return keyed_->Prepare(batch, applied);
+  }
+  core::Status ApplyPrepared(const std::vector<engine::log::Record>& batch,
+                             const pg::PreparedBatch& prepared) override {
+    return keyed_->ApplyPrepared(batch, prepared);
   }
 
  private:

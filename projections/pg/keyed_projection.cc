@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/core/check.h"
 #include "engine/core/crash_point.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
@@ -22,6 +23,27 @@ constexpr std::chrono::seconds kDlqFlushTimeout{30};
 std::string TableLabel(const std::string& table) {
   size_t dot = table.rfind('.');
   return dot == std::string::npos ? table : table.substr(dot + 1);
+}
+
+// Whether staging `batch` against `a` and against `b` takes the same
+// records: the offsets of every partition it holds are equal (absent = 0).
+bool SameOffsetsFor(const std::vector<log::Record>& batch, const OffsetMap& a,
+                    const OffsetMap& b) {
+  auto at = [](const OffsetMap& m, const log::TopicPartition& tp) {
+    auto it = m.find(tp);
+    return it == m.end() ? core::Offset(0) : it->second;
+  };
+  const log::Record* previous = nullptr;
+  for (const log::Record& r : batch) {
+    // A partition's records mostly come in runs: look each run up once.
+    if (previous != nullptr && previous->partition == r.partition && previous->topic == r.topic) {
+      continue;
+    }
+    previous = &r;
+    log::TopicPartition tp{r.topic, r.partition};
+    if (at(a, tp) != at(b, tp)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -55,11 +77,55 @@ void KeyedProjection::CountApplied(const KeyedApplyReport& report) const {
   }
 }
 
+// A batch staged ahead of its transaction, with the offsets it assumed.
+class KeyedProjection::Staged : public PreparedBatch {
+ public:
+  OffsetMap applied;
+  StagedRows rows;
+};
+
+std::unique_ptr<PreparedBatch> KeyedProjection::Prepare(const std::vector<log::Record>& batch,
+                                                        const OffsetMap& applied) const {
+  auto staged = std::make_unique<Staged>();
+  staged->applied = applied;
+  staged->rows = StageRows(batch, staged->applied, view_.tables, view_.decode);
+  return staged;
+}
+
+core::Result<KeyedApplyReport> KeyedProjection::ApplyPreparedReport(
+    const std::vector<log::Record>& batch, const PreparedBatch& prepared) {
+  const auto* staged = dynamic_cast<const Staged*>(&prepared);
+  CF_CHECK(staged != nullptr, "projection {}: a prepared batch of another projection",
+           view_.name);
+  return ApplyStaged(batch, staged);
+}
+
+core::Status KeyedProjection::ApplyPrepared(const std::vector<log::Record>& batch,
+                                            const PreparedBatch& prepared) {
+  core::Result<KeyedApplyReport> report = ApplyPreparedReport(batch, prepared);
+  return report ? core::Status::Ok() : report.error();
+}
+
 core::Result<KeyedApplyReport> KeyedProjection::Apply(const std::vector<log::Record>& batch) {
+  return ApplyStaged(batch, nullptr);
+}
+
+core::Result<KeyedApplyReport> KeyedProjection::ApplyStaged(const std::vector<log::Record>& batch,
+                                                           const Staged* prepared) {
   ASSIGN_OR_RETURN(auto tx, conn_.Begin());
   RETURN_IF_ERROR(LockProjection(*tx, view_.name));
   ASSIGN_OR_RETURN(OffsetMap applied, ReadOffsets(*tx, view_.name));
-  StagedRows staged = StageRows(batch, applied, view_.tables, view_.decode);
+  StagedRows restaged;
+  const bool reuse = prepared != nullptr && SameOffsetsFor(batch, prepared->applied, applied);
+  if (!reuse) {
+    if (prepared != nullptr) {
+      core::Logger("projections." + view_.name)
+          ->info("[{}] the stored offsets moved since the batch was staged: staging it again",
+                 view_.name);
+    }
+    restaged = StageRows(batch, applied, view_.tables, view_.decode);
+  }
+  const StagedRows& staged = reuse ? prepared->rows : restaged;
   KeyedApplyReport report;
   report.records = staged.records;
   report.skipped = staged.skipped;

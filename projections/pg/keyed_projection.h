@@ -60,7 +60,23 @@ class KeyedProjection : public BatchProjection {
     return report ? core::Status::Ok() : report.error();
   }
 
+  // StageRows of `batch` against `applied` (pure: the view's decoder, no
+  // database), for ApplyPrepared; thread-safe as long as the view's decoder
+  // is (it must be pure).
+  std::unique_ptr<PreparedBatch> Prepare(const std::vector<engine::log::Record>& batch,
+                                         const OffsetMap& applied) const override;
+  // Apply, staging again only if the stored offsets of the batch's
+  // partitions differ from those `prepared` assumed (another writer, a
+  // rebuild). `prepared` must come from Prepare of this object.
+  core::Status ApplyPrepared(const std::vector<engine::log::Record>& batch,
+                             const PreparedBatch& prepared) override;
+  core::Result<KeyedApplyReport> ApplyPreparedReport(const std::vector<engine::log::Record>& batch,
+                                                     const PreparedBatch& prepared);
+
  private:
+  class Staged;
+  core::Result<KeyedApplyReport> ApplyStaged(const std::vector<engine::log::Record>& batch,
+                                             const Staged* prepared);
   core::Status DeadLetter(const engine::log::Record& record, const core::Status& why);
   void CountApplied(const KeyedApplyReport& report) const;
 

@@ -189,11 +189,13 @@ core::Status Projector::AssignFromStoredOffsets() {
   return core::Status::Ok();
 }
 
-core::Result<bool> Projector::ApplyWithRetry(const std::vector<log::Record>& batch) {
+core::Result<bool> Projector::ApplyWithRetry(const std::vector<log::Record>& batch,
+                                             const PreparedBatch* prepared) {
   auto backoff = options_.initial_backoff;
   while (true) {
     auto started = std::chrono::steady_clock::now();
-    core::Status applied = projection_->ApplyBatch(batch);
+    core::Status applied = prepared != nullptr ? projection_->ApplyPrepared(batch, *prepared)
+                                               : projection_->ApplyBatch(batch);
     if (applied.ok()) {
       auto& m = core::MetricsRegistry::Global();
       m.GetCounter("chainflow_projection_batches_total", "Batches committed", Labels()).Inc();
@@ -213,6 +215,55 @@ core::Result<bool> Projector::ApplyWithRetry(const std::vector<log::Record>& bat
       return false;
     }
   }
+}
+
+void Projector::Advance(const std::vector<log::Record>& batch) {
+  {
+    std::lock_guard lock(mu_);
+    for (const log::Record& r : batch) {
+      core::Offset next(r.offset.value() + 1);
+      auto& pos = positions_[{r.topic, r.partition}];
+      if (pos < next) pos = next;
+    }
+  }
+  cv_.notify_all();
+}
+
+OffsetMap Projector::AppliedAfterInFlight() const {
+  OffsetMap applied = Positions();
+  if (in_flight_) {
+    for (const log::Record& r : in_flight_->batch) {
+      core::Offset next(r.offset.value() + 1);
+      auto& pos = applied[{r.topic, r.partition}];
+      if (pos < next) pos = next;
+    }
+  }
+  return applied;
+}
+
+void Projector::StartInFlight(std::vector<log::Record> batch,
+                              std::unique_ptr<PreparedBatch> prepared) {
+  auto flight = std::make_unique<InFlight>();
+  // Moving the vector keeps its records where they are: `prepared` may
+  // point into them (dead letters).
+  flight->batch = std::move(batch);
+  flight->prepared = std::move(prepared);
+  InFlight* f = flight.get();
+  flight->done = std::async(std::launch::async, [this, f] {
+    pthread_setname_np(pthread_self(),
+                       fmt::format("cf-pw-{}", options_.name).substr(0, 15).c_str());
+    return ApplyWithRetry(f->batch, f->prepared.get());
+  });
+  in_flight_ = std::move(flight);
+}
+
+core::Result<bool> Projector::FinishInFlight() {
+  if (!in_flight_) return true;
+  std::unique_ptr<InFlight> flight = std::move(in_flight_);
+  // get() rethrows what the thread threw; Run() catches it.
+  core::Result<bool> applied = flight->done.get();
+  if (applied.has_value() && applied.value()) Advance(flight->batch);
+  return applied;
 }
 
 core::Status Projector::Rewind() {
@@ -278,6 +329,15 @@ core::Status Projector::StepOverMarkers() {
 }
 
 core::Status Projector::RunLoop() {
+  // However the loop ends, the batch in flight finishes first (Stop makes
+  // a retrying one give up): its thread uses this object.
+  struct Landing {
+    Projector& projector;
+    ~Landing() {
+      if (projector.in_flight_) projector.in_flight_->done.wait();
+      projector.in_flight_.reset();
+    }
+  } landing{*this};
   auto backoff = options_.initial_backoff;
   while (true) {
     core::Status s = AssignFromStoredOffsets();
@@ -292,6 +352,10 @@ core::Status Projector::RunLoop() {
       if (stopping_) return core::Status::Ok();
     }
     if (must_rewind_) {
+      // The batch in flight is dropped too (it may even have committed):
+      // everything after the stored offsets is read again.
+      ASSIGN_OR_RETURN(bool finished, FinishInFlight());
+      (void)finished;
       core::Status rewound = Rewind();
       if (!rewound.ok()) {
         if (!IsRedoable(rewound)) return rewound;
@@ -308,6 +372,11 @@ core::Status Projector::RunLoop() {
             ? source_->Poll(options_.batch_size, options_.batch_wait)
             : core::Result<std::vector<log::Record>>(
                   std::exchange(deferred_error_, core::Status::Ok()));
+    if (!polled || polled.value().empty()) {
+      // Errors and empty polls are handled with nothing in flight.
+      ASSIGN_OR_RETURN(bool finished, FinishInFlight());
+      if (!finished) continue;  // stopping, or a rewind is due
+    }
     if (!polled) {
       if (!IsRedoable(polled.error())) return polled.error();
       if (!Backoff(&backoff, polled.error())) return core::Status::Ok();
@@ -324,20 +393,23 @@ core::Status Projector::RunLoop() {
       }
       continue;
     }
-    if (batch.size() >= options_.bulk_records) GatherBulk(batch);
-    ASSIGN_OR_RETURN(bool applied, ApplyWithRetry(batch));
+    const bool bulk = batch.size() >= options_.bulk_records;
+    if (bulk) GatherBulk(batch);
+    // Prepared while the batch before is written.
+    std::unique_ptr<PreparedBatch> prepared =
+        bulk ? projection_->Prepare(batch, AppliedAfterInFlight()) : nullptr;
+    ASSIGN_OR_RETURN(bool previous, FinishInFlight());
+    if (!previous) continue;  // stopping, or a rewind is due: this batch is read again
+    if (prepared) {
+      StartInFlight(std::move(batch), std::move(prepared));
+      continue;
+    }
+    ASSIGN_OR_RETURN(bool applied, ApplyWithRetry(batch, nullptr));
     {
       std::lock_guard lock(mu_);
       if (stopping_) return core::Status::Ok();  // the batch may not have been applied
-      if (!applied) continue;                    // dropped for a rewind
-      for (const log::Record& r : batch) {
-        log::TopicPartition tp{r.topic, r.partition};
-        core::Offset next(r.offset.value() + 1);
-        auto& pos = positions_[tp];
-        if (pos < next) pos = next;
-      }
     }
-    cv_.notify_all();
+    if (applied) Advance(batch);  // else dropped for a rewind
   }
 }
 

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +24,13 @@
 
 namespace chainflow::projections::pg {
 
+// What a BatchProjection worked out from a batch without the database (its
+// rows, decoded and coalesced), for BatchProjection::ApplyPrepared.
+class PreparedBatch {
+ public:
+  virtual ~PreparedBatch() = default;
+};
+
 // One view's projection as a Projector drives it: each call applies one
 // batch in ONE transaction (the rows and the projection's offsets together)
 // and on error writes nothing, so the batch can be redone as it is.
@@ -29,6 +38,28 @@ class BatchProjection {
  public:
   virtual ~BatchProjection() = default;
   virtual core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) = 0;
+
+  // Optional, for pipelining. The part of applying `batch` that needs no
+  // database, worked out as if the view's stored offsets were `applied`.
+  // The Projector calls it on its loop thread while another thread runs
+  // ApplyPrepared for the batch before, so it may read only what no apply
+  // changes (the view's definition) and must not use the connection.
+  // nullptr (the default): nothing to prepare; every batch goes through
+  // ApplyBatch.
+  virtual std::unique_ptr<PreparedBatch> Prepare(const std::vector<engine::log::Record>& batch,
+                                                 const OffsetMap& applied) const {
+    (void)batch;
+    (void)applied;
+    return nullptr;
+  }
+  // Applies `batch` as ApplyBatch does, using `prepared` (what Prepare
+  // returned for this batch) if the stored offsets are those it assumed and
+  // preparing it again otherwise. Called by one thread at a time.
+  virtual core::Status ApplyPrepared(const std::vector<engine::log::Record>& batch,
+                                     const PreparedBatch& prepared) {
+    (void)prepared;
+    return ApplyBatch(batch);
+  }
 };
 
 struct ProjectorOptions {
@@ -62,7 +93,13 @@ using ProjectionFactory = std::function<std::unique_ptr<BatchProjection>(
 // input topic and applies each polled batch with the view's BatchProjection.
 //
 // On start it reads the stored next offsets and assigns every partition of
-// the topic from there (from the beginning where none is stored). A batch
+// the topic from there (from the beginning where none is stored). A bulk
+// batch (ProjectorOptions::bulk_records) of a projection that prepares
+// (BatchProjection::Prepare) is applied on a second thread while the loop
+// polls and prepares the next one, so decoding overlaps the database's
+// work; the loop waits for it before anything else touches the connection
+// (an empty poll, an error, a rewind, a small batch) and before the next
+// bulk batch starts. Batches still commit one at a time, in order. A batch
 // that fails with Aborted is redone as it is. After Unavailable /
 // DeadlineExceeded / ResourceExhausted the loop reconnects and rewinds: it
 // reads the stored offsets again and re-assigns the topic from them, since
@@ -118,10 +155,25 @@ class Projector {
   // After an empty poll: stores positions past the transaction markers the
   // reader stepped over (RecordSource::ReadPositions).
   core::Status StepOverMarkers();
-  // Applies `batch` in one transaction: true once committed; false when it
-  // was dropped (stopping, or a rewind is due: must_rewind_); the error that
-  // is not redoable.
-  core::Result<bool> ApplyWithRetry(const std::vector<engine::log::Record>& batch);
+  // Applies `batch` (from `prepared` when set) in one transaction: true
+  // once committed; false when it was dropped (stopping, or a rewind is due:
+  // must_rewind_); the error that is not redoable. On the loop thread, or
+  // on the in-flight thread while the loop thread leaves the connection
+  // alone.
+  core::Result<bool> ApplyWithRetry(const std::vector<engine::log::Record>& batch,
+                                    const PreparedBatch* prepared);
+  // Starts applying `batch` on a thread of its own (in_flight_).
+  void StartInFlight(std::vector<engine::log::Record> batch,
+                     std::unique_ptr<PreparedBatch> prepared);
+  // Waits for the in-flight batch, if any, and moves the positions past it
+  // once committed: true if there was none or it committed; false if it was
+  // dropped (as ApplyWithRetry); its error.
+  core::Result<bool> FinishInFlight();
+  // The stored offsets once the in-flight batch has committed: Positions()
+  // moved past it.
+  OffsetMap AppliedAfterInFlight() const;
+  // Moves positions_ past the records of a committed batch.
+  void Advance(const std::vector<engine::log::Record>& batch);
   // Reconnects and re-assigns the source from the stored offsets.
   core::Status Rewind();
   // Sleeps `*backoff` (interrupted by Stop) and doubles it; false if stopping.
@@ -135,7 +187,15 @@ class Projector {
   std::unique_ptr<Connection> conn_;                   // loop thread only
   std::unique_ptr<BatchProjection> projection_;        // loop thread only
   core::Status deferred_error_;  // a poll error met while gathering; loop thread only
-  bool must_rewind_ = false;     // a PostgreSQL session was lost; loop thread only
+  // A PostgreSQL session was lost: set by ApplyWithRetry, on either thread.
+  std::atomic<bool> must_rewind_ = false;
+  // A bulk batch being applied on its own thread. Loop thread only.
+  struct InFlight {
+    std::vector<engine::log::Record> batch;
+    std::unique_ptr<PreparedBatch> prepared;
+    std::future<core::Result<bool>> done;  // ApplyWithRetry's result
+  };
+  std::unique_ptr<InFlight> in_flight_;
   std::thread thread_;
 
   mutable std::mutex mu_;

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "projections/nft/rows.h"
+#include "projections/pg/keyed_projection.h"
 #include "tests/unit/projections/events.h"
 #include "tests/unit/projections/test_db.h"
 
@@ -365,6 +367,127 @@ TEST(ProjectorTest, BulkPollsAreGatheredIntoOneTransactionUpToTheBatchSize) {
   EXPECT_EQ(BatchesOf100(1000, 11, 30s), std::vector<size_t>(10, 10));
   // No linger: as they come too.
   EXPECT_EQ(BatchesOf100(1000, 10, 0ms), std::vector<size_t>(10, 10));
+}
+
+// A projection that prepares: records what each Prepare assumed and the
+// order of the applies; the first apply holds on until the second batch has
+// been prepared (or 10 s), to show that the two overlap.
+class PipelinedBatches : public pg::BatchProjection {
+ public:
+  struct Prepared : pg::PreparedBatch {
+    pg::OffsetMap assumed;
+    size_t size = 0;
+  };
+  std::unique_ptr<pg::PreparedBatch> Prepare(const std::vector<Record>& batch,
+                                             const pg::OffsetMap& applied) const override {
+    auto p = std::make_unique<Prepared>();
+    p->assumed = applied;
+    p->size = batch.size();
+    std::lock_guard lock(mu_);
+    ++prepares_;
+    cv_.notify_all();
+    return p;
+  }
+  core::Status ApplyPrepared(const std::vector<Record>& batch,
+                             const pg::PreparedBatch& prepared) override {
+    const auto& p = dynamic_cast<const Prepared&>(prepared);
+    std::unique_lock lock(mu_);
+    if (applies.empty()) {
+      overlapped = cv_.wait_for(lock, 10s, [this] { return prepares_ >= 2; });
+    }
+    applies.push_back(batch.size());
+    assumed_committed = assumed_committed && p.size == batch.size() && p.assumed == committed;
+    for (const Record& r : batch) {
+      core::Offset& at = committed[{r.topic, r.partition}];
+      at = std::max(at, core::Offset(r.offset.value() + 1));
+    }
+    return core::Status::Ok();
+  }
+  core::Status ApplyBatch(const std::vector<Record>& batch) override {
+    std::lock_guard lock(mu_);
+    unprepared.push_back(batch.size());
+    return core::Status::Ok();
+  }
+
+  std::vector<size_t> applies;
+  std::vector<size_t> unprepared;
+  bool overlapped = false;
+  bool assumed_committed = true;  // every Prepare assumed the offsets of the applies before
+  pg::OffsetMap committed;        // starts as the projector's positions (0 everywhere)
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  mutable int prepares_ = 0;
+};
+
+TEST(ProjectorTest, PreparedBulkBatchesArePreparedWhileTheOneBeforeIsApplied) {
+  ASSERT_TRUE(testing::FreshSchema());
+  MemoryTopic topic;
+  topic.LimitPolls(10);
+  AppendMints(topic, 0, 100);
+  pg::ProjectorOptions options = Options(3);
+  options.batch_size = 40;
+  options.bulk_records = 10;
+  options.linger = 30s;
+  auto conn = pg::Connection::Open(testing::TestDatabaseUrl());
+  ASSERT_TRUE(conn.has_value());
+  PipelinedBatches* batches = nullptr;
+  auto projector = pg::Projector::Open(
+      options, std::make_unique<MemoryTopic::Source>(topic), std::move(conn).value(), nullptr,
+      [&batches](pg::Connection&, engine::log::RecordSink*, const std::string&) {
+        auto made = std::make_unique<PipelinedBatches>();
+        batches = made.get();
+        return made;
+      });
+  ASSERT_TRUE(projector.has_value()) << projector.error().ToString();
+  // The projector's positions start at 0 where nothing is stored.
+  for (int32_t p = 0; p < 3; ++p) {
+    batches->committed[{kTopic, core::PartitionId(p)}] = core::Offset(0);
+  }
+  ASSERT_TRUE(projector.value()->Start().ok());
+  core::Status s = projector.value()->WaitForOffsets(Ends(topic, 3), 30s);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  projector.value()->Stop();
+  EXPECT_EQ(batches->applies, std::vector<size_t>({40, 40, 20}));
+  EXPECT_TRUE(batches->unprepared.empty());
+  EXPECT_TRUE(batches->overlapped) << "the second batch was not prepared during the first apply";
+  EXPECT_TRUE(batches->assumed_committed);
+}
+
+TEST(ProjectorTest, APreparedBatchIsStagedAgainWhenTheStoredOffsetsMoved) {
+  auto conn = testing::FreshSchema();
+  ASSERT_TRUE(conn);
+  MemoryTopic topic;
+  AppendMints(topic, 0, 12);
+  MemoryTopic::Source source(topic);
+  ASSERT_TRUE(source.Assign({{kTopic, core::PartitionId(0), core::Offset(0)},
+                             {kTopic, core::PartitionId(1), core::Offset(0)},
+                             {kTopic, core::PartitionId(2), core::Offset(0)}})
+                  .ok());
+  std::vector<Record> all = source.Poll(100, 0ms).value();
+  ASSERT_EQ(all.size(), 12u);
+  pg::KeyedProjection keyed(*conn, View());
+  // Staged as if nothing were stored; meanwhile another writer applies the
+  // first half.
+  std::unique_ptr<pg::PreparedBatch> prepared = keyed.Prepare(all, {});
+  std::vector<Record> half(all.begin(), all.begin() + 6);
+  ASSERT_TRUE(keyed.Apply(half).has_value());
+  auto report = keyed.ApplyPreparedReport(all, *prepared);
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  EXPECT_EQ(report.value().skipped, 6u);
+  EXPECT_EQ(report.value().records, 6u);
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.nft_owners"), "12");
+  // Staged against what is stored: used as it is.
+  AppendMints(topic, 12, 3);
+  std::vector<Record> more = source.Poll(100, 0ms).value();
+  ASSERT_EQ(more.size(), 3u);
+  pg::OffsetMap stored;
+  for (const Record& r : all) stored[{r.topic, r.partition}] = core::Offset(r.offset.value() + 1);
+  auto next = keyed.ApplyPreparedReport(more, *keyed.Prepare(more, stored));
+  ASSERT_TRUE(next.has_value()) << next.error().ToString();
+  EXPECT_EQ(next.value().records, 3u);
+  EXPECT_EQ(QueryText("SELECT count(*) FROM chainflow.nft_owners"), "15");
 }
 
 TEST(ProjectorTest, WaitForOffsetsTimesOut) {
