@@ -37,12 +37,13 @@ core::Result<ingest::evm::ReplaySummary> AppendFile(
   ASSIGN_OR_RETURN(auto producer,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-replay")));
   ingest::common::AdminTailReader tails(*s.admin, ChainEventsTopic(config, chain));
+  ingest::common::AdminTailReader contract_tails(*s.admin, ContractEventsTopic(config, chain));
   ProgressBar bar(fmt::format("append {}", chain));
   auto summary = ingest::evm::ReplayFile(
       config, chain, path, *producer, tails, [&bar](const ingest::evm::ReplayProgress& p) {
         bar.Update(p.bytes_read, p.total_bytes, p.events);
       },
-      std::move(catalog));
+      std::move(catalog), HasContractsByAbi(config, chain) ? &contract_tails : nullptr);
   bar.Finish();
   return summary;
 }

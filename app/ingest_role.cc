@@ -59,10 +59,19 @@ core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(
                                             .topic = topic,
                                             .partitions = partitions,
                                             .dlq_topic = DeadLetterTopic(config)};
+    if (HasContractsByAbi(config, chain.name)) {
+      // Contract events and a copy of every marker go to a topic of their
+      // own, which only the contract_events processor reads.
+      options.contract_topic = ContractEventsTopic(config, chain.name);
+      ASSIGN_OR_RETURN(options.contract_partitions, admin.PartitionCount(options.contract_topic));
+      f.contract_tails =
+          std::make_unique<ingest::common::AdminTailReader>(admin, options.contract_topic);
+    }
     log::Producer* producer = role->producer_.get();
     ingest::common::AdminTailReader* tails = f.tails.get();
-    ingest::evm::AppenderFactory factory = [options, producer, tails]() {
-      return ingest::common::ChainAppender::Open(options, *producer, *tails);
+    ingest::common::AdminTailReader* contract_tails = f.contract_tails.get();
+    ingest::evm::AppenderFactory factory = [options, producer, tails, contract_tails]() {
+      return ingest::common::ChainAppender::Open(options, *producer, *tails, contract_tails);
     };
     // Recent headers for reorg detection. Beside state.dir, not in it: they
     // describe the chain and the topic, not derived state, so `rebuild` and

@@ -53,6 +53,8 @@ class IngestRole {
     engine::core::ChainConfig chain;
     std::unique_ptr<ingest::evm::RpcClient> rpc;
     std::unique_ptr<ingest::common::AdminTailReader> tails;
+    // The chain's contract_events topic; null when it has no contract by ABI.
+    std::unique_ptr<ingest::common::AdminTailReader> contract_tails;
     std::unique_ptr<ingest::evm::HeaderStore> headers;
     std::unique_ptr<ingest::evm::LiveFollower> follower;  // uses the above
     // newHeads at `ws` (or at `rpc` when that is ws/wss); null: polling

@@ -36,6 +36,16 @@ std::vector<std::string> AllChainEventTopics(const core::Config& config) {
   return out;
 }
 
+bool HasContractsByAbi(const core::Config& config, const std::string& chain) {
+  for (const core::ContractConfig& c : config.contracts) {
+    if (c.ByAbi() && c.chain == chain) return true;
+  }
+  return false;
+}
+std::string ContractEventsTopic(const core::Config& config, const std::string& chain) {
+  return engine::wire::ContractEventsTopic(config.kafka.topic_prefix, chain);
+}
+
 std::string ChangelogTopicPrefix(const core::Config& config, const std::string& processor) {
   return fmt::format("{}.{}.changelog", config.kafka.topic_prefix, processor);
 }
@@ -61,6 +71,11 @@ log::ProducerOptions ProducerOptionsFor(const core::Config& config, const std::s
 
 core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   std::vector<std::string> topics = AllChainEventTopics(config);
+  for (const auto& chain : config.chains) {
+    if (HasContractsByAbi(config, chain.name)) {
+      topics.push_back(ContractEventsTopic(config, chain.name));
+    }
+  }
   topics.push_back(OwnershipTopic(config));
   topics.push_back(UserEventsTopic(config));
   topics.push_back(TokenDeltasTopic(config));

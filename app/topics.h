@@ -21,6 +21,12 @@ std::string TokenBalancesTopic(const engine::core::Config& config);
 // The intents processor's output.
 std::string IntentsTopic(const engine::core::Config& config);
 std::vector<std::string> AllChainEventTopics(const engine::core::Config& config);
+// Whether `chain` has a contract indexed by its ABI: then ingest appends its
+// contract events to ContractEventsTopic(config, chain) (created by
+// EnsureTopics) instead of its chain topic.
+bool HasContractsByAbi(const engine::core::Config& config, const std::string& chain);
+// `<prefix>.<chain>.contract_events` (engine/wire/topics.h).
+std::string ContractEventsTopic(const engine::core::Config& config, const std::string& chain);
 // The compacted changelog of `processor`'s stores (DESIGN.md §1.3): partition
 // n logs the store of the task of input partition n. A co-partitioned
 // processor has one task per partition number and one changelog,

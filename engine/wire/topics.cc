@@ -7,6 +7,9 @@ namespace chainflow::engine::wire {
 std::string ChainEventsTopic(std::string_view prefix, std::string_view chain) {
   return fmt::format("{}.{}.events", prefix, chain);
 }
+std::string ContractEventsTopic(std::string_view prefix, std::string_view chain) {
+  return fmt::format("{}.{}.contract_events", prefix, chain);
+}
 std::string UserEventsTopic(std::string_view prefix) {
   return fmt::format("{}.user.events", prefix);
 }

@@ -11,6 +11,12 @@ namespace chainflow::engine::wire {
 
 // `<prefix>.<chain>.events`: a chain's normalized events and block markers.
 std::string ChainEventsTopic(std::string_view prefix, std::string_view chain);
+// `<prefix>.<chain>.contract_events`: an internal topic, only for a chain
+// with contracts indexed by their ABI: ingest's ContractEvents and a copy of
+// every block marker of the chain's topic. Only the contract_events
+// processor reads it, so the processors of standard events never see
+// (and skip) contract events.
+std::string ContractEventsTopic(std::string_view prefix, std::string_view chain);
 // `<prefix>.user.events`: intents, payments and the API's user clock.
 std::string UserEventsTopic(std::string_view prefix);
 // `<prefix>.dlq`: dead letters of every stage.

@@ -12,18 +12,34 @@
 
 namespace chainflow::ingest::common {
 
-core::Result<std::unique_ptr<ChainAppender>> ChainAppender::Open(AppenderOptions options,
-                                                                 log::RecordSink& sink,
-                                                                 PartitionTailReader& tails) {
+core::Result<std::unique_ptr<ChainAppender>> ChainAppender::Open(
+    AppenderOptions options, log::RecordSink& sink, PartitionTailReader& tails,
+    PartitionTailReader* contract_tails) {
   if (options.partitions <= 0) {
     return core::InvalidArgumentError(
         fmt::format("topic {}: partition count {} (want > 0)", options.topic, options.partitions));
   }
-  std::vector<std::optional<Position>> last(options.partitions);
-  for (int32_t p = 0; p < options.partitions; ++p) {
-    auto pos = tails.LastPosition(core::PartitionId(p));
-    if (!pos) return pos.error().WithContext(fmt::format("{} partition {}", options.topic, p));
-    last[p] = pos.value();
+  if (options.contract_topic.empty()) {
+    options.contract_partitions = 0;
+  } else if (options.contract_partitions <= 0 || contract_tails == nullptr) {
+    return core::InvalidArgumentError(
+        fmt::format("topic {}: partition count {} (want > 0) and a tail reader",
+                    options.contract_topic, options.contract_partitions));
+  }
+  std::vector<std::optional<Position>> last;
+  last.reserve(static_cast<size_t>(options.partitions + options.contract_partitions));
+  auto read = [&last](PartitionTailReader& reader, const std::string& topic,
+                      int32_t partitions) -> core::Status {
+    for (int32_t p = 0; p < partitions; ++p) {
+      auto pos = reader.LastPosition(core::PartitionId(p));
+      if (!pos) return pos.error().WithContext(fmt::format("{} partition {}", topic, p));
+      last.push_back(pos.value());
+    }
+    return core::Status::Ok();
+  };
+  RETURN_IF_ERROR(read(tails, options.topic, options.partitions));
+  if (options.contract_partitions > 0) {
+    RETURN_IF_ERROR(read(*contract_tails, options.contract_topic, options.contract_partitions));
   }
   return std::unique_ptr<ChainAppender>(
       new ChainAppender(std::move(options), sink, std::move(last)));
@@ -55,8 +71,28 @@ core::PartitionId ChainAppender::PartitionFor(std::string_view key) const {
   return log::PartitionForKey(key, options_.partitions);
 }
 
+ChainAppender::Lane ChainAppender::LaneOf(const ChainEvent& event) const {
+  if (options_.contract_partitions > 0 &&
+      event.envelope.payload_case() == v1::Envelope::kContractEvent) {
+    core::PartitionId p = log::PartitionForKey(event.key, options_.contract_partitions);
+    return {&options_.contract_topic, p,
+            static_cast<size_t>(options_.partitions) + static_cast<size_t>(p.value())};
+  }
+  core::PartitionId p = PartitionFor(event.key);
+  return {&options_.topic, p, static_cast<size_t>(p.value())};
+}
+
+ChainAppender::Lane ChainAppender::LaneAt(size_t i) const {
+  const auto chain_partitions = static_cast<size_t>(options_.partitions);
+  if (i < chain_partitions) {
+    return {&options_.topic, core::PartitionId(static_cast<int32_t>(i)), i};
+  }
+  return {&options_.contract_topic,
+          core::PartitionId(static_cast<int32_t>(i - chain_partitions)), i};
+}
+
 bool ChainAppender::IsNew(const ChainEvent& event) const {
-  const auto& last = last_[PartitionFor(event.key).value()];
+  const auto& last = last_[LaneOf(event).index];
   Position position = event.position;
   position.fork = fork_;
   return !last || *last < position;
@@ -90,16 +126,16 @@ core::Result<bool> ChainAppender::Append(const ChainEvent& event) {
   Position position = event.position;
   position.fork = fork_;
   Advance(position);
-  core::PartitionId partition = PartitionFor(event.key);
-  auto& last = last_[partition.value()];
+  const Lane lane = LaneOf(event);
+  auto& last = last_[lane.index];
   if (last && position <= *last) {
     ++skipped_;
     skipped_metric_->Inc();
     return false;
   }
   log::OutRecord record;
-  record.topic = options_.topic;
-  record.partition = partition;
+  record.topic = *lane.topic;
+  record.partition = lane.partition;
   record.key = event.key;
   // A new branch reuses block numbers and log indexes: its ids name the fork
   // so they never repeat an orphaned event's.
@@ -160,13 +196,15 @@ core::Result<int> ChainAppender::EndBlock(const BlockInfo& block) {
 core::Result<int> ChainAppender::SendToEveryPartition(log::OutRecord& record,
                                                       const Position& position) {
   int sent = 0;
-  for (int32_t p = 0; p < options_.partitions; ++p) {
-    auto& last = last_[p];
+  for (size_t i = 0; i < last_.size(); ++i) {
+    auto& last = last_[i];
     if (last && position <= *last) {
       skipped_metric_->Inc();
       continue;
     }
-    record.partition = core::PartitionId(p);
+    const Lane lane = LaneAt(i);
+    record.topic = *lane.topic;
+    record.partition = lane.partition;
     RETURN_IF_ERROR(SendRecord(record));
     last = position;
     ++sent;
@@ -256,7 +294,10 @@ std::optional<uint64_t> ChainAppender::ResumeBlock() const {
 }
 
 std::optional<Position> ChainAppender::LastPosition(core::PartitionId partition) const {
-  return last_.at(partition.value());
+  CF_CHECK(partition.value() >= 0 && partition.value() < options_.partitions,
+           "partition {} of {} ({} partitions)", partition.value(), options_.topic,
+           options_.partitions);
+  return last_[static_cast<size_t>(partition.value())];
 }
 
 }  // namespace chainflow::ingest::common

@@ -65,6 +65,12 @@ struct AppenderOptions {
   std::string topic;        // "<prefix>.<chain>.events"
   int32_t partitions = 1;   // partition count of `topic`
   std::string dlq_topic;    // "<prefix>.dlq" (partition 0)
+  // "<prefix>.<chain>.contract_events" when the chain has contracts by ABI,
+  // empty otherwise. ContractEvents go there instead of to `topic`, and
+  // block markers go to every partition of both, so only the
+  // contract_events processor reads contract events.
+  std::string contract_topic = {};
+  int32_t contract_partitions = 0;  // partition count of `contract_topic`
 };
 
 // Appends one chain's events to its topic with exactly-once resume semantics.
@@ -76,6 +82,11 @@ struct AppenderOptions {
 // exactly. This relies on per-partition order, which the idempotent producer
 // guarantees. Every record carries `cf_pos` and the CloudEvents headers.
 //
+// With `contract_topic` set there are two topics, and everything above
+// holds per partition of either: a ContractEvent goes to the contract topic
+// (PartitionForKey over its partitions), any other event to `topic`, and
+// every marker to every partition of both.
+//
 // Precondition (CF_CHECK): positions passed to Append/EndBlock are strictly
 // increasing over the appender's life (chain order). Input readers must
 // reject out-of-order external input before it gets here.
@@ -83,11 +94,13 @@ struct AppenderOptions {
 // Not thread-safe: one ingest thread owns it. `sink` must outlive it.
 class ChainAppender {
  public:
-  static core::Result<std::unique_ptr<ChainAppender>> Open(AppenderOptions options,
-                                                           log::RecordSink& sink,
-                                                           PartitionTailReader& tails);
+  // `contract_tails` reads `options.contract_topic`; it must be set when
+  // that is, and outlive the call (it is only read here).
+  static core::Result<std::unique_ptr<ChainAppender>> Open(
+      AppenderOptions options, log::RecordSink& sink, PartitionTailReader& tails,
+      PartitionTailReader* contract_tails = nullptr);
 
-  // The partition an event key goes to.
+  // The partition of `topic` an event key goes to.
   core::PartitionId PartitionFor(std::string_view key) const;
   // True if Append(event) would send (not skip) it. No side effects.
   bool IsNew(const ChainEvent& event) const;
@@ -116,13 +129,14 @@ class ChainAppender {
   core::Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
   // The first block live ingest must (re)read: one past the highest block
-  // whose BlockEnd every partition holds, counting what this appender sent.
-  // Partition p is complete through block B if its last position is
-  // BlockEnd(B), through B-1 if it is an event of B, and through the
-  // ancestor A if it is a BlockReverted marker (A, ...). nullopt if some
+  // whose BlockEnd every partition (of both topics) holds, counting what
+  // this appender sent. Partition p is complete through block B if its last
+  // position is BlockEnd(B), through B-1 if it is an event of B, and through
+  // the ancestor A if it is a BlockReverted marker (A, ...). nullopt if some
   // partition holds nothing (start from the configured start block).
   std::optional<uint64_t> ResumeBlock() const;
-  // The last position of `partition` (read at Open, advanced by sends).
+  // The last position of `partition` of `topic` (read at Open, advanced by
+  // sends).
   std::optional<Position> LastPosition(core::PartitionId partition) const;
 
   // The fork records are appended in: the highest fork any partition holds
@@ -140,13 +154,23 @@ class ChainAppender {
                 std::vector<std::optional<Position>> tails);
   void Advance(const Position& position);
   core::Status SendRecord(const log::OutRecord& record);
-  // Sends `record` to every partition whose last position is below
-  // `position`; returns how many.
+  // Where `event` goes: its topic, partition and index in last_.
+  struct Lane {
+    const std::string* topic;
+    core::PartitionId partition;
+    size_t index;
+  };
+  Lane LaneOf(const ChainEvent& event) const;
+  // The topic and partition of index `i` of last_.
+  Lane LaneAt(size_t i) const;
+  // Sends `record` to every partition of both topics whose last position is
+  // below `position`; returns how many.
   core::Result<int> SendToEveryPartition(log::OutRecord& record, const Position& position);
 
   AppenderOptions options_;
   log::RecordSink& sink_;
-  std::vector<std::optional<Position>> last_;  // per partition
+  // Per partition: `topic`'s, then `contract_topic`'s.
+  std::vector<std::optional<Position>> last_;
   std::optional<Position> last_call_;          // for the chain-order CHECK
   uint32_t fork_ = 0;
   std::string source_;                         // ce_source

@@ -176,7 +176,8 @@ core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::st
                                        const std::string& path, engine::log::RecordSink& sink,
                                        common::PartitionTailReader& tails,
                                        const ProgressCallback& progress,
-                                       std::shared_ptr<const engine::abi::Catalog> catalog) {
+                                       std::shared_ptr<const engine::abi::Catalog> catalog,
+                                       common::PartitionTailReader* contract_tails) {
   if (config.FindChain(chain) == nullptr) {
     return core::NotFoundError(fmt::format("chain \"{}\" is not configured", chain));
   }
@@ -185,8 +186,12 @@ core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::st
   options.topic = engine::wire::ChainEventsTopic(config.kafka.topic_prefix, chain);
   options.partitions = config.kafka.partitions;
   options.dlq_topic = engine::wire::DeadLetterTopic(config.kafka.topic_prefix);
+  if (contract_tails != nullptr) {
+    options.contract_topic = engine::wire::ContractEventsTopic(config.kafka.topic_prefix, chain);
+    options.contract_partitions = config.kafka.partitions;
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<common::ChainAppender> appender,
-                   common::ChainAppender::Open(std::move(options), sink, tails));
+                   common::ChainAppender::Open(std::move(options), sink, tails, contract_tails));
   if (!catalog) {
     ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
   }

@@ -43,12 +43,16 @@ using ProgressCallback = std::function<void(const ReplayProgress&)>;
 // Errors: NotFound (no such chain / file), the sink's errors (retry the whole
 // replay: it resumes). `sink` and `tails` are used only during the call.
 // `catalog`: the contracts' ABIs as the caller loaded them (nullptr: loaded
-// here from `config`).
+// here from `config`). `contract_tails`: the tails of the chain's
+// `<prefix>.<chain>.contract_events` topic, which then receives the
+// contract events (AppenderOptions::contract_topic, kafka.partitions
+// partitions); nullptr: they go to the chain's topic.
 core::Result<ReplaySummary> ReplayFile(
     const core::Config& config, const std::string& chain, const std::string& path,
     engine::log::RecordSink& sink, common::PartitionTailReader& tails,
     const ProgressCallback& progress = {},
-    std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
+    std::shared_ptr<const engine::abi::Catalog> catalog = nullptr,
+    common::PartitionTailReader* contract_tails = nullptr);
 
 // The same over an already opened appender (tests, callers that share one).
 core::Result<ReplaySummary> ReplayFileWith(LogDecoder& decoder, common::ChainAppender& appender,

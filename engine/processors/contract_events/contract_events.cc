@@ -180,7 +180,7 @@ runtime::ProcessorSpec MakeSpec(const std::string& topic_prefix,
   std::set<std::string> chains;
   for (const abi::CatalogContract& c : catalog->contracts()) {
     if (chains.insert(c.config->chain).second) {
-      spec.input_topics.push_back(wire::ChainEventsTopic(topic_prefix, c.config->chain));
+      spec.input_topics.push_back(wire::ContractEventsTopic(topic_prefix, c.config->chain));
     }
     spec.output_topics.push_back(wire::ContractTopic(topic_prefix, c.name()));
   }

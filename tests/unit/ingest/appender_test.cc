@@ -183,6 +183,122 @@ TEST(ChainAppenderTest, DeadLetterHeaders) {
   EXPECT_EQ(a->dead_lettered(), 1u);
 }
 
+// With a contract events topic of 2 partitions beside the chain topic.
+constexpr int kContractPartitions = 2;
+const char kContractTopic[] = "cf.mainnet.contract_events";
+
+AppenderOptions TwoTopicOptions() {
+  AppenderOptions options = Options();
+  options.contract_topic = kContractTopic;
+  options.contract_partitions = kContractPartitions;
+  return options;
+}
+
+ChainEvent ContractEvent(uint64_t block, uint32_t log, std::string key) {
+  ChainEvent e;
+  e.position = Position{0, block, log, 0x80000000u};
+  e.key = std::move(key);
+  e.type = "chainflow.evm.ContractEvent";
+  e.time_seconds = 1618602000;
+  e.envelope.set_id(fmt::format("mainnet/{}/{}/tickets", block, log));
+  e.envelope.mutable_contract_event()->set_contract("tickets");
+  return e;
+}
+
+std::vector<engine::log::OutRecord> OnTopic(const std::vector<engine::log::OutRecord>& records,
+                                            const std::string& topic) {
+  std::vector<engine::log::OutRecord> out;
+  for (const auto& r : records) {
+    if (r.topic == topic) out.push_back(r);
+  }
+  return out;
+}
+
+// Blocks 10..12 with NFT transfers and events of two contract families.
+void DriveBoth(ChainAppender& appender) {
+  for (uint64_t block = 10; block < 13; ++block) {
+    for (uint32_t log = 0; log < 6; ++log) {
+      ChainEvent e = log % 2 == 0 ? Event(block, log, 0, fmt::format("mainnet:0xc:{}", log))
+                                  : ContractEvent(block, log, log % 3 == 0 ? "mainnet:tickets"
+                                                                           : "mainnet:factory");
+      ASSERT_TRUE(appender.Append(e).has_value());
+    }
+    ASSERT_TRUE(appender.EndBlock(BlockInfo{block, std::string(32, 'h'), 1618602000, {}})
+                    .has_value());
+  }
+  ASSERT_TRUE(appender.Flush().ok());
+}
+
+TEST(ChainAppenderTest, ContractEventsGoToTheirTopicAndMarkersToBoth) {
+  FakeSink sink;
+  FakeTailReader tails;
+  FakeTailReader contract_tails;
+  auto a = ChainAppender::Open(TwoTopicOptions(), sink, tails, &contract_tails).value();
+  ASSERT_TRUE(a->Append(Event(10, 0, 0, "mainnet:0xc:1")).value());
+  ASSERT_TRUE(a->Append(ContractEvent(10, 1, "mainnet:tickets")).value());
+  EXPECT_EQ(a->EndBlock(BlockInfo{10, std::string(32, 'h'), 1618602000, {}}).value(),
+            kPartitions + kContractPartitions);
+  auto chain = sink.On("cf.mainnet.events");
+  auto contract = sink.On(kContractTopic);
+  ASSERT_EQ(chain.size(), 1u + kPartitions);
+  ASSERT_EQ(contract.size(), 1u + kContractPartitions);
+  EXPECT_TRUE(chain[0].value.find("tickets") == std::string::npos);
+  EXPECT_EQ(contract[0].key, "mainnet:tickets");
+  EXPECT_EQ(contract[0].partition,
+            engine::log::PartitionForKey("mainnet:tickets", kContractPartitions));
+  EXPECT_EQ(*FindHeader(contract[0], "cf_pos"), "10:1:2147483648");
+  for (int p = 0; p < kContractPartitions; ++p) {
+    EXPECT_EQ(contract[1 + p].partition.value(), p);
+    EXPECT_EQ(*FindHeader(contract[1 + p], "ce_type"), "chainflow.evm.BlockEnd");
+  }
+  EXPECT_EQ(a->ResumeBlock(), 11u);
+
+  // A reorg's markers reach every partition of both topics too.
+  EXPECT_EQ(a->RevertBlocks(1, 9, 1618601990, {{10, std::string(32, 'h')}}).value(),
+            kPartitions + kContractPartitions);
+  EXPECT_EQ(sink.On(kContractTopic).size(), 1u + 2 * kContractPartitions);
+}
+
+TEST(ChainAppenderTest, InterruptedReplayOverTwoTopicsContinuesExactly) {
+  FakeSink full;
+  FakeTailReader empty;
+  FakeTailReader empty_contract;
+  auto a = ChainAppender::Open(TwoTopicOptions(), full, empty, &empty_contract).value();
+  DriveBoth(*a);
+  const auto& all = full.records;
+  for (size_t n = 0; n <= all.size(); ++n) {
+    std::vector<engine::log::OutRecord> prefix(all.begin(), all.begin() + n);
+    FakeTailReader tails(OnTopic(prefix, "cf.mainnet.events"));
+    FakeTailReader contract_tails(OnTopic(prefix, kContractTopic));
+    FakeSink rest;
+    auto resumed = ChainAppender::Open(TwoTopicOptions(), rest, tails, &contract_tails).value();
+    DriveBoth(*resumed);
+    ASSERT_EQ(prefix.size() + rest.records.size(), all.size()) << "cut at " << n;
+    std::vector<engine::log::OutRecord> joined = prefix;
+    joined.insert(joined.end(), rest.records.begin(), rest.records.end());
+    for (size_t i = 0; i < all.size(); ++i) {
+      EXPECT_EQ(*FindHeader(joined[i], "ce_id"), *FindHeader(all[i], "ce_id")) << n << " " << i;
+      EXPECT_EQ(joined[i].topic, all[i].topic);
+      EXPECT_EQ(joined[i].partition, all[i].partition);
+    }
+  }
+}
+
+TEST(ChainAppenderTest, ResumeBlockNeedsEveryPartitionOfBothTopics) {
+  FakeSink sink;
+  FakeTailReader tails;
+  for (int p = 0; p < kPartitions; ++p) tails.last[p] = Position::BlockEnd(0, 12);
+  FakeTailReader contract_tails;
+  contract_tails.last[0] = Position::BlockEnd(0, 12);
+  auto a = ChainAppender::Open(TwoTopicOptions(), sink, tails, &contract_tails).value();
+  EXPECT_EQ(a->ResumeBlock(), std::nullopt);  // contract partition 1 is empty
+  contract_tails.last[1] = Position{0, 12, 3, 0x80000000u};
+  auto b = ChainAppender::Open(TwoTopicOptions(), sink, tails, &contract_tails).value();
+  EXPECT_EQ(b->ResumeBlock(), 12u);  // block 12 may lack events on contract partition 1
+  EXPECT_EQ(ChainAppender::Open(TwoTopicOptions(), sink, tails).error().code(),
+            core::StatusCode::kInvalidArgument);  // no tail reader for the contract topic
+}
+
 TEST(ChainAppenderDeathTest, OutOfOrderPositionsAreABrokenInvariant) {
   FakeSink sink;
   FakeTailReader tails;

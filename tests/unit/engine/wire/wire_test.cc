@@ -12,6 +12,7 @@ namespace {
 TEST(WireTopicsTest, EveryTopicTakesThePrefix) {
   EXPECT_EQ(ChainEventsTopic("cf", "mainnet"), "cf.mainnet.events");
   EXPECT_EQ(ChainEventsTopic("x", "base"), "x.base.events");
+  EXPECT_EQ(ContractEventsTopic("cf", "anvil"), "cf.anvil.contract_events");
   EXPECT_EQ(UserEventsTopic("cf"), "cf.user.events");
   EXPECT_EQ(DeadLetterTopic("cf"), "cf.dlq");
   EXPECT_EQ(OwnershipTopic("x"), "x.nft.ownership");
