@@ -302,6 +302,15 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
                        log::Producer::Open(producer_options));
       return std::unique_ptr<log::TransactionalSink>(std::move(producer));
     };
+    // A static member the coordinator fenced (FENCED_INSTANCE_ID: it gave
+    // the instance id to a newer join, seen around broker restarts) is dead
+    // for librdkafka: a new consumer rejoins under the same id.
+    options.reopen_source =
+        [consumer_options]() -> core::Result<std::unique_ptr<log::RecordSource>> {
+      ASSIGN_OR_RETURN(std::unique_ptr<log::Consumer> consumer,
+                       log::Consumer::Open(consumer_options));
+      return std::unique_ptr<log::RecordSource>(std::move(consumer));
+    };
     options.changelog_topics = ChangelogsOf(config, spec);
     options.group_id = consumer_options.group_id;
     log::ConsumerOptions restore_options;

@@ -278,6 +278,14 @@ core::Result<std::vector<Record>> Consumer::Poll(size_t max_records,
   return records;
 }
 
+core::Status Consumer::FatalError() {
+  char reason[512];
+  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(impl_->rk.get(), reason, sizeof(reason));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return core::Status::Ok();
+  return core::FailedPreconditionError(
+      fmt::format("consumer fatal error {}: {}", rd_kafka_err2name(err), reason));
+}
+
 core::Result<std::vector<TopicPartitionOffset>> Consumer::ReadPositions() {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   RETURN_IF_ERROR(StatusFromError(rd_kafka_assignment(impl_->rk.get(), &raw), "assignment"));

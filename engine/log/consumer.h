@@ -40,6 +40,7 @@ class Consumer : public RecordSource {
                          RebalanceListener listener) override;
   core::Status Seek(const std::vector<TopicPartitionOffset>& positions) override;
   core::Result<GroupMetadata> Membership() override;
+  core::Status FatalError() override;
 
   // Reports `next_offsets` as the group's committed offsets (asynchronous,
   // informational: chainflow's own offsets live with its state).

@@ -64,6 +64,10 @@ class RecordSource {
   virtual core::Result<GroupMetadata> Membership() {
     return core::UnimplementedError("this record source has no group membership");
   }
+  // Non-ok once the source can no longer be used and must be replaced: a
+  // static group member whose instance id the coordinator handed to a newer
+  // member (FENCED_INSTANCE_ID, fatal in librdkafka) reads nothing again.
+  virtual core::Status FatalError() { return core::Status::Ok(); }
 };
 
 }  // namespace chainflow::engine::log

@@ -89,16 +89,19 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenInGroup(
   ASSIGN_OR_RETURN(std::unique_ptr<ProcessorRunner> runner,
                    OpenWith(spec, std::move(options), {}, std::move(source), sink, &sink));
   runner->in_group_ = true;
-  ProcessorRunner* self = runner.get();
-  RETURN_IF_ERROR(runner->source_->Subscribe(
-      spec.input_topics,
-      log::RebalanceListener{
-          .assigned = [self](const std::vector<log::TopicPartition>& given) {
-            return self->OnAssigned(given);
-          },
-          .revoked = [self](const std::vector<log::TopicPartition>& taken,
-                            bool lost) { self->OnRevoked(taken, lost); }}));
+  RETURN_IF_ERROR(runner->SubscribeToGroup());
   return runner;
+}
+
+core::Status ProcessorRunner::SubscribeToGroup() {
+  return source_->Subscribe(
+      spec_.input_topics,
+      log::RebalanceListener{
+          .assigned = [this](const std::vector<log::TopicPartition>& given) {
+            return OnAssigned(given);
+          },
+          .revoked = [this](const std::vector<log::TopicPartition>& taken,
+                            bool lost) { OnRevoked(taken, lost); }});
 }
 
 core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenWith(
@@ -278,16 +281,44 @@ core::Status ProcessorRunner::RestoreStores(
   return core::Status::Ok();
 }
 
+bool ProcessorRunner::SourceFailed(const core::Status& why) const {
+  return why.code() == core::StatusCode::kFailedPrecondition && !source_->FatalError().ok();
+}
+
 bool ProcessorRunner::Recoverable(const core::Status& why) const {
   if (core::IsRetryable(why) || why.code() == core::StatusCode::kAborted) return true;
-  return why.code() == core::StatusCode::kFailedPrecondition && transactions_ != nullptr &&
-         options_.reopen_sink && reopens_in_a_row_ < options_.max_sink_reopens;
+  if (why.code() != core::StatusCode::kFailedPrecondition) return false;
+  if (reopens_in_a_row_ >= options_.max_client_reopens) return false;
+  if (SourceFailed(why)) return static_cast<bool>(options_.reopen_source);
+  return transactions_ != nullptr && static_cast<bool>(options_.reopen_sink);
+}
+
+core::Status ProcessorRunner::ReopenSource() {
+  core::Logger("engine.runtime")
+      ->warn("[{}] the record source failed ({}); opening a new one", name_,
+             source_->FatalError().ToString());
+  ASSIGN_OR_RETURN(std::unique_ptr<log::RecordSource> fresh, options_.reopen_source());
+  ++reopens_in_a_row_;
+  if (in_group_) {
+    // The new member joins as a stranger: the group gives it partitions
+    // through its listener. Until then this runner owns none; the closed
+    // tasks' stores stay on disk as their local checkpoints.
+    std::vector<log::TopicPartition> owned;
+    for (const auto& [tp, task] : by_input_) owned.push_back(tp);
+    if (!owned.empty()) OnRevoked(owned, /*lost=*/true);
+  }
+  source_ = std::move(fresh);  // closes the failed one
+  if (in_group_) RETURN_IF_ERROR(SubscribeToGroup());
+  return core::Status::Ok();
 }
 
 core::Status ProcessorRunner::Recover(const core::Status& why) {
-  if (why.code() == core::StatusCode::kFailedPrecondition && transactions_ != nullptr &&
-      options_.reopen_sink) {
-    if (reopens_in_a_row_ >= options_.max_sink_reopens) return why;
+  if (SourceFailed(why)) {
+    if (!options_.reopen_source || reopens_in_a_row_ >= options_.max_client_reopens) return why;
+    RETURN_IF_ERROR(ReopenSource());
+  } else if (why.code() == core::StatusCode::kFailedPrecondition && transactions_ != nullptr &&
+             options_.reopen_sink) {
+    if (reopens_in_a_row_ >= options_.max_client_reopens) return why;
     core::Logger("engine.runtime")
         ->warn("[{}] the transactional producer failed ({}); opening a new one", name_,
                why.ToString());
@@ -408,6 +439,7 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
     clock.Mark("store");
   }
   PublishPositions(applied);
+  if (total.records > 0) reopens_in_a_row_ = 0;
 
   core::Labels labels{{"processor", name_}};
   metrics.GetCounter("chainflow_processor_records_total", "Input records applied", labels)
@@ -564,7 +596,6 @@ void ProcessorRunner::Run() {
       core::Result<size_t> r = RunOnce();
       if (r.has_value()) {
         backoff = std::chrono::milliseconds{100};
-        if (r.value() > 0) reopens_in_a_row_ = 0;
         continue;
       }
       st = r.error();

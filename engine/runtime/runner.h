@@ -46,10 +46,18 @@ struct RunnerOptions {
   // when the current one hit a fatal error: a broker that restarted while a
   // transaction was open times it out and bumps the producer's epoch, which
   // the producer then sees as being fenced. Unset: such errors stop the
-  // runner. `max_sink_reopens` bounds reopens in a row without a committed
-  // cycle between them (two live instances with one id fence each other).
+  // runner.
   std::function<core::Result<std::unique_ptr<log::TransactionalSink>>()> reopen_sink;
-  int max_sink_reopens = 5;
+  // Opens a new record source like the current one, for when it hit a fatal
+  // error (RecordSource::FatalError): a static group member can be fenced
+  // by its own earlier incarnation's id when the coordinator restarts
+  // mid-join. A group member's tasks close (as if the group lost them) and
+  // the new member gets its partitions from the group again. Unset: such
+  // errors stop the runner.
+  std::function<core::Result<std::unique_ptr<log::RecordSource>>()> reopen_source;
+  // Bounds reopens (of either) in a row without a cycle that applied
+  // records between them: two live instances with one id fence each other.
+  int max_client_reopens = 5;
 };
 
 using Positions = std::map<log::TopicPartition, core::Offset>;
@@ -110,12 +118,14 @@ class ProcessorRunner {
   // After RunOnce failed with `why`: drops what the cycle applied, and for a
   // transactional runner aborts its transaction (or, when `why` is a fatal
   // producer error and RunnerOptions::reopen_sink is set, replaces the
-  // producer) and brings every store up to date with its changelog (a
+  // producer; a fatal source is replaced by reopen_source's) and brings
+  // every store up to date with its changelog (a
   // commit that returned an error may still have landed). Then RunOnce may
   // be called again. Start()'s loop does this.
   core::Status Recover(const core::Status& why = core::Status::Ok());
   // True when Recover(why) can go on after `why` (retryable, Aborted, or a
-  // fatal producer error with reopen_sink set and reopens left).
+  // fatal producer or source error with reopen_sink / reopen_source set and
+  // reopens left).
   bool Recoverable(const core::Status& why) const;
 
   void Start();
@@ -151,6 +161,12 @@ class ProcessorRunner {
       const std::vector<log::TopicPartition>& inputs, std::unique_ptr<log::RecordSource> source,
       log::RecordSink& sink, log::TransactionalSink* transactions);
   core::Status AssignAll();
+  // Joins the group with source_ (OpenInGroup, and after ReopenSource).
+  core::Status SubscribeToGroup();
+  // The source failed for good: replaces it with reopen_source's.
+  core::Status ReopenSource();
+  // `why` comes from a source that failed for good.
+  bool SourceFailed(const core::Status& why) const;
   // Opens the tasks of `inputs` (grouped by task) with their stores brought
   // up to date from their changelogs; all or none.
   core::Status OpenTasks(const std::vector<log::TopicPartition>& inputs);

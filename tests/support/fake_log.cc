@@ -64,8 +64,15 @@ std::vector<engine::log::TopicPartition> FakeGroupSource::Owned() const {
   return out;
 }
 
+Status FakeGroupSource::FatalError() {
+  if (!fenced_) return Status::Ok();
+  return engine::core::FailedPreconditionError("fake member of " + group_ +
+                                               ": FENCED_INSTANCE_ID");
+}
+
 engine::core::Result<std::vector<engine::log::Record>> FakeGroupSource::Poll(
     size_t max_records, std::chrono::milliseconds) {
+  if (fenced_) return FatalError();
   std::vector<Change> changes;
   {
     std::lock_guard lock(mu_);

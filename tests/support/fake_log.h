@@ -94,6 +94,10 @@ class FakeGroupSource : public engine::log::RecordSource {
   void Take(std::vector<engine::log::TopicPartition> partitions, bool lost = false);
   // While frozen the member does not learn of newer generations.
   void Freeze(bool frozen) { frozen_ = frozen; }
+  // The coordinator fenced this member for good (a static member's
+  // FENCED_INSTANCE_ID): every Poll fails and FatalError says why.
+  void Fence() { fenced_ = true; }
+  engine::core::Status FatalError() override;
   // Partitions this member reads now.
   std::vector<engine::log::TopicPartition> Owned() const;
 
@@ -111,6 +115,7 @@ class FakeGroupSource : public engine::log::RecordSource {
   std::map<engine::log::TopicPartition, int64_t> positions_;
   int generation_ = 0;
   std::atomic<bool> frozen_{false};
+  std::atomic<bool> fenced_{false};
 };
 
 // See FakeLog::NewTransactionalSink. One transaction at a time.

@@ -2,7 +2,8 @@
 // (ProcessorRunner::OpenInGroup) against a fake log whose group the test
 // drives: tasks open when the group gives their partitions and close when it
 // takes them, a task moved to another member continues from the state its
-// changelog holds, and a member the group has dropped cannot commit.
+// changelog holds, a member the group has dropped cannot commit, and one it
+// fenced for good rejoins with a new source.
 #include <filesystem>
 #include <set>
 
@@ -171,6 +172,76 @@ TEST_F(RunnerGroupTest, AMemberTheGroupDroppedCannotCommit) {
   EXPECT_EQ(n.value(), 0u);
   EXPECT_TRUE(a.runner->GetPositions().empty());
   ExpectEachOutputOnce(log, 200);
+}
+
+TEST_F(RunnerGroupTest, AFencedMemberRejoinsWithANewSourceAndLosesAndDuplicatesNothing) {
+  testing::FakeLog log;
+  auto first = log.NewGroupSource(kGroup);
+  testing::FakeGroupSource* fenced = first.get();
+  testing::FakeGroupSource* current = fenced;
+  int sink_reopens = 0;
+  RunnerOptions options = Options(log, "a", 7);
+  // The group gives the new member everything as soon as it joins.
+  options.reopen_source = [&]() -> core::Result<std::unique_ptr<log::RecordSource>> {
+    auto fresh = log.NewGroupSource(kGroup);
+    fresh->Give(Parts({0, 1, 2, 3}));
+    current = fresh.get();
+    return std::unique_ptr<log::RecordSource>(std::move(fresh));
+  };
+  options.reopen_sink = [&]() -> core::Result<std::unique_ptr<log::TransactionalSink>> {
+    ++sink_reopens;
+    return std::unique_ptr<log::TransactionalSink>(log.NewTransactionalSink());
+  };
+  auto sink = log.NewTransactionalSink();
+  auto opened = ProcessorRunner::OpenInGroup(Spec(), std::move(options), std::move(first), *sink);
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  ProcessorRunner& runner = *opened.value();
+  fenced->Give(Parts({0, 1, 2, 3}));
+  Fill(log, 0, 100);
+  Drain(runner);
+
+  // The coordinator fences the member mid-stream: its polls fail for good.
+  fenced->Fence();
+  Fill(log, 100, 100);
+  auto failed = runner.RunOnce();
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), core::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(runner.Recoverable(failed.error()));
+  ASSERT_TRUE(runner.Recover(failed.error()).ok());
+  // Its tasks closed with the old member; the new one gets them back from
+  // the group and goes on from their changelogs.
+  EXPECT_TRUE(runner.GetPositions().empty());
+  EXPECT_NE(current, fenced);
+  Drain(runner);
+  EXPECT_EQ(current->Owned().size(), 4u);
+  ExpectEachOutputOnce(log, 200);
+  EXPECT_EQ(sink_reopens, 0) << "a failed source is no reason to replace the producer";
+
+  // A source that fails again at once, every time (another live instance
+  // with the same id): the runner gives up after max_client_reopens.
+  int reopens = 0;
+  for (;;) {
+    current->Fence();
+    auto again = runner.RunOnce();
+    ASSERT_FALSE(again.has_value());
+    if (!runner.Recoverable(again.error())) break;
+    ASSERT_TRUE(runner.Recover(again.error()).ok());
+    ASSERT_LE(++reopens, 10) << "reopens without bound";
+  }
+  EXPECT_EQ(reopens, RunnerOptions{}.max_client_reopens);
+  ExpectEachOutputOnce(log, 200);
+}
+
+TEST_F(RunnerGroupTest, AFencedMemberWithoutReopenSourceStops) {
+  testing::FakeLog log;
+  Member a = Join(log, "a");
+  a.source->Give(Parts({0, 1}));
+  Fill(log, 0, 20);
+  Drain(*a.runner);
+  a.source->Fence();
+  auto failed = a.runner->RunOnce();
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_FALSE(a.runner->Recoverable(failed.error())) << failed.error().ToString();
 }
 
 TEST_F(RunnerGroupTest, ACoPartitionedTaskOpensWithEveryInputOfItsPartition) {
