@@ -114,6 +114,12 @@ struct Producer::Impl {
     if (first_error.ok()) {
       first_error = StatusFromError(
           msg->err, fmt::format("delivering to {}/{}", topic, msg->partition));
+      // A record not acknowledged within message.timeout.ms is lost, not
+      // late: Unavailable, so that Flush's DeadlineExceeded only ever means
+      // "still in flight" (RecordSink::Flush).
+      if (first_error.code() == core::StatusCode::kDeadlineExceeded) {
+        first_error = core::UnavailableError(first_error.message());
+      }
       logger->warn("{}", first_error.ToString());
     }
   }

@@ -22,6 +22,10 @@ class RecordSink {
   // Waits until every record enqueued so far is acknowledged. Returns the
   // first delivery error since the previous Flush (then the records after the
   // failure may or may not have been appended: the caller redoes its batch).
+  // DeadlineExceeded means only that `timeout` passed with records still in
+  // flight: they stay queued and a later Flush waits for them again (a
+  // failed delivery, even one the client timed out, is never
+  // DeadlineExceeded).
   virtual core::Status Flush(std::chrono::milliseconds timeout) = 0;
 };
 

@@ -3,10 +3,12 @@
 #include "engine/core/crash_point.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <fmt/format.h>
 
 #include "engine/core/check.h"
+#include "engine/core/logging.h"
 #include "engine/log/cloud_events.h"
 #include "engine/log/record.h"
 
@@ -80,7 +82,7 @@ core::Status ChainAppender::SendRecord(const log::OutRecord& record) {
   core::Status status = sink_.Send(record);
   if (status.code() == core::StatusCode::kResourceExhausted) {
     // The producer queue is full: wait for deliveries, then try once more.
-    RETURN_IF_ERROR(sink_.Flush(std::chrono::seconds(60)));
+    RETURN_IF_ERROR(Flush());
     status = sink_.Send(record);
   }
   return status;
@@ -239,8 +241,21 @@ core::Status ChainAppender::DeadLetter(const DeadLetterRecord& dead) {
   return core::Status::Ok();
 }
 
-core::Status ChainAppender::Flush(std::chrono::milliseconds timeout) {
-  return sink_.Flush(timeout);
+core::Status ChainAppender::Flush(std::chrono::milliseconds max_wait,
+                                  std::chrono::milliseconds slice) {
+  const auto started = std::chrono::steady_clock::now();
+  for (;;) {
+    core::Status status = sink_.Flush(slice);
+    // Only a timeout with the records still in flight is waited out; a
+    // failed delivery is never DeadlineExceeded (RecordSink::Flush).
+    if (status.code() != core::StatusCode::kDeadlineExceeded) return status;
+    const auto waited = std::chrono::steady_clock::now() - started;
+    if (waited >= max_wait) return status;
+    core::Logger("ingest")->warn(
+        "chain {}: Kafka has not acknowledged the appended records after {:.0f} s; still "
+        "waiting ({})",
+        options_.chain, std::chrono::duration<double>(waited).count(), status.message());
+  }
 }
 
 std::optional<uint64_t> ChainAppender::ResumeBlock() const {

@@ -112,8 +112,13 @@ class ChainAppender {
                                  const std::vector<RevertedBlock>& reverted);
   // Sends `record` to the dead-letter topic, partition 0.
   core::Status DeadLetter(const DeadLetterRecord& record);
-  // Waits for every record sent so far (RecordSink::Flush).
-  core::Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // Waits for every record sent so far to be acknowledged (RecordSink::
+  // Flush), through a broker outage: the records stay queued, so it keeps
+  // waiting, with a warning every `slice`, until the producer delivers them
+  // or gives up on them (message.timeout.ms, 5 min by default: a delivery
+  // error, returned) or `max_wait` passes (DeadlineExceeded).
+  core::Status Flush(std::chrono::milliseconds max_wait = std::chrono::minutes(15),
+                     std::chrono::milliseconds slice = std::chrono::seconds(10));
 
   // The first block live ingest must (re)read: one past the highest block
   // whose BlockEnd every partition holds, counting what this appender sent.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <optional>
 #include <set>
 #include <utility>
@@ -68,20 +67,11 @@ Erc1155Expectation ExpectedErc1155FromFile(const std::string& path) {
   Erc1155Expectation e;
   std::map<Erc1155Key, cpp_int> nets;
   std::set<std::pair<std::string, std::string>> token_ids;
-  std::ifstream in(path);
-  size_t line_number = 0;
-  for (std::string line; std::getline(in, line) && e.error.empty();) {
-    ++line_number;
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(line, ec);
-    if (ec || !v.is_object()) continue;
-    const auto& obj = v.as_object();
-    const auto* topics = obj.if_contains("topics");
-    if (!topics || !topics->is_array() || topics->as_array().size() != 4) continue;
-    const auto& t = topics->as_array();
+  ForEachFourTopicLog(path, [&](const boost::json::object& obj, const boost::json::array& t,
+                                size_t line_number) {
     const std::string topic0 = Lower(std::string(t[0].as_string()));
     const bool single = topic0 == kTransferSingle;
-    if (!single && topic0 != kTransferBatch) continue;
+    if (!single && topic0 != kTransferBatch) return true;
     const std::string contract = Lower(std::string(obj.at("address").as_string()));
     const std::string from = TopicAddress(t[2]);
     const std::string to = TopicAddress(t[3]);
@@ -94,7 +84,7 @@ Erc1155Expectation ExpectedErc1155FromFile(const std::string& path) {
       std::optional<cpp_int> value = DataWord(data, 1);
       if (!id || !value || data.size() != 2 + 2 * 64) {
         e.error = fmt::format("line {}: TransferSingle data is not two words", line_number);
-        break;
+        return false;
       }
       ids.push_back(*id);
       values.push_back(*value);
@@ -104,7 +94,7 @@ Erc1155Expectation ExpectedErc1155FromFile(const std::string& path) {
           ids.size() != values.size()) {
         e.error = fmt::format("line {}: TransferBatch data is not two arrays of one length",
                               line_number);
-        break;
+        return false;
       }
       ++e.batches;
       e.largest_batch = std::max(e.largest_batch, ids.size());
@@ -130,7 +120,8 @@ Erc1155Expectation ExpectedErc1155FromFile(const std::string& path) {
         nets[{contract, id, to}] += values[k];
       }
     }
-  }
+    return e.error.empty();
+  });
   for (const auto& [key, net] : nets) {
     if (net != 0) e.balances[key] = net.str();
   }

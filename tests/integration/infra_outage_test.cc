@@ -124,6 +124,10 @@ struct Outage {
   // Whether the projector must have logged a retry: a stopped or killed
   // server breaks its session; a paused one only holds it.
   bool projector_retries = false;
+  // When it starts: 4 s into the replay (the file appended, the processors
+  // busy), or with `while_appending` half a second after the replay's last
+  // stage started, when the file is being appended.
+  bool while_appending = false;
 };
 
 // One /readyz answer: the status, and the names in its "down" list.
@@ -203,7 +207,20 @@ void ReplayThrough(const std::string& name, const Outage& outage) {
   }
   Subprocess replay(
       env.Argv({"replay", "--chain", "mainnet", "--from-file", history.path}));
-  std::this_thread::sleep_for(4s);
+  if (outage.while_appending) {
+    // The settlements projection is the last stage to start; the file is
+    // appended right after it (~2.5 s of appending).
+    for (auto deadline = Clock::now() + 60s;
+         replay.Stderr().find("[settlements] assigned") == std::string::npos;) {
+      ASSERT_TRUE(replay.Running()) << "the replay ended before appending:\n" << replay.Stderr();
+      ASSERT_LT(Clock::now(), deadline) << "the replay's stages did not start:\n"
+                                        << replay.Stderr();
+      std::this_thread::sleep_for(20ms);
+    }
+    std::this_thread::sleep_for(500ms);
+  } else {
+    std::this_thread::sleep_for(4s);
+  }
   ASSERT_TRUE(replay.Running()) << "the replay ended before the outage:\n" << replay.Stderr();
 
   const auto down_at = Clock::now();
@@ -281,6 +298,11 @@ void ReplayThrough(const std::string& name, const Outage& outage) {
   if (outage.projector_retries) {
     EXPECT_GT(projection_retries.first, 0u) << "the outage missed the projector:\n" << log;
   }
+  if (outage.while_appending) {
+    EXPECT_GT(Lines(log, "has not acknowledged the appended records").first, 0u)
+        << "the outage missed the append (no wait for Kafka logged):\n"
+        << WithoutConnectionFailures(log);
+  }
   serve.Kill(SIGTERM);
   EXPECT_EQ(serve.Wait(30s), 0) << serve.Stderr();
 
@@ -319,6 +341,19 @@ TEST_F(InfraOutageTest, BrokerStoppedCleanlyAndRestartedMidReplayLosesAndDuplica
   outage.down_for = 6s;
   outage.bring_back = [] { Infra({"start", "kafka"}); };
   ReplayThrough("outage_stop", outage);
+}
+
+// Longer than the minute a flush used to wait: the file's records stay
+// queued in the replay's producer (message.timeout.ms is 5 min), which waits
+// for the broker instead of failing the replay.
+TEST_F(InfraOutageTest, BrokerDownForOverAMinuteWhileAppendingLosesAndDuplicatesNothing) {
+  Outage outage;
+  outage.service = "kafka";
+  outage.take_down = [] { ASSERT_EQ(::kill(PidFromFile("kafka"), SIGKILL), 0); };
+  outage.down_for = 70s;
+  outage.bring_back = [] { Infra({"start", "kafka"}); };
+  outage.while_appending = true;
+  ReplayThrough("outage_long", outage);
 }
 
 // pg_ctl stop -m fast: sessions are terminated (SQLSTATE 57P01), new ones

@@ -193,28 +193,41 @@ std::vector<std::string> KcatLines(const std::string& topic, const std::string& 
   return lines;
 }
 
-std::map<std::string, std::string> ExpectedOwnersFromFile(const std::string& path) {
-  using boost::multiprecision::uint256_t;
-  std::map<std::string, std::string> owners;
+void ForEachFourTopicLog(const std::string& path,
+                         const std::function<bool(const boost::json::object& log,
+                                                  const boost::json::array& topics,
+                                                  size_t line_number)>& fn) {
   std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
+  size_t line_number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(line, ec);
     if (ec || !v.is_object()) continue;
     const auto& obj = v.as_object();
     const auto* topics = obj.if_contains("topics");
     if (!topics || !topics->is_array() || topics->as_array().size() != 4) continue;
-    const auto& t = topics->as_array();
+    if (!fn(obj, topics->as_array(), line_number)) return;
+  }
+}
+
+std::map<std::string, std::string> ExpectedOwnersFromFile(const std::string& path) {
+  using boost::multiprecision::uint256_t;
+  std::map<std::string, std::string> owners;
+  ForEachFourTopicLog(path, [&](const boost::json::object& obj, const boost::json::array& t,
+                                size_t) {
     std::string topic0(t[0].as_string());
-    if (topic0 != "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef") continue;
+    if (topic0 != "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef") {
+      return true;
+    }
     std::string contract(obj.at("address").as_string());
     for (char& ch : contract) ch = static_cast<char>(std::tolower(ch));
     uint256_t token(std::string(t[3].as_string()));  // hex "0x..." literal
     std::string to = "0x" + std::string(t[2].as_string()).substr(26);
     for (char& ch : to) ch = static_cast<char>(std::tolower(ch));
     owners[contract + ":" + token.str()] = to;
-  }
+    return true;
+  });
   return owners;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -10,6 +12,11 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/subprocess.h"
+
+namespace boost::json {
+class array;
+class object;
+}  // namespace boost::json
 
 namespace chainflow::testing {
 
@@ -61,6 +68,16 @@ std::string SharedData(const std::string& relative);
 // start to the current end. `format` is kcat's -f without the newline, e.g.
 // "%k" (keys) or "%h" (headers).
 std::vector<std::string> KcatLines(const std::string& topic, const std::string& format);
+
+// Every log of a history file with four topics (ERC-721 Transfer, ERC-1155
+// TransferSingle and TransferBatch), in file order with its 1-based line
+// number, parsed with Boost.JSON (not the product's decoder); stops when `fn`
+// returns false. Other lines, and lines that are not JSON objects, are
+// skipped.
+void ForEachFourTopicLog(const std::string& path,
+                         const std::function<bool(const boost::json::object& log,
+                                                  const boost::json::array& topics,
+                                                  size_t line_number)>& fn);
 
 // Expected final owner of every token computed independently from a history
 // file: the `to` of each token's last ERC-721 Transfer, parsed with

@@ -183,6 +183,36 @@ TEST(ChainAppenderTest, DeadLetterHeaders) {
   EXPECT_EQ(a->dead_lettered(), 1u);
 }
 
+TEST(ChainAppenderTest, FlushWaitsOutABrokerThatHasNotAcknowledgedYet) {
+  FakeSink sink;
+  FakeTailReader tails;
+  auto appender = ChainAppender::Open(Options(), sink, tails).value();
+  ASSERT_TRUE(appender->Append(Event(10, 0, 0, "mainnet:0xc:1")).value());
+  // Three slices run out with the records still in flight, then they land.
+  for (int i = 0; i < 3; ++i) {
+    sink.flush_results.push_back(core::DeadlineExceededError("flush: 1 records still outstanding"));
+  }
+  EXPECT_TRUE(appender->Flush(std::chrono::minutes(1), std::chrono::milliseconds(1)).ok());
+  EXPECT_EQ(sink.flushes, 4);
+}
+
+TEST(ChainAppenderTest, FlushReturnsAFailedDeliveryAndGivesUpAfterMaxWait) {
+  FakeSink sink;
+  FakeTailReader tails;
+  auto appender = ChainAppender::Open(Options(), sink, tails).value();
+  sink.flush_results.push_back(core::DeadlineExceededError("still outstanding"));
+  sink.flush_results.push_back(core::UnavailableError("delivering to cf.mainnet.events/0: lost"));
+  core::Status lost = appender->Flush(std::chrono::minutes(1), std::chrono::milliseconds(1));
+  EXPECT_EQ(lost.code(), core::StatusCode::kUnavailable) << lost.ToString();
+  EXPECT_EQ(sink.flushes, 2);
+  // A broker that never answers: DeadlineExceeded once max_wait has passed.
+  for (int i = 0; i < 1000; ++i) {
+    sink.flush_results.push_back(core::DeadlineExceededError("still outstanding"));
+  }
+  core::Status late = appender->Flush(std::chrono::milliseconds(30), std::chrono::milliseconds(1));
+  EXPECT_EQ(late.code(), core::StatusCode::kDeadlineExceeded) << late.ToString();
+}
+
 TEST(ChainAppenderDeathTest, OutOfOrderPositionsAreABrokenInvariant) {
   FakeSink sink;
   FakeTailReader tails;

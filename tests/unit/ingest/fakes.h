@@ -3,10 +3,12 @@
 // Hand-written fakes for the ingest seams: a RecordSink that keeps what it
 // is sent, and a PartitionTailReader built from such records.
 
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/log/sink.h"
@@ -21,9 +23,14 @@ class FakeSink : public engine::log::RecordSink {
     records.push_back(record);
     return core::Status::Ok();
   }
-  core::Status Flush(std::chrono::milliseconds) override {
+  core::Status Flush(std::chrono::milliseconds timeout) override {
     ++flushes;
-    return core::Status::Ok();
+    if (flush_results.empty()) return core::Status::Ok();
+    core::Status next = flush_results.front();
+    flush_results.pop_front();
+    // A flush that runs out of time takes that time, as a real one does.
+    if (next.code() == core::StatusCode::kDeadlineExceeded) std::this_thread::sleep_for(timeout);
+    return next;
   }
   // The records sent to `topic`, in order.
   std::vector<engine::log::OutRecord> On(const std::string& topic) const {
@@ -36,6 +43,8 @@ class FakeSink : public engine::log::RecordSink {
 
   std::vector<engine::log::OutRecord> records;
   int flushes = 0;
+  // What the next Flushes return, in order (then Ok).
+  std::deque<core::Status> flush_results;
 
  private:
   std::mutex mu_;

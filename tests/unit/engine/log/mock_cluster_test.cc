@@ -280,12 +280,19 @@ TEST_F(MockClusterTest, DeliveryErrorIsReturnedByFlushOnce) {
 }
 
 TEST_F(MockClusterTest, BrokerDownTimesOutDelivery) {
-  auto producer = OpenProducer({{"message.timeout.ms", "500"}});
+  auto producer = OpenProducer({{"message.timeout.ms", "1500"}});
   ASSERT_NE(producer, nullptr);
   ASSERT_EQ(rd_kafka_mock_broker_set_down(cluster_.get(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
   ASSERT_TRUE(producer->Send({.topic = "t", .partition = core::PartitionId(0), .value = "x"}).ok());
+  // Still in flight: the flush ran out, not the record (a later flush
+  // waits for it again).
+  core::Status waiting = producer->Flush(milliseconds(100));
+  EXPECT_EQ(waiting.code(), core::StatusCode::kDeadlineExceeded) << waiting.ToString();
+  // Past message.timeout.ms the record is lost: Unavailable, never
+  // DeadlineExceeded, so a caller waiting out an outage stops waiting.
   core::Status flushed = producer->Flush(seconds(10));
-  EXPECT_EQ(flushed.code(), core::StatusCode::kDeadlineExceeded) << flushed.ToString();
+  EXPECT_EQ(flushed.code(), core::StatusCode::kUnavailable) << flushed.ToString();
+  EXPECT_NE(flushed.message().find("delivering to t/0"), std::string::npos) << flushed.ToString();
 }
 
 TEST_F(MockClusterTest, FullQueueIsResourceExhausted) {
