@@ -49,9 +49,10 @@ struct RunnerOptions {
   // runner.
   std::function<core::Result<std::unique_ptr<log::TransactionalSink>>()> reopen_sink;
   // Opens a new record source like the current one, for when it hit a fatal
-  // error (RecordSource::FatalError): a static group member can be fenced
-  // by its own earlier incarnation's id when the coordinator restarts
-  // mid-join. A group member's tasks close (as if the group lost them) and
+  // error (RecordSource::FatalError): after a broker restart the
+  // coordinator can fence a static group member for good (FENCED_INSTANCE_ID,
+  // "fenced by other consumer with same group.instance.id"). A group
+  // member's tasks close (as if the group lost them) and
   // the new member gets its partitions from the group again. Unset: such
   // errors stop the runner.
   std::function<core::Result<std::unique_ptr<log::RecordSource>>()> reopen_source;

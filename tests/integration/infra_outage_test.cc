@@ -254,12 +254,13 @@ void ReplayThrough(const std::string& name, const Outage& outage) {
 
   const int code = replay.Wait(std::chrono::minutes(5));
   const auto replayed_at = Clock::now();
+  const std::string log = replay.Stderr();
   if (const char* keep = std::getenv("CF_OUTAGE_KEEP_LOGS")) {
-    std::ofstream(fmt::format("{}/{}.replay.log", keep, name)) << replay.Stderr();
+    std::ofstream(fmt::format("{}/{}.replay.log", keep, name)) << log;
   }
   ASSERT_EQ(code, 0) << "the replay did not finish by itself after " << outage.service
                      << " came back; its log without librdkafka's connection failures:\n"
-                     << WithoutConnectionFailures(replay.Stderr());
+                     << WithoutConnectionFailures(log);
   // serve turns ready by itself: the same process, never restarted.
   Readiness ready;
   for (auto deadline = Clock::now() + 60s; Clock::now() < deadline;) {
@@ -286,7 +287,6 @@ void ReplayThrough(const std::string& name, const Outage& outage) {
       named ? "yes" : "no", Seconds(ready_at - started));
   // What the replay went through: the stages' retries and the projections'
   // rewinds (a PostgreSQL outage must have hit the projector mid-run).
-  const std::string log = replay.Stderr();
   const auto retries = Lines(log, "retry");
   const auto rewinds = Lines(log, "re-reading from the stored offsets");
   const auto projection_retries = Lines(log, "retrying in ");  // pg::Projector::Backoff
