@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -374,22 +375,46 @@ core::Status Consumer::ReadToEnd(const ConsumerOptions& options,
   own.properties.emplace("fetch.wait.max.ms", "10");
   ASSIGN_OR_RETURN(std::unique_ptr<Consumer> consumer, Open(own));
   RETURN_IF_ERROR(consumer->Assign(from));
-  std::set<TopicPartition> open;
-  for (const TopicPartitionOffset& tpo : from) open.insert({tpo.topic, tpo.partition});
+  // Partition -> the offset its end must reach: unknown (-1) until its
+  // first end of partition.
+  std::map<TopicPartition, int64_t> open;
+  for (const TopicPartitionOffset& tpo : from) open[{tpo.topic, tpo.partition}] = -1;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   rd_kafka_t* rk = consumer->impl_->rk.get();
   while (!open.empty()) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
+      const auto& [tp, target] = *open.begin();
       return core::DeadlineExceededError(fmt::format(
-          "reading {} partition(s) to their end took longer than {} ms (first open: {}/{})",
-          open.size(), timeout.count(), open.begin()->topic, open.begin()->partition.value()));
+          "reading {} partition(s) to their end took longer than {} ms (first open: {}/{}{})",
+          open.size(), timeout.count(), tp.topic, tp.partition.value(),
+          target >= 0 ? fmt::format(", held by a transaction still open below offset {}", target)
+                      : ""));
     }
     internal::MessagePtr msg(rd_kafka_consumer_poll(rk, std::min<int>(internal::TimeoutMs(left), 100)));
     if (!msg) continue;
     if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      open.erase({rd_kafka_topic_name(msg->rkt), core::PartitionId(msg->partition)});
+      auto it = open.find({rd_kafka_topic_name(msg->rkt), core::PartitionId(msg->partition)});
+      if (it == open.end()) continue;
+      // A read_committed end is the last stable offset: a transaction still
+      // open (or committed, its markers not yet written) holds it below the
+      // high watermark. Its records may be committed, and a store restored
+      // without them would redo their effects, so the end waited for is the
+      // high watermark seen at the first end; the transactions open then
+      // end (commit, abort, or time out) before the read does.
+      if (it->second < 0) {
+        int64_t low = 0, high = -1;
+        rd_kafka_get_watermark_offsets(rk, it->first.topic.c_str(), msg->partition, &low, &high);
+        it->second = own.read_committed ? std::max<int64_t>(high, 0) : 0;
+        if (msg->offset < it->second) {
+          core::Logger("engine.log")
+              ->info("reading {}/{} to its end: a transaction is open at offset {} (end {}); "
+                     "waiting for it to end",
+                     it->first.topic, msg->partition, msg->offset, it->second);
+        }
+      }
+      if (msg->offset >= it->second) open.erase(it);
       continue;
     }
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {

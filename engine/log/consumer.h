@@ -47,11 +47,13 @@ class Consumer : public RecordSource {
   core::Status CommitAsync(const std::vector<TopicPartitionOffset>& next_offsets);
 
   // Reads every partition of `from`, each from its offset, up to its end as
-  // of the call (for read_committed: the last stable offset), with a
-  // short-lived consumer of its own, calling `fn` for each record (offset
-  // order within a partition; stops at fn's first error). A start offset
-  // past the partition's end is DataLoss; DeadlineExceeded after `timeout`.
-  // For restoring state from a changelog.
+  // of the call, with a short-lived consumer of its own, calling `fn` for
+  // each record (offset order within a partition; stops at fn's first
+  // error). For read_committed the end is the high watermark: transactions
+  // open at the call (or committed with their markers not yet written) are
+  // waited for, and their records read if they commit. A start offset past
+  // the partition's end is DataLoss; DeadlineExceeded after `timeout`. For
+  // restoring state from a changelog.
   static core::Status ReadToEnd(const ConsumerOptions& options,
                                 const std::vector<TopicPartitionOffset>& from,
                                 const std::function<core::Status(const Record&)>& fn,

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -236,6 +237,19 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   } remove_instance_dirs{env};
   std::map<std::string, std::unique_ptr<Subprocess>> instances;
   for (const char* id : {"a", "b", "c"}) instances[id] = StartInstance(env, id);
+  // CF_SCALEOUT_KEEP_LOGS=<dir>: every instance's log, appended to
+  // <dir>/<id>.log as each one ends (for a failure that needs them).
+  const char* keep_logs = std::getenv("CF_SCALEOUT_KEEP_LOGS");
+  auto keep_log = [&](const std::string& id, const std::string& text) {
+    if (keep_logs == nullptr) return;
+    std::filesystem::create_directories(keep_logs);
+    std::ofstream(fmt::format("{}/{}.log", keep_logs, id), std::ios::app) << text;
+  };
+  auto restart = [&](const std::string& id) {
+    instances[id]->Wait();
+    keep_log(id, instances[id]->Stderr());
+    instances[id] = StartInstance(env, id);
+  };
   auto log = [](const std::string& what) { fmt::print("[ scale-out ] {}\n", what); };
   const auto started = std::chrono::steady_clock::now();
 
@@ -243,8 +257,7 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   log("SIGKILL a, restarted at once (static membership: its tasks come back)");
   instances["a"]->Kill(SIGKILL);
-  instances["a"]->Wait();
-  instances["a"] = StartInstance(env, "a");
+  restart("a");
   Append(env, parts[1]);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
 
@@ -253,14 +266,14 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   instances["b"]->Kill(SIGKILL);
   instances["b"]->Wait();
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  instances["b"] = StartInstance(env, "b");
+  restart("b");
 
   log("SIGKILL c, restarted after its session expired (its tasks move to a and b, then back)");
   Append(env, parts[3]);
   instances["c"]->Kill(SIGKILL);
   instances["c"]->Wait();
   std::this_thread::sleep_for(std::chrono::milliseconds(kSessionTimeoutMs + 3000));
-  instances["c"] = StartInstance(env, "c");
+  restart("c");
 
   log("d added");
   instances["d"] = StartInstance(env, "d");
@@ -270,12 +283,12 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   Append(env, parts[5]);
   instances["d"]->Kill(SIGTERM);
   EXPECT_EQ(instances["d"]->Wait(std::chrono::seconds(60)), 0) << instances["d"]->Stderr();
+  keep_log("d", instances["d"]->Stderr());
   instances.erase("d");
   log("SIGKILL a again, restarted at once");
   Append(env, parts[6]);
   instances["a"]->Kill(SIGKILL);
-  instances["a"]->Wait();
-  instances["a"] = StartInstance(env, "a");
+  restart("a");
 
   // The three finish the work by themselves: no lag and every partition
   // owned, twice in a row.
@@ -296,6 +309,7 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
     EXPECT_TRUE(p->Running()) << "instance " << id << " exited:\n" << p->Stderr();
     p->Kill(SIGTERM);
     EXPECT_EQ(p->Wait(std::chrono::seconds(60)), 0) << "instance " << id << ":\n" << p->Stderr();
+    keep_log(id, p->Stderr());
   }
   instances.clear();
 
@@ -303,6 +317,7 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   // from its changelog, finds nothing left to process, and projects.
   RunResult last = env.Chainflow({"replay", "--chain", "mainnet", "--from-file", history_}, {},
                                  std::chrono::minutes(3));
+  keep_log("final-replay", last.err);
   ASSERT_EQ(last.exit_code, 0) << last.err;
   EXPECT_NE(last.out.find("(0 appended"), std::string::npos) << last.out;
 

@@ -371,5 +371,60 @@ TEST_F(KafkaIntegrationTest, ReadToEndSeesCommittedRecordsTombstonesAndGroupOffs
   EXPECT_EQ(st.code(), core::StatusCode::kDataLoss) << st.ToString();
 }
 
+// A restore that started while the previous owner's last transaction was
+// still open (or committed with its markers not yet written) must not stop
+// at the last stable offset: the records of a transaction that then
+// commits are part of the state, and a store without them redoes their
+// effects. ReadToEnd waits for it, and skips it when it aborts.
+TEST_F(KafkaIntegrationTest, ReadToEndWaitsForATransactionOpenAtTheCall) {
+  const std::string topic = CreateTopic("cf-it-rte-open", 1);
+  auto opened =
+      Producer::Open({.brokers = kBrokers, .transactional_id = UniqueName("cf-it-rte-open")});
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  auto producer = std::move(opened).value();
+  auto send = [&](const std::string& key) {
+    return producer->Send({.topic = topic, .partition = core::PartitionId(0), .key = key,
+                           .value = "v"});
+  };
+  auto read_all = [&](std::vector<std::string>* keys) {
+    return Consumer::ReadToEnd({.brokers = kBrokers}, {{topic, core::PartitionId(0), kOffsetBeginning}},
+                               [keys](const Record& r) {
+                                 keys->push_back(r.key);
+                                 return core::Status::Ok();
+                               },
+                               seconds(30));
+  };
+  ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
+  ASSERT_TRUE(send("committed").ok());
+  ASSERT_TRUE(producer->CommitTransaction(seconds(30)).has_value());
+
+  for (const bool commit : {true, false}) {
+    SCOPED_TRACE(commit ? "the open transaction commits" : "the open transaction aborts");
+    ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
+    ASSERT_TRUE(send(commit ? "open-then-committed" : "open-then-aborted").ok());
+    ASSERT_EQ(producer->Flush(seconds(30)), core::Status::Ok());  // on the broker, uncommitted
+
+    std::vector<std::string> keys;
+    core::Status st = core::InternalError("not read");
+    Clock::time_point finished;
+    std::thread reader([&] {
+      st = read_all(&keys);
+      finished = Clock::now();
+    });
+    std::this_thread::sleep_for(milliseconds(1500));
+    const Clock::time_point ended = Clock::now();
+    if (commit) {
+      ASSERT_TRUE(producer->CommitTransaction(seconds(30)).has_value());
+    } else {
+      ASSERT_EQ(producer->AbortTransaction(seconds(30)), core::Status::Ok());
+    }
+    reader.join();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_GE(finished, ended) << "the read ended while the transaction was open";
+    // The aborted round reads what the committed one left, and no more.
+    EXPECT_EQ(keys, (std::vector<std::string>{"committed", "open-then-committed"}));
+  }
+}
+
 }  // namespace
 }  // namespace chainflow::engine::log
