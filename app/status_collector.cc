@@ -101,10 +101,20 @@ void StatusCollector::Export(const PipelineStatus& status, int64_t dead_letters)
 }
 
 core::Result<PipelineStatus> StatusCollector::Collect() {
+  const auto asked = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
   auto now = std::chrono::steady_clock::now();
-  if (cached_ && now - cached_at_ < max_age_) return *cached_;
-  ASSIGN_OR_RETURN(PipelineStatus fresh, CollectNow());
+  // One collection at a time, and a caller that waited for one takes its
+  // answer, error included: with a service down a collection can take
+  // seconds, and callers queued behind it (every /readyz) must not each
+  // run another in turn.
+  if (last_done_ >= asked && !last_error_.ok()) return last_error_;
+  if (cached_ && (now - cached_at_ < max_age_ || cached_at_ >= asked)) return *cached_;
+  core::Result<PipelineStatus> collected = CollectNow();
+  last_done_ = std::chrono::steady_clock::now();
+  last_error_ = collected.has_value() ? core::Status::Ok() : collected.error();
+  if (!collected.has_value()) return collected.error();
+  PipelineStatus fresh = std::move(collected).value();
   now = std::chrono::steady_clock::now();  // the age counts from when it was read
   const bool kafka_up = std::all_of(fresh.services.begin(), fresh.services.end(),
                                     [](const auto& s) { return s.name != "kafka" || s.reachable; });

@@ -82,6 +82,9 @@ class StatusCollector : public api::handlers::StatusSource {
   // ConfiguredProcessors, from the first collection that could list them.
   std::optional<std::vector<LeveledSpec>> processors_;
   std::chrono::steady_clock::time_point cached_at_;
+  // When the last collection ended, and its error (OK when it succeeded).
+  std::chrono::steady_clock::time_point last_done_;
+  engine::core::Status last_error_;
   int64_t dead_letters_ = 0;  // the last count read
 
   std::mutex refresh_mu_;
