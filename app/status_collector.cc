@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -131,6 +134,48 @@ static std::string OneLine(const std::string& text) {
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
+
+namespace {
+
+// Abandons `pg`'s session (Connection::Abandon) from a thread of its own
+// unless destroyed within `after`.
+class AbandonAfter {
+ public:
+  AbandonAfter(projections::pg::Connection* pg, std::chrono::milliseconds after) {
+    if (pg == nullptr) return;
+    thread_ = std::thread([this, pg, after] {
+      std::unique_lock lock(mu_);
+      if (!cv_.wait_for(lock, after, [this] { return done_; })) {
+        fired_ = true;
+        pg->Abandon();
+      }
+    });
+  }
+  ~AbandonAfter() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  AbandonAfter(const AbandonAfter&) = delete;
+  AbandonAfter& operator=(const AbandonAfter&) = delete;
+
+  bool fired() {
+    std::lock_guard lock(mu_);
+    return fired_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool fired_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
 
 core::Result<PipelineStatus> StatusCollector::CollectNow() {
   PipelineStatus out;
@@ -388,19 +433,33 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out,
 
   // Every view, by the offsets it stores with its rows; none while
   // PostgreSQL cannot be reached (their lag is unknown, not the whole topic).
-  for (const ViewDef& view : Views(config_)) {
-    if (!pg_status.ok()) break;
-    projections::pg::OffsetMap stored_offsets;
-    auto stored = projections::pg::ReadOffsets(*pg, view.name);
-    if (stored.has_value()) {
-      stored_offsets = std::move(stored).value();
-    } else if (core::IsRetryable(stored.error())) {
-      pg_status = stored.error();  // lost between connecting and reading
-      break;
+  // All read first, within one deadline: a server that stopped answering
+  // (SIGSTOP, a frozen VM) would hold the collection, and every /readyz
+  // behind it, until it resumes.
+  const std::vector<ViewDef> views = Views(config_);
+  std::vector<projections::pg::OffsetMap> stored_offsets(views.size());
+  if (pg_status.ok()) {
+    AbandonAfter deadline(pg, std::chrono::seconds(kPostgresQueryTimeoutSeconds));
+    for (size_t i = 0; i < views.size(); ++i) {
+      auto stored = projections::pg::ReadOffsets(*pg, views[i].name);
+      if (stored.has_value()) {
+        stored_offsets[i] = std::move(stored).value();
+      } else if (core::IsRetryable(stored.error())) {
+        pg_status = stored.error();  // lost between connecting and reading
+        break;
+      }
+      // Otherwise the table may not exist yet (before the projector's first
+      // start): nothing stored.
     }
-    // Otherwise the table may not exist yet (before the projector's first
-    // start): nothing stored.
-    RETURN_IF_ERROR(add("projection", view.name, stored_offsets, {view.topic}));
+    if (!pg_status.ok() && deadline.fired()) {
+      pg_status = core::UnavailableError(
+          fmt::format("PostgreSQL did not answer within {} s ({})", kPostgresQueryTimeoutSeconds,
+                      pg_status.message()));
+    }
+  }
+  if (!pg_status.ok()) return core::Status::Ok();
+  for (size_t i = 0; i < views.size(); ++i) {
+    RETURN_IF_ERROR(add("projection", views[i].name, stored_offsets[i], {views[i].topic}));
   }
   return core::Status::Ok();
 }

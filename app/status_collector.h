@@ -66,6 +66,10 @@ class StatusCollector : public api::handlers::StatusSource {
   engine::core::Status OpenPostgres(std::unique_ptr<projections::pg::Connection>& out);
 
   static constexpr int kPostgresConnectTimeoutSeconds = 2;
+  // A collection's statements on its session, all of them: past this the
+  // session is abandoned (a paused server never answers, and libpq would
+  // wait for it without a limit) and PostgreSQL is named as not answering.
+  static constexpr int kPostgresQueryTimeoutSeconds = 3;
 
   const engine::core::Config& config_;
   engine::log::Admin& admin_;

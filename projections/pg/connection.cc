@@ -1,5 +1,8 @@
 #include "projections/pg/connection.h"
 
+#include <sys/socket.h>
+
+#include <mutex>
 #include <utility>
 
 #include <fmt/format.h>
@@ -14,6 +17,17 @@ namespace chainflow::projections::pg {
 struct Connection::Impl {
   std::unique_ptr<pqxx::connection> conn;
   bool in_transaction = false;
+  // The session's socket, for Abandon on another thread (-1: none). Held
+  // while the session is swapped, so Abandon never shuts down a socket
+  // number a new session (or anything else) reuses.
+  std::mutex socket_mu;
+  int socket = -1;
+
+  void Adopt(std::unique_ptr<pqxx::connection> c) {
+    std::lock_guard lock(socket_mu);
+    conn = std::move(c);  // closes the previous session
+    socket = conn ? conn->sock() : -1;
+  }
 };
 
 struct Transaction::Impl {
@@ -202,16 +216,22 @@ Connection::~Connection() = default;
 core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
   ASSIGN_OR_RETURN(auto conn, Connect(url));
   auto impl = std::make_unique<Impl>();
-  impl->conn = std::move(conn);
+  impl->Adopt(std::move(conn));
   return std::unique_ptr<Connection>(new Connection(url, std::move(impl)));
+}
+
+void Connection::Abandon() {
+  std::lock_guard lock(impl_->socket_mu);
+  if (impl_->socket >= 0) ::shutdown(impl_->socket, SHUT_RDWR);
 }
 
 core::Status Connection::Reconnect() {
   if (impl_->in_transaction) {
     return core::FailedPreconditionError("cannot reconnect while a transaction is open");
   }
-  impl_->conn.reset();
-  ASSIGN_OR_RETURN(impl_->conn, Connect(url_));
+  impl_->Adopt(nullptr);
+  ASSIGN_OR_RETURN(auto conn, Connect(url_));
+  impl_->Adopt(std::move(conn));
   return core::Status::Ok();
 }
 

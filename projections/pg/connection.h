@@ -94,6 +94,14 @@ class Connection {
   // Runs `sql` outside any transaction block (CREATE/DROP DATABASE, VACUUM).
   core::Status ExecuteAutocommit(std::string_view sql);
 
+  // Gives up on the session from another thread (a deadline's watchdog):
+  // its socket is shut down, so a statement waiting on a server that does
+  // not answer (stopped with SIGSTOP, a frozen VM) fails at once as a broken
+  // session, and so does every later one until Reconnect. libpq itself
+  // waits for an answer without a time limit. Safe while the owner thread
+  // uses the Connection; the Connection must outlive the call.
+  void Abandon();
+
  private:
   struct Impl;
   Connection(std::string url, std::unique_ptr<Impl> impl);
