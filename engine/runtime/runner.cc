@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -172,6 +174,7 @@ core::Status ProcessorRunner::OpenTasks(const std::vector<log::TopicPartition>& 
 std::vector<log::TopicPartitionOffset> ProcessorRunner::OnAssigned(
     const std::vector<log::TopicPartition>& given) {
   auto logger = core::Logger("engine.runtime");
+  rebalanced_.insert(given.begin(), given.end());
   std::vector<log::TopicPartition> to_open;
   for (const auto& tp : given) {
     if (by_input_.count(tp) > 0) continue;  // already ours (a task of a co-partitioned input)
@@ -229,6 +232,7 @@ void ProcessorRunner::PublishTaskCount() const {
 }
 
 void ProcessorRunner::OnRevoked(const std::vector<log::TopicPartition>& taken, bool lost) {
+  rebalanced_.insert(taken.begin(), taken.end());
   // Called inside a poll: the previous cycle committed (or Recover dropped
   // it), so closing a task loses nothing; its store stays on disk as the
   // local checkpoint of a later assignment.
@@ -396,6 +400,7 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   StageClock clock(name_);
   ASSIGN_OR_RETURN(std::vector<log::Record> records,
                    source_->Poll(options_.batch_size, options_.batch_wait));
+  if (!records.empty()) RETURN_IF_ERROR(CompleteBlocks(records));
   clock.Mark("poll");
   if (!assign_failure_.ok()) return assign_failure_;
   if (records.empty()) {
@@ -450,6 +455,52 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   metrics.GetHistogram("chainflow_processor_batch_seconds", "Apply+flush+commit time", labels)
       .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return total.records;
+}
+
+namespace {
+
+// Whether some partition's last record in `records` is a chain event: its
+// block's BlockEnd is still to come on that partition.
+bool EndsMidBlock(const std::vector<log::Record>& records) {
+  std::set<log::TopicPartition> seen;
+  for (auto it = records.rbegin(); it != records.rend(); ++it) {
+    if (!seen.insert({it->topic, it->partition}).second) continue;
+    switch (PeekPayload(it->value)) {
+      case v1::Envelope::kErc721Transfer:
+      case v1::Envelope::kErc20Transfer:
+      case v1::Envelope::kErc1155TransferSingle:
+      case v1::Envelope::kErc1155TransferBatch:
+      case v1::Envelope::kContractEvent:
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+core::Status ProcessorRunner::CompleteBlocks(std::vector<log::Record>& records) {
+  if (options_.block_wait.count() <= 0) return core::Status::Ok();
+  const auto deadline = std::chrono::steady_clock::now() + options_.block_wait;
+  while (records.size() < options_.batch_size && EndsMidBlock(records)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    rebalanced_.clear();
+    ASSIGN_OR_RETURN(std::vector<log::Record> more,
+                     source_->Poll(options_.batch_size - records.size(), left));
+    if (!rebalanced_.empty()) {
+      std::erase_if(records, [this](const log::Record& r) {
+        return rebalanced_.count({r.topic, r.partition}) > 0;
+      });
+    }
+    if (more.empty()) break;
+    records.insert(records.end(), std::make_move_iterator(more.begin()),
+                   std::make_move_iterator(more.end()));
+  }
+  return core::Status::Ok();
 }
 
 core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& applied,

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,13 @@ struct RunnerOptions {
   std::string state_dir;  // this processor's state root: one subfolder per task
   size_t batch_size = 5000;
   std::chrono::milliseconds batch_wait{50};
+  // A poll that leaves a partition mid-block (its last record a chain event,
+  // which its block's BlockEnd follows on every partition) is followed by
+  // more polls, for at most this long in all, until each polled partition
+  // is at a block end or the batch is full. A block fetched in two pieces
+  // then commits in one transaction, not two back to back (the second waits
+  // for the first's commit markers). Zero: off.
+  std::chrono::milliseconds block_wait{20};
   std::chrono::milliseconds flush_timeout{60'000};
   OutputRouting routing;  // output partition counts, dead-letter topic
 
@@ -189,12 +197,18 @@ class ProcessorRunner {
   // After an empty poll: moves the published positions past transaction
   // markers the reader stepped over (RecordSource::ReadPositions).
   core::Status StepOverMarkers();
+  // Polls on while `records` leave a partition mid-block (block_wait).
+  // Records of partitions the group moved inside those polls are dropped:
+  // their tasks closed, or reopened at their committed positions.
+  core::Status CompleteBlocks(std::vector<log::Record>& records);
   void Run();
 
   std::string name_;
   ProcessorSpec spec_;
   RunnerOptions options_;
   bool in_group_ = false;  // OpenInGroup: the group assigns the partitions
+  // Partitions given or taken by the group since CompleteBlocks cleared it.
+  std::set<log::TopicPartition> rebalanced_;
   // A task the group gave that could not be opened for good (not a
   // retryable error): returned by the next RunOnce, which fails the runner.
   core::Status assign_failure_;

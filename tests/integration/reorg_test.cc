@@ -399,28 +399,28 @@ uint256_t FromBytes(const std::string& bytes) {
 // has been quiet for a second (at most 30 s).
 void ReadTopic(const std::string& topic, int partitions,
                const std::function<void(const v1::Envelope&)>& on_record) {
+  // To each partition's end (read_committed, waiting for transactions open
+  // at the call), not until the reader has been idle a while: on a loaded
+  // machine a new consumer can take longer than that to fetch anything.
   engine::log::ConsumerOptions options;
   options.brokers = "127.0.0.1:9092";
-  options.group_id = topic + "-replay";
-  auto consumer = engine::log::Consumer::Open(options);
-  if (!consumer) throw std::runtime_error(consumer.error().ToString());
-  std::vector<engine::log::TopicPartitionOffset> assignment;
+  options.with_headers = false;
+  std::vector<engine::log::TopicPartitionOffset> from;
   for (int p = 0; p < partitions; ++p) {
-    assignment.push_back({topic, core::PartitionId(p), engine::log::kOffsetBeginning});
+    from.push_back({topic, core::PartitionId(p), engine::log::kOffsetBeginning});
   }
-  if (!consumer.value()->Assign(assignment).ok()) throw std::runtime_error("assign " + topic);
-  int idle = 0;
-  auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (idle < 5 && Clock::now() < deadline) {
-    auto batch = consumer.value()->Poll(1000, std::chrono::milliseconds(200));
-    if (!batch) throw std::runtime_error(batch.error().ToString());
-    idle = batch.value().empty() ? idle + 1 : 0;
-    for (const auto& record : batch.value()) {
-      v1::Envelope env;
-      if (!env.ParseFromString(record.value)) throw std::runtime_error("unparsable record");
-      on_record(env);
-    }
-  }
+  core::Status read = engine::log::Consumer::ReadToEnd(
+      options, from,
+      [&](const engine::log::Record& record) {
+        v1::Envelope env;
+        if (!env.ParseFromString(record.value)) {
+          return core::InvalidArgumentError("unparsable record on " + topic);
+        }
+        on_record(env);
+        return core::Status::Ok();
+      },
+      std::chrono::seconds(60));
+  if (!read.ok()) throw std::runtime_error(read.ToString());
 }
 
 // What the ownership topic says, replayed from its start the way any consumer would: each

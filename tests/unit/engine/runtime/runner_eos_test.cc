@@ -3,7 +3,10 @@
 // store that fell behind its changelog (a crash between the transaction's
 // commit and the local one) is caught up by a restore, and a commit whose
 // answer was lost is neither repeated nor lost.
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -90,6 +93,62 @@ TEST_F(RunnerEosTest, OutputsChangelogAndOffsetsCommitTogether) {
   bool tombstone = false;
   for (const auto& r : log.ReadAll(kChangelog)) tombstone = tombstone || r.tombstone;
   EXPECT_TRUE(tombstone);
+}
+
+// A source returning at most `cap` records a poll: a fetch that brought
+// only part of a block.
+class CappedSource : public log::RecordSource {
+ public:
+  CappedSource(std::unique_ptr<log::RecordSource> inner, size_t cap)
+      : inner_(std::move(inner)), cap_(cap) {}
+  core::Status Assign(const std::vector<log::TopicPartitionOffset>& assignment) override {
+    return inner_->Assign(assignment);
+  }
+  core::Result<std::vector<log::Record>> Poll(size_t max_records,
+                                              std::chrono::milliseconds timeout) override {
+    return inner_->Poll(std::min(max_records, cap_), timeout);
+  }
+  core::Result<std::vector<log::TopicPartitionOffset>> ReadPositions() override {
+    return inner_->ReadPositions();
+  }
+
+ private:
+  std::unique_ptr<log::RecordSource> inner_;
+  size_t cap_;
+};
+
+// A block's ten transfers and its BlockEnd reach the runner four records a
+// poll: with block_wait (the default) the runner polls on to the block's
+// end and commits it in one transaction; without, it commits the first
+// piece alone.
+TEST_F(RunnerEosTest, ABlockFetchedInPiecesCommitsInOneTransaction) {
+  for (const bool whole_blocks : {true, false}) {
+    SCOPED_TRACE(whole_blocks ? "block_wait 20 ms" : "block_wait 0");
+    testing::FakeLog log;
+    for (int i = 0; i < 10; ++i) log.Append(kIn, 0, std::to_string(i), Transfer(i));
+    v1::Envelope end;
+    end.set_id("c/1/end");
+    end.mutable_block_end()->set_chain("c");
+    end.mutable_block_end()->set_number(1);
+    log.Append(kIn, 0, "", end.SerializeAsString());
+    auto sink = log.NewTransactionalSink();
+    ProcessorSpec spec{"counting", {kIn}, {kOut},
+                       [] { return std::make_unique<CountingProcessor>(); }};
+    RunnerOptions options =
+        test::EosOptions(log, root_ / (whole_blocks ? "whole" : "pieces"), 100);
+    if (!whole_blocks) options.block_wait = std::chrono::milliseconds(0);
+    auto opened = ProcessorRunner::OpenTransactional(
+        spec, options, {{kIn, PartitionId(0)}},
+        std::make_unique<CappedSource>(log.NewSource(), 4), *sink);
+    ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+    ProcessorRunner& runner = *opened.value();
+    auto first = runner.RunOnce();
+    ASSERT_TRUE(first.has_value()) << first.error().ToString();
+    EXPECT_EQ(first.value(), whole_blocks ? 11u : 4u);
+    EXPECT_EQ(sink->commits(), 1);
+    Drain(runner);
+    ExpectEachOutputOnce(log, 10);
+  }
 }
 
 TEST_F(RunnerEosTest, AStoreRebuiltFromItsChangelogEqualsTheOriginal) {
