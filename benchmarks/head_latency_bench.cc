@@ -31,6 +31,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -43,6 +44,7 @@
 #include "ingest/evm/head_subscription.h"
 #include "ingest/evm/rpc_client.h"
 #include "tests/integration/pipeline_fixture.h"
+#include "tests/support/http_get.h"
 #include "tests/support/local_anvil.h"
 #include "tests/support/subprocess.h"
 
@@ -80,6 +82,7 @@ struct Options {
   int warmup = 5;
   std::string view = "nft";         // nft | contract
   std::string transport = "http";  // http | ws
+  std::string keep_log;             // where to write chainflow's log (stderr), if anywhere
   bool hops = false;
 };
 
@@ -162,6 +165,46 @@ std::string ChainConfig(const Options& o, const chainflow::testing::LocalAnvil& 
                    abi.string(), burst.address, start);
 }
 
+// Where each processor's committing cycles spent their time over the whole run (warm-up
+// included): the mean per batch of every loop stage but the poll (which includes the idle
+// wait for records), from chainflow's own counters.
+void PrintStageSplit(int api_port) {
+  auto reply = chainflow::testing::HttpGet(api_port, "/metrics");
+  if (reply.status != 200) {
+    fmt::print("  (no stage split: /metrics answered {}: {})\n", reply.status, reply.body);
+    return;
+  }
+  // processor -> stage -> microseconds, and processor -> batches.
+  std::map<std::string, std::map<std::string, double>> stages;
+  std::map<std::string, double> batches;
+  auto label = [](const std::string& line, const std::string& name) {
+    auto at = line.find(name + "=\"");
+    if (at == std::string::npos) return std::string();
+    at += name.size() + 2;
+    return line.substr(at, line.find('"', at) - at);
+  };
+  std::istringstream lines(reply.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    double value = std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+    if (line.rfind("chainflow_processor_stage_microseconds_total{", 0) == 0) {
+      stages[label(line, "processor")][label(line, "stage")] = value;
+    } else if (line.rfind("chainflow_processor_batches_total{", 0) == 0) {
+      batches[label(line, "processor")] = value;
+    }
+  }
+  for (const auto& [processor, by_stage] : stages) {
+    double n = batches[processor];
+    if (n == 0) continue;
+    std::string split;
+    for (const auto& [stage, us] : by_stage) {
+      if (stage == "poll") continue;
+      split += fmt::format(" {} {:.2f} ms", stage, us / n / 1000.0);
+    }
+    fmt::print("  {} ({:.0f} batches), mean per batch:{}\n", processor, n, split);
+  }
+}
+
 // Whether the block's rows are all in the view yet.
 bool Visible(pqxx::connection& pg, const Options& o, uint64_t block, uint64_t last_id) {
   pqxx::nontransaction tx(pg);
@@ -198,7 +241,8 @@ int Main(const Options& o) {
              fmt::format("cf_head_latency_{}", static_cast<long>(getpid()));
   chainflow::testing::PipelineEnv env("head_latency", 8, 5000,
                                       ChainConfig(o, *anvil, *burst, start, dir));
-  chainflow::testing::Subprocess chainflow(env.Argv({"run"}));
+  chainflow::testing::Subprocess chainflow(env.Argv(o.keep_log.empty() ? std::vector<std::string>{"run"}
+                                                       : std::vector<std::string>{"run", "--log-level", "debug"}));
   pqxx::connection pg(env.db_url());
   std::unique_ptr<HopWatcher> ingested, owned;
   if (o.hops) {
@@ -315,10 +359,12 @@ int Main(const Options& o) {
     fmt::print("  {}: p50 {:.0f} ms, p90 {:.0f} ms, p99 {:.0f} ms ({} blocks)\n", name,
                Percentile(*v, 0.5), Percentile(*v, 0.9), Percentile(*v, 0.99), v->size());
   }
+  if (o.hops) PrintStageSplit(env.api_port());
   ingested.reset();
   owned.reset();
   chainflow.Kill(SIGTERM);
   chainflow.Wait(std::chrono::seconds(30));
+  if (!o.keep_log.empty()) std::ofstream(o.keep_log) << chainflow.Stderr();
   std::filesystem::remove_all(dir);
   fmt::print("head-to-view latency over {} blocks of {} transfers: p50 {:.0f} ms, p90 {:.0f} ms, "
              "p99 {:.0f} ms, max {:.0f} ms\n",
@@ -343,6 +389,7 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "blocks not counted at the start");
   app.add_option("--view", o.view, "nft (nft_owners) or contract (a table by ABI)")
       ->check(CLI::IsMember({"nft", "contract"}));
+  app.add_option("--keep-log", o.keep_log, "write chainflow's log (its stderr) to this file");
   app.add_option("--transport", o.transport, "chainflow's rpc: http (polling) or ws (newHeads)")
       ->check(CLI::IsMember({"http", "ws"}));
   app.add_flag("--hops", o.hops, "nft view: split the latency at the chain and ownership topics");
