@@ -240,6 +240,7 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
   options.state_dir = ProcessorStateDir(config, spec.name);
   options.batch_size = static_cast<size_t>(config.engine.batch_size);
   options.batch_wait = std::chrono::milliseconds(config.engine.batch_wait_ms);
+  options.batch_linger = std::chrono::milliseconds(config.engine.batch_linger_ms);
   options.routing.dlq_topic = DeadLetterTopic(config);
   for (const auto& t : spec.output_topics) {
     ASSIGN_OR_RETURN(int n, admin.PartitionCount(t));

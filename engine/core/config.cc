@@ -40,6 +40,7 @@ FieldMap ApiFields(ApiConfig& c) {
 FieldMap EngineFields(EngineConfig& c) {
   return {{"batch_size", IntField(&c.batch_size, 1, 1'000'000)},
           {"batch_wait_ms", IntField(&c.batch_wait_ms, 0, 60'000)},
+          {"batch_linger_ms", IntField(&c.batch_linger_ms, 0, 60'000)},
           {"processor_threads", IntField(&c.processor_threads, 1, 64)},
           {"instance_id", StringField(&c.instance_id)},
           {"session_timeout_ms", IntField(&c.session_timeout_ms, 1000, 3'600'000)},

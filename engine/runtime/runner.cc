@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <thread>
 
 #include <fmt/format.h>
@@ -31,7 +32,7 @@ class StageClock {
     const auto now = std::chrono::steady_clock::now();
     core::MetricsRegistry::Global()
         .GetCounter("chainflow_processor_stage_microseconds_total",
-                    "Time spent per loop stage (poll, apply, changelog, transaction, store)",
+                    "Time spent per loop stage (poll, apply, changelog, offsets, transaction, store)",
                     {{"processor", processor_}, {"stage", stage}})
         .Inc(static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count()));
@@ -172,6 +173,7 @@ core::Status ProcessorRunner::OpenTasks(const std::vector<log::TopicPartition>& 
 std::vector<log::TopicPartitionOffset> ProcessorRunner::OnAssigned(
     const std::vector<log::TopicPartition>& given) {
   auto logger = core::Logger("engine.runtime");
+  rebalanced_.insert(given.begin(), given.end());
   std::vector<log::TopicPartition> to_open;
   for (const auto& tp : given) {
     if (by_input_.count(tp) > 0) continue;  // already ours (a task of a co-partitioned input)
@@ -229,6 +231,7 @@ void ProcessorRunner::PublishTaskCount() const {
 }
 
 void ProcessorRunner::OnRevoked(const std::vector<log::TopicPartition>& taken, bool lost) {
+  rebalanced_.insert(taken.begin(), taken.end());
   // Called inside a poll: the previous cycle committed (or Recover dropped
   // it), so closing a task loses nothing; its store stays on disk as the
   // local checkpoint of a later assignment.
@@ -396,6 +399,7 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   StageClock clock(name_);
   ASSIGN_OR_RETURN(std::vector<log::Record> records,
                    source_->Poll(options_.batch_size, options_.batch_wait));
+  if (!records.empty()) RETURN_IF_ERROR(PollOn(records));
   clock.Mark("poll");
   if (!assign_failure_.ok()) return assign_failure_;
   if (records.empty()) {
@@ -452,6 +456,29 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   return total.records;
 }
 
+core::Status ProcessorRunner::PollOn(std::vector<log::Record>& records) {
+  if (options_.batch_linger.count() <= 0) return core::Status::Ok();
+  const auto deadline = std::chrono::steady_clock::now() + options_.batch_wait;
+  while (records.size() < options_.batch_size) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    rebalanced_.clear();
+    ASSIGN_OR_RETURN(std::vector<log::Record> more,
+                     source_->Poll(options_.batch_size - records.size(),
+                                   std::min(left, options_.batch_linger)));
+    if (!rebalanced_.empty()) {
+      std::erase_if(records, [this](const log::Record& r) {
+        return rebalanced_.count({r.topic, r.partition}) > 0;
+      });
+    }
+    if (more.empty()) break;
+    records.insert(records.end(), std::make_move_iterator(more.begin()),
+                   std::make_move_iterator(more.end()));
+  }
+  return core::Status::Ok();
+}
+
 core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& applied,
                                                   bool effects) {
   StageClock clock(name_);
@@ -478,6 +505,7 @@ core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& appl
       .GetCounter("chainflow_changelog_records_total", "State writes sent to changelogs",
                   {{"processor", name_}})
       .Inc(logged);
+  clock.Mark("changelog");
   bool offsets_sent = false;
   if (!options_.group_id.empty()) {
     // A group member sends them with every transaction that logs anything:
@@ -488,7 +516,7 @@ core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& appl
       offsets_sent = true;
     }
   }
-  clock.Mark("changelog");
+  clock.Mark("offsets");
   core::CrashPoint("runtime.before_transaction_commit");
   ASSIGN_OR_RETURN(log::AppendedOffsets appended,
                    transactions_->CommitTransaction(options_.flush_timeout));

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,13 @@ struct RunnerOptions {
   std::string state_dir;  // this processor's state root: one subfolder per task
   size_t batch_size = 5000;
   std::chrono::milliseconds batch_wait{50};
+  // A poll that returned records is followed by more polls, each waiting up
+  // to batch_linger, while they bring more (up to batch_size records, for
+  // at most batch_wait in all): what reaches the reader in pieces (a block
+  // whose partitions were appended one after another) commits in one
+  // transaction instead of several back to back, each of which waits for
+  // the previous one's commit markers. Zero: every poll commits as it is.
+  std::chrono::milliseconds batch_linger{10};
   std::chrono::milliseconds flush_timeout{60'000};
   OutputRouting routing;  // output partition counts, dead-letter topic
 
@@ -186,6 +194,10 @@ class ProcessorRunner {
   core::Status CommitTransactional(const std::vector<Task*>& applied, bool effects);
   core::Status CommitFlushed(const std::vector<Task*>& applied);
   void PublishPositions(const std::vector<Task*>& applied);
+  // Polls on while `records` keep growing (batch_linger). Records of
+  // partitions the group moved inside those polls are dropped: their tasks
+  // closed, or reopened at their committed positions.
+  core::Status PollOn(std::vector<log::Record>& records);
   // After an empty poll: moves the published positions past transaction
   // markers the reader stepped over (RecordSource::ReadPositions).
   core::Status StepOverMarkers();
@@ -203,6 +215,8 @@ class ProcessorRunner {
   log::TransactionalSink* transactions_;  // == sink_ when exactly-once, else null
   std::unique_ptr<log::TransactionalSink> reopened_;  // a replacement producer, if any
   int reopens_in_a_row_ = 0;
+  // Partitions given or taken by the group since PollOn last cleared it.
+  std::set<log::TopicPartition> rebalanced_;
   bool in_transaction_ = false;
   // Group offsets: when last sent, and whether positions moved since.
   std::chrono::steady_clock::time_point group_offsets_sent_{};

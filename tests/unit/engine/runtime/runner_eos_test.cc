@@ -3,7 +3,10 @@
 // store that fell behind its changelog (a crash between the transaction's
 // commit and the local one) is caught up by a restore, and a commit whose
 // answer was lost is neither repeated nor lost.
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -90,6 +93,56 @@ TEST_F(RunnerEosTest, OutputsChangelogAndOffsetsCommitTogether) {
   bool tombstone = false;
   for (const auto& r : log.ReadAll(kChangelog)) tombstone = tombstone || r.tombstone;
   EXPECT_TRUE(tombstone);
+}
+
+// A source returning at most `cap` records a poll: a reader that received
+// what it is given in pieces (a block appended partition by partition).
+class CappedSource : public log::RecordSource {
+ public:
+  CappedSource(std::unique_ptr<log::RecordSource> inner, size_t cap)
+      : inner_(std::move(inner)), cap_(cap) {}
+  core::Status Assign(const std::vector<log::TopicPartitionOffset>& assignment) override {
+    return inner_->Assign(assignment);
+  }
+  core::Result<std::vector<log::Record>> Poll(size_t max_records,
+                                              std::chrono::milliseconds timeout) override {
+    return inner_->Poll(std::min(max_records, cap_), timeout);
+  }
+  core::Result<std::vector<log::TopicPartitionOffset>> ReadPositions() override {
+    return inner_->ReadPositions();
+  }
+
+ private:
+  std::unique_ptr<log::RecordSource> inner_;
+  size_t cap_;
+};
+
+// Eleven records over two partitions reach the runner four a poll. With
+// batch_linger (the default) the runner polls on while polls bring more and
+// commits them all in one transaction; with none, it commits the first
+// four alone. Either way every output is there once.
+TEST_F(RunnerEosTest, RecordsArrivingInPiecesCommitInOneTransaction) {
+  for (const bool linger : {true, false}) {
+    SCOPED_TRACE(linger ? "batch_linger 10 ms" : "batch_linger 0");
+    testing::FakeLog log;
+    Fill(log, 11, 2);
+    auto sink = log.NewTransactionalSink();
+    ProcessorSpec spec{"counting", {kIn}, {kOut},
+                       [] { return std::make_unique<CountingProcessor>(); }};
+    RunnerOptions options = test::EosOptions(log, root_ / (linger ? "linger" : "pieces"), 100);
+    options.batch_linger = std::chrono::milliseconds(linger ? 10 : 0);
+    auto opened = ProcessorRunner::OpenTransactional(
+        spec, options, {{kIn, PartitionId(0)}, {kIn, PartitionId(1)}},
+        std::make_unique<CappedSource>(log.NewSource(), 4), *sink);
+    ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+    ProcessorRunner& runner = *opened.value();
+    auto first = runner.RunOnce();
+    ASSERT_TRUE(first.has_value()) << first.error().ToString();
+    EXPECT_EQ(first.value(), linger ? 11u : 4u);
+    EXPECT_EQ(sink->commits(), 1);
+    Drain(runner);
+    ExpectEachOutputOnce(log, 11);
+  }
 }
 
 TEST_F(RunnerEosTest, AStoreRebuiltFromItsChangelogEqualsTheOriginal) {
