@@ -12,9 +12,10 @@
 // announced when the bench's eth_blockNumber (polled every 5 ms) first reports it.
 // --transport ws: chainflow's rpc is ws:// (calls and newHeads); the block is announced when
 // the bench's own newHeads subscription (a second ws:// connection) receives it.
-// --hops (nft view): also reads the chain's topic and cf.nft.ownership (read_committed) and
-// splits each block's latency at the moment its last transfer is readable on each: ingest
-// (announcement -> chain topic), nft_ownership (-> ownership topic), projection (-> row).
+// --hops: also reads the chain's topic and the processor's output topic (cf.nft.ownership;
+// cf.contract.burst for --view contract), read_committed, and splits each block's latency at
+// the moment its last transfer is readable on each: ingest (announcement -> chain topic),
+// the processor (nft_ownership or contract_events: -> its topic), projection (-> row).
 //
 //   build/benchmarks/head_latency_bench --blocks 60 --per-block 200
 //   build/benchmarks/head_latency_bench --view contract --transport ws --blocks 100
@@ -127,6 +128,7 @@ class HopWatcher {
         uint64_t block = 0;
         if (e.has_erc721_transfer()) block = e.erc721_transfer().log().block_number();
         if (e.has_owner_changed()) block = e.owner_changed().log().block_number();
+        if (e.has_contract_event()) block = e.contract_event().log().block_number();
         if (block == 0) continue;
         std::lock_guard lock(mu_);
         last_[block] = now;
@@ -251,7 +253,9 @@ int Main(const Options& o) {
       pqxx::nontransaction tx(pg);
       if (!tx.exec("SELECT to_regclass('chainflow.nft_owners')")[0][0].is_null()) {
         ingested = std::make_unique<HopWatcher>("127.0.0.1:9092", env.prefix() + ".anvil.events", 8);
-        owned = std::make_unique<HopWatcher>("127.0.0.1:9092", env.prefix() + ".nft.ownership", 8);
+        owned = std::make_unique<HopWatcher>(
+            "127.0.0.1:9092",
+            env.prefix() + (o.view == "nft" ? ".nft.ownership" : ".contract.burst"), 8);
       } else {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
@@ -260,6 +264,7 @@ int Main(const Options& o) {
   struct Hops {
     std::vector<double> ingest, process, project;
   } hops;
+  const char* processor = o.view == "nft" ? "nft_ownership" : "contract_events";
 
   std::map<uint64_t, Clock::time_point> seen;  // block -> when the node first reported it
   // Over ws, the announcement is the bench's own newHeads notification.
@@ -344,8 +349,8 @@ int Main(const Options& o) {
           hops.ingest.push_back(ms_between(t0, *t1));
           hops.process.push_back(ms_between(*t1, *t2));
           hops.project.push_back(ms - ms_between(t0, *t2));
-          fmt::print(stderr, "  ingest {:.1f} ms, nft_ownership {:.1f} ms, projection {:.1f} ms\n",
-                     hops.ingest.back(), hops.process.back(), hops.project.back());
+          fmt::print(stderr, "  ingest {:.1f} ms, {} {:.1f} ms, projection {:.1f} ms\n",
+                     hops.ingest.back(), processor, hops.process.back(), hops.project.back());
         }
       }
       last_id.erase(last_id.begin());
@@ -353,7 +358,7 @@ int Main(const Options& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (heads) heads->Stop();
-  for (auto [name, v] : {std::pair{"ingest", &hops.ingest}, {"nft_ownership", &hops.process},
+  for (auto [name, v] : {std::pair{"ingest", &hops.ingest}, {processor, &hops.process},
                          {"projection", &hops.project}}) {
     if (v->empty()) continue;
     fmt::print("  {}: p50 {:.0f} ms, p90 {:.0f} ms, p99 {:.0f} ms ({} blocks)\n", name,
@@ -392,7 +397,7 @@ int main(int argc, char** argv) {
   app.add_option("--keep-log", o.keep_log, "write chainflow's log (its stderr) to this file");
   app.add_option("--transport", o.transport, "chainflow's rpc: http (polling) or ws (newHeads)")
       ->check(CLI::IsMember({"http", "ws"}));
-  app.add_flag("--hops", o.hops, "nft view: split the latency at the chain and ownership topics");
+  app.add_flag("--hops", o.hops, "split the latency at the chain topic and the processor's");
   CLI11_PARSE(app, argc, argv);
   try {
     return Main(o);
