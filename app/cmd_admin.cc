@@ -14,6 +14,8 @@
 #include "app/status_collector.h"
 #include "app/topics.h"
 #include "app/views.h"
+#include "engine/core/crypto.h"
+#include "engine/core/hex.h"
 #include "engine/processors/intents/intents.h"
 #include "engine/runtime/state_digest.h"
 #include "engine/wire/topics.h"
@@ -163,13 +165,27 @@ int PrintStatus(const core::Config& config, bool json) {
   return kExitOk;
 }
 
-int PrintStateDigest(const core::Config& config) {
-  auto digest = engine::runtime::StateDigest(config.state.dir);
-  if (!digest.has_value()) {
-    fmt::print(stderr, "chainflow: state-digest: {}\n", digest.error().ToString());
+int PrintStateDigest(const core::Config& config, DigestDetail detail) {
+  auto fail = [](const core::Status& st) {
+    fmt::print(stderr, "chainflow: state-digest: {}\n", st.ToString());
     return kExitFailure;
+  };
+  if (detail == DigestDetail::kKeys) {
+    core::Status st = engine::runtime::ForEachDigestedPair(
+        config.state.dir, [](const std::string& store, std::string_view key, std::string_view value) {
+          fmt::print("{}\t{}\t{}\n", store, core::ToHex(key).substr(2),
+                     core::ToHex(core::Sha256(value)).substr(2));
+        });
+    return st.ok() ? kExitOk : fail(st);
   }
+  auto digest = engine::runtime::StateDigest(config.state.dir);
+  if (!digest.has_value()) return fail(digest.error());
   fmt::print("{}\n", digest.value());
+  if (detail == DigestDetail::kStores) {
+    auto stores = engine::runtime::StoreDigests(config.state.dir);
+    if (!stores.has_value()) return fail(stores.error());
+    for (const auto& [store, d] : stores.value()) fmt::print("{}  {}\n", d, store);
+  }
   return kExitOk;
 }
 

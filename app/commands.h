@@ -31,8 +31,13 @@ int Replay(const engine::core::Config& config, const std::string& chain,
 // `status`: per chain and consumer, as a table (or JSON).
 int PrintStatus(const engine::core::Config& config, bool json);
 
-// `state-digest`: the SHA-256 of all processor state.
-int PrintStateDigest(const engine::core::Config& config);
+// `state-digest`: the SHA-256 of all processor state. What it prints:
+enum class DigestDetail {
+  kAll,     // one digest of every store together
+  kStores,  // also one line per store: "<digest>  <store dir>"
+  kKeys,    // one line per digested pair: "<store dir>\t<key, hex>\t<SHA-256 of the value>"
+};
+int PrintStateDigest(const engine::core::Config& config, DigestDetail detail = DigestDetail::kAll);
 
 // `rebuild`: drop derived state and views, replay them from the log.
 // `view` empty: everything; "nft": only the PostgreSQL views.

@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
 
   CLI::App* digest = cli.add_subcommand("state-digest", "hash of all processor state");
   AddCommon(digest, common);
+  bool digest_stores = false;
+  bool digest_keys = false;
+  digest->add_flag("--stores", digest_stores, "also one digest per store (task)");
+  digest->add_flag("--keys", digest_keys,
+                   "instead, one line per key: store, key (hex), SHA-256 of its value");
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -90,6 +95,10 @@ int main(int argc, char** argv) {
   if (replay->parsed()) return app::Replay(config.value(), chain, from_file, append_only);
   if (rebuild->parsed()) return app::Rebuild(config.value(), view);
   if (status->parsed()) return app::PrintStatus(config.value(), json);
-  if (digest->parsed()) return app::PrintStateDigest(config.value());
+  if (digest->parsed()) {
+    return app::PrintStateDigest(config.value(), digest_keys     ? app::DigestDetail::kKeys
+                                                 : digest_stores ? app::DigestDetail::kStores
+                                                                 : app::DigestDetail::kAll);
+  }
   return app::kExitUsage;
 }

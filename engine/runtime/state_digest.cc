@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -18,11 +19,10 @@ void AppendLengthPrefixed(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-}  // namespace
-
-core::Result<std::string> StateDigest(const std::string& state_root) {
+// Every store directory under `state_root` (one holding a RocksDB CURRENT
+// file), sorted.
+core::Result<std::vector<std::filesystem::path>> FindStores(const std::string& state_root) {
   namespace fs = std::filesystem;
-  std::set<std::pair<std::string, std::string>> pairs;
   std::error_code ec;
   if (!fs::exists(state_root, ec)) {
     return core::NotFoundError(fmt::format("no state at {}", state_root));
@@ -37,13 +37,20 @@ core::Result<std::string> StateDigest(const std::string& state_root) {
   }
   if (ec) return core::UnavailableError(fmt::format("listing {}: {}", state_root, ec.message()));
   std::sort(stores.begin(), stores.end());
-  for (const auto& dir : stores) {
-    ASSIGN_OR_RETURN(auto store, state::Store::Open(dir.string(), {.create_if_missing = false}));
-    RETURN_IF_ERROR(store->Scan("", [&](std::string_view k, std::string_view v) {
-      if (!k.empty() && k[0] != '\0') pairs.emplace(std::string(k), std::string(v));
-      return true;
-    }));
-  }
+  return stores;
+}
+
+// Adds the digested pairs of the store at `dir` (runtime keys left out).
+core::Status CollectPairs(const std::filesystem::path& dir,
+                          std::set<std::pair<std::string, std::string>>& pairs) {
+  ASSIGN_OR_RETURN(auto store, state::Store::Open(dir.string(), {.create_if_missing = false}));
+  return store->Scan("", [&](std::string_view k, std::string_view v) {
+    if (!k.empty() && k[0] != '\0') pairs.emplace(std::string(k), std::string(v));
+    return true;
+  });
+}
+
+std::string DigestOf(const std::set<std::pair<std::string, std::string>>& pairs) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   std::string buf;
@@ -57,6 +64,44 @@ core::Result<std::string> StateDigest(const std::string& state_root) {
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
   return core::ToHex(std::span<const uint8_t>(md, len)).substr(2);
+}
+
+std::string Relative(const std::filesystem::path& dir, const std::string& root) {
+  return std::filesystem::relative(dir, root).generic_string();
+}
+
+}  // namespace
+
+core::Result<std::string> StateDigest(const std::string& state_root) {
+  ASSIGN_OR_RETURN(std::vector<std::filesystem::path> stores, FindStores(state_root));
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto& dir : stores) RETURN_IF_ERROR(CollectPairs(dir, pairs));
+  return DigestOf(pairs);
+}
+
+core::Result<std::map<std::string, std::string>> StoreDigests(const std::string& state_root) {
+  ASSIGN_OR_RETURN(std::vector<std::filesystem::path> stores, FindStores(state_root));
+  std::map<std::string, std::string> digests;
+  for (const auto& dir : stores) {
+    std::set<std::pair<std::string, std::string>> pairs;
+    RETURN_IF_ERROR(CollectPairs(dir, pairs));
+    digests[Relative(dir, state_root)] = DigestOf(pairs);
+  }
+  return digests;
+}
+
+core::Status ForEachDigestedPair(
+    const std::string& state_root,
+    const std::function<void(const std::string& store, std::string_view key,
+                             std::string_view value)>& fn) {
+  ASSIGN_OR_RETURN(std::vector<std::filesystem::path> stores, FindStores(state_root));
+  for (const auto& dir : stores) {
+    std::set<std::pair<std::string, std::string>> pairs;
+    RETURN_IF_ERROR(CollectPairs(dir, pairs));
+    const std::string name = Relative(dir, state_root);
+    for (const auto& [k, v] : pairs) fn(name, k, v);
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace chainflow::engine::runtime

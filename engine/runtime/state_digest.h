@@ -1,6 +1,9 @@
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
+#include <string_view>
 
 #include "engine/core/result.h"
 
@@ -13,5 +16,17 @@ namespace chainflow::engine::runtime {
 // digest is the same for any partition count, batch size or restart
 // pattern. The stores must not be open in another process.
 core::Result<std::string> StateDigest(const std::string& state_root);
+
+// The same digest for each store under `state_root` on its own, keyed by the
+// store's directory relative to the root ("nft_ownership/cf.mainnet.events-3"):
+// which task's state differs between two state dirs.
+core::Result<std::map<std::string, std::string>> StoreDigests(const std::string& state_root);
+
+// Calls `fn` for every (key, value) the digests cover, store by store (in
+// the order of StoreDigests' keys) and key by key: which keys differ.
+core::Status ForEachDigestedPair(
+    const std::string& state_root,
+    const std::function<void(const std::string& store, std::string_view key,
+                              std::string_view value)>& fn);
 
 }  // namespace chainflow::engine::runtime

@@ -18,7 +18,9 @@
 // independent computation from the file; nothing is dead-lettered; and the
 // state digest equals that of a clean single-instance replay of the same file
 // and user events in a deployment of its own, and so do the NFT, token,
-// intents, epochs, settlements and accruals tables.
+// intents, epochs, settlements and accruals tables. Each instance's own
+// stores of the tasks it owned at the end (its local copies, after tasks moved
+// away and back) equal the stores restored from the changelogs.
 #include <signal.h>
 #include <unistd.h>
 
@@ -30,6 +32,7 @@
 #include <memory>
 #include <string>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -175,6 +178,7 @@ class ScaleOutTest : public ::testing::Test {
         env.Argv({"process"}),
         std::map<std::string, std::string>{
             {"CHAINFLOW_STATE_DIR", fmt::format("{}.{}", env.state_dir(), id)},
+            {"CHAINFLOW_ENGINE_INSTANCE_ID", "so-" + id},
             {"CHAINFLOW_ENGINE_SESSION_TIMEOUT_MS", std::to_string(kSessionTimeoutMs)}});
   }
 
@@ -197,6 +201,48 @@ class ScaleOutTest : public ::testing::Test {
       lag.unowned += o.at("owner").is_null();
     }
     return lag;
+  }
+
+  // The store directories (relative to an instance's state dir) of the
+  // tasks each instance ("a".."d") owns, from `chainflow status --json`.
+  static std::map<std::string, std::set<std::string>> OwnedStores(const PipelineEnv& env) {
+    std::map<std::string, std::set<std::string>> owned;
+    RunResult r = env.Chainflow({"status", "--json"}, {}, std::chrono::seconds(30));
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(r.out, ec);
+    if (r.exit_code != 0 || ec || !v.is_object()) return owned;
+    for (const auto& c : v.at("consumers").as_array()) {
+      const auto& o = c.as_object();
+      if (o.at("kind").as_string() != "processor" || o.at("owner").is_null()) continue;
+      const std::string owner(o.at("owner").as_string());  // "so-<id>-<loop thread>"
+      const std::string processor(o.at("name").as_string());
+      const int64_t partition = o.at("partition").as_int64();
+      // A co-partitioned task's store is p-<n> (every input's partition n).
+      owned[owner.substr(3, owner.find('-', 3) - 3)].insert(
+          IsCoPartitioned(processor)
+              ? fmt::format("{}/p-{}", processor, partition)
+              : fmt::format("{}/{}-{}", processor, std::string(o.at("topic").as_string()),
+                            partition));
+    }
+    return owned;
+  }
+
+  static bool IsCoPartitioned(const std::string& processor) { return processor == "intents"; }
+
+  // `chainflow state-digest --stores` of a state dir: store -> digest.
+  static std::map<std::string, std::string> StoreDigests(const PipelineEnv& env,
+                                                         const std::string& state_dir) {
+    RunResult r = env.Chainflow({"state-digest", "--stores"}, {{"CHAINFLOW_STATE_DIR", state_dir}});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::map<std::string, std::string> digests;
+    std::istringstream lines(r.out);
+    std::string line;
+    std::getline(lines, line);  // the digest of all stores together
+    while (std::getline(lines, line)) {
+      auto gap = line.find("  ");
+      if (gap != std::string::npos) digests[line.substr(gap + 2)] = line.substr(0, gap);
+    }
+    return digests;
   }
 
   // Appends one slice (only appends: the instances process it).
@@ -305,6 +351,8 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   log(fmt::format("caught up {:.1f} s after the first slice",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                       .count()));
+  const std::map<std::string, std::set<std::string>> owned = OwnedStores(env);
+  EXPECT_EQ(owned.size(), 3u) << "the three instances should each own tasks at the end";
   for (auto& [id, p] : instances) {
     EXPECT_TRUE(p->Running()) << "instance " << id << " exited:\n" << p->Stderr();
     p->Kill(SIGTERM);
@@ -332,6 +380,25 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   ASSERT_EQ(once.exit_code, 0) << once.err;
   EXPECT_EQ(env.Digest(), clean.Digest())
       << "the stores restored from the changelogs differ from a clean single-instance run's";
+  // Each instance's own copies of the tasks it owned at the end: the
+  // changelogs' state, however often the tasks moved away and back.
+  const std::map<std::string, std::string> restored = StoreDigests(env, env.state_dir());
+  size_t compared = 0;
+  for (const auto& [id, stores] : owned) {
+    const std::map<std::string, std::string> own =
+        StoreDigests(env, fmt::format("{}.{}", env.state_dir(), id));
+    for (const std::string& store : stores) {
+      ASSERT_EQ(own.count(store), 1u) << "instance " << id << " owned " << store
+                                      << " but has no such store";
+      ASSERT_EQ(restored.count(store), 1u) << "no restored store " << store;
+      EXPECT_EQ(own.at(store), restored.at(store))
+          << "instance " << id << "'s own store " << store
+          << " differs from the one restored from its changelog";
+      ++compared;
+    }
+  }
+  log(fmt::format("compared {} owned stores with their changelogs' state", compared));
+  EXPECT_GT(compared, 0u);
   EXPECT_NE(env.QueryScalar("SELECT count(*) FROM chainflow.intents WHERE status = 'settled'"),
             "0");
   EXPECT_EQ(env.QueryScalar("SELECT count(*) FROM chainflow.intents WHERE status IN "
