@@ -49,7 +49,7 @@ struct ApiConfig {
 struct EngineConfig {
   int batch_size = 20000;    // max records a runner applies per transaction
   int batch_wait_ms = 50;    // max wait to fill a batch
-  int batch_linger_ms = 10;  // processors: poll on while each poll within this brings more
+  int batch_linger_ms = 0;   // processors: poll on to blocks' ends, each poll waiting this long (0: off)
   // Loop threads per processor, each with its own consumer and producer over
   // the input partitions numbered p with p % threads == its index. One
   // thread waits for acknowledgements or RocksDB while another applies.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <iterator>
+#include <map>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -456,10 +458,71 @@ core::Result<size_t> ProcessorRunner::RunOnce() {
   return total.records;
 }
 
+namespace {
+
+// Where the records of one cycle leave their partitions, for PollOn: a
+// topic that carries BlockEnds (ingest appends one to every partition of a
+// chain topic after each block's records; processors forward them) is read
+// block by block, so a partition whose last record so far is not a BlockEnd
+// is mid-block, and a partition that gave no BlockEnd yet this cycle may
+// still be on its way (the broker appends a block's partitions one after
+// another). Other topics (user events) have no blocks: nothing to wait for.
+class BlockBoundaries {
+ public:
+  explicit BlockBoundaries(std::set<std::string>& block_topics) : block_topics_(block_topics) {}
+
+  void Add(std::vector<log::Record>::const_iterator from,
+           std::vector<log::Record>::const_iterator to) {
+    for (auto it = from; it != to; ++it) {
+      const bool end = PeekPayload(it->value) == v1::Envelope::kBlockEnd;
+      const log::TopicPartition tp{it->topic, it->partition};
+      at_end_[tp] = end;
+      if (end) {
+        ended_.insert(tp);
+        block_topics_.insert(it->topic);
+      }
+    }
+  }
+
+  void Reset() {
+    at_end_.clear();
+    ended_.clear();
+  }
+
+  // Whether every polled partition of a block topic ends at a BlockEnd and
+  // every assigned partition of such a topic gave one this cycle.
+  template <typename Assigned>
+  bool Reached(const Assigned& assigned) const {
+    for (const auto& [tp, end] : at_end_) {
+      if (!end && block_topics_.count(tp.topic) > 0) return false;
+    }
+    for (const auto& [tp, task] : assigned) {
+      (void)task;
+      if (block_topics_.count(tp.topic) > 0 && at_end_.count(tp) == 0) {
+        // Not polled this cycle: waited for only if its topic's block ended
+        // elsewhere in this batch (its BlockEnd is then due too).
+        bool topic_ended = false;
+        for (const auto& e : ended_) topic_ended = topic_ended || e.topic == tp.topic;
+        if (topic_ended) return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  std::set<std::string>& block_topics_;  // topics seen carrying BlockEnds (the runner's)
+  std::map<log::TopicPartition, bool> at_end_;  // polled partition -> its last record is a BlockEnd
+  std::set<log::TopicPartition> ended_;         // partitions that gave a BlockEnd this cycle
+};
+
+}  // namespace
+
 core::Status ProcessorRunner::PollOn(std::vector<log::Record>& records) {
   if (options_.batch_linger.count() <= 0) return core::Status::Ok();
   const auto deadline = std::chrono::steady_clock::now() + options_.batch_wait;
-  while (records.size() < options_.batch_size) {
+  BlockBoundaries boundaries(block_topics_);
+  boundaries.Add(records.begin(), records.end());
+  while (records.size() < options_.batch_size && !boundaries.Reached(by_input_)) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
@@ -471,10 +534,14 @@ core::Status ProcessorRunner::PollOn(std::vector<log::Record>& records) {
       std::erase_if(records, [this](const log::Record& r) {
         return rebalanced_.count({r.topic, r.partition}) > 0;
       });
+      boundaries.Reset();
+      boundaries.Add(records.begin(), records.end());
     }
     if (more.empty()) break;
+    const size_t before = records.size();
     records.insert(records.end(), std::make_move_iterator(more.begin()),
                    std::make_move_iterator(more.end()));
+    boundaries.Add(records.begin() + static_cast<std::ptrdiff_t>(before), records.end());
   }
   return core::Status::Ok();
 }

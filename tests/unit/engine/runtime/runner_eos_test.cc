@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "engine/runtime/runner.h"
@@ -95,17 +96,19 @@ TEST_F(RunnerEosTest, OutputsChangelogAndOffsetsCommitTogether) {
   EXPECT_TRUE(tombstone);
 }
 
-// A source returning at most `cap` records a poll: a reader that received
-// what it is given in pieces (a block appended partition by partition).
+// A source returning at most `cap` records a poll (a reader that received
+// what it is given in pieces: a block appended partition by partition), and
+// counting its polls.
 class CappedSource : public log::RecordSource {
  public:
-  CappedSource(std::unique_ptr<log::RecordSource> inner, size_t cap)
-      : inner_(std::move(inner)), cap_(cap) {}
+  CappedSource(std::unique_ptr<log::RecordSource> inner, size_t cap, int* polls)
+      : inner_(std::move(inner)), cap_(cap), polls_(polls) {}
   core::Status Assign(const std::vector<log::TopicPartitionOffset>& assignment) override {
     return inner_->Assign(assignment);
   }
   core::Result<std::vector<log::Record>> Poll(size_t max_records,
                                               std::chrono::milliseconds timeout) override {
+    ++*polls_;
     return inner_->Poll(std::min(max_records, cap_), timeout);
   }
   core::Result<std::vector<log::TopicPartitionOffset>> ReadPositions() override {
@@ -115,33 +118,106 @@ class CappedSource : public log::RecordSource {
  private:
   std::unique_ptr<log::RecordSource> inner_;
   size_t cap_;
+  int* polls_;
 };
 
-// Eleven records over two partitions reach the runner four a poll. With
-// batch_linger (the default) the runner polls on while polls bring more and
-// commits them all in one transaction; with none, it commits the first
+class RunnerLingerTest : public RunnerEosTest {
+ protected:
+  static void AppendBlockEnd(testing::FakeLog& log, int partition, uint64_t block) {
+    v1::Envelope end;
+    end.set_id(fmt::format("c/{}/end/{}", block, partition));
+    end.mutable_block_end()->set_chain("c");
+    end.mutable_block_end()->set_number(block);
+    log.Append(kIn, partition, "", end.SerializeAsString());
+  }
+
+  // Opens a runner over `partitions` partitions of kIn reading through a
+  // CappedSource; `linger` as batch_linger.
+  std::unique_ptr<ProcessorRunner> OpenCapped(testing::FakeLog& log, log::TransactionalSink& sink,
+                                              const std::string& dir, size_t cap,
+                                              std::chrono::milliseconds linger,
+                                              int partitions = 2) {
+    ProcessorSpec spec{"counting", {kIn}, {kOut},
+                       [] { return std::make_unique<CountingProcessor>(); }};
+    RunnerOptions options = test::EosOptions(log, root_ / dir, 100);
+    options.batch_linger = linger;
+    std::vector<log::TopicPartition> inputs;
+    for (int p = 0; p < partitions; ++p) inputs.push_back({kIn, PartitionId(p)});
+    auto opened = ProcessorRunner::OpenTransactional(
+        spec, options, inputs, std::make_unique<CappedSource>(log.NewSource(), cap, &polls_),
+        sink);
+    EXPECT_TRUE(opened.has_value()) << opened.error().ToString();
+    return opened.has_value() ? std::move(opened).value() : nullptr;
+  }
+
+  int polls_ = 0;
+};
+
+// After a first block (from which the runner learns that its input carries
+// BlockEnds), the next block's ten transfers over two partitions and each
+// partition's BlockEnd reach the runner four records a poll. With
+// batch_linger (the default) the runner polls on to both block ends and
+// commits the block in one transaction; with none, it commits the first
 // four alone. Either way every output is there once.
-TEST_F(RunnerEosTest, RecordsArrivingInPiecesCommitInOneTransaction) {
+TEST_F(RunnerLingerTest, ABlockArrivingInPiecesCommitsInOneTransaction) {
   for (const bool linger : {true, false}) {
     SCOPED_TRACE(linger ? "batch_linger 10 ms" : "batch_linger 0");
     testing::FakeLog log;
-    Fill(log, 11, 2);
+    log.Append(kIn, 0, "100", Transfer(100));
+    AppendBlockEnd(log, 0, 1);
+    log.Append(kIn, 1, "101", Transfer(101));
+    AppendBlockEnd(log, 1, 1);
     auto sink = log.NewTransactionalSink();
-    ProcessorSpec spec{"counting", {kIn}, {kOut},
-                       [] { return std::make_unique<CountingProcessor>(); }};
-    RunnerOptions options = test::EosOptions(log, root_ / (linger ? "linger" : "pieces"), 100);
-    options.batch_linger = std::chrono::milliseconds(linger ? 10 : 0);
-    auto opened = ProcessorRunner::OpenTransactional(
-        spec, options, {{kIn, PartitionId(0)}, {kIn, PartitionId(1)}},
-        std::make_unique<CappedSource>(log.NewSource(), 4), *sink);
-    ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
-    ProcessorRunner& runner = *opened.value();
-    auto first = runner.RunOnce();
+    auto runner = OpenCapped(log, *sink, linger ? "linger" : "pieces", 4,
+                             std::chrono::milliseconds(linger ? 10 : 0));
+    ASSERT_NE(runner, nullptr);
+    Drain(*runner);
+    const int commits = sink->commits();
+    Fill(log, 10, 2);
+    AppendBlockEnd(log, 0, 2);
+    AppendBlockEnd(log, 1, 2);
+    auto second = runner->RunOnce();
+    ASSERT_TRUE(second.has_value()) << second.error().ToString();
+    EXPECT_EQ(second.value(), linger ? 12u : 4u);
+    EXPECT_EQ(sink->commits(), commits + 1);
+    Drain(*runner);
+    ExpectEachOutputOnce(log, 12);
+  }
+}
+
+// What needs no waiting is committed at once: a block that arrived whole
+// (every partition at its BlockEnd) and records of a topic without blocks
+// (user events). A block that ended on some partitions is waited for on the
+// others (one more poll, up to batch_linger), whether their records or only
+// their BlockEnds are missing.
+TEST_F(RunnerLingerTest, OnlyAPartialBlockIsWaitedFor) {
+  struct Case {
+    const char* name;
+    std::vector<int> with_data;  // partitions with a transfer and the block's end
+    size_t records;
+    int polls;
+  };
+  for (const Case& c : std::vector<Case>{{"whole block", {0, 1, 2}, 6, 1},
+                                         {"no blocks", {}, 3, 1},
+                                         {"partitions 1 and 2 behind", {0}, 2, 2},
+                                         {"partition 2 behind", {0, 1}, 4, 2}}) {
+    SCOPED_TRACE(c.name);
+    testing::FakeLog log;
+    if (c.with_data.empty()) {
+      for (int p = 0; p < 3; ++p) log.Append(kIn, p, std::to_string(p), Transfer(p));
+    }
+    for (int p : c.with_data) {
+      log.Append(kIn, p, std::to_string(p), Transfer(p));
+      AppendBlockEnd(log, p, 1);
+    }
+    auto sink = log.NewTransactionalSink();
+    auto runner = OpenCapped(log, *sink, c.name, 100, std::chrono::milliseconds(20), 3);
+    ASSERT_NE(runner, nullptr);
+    polls_ = 0;
+    auto first = runner->RunOnce();
     ASSERT_TRUE(first.has_value()) << first.error().ToString();
-    EXPECT_EQ(first.value(), linger ? 11u : 4u);
-    EXPECT_EQ(sink->commits(), 1);
-    Drain(runner);
-    ExpectEachOutputOnce(log, 11);
+    EXPECT_EQ(first.value(), c.records);
+    EXPECT_EQ(polls_, c.polls);
   }
 }
 
