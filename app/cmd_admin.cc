@@ -178,14 +178,16 @@ int PrintStateDigest(const core::Config& config, DigestDetail detail) {
         });
     return st.ok() ? kExitOk : fail(st);
   }
+  if (detail == DigestDetail::kStores) {
+    auto digests = engine::runtime::StoreDigests(config.state.dir);
+    if (!digests.has_value()) return fail(digests.error());
+    fmt::print("{}\n", digests.value().all);
+    for (const auto& [store, d] : digests.value().stores) fmt::print("{}  {}\n", d, store);
+    return kExitOk;
+  }
   auto digest = engine::runtime::StateDigest(config.state.dir);
   if (!digest.has_value()) return fail(digest.error());
   fmt::print("{}\n", digest.value());
-  if (detail == DigestDetail::kStores) {
-    auto stores = engine::runtime::StoreDigests(config.state.dir);
-    if (!stores.has_value()) return fail(stores.error());
-    for (const auto& [store, d] : stores.value()) fmt::print("{}  {}\n", d, store);
-  }
   return kExitOk;
 }
 

@@ -478,7 +478,7 @@ class BlockBoundaries {
       const log::TopicPartition tp{it->topic, it->partition};
       at_end_[tp] = end;
       if (end) {
-        ended_.insert(tp);
+        ended_topics_.insert(it->topic);
         block_topics_.insert(it->topic);
       }
     }
@@ -486,7 +486,7 @@ class BlockBoundaries {
 
   void Reset() {
     at_end_.clear();
-    ended_.clear();
+    ended_topics_.clear();
   }
 
   // Whether every polled partition of a block topic ends at a BlockEnd and
@@ -498,13 +498,9 @@ class BlockBoundaries {
     }
     for (const auto& [tp, task] : assigned) {
       (void)task;
-      if (block_topics_.count(tp.topic) > 0 && at_end_.count(tp) == 0) {
-        // Not polled this cycle: waited for only if its topic's block ended
-        // elsewhere in this batch (its BlockEnd is then due too).
-        bool topic_ended = false;
-        for (const auto& e : ended_) topic_ended = topic_ended || e.topic == tp.topic;
-        if (topic_ended) return false;
-      }
+      // Not polled this cycle: waited for only if its topic's block ended
+      // elsewhere in this batch (its BlockEnd is then due too).
+      if (at_end_.count(tp) == 0 && ended_topics_.count(tp.topic) > 0) return false;
     }
     return true;
   }
@@ -512,7 +508,7 @@ class BlockBoundaries {
  private:
   std::set<std::string>& block_topics_;  // topics seen carrying BlockEnds (the runner's)
   std::map<log::TopicPartition, bool> at_end_;  // polled partition -> its last record is a BlockEnd
-  std::set<log::TopicPartition> ended_;         // partitions that gave a BlockEnd this cycle
+  std::set<std::string> ended_topics_;          // topics that gave a BlockEnd this cycle
 };
 
 }  // namespace

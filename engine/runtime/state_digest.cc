@@ -79,14 +79,17 @@ core::Result<std::string> StateDigest(const std::string& state_root) {
   return DigestOf(pairs);
 }
 
-core::Result<std::map<std::string, std::string>> StoreDigests(const std::string& state_root) {
+core::Result<StoreDigestsResult> StoreDigests(const std::string& state_root) {
   ASSIGN_OR_RETURN(std::vector<std::filesystem::path> stores, FindStores(state_root));
-  std::map<std::string, std::string> digests;
+  StoreDigestsResult digests;
+  std::set<std::pair<std::string, std::string>> all;
   for (const auto& dir : stores) {
     std::set<std::pair<std::string, std::string>> pairs;
     RETURN_IF_ERROR(CollectPairs(dir, pairs));
-    digests[Relative(dir, state_root)] = DigestOf(pairs);
+    digests.stores[Relative(dir, state_root)] = DigestOf(pairs);
+    all.merge(pairs);
   }
+  digests.all = DigestOf(all);
   return digests;
 }
 

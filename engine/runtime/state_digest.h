@@ -17,10 +17,15 @@ namespace chainflow::engine::runtime {
 // pattern. The stores must not be open in another process.
 core::Result<std::string> StateDigest(const std::string& state_root);
 
-// The same digest for each store under `state_root` on its own, keyed by the
-// store's directory relative to the root ("nft_ownership/cf.mainnet.events-3"):
-// which task's state differs between two state dirs.
-core::Result<std::map<std::string, std::string>> StoreDigests(const std::string& state_root);
+// StateDigest, and the same digest for each store under `state_root` on its
+// own, keyed by the store's directory relative to the root
+// ("nft_ownership/cf.mainnet.events-3"): which task's state differs between
+// two state dirs. One read of every store.
+struct StoreDigestsResult {
+  std::string all;                           // == StateDigest(state_root)
+  std::map<std::string, std::string> stores;  // store dir -> its digest
+};
+core::Result<StoreDigestsResult> StoreDigests(const std::string& state_root);
 
 // Calls `fn` for every (key, value) the digests cover, store by store (in
 // the order of StoreDigests' keys) and key by key: which keys differ.
