@@ -18,13 +18,6 @@
 namespace chainflow::engine::runtime {
 namespace {
 
-// A task's state directory: "<topic>-<n>", or "p-<n>" for the one task of
-// partition n of every input of a co-partitioned processor.
-std::string TaskDir(const std::string& root, const log::TopicPartition& tp, bool co_partitioned) {
-  if (co_partitioned) return fmt::format("{}/p-{}", root, tp.partition.value());
-  return fmt::format("{}/{}-{}", root, tp.topic, tp.partition.value());
-}
-
 // Adds the time since the previous call (or construction) to the
 // processor's counter for the named loop stage.
 class StageClock {
@@ -129,7 +122,7 @@ core::Status ProcessorRunner::OpenTasks(const std::vector<log::TopicPartition>& 
   // Which inputs share a task: all partitions numbered n when co-partitioned.
   std::map<std::string, std::vector<log::TopicPartition>> groups;
   for (const auto& tp : inputs) {
-    groups[TaskDir(options_.state_dir, tp, spec_.co_partitioned)].push_back(tp);
+    groups[TaskStateDir(options_.state_dir, tp, spec_.co_partitioned)].push_back(tp);
   }
   struct Opened {
     std::vector<log::TopicPartition> inputs;
@@ -138,8 +131,24 @@ core::Status ProcessorRunner::OpenTasks(const std::vector<log::TopicPartition>& 
   };
   std::vector<Opened> opened;
   std::vector<std::pair<log::TopicPartition, state::Store*>> to_restore;
+  // Stores claimed from a standby copy (RunnerOptions::claim_store) are
+  // released again if the open fails: all or none.
+  std::vector<std::string> claimed;
+  struct ReleaseOnFailure {
+    const RunnerOptions& options;
+    std::vector<std::string>& claimed;
+    bool done = false;
+    ~ReleaseOnFailure() {
+      if (done || !options.release_store) return;
+      for (const std::string& dir : claimed) options.release_store(dir);
+    }
+  } release_on_failure{options_, claimed};
   for (auto& [dir, tps] : groups) {
     Opened o{std::move(tps), nullptr, std::nullopt};
+    if (options_.claim_store) {
+      options_.claim_store(dir);
+      claimed.push_back(dir);
+    }
     ASSIGN_OR_RETURN(o.store, state::Store::Open(dir));
     if (transactions_ != nullptr) {
       const log::TopicPartition& first = o.inputs.front();
@@ -161,6 +170,7 @@ core::Status ProcessorRunner::OpenTasks(const std::vector<log::TopicPartition>& 
                                            UndoOptions{.enabled = spec_.per_block_undo}));
     tasks.push_back(std::move(task));
   }
+  release_on_failure.done = true;
   std::lock_guard lock(mu_);
   for (auto& task : tasks) {
     for (const auto& tp : task->inputs()) {
@@ -254,9 +264,15 @@ void ProcessorRunner::OnRevoked(const std::vector<log::TopicPartition>& taken, b
       }
     }
   }
+  std::vector<std::string> closed;
+  for (Task* task : closing) closed.push_back(task->store().path());
   std::erase_if(tasks_, [&](const std::unique_ptr<Task>& t) {
     return std::find(closing.begin(), closing.end(), t.get()) != closing.end();
   });
+  // The stores are closed: a standby copy in this process may take them up.
+  if (options_.release_store) {
+    for (const std::string& path : closed) options_.release_store(path);
+  }
   core::Logger("engine.runtime")
       ->info("[{}] the group {} {} partition(s); {} task(s) left", name_,
              lost ? "lost" : "took", taken.size(), tasks_.size());
@@ -383,7 +399,7 @@ core::Status ProcessorRunner::SeedPositions(const std::string& state_dir,
         fmt::format("cannot create state dir {}: {}", state_dir, ec.message()));
   }
   for (const auto& [tp, next] : positions) {
-    RETURN_IF_ERROR(Task::SeedPosition(tp, TaskDir(state_dir, tp, co_partitioned), next));
+    RETURN_IF_ERROR(Task::SeedPosition(tp, TaskStateDir(state_dir, tp, co_partitioned), next));
   }
   return core::Status::Ok();
 }

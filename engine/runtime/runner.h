@@ -74,6 +74,15 @@ struct RunnerOptions {
   // Bounds reopens (of either) in a row without a cycle that applied
   // records between them: two live instances with one id fence each other.
   int max_client_reopens = 5;
+
+  // Optional, for standby copies of tasks in the same process
+  // (StandbyTasks::Claim / Release): called on the loop thread with a task's
+  // store path (TaskStateDir) before the runner opens the store, and after it
+  // closed it (or gave up opening it). RocksDB lets one handle at a time
+  // open a directory: `claim_store` must return only once no one else in the
+  // process has it open, and keep it so until `release_store`.
+  std::function<void(const std::string& store_path)> claim_store;
+  std::function<void(const std::string& store_path)> release_store;
 };
 
 using Positions = std::map<log::TopicPartition, core::Offset>;

@@ -61,6 +61,11 @@ bool IsPoison(const core::Status& s) {
 
 }  // namespace
 
+std::string TaskDirName(const log::TopicPartition& input, bool co_partitioned) {
+  if (co_partitioned) return fmt::format("p-{}", input.partition.value());
+  return fmt::format("{}-{}", input.topic, input.partition.value());
+}
+
 std::string Task::OffsetKey(const log::TopicPartition& tp) {
   return fmt::format("{}offset/{}/{}", '\0', tp.topic, tp.partition.value());
 }
@@ -132,6 +137,22 @@ core::Result<std::unique_ptr<Task>> Task::Open(std::vector<log::TopicPartition> 
 
 std::string Task::ChangelogCheckpointKey() { return std::string("\0changelog/next", 15); }
 
+core::Result<core::Offset> Task::ChangelogCheckpoint(const state::Store& store) {
+  return StoredOffset(store, ChangelogCheckpointKey());
+}
+
+void Task::AddChangelogRecord(const log::Record& record, state::Batch& batch) {
+  if (record.tombstone) {
+    batch.Delete(record.key);
+  } else {
+    batch.Put(record.key, record.value);
+  }
+}
+
+void Task::SetChangelogCheckpoint(core::Offset next, state::Batch& batch) {
+  batch.Put(ChangelogCheckpointKey(), EncodeOffset(next));
+}
+
 core::Result<size_t> Task::Restore(
     const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores,
     const ReadChangelog& read) {
@@ -146,13 +167,13 @@ core::Result<size_t> Task::Restore(
   std::map<log::TopicPartition, Restoring> by_partition;
   std::vector<log::TopicPartitionOffset> from;
   for (const auto& [tp, store] : stores) {
-    ASSIGN_OR_RETURN(core::Offset checkpoint, StoredOffset(*store, ChangelogCheckpointKey()));
+    ASSIGN_OR_RETURN(core::Offset checkpoint, ChangelogCheckpoint(*store));
     by_partition[tp] = Restoring{store, nullptr, checkpoint};
     from.push_back({tp.topic, tp.partition, checkpoint});
   }
   auto commit = [](Restoring& r) -> core::Status {
     if (!r.batch) return core::Status::Ok();
-    r.batch->Put(ChangelogCheckpointKey(), EncodeOffset(r.next));
+    SetChangelogCheckpoint(r.next, *r.batch);
     RETURN_IF_ERROR(r.store->Commit(*r.batch));
     r.batch.reset();
     return core::Status::Ok();
@@ -166,11 +187,7 @@ core::Result<size_t> Task::Restore(
     }
     Restoring& r = it->second;
     if (!r.batch) r.batch = r.store->NewBatch();
-    if (record.tombstone) {
-      r.batch->Delete(record.key);
-    } else {
-      r.batch->Put(record.key, record.value);
-    }
+    AddChangelogRecord(record, *r.batch);
     r.next = core::Offset(record.offset.value() + 1);
     ++applied;
     if (r.batch->Count() >= kSliceWrites) return commit(r);

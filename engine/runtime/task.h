@@ -23,6 +23,16 @@ struct OutputRouting {
   std::string ce_source;  // "chainflow/<processor>"
 };
 
+// The folder of a task's store under a processor's state root:
+// "<topic>-<n>" for the task of input partition n of `topic`, or "p-<n>" for
+// the one task of partition n of every input of a co-partitioned processor.
+// Active tasks and standby copies (standby_tasks.h) use the same one.
+std::string TaskDirName(const log::TopicPartition& input, bool co_partitioned);
+inline std::string TaskStateDir(const std::string& root, const log::TopicPartition& input,
+                                bool co_partitioned) {
+  return root + "/" + TaskDirName(input, co_partitioned);
+}
+
 // Counts of one applied batch.
 struct BatchStats {
   size_t records = 0;
@@ -117,6 +127,14 @@ class Task {
   static core::Result<size_t> Restore(
       const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores,
       const ReadChangelog& read);
+  // The pieces of Restore, for stores kept up to date by tailing their
+  // changelogs (standby copies): the next changelog offset `store` has not
+  // applied (kOffsetBeginning for none), one changelog record's write
+  // (a put, or a delete for a tombstone) added to `batch`, and the
+  // checkpoint `next` added to `batch` (commit it with the writes).
+  static core::Result<core::Offset> ChangelogCheckpoint(const state::Store& store);
+  static void AddChangelogRecord(const log::Record& record, state::Batch& batch);
+  static void SetChangelogCheckpoint(core::Offset next, state::Batch& batch);
 
   // Stores `next` as the position of `input` in the (new or existing) store
   // at `state_path`, so the task opened there starts at `next` instead of
