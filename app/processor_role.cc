@@ -94,9 +94,11 @@ ProcessorRole::~ProcessorRole() { Stop(); }
 
 void ProcessorRole::Start() {
   for (Unit& u : units_) u.runner->Start();
+  for (auto& standby : standbys_) standby->Start();
 }
 
 void ProcessorRole::Stop() {
+  for (auto& standby : standbys_) standby->Stop();
   for (Unit& u : units_) {
     if (u.runner) u.runner->Stop();
   }
@@ -226,6 +228,28 @@ std::map<std::string, std::string> ProcessorRole::ChangelogsOf(
   return changelogs;
 }
 
+core::Result<std::unique_ptr<engine::runtime::StandbyTasks>> ProcessorRole::MakeStandby(
+    const core::Config& config, log::Admin& admin, const engine::runtime::ProcessorSpec& spec) {
+  engine::runtime::StandbyOptions options;
+  options.processor = spec.name;
+  options.state_dir = ProcessorStateDir(config, spec.name);
+  options.layout.co_partitioned = spec.co_partitioned;
+  options.layout.changelog_topics = ChangelogsOf(config, spec);
+  options.instance = InstanceId(config);
+  options.replicas = config.engine.num_standby_replicas;
+  options.batch_size = static_cast<size_t>(config.engine.batch_size);
+  log::ConsumerOptions reader_options;
+  reader_options.brokers = config.kafka.brokers;
+  reader_options.client_id = fmt::format("chainflow-standby-{}-{}", spec.name, options.instance);
+  reader_options.with_headers = false;
+  reader_options.read_committed = true;  // a copy holds committed transactions only
+  ASSIGN_OR_RETURN(std::unique_ptr<log::Consumer> reader, log::Consumer::Open(reader_options));
+  const std::string group = ProcessorGroupId(config, spec.name);
+  return engine::runtime::StandbyTasks::Open(
+      std::move(options), std::move(reader),
+      [&admin, group]() { return admin.DescribeGroup(group); });
+}
+
 core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& config,
                                                          log::Admin& admin, UnitPlan plan) {
   const engine::runtime::ProcessorSpec& spec = *plan.spec;
@@ -259,7 +283,8 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
     // Static membership: a restarted instance rejoins under the same name
     // and gets its tasks back without a rebalance; one that is gone longer
     // than the session timeout has its tasks moved to the others.
-    consumer_options.properties["group.instance.id"] = fmt::format("{}-{}", instance, shard);
+    consumer_options.properties["group.instance.id"] =
+        engine::runtime::MemberInstanceId(instance, shard);
     consumer_options.properties["session.timeout.ms"] =
         std::to_string(config.engine.session_timeout_ms);
     consumer_options.properties["heartbeat.interval.ms"] =
@@ -323,6 +348,12 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
                                  const std::function<core::Status(const log::Record&)>& fn) {
       return log::Consumer::ReadToEnd(restore_options, from, fn, std::chrono::seconds(60));
     };
+    if (engine::runtime::StandbyTasks* standby = plan.standby) {
+      // A standby copy of a task the group gives this unit is closed before
+      // the task opens its store, and may reopen once the task closes it.
+      options.claim_store = [standby](const std::string& path) { standby->Claim(path); };
+      options.release_store = [standby](const std::string& path) { standby->Release(path); };
+    }
     ASSIGN_OR_RETURN(unit.runner, engine::runtime::ProcessorRunner::OpenInGroup(
                                       spec, std::move(options), std::move(consumer),
                                       *unit.producer));
@@ -387,8 +418,16 @@ core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(
   ASSIGN_OR_RETURN(const std::vector<LeveledSpec> specs,
                    ConfiguredProcessors(config, admin, std::move(catalog)));
   std::vector<UnitPlan> plans;
+  const bool standbys = config.kafka.processing_guarantee == "exactly_once" &&
+                        config.engine.num_standby_replicas > 0;
   for (const LeveledSpec& p : specs) {
+    const size_t first = plans.size();
     RETURN_IF_ERROR(role->Plan(config, admin, p.spec, p.level, plans));
+    if (!standbys) continue;
+    ASSIGN_OR_RETURN(std::unique_ptr<engine::runtime::StandbyTasks> standby,
+                     MakeStandby(config, admin, p.spec));
+    for (size_t i = first; i < plans.size(); ++i) plans[i].standby = standby.get();
+    role->standbys_.push_back(std::move(standby));
   }
   if (config.kafka.processing_guarantee == "exactly_once") {
     RETURN_IF_ERROR(EnsureChangelogs(config, admin, specs));

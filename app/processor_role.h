@@ -9,6 +9,7 @@
 #include "engine/log/admin.h"
 #include "engine/log/producer.h"
 #include "engine/runtime/runner.h"
+#include "engine/runtime/standby_tasks.h"
 
 namespace chainflow::app {
 
@@ -36,7 +37,11 @@ std::string ProcessorGroupId(const engine::core::Config& config, const std::stri
 // partitions numbered p with p % threads == its index. Processors form
 // levels: level 0 reads the chain events topics (nft_ownership,
 // token_splitter), level 1 reads what level 0 writes (token_balances reads
-// `<prefix>.token.deltas`); catching up goes level by level.
+// `<prefix>.token.deltas`); catching up goes level by level. With `[engine]
+// num_standby_replicas` > 0 (exactly_once only) each processor also keeps
+// standby copies of tasks other instances own (engine::runtime::StandbyTasks,
+// one thread per processor, placed from the group's description), and its
+// units claim a copy's store before opening the task.
 class ProcessorRole {
  public:
   // `catalog` as ConfiguredProcessors takes it.
@@ -78,6 +83,9 @@ class ProcessorRole {
     int level = 0;
     int shard = 0;  // the thread index: partitions p with p % threads == shard
     std::vector<engine::log::TopicPartition> partitions;
+    // The processor's standby copies (owned by the role, outlive the unit),
+    // or null for none.
+    engine::runtime::StandbyTasks* standby = nullptr;
   };
   ProcessorRole() = default;
   // Splits `spec`'s input partitions over the loop threads.
@@ -95,8 +103,15 @@ class ProcessorRole {
   // Input topic -> changelog topic of `spec`'s stores.
   static std::map<std::string, std::string> ChangelogsOf(
       const engine::core::Config& config, const engine::runtime::ProcessorSpec& spec);
+  // `spec`'s standby copies on this instance (not started). `admin` must
+  // outlive them.
+  static engine::core::Result<std::unique_ptr<engine::runtime::StandbyTasks>> MakeStandby(
+      const engine::core::Config& config, engine::log::Admin& admin,
+      const engine::runtime::ProcessorSpec& spec);
 
   std::vector<std::string> inputs_;
+  // Before units_: a unit's runner releases its stores to them as it closes.
+  std::vector<std::unique_ptr<engine::runtime::StandbyTasks>> standbys_;
   std::vector<Unit> units_;
 };
 

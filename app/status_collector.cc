@@ -17,6 +17,8 @@
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
 #include "engine/core/url.h"
+#include "engine/runtime/standby_placement.h"
+#include "engine/runtime/task.h"
 #include "ingest/common/admin_tail_reader.h"
 #include "ingest/evm/rpc_client.h"
 #include "projections/pg/connection.h"
@@ -388,8 +390,9 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out,
   };
 
   // Every processor, by the offsets it reports to its consumer group.
-  auto add_processor = [&](const std::string& name,
-                           const std::vector<std::string>& inputs) -> core::Status {
+  auto add_processor = [&](const engine::runtime::ProcessorSpec& spec) -> core::Status {
+    const std::string& name = spec.name;
+    const std::vector<std::string>& inputs = spec.input_topics;
     ASSIGN_OR_RETURN(auto partitions, PartitionsOf(admin_, inputs));
     const std::string group = ProcessorGroupId(config_, name);
     ASSIGN_OR_RETURN(auto committed, admin_.CommittedOffsets(group, partitions));
@@ -406,9 +409,26 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out,
         owners[tp] = m.instance_id.empty() ? m.client_id : m.instance_id;
       }
     }
+    // Who keeps a standby copy of each task: the placement every instance
+    // computes from the same description (engine/runtime/standby_placement.h).
+    std::map<std::string, std::vector<std::string>> standbys;  // by task folder
+    if (config_.engine.num_standby_replicas > 0 && described.state == "Stable") {
+      engine::runtime::TaskLayout layout{spec.co_partitioned, {}};
+      for (const std::string& input : inputs) {
+        layout.changelog_topics[input] =
+            ChangelogTopic(config_, name, input, spec.co_partitioned);
+      }
+      for (engine::runtime::TaskPlacement& p : engine::runtime::PlaceStandbys(
+               described, layout, config_.engine.num_standby_replicas)) {
+        standbys[p.dir] = std::move(p.standbys);
+      }
+    }
     for (size_t i = first; i < out.consumers.size(); ++i) {
-      auto it = owners.find({out.consumers[i].topic, out.consumers[i].partition});
+      const log::TopicPartition tp{out.consumers[i].topic, out.consumers[i].partition};
+      auto it = owners.find(tp);
       if (it != owners.end()) out.consumers[i].owner = it->second;
+      auto sb = standbys.find(engine::runtime::TaskDirName(tp, spec.co_partitioned));
+      if (sb != standbys.end()) out.consumers[i].standbys = sb->second;
     }
     return core::Status::Ok();
   };
@@ -418,7 +438,7 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out,
     ASSIGN_OR_RETURN(processors_, ConfiguredProcessors(config_, admin_));
   }
   for (const LeveledSpec& p : *processors_) {
-    RETURN_IF_ERROR(add_processor(p.spec.name, p.spec.input_topics));
+    RETURN_IF_ERROR(add_processor(p.spec));
   }
 
   // Every view, by the offsets it stores with its rows; none while

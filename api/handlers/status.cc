@@ -15,6 +15,12 @@ json::value BlockOrNull(const std::optional<core::BlockNumber>& block) {
   return block->value();
 }
 
+json::array Strings(const std::vector<std::string>& strings) {
+  json::array out;
+  for (const std::string& s : strings) out.push_back(json::value(s));
+  return out;
+}
+
 }  // namespace
 
 json::value PipelineStatusToJson(const PipelineStatus& status) {
@@ -46,6 +52,9 @@ json::value PipelineStatusToJson(const PipelineStatus& status) {
         {"owner", consumer.kind != "processor"  ? json::value(nullptr)
                   : consumer.owner.empty()      ? json::value(nullptr)
                                                 : json::value(consumer.owner)},
+        // Instances keeping a standby copy of the task ([] for none).
+        {"standbys", consumer.kind != "processor" ? json::value(nullptr)
+                                                   : json::value(Strings(consumer.standbys))},
     });
   }
   json::array services;

@@ -48,6 +48,10 @@ struct PipelineStatus {
     // (`<instance id>-<thread>`), "" when none does (no instance runs, or
     // the group is rebalancing).
     std::string owner;
+    // A processor's: the instances that keep a standby copy of the
+    // partition's task (`[engine] num_standby_replicas`, placed by
+    // engine/runtime/standby_placement.h), empty when none.
+    std::vector<std::string> standbys;
   };
   // An outside service the pipeline needs (Kafka, PostgreSQL), as the last
   // collection found it.

@@ -65,6 +65,13 @@ struct EngineConfig {
   // A member silent this long (crashed, paused) is dropped and its tasks
   // move; a static member that stops cleanly also keeps its tasks this long.
   int session_timeout_ms = 10000;
+  // Under exactly_once: how many other instances keep a warm copy of each
+  // task (a standby replica, engine/runtime/README.md "Standby replicas"):
+  // they tail its changelog into their own state.dir, so when the group
+  // moves the task to one of them it restores only what that copy missed.
+  // 0: none; a moved task restores from its changelog from the local
+  // checkpoint on (all of it on an instance that never had the task).
+  int num_standby_replicas = 0;
   // Max records a projection applies per PostgreSQL transaction. Larger than
   // batch_size because a projection coalesces the changes of one key within
   // a transaction: when it is behind, bigger transactions write fewer rows.

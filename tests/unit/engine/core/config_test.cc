@@ -167,6 +167,25 @@ TEST(ConfigTest, EnvironmentChainNameWithDash) {
   EXPECT_EQ(parsed.value().chains[0].confirmations, 12u);
 }
 
+TEST(ConfigTest, StandbyReplicasDefaultOverrideAndRange) {
+  auto parsed = Config::Parse(kFull, {});
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed.value().engine.num_standby_replicas, 0);
+  parsed = Config::Parse(std::string(kFull) + "[engine]\nnum_standby_replicas = 2\n", {});
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed.value().engine.num_standby_replicas, 2);
+  parsed = Config::Parse(kFull, {{"CHAINFLOW_ENGINE_NUM_STANDBY_REPLICAS", "1"}});
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed.value().engine.num_standby_replicas, 1);
+  for (const char* bad : {"-1", "17"}) {
+    std::string error =
+        ErrorOf(std::string(kFull) + "[engine]\nnum_standby_replicas = " + bad + "\n");
+    EXPECT_NE(error.find("engine.num_standby_replicas"), std::string::npos) << error;
+  }
+  std::string env = ErrorOf(kFull, {{"CHAINFLOW_ENGINE_NUM_STANDBY_REPLICAS", "one"}});
+  EXPECT_NE(env.find("CHAINFLOW_ENGINE_NUM_STANDBY_REPLICAS"), std::string::npos) << env;
+}
+
 TEST(ConfigTest, LoadMissingFile) {
   auto loaded = Config::Load("/nonexistent/chainflow.toml", {});
   ASSERT_FALSE(loaded);
