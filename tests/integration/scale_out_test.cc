@@ -36,13 +36,13 @@
 #include <thread>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tests/integration/erc1155_checks.h"
 #include "tests/integration/money_checks.h"
 #include "tests/integration/pipeline_fixture.h"
+#include "tests/integration/scale_out_support.h"
 
 namespace chainflow::testing {
 namespace {
@@ -70,90 +70,6 @@ std::string ExtraToml() {
          KongzThenErc20Contracts(kTokens);
 }
 
-// Appends the same intents and clock ticks (gen_user_events' fixed seed) to
-// the deployment's user events topic.
-void AppendUserEvents(const PipelineEnv& env, const std::string& history) {
-  RunResult r = RunCommand({GEN_USER_EVENTS_BINARY, "-c", env.config_path(), "--history", history,
-                            "--chain", "mainnet", "--intents", std::to_string(kIntents),
-                            "--epochs", std::to_string(kEpochs)});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-}
-
-// The records on every output topic of a deployment, read read_committed.
-struct Outputs {
-  // topic suffix -> "<partition>:<ce_id>" (a marker or mark fanned out to
-  // every partition has one id on each)
-  std::map<std::string, std::set<std::string>> ids;
-  // "<topic suffix> <ce_type>" -> records
-  std::map<std::string, size_t> of_type;
-};
-
-// Every output topic of `env` read with kcat. A record seen twice is
-// reported and fails the test.
-Outputs ReadOutputs(const PipelineEnv& env) {
-  Outputs out;
-  for (const char* suffix : {"nft.ownership", "token.deltas", "token.balances", "intents",
-                             "settlement.parts", "settlements", "accruals"}) {
-    std::set<std::string>& ids = out.ids[suffix];
-    size_t duplicates = 0;
-    for (const std::string& line :
-         KcatLinesWith(fmt::format("{}.{}", env.prefix(), suffix), "%p|%h",
-                       {"-X", "isolation.level=read_committed"})) {
-      const size_t bar = line.find('|');
-      const std::string headers = line.substr(bar + 1);
-      ++out.of_type[fmt::format("{} {}", suffix, KcatHeader(headers, "ce_type").value_or("-"))];
-      std::optional<std::string> id = KcatHeader(headers, "ce_id");
-      EXPECT_TRUE(id.has_value()) << suffix << ": a record without ce_id: " << line;
-      if (!id) continue;
-      // Ids that name an input topic carry the deployment's prefix.
-      std::string plain = *id;
-      if (plain.starts_with(env.prefix())) plain = "<prefix>" + plain.substr(env.prefix().size());
-      const std::string key = line.substr(0, bar) + ":" + plain;
-      if (!ids.insert(key).second && ++duplicates <= 5) {
-        ADD_FAILURE() << suffix << ": record " << key << " appears twice";
-      }
-    }
-    EXPECT_EQ(duplicates, 0u) << suffix << ": records appended twice";
-  }
-  return out;
-}
-
-// A table's rows as one digest (every column, in a fixed order).
-std::string TableDigest(const PipelineEnv& env, const std::string& table) {
-  return env.QueryScalar(fmt::format(
-      "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
-      "FROM chainflow.{} t",
-      table));
-}
-
-// Splits the history at block boundaries into `n` files of about equal line
-// counts, in chain order. Returns their paths (empty on failure).
-std::vector<std::string> SplitByBlock(const std::string& path, int n) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(std::move(line));
-  }
-  auto block_of = [](const std::string& line) {
-    boost::json::value v = boost::json::parse(line);
-    return std::string(v.at("blockNumber").as_string());
-  };
-  std::vector<std::string> out;
-  size_t begin = 0;
-  for (int i = 0; i < n && begin < lines.size(); ++i) {
-    size_t end = i == n - 1 ? lines.size() : std::min(lines.size(), lines.size() * (i + 1) / n);
-    while (end < lines.size() && end > begin && block_of(lines[end]) == block_of(lines[end - 1])) {
-      ++end;
-    }
-    const std::string part = fmt::format("{}.part{}", path, i);
-    std::ofstream o(part);
-    for (size_t k = begin; k < end; ++k) o << lines[k] << '\n';
-    out.push_back(part);
-    begin = end;
-  }
-  return out;
-}
-
 class ScaleOutTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -169,88 +85,6 @@ class ScaleOutTest : public ::testing::Test {
     if (history_.empty()) return;
     std::filesystem::remove(history_);
     for (int i = 0; i < kSlices; ++i) std::filesystem::remove(fmt::format("{}.part{}", history_, i));
-  }
-
-  // A `process` instance of `env` with a state dir (and so an instance id)
-  // of its own.
-  static std::unique_ptr<Subprocess> StartInstance(const PipelineEnv& env, const std::string& id) {
-    return std::make_unique<Subprocess>(
-        env.Argv({"process"}),
-        std::map<std::string, std::string>{
-            {"CHAINFLOW_STATE_DIR", fmt::format("{}.{}", env.state_dir(), id)},
-            {"CHAINFLOW_ENGINE_INSTANCE_ID", "so-" + id},
-            {"CHAINFLOW_ENGINE_SESSION_TIMEOUT_MS", std::to_string(kSessionTimeoutMs)}});
-  }
-
-  // Processor lag summed over every partition, and whether every partition
-  // had an owner, from `chainflow status --json`; nullopt when it failed.
-  struct Lag {
-    int64_t records = 0;
-    int unowned = 0;
-  };
-  static std::optional<Lag> ProcessorLag(const PipelineEnv& env) {
-    RunResult r = env.Chainflow({"status", "--json"}, {}, std::chrono::seconds(30));
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(r.out, ec);
-    if (r.exit_code != 0 || ec || !v.is_object()) return std::nullopt;
-    Lag lag;
-    for (const auto& c : v.at("consumers").as_array()) {
-      const auto& o = c.as_object();
-      if (o.at("kind").as_string() != "processor") continue;
-      lag.records += o.at("lag").as_int64();
-      lag.unowned += o.at("owner").is_null();
-    }
-    return lag;
-  }
-
-  // The store directories (relative to an instance's state dir) of the
-  // tasks each instance ("a".."d") owns, from `chainflow status --json`.
-  static std::map<std::string, std::set<std::string>> OwnedStores(const PipelineEnv& env) {
-    std::map<std::string, std::set<std::string>> owned;
-    RunResult r = env.Chainflow({"status", "--json"}, {}, std::chrono::seconds(30));
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(r.out, ec);
-    if (r.exit_code != 0 || ec || !v.is_object()) return owned;
-    for (const auto& c : v.at("consumers").as_array()) {
-      const auto& o = c.as_object();
-      if (o.at("kind").as_string() != "processor" || o.at("owner").is_null()) continue;
-      const std::string owner(o.at("owner").as_string());  // "so-<id>-<loop thread>"
-      const std::string processor(o.at("name").as_string());
-      const int64_t partition = o.at("partition").as_int64();
-      // A co-partitioned task's store is p-<n> (every input's partition n).
-      owned[owner.substr(3, owner.find('-', 3) - 3)].insert(
-          IsCoPartitioned(processor)
-              ? fmt::format("{}/p-{}", processor, partition)
-              : fmt::format("{}/{}-{}", processor, std::string(o.at("topic").as_string()),
-                            partition));
-    }
-    return owned;
-  }
-
-  static bool IsCoPartitioned(const std::string& processor) { return processor == "intents"; }
-
-  // `chainflow state-digest --stores` of a state dir: store -> digest.
-  static std::map<std::string, std::string> StoreDigests(const PipelineEnv& env,
-                                                         const std::string& state_dir) {
-    RunResult r = env.Chainflow({"state-digest", "--stores"}, {{"CHAINFLOW_STATE_DIR", state_dir}});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::map<std::string, std::string> digests;
-    std::istringstream lines(r.out);
-    std::string line;
-    std::getline(lines, line);  // the digest of all stores together
-    while (std::getline(lines, line)) {
-      auto gap = line.find("  ");
-      if (gap != std::string::npos) digests[line.substr(gap + 2)] = line.substr(0, gap);
-    }
-    return digests;
-  }
-
-  // Appends one slice (only appends: the instances process it).
-  static void Append(const PipelineEnv& env, const std::string& part) {
-    RunResult r = env.Chainflow({"replay", "--append-only", "--chain", "mainnet", "--from-file",
-                                 part},
-                                {}, std::chrono::minutes(2));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
   std::string history_;
@@ -272,17 +106,19 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   ASSERT_EQ(parts.size(), static_cast<size_t>(kSlices));
 
   PipelineEnv env("scaleout", 8, 2000, ExtraToml());
-  AppendUserEvents(env, history_);
+  AppendUserEvents(env, history_, kIntents, kEpochs);
   struct RemoveInstanceDirs {
     const PipelineEnv& env;
     ~RemoveInstanceDirs() {
       for (const char* id : {"a", "b", "c", "d"}) {
-        std::filesystem::remove_all(fmt::format("{}.{}", env.state_dir(), id));
+        std::filesystem::remove_all(InstanceStateDir(env, id));
       }
     }
   } remove_instance_dirs{env};
+  const std::map<std::string, std::string> session{
+      {"CHAINFLOW_ENGINE_SESSION_TIMEOUT_MS", std::to_string(kSessionTimeoutMs)}};
   std::map<std::string, std::unique_ptr<Subprocess>> instances;
-  for (const char* id : {"a", "b", "c"}) instances[id] = StartInstance(env, id);
+  for (const char* id : {"a", "b", "c"}) instances[id] = StartInstance(env, id, session);
   // CF_SCALEOUT_KEEP_LOGS=<dir>: every instance's log, appended to
   // <dir>/<id>.log as each one ends (for a failure that needs them).
   const char* keep_logs = std::getenv("CF_SCALEOUT_KEEP_LOGS");
@@ -294,60 +130,54 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   auto restart = [&](const std::string& id) {
     instances[id]->Wait();
     keep_log(id, instances[id]->Stderr());
-    instances[id] = StartInstance(env, id);
+    instances[id] = StartInstance(env, id, session);
   };
   auto log = [](const std::string& what) { fmt::print("[ scale-out ] {}\n", what); };
   const auto started = std::chrono::steady_clock::now();
 
-  Append(env, parts[0]);
+  AppendSlice(env, parts[0]);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   log("SIGKILL a, restarted at once (static membership: its tasks come back)");
   instances["a"]->Kill(SIGKILL);
   restart("a");
-  Append(env, parts[1]);
+  AppendSlice(env, parts[1]);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
 
   log("SIGKILL b mid-slice, restarted after 1 s");
-  Append(env, parts[2]);
+  AppendSlice(env, parts[2]);
   instances["b"]->Kill(SIGKILL);
   instances["b"]->Wait();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   restart("b");
 
   log("SIGKILL c, restarted after its session expired (its tasks move to a and b, then back)");
-  Append(env, parts[3]);
+  AppendSlice(env, parts[3]);
   instances["c"]->Kill(SIGKILL);
   instances["c"]->Wait();
   std::this_thread::sleep_for(std::chrono::milliseconds(kSessionTimeoutMs + 3000));
   restart("c");
 
   log("d added");
-  instances["d"] = StartInstance(env, "d");
-  Append(env, parts[4]);
+  instances["d"] = StartInstance(env, "d", session);
+  AppendSlice(env, parts[4]);
   std::this_thread::sleep_for(std::chrono::seconds(3));
   log("d removed (SIGTERM: a clean stop; its tasks move after the session timeout)");
-  Append(env, parts[5]);
+  AppendSlice(env, parts[5]);
   instances["d"]->Kill(SIGTERM);
   EXPECT_EQ(instances["d"]->Wait(std::chrono::seconds(60)), 0) << instances["d"]->Stderr();
   keep_log("d", instances["d"]->Stderr());
   instances.erase("d");
   log("SIGKILL a again, restarted at once");
-  Append(env, parts[6]);
+  AppendSlice(env, parts[6]);
   instances["a"]->Kill(SIGKILL);
   restart("a");
 
   // The three finish the work by themselves: no lag and every partition
   // owned, twice in a row.
-  int settled = 0;
-  std::optional<Lag> lag;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(4);
-  while (settled < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    lag = ProcessorLag(env);
-    settled = lag && lag->records == 0 && lag->unowned == 0 ? settled + 1 : 0;
-  }
-  ASSERT_EQ(settled, 2) << "processors still lag " << (lag ? lag->records : -1)
-                        << " records, unowned partitions " << (lag ? lag->unowned : -1);
+  std::optional<ProcessorLag> lag;
+  ASSERT_TRUE(WaitUntilCaughtUp(env, std::chrono::minutes(4), &lag))
+      << "processors still lag " << (lag ? lag->records : -1) << " records, unowned partitions "
+      << (lag ? lag->unowned : -1);
   log(fmt::format("caught up {:.1f} s after the first slice",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                       .count()));
@@ -374,7 +204,7 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   ExpectNothingDeadLettered(env);
 
   PipelineEnv clean("scaleout_clean", 8, 2000, ExtraToml());
-  AppendUserEvents(clean, history_);
+  AppendUserEvents(clean, history_, kIntents, kEpochs);
   RunResult once = clean.Chainflow({"replay", "--chain", "mainnet", "--from-file", history_}, {},
                                    std::chrono::minutes(3));
   ASSERT_EQ(once.exit_code, 0) << once.err;
@@ -386,7 +216,7 @@ TEST_F(ScaleOutTest, InstancesKilledAddedAndRemovedLoseAndDuplicateNothing) {
   size_t compared = 0;
   for (const auto& [id, stores] : owned) {
     const std::map<std::string, std::string> own =
-        StoreDigests(env, fmt::format("{}.{}", env.state_dir(), id));
+        StoreDigests(env, InstanceStateDir(env, id));
     for (const std::string& store : stores) {
       ASSERT_EQ(own.count(store), 1u) << "instance " << id << " owned " << store
                                       << " but has no such store";
