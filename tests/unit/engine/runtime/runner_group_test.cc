@@ -32,19 +32,11 @@ constexpr int kPartitions = 4;
 
 class RunnerGroupTest : public test::ScratchDirTest {
  protected:
-  // A member: its source (the test plays the group through it), producer
-  // and runner, with a state dir of its own.
-  struct Member {
-    testing::FakeGroupSource* source = nullptr;  // owned by the runner
-    std::unique_ptr<testing::FakeTransactionalSink> sink;
-    std::unique_ptr<ProcessorRunner> runner;
-  };
+  // A member has a state dir of its own.
+  using Member = test::GroupMember;
 
   static void Fill(testing::FakeLog& log, int from, int n) {
-    for (int i = from; i < from + n; ++i) {
-      const int token = i % 23;
-      log.Append(kIn, token % kPartitions, std::to_string(token), Transfer(token));
-    }
+    test::FillTransfers(log, from, n, kPartitions);
   }
 
   RunnerOptions Options(testing::FakeLog& log, const std::string& dir, size_t batch) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -103,6 +104,23 @@ inline void ExpectEachOutputOnce(const testing::FakeLog& log, size_t inputs) {
   }
   EXPECT_EQ(out.size(), inputs);
 }
+
+// Appends transfers `from` .. `from + n - 1` of 23 tokens to kIn, each
+// token on partition token % `partitions`.
+inline void FillTransfers(testing::FakeLog& log, int from, int n, int partitions) {
+  for (int i = from; i < from + n; ++i) {
+    const int token = i % 23;
+    log.Append(kIn, token % partitions, std::to_string(token), Transfer(token));
+  }
+}
+
+// A consumer-group member in a test: its source (the test plays the group
+// through it), producer and runner.
+struct GroupMember {
+  testing::FakeGroupSource* source = nullptr;  // owned by the runner
+  std::unique_ptr<testing::FakeTransactionalSink> sink;
+  std::unique_ptr<ProcessorRunner> runner;
+};
 
 // A fixture with an empty directory `root_` of its own, removed afterwards.
 class ScratchDirTest : public ::testing::Test {

@@ -31,17 +31,10 @@ constexpr int kPartitions = 4;
 
 class StandbyTasksTest : public test::ScratchDirTest {
  protected:
-  struct Member {
-    testing::FakeGroupSource* source = nullptr;  // owned by the runner
-    std::unique_ptr<testing::FakeTransactionalSink> sink;
-    std::unique_ptr<ProcessorRunner> runner;
-  };
+  using Member = test::GroupMember;
 
   static void Fill(testing::FakeLog& log, int from, int n) {
-    for (int i = from; i < from + n; ++i) {
-      const int token = i % 23;
-      log.Append(kIn, token % kPartitions, std::to_string(token), Transfer(token));
-    }
+    test::FillTransfers(log, from, n, kPartitions);
   }
 
   static ProcessorSpec Spec() {
@@ -125,19 +118,29 @@ class StandbyTasksTest : public test::ScratchDirTest {
     return end;
   }
 
+  // `a` owns every task and has applied `n` transfers; instance "b" keeps
+  // placed (not yet caught-up) copies of them under "b".
+  std::unique_ptr<StandbyTasks> OwnerWithCopies(testing::FakeLog& log, Member& a, int n) {
+    a = Join(log, "a");
+    a.source->Give(All());
+    Fill(log, 0, n);
+    Drain(*a.runner);
+    SetGroup("a");
+    std::unique_ptr<StandbyTasks> standby = OpenStandby(log, "b");
+    if (standby != nullptr) {
+      EXPECT_TRUE(standby->Refresh().ok());
+    }
+    return standby;
+  }
+
   log::GroupDescription group_;
 };
 
 TEST_F(StandbyTasksTest, ACopyAppliesTheChangelogIntoTheActiveLayoutAndEqualsTheOwnersStore) {
   testing::FakeLog log;
-  Member a = Join(log, "a");
-  a.source->Give(All());
-  Fill(log, 0, 300);
-  Drain(*a.runner);
-  SetGroup("a");
-  std::unique_ptr<StandbyTasks> standby = OpenStandby(log, "b");
+  Member a;
+  std::unique_ptr<StandbyTasks> standby = OwnerWithCopies(log, a, 300);
   ASSERT_NE(standby, nullptr);
-  ASSERT_TRUE(standby->Refresh().ok());
   EXPECT_EQ(standby->Tasks(),
             std::vector<std::string>({"t.in-0", "t.in-1", "t.in-2", "t.in-3"}));
   EXPECT_EQ(CatchUp(*standby), static_cast<size_t>(ChangelogEnd(log)));
@@ -162,14 +165,9 @@ TEST_F(StandbyTasksTest, ACopyAppliesTheChangelogIntoTheActiveLayoutAndEqualsThe
 
 TEST_F(StandbyTasksTest, ATaskGivenToTheStandbyInstanceRestoresOnlyWhatTheCopyMissed) {
   testing::FakeLog log;
-  Member a = Join(log, "a");
-  a.source->Give(All());
-  Fill(log, 0, 400);
-  Drain(*a.runner);
-  SetGroup("a");
-  std::unique_ptr<StandbyTasks> standby = OpenStandby(log, "b");
+  Member a;
+  std::unique_ptr<StandbyTasks> standby = OwnerWithCopies(log, a, 400);
   ASSERT_NE(standby, nullptr);
-  ASSERT_TRUE(standby->Refresh().ok());
   CatchUp(*standby);
   // The owner goes on after the copy's last read: that much is the tail.
   const int64_t copied = ChangelogEnd(log);
