@@ -303,6 +303,26 @@ core::Result<std::vector<TopicPartitionOffset>> Consumer::ReadPositions() {
   return out;
 }
 
+core::Result<std::vector<TopicPartitionOffset>> Consumer::KnownEnds() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  RETURN_IF_ERROR(StatusFromError(rd_kafka_assignment(impl_->rk.get(), &raw), "assignment"));
+  internal::PartitionListPtr list(raw);
+  std::vector<TopicPartitionOffset> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    int64_t low = RD_KAFKA_OFFSET_INVALID;
+    int64_t high = RD_KAFKA_OFFSET_INVALID;
+    // The watermarks of the last fetch response (no request is made).
+    if (rd_kafka_get_watermark_offsets(impl_->rk.get(), tp.topic, tp.partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    out.push_back({tp.topic, core::PartitionId(tp.partition), core::Offset(high)});
+  }
+  return out;
+}
+
 core::Status Consumer::Subscribe(const std::vector<std::string>& topics,
                                  RebalanceListener listener) {
   if (!impl_->has_group) {

@@ -36,6 +36,7 @@ class Consumer : public RecordSource {
   core::Result<std::vector<Record>> Poll(size_t max_records,
                                          std::chrono::milliseconds timeout) override;
   core::Result<std::vector<TopicPartitionOffset>> ReadPositions() override;
+  core::Result<std::vector<TopicPartitionOffset>> KnownEnds() override;
   core::Status Subscribe(const std::vector<std::string>& topics,
                          RebalanceListener listener) override;
   core::Status Seek(const std::vector<TopicPartitionOffset>& positions) override;

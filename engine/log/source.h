@@ -41,6 +41,12 @@ class RecordSource {
   // records alone stays one short of the end of a transactional topic).
   // Partitions not read yet are left out.
   virtual core::Result<std::vector<TopicPartitionOffset>> ReadPositions() = 0;
+  // The end (high watermark) of each assigned partition as the reader last
+  // learnt it from the broker, without asking: for lag gauges. Partitions
+  // whose end is not known yet are left out (all of them by default).
+  virtual core::Result<std::vector<TopicPartitionOffset>> KnownEnds() {
+    return std::vector<TopicPartitionOffset>{};
+  }
 
   // Group membership instead of Assign: the group decides which partitions
   // this member reads, and changes it as members join, leave or die.

@@ -30,6 +30,15 @@ class FakeSource : public engine::log::RecordSource {
     return out;
   }
 
+  engine::core::Result<std::vector<engine::log::TopicPartitionOffset>> KnownEnds() override {
+    std::vector<engine::log::TopicPartitionOffset> out;
+    for (const auto& [tp, next] : positions_) {
+      const int64_t end = log_.EndOffset(tp.topic, tp.partition.value());
+      out.push_back({tp.topic, tp.partition, Offset(end)});
+    }
+    return out;
+  }
+
  private:
   FakeLog& log_;
   std::map<engine::log::TopicPartition, int64_t> positions_;
