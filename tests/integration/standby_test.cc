@@ -294,14 +294,14 @@ TEST_F(StandbyTest, AKilledOwnersTasksMoveToTheirWarmCopiesAndStayExactlyOnce) {
   const std::string clean_digest = clean.Digest();
   // b's own stores of the tasks it owns (its standby copies of a's among
   // them) against the stores restored from their changelogs, task by task.
-  const std::map<std::string, std::string> restored = StoreDigests(env, env.state_dir());
+  const std::map<std::string, std::string> from_changelogs = StoreDigests(env, env.state_dir());
   const std::map<std::string, std::string> own = StoreDigests(env, InstanceStateDir(env, "b"));
   size_t compared = 0;
   for (const auto& [id, stores] : owned) {
     for (const std::string& store : stores) {
       ASSERT_EQ(own.count(store), 1u) << "b owned " << store << " but has no such store";
-      ASSERT_EQ(restored.count(store), 1u) << "no restored store " << store;
-      EXPECT_EQ(own.at(store), restored.at(store))
+      ASSERT_EQ(from_changelogs.count(store), 1u) << "no restored store " << store;
+      EXPECT_EQ(own.at(store), from_changelogs.at(store))
           << "b's own store " << store << " differs from the one restored from its changelog";
       ++compared;
     }
