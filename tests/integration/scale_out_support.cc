@@ -8,6 +8,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "engine/log/admin.h"
+#include "engine/log/consumer.h"
+
 namespace chainflow::testing {
 
 void AppendUserEvents(const PipelineEnv& env, const std::string& history, int intents,
@@ -141,6 +144,29 @@ std::optional<ProcessorLag> ReadProcessorLag(const PipelineEnv& env) {
     lag.unowned += o.at("owner").is_null();
   }
   return lag;
+}
+
+engine::core::Status WaitForOpenTransactions(const PipelineEnv& env,
+                                             std::chrono::milliseconds timeout) {
+  using engine::log::Admin;
+  using engine::log::Consumer;
+  ASSIGN_OR_RETURN(std::unique_ptr<Admin> admin, Admin::Open("127.0.0.1:9092"));
+  ASSIGN_OR_RETURN(std::vector<std::string> topics, admin->ListTopics());
+  std::vector<engine::log::TopicPartitionOffset> from;
+  for (const std::string& topic : topics) {
+    if (!topic.starts_with(env.prefix() + ".")) continue;
+    ASSIGN_OR_RETURN(int partitions, admin->PartitionCount(topic));
+    for (int p = 0; p < partitions; ++p) {
+      // The stable end: a read_committed ReadToEnd from there waits for
+      // whatever is open above it (Consumer::ReadToEnd).
+      ASSIGN_OR_RETURN(engine::log::Watermarks marks,
+                       admin->QueryWatermarks(topic, engine::core::PartitionId(p)));
+      from.push_back({topic, engine::core::PartitionId(p), marks.high});
+    }
+  }
+  return Consumer::ReadToEnd(
+      {.brokers = "127.0.0.1:9092", .client_id = "chainflow-test-open-transactions"}, from,
+      [](const engine::log::Record&) { return engine::core::Status::Ok(); }, timeout);
 }
 
 bool WaitUntilCaughtUp(const PipelineEnv& env, std::chrono::milliseconds timeout,

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/result.h"
 #include "tests/integration/pipeline_fixture.h"
 #include "tests/support/subprocess.h"
 
@@ -62,6 +63,16 @@ struct ProcessorLag {
   int unowned = 0;
 };
 std::optional<ProcessorLag> ReadProcessorLag(const PipelineEnv& env);
+
+// Waits until no transaction that is open now on any of the deployment's
+// topics still is: each has committed or aborted (a SIGKILLed instance's
+// after the broker times it out, up to transaction.timeout.ms plus the
+// broker's 10 s abort sweep). `status` measures lag against the last stable
+// offset, so while a dead instance's transaction holds that back, records
+// the survivors committed behind it show no lag yet. Returns the error, or
+// OK.
+engine::core::Status WaitForOpenTransactions(const PipelineEnv& env,
+                                             std::chrono::milliseconds timeout);
 
 // Waits until the processors have no lag and every partition an owner, twice
 // in a row a second apart; false after `timeout`.
