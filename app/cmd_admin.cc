@@ -48,16 +48,17 @@ void PrintTable(const api::handlers::PipelineStatus& st) {
                c.deepest_reorg, OptBlock(c.decisions_block));
     if (!c.error.empty()) fmt::print("  {}: {}\n", c.name, c.error);
   }
-  fmt::print("\n{:<11} {:<14} {:<28} {:>4} {:>12} {:>12} {:>10}  {:<24} {}\n", "kind", "name",
-             "topic", "part", "next", "end", "lag", "owner", "standbys");
+  fmt::print("\n{:<11} {:<14} {:<28} {:>4} {:>12} {:>12} {:>10} {:>8}  {:<24} {}\n", "kind",
+             "name", "topic", "part", "next", "end", "lag", "open_txn", "owner", "standbys");
   for (const auto& c : st.consumers) {
     const bool processor = c.kind == "processor";
     std::string standbys;
     for (const std::string& s : c.standbys) standbys += (standbys.empty() ? "" : ",") + s;
     if (standbys.empty()) standbys = "-";
-    fmt::print("{:<11} {:<14} {:<28} {:>4} {:>12} {:>12} {:>10}  {:<24} {}\n", c.kind, c.name,
-               c.topic, c.partition.value(), c.next_offset.value(), c.end_offset.value(), c.lag,
-               !processor ? "" : c.owner.empty() ? "-" : c.owner, processor ? standbys : "");
+    fmt::print("{:<11} {:<14} {:<28} {:>4} {:>12} {:>12} {:>10} {:>8}  {:<24} {}\n", c.kind,
+               c.name, c.topic, c.partition.value(), c.next_offset.value(), c.end_offset.value(),
+               c.lag, c.in_open_transactions, !processor ? "" : c.owner.empty() ? "-" : c.owner,
+               processor ? standbys : "");
   }
   fmt::print("\nready: {}{}\n", st.ready ? "yes" : "no",
              st.ready ? "" : " (" + st.not_ready_reason + ")");

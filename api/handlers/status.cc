@@ -49,6 +49,7 @@ json::value PipelineStatusToJson(const PipelineStatus& status) {
         {"next_offset", consumer.next_offset.value()},
         {"end_offset", consumer.end_offset.value()},
         {"lag", consumer.lag},
+        {"in_open_transactions", consumer.in_open_transactions},
         {"owner", consumer.kind != "processor"  ? json::value(nullptr)
                   : consumer.owner.empty()      ? json::value(nullptr)
                                                 : json::value(consumer.owner)},

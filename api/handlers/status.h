@@ -42,8 +42,17 @@ struct PipelineStatus {
     std::string topic;
     core::PartitionId partition;
     core::Offset next_offset;  // the next offset it will read
-    core::Offset end_offset;   // the partition's high watermark
-    int64_t lag = 0;           // end_offset - next_offset
+    // The partition's last stable offset: the end read_committed readers
+    // (processors, projections) reach now.
+    core::Offset end_offset;
+    int64_t lag = 0;  // end_offset - next_offset
+    // Offsets between end_offset and the high watermark: records (and
+    // markers) of transactions still open, which no read_committed reader
+    // sees yet. A processor's live transactions show here for moments; a
+    // killed instance's stay until the broker aborts them
+    // (transaction.timeout.ms, then its abort sweep: 10-20 s), and what
+    // others commit behind them waits that long.
+    int64_t in_open_transactions = 0;
     // A processor's: the group member that owns the partition now
     // (`<instance id>-<thread>`), "" when none does (no instance runs, or
     // the group is rebalancing).
@@ -82,7 +91,8 @@ class StatusSource {
 // "error"}],"chains":[{"name","head","ingested_block",
 // "finalized_block","lag_blocks","lag_seconds","reorgs","deepest_reorg",
 // "decisions_block","error"}],"consumers":[{"kind","name","topic",
-// "partition","next_offset","end_offset","lag"}]}; unknown blocks and
+// "partition","next_offset","end_offset","lag","in_open_transactions","owner",
+// "standbys"}]}; unknown blocks and
 // absent errors are null.
 boost::json::value PipelineStatusToJson(const PipelineStatus& status);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
 #include <thread>
 
 #include "engine/core/logging.h"
@@ -48,6 +49,11 @@ core::Status TopicResults(const rd_kafka_topic_result_t** results, size_t count,
 struct Admin::Impl {
   std::string brokers;
   internal::KafkaPtr rk;  // producer-type handle: admin requests and metadata
+  // A read_uncommitted consumer handle for QueryHighWatermark (ListOffsets
+  // answers a read_committed client, as `rk` is by librdkafka's default
+  // isolation.level, with the last stable offset); made at first use.
+  std::mutex uncommitted_mu;
+  internal::KafkaPtr uncommitted;
 
   core::Result<internal::AdminOptionsPtr> Options(rd_kafka_admin_op_t op) {
     internal::AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk.get(), op));
@@ -280,6 +286,23 @@ core::Result<Watermarks> Admin::QueryWatermarks(const std::string& topic,
                                        &high, kRequestTimeoutMs),
       fmt::format("watermarks of {}/{}", topic, partition.value())));
   return Watermarks{core::Offset(low), core::Offset(high)};
+}
+
+core::Result<core::Offset> Admin::QueryHighWatermark(const std::string& topic,
+                                                     core::PartitionId partition) {
+  std::lock_guard lock(impl_->uncommitted_mu);
+  if (!impl_->uncommitted) {
+    ASSIGN_OR_RETURN(impl_->uncommitted,
+                     impl_->TemporaryConsumer(fmt::format("chainflow-admin-{}", ::getpid()),
+                                              /*eof=*/false, /*read_committed=*/false));
+  }
+  int64_t low = 0;
+  int64_t high = 0;
+  RETURN_IF_ERROR(StatusFromError(
+      rd_kafka_query_watermark_offsets(impl_->uncommitted.get(), topic.c_str(),
+                                       partition.value(), &low, &high, kRequestTimeoutMs),
+      fmt::format("high watermark of {}/{}", topic, partition.value())));
+  return core::Offset(high);
 }
 
 core::Result<std::optional<Record>> Admin::ReadLastRecord(const std::string& topic,

@@ -59,7 +59,16 @@ class Admin {
   core::Result<std::vector<std::string>> ListTopics();
   // NotFound if the topic does not exist.
   core::Result<int> PartitionCount(const std::string& topic);
+  // `high` is the end a read_committed reader reaches: the last stable
+  // offset, which a transaction still open on the partition holds back.
   core::Result<Watermarks> QueryWatermarks(const std::string& topic, core::PartitionId partition);
+  // The offset the next record will get (the high watermark proper): the
+  // records of transactions still open, and their markers, included. Minus
+  // QueryWatermarks' `high`, what an open transaction holds back from
+  // read_committed readers (a SIGKILLed producer's until the broker aborts
+  // it after transaction.timeout.ms).
+  core::Result<core::Offset> QueryHighWatermark(const std::string& topic,
+                                                core::PartitionId partition);
   // The last data record of the partition (skipping transaction markers),
   // or nullopt if it holds none.
   core::Result<std::optional<Record>> ReadLastRecord(const std::string& topic,

@@ -19,7 +19,7 @@ PipelineStatus Sample() {
                            core::BlockNumber(98)});
   status.chains.push_back({"replay", std::nullopt, std::nullopt, std::nullopt, 0});
   status.consumers.push_back({"processor", "nft_ownership", "cf.anvil.events",
-                              core::PartitionId(3), core::Offset(40), core::Offset(45), 5,
+                              core::PartitionId(3), core::Offset(40), core::Offset(45), 5, 2,
                               "host-1a2b3c4d-0", {"host-5e6f7a8b"}});
   status.services.push_back({"kafka", "127.0.0.1:9092", true, ""});
   status.ready = false;
@@ -39,7 +39,8 @@ TEST(PipelineStatusToJsonTest, RendersEveryField) {
             R"("lag_blocks":0,"lag_seconds":null,"reorgs":0,"deepest_reorg":0,"decisions_block":null,)"
             R"("error":null}],)"
             R"("consumers":[{"kind":"processor","name":"nft_ownership","topic":"cf.anvil.events",)"
-            R"("partition":3,"next_offset":40,"end_offset":45,"lag":5,"owner":"host-1a2b3c4d-0",)"
+            R"("partition":3,"next_offset":40,"end_offset":45,"lag":5,"in_open_transactions":2,)"
+            R"("owner":"host-1a2b3c4d-0",)"
             R"("standbys":["host-5e6f7a8b"]}]})");
 }
 

@@ -317,6 +317,41 @@ TEST_F(KafkaIntegrationTest, Throughput) {
               records, records / produce_s, produce_s, records / consume_s, consume_s);
 }
 
+// An open transaction holds the last stable offset back: QueryWatermarks'
+// end is where read_committed readers stop, QueryHighWatermark where the
+// log ends; they meet again once the transaction ends.
+TEST_F(KafkaIntegrationTest, AnOpenTransactionHoldsTheStableEndBelowTheHighWatermark) {
+  const std::string topic = CreateTopic("cf-it-lso", 1);
+  auto opened = Producer::Open({.brokers = kBrokers, .transactional_id = UniqueName("cf-it-lso")});
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  auto producer = std::move(opened).value();
+  auto ends = [&] {
+    auto stable = admin_->QueryWatermarks(topic, core::PartitionId(0));
+    auto high = admin_->QueryHighWatermark(topic, core::PartitionId(0));
+    EXPECT_TRUE(stable.has_value() && high.has_value());
+    return std::make_pair(stable.has_value() ? stable.value().high.value() : -1,
+                          high.has_value() ? high.value().value() : -1);
+  };
+  EXPECT_EQ(ends(), std::make_pair(int64_t{0}, int64_t{0}));
+  ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(producer->Send({.topic = topic, .partition = core::PartitionId(0), .key = "k",
+                                .value = "v"}).ok());
+  }
+  ASSERT_EQ(producer->Flush(seconds(30)), core::Status::Ok());  // on the broker, still open
+  EXPECT_EQ(ends(), std::make_pair(int64_t{0}, int64_t{3}));
+  ASSERT_TRUE(producer->CommitTransaction(seconds(30)).has_value());
+  // Records 0-2 and the commit marker at 3; the marker may land a moment
+  // after the commit returns.
+  std::pair<int64_t, int64_t> after;
+  for (const auto until = Clock::now() + seconds(20); Clock::now() < until;) {
+    after = ends();
+    if (after == std::make_pair(int64_t{4}, int64_t{4})) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(after, std::make_pair(int64_t{4}, int64_t{4}));
+}
+
 // Restores read a changelog with Consumer::ReadToEnd: committed records and
 // tombstones, never aborted ones, and the offsets a transaction commits for
 // a group are the group's.
