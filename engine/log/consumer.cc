@@ -87,6 +87,12 @@ struct Consumer::Impl {
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         core::Logger("engine.log")->warn("consumer close: {}", rd_kafka_err2str(err));
       }
+      // Destroyed here, while every member its callbacks reach is alive
+      // (as a member, `rk` would outlive only `group_id`), and without the
+      // implicit second close rd_kafka_destroy makes when the first one
+      // failed (a fatal, fenced member), whose rebalance callback would
+      // land in this half-destroyed Impl.
+      rd_kafka_destroy_flags(rk.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
   }
 

@@ -352,6 +352,59 @@ TEST_F(KafkaIntegrationTest, AnOpenTransactionHoldsTheStableEndBelowTheHighWater
   EXPECT_EQ(after, std::make_pair(int64_t{4}, int64_t{4}));
 }
 
+// A static member fenced by a newer one with its group.instance.id (what a
+// broker stall does to a running instance: its session expires and it
+// rejoins) is a fatal consumer; destroying it must not call back into it.
+TEST_F(KafkaIntegrationTest, AFencedStaticMemberIsDestroyedCleanly) {
+  const std::string topic = CreateTopic("cf-it-fenced", 2);
+  const std::string group = UniqueName("cf-it-fenced-group");
+  const std::string instance = UniqueName("cf-it-fenced-member");
+  auto open = [&] {
+    auto c = Consumer::Open({.brokers = kBrokers,
+                             .group_id = group,
+                             .properties = {{"group.instance.id", instance},
+                                            {"session.timeout.ms", "6000"},
+                                            {"partition.assignment.strategy", "range"}}});
+    EXPECT_TRUE(c.has_value()) << c.error().ToString();
+    return std::move(c).value();
+  };
+  auto subscribe = [&](Consumer& c, int* assigned) {
+    return c.Subscribe({topic}, {.assigned =
+                                     [assigned, topic](const std::vector<TopicPartition>& tps) {
+                                       *assigned += static_cast<int>(tps.size());
+                                       std::vector<TopicPartitionOffset> from;
+                                       for (const auto& tp : tps) {
+                                         from.push_back({tp.topic, tp.partition,
+                                                         kOffsetBeginning});
+                                       }
+                                       return from;
+                                     },
+                                 .revoked = [](const std::vector<TopicPartition>&, bool) {}});
+  };
+  int a_assigned = 0;
+  int b_assigned = 0;
+  std::unique_ptr<Consumer> a = open();
+  ASSERT_EQ(subscribe(*a, &a_assigned), core::Status::Ok());
+  for (const auto until = Clock::now() + seconds(30); a_assigned == 0 && Clock::now() < until;) {
+    ASSERT_TRUE(a->Poll(10, milliseconds(100)).has_value());
+  }
+  ASSERT_EQ(a_assigned, 2);
+  std::unique_ptr<Consumer> b = open();
+  ASSERT_EQ(subscribe(*b, &b_assigned), core::Status::Ok());
+  bool fenced = false;
+  for (const auto until = Clock::now() + seconds(60); !fenced && Clock::now() < until;) {
+    ASSERT_TRUE(b->Poll(10, milliseconds(50)).has_value());
+    fenced = !a->Poll(10, milliseconds(50)).has_value() || !a->FatalError().ok();
+  }
+  ASSERT_TRUE(fenced) << "the older member was never fenced";
+  EXPECT_FALSE(a->FatalError().ok());
+  a.reset();  // must neither crash nor hang
+  for (const auto until = Clock::now() + seconds(30); b_assigned == 0 && Clock::now() < until;) {
+    ASSERT_TRUE(b->Poll(10, milliseconds(100)).has_value());
+  }
+  EXPECT_EQ(b_assigned, 2);
+}
+
 // Restores read a changelog with Consumer::ReadToEnd: committed records and
 // tombstones, never aborted ones, and the offsets a transaction commits for
 // a group are the group's.
