@@ -8,8 +8,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "engine/log/admin.h"
-#include "engine/log/consumer.h"
 
 namespace chainflow::testing {
 
@@ -139,34 +137,12 @@ std::optional<ProcessorLag> ReadProcessorLag(const PipelineEnv& env) {
   ProcessorLag lag;
   for (const auto& c : v.at("consumers").as_array()) {
     const auto& o = c.as_object();
+    lag.held += o.at("in_open_transactions").as_int64();
     if (o.at("kind").as_string() != "processor") continue;
     lag.records += o.at("lag").as_int64();
     lag.unowned += o.at("owner").is_null();
   }
   return lag;
-}
-
-engine::core::Status WaitForOpenTransactions(const PipelineEnv& env,
-                                             std::chrono::milliseconds timeout) {
-  using engine::log::Admin;
-  using engine::log::Consumer;
-  ASSIGN_OR_RETURN(std::unique_ptr<Admin> admin, Admin::Open("127.0.0.1:9092"));
-  ASSIGN_OR_RETURN(std::vector<std::string> topics, admin->ListTopics());
-  std::vector<engine::log::TopicPartitionOffset> from;
-  for (const std::string& topic : topics) {
-    if (!topic.starts_with(env.prefix() + ".")) continue;
-    ASSIGN_OR_RETURN(int partitions, admin->PartitionCount(topic));
-    for (int p = 0; p < partitions; ++p) {
-      // The stable end: a read_committed ReadToEnd from there waits for
-      // whatever is open above it (Consumer::ReadToEnd).
-      ASSIGN_OR_RETURN(engine::log::Watermarks marks,
-                       admin->QueryWatermarks(topic, engine::core::PartitionId(p)));
-      from.push_back({topic, engine::core::PartitionId(p), marks.high});
-    }
-  }
-  return Consumer::ReadToEnd(
-      {.brokers = "127.0.0.1:9092", .client_id = "chainflow-test-open-transactions"}, from,
-      [](const engine::log::Record&) { return engine::core::Status::Ok(); }, timeout);
 }
 
 bool WaitUntilCaughtUp(const PipelineEnv& env, std::chrono::milliseconds timeout,
@@ -177,7 +153,7 @@ bool WaitUntilCaughtUp(const PipelineEnv& env, std::chrono::milliseconds timeout
   while (settled < 2 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     lag = ReadProcessorLag(env);
-    settled = lag && lag->records == 0 && lag->unowned == 0 ? settled + 1 : 0;
+    settled = lag && lag->records == 0 && lag->held == 0 && lag->unowned == 0 ? settled + 1 : 0;
   }
   if (last != nullptr) *last = lag;
   return settled == 2;
