@@ -149,7 +149,10 @@ void Consumer::Impl::OnRebalance(rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t* partitions) {
   static const auto logger = core::Logger("engine.log");
   rd_kafka_t* handle = rk.get();
-  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
+  // NULL when the protocol is not known (no longer in a group: a member
+  // fenced or closing); a string_view of NULL crashed a stopping instance.
+  const char* protocol = rd_kafka_rebalance_protocol(handle);
+  const bool cooperative = protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     std::vector<TopicPartitionOffset> from;
     if (listener.assigned) from = listener.assigned(PartitionsOf(partitions));
