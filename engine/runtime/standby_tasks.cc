@@ -49,7 +49,7 @@ core::Status StandbyTasks::Refresh() {
     if (std::find(p.standbys.begin(), p.standbys.end(), options_.instance) == p.standbys.end()) {
       continue;
     }
-    wanted.emplace(options_.state_dir + "/" + p.dir, std::move(p));
+    wanted.emplace(TaskStateDir(options_.state_dir, p.dir), std::move(p));
   }
   std::lock_guard lock(mu_);
   PlaceLocked(wanted);

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/result.h"
@@ -28,9 +29,15 @@ struct OutputRouting {
 // the one task of partition n of every input of a co-partitioned processor.
 // Active tasks and standby copies (standby_tasks.h) use the same one.
 std::string TaskDirName(const log::TopicPartition& input, bool co_partitioned);
+inline std::string TaskStateDir(const std::string& root, std::string_view dir_name) {
+  std::string path = root;
+  path += '/';
+  path += dir_name;
+  return path;
+}
 inline std::string TaskStateDir(const std::string& root, const log::TopicPartition& input,
                                 bool co_partitioned) {
-  return root + "/" + TaskDirName(input, co_partitioned);
+  return TaskStateDir(root, TaskDirName(input, co_partitioned));
 }
 
 // Counts of one applied batch.
