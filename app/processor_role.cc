@@ -98,6 +98,11 @@ void ProcessorRole::Start() {
 }
 
 void ProcessorRole::Stop() {
+  // Every runner is told first: one waiting out a broker outage must not
+  // delay the others' stop.
+  for (Unit& u : units_) {
+    if (u.runner) u.runner->RequestStop();
+  }
   for (auto& standby : standbys_) standby->Stop();
   for (Unit& u : units_) {
     if (u.runner) u.runner->Stop();
@@ -345,8 +350,10 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
     restore_options.with_headers = false;
     options.read_changelog = [restore_options](
                                  const std::vector<log::TopicPartitionOffset>& from,
-                                 const std::function<core::Status(const log::Record&)>& fn) {
-      return log::Consumer::ReadToEnd(restore_options, from, fn, std::chrono::seconds(60));
+                                 const std::function<core::Status(const log::Record&)>& fn,
+                                 std::stop_token stop) {
+      return log::Consumer::ReadToEnd(restore_options, from, fn, std::chrono::seconds(60),
+                                      std::move(stop));
     };
     if (engine::runtime::StandbyTasks* standby = plan.standby) {
       // A standby copy of a task the group gives this unit is closed before

@@ -394,7 +394,8 @@ core::Status Consumer::CommitAsync(const std::vector<TopicPartitionOffset>& next
 core::Status Consumer::ReadToEnd(const ConsumerOptions& options,
                                  const std::vector<TopicPartitionOffset>& from,
                                  const std::function<core::Status(const Record&)>& fn,
-                                 std::chrono::milliseconds timeout) {
+                                 std::chrono::milliseconds timeout,
+                                 std::stop_token stop) {
   if (from.empty()) return core::Status::Ok();
   ConsumerOptions own = options;
   own.group_id.clear();  // a private group: nothing is committed
@@ -411,6 +412,11 @@ core::Status Consumer::ReadToEnd(const ConsumerOptions& options,
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   rd_kafka_t* rk = consumer->impl_->rk.get();
   while (!open.empty()) {
+    if (stop.stop_requested()) {
+      return core::CancelledError(fmt::format(
+          "reading {} partition(s) to their end: stopped (first open: {}/{})", open.size(),
+          open.begin()->first.topic, open.begin()->first.partition.value()));
+    }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 #include "engine/core/result.h"
@@ -53,12 +54,14 @@ class Consumer : public RecordSource {
   // error). For read_committed the end is the high watermark: transactions
   // open at the call (or committed with their markers not yet written) are
   // waited for, and their records read if they commit. A start offset past
-  // the partition's end is DataLoss; DeadlineExceeded after `timeout`. For
-  // restoring state from a changelog.
+  // the partition's end is DataLoss; DeadlineExceeded after `timeout`;
+  // Cancelled soon after `stop` is requested (a stopping runner does not wait
+  // out a broker outage). For restoring state from a changelog.
   static core::Status ReadToEnd(const ConsumerOptions& options,
                                 const std::vector<TopicPartitionOffset>& from,
                                 const std::function<core::Status(const Record&)>& fn,
-                                std::chrono::milliseconds timeout);
+                                std::chrono::milliseconds timeout,
+                                std::stop_token stop = {});
 
   struct Impl;  // public only so librdkafka's callbacks can reach it
 

@@ -206,11 +206,11 @@ std::vector<log::TopicPartitionOffset> ProcessorRunner::OnAssigned(
   // Restores need the broker: retried until they work or the runner stops
   // (the member stays in the group meanwhile, its heartbeats go on).
   std::chrono::milliseconds backoff{100};
-  while (!to_open.empty()) {
+  while (!to_open.empty() && !stop_.stop_requested()) {
     core::Status st = OpenTasks(to_open);
     if (st.ok()) break;
-    if (!core::IsRetryable(st) || stop_.load()) {
-      if (!stop_.load()) {
+    if (!core::IsRetryable(st) || stop_.stop_requested()) {
+      if (!stop_.stop_requested()) {
         logger->error("[{}] cannot open the tasks the group gave: {}", name_, st.ToString());
         assign_failure_ = st;
       }
@@ -283,7 +283,7 @@ core::Status ProcessorRunner::RestoreStores(
     const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores) {
   if (stores.empty()) return core::Status::Ok();
   const auto started = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(size_t restored, Task::Restore(stores, options_.read_changelog));
+  ASSIGN_OR_RETURN(size_t restored, Task::Restore(stores, options_.read_changelog, stop_.get_token()));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   core::Labels labels{{"processor", name_}};
@@ -354,8 +354,12 @@ core::Status ProcessorRunner::Recover(const core::Status& why) {
     in_transaction_ = false;
   }
   if (transactions_ != nullptr && in_transaction_) {
-    core::Status aborted = transactions_->AbortTransaction(options_.flush_timeout);
+    core::Status aborted = transactions_->AbortTransaction(options_.abort_timeout);
     if (aborted.code() == core::StatusCode::kFailedPrecondition) return aborted;  // fenced
+    // Not answered within abort_timeout (the broker is away): the transaction
+    // stays open and the next recovery resumes the abort, so a stop between
+    // two attempts is seen.
+    if (aborted.code() == core::StatusCode::kDeadlineExceeded) return aborted;
     if (!aborted.ok()) {
       core::Logger("engine.runtime")
           ->warn("[{}] abort_transaction: {} (the changelog decides what landed)", name_,
@@ -693,7 +697,7 @@ void ProcessorRunner::Run() {
   std::chrono::milliseconds backoff{100};
   bool recovering = false;  // a cycle failed: recover before the next one
   core::Status failed;      // why
-  while (!stop_.load()) {
+  while (!stop_.stop_requested()) {
     core::Status st;
     if (recovering) {
       st = Recover(failed);
@@ -707,6 +711,8 @@ void ProcessorRunner::Run() {
       }
       st = r.error();
     }
+    // Stopping cuts waits short (a restore is Cancelled): not a failure.
+    if (stop_.stop_requested()) break;
     if (Recoverable(st)) {
       failed = st;
       logger->warn("[{}] retrying after {} ms: {}", name_, backoff.count(), st.ToString());
@@ -729,9 +735,10 @@ void ProcessorRunner::Run() {
     break;
   }
   // A transaction left open (a failure above, or none at all) is aborted, so
-  // read_committed readers need not wait for its timeout.
+  // read_committed readers need not wait for its timeout (briefly:
+  // abort_timeout).
   if (transactions_ != nullptr && in_transaction_) {
-    transactions_->AbortTransaction(options_.flush_timeout).IgnoreError();
+    transactions_->AbortTransaction(options_.abort_timeout).IgnoreError();
     in_transaction_ = false;
   }
   running_.store(false);
@@ -739,15 +746,17 @@ void ProcessorRunner::Run() {
 
 void ProcessorRunner::Start() {
   if (running_.exchange(true)) return;
-  stop_.store(false);
+  stop_ = std::stop_source{};
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "cf-process");
     Run();
   });
 }
 
+void ProcessorRunner::RequestStop() { stop_.request_stop(); }
+
 void ProcessorRunner::Stop() {
-  stop_.store(true);
+  stop_.request_stop();
   if (thread_.joinable()) thread_.join();
   running_.store(false);
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +39,11 @@ struct RunnerOptions {
   // (benchmarks/README.md, session 14).
   std::chrono::milliseconds batch_linger{0};
   std::chrono::milliseconds flush_timeout{60'000};
+  // How long an abort (recovering from a failed cycle, or stopping) waits.
+  // With the broker away it cannot land and the runner goes on (retries, or
+  // stops) without it: a transaction left open is safe, the broker aborts it
+  // after its timeout and a successor's init_transactions at once.
+  std::chrono::milliseconds abort_timeout{5'000};
   OutputRouting routing;  // output partition counts, dead-letter topic
 
   // Exactly-once only (OpenTransactional):
@@ -154,6 +160,10 @@ class ProcessorRunner {
   bool Recoverable(const core::Status& why) const;
 
   void Start();
+  // Asks the thread to stop without waiting for it: restores and retries
+  // give up, the open transaction is aborted briefly. For stopping many
+  // runners at once; Stop() then joins.
+  void RequestStop();
   void Stop();  // idempotent; joins the thread
 
   // Committed next offsets of every task (in a group: of the tasks it owns
@@ -250,7 +260,7 @@ class ProcessorRunner {
   Positions positions_;      // guarded by mu_
   core::Status failure_;     // guarded by mu_
 
-  std::atomic<bool> stop_{false};
+  std::stop_source stop_;  // Stop() requests it; restores and retries watch it
   std::atomic<bool> running_{false};
   std::thread thread_;
 };

@@ -155,7 +155,7 @@ void Task::SetChangelogCheckpoint(core::Offset next, state::Batch& batch) {
 
 core::Result<size_t> Task::Restore(
     const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores,
-    const ReadChangelog& read) {
+    const ReadChangelog& read, std::stop_token stop) {
   // Restored writes are committed in slices so memory stays bounded; each
   // slice moves the checkpoint with it, so a restore cut short resumes.
   constexpr size_t kSliceWrites = 50'000;
@@ -192,7 +192,7 @@ core::Result<size_t> Task::Restore(
     ++applied;
     if (r.batch->Count() >= kSliceWrites) return commit(r);
     return core::Status::Ok();
-  }));
+  }, stop));
   for (auto& [tp, r] : by_partition) RETURN_IF_ERROR(commit(r));
   return applied;
 }

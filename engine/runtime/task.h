@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,13 +128,14 @@ class Task {
   // Brings `store` up to date with its changelog: applies the records of
   // `changelog` from the store's checkpoint (or the beginning) onward, as
   // read by `read` (which calls its callback per record in offset order), and
-  // moves the checkpoint. Returns the number of records applied.
+  // moves the checkpoint. Returns the number of records applied. `read`
+  // gives up (Cancelled) once `stop` is requested; what it applied stays.
   using ReadChangelog = std::function<core::Status(
       const std::vector<log::TopicPartitionOffset>& from,
-      const std::function<core::Status(const log::Record&)>& fn)>;
+      const std::function<core::Status(const log::Record&)>& fn, std::stop_token stop)>;
   static core::Result<size_t> Restore(
       const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores,
-      const ReadChangelog& read);
+      const ReadChangelog& read, std::stop_token stop = {});
   // The pieces of Restore, for stores kept up to date by tailing their
   // changelogs (standby copies): the next changelog offset `store` has not
   // applied (kOffsetBeginning for none), one changelog record's write

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/core/metrics.h"
@@ -293,6 +295,26 @@ TEST_F(MockClusterTest, BrokerDownTimesOutDelivery) {
   core::Status flushed = producer->Flush(seconds(10));
   EXPECT_EQ(flushed.code(), core::StatusCode::kUnavailable) << flushed.ToString();
   EXPECT_NE(flushed.message().find("delivering to t/0"), std::string::npos) << flushed.ToString();
+}
+
+// A restore read while the broker is down waits up to its timeout, unless
+// its stop is requested: a stopping runner must not wait out the outage.
+TEST_F(MockClusterTest, ReadToEndGivesUpWhenStopIsRequested) {
+  ASSERT_EQ(rd_kafka_mock_broker_set_down(cluster_.get(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::stop_source stop;
+  std::thread stopper([&stop] {
+    std::this_thread::sleep_for(milliseconds(300));
+    stop.request_stop();
+  });
+  const auto started = std::chrono::steady_clock::now();
+  core::Status st = Consumer::ReadToEnd(
+      {.brokers = cluster_.bootstraps()}, {{"t", core::PartitionId(0), core::Offset(0)}},
+      [](const Record&) { return core::Status::Ok(); }, seconds(60), stop.get_token());
+  const auto took = std::chrono::steady_clock::now() - started;
+  stopper.join();
+  EXPECT_EQ(st.code(), core::StatusCode::kCancelled) << st.ToString();
+  EXPECT_NE(st.message().find("stopped (first open: t/0)"), std::string::npos) << st.ToString();
+  EXPECT_LT(took, seconds(10));
 }
 
 TEST_F(MockClusterTest, FullQueueIsResourceExhausted) {

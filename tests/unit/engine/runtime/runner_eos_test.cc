@@ -379,7 +379,7 @@ TEST_F(RunnerEosTest, AMissingChangelogTopicIsRefusedNamingTheInput) {
   options.state_dir = (root_ / "m").string();
   options.routing.partitions = {{kOut, 4}, {kDlq, 1}};
   options.routing.dlq_topic = kDlq;
-  options.read_changelog = [&log](const auto& from, const auto& fn) {
+  options.read_changelog = [&log](const auto& from, const auto& fn, std::stop_token) {
     return log.ReadToEnd(from, fn);
   };
   auto r = ProcessorRunner::OpenTransactional(spec, options, {{kIn, PartitionId(0)}},

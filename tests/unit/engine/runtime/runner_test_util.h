@@ -78,7 +78,7 @@ inline RunnerOptions EosOptions(testing::FakeLog& log, const std::filesystem::pa
   options.routing.dlq_topic = kDlq;
   options.changelog_topics = {{kIn, kChangelog}};
   options.group_id = kGroup;
-  options.read_changelog = [&log](const auto& from, const auto& fn) {
+  options.read_changelog = [&log](const auto& from, const auto& fn, std::stop_token) {
     return log.ReadToEnd(from, fn);
   };
   return options;
