@@ -1,4 +1,6 @@
 // `chainflow run | ingest | process | project | serve`.
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "api/handlers/service.h"
@@ -94,19 +96,19 @@ class Pipeline {
 
 int RunRoles(const core::Config& config, Roles roles) {
   auto logger = core::Logger("app");
-  Pipeline pipeline;
-  core::Status st = pipeline.Open(config, roles);
-  if (st.ok()) st = pipeline.Start();
+  auto pipeline = std::make_unique<Pipeline>();
+  core::Status st = pipeline->Open(config, roles);
+  if (st.ok()) st = pipeline->Start();
   if (!st.ok()) {
     logger->error("start-up failed: {}", st.ToString());
-    pipeline.Stop();
+    pipeline->Stop();
     return kExitFailure;
   }
   if (roles.serve) logger->info("API listening on http://{}", config.api.listen);
   logger->info("running; SIGINT or SIGTERM stops cleanly");
   int code = kExitOk;
   while (!WaitForShutdown(std::chrono::milliseconds(500))) {
-    core::Status health = pipeline.Health();
+    core::Status health = pipeline->Health();
     if (!health.ok()) {
       logger->error("a role failed, shutting down: {}", health.ToString());
       code = kExitFailure;
@@ -114,7 +116,10 @@ int RunRoles(const core::Config& config, Roles roles) {
     }
   }
   logger->info("stopping");
-  pipeline.Stop();
+  StopDeadline deadline(std::chrono::milliseconds(config.engine.stop_timeout_ms),
+                        kExitStopTimedOut);
+  pipeline->Stop();
+  pipeline.reset();  // the roles' clients close here, within the deadline too
   return code;
 }
 

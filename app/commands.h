@@ -10,6 +10,9 @@ namespace chainflow::app {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+// A stop that did not finish within [engine] stop_timeout_ms: the process
+// exited without waiting for what was blocked (as safe as a crash).
+inline constexpr int kExitStopTimedOut = 3;
 
 struct Roles {
   bool ingest = false;

@@ -4,7 +4,12 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/core/logging.h"
 
 namespace chainflow::app {
 namespace {
@@ -35,6 +40,29 @@ bool WaitForShutdown(std::chrono::milliseconds d) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return ShutdownRequested();
+}
+
+StopDeadline::StopDeadline(std::chrono::milliseconds limit, int exit_code) {
+  watchdog_ = std::thread([this, limit, exit_code] {
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
+    engine::core::Logger("app")->error(
+        "stopping took longer than {} ms (a call to the broker or PostgreSQL still blocked); "
+        "exiting without waiting for it: the next start recovers as after a crash "
+        "([engine] stop_timeout_ms)",
+        limit.count());
+    spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
+    std::_Exit(exit_code);
+  });
+}
+
+StopDeadline::~StopDeadline() {
+  {
+    std::lock_guard lock(mu_);
+    done_ = true;
+  }
+  cv_.notify_all();
+  watchdog_.join();
 }
 
 }  // namespace chainflow::app

@@ -72,6 +72,13 @@ struct EngineConfig {
   // 0: none; a moved task restores from its changelog from the local
   // checkpoint on (all of it on an instance that never had the task).
   int num_standby_replicas = 0;
+  // SIGINT/SIGTERM: how long a clean stop may take before the process exits
+  // without waiting for what is still blocked (exit code 3). A stop during a
+  // broker outage can block for good inside librdkafka
+  // (send_offsets_to_transaction ignores its timeout while the group
+  // coordinator is down, librdkafka #5456); exiting then is as safe as a
+  // crash, which exactly-once recovers from.
+  int stop_timeout_ms = 30000;
   // Max records a projection applies per PostgreSQL transaction. Larger than
   // batch_size because a projection coalesces the changes of one key within
   // a transaction: when it is behind, bigger transactions write fewer rows.

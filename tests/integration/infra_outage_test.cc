@@ -23,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -397,6 +398,74 @@ TEST_F(InfraOutageTest, PostgresPausedMidReplayLosesAndDuplicatesNothing) {
   };
   outage.must_name = false;
   ReplayThrough("outage_pg_pause", outage);
+}
+
+// SIGTERM while the broker is down: `chainflow process` and `chainflow
+// project` must stop within a bound a supervisor allows (systemd waits 90 s
+// before SIGKILL), not wait out every restore and abort first (179-252 s
+// before the runners watched their stop; for good when librdkafka's
+// send_offsets_to_transaction blocks, #5456): exit 0 after a clean stop, or
+// 3 once [engine] stop_timeout_ms (here 20 s) has passed. What they leave
+// (transactions open, stores mid-batch) must then add up: the broker back, a
+// replay of the same file (already appended) finishes the work with every
+// effect exactly once.
+TEST_F(InfraOutageTest, SigtermWhileTheBrokerIsDownStopsPromptlyAndLosesNothing) {
+  const History& history = History::Get();
+  ASSERT_EQ(history.error, "");
+  PipelineEnv env("outage_sigterm", 8, 5000);
+  RunResult appended =
+      env.Chainflow({"replay", "--append-only", "--chain", "mainnet", "--from-file", history.path});
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  const std::map<std::string, std::string> stop_timeout = {
+      {"CHAINFLOW_ENGINE_STOP_TIMEOUT_MS", "20000"}};
+  Subprocess process(env.Argv({"process"}), stop_timeout);
+  Subprocess project(env.Argv({"project"}), stop_timeout);
+  std::this_thread::sleep_for(4s);  // the processors busy with the history
+  ASSERT_TRUE(process.Running()) << process.Stderr();
+  ASSERT_TRUE(project.Running()) << project.Stderr();
+
+  struct BringBack {
+    bool done = false;
+    void Now() {
+      if (!std::exchange(done, true)) Infra({"start", "kafka"});
+    }
+    ~BringBack() { Now(); }
+  } bring_back;
+  ASSERT_EQ(::kill(PidFromFile("kafka"), SIGKILL), 0);
+  std::this_thread::sleep_for(3s);
+  const auto asked = Clock::now();
+  process.Kill(SIGTERM);
+  project.Kill(SIGTERM);
+  const int process_code = process.Wait(120s);
+  const auto process_at = Clock::now();
+  const int project_code = project.Wait(120s);
+  const auto project_at = Clock::now();
+  std::cout << fmt::format("SIGTERM with the broker down: process exited after {:.1f} s, "
+                           "project after {:.1f} s\n",
+                           Seconds(process_at - asked), Seconds(project_at - asked));
+  for (const auto& [name, code, log] :
+       {std::tuple{"process", process_code, process.Stderr()},
+        std::tuple{"project", project_code, project.Stderr()}}) {
+    EXPECT_TRUE(code == 0 || code == 3) << name << " exited " << code << ":\n"
+                                        << WithoutConnectionFailures(log);
+    if (code == 3) {
+      EXPECT_NE(log.find("stopping took longer than 20000 ms"), std::string::npos)
+          << name << " exited 3 without saying why:\n" << WithoutConnectionFailures(log);
+      std::cout << name << " gave up waiting (exit 3)\n";
+    }
+  }
+  EXPECT_LT(process_at - asked, 35s) << WithoutConnectionFailures(process.Stderr());
+  EXPECT_LT(project_at - asked, 35s) << WithoutConnectionFailures(project.Stderr());
+  bring_back.Now();
+  if (HasFatalFailure()) return;
+
+  RunResult finished =
+      env.Chainflow({"replay", "--chain", "mainnet", "--from-file", history.path}, {},
+                    std::chrono::minutes(5));
+  ASSERT_EQ(finished.exit_code, 0) << WithoutConnectionFailures(finished.err);
+  ExpectBalancesAndSupply(env, history.expected);
+  EXPECT_EQ(env.NftOwners("mainnet"), history.owners);
+  ExpectEachOutputEventOnce(env, history.expected, kKongzTransfers);
 }
 
 }  // namespace
