@@ -283,7 +283,8 @@ core::Status ProcessorRunner::RestoreStores(
     const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores) {
   if (stores.empty()) return core::Status::Ok();
   const auto started = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(size_t restored, Task::Restore(stores, options_.read_changelog, stop_.get_token()));
+  ASSIGN_OR_RETURN(size_t restored,
+                   Task::Restore(stores, options_.read_changelog, stop_.get_token()));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   core::Labels labels{{"processor", name_}};

@@ -129,7 +129,7 @@ class Task {
   // `changelog` from the store's checkpoint (or the beginning) onward, as
   // read by `read` (which calls its callback per record in offset order), and
   // moves the checkpoint. Returns the number of records applied. `read`
-  // gives up (Cancelled) once `stop` is requested; what it applied stays.
+  // gives up (Cancelled) once `stop` is requested; the slices committed stay.
   using ReadChangelog = std::function<core::Status(
       const std::vector<log::TopicPartitionOffset>& from,
       const std::function<core::Status(const log::Record&)>& fn, std::stop_token stop)>;
