@@ -328,7 +328,7 @@ TEST_F(InfraOutageTest, BrokerKilledAndRestartedMidReplayLosesAndDuplicatesNothi
   Outage outage;
   outage.service = "kafka";
   outage.take_down = [] { ASSERT_EQ(::kill(PidFromFile("kafka"), SIGKILL), 0); };
-  outage.down_for = 6s;
+  outage.down_for = 12s;  // room for two /readyz answers: one may take 10 s under load
   outage.bring_back = [] { Infra({"start", "kafka"}); };
   ReplayThrough("outage_kill", outage);
 }
@@ -339,7 +339,7 @@ TEST_F(InfraOutageTest, BrokerStoppedCleanlyAndRestartedMidReplayLosesAndDuplica
   Outage outage;
   outage.service = "kafka";
   outage.take_down = [] { Infra({"stop", "kafka"}); };
-  outage.down_for = 6s;
+  outage.down_for = 12s;  // as above
   outage.bring_back = [] { Infra({"start", "kafka"}); };
   ReplayThrough("outage_stop", outage);
 }
