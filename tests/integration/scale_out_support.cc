@@ -54,6 +54,27 @@ std::string TableDigest(const PipelineEnv& env, const std::string& table) {
       table));
 }
 
+std::pair<Outputs, Outputs> ExpectLikeCleanRun(const PipelineEnv& env, const PipelineEnv& clean,
+                                               const std::vector<std::string>& tables,
+                                               const std::string& tag) {
+  for (const std::string& table : tables) {
+    EXPECT_EQ(TableDigest(env, table), TableDigest(clean, table)) << "chainflow." << table;
+  }
+  std::pair<Outputs, Outputs> runs{ReadOutputs(env), ReadOutputs(clean)};
+  const auto& [outputs, clean_outputs] = runs;
+  for (const auto& [suffix, want] : clean_outputs.ids) {
+    auto it = outputs.ids.find(suffix);
+    const size_t got = it == outputs.ids.end() ? 0 : it->second.size();
+    EXPECT_EQ(got, want.size()) << suffix;
+    if (suffix != "token.balances" && it != outputs.ids.end()) {
+      EXPECT_TRUE(it->second == want) << suffix << ": the ids differ from the clean run's";
+    }
+    fmt::print("[ {} ] {}: {} records, each once\n", tag, suffix, got);
+  }
+  EXPECT_EQ(outputs.of_type, clean_outputs.of_type) << "records of each type per topic";
+  return runs;
+}
+
 std::vector<std::string> SplitByBlock(const std::string& path, int n) {
   std::ifstream in(path);
   std::vector<std::string> lines;

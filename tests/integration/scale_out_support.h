@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/pipeline_fixture.h"
@@ -39,6 +40,17 @@ Outputs ReadOutputs(const PipelineEnv& env);
 
 // A table's rows as one digest (every column, in a fixed order).
 std::string TableDigest(const PipelineEnv& env, const std::string& table);
+
+// The verifier against a clean run of the same input in a deployment of its
+// own (gtest expectations): each of `tables` (in schema chainflow) has the
+// clean run's rows, and every output topic holds each record once, the same
+// record ids as the clean run's (token.balances: as many; its ids name
+// token.deltas offsets, where the splitter tasks' appends interleave
+// differently in every run) and as many records of each type. Prints a line
+// per topic tagged "[ <tag> ]". Returns both runs' outputs, `env`'s first.
+std::pair<Outputs, Outputs> ExpectLikeCleanRun(const PipelineEnv& env, const PipelineEnv& clean,
+                                               const std::vector<std::string>& tables,
+                                               const std::string& tag);
 
 // Splits the history at block boundaries into `n` files (`<path>.part<i>`)
 // of about equal line counts, in chain order. Returns their paths (empty on
