@@ -146,7 +146,7 @@ core::Status CatchUp(const core::Config& config, log::Admin& admin, bool process
 }  // namespace
 
 int PrintStatus(const core::Config& config, bool json) {
-  auto admin = log::Admin::Open(config.kafka.brokers);
+  auto admin = OpenStatusAdmin(config);
   if (!admin.has_value()) {
     fmt::print(stderr, "chainflow: status: {}\n", admin.error().ToString());
     return kExitFailure;

@@ -45,7 +45,8 @@ class Pipeline {
       ASSIGN_OR_RETURN(projector_, ProjectorRole::Open(config, *admin_, catalog));
     }
     if (roles.serve) {
-      status_ = std::make_unique<StatusCollector>(config, *admin_, ingest_.get());
+      ASSIGN_OR_RETURN(status_admin_, OpenStatusAdmin(config));
+      status_ = std::make_unique<StatusCollector>(config, *status_admin_, ingest_.get());
       ASSIGN_OR_RETURN(user_events_, UserEventsRole::Open(config, *admin_, ingest_.get()));
       using api::handlers::ApiService;
       ASSIGN_OR_RETURN(api_, ApiService::Open(config, *status_,
@@ -84,6 +85,7 @@ class Pipeline {
 
  private:
   std::unique_ptr<log::Admin> admin_;
+  std::unique_ptr<log::Admin> status_admin_;  // short request timeouts (before status_)
   std::unique_ptr<IngestRole> ingest_;
   std::unique_ptr<ProcessorRole> processor_;
   std::unique_ptr<ProjectorRole> projector_;

@@ -30,6 +30,10 @@ namespace core = engine::core;
 namespace log = engine::log;
 using api::handlers::PipelineStatus;
 
+core::Result<std::unique_ptr<log::Admin>> OpenStatusAdmin(const core::Config& config) {
+  return log::Admin::Open(config.kafka.brokers, kStatusRequestTimeout);
+}
+
 StatusCollector::StatusCollector(const core::Config& config, log::Admin& admin,
                                  const IngestRole* ingest, std::chrono::milliseconds max_age)
     : config_(config), admin_(admin), ingest_(ingest), max_age_(max_age) {}

@@ -25,6 +25,16 @@ namespace chainflow::app {
 
 class IngestRole;
 
+// How long a status collection waits for one Kafka request. A broker that
+// goes away mid-collection (a clean stop takes a few seconds, during which
+// it still accepts requests) holds the pending query this long, and /readyz
+// with it; Admin's default, 30 s, made such answers take over 10 s.
+inline constexpr std::chrono::milliseconds kStatusRequestTimeout{5000};
+
+// An Admin for a StatusCollector: requests bounded by kStatusRequestTimeout.
+engine::core::Result<std::unique_ptr<engine::log::Admin>> OpenStatusAdmin(
+    const engine::core::Config& config);
+
 // Assembles PipelineStatus from what any process can see: chain heads over
 // JSON-RPC (or from an in-process IngestRole), the last BlockEnd in each
 // chain topic, Kafka high watermarks, the processor's committed group
@@ -36,7 +46,7 @@ class IngestRole;
 // Thread-safe.
 class StatusCollector : public api::handlers::StatusSource {
  public:
-  // `admin` must outlive the collector; `ingest` is optional (in-process
+  // `admin` (from OpenStatusAdmin) must outlive the collector; `ingest` is optional (in-process
   // heads) and, when set, must outlive it too.
   StatusCollector(const engine::core::Config& config, engine::log::Admin& admin,
                   const IngestRole* ingest = nullptr,

@@ -17,14 +17,14 @@ using internal::StatusFromError;
 
 namespace {
 
-constexpr int kRequestTimeoutMs = 30000;
 constexpr int kMetadataTimeoutMs = 5000;
 constexpr auto kTopicVisibleTimeout = std::chrono::seconds(30);
-constexpr auto kReadLastTimeout = std::chrono::seconds(30);
 
-// Waits for the result event of an admin request on `queue`.
-core::Result<internal::EventPtr> WaitForResult(rd_kafka_queue_t* queue, std::string_view what) {
-  internal::EventPtr event(rd_kafka_queue_poll(queue, kRequestTimeoutMs + 5000));
+// Waits for the result event of an admin request on `queue` (the request
+// itself times out after `timeout_ms`).
+core::Result<internal::EventPtr> WaitForResult(rd_kafka_queue_t* queue, int timeout_ms,
+                                               std::string_view what) {
+  internal::EventPtr event(rd_kafka_queue_poll(queue, timeout_ms + 5000));
   if (!event) return core::DeadlineExceededError(fmt::format("{}: no answer", what));
   RETURN_IF_ERROR(StatusFromError(rd_kafka_event_error(event.get()), what));
   return event;
@@ -44,10 +44,47 @@ core::Status TopicResults(const rd_kafka_topic_result_t** results, size_t count,
   return core::Status::Ok();
 }
 
+// The offset of `partition` at `which` (RD_KAFKA_OFFSET_BEGINNING or
+// RD_KAFKA_OFFSET_END; for END a read_committed handle gets the last stable
+// offset) from one ListOffsets request, given up after `timeout_ms`. Not
+// rd_kafka_query_watermark_offsets: in the librdkafka Debian ships (2.0.2) it
+// waits for a partition leader that is down until the broker is back,
+// whatever its timeout (librdkafka #2588, fixed in 2.3.0), and held every
+// status collection, and /readyz with it, for as long as an outage lasted.
+core::Result<int64_t> ListOffset(rd_kafka_t* rk, const std::string& topic,
+                                 core::PartitionId partition, int64_t which, int timeout_ms,
+                                 std::string_view what) {
+  internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_t* tp =
+      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition.value());
+  tp->offset = which;
+  RETURN_IF_ERROR(StatusFromError(rd_kafka_offsets_for_times(rk, list.get(), timeout_ms), what));
+  RETURN_IF_ERROR(StatusFromError(tp->err, what));
+  return tp->offset;
+}
+
+// Low and high watermarks of `partition` in two ListOffsets requests (one
+// per end, as a broker answers one offset per partition and request), both
+// within `timeout_ms`.
+core::Result<Watermarks> ListWatermarks(rd_kafka_t* rk, const std::string& topic,
+                                        core::PartitionId partition, int timeout_ms,
+                                        std::string_view what) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  ASSIGN_OR_RETURN(int64_t low,
+                   ListOffset(rk, topic, partition, RD_KAFKA_OFFSET_BEGINNING, timeout_ms, what));
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  ASSIGN_OR_RETURN(int64_t high,
+                   ListOffset(rk, topic, partition, RD_KAFKA_OFFSET_END,
+                              static_cast<int>(std::max<int64_t>(1, left.count())), what));
+  return Watermarks{core::Offset(low), core::Offset(high)};
+}
+
 }  // namespace
 
 struct Admin::Impl {
   std::string brokers;
+  int request_timeout_ms = 0;  // every request and position query (Admin::Open)
   internal::KafkaPtr rk;  // producer-type handle: admin requests and metadata
   // A read_uncommitted consumer handle for QueryHighWatermark (ListOffsets
   // answers a read_committed client, as `rk` is by librdkafka's default
@@ -58,10 +95,10 @@ struct Admin::Impl {
   core::Result<internal::AdminOptionsPtr> Options(rd_kafka_admin_op_t op) {
     internal::AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk.get(), op));
     char errstr[512];
-    if (rd_kafka_AdminOptions_set_request_timeout(options.get(), kRequestTimeoutMs, errstr,
+    if (rd_kafka_AdminOptions_set_request_timeout(options.get(), request_timeout_ms, errstr,
                                                   sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR ||
         (op != RD_KAFKA_ADMIN_OP_ANY && op != RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS &&
-         rd_kafka_AdminOptions_set_operation_timeout(options.get(), kRequestTimeoutMs, errstr,
+         rd_kafka_AdminOptions_set_operation_timeout(options.get(), request_timeout_ms, errstr,
                                                      sizeof(errstr)) !=
              RD_KAFKA_RESP_ERR_NO_ERROR)) {
       return core::InvalidArgumentError(fmt::format("admin options: {}", errstr));
@@ -159,9 +196,11 @@ Admin::Admin(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Admin::~Admin() = default;
 
-core::Result<std::unique_ptr<Admin>> Admin::Open(const std::string& brokers) {
+core::Result<std::unique_ptr<Admin>> Admin::Open(const std::string& brokers,
+                                                 std::chrono::milliseconds request_timeout) {
   auto impl = std::make_unique<Impl>();
   impl->brokers = brokers;
+  impl->request_timeout_ms = static_cast<int>(request_timeout.count());
   ASSIGN_OR_RETURN(internal::ConfPtr conf,
                    internal::NewConf({{"bootstrap.servers", brokers},
                                       {"client.id", "chainflow-admin"},
@@ -200,7 +239,8 @@ core::Status Admin::CreateTopics(const std::vector<NewTopic>& topics) {
                    impl_->Options(RD_KAFKA_ADMIN_OP_CREATETOPICS));
   internal::QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
   rd_kafka_CreateTopics(impl_->rk.get(), raw.data(), raw.size(), options.get(), queue.get());
-  ASSIGN_OR_RETURN(internal::EventPtr event, WaitForResult(queue.get(), what));
+  ASSIGN_OR_RETURN(internal::EventPtr event,
+                   WaitForResult(queue.get(), impl_->request_timeout_ms, what));
   size_t count = 0;
   const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
       rd_kafka_event_CreateTopics_result(event.get()), &count);
@@ -253,7 +293,8 @@ core::Status Admin::DeleteTopics(const std::vector<std::string>& names) {
                    impl_->Options(RD_KAFKA_ADMIN_OP_DELETETOPICS));
   internal::QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
   rd_kafka_DeleteTopics(impl_->rk.get(), raw.data(), raw.size(), options.get(), queue.get());
-  ASSIGN_OR_RETURN(internal::EventPtr event, WaitForResult(queue.get(), "delete topics"));
+  ASSIGN_OR_RETURN(internal::EventPtr event,
+                   WaitForResult(queue.get(), impl_->request_timeout_ms, "delete topics"));
   size_t count = 0;
   const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(
       rd_kafka_event_DeleteTopics_result(event.get()), &count);
@@ -279,13 +320,8 @@ core::Result<int> Admin::PartitionCount(const std::string& topic) {
 
 core::Result<Watermarks> Admin::QueryWatermarks(const std::string& topic,
                                                 core::PartitionId partition) {
-  int64_t low = 0;
-  int64_t high = 0;
-  RETURN_IF_ERROR(StatusFromError(
-      rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition.value(), &low,
-                                       &high, kRequestTimeoutMs),
-      fmt::format("watermarks of {}/{}", topic, partition.value())));
-  return Watermarks{core::Offset(low), core::Offset(high)};
+  return ListWatermarks(impl_->rk.get(), topic, partition, impl_->request_timeout_ms,
+                        fmt::format("watermarks of {}/{}", topic, partition.value()));
 }
 
 core::Result<core::Offset> Admin::QueryHighWatermark(const std::string& topic,
@@ -296,12 +332,10 @@ core::Result<core::Offset> Admin::QueryHighWatermark(const std::string& topic,
                      impl_->TemporaryConsumer(fmt::format("chainflow-admin-{}", ::getpid()),
                                               /*eof=*/false, /*read_committed=*/false));
   }
-  int64_t low = 0;
-  int64_t high = 0;
-  RETURN_IF_ERROR(StatusFromError(
-      rd_kafka_query_watermark_offsets(impl_->uncommitted.get(), topic.c_str(),
-                                       partition.value(), &low, &high, kRequestTimeoutMs),
-      fmt::format("high watermark of {}/{}", topic, partition.value())));
+  ASSIGN_OR_RETURN(int64_t high,
+                   ListOffset(impl_->uncommitted.get(), topic, partition, RD_KAFKA_OFFSET_END,
+                              impl_->request_timeout_ms,
+                              fmt::format("high watermark of {}/{}", topic, partition.value())));
   return core::Offset(high);
 }
 
@@ -314,7 +348,8 @@ core::Result<std::optional<Record>> Admin::ReadLastRecord(const std::string& top
   ASSIGN_OR_RETURN(internal::KafkaPtr consumer,
                    impl_->TemporaryConsumer(fmt::format("chainflow-admin-{}", ::getpid()),
                                             /*eof=*/true));
-  const auto deadline = std::chrono::steady_clock::now() + kReadLastTimeout;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(impl_->request_timeout_ms);
   // Usually the last offset is the record (or a transaction marker right
   // after it); widen the window while it holds only markers/aborted records.
   int64_t window = 16;
@@ -339,8 +374,9 @@ core::Result<std::vector<TopicPartitionOffset>> Admin::CommittedOffsets(
   for (const TopicPartition& tp : partitions) {
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition.value());
   }
-  RETURN_IF_ERROR(StatusFromError(rd_kafka_committed(consumer.get(), list.get(), kRequestTimeoutMs),
-                                  fmt::format("committed offsets of group {}", group_id)));
+  RETURN_IF_ERROR(StatusFromError(
+      rd_kafka_committed(consumer.get(), list.get(), impl_->request_timeout_ms),
+      fmt::format("committed offsets of group {}", group_id)));
   std::vector<TopicPartitionOffset> out;
   out.reserve(partitions.size());
   for (int i = 0; i < list->cnt; ++i) {
@@ -362,7 +398,8 @@ core::Result<GroupDescription> Admin::DescribeGroup(const std::string& group_id)
   const char* groups[] = {group_id.c_str()};
   rd_kafka_DescribeConsumerGroups(impl_->rk.get(), groups, 1, options.get(), queue.get());
   const std::string what = fmt::format("describe group {}", group_id);
-  ASSIGN_OR_RETURN(internal::EventPtr event, WaitForResult(queue.get(), what));
+  ASSIGN_OR_RETURN(internal::EventPtr event,
+                   WaitForResult(queue.get(), impl_->request_timeout_ms, what));
   size_t count = 0;
   const rd_kafka_ConsumerGroupDescription_t** found =
       rd_kafka_DescribeConsumerGroups_result_groups(

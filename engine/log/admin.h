@@ -43,7 +43,13 @@ struct NewTopic {
 // Topic administration and position queries. Thread-safe.
 class Admin {
  public:
-  static core::Result<std::unique_ptr<Admin>> Open(const std::string& brokers);
+  static constexpr std::chrono::milliseconds kRequestTimeout{30000};
+  // `request_timeout` bounds each request and position query (admin
+  // requests, watermarks, committed offsets, reading a partition's last
+  // record); metadata waits at most 5 s. A monitoring client wants it short:
+  // a broker that goes away mid-query holds a call this long.
+  static core::Result<std::unique_ptr<Admin>> Open(
+      const std::string& brokers, std::chrono::milliseconds request_timeout = kRequestTimeout);
   ~Admin();
 
   // Creates the topic; an existing topic is fine (its partition count is

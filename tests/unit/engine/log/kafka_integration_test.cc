@@ -254,6 +254,12 @@ TEST_F(KafkaIntegrationTest, UnknownTopicIsNotFound) {
   auto count = admin_->PartitionCount(UniqueName("cf-it-missing"));
   ASSERT_FALSE(count.has_value());
   EXPECT_EQ(count.error().code(), core::StatusCode::kNotFound) << count.error().ToString();
+  // Position queries say so at once too, not after their timeout.
+  const auto started = std::chrono::steady_clock::now();
+  auto marks = admin_->QueryWatermarks(UniqueName("cf-it-missing"), core::PartitionId(0));
+  ASSERT_FALSE(marks.has_value());
+  EXPECT_EQ(marks.error().code(), core::StatusCode::kNotFound) << marks.error().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 TEST_F(KafkaIntegrationTest, SendToMissingTopicFailsFlushWithNotFound) {

@@ -317,6 +317,29 @@ TEST_F(MockClusterTest, ReadToEndGivesUpWhenStopIsRequested) {
   EXPECT_LT(took, seconds(10));
 }
 
+// A monitoring Admin (the status collector's) must not hold its callers
+// for the default 30 s when the broker goes away: each query gives up after
+// the request timeout it was opened with.
+TEST_F(MockClusterTest, AdminQueriesGiveUpAfterTheirRequestTimeout) {
+  auto admin = Admin::Open(cluster_.bootstraps(), milliseconds(1500));
+  ASSERT_TRUE(admin.has_value()) << admin.error().ToString();
+  ASSERT_TRUE(admin.value()->QueryWatermarks("t", core::PartitionId(0)).has_value());
+  ASSERT_EQ(rd_kafka_mock_broker_set_down(cluster_.get(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  // Before: rd_kafka_query_watermark_offsets waited for the broker forever.
+  auto started = std::chrono::steady_clock::now();
+  auto marks = admin.value()->QueryWatermarks("t", core::PartitionId(0));
+  EXPECT_FALSE(marks.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(4));
+  started = std::chrono::steady_clock::now();
+  auto high = admin.value()->QueryHighWatermark("t", core::PartitionId(0));
+  EXPECT_FALSE(high.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(4));
+  started = std::chrono::steady_clock::now();
+  auto committed = admin.value()->CommittedOffsets("g", {{"t", core::PartitionId(0)}});
+  EXPECT_FALSE(committed.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(4));
+}
+
 TEST_F(MockClusterTest, FullQueueIsResourceExhausted) {
   auto producer = OpenProducer({{"queue.buffering.max.messages", "2"}});
   ASSERT_NE(producer, nullptr);
