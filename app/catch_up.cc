@@ -1,6 +1,7 @@
 #include "app/catch_up.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "app/progress.h"
 #include "app/shutdown.h"
 #include "app/topics.h"
+#include "engine/core/logging.h"
 
 namespace chainflow::app {
 
@@ -73,6 +75,22 @@ core::Status WaitForOne(P& projector, const Offsets& ends, const std::string& la
 
 }  // namespace
 
+core::Result<Offsets> EndOffsetsOnceReachable(log::Admin& admin,
+                                              const std::vector<std::string>& topics) {
+  std::chrono::steady_clock::time_point warned{};
+  for (;;) {
+    auto ends = EndOffsets(admin, topics);
+    if (ends.has_value() || !core::IsRetryable(ends.error())) return ends;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - warned >= std::chrono::seconds(10)) {
+      core::Logger("app")->warn("waiting for Kafka to read where the topics end: {}",
+                                ends.error().ToString());
+      warned = now;
+    }
+    if (WaitForShutdown(std::chrono::seconds(1))) return core::CancelledError("interrupted");
+  }
+}
+
 core::Status WaitForProcessor(ProcessorRole& processor, const Offsets& ends) {
   return WaitForLevel(processor, 0, ends);
 }
@@ -96,7 +114,7 @@ core::Status WaitForProcessors(ProcessorRole& processor, log::Admin& admin) {
   for (bool first = true;; first = false) {
     bool moved = false;
     for (int level = 0; level < processor.levels(); ++level) {
-      ASSIGN_OR_RETURN(auto ends, EndOffsets(admin, processor.LevelInputs(level)));
+      ASSIGN_OR_RETURN(auto ends, EndOffsetsOnceReachable(admin, processor.LevelInputs(level)));
       Offsets& last = waited[static_cast<size_t>(level)];
       if (ends != last) moved = true;
       // Later passes draw a bar only for a level that has something left.

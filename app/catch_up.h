@@ -1,6 +1,8 @@
 #pragma once
 
 #include <map>
+#include <string>
+#include <vector>
 
 #include "app/processor_role.h"
 #include "app/projector_role.h"
@@ -11,6 +13,13 @@
 namespace chainflow::app {
 
 using Offsets = std::map<engine::log::TopicPartition, engine::core::Offset>;
+
+// The end offsets of `topics` (EndOffsets), asked again every second while
+// Kafka does not answer (a retryable error: the broker restarting under a
+// replay), with a warning every 10 s; Cancelled on shutdown. A replay waits
+// out an outage as its processors do instead of exiting.
+engine::core::Result<Offsets> EndOffsetsOnceReachable(engine::log::Admin& admin,
+                                                      const std::vector<std::string>& topics);
 
 // Waits until the level-0 processors (those reading the chain topics) have
 // consumed every partition up to `ends`, one failed (its error), or

@@ -102,7 +102,7 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   if (core::Status st = WaitForProcessors(*s.processor, *s.admin); !st.ok()) return fail(st);
   logger->info("processor caught up after {:.2f} s",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  auto output_ends = EndOffsets(*s.admin, s.projector->topics());
+  auto output_ends = EndOffsetsOnceReachable(*s.admin, s.projector->topics());
   if (!output_ends.has_value()) return fail(output_ends.error());
   if (core::Status st = WaitForProjector(*s.projector, output_ends.value()); !st.ok()) {
     return fail(st);

@@ -4,14 +4,18 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <mutex>
 
 #include <fmt/format.h>
 
 #include "app/topics.h"
 #include "engine/core/crypto.h"
+#include "engine/core/logging.h"
+#include "engine/core/metrics.h"
 #include "engine/log/consumer.h"
 #include "engine/abi/catalog.h"
 #include "engine/processors/contract_events/contract_events.h"
@@ -95,9 +99,13 @@ ProcessorRole::~ProcessorRole() { Stop(); }
 void ProcessorRole::Start() {
   for (Unit& u : units_) u.runner->Start();
   for (auto& standby : standbys_) standby->Start();
+  if (!watchdog_.joinable()) {
+    watchdog_ = std::jthread([this](std::stop_token stop) { Watch(stop); });
+  }
 }
 
 void ProcessorRole::Stop() {
+  stopping_.store(true);
   // Every runner is told first: one waiting out a broker outage must not
   // delay the others' stop.
   for (Unit& u : units_) {
@@ -106,6 +114,51 @@ void ProcessorRole::Stop() {
   for (auto& standby : standbys_) standby->Stop();
   for (Unit& u : units_) {
     if (u.runner) u.runner->Stop();
+  }
+  if (watchdog_.joinable()) {
+    watchdog_.request_stop();
+    watchdog_.join();
+  }
+}
+
+void ProcessorRole::Watch(std::stop_token stop) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kInterval = std::chrono::seconds(5);
+  constexpr auto kStepWarning = std::chrono::seconds(60);
+  auto logger = core::Logger("app");
+  auto& metrics = core::MetricsRegistry::Global();
+  std::vector<Clock::time_point> warned(units_.size());
+  std::mutex mu;
+  std::condition_variable_any cv;
+  while (true) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, stop, kInterval, [&stop] { return stop.stop_requested(); });
+    }
+    if (stop.stop_requested()) return;
+    const bool stopping = stopping_.load();
+    const auto now = Clock::now();
+    for (size_t i = 0; i < units_.size(); ++i) {
+      const Unit& u = units_[i];
+      if (!u.runner) continue;
+      const engine::runtime::ProcessorRunner::Activity a = u.runner->activity();
+      const double seconds = std::chrono::duration<double>(a.in_step).count();
+      metrics
+          .GetGauge("chainflow_processor_step_seconds",
+                    "How long each processor loop thread has been in its current step",
+                    {{"processor", u.runner->name()}, {"thread", std::to_string(u.shard)}})
+          .Set(a.step != nullptr ? seconds : 0);
+      if (a.step == nullptr) continue;
+      if (stopping) {
+        logger->warn("stopping: processor {} thread {} still in {} for {:.0f} s",
+                     u.runner->name(), u.shard, a.step, seconds);
+      } else if (a.in_step >= kStepWarning && now - warned[i] >= kStepWarning) {
+        logger->warn("processor {} thread {} has been in {} for {:.0f} s (waiting on the broker, "
+                     "a long restore, or a librdkafka call that ignores its timeout: #5456)",
+                     u.runner->name(), u.shard, a.step, seconds);
+        warned[i] = now;
+      }
+    }
   }
 }
 
@@ -261,6 +314,7 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
   const int shard = plan.shard;
   Unit unit;
   unit.level = plan.level;
+  unit.shard = shard;
   std::vector<log::TopicPartition> partitions = std::move(plan.partitions);
   unit.inputs = spec.input_topics;
   unit.partitions = std::move(partitions);

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/abi/catalog.h"
@@ -72,6 +75,7 @@ class ProcessorRole {
   // uses the producer) over `partitions`, some partitions of `inputs`.
   struct Unit {
     int level = 0;
+    int shard = 0;  // the processor's loop thread index
     std::vector<std::string> inputs;
     std::vector<engine::log::TopicPartition> partitions;
     std::unique_ptr<engine::log::Producer> producer;
@@ -109,7 +113,16 @@ class ProcessorRole {
       const engine::core::Config& config, engine::log::Admin& admin,
       const engine::runtime::ProcessorSpec& spec);
 
+  // Every 5 s, while the role runs and until its stop ends: a runner in one
+  // step (ProcessorRunner::activity) for kStepWarning is logged, naming the
+  // processor, thread and step, again every kStepWarning while it lasts;
+  // during a stop every runner still running is, every 5 s. Exports
+  // chainflow_processor_step_seconds{processor,thread}.
+  void Watch(std::stop_token stop);
+
   std::vector<std::string> inputs_;
+  std::jthread watchdog_;
+  std::atomic<bool> stopping_{false};
   // Before units_: a unit's runner releases its stores to them as it closes.
   std::vector<std::unique_ptr<engine::runtime::StandbyTasks>> standbys_;
   std::vector<Unit> units_;

@@ -185,6 +185,12 @@ core::Status ProcessorRunner::OpenTasks(const std::vector<log::TopicPartition>& 
 std::vector<log::TopicPartitionOffset> ProcessorRunner::OnAssigned(
     const std::vector<log::TopicPartition>& given) {
   auto logger = core::Logger("engine.runtime");
+  // Called within a poll; restoring the tasks can take long.
+  Enter("open tasks");
+  struct BackToPoll {
+    ProcessorRunner* runner;
+    ~BackToPoll() { runner->Enter("poll"); }
+  } back_to_poll{this};
   rebalanced_.insert(given.begin(), given.end());
   std::vector<log::TopicPartition> to_open;
   for (const auto& tp : given) {
@@ -420,15 +426,18 @@ core::Status ProcessorRunner::AssignAll() {
 core::Result<size_t> ProcessorRunner::RunOnce() {
   auto& metrics = core::MetricsRegistry::Global();
   StageClock clock(name_);
+  Enter("poll");
   ASSIGN_OR_RETURN(std::vector<log::Record> records,
                    source_->Poll(options_.batch_size, options_.batch_wait));
   if (!records.empty()) RETURN_IF_ERROR(PollOn(records));
   clock.Mark("poll");
   if (!assign_failure_.ok()) return assign_failure_;
   if (records.empty()) {
+    Enter("markers");
     RETURN_IF_ERROR(StepOverMarkers());
     return size_t{0};
   }
+  Enter("apply");
   auto started = std::chrono::steady_clock::now();
   if (transactions_ != nullptr) {
     RETURN_IF_ERROR(transactions_->BeginTransaction());
@@ -572,14 +581,17 @@ core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& appl
     // commit their positions locally. A store that is restored from its
     // changelog later starts before these records and skips them again
     // with the same (absent) effects.
+    Enter("transaction");
     auto committed = transactions_->CommitTransaction(options_.flush_timeout);
     if (!committed.has_value()) return std::move(committed).error();
     in_transaction_ = false;
     group_offsets_pending_ = !options_.group_id.empty();
+    Enter("store");
     for (Task* task : applied) RETURN_IF_ERROR(task->Commit());
     clock.Mark("store");
     return core::Status::Ok();
   }
+  Enter("changelog");
   size_t logged = 0;
   for (Task* task : applied) {
     ASSIGN_OR_RETURN(size_t n, task->SendChangelog(*transactions_));
@@ -590,6 +602,7 @@ core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& appl
                   {{"processor", name_}})
       .Inc(logged);
   clock.Mark("changelog");
+  Enter("offsets");
   bool offsets_sent = false;
   if (!options_.group_id.empty()) {
     // A group member sends them with every transaction that logs anything:
@@ -602,6 +615,7 @@ core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& appl
   }
   clock.Mark("offsets");
   core::CrashPoint("runtime.before_transaction_commit");
+  Enter("transaction");
   ASSIGN_OR_RETURN(log::AppendedOffsets appended,
                    transactions_->CommitTransaction(options_.flush_timeout));
   in_transaction_ = false;
@@ -611,6 +625,7 @@ core::Status ProcessorRunner::CommitTransactional(const std::vector<Task*>& appl
   // Outputs, changelogs and offsets are committed; the local stores are
   // behind until the commits below (a crash here is caught up by a restore).
   core::CrashPoint("runtime.after_transaction_commit");
+  Enter("store");
   for (Task* task : applied) {
     RETURN_IF_ERROR(task->Commit(&appended));
     core::CrashPoint("runtime.after_task_commit");
@@ -701,6 +716,7 @@ void ProcessorRunner::Run() {
   while (!stop_.stop_requested()) {
     core::Status st;
     if (recovering) {
+      Enter("recover");
       st = Recover(failed);
       if (st.ok()) recovering = false;
     }
@@ -722,6 +738,7 @@ void ProcessorRunner::Run() {
                       {{"processor", name_}})
           .Inc();
       recovering = true;
+      Enter("backoff");
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds{5000});
       continue;
@@ -739,10 +756,25 @@ void ProcessorRunner::Run() {
   // read_committed readers need not wait for its timeout (briefly:
   // abort_timeout).
   if (transactions_ != nullptr && in_transaction_) {
+    Enter("abort");
     transactions_->AbortTransaction(options_.abort_timeout).IgnoreError();
     in_transaction_ = false;
   }
+  step_.store(nullptr);
   running_.store(false);
+}
+
+void ProcessorRunner::Enter(const char* step) {
+  step_since_.store(std::chrono::steady_clock::now().time_since_epoch().count());
+  step_.store(step);
+}
+
+ProcessorRunner::Activity ProcessorRunner::activity() const {
+  const char* step = step_.load();
+  if (step == nullptr) return {};
+  const std::chrono::steady_clock::time_point since{
+      std::chrono::steady_clock::duration(step_since_.load())};
+  return {step, std::chrono::steady_clock::now() - since};
 }
 
 void ProcessorRunner::Start() {

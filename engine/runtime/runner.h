@@ -175,6 +175,19 @@ class ProcessorRunner {
   core::Status failure() const;
   bool running() const { return running_.load(); }
 
+  // What the loop thread is doing, for stall reports (ProcessorRole's
+  // watchdog): the step it is in ("poll", "open tasks", "apply",
+  // "changelog", "offsets", "transaction", "store", "markers", "recover",
+  // "backoff", "abort") and for how long; `step` is null when the thread is not
+  // running. A step that lasts is a wait: on the broker (librdkafka's
+  // send_offsets_to_transaction can ignore its timeout, #5456), on a long
+  // restore, or out an outage.
+  struct Activity {
+    const char* step = nullptr;
+    std::chrono::steady_clock::duration in_step{};
+  };
+  Activity activity() const;
+
   // Called after each commit with the new positions (e.g. to report them
   // to the consumer group for lag monitoring). Set before Start().
   void set_on_commit(std::function<void(const Positions&)> fn) { on_commit_ = std::move(fn); }
@@ -260,8 +273,13 @@ class ProcessorRunner {
   Positions positions_;      // guarded by mu_
   core::Status failure_;     // guarded by mu_
 
+  // Enters `step` (a string literal) now.
+  void Enter(const char* step);
+
   std::stop_source stop_;  // Stop() requests it; restores and retries watch it
   std::atomic<bool> running_{false};
+  std::atomic<const char*> step_{nullptr};  // activity(): written by the loop thread only
+  std::atomic<std::chrono::steady_clock::rep> step_since_{0};
   std::thread thread_;
 };
 

@@ -454,6 +454,18 @@ TEST_F(InfraOutageTest, SigtermWhileTheBrokerIsDownStopsPromptlyAndLosesNothing)
       std::cout << name << " gave up waiting (exit 3)\n";
     }
   }
+  // The processor role's watchdog names the loop threads a stop still waits
+  // for, every 5 s: a stop that ran into its deadline must have said which.
+  std::string still_running;
+  for (std::istringstream lines(process.Stderr()); std::getline(lines, still_running);) {
+    if (still_running.find("still in") != std::string::npos) {
+      std::cout << "process: " << still_running << "\n";
+    }
+  }
+  if (process_code == 3) {
+    EXPECT_NE(process.Stderr().find("stopping: processor "), std::string::npos)
+        << "the watchdog did not name what the stop waited for";
+  }
   EXPECT_LT(process_at - asked, 35s) << WithoutConnectionFailures(process.Stderr());
   EXPECT_LT(project_at - asked, 35s) << WithoutConnectionFailures(project.Stderr());
   bring_back.Now();

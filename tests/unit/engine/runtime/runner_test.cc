@@ -1,8 +1,13 @@
 #include "engine/runtime/runner.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
+#include <string>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -168,6 +173,55 @@ TEST_F(RunnerTest, FailedFlushCommitsNothingAndRetryConverges) {
   c.reset();
   EXPECT_EQ(StateDigest((root_ / "clean").string()).value(),
             StateDigest((root_ / "faulty").string()).value());
+}
+
+// Blocks in Apply until released: a loop thread that stays in one step.
+class BlockingProcessor : public Processor {
+ public:
+  std::string Name() const override { return "blocking"; }
+  core::Status Apply(const InputEvent&, state::StateView&, Emitter&) override {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [] { return released; });
+    return core::Status::Ok();
+  }
+  static void Release() {
+    {
+      std::lock_guard lock(mu);
+      released = true;
+    }
+    cv.notify_all();
+  }
+  static inline std::mutex mu;
+  static inline std::condition_variable cv;
+  static inline bool released = false;
+};
+
+// What ProcessorRole's watchdog reports: the step a loop thread is in and
+// for how long, and nothing once the thread has stopped.
+TEST_F(RunnerTest, ActivityNamesTheStepTheLoopIsInAndHowLong) {
+  testing::FakeLog log;
+  Fill(log, 3, 1);
+  ProcessorSpec spec{"blocking", {kIn}, {kOut},
+                     [] { return std::make_unique<BlockingProcessor>(); }};
+  auto runner = OpenOne(log, spec, "blocking", 10, 1);
+  ASSERT_NE(runner, nullptr);
+  EXPECT_EQ(runner->activity().step, nullptr) << "not started";
+  runner->Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline &&
+         (runner->activity().step == nullptr ||
+          std::string(runner->activity().step) != "apply" ||
+          runner->activity().in_step < std::chrono::milliseconds(200))) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const ProcessorRunner::Activity stuck = runner->activity();
+  ASSERT_NE(stuck.step, nullptr);
+  EXPECT_EQ(std::string(stuck.step), "apply");
+  EXPECT_GE(stuck.in_step, std::chrono::milliseconds(200));
+  BlockingProcessor::Release();
+  runner->Stop();
+  EXPECT_EQ(runner->activity().step, nullptr) << "stopped";
+  EXPECT_TRUE(runner->failure().ok()) << runner->failure().ToString();
 }
 
 TEST_F(RunnerTest, RestartResumesFromStoredOffsets) {
