@@ -46,10 +46,7 @@ constexpr int kMinKillsMidWork = 8;
 constexpr int kMinKillsMidProcessing = 3;
 
 std::string IntentsToml() {
-  return "[intents]\nchains = \"mainnet\"\n"
-         "accrual_tokens = \"mainnet:0x00000000000000000000000000000000e20c0ffe\"\n"
-         "accrual_rate_bps = 5\n" +
-         KongzThenErc20Contracts(kTokens);
+  return GeneratedHistoryIntentsToml() + KongzThenErc20Contracts(kTokens);
 }
 
 std::vector<std::string> ReplayArgs(const std::string& history) {

@@ -11,6 +11,12 @@
 
 namespace chainflow::testing {
 
+std::string GeneratedHistoryIntentsToml() {
+  return "[intents]\nchains = \"mainnet\"\n"
+         "accrual_tokens = \"mainnet:0x00000000000000000000000000000000e20c0ffe\"\n"
+         "accrual_rate_bps = 5\n";
+}
+
 void AppendUserEvents(const PipelineEnv& env, const std::string& history, int intents,
                       int epochs) {
   RunResult r = RunCommand({GEN_USER_EVENTS_BINARY, "-c", env.config_path(), "--history", history,

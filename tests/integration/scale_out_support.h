@@ -20,6 +20,11 @@
 
 namespace chainflow::testing {
 
+// The [intents] section for a gen_history ERC-20 history on chain
+// "mainnet": intents approved there, daily accruals of gen_history's first
+// token at 5 basis points.
+std::string GeneratedHistoryIntentsToml();
+
 // Appends the same intents and clock ticks (gen_user_events' fixed seed)
 // for `history` to the deployment's user events topic (gtest assertions).
 void AppendUserEvents(const PipelineEnv& env, const std::string& history, int intents,

@@ -64,10 +64,7 @@ constexpr int kEpochs = 10;
 // The intents processor on, accruing the token gen_history writes first,
 // and the history's contracts (the ERC-1155 one as erc1155).
 std::string ExtraToml() {
-  return "[intents]\nchains = \"mainnet\"\n"
-         "accrual_tokens = \"mainnet:0x00000000000000000000000000000000e20c0ffe\"\n"
-         "accrual_rate_bps = 5\n" +
-         KongzThenErc20Contracts(kTokens);
+  return GeneratedHistoryIntentsToml() + KongzThenErc20Contracts(kTokens);
 }
 
 class ScaleOutTest : public ::testing::Test {

@@ -54,10 +54,6 @@ constexpr int kSlices = 3;
 constexpr int kSessionTimeoutMs = 6000;  // the broker's smallest
 constexpr int kIntents = 1000;
 constexpr int kEpochs = 4;
-constexpr char kIntentsToml[] =
-    "[intents]\nchains = \"mainnet\"\n"
-    "accrual_tokens = \"mainnet:0x00000000000000000000000000000000e20c0ffe\"\n"
-    "accrual_rate_bps = 5\n";
 
 // One processor partition of `chainflow status --json`.
 struct Row {
@@ -152,7 +148,7 @@ TEST_F(StandbyTest, AKilledOwnersTasksMoveToTheirWarmCopiesAndStayExactlyOnce) {
   ASSERT_EQ(parts.size(), static_cast<size_t>(kSlices));
   auto say = [](const std::string& what) { fmt::print("[ standby ] {}\n", what); };
 
-  PipelineEnv env("standby", 8, 2000, kIntentsToml);
+  PipelineEnv env("standby", 8, 2000, GeneratedHistoryIntentsToml());
   struct RemoveInstanceDirs {
     const PipelineEnv& env;
     ~RemoveInstanceDirs() {
@@ -288,7 +284,7 @@ TEST_F(StandbyTest, AKilledOwnersTasksMoveToTheirWarmCopiesAndStayExactlyOnce) {
   EXPECT_NE(last.out.find("(0 appended"), std::string::npos) << last.out;
   EXPECT_EQ(env.NftOwners("mainnet"), ExpectedOwnersFromFile(history_));
 
-  PipelineEnv clean("standby_clean", 8, 2000, kIntentsToml);
+  PipelineEnv clean("standby_clean", 8, 2000, GeneratedHistoryIntentsToml());
   AppendUserEvents(clean, history_, kIntents, kEpochs);
   RunResult once = clean.Chainflow({"replay", "--chain", "mainnet", "--from-file", history_}, {},
                                    std::chrono::minutes(3));
