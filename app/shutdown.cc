@@ -47,7 +47,8 @@ StopDeadline::StopDeadline(std::chrono::milliseconds limit, int exit_code) {
     std::unique_lock lock(mu_);
     if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
     engine::core::Logger("app")->error(
-        "stopping took longer than {} ms (a call to the broker or PostgreSQL still blocked); "
+        "stopping took longer than {} ms (a call to the broker or PostgreSQL still blocked; "
+        "the 'stopping: processor ... still in' lines above name the processor threads); "
         "exiting without waiting for it: the next start recovers as after a crash "
         "([engine] stop_timeout_ms)",
         limit.count());

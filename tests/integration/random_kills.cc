@@ -87,6 +87,10 @@ KillTally KillAtRandomMoments(const PipelineEnv& env, const std::vector<std::str
                killed ? "SIGKILLed" : fmt::format("exited {} before its kill", code),
                delay.count(), mid_processing ? " (mid-processing)" : "", left.summary);
     if (!killed || left.done) break;  // nothing left for later kills to interrupt
+    if (plan.enough_mid_work > 0 && tally.mid_work >= plan.enough_mid_work &&
+        tally.mid_processing >= plan.enough_mid_processing) {
+      break;
+    }
     // Adapts to the machine's load both ways: start-up got slower (a run
     // killed before the processors moved), or faster again (a stretched
     // run moved them, so later kills would land ever later in the work).

@@ -35,6 +35,12 @@ struct KillPlan {
   // loaded machine), the delays stretch by half, up to this many times; after
   // one that did, they shrink by as much, back to 1.
   double max_stretch = 6.0;
+  // > 0: no more kills once this many left work behind and
+  // `enough_mid_processing` of them landed while the processors moved (a
+  // history with much work otherwise gets up to max_runs kills, each costing
+  // a start-up).
+  int enough_mid_work = 0;
+  int enough_mid_processing = 0;
 };
 
 struct KillTally {
