@@ -23,14 +23,16 @@ function(chainflow_library name)
 endfunction()
 
 # chainflow_test(<name> SOURCES ... DEPS ... [LABELS ...] [RESOURCE_LOCK <name>]
-#                [RUN_SERIAL] [TEST_PREFIX <prefix>])
+#                [RUN_SERIAL] [TEST_PREFIX <prefix>] [COST <n>])
 # RESOURCE_LOCK keeps the binary's tests from running alongside others that
 # hold the same lock (e.g. tests sending transactions from one Anvil account);
 # RUN_SERIAL from running alongside any other (e.g. tests that restart the
 # shared broker). TEST_PREFIX prepends a lowercase component name to the
 # discovered test names, so `ctest -R <prefix>` selects a component's tests.
+# COST (ctest's property) orders the first run of a build tree.
 function(chainflow_test name)
-  cmake_parse_arguments(ARG "RUN_SERIAL" "RESOURCE_LOCK;TEST_PREFIX" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "RUN_SERIAL" "RESOURCE_LOCK;TEST_PREFIX;COST" "SOURCES;DEPS;LABELS"
+                        ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_options(${name} PRIVATE ${CHAINFLOW_WARNINGS})
@@ -49,13 +51,18 @@ function(chainflow_test name)
     add_dependencies(sanitize_tests ${name})
     set_property(DIRECTORY APPEND PROPERTY LABELS sanitize)
   endif()
-  if(ARG_RUN_SERIAL)
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_TEST_PREFIX}"
-      PROPERTIES LABELS "${ARG_LABELS}" RUN_SERIAL TRUE)
-  elseif(ARG_RESOURCE_LOCK)
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_TEST_PREFIX}"
-      PROPERTIES LABELS "${ARG_LABELS}" RESOURCE_LOCK "${ARG_RESOURCE_LOCK}")
-  else()
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_TEST_PREFIX}" PROPERTIES LABELS "${ARG_LABELS}")
+  # COST: ctest starts costlier tests first when it has no timings of its own
+  # yet (a clean clone, as CI's): a test of minutes left to the end of the
+  # run, waiting for a lock, runs there alone.
+  set(properties "")
+  if(ARG_COST)
+    list(APPEND properties COST ${ARG_COST})
   endif()
+  if(ARG_RUN_SERIAL)
+    list(APPEND properties RUN_SERIAL TRUE)
+  elseif(ARG_RESOURCE_LOCK)
+    list(APPEND properties RESOURCE_LOCK ${ARG_RESOURCE_LOCK})
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_TEST_PREFIX}"
+    PROPERTIES LABELS "${ARG_LABELS}" ${properties})
 endfunction()
