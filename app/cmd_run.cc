@@ -32,7 +32,7 @@ class Pipeline {
     // decodes or projects them shares the result: one version of each ABI
     // per process, even if a file changes while the roles open.
     std::shared_ptr<const engine::abi::Catalog> catalog;
-    if (roles.ingest || roles.project || roles.process) {
+    if (roles.ingest || roles.project || roles.process || roles.serve) {
       ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
     }
     if (roles.ingest) {
@@ -46,7 +46,8 @@ class Pipeline {
     }
     if (roles.serve) {
       ASSIGN_OR_RETURN(status_admin_, OpenStatusAdmin(config));
-      status_ = std::make_unique<StatusCollector>(config, *status_admin_, ingest_.get());
+      status_ = std::make_unique<StatusCollector>(config, *status_admin_, ingest_.get(),
+                                                  catalog);
       ASSIGN_OR_RETURN(user_events_, UserEventsRole::Open(config, *admin_, ingest_.get()));
       using api::handlers::ApiService;
       ASSIGN_OR_RETURN(api_, ApiService::Open(config, *status_,

@@ -35,8 +35,14 @@ core::Result<std::unique_ptr<log::Admin>> OpenStatusAdmin(const core::Config& co
 }
 
 StatusCollector::StatusCollector(const core::Config& config, log::Admin& admin,
-                                 const IngestRole* ingest, std::chrono::milliseconds max_age)
-    : config_(config), admin_(admin), ingest_(ingest), max_age_(max_age) {}
+                                 const IngestRole* ingest,
+                                 std::shared_ptr<const engine::abi::Catalog> catalog,
+                                 std::chrono::milliseconds max_age)
+    : config_(config),
+      admin_(admin),
+      ingest_(ingest),
+      catalog_(std::move(catalog)),
+      max_age_(max_age) {}
 
 StatusCollector::~StatusCollector() { StopRefresh(); }
 
@@ -447,9 +453,9 @@ core::Status StatusCollector::CollectConsumers(PipelineStatus& out,
     return core::Status::Ok();
   };
   // The processors do not change while the process runs: found once (their
-  // ABI files read and partitions counted), not at every refresh.
+  // partitions counted), not at every refresh.
   if (!processors_) {
-    ASSIGN_OR_RETURN(processors_, ConfiguredProcessors(config_, admin_));
+    ASSIGN_OR_RETURN(processors_, ConfiguredProcessors(config_, admin_, catalog_));
   }
   for (const LeveledSpec& p : *processors_) {
     RETURN_IF_ERROR(add_processor(p.spec));

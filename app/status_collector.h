@@ -47,9 +47,11 @@ engine::core::Result<std::unique_ptr<engine::log::Admin>> OpenStatusAdmin(
 class StatusCollector : public api::handlers::StatusSource {
  public:
   // `admin` (from OpenStatusAdmin) must outlive the collector; `ingest` is optional (in-process
-  // heads) and, when set, must outlive it too.
+  // heads) and, when set, must outlive it too. `catalog`: the contracts' ABIs as the process
+  // loaded them (null: loaded from `config` by the first collection).
   StatusCollector(const engine::core::Config& config, engine::log::Admin& admin,
                   const IngestRole* ingest = nullptr,
+                  std::shared_ptr<const engine::abi::Catalog> catalog = nullptr,
                   std::chrono::milliseconds max_age = std::chrono::milliseconds(500));
 
   ~StatusCollector() override;
@@ -84,6 +86,7 @@ class StatusCollector : public api::handlers::StatusSource {
   const engine::core::Config& config_;
   engine::log::Admin& admin_;
   const IngestRole* ingest_;
+  const std::shared_ptr<const engine::abi::Catalog> catalog_;
   std::chrono::milliseconds max_age_;
 
   std::mutex mu_;  // guards everything below; held for a whole collection
