@@ -4,10 +4,14 @@
 // batches, every log decoded into events by LogDecoder) and reports events/s. With --kafka
 // it then runs live ingest itself (LiveFollower + ChainAppender + the idempotent Kafka
 // producer, as `chainflow ingest` does) into fresh topics on that broker, and reports its
-// events/s too; the topics are deleted at the end.
+// events/s too, and the HTTP round trips it made; the topics are deleted at the end.
+// --rpc-delay-ms adds that much to each of live ingest's round trips, as a hosted
+// provider's distance would.
 //
 //   build/benchmarks/rpc_backfill_bench --transfers 1000000 --per-tx 20000 --range 5
 //   build/benchmarks/rpc_backfill_bench --transfers 1000000 --kafka 127.0.0.1:9092
+//   build/benchmarks/rpc_backfill_bench --transfers 20000 --per-tx 20 --range 100
+//       --kafka 127.0.0.1:9092 --rpc-delay-ms 30 --runs 1
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -27,6 +31,7 @@
 #include "engine/log/producer.h"
 #include "ingest/common/admin_tail_reader.h"
 #include "ingest/common/appender.h"
+#include "ingest/evm/http_transport.h"
 #include "ingest/evm/live_follower.h"
 #include "ingest/evm/log_decoder.h"
 #include "ingest/evm/rpc_client.h"
@@ -126,9 +131,32 @@ Backfill ReadBack(evm::RpcClient& rpc, uint64_t from, uint64_t to, uint64_t rang
   return out;
 }
 
-// Live ingest of [first, last] into fresh topics; returns seconds.
-double IngestToKafka(const std::string& brokers, const std::string& rpc_url, uint64_t first,
-                     uint64_t last, uint64_t range, const std::string& contract) {
+// A transport that counts its round trips and makes each `delay` longer.
+class DistantTransport : public evm::HttpTransport {
+ public:
+  DistantTransport(std::unique_ptr<evm::HttpTransport> inner, std::chrono::milliseconds delay)
+      : inner_(std::move(inner)), delay_(delay) {}
+  chainflow::engine::core::Result<evm::HttpReply> Post(const std::string& body) override {
+    ++posts;
+    std::this_thread::sleep_for(delay_);
+    return inner_->Post(body);
+  }
+  uint64_t posts = 0;
+
+ private:
+  std::unique_ptr<evm::HttpTransport> inner_;
+  std::chrono::milliseconds delay_;
+};
+
+struct Ingested {
+  double seconds = 0;
+  uint64_t round_trips = 0;
+};
+
+// Live ingest of [first, last] into fresh topics.
+Ingested IngestToKafka(const std::string& brokers, const std::string& rpc_url, uint64_t first,
+                       uint64_t last, uint64_t range, const std::string& contract,
+                       std::chrono::milliseconds rpc_delay) {
   namespace core = chainflow::engine::core;
   namespace log = chainflow::engine::log;
   namespace common = chainflow::ingest::common;
@@ -160,7 +188,11 @@ double IngestToKafka(const std::string& brokers, const std::string& rpc_url, uin
   chain.rpc = rpc_url;
   chain.start_block = first;
   chain.max_block_range = range;
-  auto rpc = evm::RpcClient::Open(evm::RpcOptionsFor(chain));
+  auto transport = evm::OpenBeastTransport(rpc_url, std::chrono::milliseconds(60'000));
+  if (!transport) throw std::runtime_error(transport.error().ToString());
+  auto distant = std::make_unique<DistantTransport>(std::move(transport).value(), rpc_delay);
+  DistantTransport* counted = distant.get();
+  auto rpc = evm::RpcClient::Open(evm::RpcOptionsFor(chain), std::move(distant));
   if (!rpc) throw std::runtime_error(rpc.error().ToString());
   evm::LogDecoder decoder("anvil", {core::Address::FromHex(contract).value()});
   // Its own header store, removed afterwards.
@@ -178,7 +210,7 @@ double IngestToKafka(const std::string& brokers, const std::string& rpc_url, uin
     auto blocks = follower.RunOnce();
     if (!blocks) throw std::runtime_error(blocks.error().ToString());
   }
-  return Seconds(started);
+  return {Seconds(started), counted->posts};
 }
 
 }  // namespace
@@ -188,11 +220,14 @@ int main(int argc, char** argv) {
   uint64_t transfers = 1'000'000, per_tx = 20'000, range = 5;
   int runs = 3;
   std::string kafka;
+  int rpc_delay_ms = 0;
   app.add_option("--transfers", transfers, "ERC-721 Transfer events to mint");
   app.add_option("--per-tx", per_tx, "events per transaction (one block each)");
   app.add_option("--range", range, "blocks per eth_getLogs (max_block_range)");
   app.add_option("--runs", runs, "read-back runs (median reported)");
   app.add_option("--kafka", kafka, "also time live ingest into this Kafka broker");
+  app.add_option("--rpc-delay-ms", rpc_delay_ms,
+                 "added to each of live ingest's HTTP round trips (a provider's distance)");
   CLI11_PARSE(app, argc, argv);
   try {
     std::string why;
@@ -232,10 +267,12 @@ int main(int argc, char** argv) {
     if (!kafka.empty()) {
       std::vector<double> ingest_rates;
       for (int run = 0; run < runs; ++run) {
-        double seconds = IngestToKafka(kafka, anvil->url(), first, last, range, contract->address);
-        ingest_rates.push_back(static_cast<double>(transfers) / seconds);
-        std::fprintf(stderr, "ingest run %d: %.2f s, %.0f events/s\n", run + 1, seconds,
-                     ingest_rates.back());
+        Ingested in = IngestToKafka(kafka, anvil->url(), first, last, range, contract->address,
+                                    std::chrono::milliseconds(rpc_delay_ms));
+        ingest_rates.push_back(static_cast<double>(transfers) / in.seconds);
+        std::fprintf(stderr, "ingest run %d: %.2f s, %.0f events/s, %llu HTTP round trips\n",
+                     run + 1, in.seconds, ingest_rates.back(),
+                     static_cast<unsigned long long>(in.round_trips));
       }
       std::sort(ingest_rates.begin(), ingest_rates.end());
       std::printf("BENCH rpc_ingest transfers=%llu per_tx=%llu range=%llu runs=%d "

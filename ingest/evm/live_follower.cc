@@ -243,9 +243,29 @@ core::Status LiveFollower::AppendRange(uint64_t from, uint64_t to, std::vector<s
     return std::pair(a.log.block_number, a.log.log_index) <
            std::pair(b.log.block_number, b.log.log_index);
   });
+  // Below the head `known` is empty: the headers of the blocks with events
+  // (and of `to`, which closes the range) come in one batch, not one call
+  // per block, which over a hosted provider's round trips was most of a
+  // backfill's time.
+  std::map<uint64_t, BlockHeader> batch;
+  {
+    std::vector<uint64_t> missing;
+    for (const DecodeResult& d : decoded) {
+      uint64_t block = d.log.block_number;
+      bool listed = !missing.empty() && missing.back() == block;
+      if (!listed && block >= from && block <= to && !known.contains(block)) {
+        missing.push_back(block);
+      }
+    }
+    if ((missing.empty() || missing.back() != to) && !known.contains(to)) missing.push_back(to);
+    if (!missing.empty()) {
+      ASSIGN_OR_RETURN(std::vector<BlockHeader> fetched, rpc_.GetBlockHeadersOf(missing));
+      for (BlockHeader& h : fetched) batch.emplace(h.number, std::move(h));
+    }
+  }
   auto header_of = [&](uint64_t block) -> core::Result<BlockHeader> {
-    auto it = known.find(block);
-    if (it != known.end()) return it->second;
+    if (auto it = known.find(block); it != known.end()) return it->second;
+    if (auto it = batch.find(block); it != batch.end()) return it->second;
     return rpc_.GetBlockHeader(block);
   };
   // The finalized block's timestamp, for decisions that wait for finality:

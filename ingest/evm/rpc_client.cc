@@ -56,6 +56,17 @@ core::Result<std::vector<BlockHeader>> EvmRpc::GetBlockHeaders(uint64_t from, ui
   return headers;
 }
 
+core::Result<std::vector<BlockHeader>> EvmRpc::GetBlockHeadersOf(
+    const std::vector<uint64_t>& numbers) {
+  std::vector<BlockHeader> headers;
+  headers.reserve(numbers.size());
+  for (uint64_t n : numbers) {
+    ASSIGN_OR_RETURN(BlockHeader header, GetBlockHeader(n));
+    headers.push_back(std::move(header));
+  }
+  return headers;
+}
+
 RpcOptions RpcOptionsFor(const core::ChainConfig& chain) {
   RpcOptions options;
   options.url = chain.rpc;
@@ -303,7 +314,12 @@ core::Result<std::vector<std::string>> RpcClient::GetLogs(
     uint64_t end = to >= from ? std::min(to, cursor + span - 1) : to;
     std::string params = fmt::format(R"([{{"fromBlock":"0x{:x}","toBlock":"0x{:x}"{}}}])", cursor,
                                      end, address_filter);
-    auto result = Call("eth_getLogs", params);
+    std::string body =
+        fmt::format(R"({{"jsonrpc":"2.0","id":{},"method":"eth_getLogs","params":{}}})",
+                    impl_->next_id++, params);
+    std::function<core::Result<std::vector<std::string>>(std::string_view)> parse =
+        ParseLogsResponse;
+    auto result = impl_->Send(body, "eth_getLogs", 1, parse);
     if (!result) {
       const core::Status& error = result.error();
       if (error.code() != core::StatusCode::kResourceExhausted) return error;
@@ -327,8 +343,7 @@ core::Result<std::vector<std::string>> RpcClient::GetLogs(
       span = std::max<uint64_t>(1, next_span);
       continue;
     }
-    ASSIGN_OR_RETURN(std::vector<std::string> logs, ParseLogArray(result.value()));
-    for (auto& log : logs) out.push_back(std::move(log));
+    for (auto& log : result.value()) out.push_back(std::move(log));
     if (end >= to) break;
     cursor = end + 1;
   } while (true);
@@ -347,16 +362,24 @@ core::Result<BlockHeader> RpcClient::GetBlockHeader(uint64_t number) {
 }
 
 core::Result<std::vector<BlockHeader>> RpcClient::GetBlockHeaders(uint64_t from, uint64_t to) {
-  std::vector<std::string> params;
+  std::vector<uint64_t> numbers;
   for (uint64_t n = from; n <= to && n >= from; ++n) {
-    params.push_back(fmt::format(R"(["0x{:x}",false])", n));
+    numbers.push_back(n);
     if (n == UINT64_MAX) break;
   }
+  return GetBlockHeadersOf(numbers);
+}
+
+core::Result<std::vector<BlockHeader>> RpcClient::GetBlockHeadersOf(
+    const std::vector<uint64_t>& numbers) {
+  std::vector<std::string> params;
+  params.reserve(numbers.size());
+  for (uint64_t n : numbers) params.push_back(fmt::format(R"(["0x{:x}",false])", n));
   ASSIGN_OR_RETURN(auto results, CallBatch("eth_getBlockByNumber", params));
   std::vector<BlockHeader> headers;
   headers.reserve(results.size());
   for (size_t i = 0; i < results.size(); ++i) {
-    uint64_t number = from + i;
+    uint64_t number = numbers[i];
     if (!results[i]) return results[i].error();
     ASSIGN_OR_RETURN(BlockHeader header, ParseBlockHeader(results[i].value(),
                                                           std::to_string(number)));

@@ -38,6 +38,10 @@ class EvmRpc {
   // The headers of blocks [from, to] (inclusive), in order. NotFound-style
   // Unavailable if the node lacks any of them.
   virtual core::Result<std::vector<BlockHeader>> GetBlockHeaders(uint64_t from, uint64_t to);
+  // The headers of `numbers`, in their order (the default asks one block at a
+  // time; RpcClient batches).
+  virtual core::Result<std::vector<BlockHeader>> GetBlockHeadersOf(
+      const std::vector<uint64_t>& numbers);
   // eth_getBlockByNumber("finalized", false): the node's finalized block.
   virtual core::Result<BlockHeader> GetFinalizedHeader() = 0;
 };
@@ -55,7 +59,7 @@ struct RpcOptions {
   // Token bucket on JSON-RPC calls: a batch of n calls takes n tokens (what
   // providers bill and limit). 0: unlimited. Burst: one second's worth.
   double requests_per_second = 0;
-  int batch_size = 100;  // calls per JSON-RPC batch (GetBlockHeaders)
+  int batch_size = 100;  // calls per JSON-RPC batch (GetBlockHeaders[Of])
   std::string chain;     // the metrics' chain label ("" -> "unknown")
   RpcClock* clock = nullptr;  // nullptr: SteadyRpcClock(); else must outlive the client
   uint64_t jitter_seed = 0;   // 0: seeded from std::random_device
@@ -87,7 +91,7 @@ RpcOptions RpcOptionsFor(const core::ChainConfig& chain);
 // the smaller span. A single block that is still refused is
 // ResourceExhausted.
 //
-// GetBlockHeaders: JSON-RPC batches of at most batch_size calls; responses
+// GetBlockHeaders, GetBlockHeadersOf: JSON-RPC batches of at most batch_size calls; responses
 // are matched by id (nodes may answer out of order).
 //
 // Metrics (MetricsRegistry::Global, label chain): chainflow_rpc_requests_total
@@ -112,6 +116,8 @@ class RpcClient : public EvmRpc {
       uint64_t from, uint64_t to, const std::vector<core::Address>& addresses) override;
   core::Result<BlockHeader> GetBlockHeader(uint64_t number) override;
   core::Result<std::vector<BlockHeader>> GetBlockHeaders(uint64_t from, uint64_t to) override;
+  core::Result<std::vector<BlockHeader>> GetBlockHeadersOf(
+      const std::vector<uint64_t>& numbers) override;
   core::Result<BlockHeader> GetFinalizedHeader() override;
 
   // Calls `method` with `params_json` (a JSON array) and returns the JSON

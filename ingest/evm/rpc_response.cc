@@ -222,4 +222,32 @@ core::Result<std::vector<std::string>> ParseLogArray(std::string_view result) {
   return out;
 }
 
+core::Result<std::vector<std::string>> ParseLogsResponse(std::string_view text) {
+  constexpr std::string_view kMethod = "eth_getLogs";
+  // DOM, not On Demand: the DOM parser picks the CPU's SIMD kernel at run
+  // time, On Demand at compile time (the portable fallback for x86-64).
+  simdjson::dom::element doc;
+  if (auto error = Parser().parse(text.data(), text.size()).get(doc)) {
+    return core::UnavailableError(
+        fmt::format("rpc {}: response is not JSON: {}", kMethod, simdjson::error_message(error)));
+  }
+  if (!doc.is_object()) {
+    return core::UnavailableError(fmt::format("rpc {}: response is not an object", kMethod));
+  }
+  simdjson::dom::element error;
+  if (!doc["error"].get(error) && !error.is_null()) return ErrorObjectStatus(error, kMethod);
+  simdjson::dom::element result;
+  if (doc["result"].get(result)) {
+    return core::UnavailableError(fmt::format("rpc {}: response has no result", kMethod));
+  }
+  simdjson::dom::array logs;
+  if (result.get_array().get(logs)) {
+    return core::UnavailableError("eth_getLogs: result is not an array");
+  }
+  std::vector<std::string> out;
+  out.reserve(logs.size());
+  for (simdjson::dom::element log : logs) out.push_back(simdjson::to_string(log));
+  return out;
+}
+
 }  // namespace chainflow::ingest::evm

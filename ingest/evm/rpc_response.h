@@ -62,4 +62,10 @@ core::Result<BlockHeader> ParseBlockHeader(std::string_view result, std::string_
 // Parses an eth_getLogs result into one JSON text per log object.
 core::Result<std::vector<std::string>> ParseLogArray(std::string_view result);
 
+// Parses a whole eth_getLogs response into one JSON text per log, as
+// ParseRpcResponse and then ParseLogArray would, with one parse instead of
+// two and without writing the whole result out in between. Errors as
+// ParseRpcResponse's.
+core::Result<std::vector<std::string>> ParseLogsResponse(std::string_view text);
+
 }  // namespace chainflow::ingest::evm

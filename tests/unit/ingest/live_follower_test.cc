@@ -44,6 +44,11 @@ class FakeRpc : public EvmRpc {
     headers.push_back(number);
     return BlockHeader{number, Hash(number), Hash(number - 1), 1'600'000'000 + int64_t(number)};
   }
+  core::Result<std::vector<BlockHeader>> GetBlockHeadersOf(
+      const std::vector<uint64_t>& numbers) override {
+    header_batches.push_back(numbers);
+    return EvmRpc::GetBlockHeadersOf(numbers);
+  }
   core::Result<BlockHeader> GetFinalizedHeader() override {
     return core::UnavailableError("the fake chain has no finalized block");
   }
@@ -51,7 +56,8 @@ class FakeRpc : public EvmRpc {
   uint64_t head = 0;
   uint64_t max_range = 1000;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  std::vector<uint64_t> headers;
+  std::vector<uint64_t> headers;  // every header asked for, batched or not
+  std::vector<std::vector<uint64_t>> header_batches;
 };
 
 // Backfill: everything the follower reads is final (finality_depth 1), so
@@ -113,8 +119,11 @@ TEST(LiveFollowerTest, FollowsTheHeadMinusConfirmations) {
   EXPECT_EQ(follower.RunOnce().value(), 0u);
   EXPECT_EQ(follower.head(), 12u);
   EXPECT_EQ(follower.ingested(), 10u);
-  // Headers only for blocks with events (n % 3 != 0).
+  // Headers only for blocks with events (n % 3 != 0) and the ranges' last
+  // blocks, one batch a range.
   EXPECT_EQ(rpc.headers, (std::vector<uint64_t>{1, 2, 4, 5, 7, 8, 10}));
+  EXPECT_EQ(rpc.header_batches,
+            (std::vector<std::vector<uint64_t>>{{1, 2, 4}, {5, 7, 8}, {10}}));
   size_t events = 0, markers = 0;
   for (const auto& r : sink.On("cf.anvil.events")) {
     if (*FindHeader(r, "ce_type") == "chainflow.evm.BlockEnd") {
@@ -159,6 +168,29 @@ TEST(LiveFollowerTest, BlockEndsCarryTheFinalizedBlockAndItsTime) {
     EXPECT_EQ(end.finalized_timestamp(), 1'600'000'000 + finalized) << end.number();
   }
   for (uint64_t block : {2, 7, 8, 10, 11}) EXPECT_TRUE(seen.count(block)) << block;
+}
+
+// A range whose last block has no events still ends with that block's
+// BlockEnd, its header in the same batch as the others'.
+TEST(LiveFollowerTest, AQuietLastBlockJoinsTheRangesHeaderBatch) {
+  FakeRpc rpc;
+  FakeSink sink;
+  FakeTailReader tails;
+  TempHeaders headers;
+  core::ChainConfig chain = Chain();
+  chain.max_block_range = 6;
+  LiveFollower follower(chain, LogDecoder("anvil", {}), rpc, Factory(sink, tails), *headers);
+  rpc.head = 8;  // target 6: blocks 1..6, block 6 without events
+  EXPECT_EQ(follower.RunOnce().value(), 6u);
+  EXPECT_EQ(rpc.header_batches, (std::vector<std::vector<uint64_t>>{{1, 2, 4, 5, 6}}));
+  EXPECT_EQ(rpc.headers, (std::vector<uint64_t>{1, 2, 4, 5, 6}));
+  std::set<uint64_t> ends;
+  for (const auto& r : sink.On("cf.anvil.events")) {
+    v1::Envelope env;
+    ASSERT_TRUE(env.ParseFromString(r.value));
+    if (env.has_block_end()) ends.insert(env.block_end().number());
+  }
+  EXPECT_EQ(ends, (std::set<uint64_t>{1, 2, 4, 5, 6}));
 }
 
 TEST(LiveFollowerTest, ResumesWithoutDuplicatesAndHalvesRefusedRanges) {

@@ -304,6 +304,25 @@ TEST(RpcClientFaultsTest, GetBlockHeadersBatchesAndMatchesResponsesById) {
   EXPECT_EQ(batches, 3);  // 4 + 4 + 2
 }
 
+// Scattered blocks (a backfill's blocks with events): batched the same way,
+// each answer matched to the block it was asked for.
+TEST(RpcClientFaultsTest, GetBlockHeadersOfBatchesScatteredBlocks) {
+  Harness h(4, 0, /*batch_size=*/4);
+  int batches = 0;
+  h.node->answer = [&](const std::string& body) -> core::Result<HttpReply> {
+    return Ok(ReversedBatchAnswer(body, &batches));
+  };
+  const std::vector<uint64_t> numbers = {3, 17, 18, 40, 41, 99};
+  auto headers = h.client->GetBlockHeadersOf(numbers);
+  ASSERT_TRUE(headers.has_value()) << headers.error().ToString();
+  ASSERT_EQ(headers.value().size(), numbers.size());
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    EXPECT_EQ(headers.value()[i].number, numbers[i]);
+    EXPECT_EQ(headers.value()[i].timestamp, static_cast<int64_t>(1'700'000'000 + numbers[i]));
+  }
+  EXPECT_EQ(batches, 2);  // 4 + 2
+}
+
 TEST(RpcClientFaultsTest, GetBlockHeadersReportsAMissingBlock) {
   Harness h;
   h.node->answer = [](const std::string& body) -> core::Result<HttpReply> {

@@ -85,6 +85,51 @@ TEST(ParseRpcResponseTest, ResultErrorAndGarbage) {
             core::StatusCode::kUnavailable);
 }
 
+TEST(ParseLogsResponseTest, GivesWhatTheTwoStepParseGives) {
+  const std::string response = R"({ "jsonrpc" : "2.0", "id" : 7,
+    "result" : [
+      { "address" : "0x01", "topics" : [ "0xaa", "0xbb" ], "data" : "0x\u0030" },
+      {"address":"0x02","topics":[],"data":"0x"}
+    ] })";
+  auto logs = ParseLogsResponse(response);
+  ASSERT_TRUE(logs.has_value()) << logs.error().ToString();
+  EXPECT_EQ(logs.value(),
+            (std::vector<std::string>{R"({"address":"0x01","topics":["0xaa","0xbb"],"data":"0x0"})",
+                                      R"({"address":"0x02","topics":[],"data":"0x"})"}));
+  EXPECT_EQ(logs.value(),
+            ParseLogArray(ParseRpcResponse(response, "eth_getLogs").value()).value());
+  // An element that is not an object is handed on for the decoder to refuse.
+  auto odd = ParseLogsResponse(R"({"id":1,"result":[7,"x",[1],{"a":1}]})");
+  ASSERT_TRUE(odd.has_value()) << odd.error().ToString();
+  EXPECT_EQ(odd.value(), (std::vector<std::string>{"7", "\"x\"", "[1]", R"({"a":1})"}));
+  EXPECT_TRUE(ParseLogsResponse(R"({"result":[],"id":1})").value().empty());
+}
+
+TEST(ParseLogsResponseTest, ErrorsAsTheTwoStepParse) {
+  const std::vector<std::string> responses = {
+      R"({"jsonrpc":"2.0","id":3,"error":{"code":-32005,"message":"query returned more than )"
+      R"(10000 results. Try with this block range [0x10, 0x20]."}})",
+      R"({"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"invalid params"}})",
+      R"({"id":3,"result":null,"error":{"code":-32000,"message":"header not found"}})",
+      R"({"jsonrpc":"2.0","id":3,"result":null})",
+      R"({"jsonrpc":"2.0","id":3})",
+      R"([{"jsonrpc":"2.0","id":3,"result":[]}])",
+      "<html>502 Bad Gateway</html>",
+      R"({"jsonrpc":"2.0","id":3,"result":[{"address":"0x01"})",
+  };
+  for (const std::string& response : responses) {
+    SCOPED_TRACE(response);
+    auto one = ParseLogsResponse(response);
+    ASSERT_FALSE(one.has_value());
+    auto result = ParseRpcResponse(response, "eth_getLogs");
+    core::Status two = result ? ParseLogArray(result.value()).error() : result.error();
+    EXPECT_EQ(one.error().code(), two.code()) << one.error().ToString() << " / " << two.ToString();
+    if (result || two.message().find("node error") != std::string::npos) {
+      EXPECT_EQ(one.error().message(), two.message());
+    }
+  }
+}
+
 TEST(ParseBatchResponseTest, MatchesById) {
   auto results = ParseBatchResponse(
       R"([{"jsonrpc":"2.0","id":12,"result":"0xc"},)"
@@ -160,6 +205,9 @@ TEST(ExecutionApisConformanceTest, GetLogsCases) {
     auto result = ParseRpcResponse(c.response, "eth_getLogs");
     if (IsErrorResponse(c.response)) {
       ASSERT_FALSE(result.has_value());
+      auto sliced = ParseLogsResponse(c.response);
+      ASSERT_FALSE(sliced.has_value());
+      EXPECT_EQ(sliced.error().message(), result.error().message());
       // Every error case is a bad request: InvalidArgument, never split or retried.
       EXPECT_EQ(result.error().code(), core::StatusCode::kInvalidArgument);
       EXPECT_NE(result.error().message().find("eth_getLogs: node error -32602"),
@@ -172,6 +220,8 @@ TEST(ExecutionApisConformanceTest, GetLogsCases) {
     auto logs = ParseLogArray(result.value());
     ASSERT_TRUE(logs.has_value()) << logs.error().ToString();
     ASSERT_FALSE(logs.value().empty());
+    // The one-parse version RpcClient uses gives the same logs.
+    EXPECT_EQ(ParseLogsResponse(c.response).value(), logs.value());
     for (const auto& text : logs.value()) {
       DecodeResult decoded;
       ASSERT_TRUE(decoder.Decode(text, &decoded).ok()) << text;
