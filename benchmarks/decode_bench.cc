@@ -1,6 +1,11 @@
 // ingest::evm::LogDecoder on real eth_getLogs objects: the first 10,000
 // lines of the CyberKongz history (ERC-721 transfers with the odd
 // non-standard log), decoded round-robin. Items are log lines.
+// BM_ParseLogsResponse and BM_GunzipResponse take the same lines as one
+// eth_getLogs response: RpcClient's parse of it, and the inflate of it
+// gzip-compressed as a provider would send it (zlib level 6).
+#include <zlib.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -8,7 +13,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include "ingest/evm/gzip.h"
 #include "ingest/evm/log_decoder.h"
+#include "ingest/evm/rpc_response.h"
 
 namespace chainflow::ingest::evm {
 namespace {
@@ -69,6 +76,60 @@ void BM_ParseOnly(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseOnly);
+
+const std::string& KongzResponse() {
+  static const std::string response = [] {
+    std::string out = R"({"jsonrpc":"2.0","id":1,"result":[)";
+    const std::vector<std::string>& lines = KongzLines();
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (i > 0) out += ',';
+      out += lines[i];
+    }
+    return out + "]}";
+  }();
+  return response;
+}
+
+void BM_ParseLogsResponse(benchmark::State& state) {
+  const std::string& response = KongzResponse();
+  for (auto _ : state) {
+    auto logs = ParseLogsResponse(response);
+    if (!logs) {
+      state.SkipWithError(logs.error().ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(logs.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(KongzLines().size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(response.size()));
+}
+BENCHMARK(BM_ParseLogsResponse);
+
+void BM_GunzipResponse(benchmark::State& state) {
+  const std::string& response = KongzResponse();
+  std::string packed(compressBound(static_cast<uLong>(response.size())) + 64, '\0');
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(response.data()));
+  z.avail_in = static_cast<uInt>(response.size());
+  z.next_out = reinterpret_cast<Bytef*>(packed.data());
+  z.avail_out = static_cast<uInt>(packed.size());
+  deflate(&z, Z_FINISH);
+  packed.resize(packed.size() - z.avail_out);
+  deflateEnd(&z);
+  for (auto _ : state) {
+    auto body = Gunzip(packed, size_t{1} << 30);
+    if (!body) {
+      state.SkipWithError(body.error().ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(body.value().data());
+  }
+  state.counters["ratio"] = static_cast<double>(response.size()) / packed.size();
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(KongzLines().size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(response.size()));
+}
+BENCHMARK(BM_GunzipResponse);
 
 }  // namespace
 }  // namespace chainflow::ingest::evm

@@ -37,7 +37,8 @@ class HttpTransport {
 // once at once on a new connection: that is the normal end of a keep-alive,
 // not a node fault. `timeout` bounds connect (with the TLS handshake), and
 // the write and read of each request together. options.headers and a
-// URL's "user:pass@" (as Basic authorization) go with every request.
+// URL's "user:pass@" (as Basic authorization) go with every request. It
+// accepts gzip and inflates a gzip answer (gzip.h) before returning it.
 // A refused certificate is FailedPrecondition (a configuration error:
 // RpcClient does not retry it). Errors name the URL redacted (RedactUrl).
 // Single-threaded.

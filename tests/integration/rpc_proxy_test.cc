@@ -168,10 +168,41 @@ TEST_F(RpcProxyTest, ClientThroughFaultyProxyGetsExactlyWhatTheNodeServes) {
             0u);
 }
 
+// Hosted providers compress their answers when asked: the client asks, and
+// reads gzip bodies as it reads plain ones.
+TEST_F(RpcProxyTest, GzipAnswersReadTheSameAsPlainOnes) {
+  auto address = core::Address::FromHex(contract_.address).value();
+  uint64_t from = minted_.first_block, to = minted_.last_block;
+  auto direct_logs = direct_->GetLogs(from, to, {address});
+  ASSERT_TRUE(direct_logs.has_value()) << direct_logs.error().ToString();
+  auto direct_headers = direct_->GetBlockHeaders(from, to);
+  ASSERT_TRUE(direct_headers.has_value()) << direct_headers.error().ToString();
+
+  FaultPlan plan;
+  plan.gzip = true;
+  FaultProxy proxy("127.0.0.1", anvil_->port(), plan);
+  auto proxied = ingest::evm::RpcClient::Open({.url = proxy.url(),
+                                               .timeout = std::chrono::seconds(10),
+                                               .batch_size = 7})
+                     .value();
+  auto logs = proxied->GetLogs(from, to, {address});
+  ASSERT_TRUE(logs.has_value()) << logs.error().ToString();
+  EXPECT_EQ(logs.value(), direct_logs.value());
+  auto headers = proxied->GetBlockHeaders(from, to);
+  ASSERT_TRUE(headers.has_value()) << headers.error().ToString();
+  EXPECT_EQ(headers.value(), direct_headers.value());
+  EXPECT_EQ(proxied->BlockNumber().value(), direct_->BlockNumber().value());
+  // Every answer went back compressed (else this test proves nothing).
+  EXPECT_GT(proxy.counts().gzipped.load(), 2);
+  EXPECT_EQ(proxy.counts().gzipped.load(), proxy.counts().forwarded.load());
+}
+
 TEST_F(RpcProxyTest, ChainflowRunIngestsThroughTheFaultyProxy) {
   std::string why;
   if (!PipelineEnv::InfraAvailable(&why)) GTEST_SKIP() << why;
-  FaultProxy proxy("127.0.0.1", anvil_->port(), Faulty(7));
+  FaultPlan plan = Faulty(7);
+  plan.gzip = true;  // and compressed, as a provider's
+  FaultProxy proxy("127.0.0.1", anvil_->port(), plan);
   std::string toml = fmt::format(
       "[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\nrpc = \"{}\"\n"
       "start_block = {}\npoll_interval_ms = 100\nmax_block_range = 16\nrpc_timeout_ms = 400\n"
@@ -204,6 +235,7 @@ TEST_F(RpcProxyTest, ChainflowRunIngestsThroughTheFaultyProxy) {
                            c.server_errors.load(), c.delayed.load(), c.refused_ranges.load());
   EXPECT_GT(c.dropped.load() + c.too_many.load() + c.server_errors.load(), 0);
   EXPECT_GT(c.refused_ranges.load(), 0);
+  EXPECT_GT(c.gzipped.load(), 0);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <zlib.h>
 
 namespace chainflow::testing {
 namespace {
@@ -15,6 +16,25 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
 using asio::ip::tcp;
+
+// `text` as one gzip member (zlib's deflate with the gzip wrapper).
+std::string GzipCompress(const std::string& text) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    throw std::runtime_error("deflateInit2 failed");
+  }
+  std::string out(deflateBound(&z, text.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&z, Z_FINISH);
+  out.resize(out.size() - z.avail_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) throw std::runtime_error("deflate did not finish");
+  return out;
+}
 
 uint64_t HexQuantity(const json::value& v) {
   if (!v.is_string()) return 0;
@@ -202,6 +222,13 @@ void FaultProxy::Serve(tcp::socket socket) {
       res.result(up.result());
       res.set(http::field::content_type, "application/json");
       res.body() = std::move(up.body());
+      auto accepts = req.find(http::field::accept_encoding);
+      if (plan_.gzip && accepts != req.end() &&
+          accepts->value().find("gzip") != std::string_view::npos) {
+        res.body() = GzipCompress(res.body());
+        res.set(http::field::content_encoding, "gzip");
+        ++counts_.gzipped;
+      }
     }
     res.prepare_payload();
     http::write(socket, res, ec);

@@ -29,6 +29,9 @@ struct FaultPlan {
   // Infura -32005, "block range is too wide", "exceed maximum block range"),
   // the wording rotating from one refusal to the next.
   uint64_t max_log_range = 0;
+  // Forwarded answers to requests that accept gzip go back gzip-compressed
+  // (`Content-Encoding: gzip`), as hosted providers send them.
+  bool gzip = false;
 };
 
 // How often each thing happened (read while the proxy runs or after Stop).
@@ -40,6 +43,7 @@ struct FaultCounts {
   std::atomic<int> server_errors{0};
   std::atomic<int> delayed{0};
   std::atomic<int> refused_ranges{0};
+  std::atomic<int> gzipped{0};
 };
 
 // An HTTP/1.1 proxy on 127.0.0.1 (a free port) in front of a JSON-RPC node,
