@@ -160,18 +160,19 @@ struct Admin::Impl {
   }
 
   // Reads [start, end of partition) and returns its last data record.
-  core::Result<std::optional<Record>> LastRecordFrom(
-      rd_kafka_t* consumer, const std::string& topic, core::PartitionId partition, int64_t start,
-      std::chrono::steady_clock::time_point deadline);
+  // Every data record from offset `start` to the partition's end.
+  core::Result<std::vector<Record>> RecordsFrom(rd_kafka_t* consumer, const std::string& topic,
+                                                core::PartitionId partition, int64_t start,
+                                                std::chrono::steady_clock::time_point deadline);
 };
 
-core::Result<std::optional<Record>> Admin::Impl::LastRecordFrom(
+core::Result<std::vector<Record>> Admin::Impl::RecordsFrom(
     rd_kafka_t* consumer, const std::string& topic, core::PartitionId partition, int64_t start,
     std::chrono::steady_clock::time_point deadline) {
   internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition.value())->offset = start;
   RETURN_IF_ERROR(StatusFromError(rd_kafka_assign(consumer, list.get()), "assign"));
-  std::optional<Record> last;
+  std::vector<Record> records;
   // enable.partition.eof: the EOF event marks the end (high watermark, or the
   // last stable offset under read_committed), also past trailing markers.
   while (std::chrono::steady_clock::now() < deadline) {
@@ -179,13 +180,13 @@ core::Result<std::optional<Record>> Admin::Impl::LastRecordFrom(
     if (!msg) continue;
     if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       rd_kafka_assign(consumer, nullptr);
-      return last;
+      return records;
     }
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_assign(consumer, nullptr);
       return StatusFromError(msg->err, fmt::format("reading {}/{}", topic, partition.value()));
     }
-    last = internal::CopyRecord(msg.get());
+    records.push_back(internal::CopyRecord(msg.get()));
   }
   rd_kafka_assign(consumer, nullptr);
   return core::DeadlineExceededError(
@@ -355,11 +356,30 @@ core::Result<std::optional<Record>> Admin::ReadLastRecord(const std::string& top
   int64_t window = 16;
   while (true) {
     const int64_t start = std::max(low, high - window);
-    ASSIGN_OR_RETURN(std::optional<Record> last,
-                     impl_->LastRecordFrom(consumer.get(), topic, partition, start, deadline));
-    if (last.has_value() || start == low) return last;
+    ASSIGN_OR_RETURN(std::vector<Record> records,
+                     impl_->RecordsFrom(consumer.get(), topic, partition, start, deadline));
+    if (!records.empty()) return std::optional<Record>(std::move(records.back()));
+    if (start == low) return std::optional<Record>();
     window *= 16;
   }
+}
+
+core::Result<std::vector<Record>> Admin::ReadLastRecords(const std::string& topic,
+                                                         core::PartitionId partition,
+                                                         size_t count) {
+  ASSIGN_OR_RETURN(Watermarks marks, QueryWatermarks(topic, partition));
+  const int64_t low = marks.low.value();
+  const int64_t high = marks.high.value();
+  if (high <= low || count == 0) return std::vector<Record>();
+  ASSIGN_OR_RETURN(internal::KafkaPtr consumer,
+                   impl_->TemporaryConsumer(fmt::format("chainflow-admin-{}", ::getpid()),
+                                            /*eof=*/true));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(impl_->request_timeout_ms);
+  const int64_t start = high - low > static_cast<int64_t>(count)
+                            ? high - static_cast<int64_t>(count)
+                            : low;
+  return impl_->RecordsFrom(consumer.get(), topic, partition, start, deadline);
 }
 
 core::Result<std::vector<TopicPartitionOffset>> Admin::CommittedOffsets(

@@ -79,6 +79,10 @@ class Admin {
   // or nullopt if it holds none.
   core::Result<std::optional<Record>> ReadLastRecord(const std::string& topic,
                                                      core::PartitionId partition);
+  // The data records among the last `count` offsets of the partition (fewer
+  // where transaction markers or aborted records sit), oldest first.
+  core::Result<std::vector<Record>> ReadLastRecords(const std::string& topic,
+                                                    core::PartitionId partition, size_t count);
   // The group's committed next offsets for `partitions` (kOffsetBeginning
   // where nothing is committed). Offsets of a transaction still open are not
   // waited for: the last committed ones are returned.

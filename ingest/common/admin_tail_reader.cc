@@ -24,4 +24,14 @@ core::Result<std::optional<Position>> AdminTailReader::LastPosition(core::Partit
   return std::optional<Position>(pos.value());
 }
 
+core::Result<std::vector<std::string>> AdminTailReader::LastValues(core::PartitionId partition,
+                                                                   size_t count) {
+  ASSIGN_OR_RETURN(std::vector<log::Record> records,
+                   admin_.ReadLastRecords(topic_, partition, count));
+  std::vector<std::string> values;
+  values.reserve(records.size());
+  for (log::Record& r : records) values.push_back(std::move(r.value));
+  return values;
+}
+
 }  // namespace chainflow::ingest::common

@@ -15,6 +15,8 @@ class AdminTailReader : public PartitionTailReader {
  public:
   AdminTailReader(log::Admin& admin, std::string topic);
   core::Result<std::optional<Position>> LastPosition(core::PartitionId partition) override;
+  core::Result<std::vector<std::string>> LastValues(core::PartitionId partition,
+                                                    size_t count) override;
 
  private:
   log::Admin& admin_;

@@ -28,13 +28,15 @@ core::Result<std::unique_ptr<ChainAppender>> ChainAppender::Open(AppenderOptions
     last[p] = pos.value();
   }
   return std::unique_ptr<ChainAppender>(
-      new ChainAppender(std::move(options), sink, std::move(last)));
+      new ChainAppender(std::move(options), sink, tails, std::move(last)));
 }
 
 ChainAppender::ChainAppender(AppenderOptions options, log::RecordSink& sink,
+                             PartitionTailReader& reader,
                              std::vector<std::optional<Position>> tails)
     : options_(std::move(options)),
       sink_(sink),
+      reader_(reader),
       last_(std::move(tails)),
       source_(IngestSource(options_.chain)),
       marker_key_(options_.chain + ":block") {
@@ -272,6 +274,16 @@ std::optional<uint64_t> ChainAppender::ResumeBlock() const {
 
 std::optional<Position> ChainAppender::LastPosition(core::PartitionId partition) const {
   return last_.at(partition.value());
+}
+
+core::Result<std::vector<std::string>> ChainAppender::RecentValues(core::PartitionId partition,
+                                                                   size_t count) {
+  auto values = reader_.LastValues(partition, count);
+  if (!values) {
+    return values.error().WithContext(
+        fmt::format("{} partition {}", options_.topic, partition.value()));
+  }
+  return values;
 }
 
 }  // namespace chainflow::ingest::common

@@ -25,6 +25,11 @@ class PartitionTailReader {
   virtual ~PartitionTailReader() = default;
   // nullopt: the partition holds no record.
   virtual core::Result<std::optional<Position>> LastPosition(core::PartitionId partition) = 0;
+  // The values of the partition's last `count` records, oldest first (fewer
+  // if it holds fewer): what earlier runs appended, for live ingest to
+  // recover the block headers it had stored (ChainAppender::RecentValues).
+  virtual core::Result<std::vector<std::string>> LastValues(core::PartitionId partition,
+                                                            size_t count) = 0;
 };
 
 // A block whose events have all been appended. Hashes are raw bytes (32, or
@@ -80,7 +85,8 @@ struct AppenderOptions {
 // increasing over the appender's life (chain order). Input readers must
 // reject out-of-order external input before it gets here.
 //
-// Not thread-safe: one ingest thread owns it. `sink` must outlive it.
+// Not thread-safe: one ingest thread owns it. `sink` and `tails` must
+// outlive it.
 class ChainAppender {
  public:
   static core::Result<std::unique_ptr<ChainAppender>> Open(AppenderOptions options,
@@ -129,6 +135,10 @@ class ChainAppender {
   std::optional<uint64_t> ResumeBlock() const;
   // The last position of `partition` (read at Open, advanced by sends).
   std::optional<Position> LastPosition(core::PartitionId partition) const;
+  // The values of the last `count` records of `partition` in the topic,
+  // oldest first, read now (PartitionTailReader::LastValues): call it before
+  // sending, or flush first.
+  core::Result<std::vector<std::string>> RecentValues(core::PartitionId partition, size_t count);
 
   // The fork records are appended in: the highest fork any partition holds
   // at Open, raised by RevertBlocks.
@@ -141,7 +151,7 @@ class ChainAppender {
   const AppenderOptions& options() const { return options_; }
 
  private:
-  ChainAppender(AppenderOptions options, log::RecordSink& sink,
+  ChainAppender(AppenderOptions options, log::RecordSink& sink, PartitionTailReader& reader,
                 std::vector<std::optional<Position>> tails);
   void Advance(const Position& position);
   core::Status SendRecord(const log::OutRecord& record);
@@ -151,6 +161,7 @@ class ChainAppender {
 
   AppenderOptions options_;
   log::RecordSink& sink_;
+  PartitionTailReader& reader_;
   std::vector<std::optional<Position>> last_;  // per partition
   std::optional<Position> last_call_;          // for the chain-order CHECK
   uint32_t fork_ = 0;

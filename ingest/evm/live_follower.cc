@@ -8,6 +8,7 @@
 #include "engine/core/hex.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
+#include "chainflow/v1/events.pb.h"
 
 namespace chainflow::ingest::evm {
 namespace {
@@ -70,12 +71,20 @@ core::Result<uint64_t> LiveFollower::Step() {
     next_block_ = appender_->ResumeBlock().value_or(chain_.start_block);
     next_block_ = std::max(next_block_, chain_.start_block);
     if (next_block_ > 0) ingested_.store(next_block_ - 1, std::memory_order_relaxed);
+    check_headers_ = appender_->ResumeBlock().has_value();
   }
   ASSIGN_OR_RETURN(uint64_t head, rpc_.BlockNumber());
   head_.store(head, std::memory_order_relaxed);
   ASSIGN_OR_RETURN(uint64_t finalized, Finalized(head));
   finalized_.store(finalized, std::memory_order_relaxed);
   uint64_t target = head >= chain_.confirmations ? head - chain_.confirmations : 0;
+  if (check_headers_) {
+    // Only a block above the finalized one can have been reorganized.
+    if (next_block_ > 0 && next_block_ - 1 > finalized && !headers_.Get(next_block_ - 1)) {
+      RETURN_IF_ERROR(RecoverHeaders(finalized));
+    }
+    check_headers_ = false;
+  }
   bool has_previous = next_block_ > 0 && headers_.Get(next_block_ - 1).has_value();
 
   if (head < chain_.confirmations || next_block_ > target) {
@@ -146,6 +155,50 @@ core::Result<uint64_t> LiveFollower::Step() {
   return blocks;
 }
 
+core::Status LiveFollower::RecoverHeaders(uint64_t finalized) {
+  // Every block with events has a BlockEnd on every partition (and so has
+  // the last block of each range): partition 0's tail holds the headers of
+  // those blocks. Read back until they reach the finalized block.
+  constexpr size_t kFirstWindow = 4096;
+  constexpr size_t kMaxWindow = size_t{1} << 20;
+  std::map<uint64_t, BlockHeader> found;
+  for (size_t window = kFirstWindow;; window *= 8) {
+    ASSIGN_OR_RETURN(std::vector<std::string> values,
+                     appender_->RecentValues(core::PartitionId(0), window));
+    found.clear();
+    for (const std::string& value : values) {
+      v1::Envelope envelope;
+      if (!envelope.ParseFromString(value)) continue;
+      if (envelope.has_block_end() && !envelope.block_end().hash().empty()) {
+        const v1::BlockEnd& end = envelope.block_end();
+        found[end.number()] = BlockHeader{end.number(), end.hash(), end.parent_hash(),
+                                          static_cast<int64_t>(end.timestamp())};
+      } else if (envelope.has_block_reverted()) {
+        // An earlier reorg: the blocks above its ancestor left the chain.
+        found.erase(found.upper_bound(envelope.block_reverted().ancestor()), found.end());
+      }
+    }
+    bool reached = !found.empty() && found.begin()->first <= finalized;
+    if (reached || values.size() < window || window >= kMaxWindow) break;
+  }
+  std::vector<BlockHeader> recovered;
+  for (auto& [number, header] : found) {
+    if (number >= finalized) recovered.push_back(std::move(header));
+  }
+  auto log = core::Logger("ingest.evm");
+  if (recovered.empty()) {
+    log->warn("[{}] no stored header for block {} and none recoverable from {}: a reorg that "
+              "happened while ingest was down is not seen",
+              chain_.name, next_block_ - 1, appender_->options().topic);
+    return core::Status::Ok();
+  }
+  log->warn("[{}] no stored header for block {} (a new or wiped header store): recovered {} "
+            "block headers ({}..{}) from {} to check the node against",
+            chain_.name, next_block_ - 1, recovered.size(), recovered.front().number,
+            recovered.back().number, appender_->options().topic);
+  return headers_.Put(recovered);
+}
+
 core::Status LiveFollower::HandleReorg(uint64_t changed) {
   auto log = core::Logger("ingest.evm");
   std::optional<BlockHeader> ancestor;
@@ -153,7 +206,8 @@ core::Status LiveFollower::HandleReorg(uint64_t changed) {
   for (uint64_t k = changed; k > lowest;) {
     --k;
     std::optional<BlockHeader> known = headers_.Get(k);
-    if (!known) break;
+    // Recovered headers (RecoverHeaders) skip blocks without events.
+    if (!known) continue;
     ASSIGN_OR_RETURN(BlockHeader node, rpc_.GetBlockHeader(k));
     if (node.hash == known->hash) {
       ancestor = std::move(known);

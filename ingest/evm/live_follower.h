@@ -96,6 +96,11 @@ class LiveFollower {
   // The first stored block in `fetched` whose hash differs from the node's.
   std::optional<uint64_t> FirstChanged(const std::vector<BlockHeader>& fetched) const;
   core::Status HandleReorg(uint64_t changed);
+  // The header store lost the headers of the blocks the topic holds (its
+  // directory wiped, a new machine): reads them back from the BlockEnd
+  // markers at the end of the topic's partition 0, down to `finalized`, so
+  // a reorg that happened meanwhile is still seen.
+  core::Status RecoverHeaders(uint64_t finalized);
   core::Status CompleteReorg();
   core::Status AppendRange(uint64_t from, uint64_t to, std::vector<std::string> logs,
                            const std::map<uint64_t, BlockHeader>& known, uint64_t finalized);
@@ -114,6 +119,7 @@ class LiveFollower {
   HeaderStore& headers_;
   std::unique_ptr<common::ChainAppender> appender_;
   uint64_t next_block_ = 0;
+  bool check_headers_ = false;  // after an appender opens: RecoverHeaders if needed
   uint64_t range_;
   std::optional<core::Status> fatal_;  // a reorg deeper than the window
 

@@ -4,7 +4,8 @@
 // account's last canonical Transfer, conservation included) equal the canonical chain's
 // ownerOf / balanceOf / totalSupply, and the ownership and token balance topics, replayed
 // with their retractions, end in the same state; a reorg deeper than the finality window
-// stops ingest and leaves the views alone; SIGKILL around a reorg changes nothing in the end.
+// stops ingest and leaves the views alone; SIGKILL around a reorg changes nothing in the end,
+// and neither does a reorg while chainflow is stopped and its state directories are wiped.
 //
 // Each test runs its own Anvil (tests/support/local_anvil.h) and its own PipelineEnv on the
 // shared Kafka and PostgreSQL; skips, saying why, when those or the anvil binary are missing.
@@ -17,6 +18,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -1073,6 +1075,38 @@ TEST_F(ReorgTest, ReorgDeeperThanTheWindowStopsIngestAndKeepsTheViews) {
             env_->QueryScalar("SELECT COALESCE(max(block_number), 0)::text FROM "
                               "chainflow.nft_owners WHERE block_number <= " +
                               std::to_string(head)));
+}
+
+// Stopped, moved to a machine with no local state (its state directories
+// wiped: the processors' stores and ingest's stored block headers), and the
+// chain reorganized meanwhile. Ingest reads the headers of the blocks it had
+// appended back from the topic, sees that they left the chain and reverts
+// them; the processors restore from their changelogs.
+TEST_F(ReorgTest, AReorgWhileStoppedIsSeenAfterTheStateDirWasWiped) {
+  StartPipeline("reorg_wiped", 64);
+  auto chainflow = Run();
+  for (int i = 0; i < 12; ++i) activity_->Step();
+  ASSERT_TRUE(Settle(*chainflow, 0));
+  ExpectViewsEqualChain("before the stop");
+  chainflow->Kill(SIGTERM);
+  ASSERT_EQ(chainflow->Wait(std::chrono::seconds(30)), 0) << Tail(chainflow->Stderr());
+
+  const std::string state = env_->state_dir();
+  ASSERT_TRUE(std::filesystem::exists(state + ".ingest")) << "where ingest keeps its headers";
+  std::filesystem::remove_all(state);
+  std::filesystem::remove_all(state + ".ingest");
+  ForceReorg(6, 4);
+  chain_->Call("evm_mine", "[]");
+  chainflow = Run();
+  ASSERT_TRUE(Settle(*chainflow, 1)) << "the reorg that happened while stopped is handled";
+  EXPECT_NE(chainflow->Stderr().find("recovered"), std::string::npos)
+      << Tail(chainflow->Stderr());
+  ExpectViewsEqualChain("after a reorg of 6 while stopped, state wiped");
+  for (int i = 0; i < 5; ++i) activity_->Step();
+  ASSERT_TRUE(Settle(*chainflow, 1));
+  ExpectViewsEqualChain("after more blocks on the new branch");
+  chainflow->Kill(SIGTERM);
+  EXPECT_EQ(chainflow->Wait(std::chrono::seconds(30)), 0);
 }
 
 TEST_F(ReorgTest, SigkillDuringAReorgGivesTheSameViews) {

@@ -66,6 +66,7 @@ class FakeTailReader : public common::PartitionTailReader {
     for (const auto& r : records) {
       const std::string* pos = FindHeader(r, common::kPositionHeader);
       if (pos != nullptr) last[r.partition.value()] = common::Position::Parse(*pos).value();
+      values[r.partition.value()].push_back(r.value);
     }
   }
   core::Result<std::optional<common::Position>> LastPosition(core::PartitionId p) override {
@@ -73,7 +74,15 @@ class FakeTailReader : public common::PartitionTailReader {
     if (it == last.end()) return std::optional<common::Position>();
     return std::optional<common::Position>(it->second);
   }
+  core::Result<std::vector<std::string>> LastValues(core::PartitionId p, size_t count) override {
+    ++last_values_calls;
+    const std::vector<std::string>& all = values[p.value()];
+    size_t from = all.size() > count ? all.size() - count : 0;
+    return std::vector<std::string>(all.begin() + static_cast<std::ptrdiff_t>(from), all.end());
+  }
   std::map<int32_t, common::Position> last;
+  std::map<int32_t, std::vector<std::string>> values;  // per partition, in order
+  int last_values_calls = 0;
 };
 
 }  // namespace chainflow::ingest::testing

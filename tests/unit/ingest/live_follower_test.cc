@@ -216,6 +216,8 @@ TEST(LiveFollowerTest, ResumesWithoutDuplicatesAndHalvesRefusedRanges) {
   for (const auto& r : sink2.records) {
     EXPECT_GE(common::Position::Parse(*FindHeader(r, "cf_pos")).value().block, 5u);
   }
+  // Resumed below the finalized block (finality depth 1): nothing to recover.
+  EXPECT_EQ(tails.last_values_calls, 0);
 }
 
 TEST(LiveFollowerTest, StartStop) {
@@ -378,6 +380,75 @@ TEST(LiveFollowerReorgTest, RevertsOrphansNewestFirstThenFollowsTheNewBranch) {
     for (const auto& [token, owner] : OwnersIn(sink.records, p)) owners[token] = owner;
   }
   for (uint64_t t = 1; t <= 12; ++t) EXPECT_EQ(owners[t], t >= 8 ? 101u : 100u) << t;
+}
+
+// Ingest stopped, its header store was lost (a wiped state directory, a new
+// machine) and the chain reorganized meanwhile: the headers come back from
+// the topic's BlockEnd markers, so the reorg is still seen and reverted.
+TEST(LiveFollowerReorgTest, AWipedHeaderStoreStillSeesAReorgThatHappenedWhileDown) {
+  ForkingRpc rpc(10);
+  FakeSink sink;
+  {
+    FakeTailReader tails;
+    TempHeaders headers;
+    LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink, tails),
+                          *headers);
+    RunUntilCaughtUp(follower);
+    ASSERT_EQ(follower.ingested(), 10u);
+  }
+  rpc.Reorg(3, 2);  // while down: 8, 9, 10 replaced; 11, 12 added
+
+  FakeTailReader tails(sink.records);
+  FakeSink sink2;
+  TempHeaders fresh;  // nothing stored
+  LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink2, tails),
+                        *fresh);
+  RunUntilCaughtUp(follower);
+  EXPECT_EQ(tails.last_values_calls, 1);
+  EXPECT_EQ(follower.reorgs(), 1u);
+  EXPECT_EQ(follower.ingested(), 12u);
+  for (int32_t p = 0; p < 3; ++p) {
+    std::vector<uint64_t> reverted;
+    for (const auto& r : sink2.On("cf.anvil.events")) {
+      v1::Envelope env;
+      ASSERT_TRUE(env.ParseFromString(r.value));
+      if (r.partition.value() == p && env.has_block_reverted()) {
+        EXPECT_EQ(env.block_reverted().ancestor(), 7u);
+        reverted.push_back(env.block_reverted().number());
+      }
+    }
+    EXPECT_EQ(reverted, (std::vector<uint64_t>{10, 9, 8})) << "partition " << p;
+  }
+  // Both runs' records applied in order give the new branch's owners.
+  std::vector<engine::log::OutRecord> all = sink.records;
+  all.insert(all.end(), sink2.records.begin(), sink2.records.end());
+  std::map<uint64_t, uint64_t> owners;
+  for (int32_t p = 0; p < 3; ++p) {
+    for (const auto& [token, owner] : OwnersIn(all, p)) owners[token] = owner;
+  }
+  for (uint64_t t = 1; t <= 12; ++t) EXPECT_EQ(owners[t], t >= 8 ? 101u : 100u) << t;
+}
+
+// The same with the store intact: nothing is read back from the topic.
+TEST(LiveFollowerReorgTest, AnIntactHeaderStoreIsNotRecovered) {
+  ForkingRpc rpc(10);
+  FakeSink sink;
+  TempHeaders headers;
+  {
+    FakeTailReader tails;
+    LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink, tails),
+                          *headers);
+    RunUntilCaughtUp(follower);
+  }
+  rpc.Reorg(3, 2);
+  FakeTailReader tails(sink.records);
+  FakeSink sink2;
+  LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink2, tails),
+                        *headers);
+  RunUntilCaughtUp(follower);
+  EXPECT_EQ(tails.last_values_calls, 0);
+  EXPECT_EQ(follower.reorgs(), 1u);
+  EXPECT_EQ(follower.ingested(), 12u);
 }
 
 TEST(LiveFollowerReorgTest, SameHeightReorgIsSeenWhenCaughtUp) {

@@ -201,6 +201,14 @@ TEST_F(KafkaIntegrationTest, TransactionsHideAbortedRecordsAndMarkers) {
   ASSERT_TRUE(last.value().has_value());
   EXPECT_EQ(last.value()->value, "committed-4");
   EXPECT_EQ(last.value()->offset, core::Offset(4));
+  // The last 8 offsets (2-9) hold 3 committed records, a marker, 3 aborted
+  // records and a marker: only the committed records come back.
+  auto tail = admin_->ReadLastRecords(topic, core::PartitionId(0), 8);
+  ASSERT_TRUE(tail.has_value()) << tail.error().ToString();
+  std::vector<std::string> tail_values;
+  for (const Record& r : tail.value()) tail_values.push_back(r.value);
+  EXPECT_EQ(tail_values,
+            (std::vector<std::string>{"committed-2", "committed-3", "committed-4"}));
 
   auto consumer = std::move(Consumer::Open({.brokers = kBrokers})).value();
   ASSERT_EQ(consumer->Assign({{topic, core::PartitionId(0), kOffsetBeginning}}),

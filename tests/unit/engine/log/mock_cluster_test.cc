@@ -218,6 +218,19 @@ TEST_F(MockClusterTest, AdminWatermarksPartitionCountAndLastRecord) {
   auto none = admin->ReadLastRecord("t", core::PartitionId(0));
   ASSERT_TRUE(none.has_value()) << none.error().ToString();
   EXPECT_FALSE(none.value().has_value());
+
+  auto tail = admin->ReadLastRecords("t", core::PartitionId(2), 4);
+  ASSERT_TRUE(tail.has_value()) << tail.error().ToString();
+  std::vector<std::string> values;
+  for (const Record& r : tail.value()) values.push_back(r.value);
+  EXPECT_EQ(values, (std::vector<std::string>{"21", "22", "23", "24"}));
+  auto whole = admin->ReadLastRecords("t", core::PartitionId(2), 1000);
+  ASSERT_TRUE(whole.has_value()) << whole.error().ToString();
+  ASSERT_EQ(whole.value().size(), 25u);
+  EXPECT_EQ(whole.value().front().offset, core::Offset(0));
+  auto nothing = admin->ReadLastRecords("t", core::PartitionId(0), 10);
+  ASSERT_TRUE(nothing.has_value()) << nothing.error().ToString();
+  EXPECT_TRUE(nothing.value().empty());
 }
 
 TEST_F(MockClusterTest, CommitAsyncThenCommittedOffsets) {
