@@ -49,14 +49,35 @@ core::Status ErrorObjectStatus(simdjson::dom::element error, std::string_view me
   return RpcErrorStatus(code, message, method);
 }
 
-core::Result<std::string> ResultOf(simdjson::dom::element doc, std::string_view method) {
+// The "result" of a response object, or its error object's status.
+core::Result<simdjson::dom::element> ResultElement(simdjson::dom::element doc,
+                                                   std::string_view method) {
   simdjson::dom::element error;
   if (!doc["error"].get(error) && !error.is_null()) return ErrorObjectStatus(error, method);
   simdjson::dom::element result;
   if (doc["result"].get(result)) {
     return core::UnavailableError(fmt::format("rpc {}: response has no result", method));
   }
+  return result;
+}
+
+core::Result<std::string> ResultOf(simdjson::dom::element doc, std::string_view method) {
+  ASSIGN_OR_RETURN(simdjson::dom::element result, ResultElement(doc, method));
   return simdjson::to_string(result);
+}
+
+// Parses one response with the thread's parser: its "result", valid until
+// the parser's next parse.
+core::Result<simdjson::dom::element> ParseResult(std::string_view text, std::string_view method) {
+  simdjson::dom::element doc;
+  if (auto error = Parser().parse(text.data(), text.size()).get(doc)) {
+    return core::UnavailableError(
+        fmt::format("rpc {}: response is not JSON: {}", method, simdjson::error_message(error)));
+  }
+  if (!doc.is_object()) {
+    return core::UnavailableError(fmt::format("rpc {}: response is not an object", method));
+  }
+  return ResultElement(doc, method);
 }
 
 core::Status HexField(simdjson::dom::object obj, const char* name, std::string* out) {
@@ -136,15 +157,8 @@ core::Status RpcErrorStatus(int64_t code, std::string_view message, std::string_
 }
 
 core::Result<std::string> ParseRpcResponse(std::string_view text, std::string_view method) {
-  simdjson::dom::element doc;
-  if (auto error = Parser().parse(text.data(), text.size()).get(doc)) {
-    return core::UnavailableError(
-        fmt::format("rpc {}: response is not JSON: {}", method, simdjson::error_message(error)));
-  }
-  if (!doc.is_object()) {
-    return core::UnavailableError(fmt::format("rpc {}: response is not an object", method));
-  }
-  return ResultOf(doc, method);
+  ASSIGN_OR_RETURN(simdjson::dom::element result, ParseResult(text, method));
+  return simdjson::to_string(result);
 }
 
 core::Result<std::vector<core::Result<std::string>>> ParseBatchResponse(
@@ -223,23 +237,9 @@ core::Result<std::vector<std::string>> ParseLogArray(std::string_view result) {
 }
 
 core::Result<std::vector<std::string>> ParseLogsResponse(std::string_view text) {
-  constexpr std::string_view kMethod = "eth_getLogs";
   // DOM, not On Demand: the DOM parser picks the CPU's SIMD kernel at run
   // time, On Demand at compile time (the portable fallback for x86-64).
-  simdjson::dom::element doc;
-  if (auto error = Parser().parse(text.data(), text.size()).get(doc)) {
-    return core::UnavailableError(
-        fmt::format("rpc {}: response is not JSON: {}", kMethod, simdjson::error_message(error)));
-  }
-  if (!doc.is_object()) {
-    return core::UnavailableError(fmt::format("rpc {}: response is not an object", kMethod));
-  }
-  simdjson::dom::element error;
-  if (!doc["error"].get(error) && !error.is_null()) return ErrorObjectStatus(error, kMethod);
-  simdjson::dom::element result;
-  if (doc["result"].get(result)) {
-    return core::UnavailableError(fmt::format("rpc {}: response has no result", kMethod));
-  }
+  ASSIGN_OR_RETURN(simdjson::dom::element result, ParseResult(text, "eth_getLogs"));
   simdjson::dom::array logs;
   if (result.get_array().get(logs)) {
     return core::UnavailableError("eth_getLogs: result is not an array");

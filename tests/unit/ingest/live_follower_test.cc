@@ -382,6 +382,15 @@ TEST(LiveFollowerReorgTest, RevertsOrphansNewestFirstThenFollowsTheNewBranch) {
   for (uint64_t t = 1; t <= 12; ++t) EXPECT_EQ(owners[t], t >= 8 ? 101u : 100u) << t;
 }
 
+// A run of ingest that follows `rpc` to its head into `sink`, then stops.
+void FollowToTheHead(ForkingRpc& rpc, FakeSink& sink, HeaderStore& headers) {
+  FakeTailReader tails;
+  LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink, tails),
+                        headers);
+  RunUntilCaughtUp(follower);
+  ASSERT_EQ(follower.ingested(), rpc.branch_of.size() - 1);
+}
+
 // Ingest stopped, its header store was lost (a wiped state directory, a new
 // machine) and the chain reorganized meanwhile: the headers come back from
 // the topic's BlockEnd markers, so the reorg is still seen and reverted.
@@ -389,12 +398,8 @@ TEST(LiveFollowerReorgTest, AWipedHeaderStoreStillSeesAReorgThatHappenedWhileDow
   ForkingRpc rpc(10);
   FakeSink sink;
   {
-    FakeTailReader tails;
-    TempHeaders headers;
-    LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink, tails),
-                          *headers);
-    RunUntilCaughtUp(follower);
-    ASSERT_EQ(follower.ingested(), 10u);
+    TempHeaders lost;
+    FollowToTheHead(rpc, sink, *lost);
   }
   rpc.Reorg(3, 2);  // while down: 8, 9, 10 replaced; 11, 12 added
 
@@ -434,12 +439,7 @@ TEST(LiveFollowerReorgTest, AnIntactHeaderStoreIsNotRecovered) {
   ForkingRpc rpc(10);
   FakeSink sink;
   TempHeaders headers;
-  {
-    FakeTailReader tails;
-    LiveFollower follower(HeadChain(64), LogDecoder("anvil", {}), rpc, Factory(sink, tails),
-                          *headers);
-    RunUntilCaughtUp(follower);
-  }
+  FollowToTheHead(rpc, sink, *headers);
   rpc.Reorg(3, 2);
   FakeTailReader tails(sink.records);
   FakeSink sink2;
