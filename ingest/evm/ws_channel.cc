@@ -116,6 +116,13 @@ class BeastWsChannel final : public MessageChannel {
       for (const auto& [name, value] : headers) req.set(name, value);
     }));
     ws_->read_message_max(1ull << 30);
+    // Offer permessage-deflate (RFC 7692): a provider that accepts it sends
+    // eth_getLogs answers several times smaller; Beast inflates them with
+    // its own zlib port. Our requests are small, so they go uncompressed.
+    websocket::permessage_deflate deflate;
+    deflate.client_enable = true;
+    deflate.msg_size_threshold = 1u << 30;
+    ws_->set_option(deflate);
     ws_->text(true);
     std::string host = internal::HostHeader(url_);
     websocket::response_type res;
