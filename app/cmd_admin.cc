@@ -177,7 +177,8 @@ int PrintStateDigest(const core::Config& config, DigestDetail detail) {
   };
   if (detail == DigestDetail::kKeys) {
     core::Status st = engine::runtime::ForEachDigestedPair(
-        config.state.dir, [](const std::string& store, std::string_view key, std::string_view value) {
+        config.state.dir,
+        [](const std::string& store, std::string_view key, std::string_view value) {
           fmt::print("{}\t{}\t{}\n", store, core::ToHex(key).substr(2),
                      core::ToHex(core::Sha256(value)).substr(2));
         });

@@ -423,10 +423,9 @@ core::Result<ProcessorRole::Unit> ProcessorRole::MakeUnit(const core::Config& co
 
   ASSIGN_OR_RETURN(unit.producer, log::Producer::Open(producer_options));
   log::Consumer* reporter = consumer.get();  // owned by the runner, which outlives the callback
-  ASSIGN_OR_RETURN(unit.runner,
-                   engine::runtime::ProcessorRunner::Open(spec, std::move(options),
-                                                          unit.partitions, std::move(consumer),
-                                                          static_cast<log::RecordSink&>(*unit.producer)));
+  ASSIGN_OR_RETURN(unit.runner, engine::runtime::ProcessorRunner::Open(
+                                    spec, std::move(options), unit.partitions, std::move(consumer),
+                                    static_cast<log::RecordSink&>(*unit.producer)));
   // Report positions to the group so `status` and any Kafka tool can see lag.
   unit.runner->set_on_commit([reporter](const engine::runtime::Positions& positions) {
     std::vector<log::TopicPartitionOffset> offsets;

@@ -82,8 +82,8 @@ core::Status EnsureTopics(const core::Config& config, log::Admin& admin) {
   return admin.CreateTopics(create);
 }
 
-core::Result<std::vector<log::TopicPartition>> PartitionsOf(log::Admin& admin,
-                                                            const std::vector<std::string>& topics) {
+core::Result<std::vector<log::TopicPartition>> PartitionsOf(
+    log::Admin& admin, const std::vector<std::string>& topics) {
   std::vector<log::TopicPartition> out;
   for (const auto& t : topics) {
     ASSIGN_OR_RETURN(int n, admin.PartitionCount(t));

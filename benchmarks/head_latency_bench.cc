@@ -243,8 +243,9 @@ int Main(const Options& o) {
              fmt::format("cf_head_latency_{}", static_cast<long>(getpid()));
   chainflow::testing::PipelineEnv env("head_latency", 8, 5000,
                                       ChainConfig(o, *anvil, *burst, start, dir));
-  chainflow::testing::Subprocess chainflow(env.Argv(o.keep_log.empty() ? std::vector<std::string>{"run"}
-                                                       : std::vector<std::string>{"run", "--log-level", "debug"}));
+  chainflow::testing::Subprocess chainflow(
+      env.Argv(o.keep_log.empty() ? std::vector<std::string>{"run"}
+                                  : std::vector<std::string>{"run", "--log-level", "debug"}));
   pqxx::connection pg(env.db_url());
   std::unique_ptr<HopWatcher> ingested, owned;
   if (o.hops) {
@@ -252,7 +253,8 @@ int Main(const Options& o) {
     for (int i = 0; i < 300 && !ingested; ++i) {
       pqxx::nontransaction tx(pg);
       if (!tx.exec("SELECT to_regclass('chainflow.nft_owners')")[0][0].is_null()) {
-        ingested = std::make_unique<HopWatcher>("127.0.0.1:9092", env.prefix() + ".anvil.events", 8);
+        ingested =
+            std::make_unique<HopWatcher>("127.0.0.1:9092", env.prefix() + ".anvil.events", 8);
         owned = std::make_unique<HopWatcher>(
             "127.0.0.1:9092",
             env.prefix() + (o.view == "nft" ? ".nft.ownership" : ".contract.burst"), 8);

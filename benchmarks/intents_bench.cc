@@ -122,7 +122,8 @@ std::vector<log::Record> Scenario(bool promises) {
       // The next epoch end after t: what the task itself would promise.
       const uint64_t epoch = 7 * 86'400;
       env.mutable_settlement_mark()->set_partition(0);
-      env.mutable_settlement_mark()->set_through(kGenesis + ((e.time - kGenesis) / epoch + 1) * epoch);
+      env.mutable_settlement_mark()->set_through(kGenesis +
+                                                 ((e.time - kGenesis) / epoch + 1) * epoch);
     } else {
       env.mutable_user_clock()->set_time(e.time);
     }

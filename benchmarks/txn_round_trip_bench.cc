@@ -134,9 +134,11 @@ int main(int argc, char** argv) {
   CLI::App app{"the cost of one processor-sized Kafka transaction on the local broker"};
   Options o;
   app.add_option("--brokers", o.brokers, "bootstrap servers");
-  app.add_option("--transactions", o.transactions, "transactions measured")->check(CLI::PositiveNumber);
+  app.add_option("--transactions", o.transactions, "transactions measured")
+      ->check(CLI::PositiveNumber);
   app.add_option("--records", o.records, "outputs per transaction (as many changelog records)");
-  app.add_option("--partitions", o.partitions, "partitions of each topic")->check(CLI::PositiveNumber);
+  app.add_option("--partitions", o.partitions, "partitions of each topic")
+      ->check(CLI::PositiveNumber);
   app.add_option("--gap-ms", o.gap_ms, "pause between transactions (0: back to back)");
   app.add_flag("!--no-offsets", o.offsets, "leave out send_offsets_to_transaction");
   app.add_option("--producer-linger-ms", o.producer_linger_ms, "override the producer's linger.ms");

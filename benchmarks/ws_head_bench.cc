@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   std::string mode = "ws";
   int poll_ms = 1000;
   app.add_option("--blocks", blocks, "blocks to measure");
-  app.add_option("--mode", mode, "ws (woken by newHeads) or poll")->check(CLI::IsMember({"ws", "poll"}));
+  app.add_option("--mode", mode, "ws (woken by newHeads) or poll")
+      ->check(CLI::IsMember({"ws", "poll"}));
   app.add_option("--poll-ms", poll_ms, "the follower's poll interval");
   CLI11_PARSE(app, argc, argv);
 
@@ -120,9 +121,10 @@ int main(int argc, char** argv) {
   headers.reset();
   std::filesystem::remove_all(dir);
   fmt::print("mode {} (poll {} ms), {} blocks\n", mode, poll_ms, from_notification.size());
-  fmt::print("newHeads arrival -> follower has the block: p50 {:.1f} ms  p99 {:.1f} ms  max {:.1f} ms\n",
-             Percentile(from_notification, 0.5), Percentile(from_notification, 0.99),
-             Percentile(from_notification, 1.0));
+  fmt::print(
+      "newHeads arrival -> follower has the block: p50 {:.1f} ms  p99 {:.1f} ms  max {:.1f} ms\n",
+      Percentile(from_notification, 0.5), Percentile(from_notification, 0.99),
+      Percentile(from_notification, 1.0));
   fmt::print("block timestamp (whole s) -> follower has the block: p50 {:.0f} ms  p99 {:.0f} ms\n",
              Percentile(from_timestamp, 0.5), Percentile(from_timestamp, 0.99));
   fmt::print("BENCH ws_head mode={} p50_ms={:.1f} p99_ms={:.1f}\n", mode,

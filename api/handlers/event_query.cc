@@ -198,7 +198,9 @@ std::string EventCursorScope(std::string_view contract, const EventTableInfo& ta
   std::string scope = fmt::format("{}\n{}\n{}\n{}\n{}", contract, table.table,
                                   q.chain.value_or(""), q.from_block.value_or(-1),
                                   q.to_block.value_or(-1));
-  for (const auto& [column, value] : q.filters) scope += fmt::format("\n{}={}", column->column, value);
+  for (const auto& [column, value] : q.filters) {
+    scope += fmt::format("\n{}={}", column->column, value);
+  }
   return scope;
 }
 

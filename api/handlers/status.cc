@@ -69,7 +69,8 @@ json::value PipelineStatusToJson(const PipelineStatus& status) {
   }
   json::object root;
   root["ready"] = status.ready;
-  root["not_ready_reason"] = status.ready ? json::value(nullptr) : json::value(status.not_ready_reason);
+  root["not_ready_reason"] =
+      status.ready ? json::value(nullptr) : json::value(status.not_ready_reason);
   root["services"] = std::move(services);
   root["chains"] = std::move(chains);
   root["consumers"] = std::move(consumers);

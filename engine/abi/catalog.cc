@@ -26,8 +26,9 @@ std::vector<EventTable> TablesOf(const std::vector<Event>& events) {
     EventTable t;
     t.table = SnakeCase(e.name);
     if (uses[t.table] > 1) {
-      t.table += "_" + core::ToHex(std::string_view(reinterpret_cast<const char*>(e.topic0.data()), 4))
-                           .substr(2);
+      t.table +=
+          "_" + core::ToHex(std::string_view(reinterpret_cast<const char*>(e.topic0.data()), 4))
+                    .substr(2);
     }
     for (const EventParam& p : e.inputs) {
       std::string column = SnakeCase(p.name);

@@ -268,8 +268,9 @@ Status Validate(const Config& c) {
   return ValidateContracts(c);
 }
 
-Status ParseArrayOfTables(const toml::node& node, const std::string& section,
-                          const std::function<Status(const toml::table&, const std::string&)>& add) {
+Status ParseArrayOfTables(
+    const toml::node& node, const std::string& section,
+    const std::function<Status(const toml::table&, const std::string&)>& add) {
   const toml::array* array = node.as_array();
   if (!array) return TypeError(section, "an array of tables ([[" + section + "]])");
   for (size_t i = 0; i < array->size(); ++i) {

@@ -117,7 +117,9 @@ std::vector<std::pair<Labels, double>> MetricsRegistry::GaugeValues(
   std::vector<std::pair<Labels, double>> out;
   auto family = families_.find(name);
   if (family == families_.end()) return out;
-  for (const auto& [labels, gauge] : family->second.gauges) out.emplace_back(labels, gauge->Value());
+  for (const auto& [labels, gauge] : family->second.gauges) {
+    out.emplace_back(labels, gauge->Value());
+  }
   return out;
 }
 

@@ -337,7 +337,8 @@ core::Status Consumer::Subscribe(const std::vector<std::string>& topics,
   if (!impl_->has_group) {
     return core::InvalidArgumentError("Subscribe: the consumer has no group_id");
   }
-  internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  internal::PartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const std::string& topic : topics) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
@@ -427,7 +428,8 @@ core::Status Consumer::ReadToEnd(const ConsumerOptions& options,
           target >= 0 ? fmt::format(", held by a transaction still open below offset {}", target)
                       : ""));
     }
-    internal::MessagePtr msg(rd_kafka_consumer_poll(rk, std::min<int>(internal::TimeoutMs(left), 100)));
+    internal::MessagePtr msg(
+        rd_kafka_consumer_poll(rk, std::min<int>(internal::TimeoutMs(left), 100)));
     if (!msg) continue;
     if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       auto it = open.find({rd_kafka_topic_name(msg->rkt), core::PartitionId(msg->partition)});

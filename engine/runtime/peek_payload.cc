@@ -33,7 +33,8 @@ v1::Envelope::PayloadCase PeekPayload(std::string_view bytes) {
     // A payload is a message, so length-delimited; with another wire type a
     // parse keeps the field as unknown, and so does this.
     if (field != v1::Envelope::kIdFieldNumber && wire_type == 2) {
-      const auto* descriptor = v1::Envelope::descriptor()->FindFieldByNumber(static_cast<int>(field));
+      const auto* descriptor =
+          v1::Envelope::descriptor()->FindFieldByNumber(static_cast<int>(field));
       if (descriptor != nullptr && descriptor->containing_oneof() != nullptr) {
         payload = static_cast<v1::Envelope::PayloadCase>(field);
       }

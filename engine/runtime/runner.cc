@@ -26,9 +26,10 @@ class StageClock {
   void Mark(const char* stage) {
     const auto now = std::chrono::steady_clock::now();
     core::MetricsRegistry::Global()
-        .GetCounter("chainflow_processor_stage_microseconds_total",
-                    "Time spent per loop stage (poll, apply, changelog, offsets, transaction, store)",
-                    {{"processor", processor_}, {"stage", stage}})
+        .GetCounter(
+            "chainflow_processor_stage_microseconds_total",
+            "Time spent per loop stage (poll, apply, changelog, offsets, transaction, store)",
+            {{"processor", processor_}, {"stage", stage}})
         .Inc(static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count()));
     last_ = now;
@@ -80,7 +81,8 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenInGroup(
         fmt::format("{}: an exactly-once runner needs a changelog reader", spec.name));
   }
   if (options.group_id.empty()) {
-    return core::InvalidArgumentError(fmt::format("{}: a group member needs a group_id", spec.name));
+    return core::InvalidArgumentError(
+        fmt::format("{}: a group member needs a group_id", spec.name));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<ProcessorRunner> runner,
                    OpenWith(spec, std::move(options), {}, std::move(source), sink, &sink));

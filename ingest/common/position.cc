@@ -20,7 +20,9 @@ bool ParseDecimal(std::string_view text, T* out) {
 std::string Position::ToString() const {
   std::string out;
   char digits[20];
-  auto put = [&](uint64_t v) { out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr); };
+  auto put = [&](uint64_t v) {
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
+  };
   if (fork != 0) {
     put(fork);
     out += '/';

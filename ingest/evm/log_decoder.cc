@@ -205,7 +205,9 @@ LogDecoder::LogDecoder(std::string chain, std::vector<core::Address> standard, b
   // wanted comes from a known address.
   if (!all_standard_ && !(abi_ && abi_->NeedsAllLogs())) {
     log_filter_ = contracts_;
-    if (abi_) log_filter_.insert(log_filter_.end(), abi_->addresses().begin(), abi_->addresses().end());
+    if (abi_) {
+      log_filter_.insert(log_filter_.end(), abi_->addresses().begin(), abi_->addresses().end());
+    }
     std::sort(log_filter_.begin(), log_filter_.end());
     log_filter_.erase(std::unique(log_filter_.begin(), log_filter_.end()), log_filter_.end());
   }

@@ -9,7 +9,8 @@ namespace chainflow::projections::intents {
 
 pg::ProjectorOptions ProjectorOptionsFor(const core::Config& config, int32_t partitions) {
   return pg::ProjectorOptions::FromConfig(config, std::string(kProjectionName),
-                                          engine::wire::IntentsTopic(config.kafka.topic_prefix), partitions);
+                                          engine::wire::IntentsTopic(config.kafka.topic_prefix),
+                                          partitions);
 }
 
 core::Result<std::unique_ptr<pg::Projector>> OpenProjector(

@@ -87,7 +87,8 @@ core::Status Projector::Start() {
   started_ = true;
   thread_ = std::thread([this] {
     // Thread names hold 15 characters.
-    pthread_setname_np(pthread_self(), fmt::format("cf-proj-{}", options_.name).substr(0, 15).c_str());
+    pthread_setname_np(pthread_self(),
+                       fmt::format("cf-proj-{}", options_.name).substr(0, 15).c_str());
     Run();
   });
   return core::Status::Ok();

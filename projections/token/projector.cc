@@ -8,8 +8,9 @@
 namespace chainflow::projections::token {
 
 pg::ProjectorOptions ProjectorOptionsFor(const core::Config& config, int32_t partitions) {
-  return pg::ProjectorOptions::FromConfig(config, std::string(kProjectionName),
-                                          engine::wire::TokenBalancesTopic(config.kafka.topic_prefix), partitions);
+  return pg::ProjectorOptions::FromConfig(
+      config, std::string(kProjectionName),
+      engine::wire::TokenBalancesTopic(config.kafka.topic_prefix), partitions);
 }
 
 core::Result<std::unique_ptr<pg::Projector>> OpenProjector(

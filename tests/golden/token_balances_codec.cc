@@ -249,7 +249,9 @@ std::vector<std::string> RenderSplitterState(const std::map<std::string, std::st
   std::vector<std::string> lines;
   for (const auto& [key, value] : state) {
     std::string line = RenderSplitterEntry(key, value);
-    if (line.empty()) line = "splitter_raw key=" + core::ToHex(key) + " value=" + core::ToHex(value);
+    if (line.empty()) {
+      line = "splitter_raw key=" + core::ToHex(key) + " value=" + core::ToHex(value);
+    }
     lines.push_back(std::move(line));
   }
   return lines;

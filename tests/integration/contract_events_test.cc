@@ -83,7 +83,9 @@ json::value ExpectedComposites(uint64_t seed) {
   o["text"] = "text-" + std::to_string(seed % 10);
   o["pair"] = json::array{std::to_string(seed & 0xffff), std::to_string((seed + 1) & 0xffff)};
   json::array list;
-  for (uint64_t i = 0; i < seed % 4; ++i) list.push_back(json::string(std::to_string(seed * 10 + i)));
+  for (uint64_t i = 0; i < seed % 4; ++i) {
+    list.push_back(json::string(std::to_string(seed * 10 + i)));
+  }
   o["list"] = list;
   o["seat"] = json::object{{"row", std::to_string(seed % 256)}, {"label", "front"}};
   json::array seats;
@@ -208,7 +210,9 @@ class ContractEventsTest : public ::testing::Test {
     std::map<std::string, Events> out;
     const std::string scalars = Topic0("Scalars(uint256,address,string,int256,bool,bytes3,int8)");
     const std::string hostile = Topic0("Hostile(string,uint256,int256,bytes)");
-    json::value zoo = Call("eth_getLogs", fmt::format(R"([{{"fromBlock":"0x0","toBlock":"latest","address":"{}"}}])", zoo_.address));
+    json::value zoo = Call(
+        "eth_getLogs",
+        fmt::format(R"([{{"fromBlock":"0x0","toBlock":"latest","address":"{}"}}])", zoo_.address));
     for (const auto& l : zoo.as_array()) {
       const auto& topics = l.at("topics").as_array();
       const std::string t0(topics[0].as_string());
@@ -218,27 +222,34 @@ class ContractEventsTest : public ::testing::Test {
         continue;
       }
       const uint64_t seed = Quantity(topics[1]);
-      out["zoo"][at] = t0 == scalars
-                           ? ExpectedScalars(seed, "0x" + std::string(topics[2].as_string()).substr(26),
-                                             std::string(topics[3].as_string()))
-                           : ExpectedComposites(seed);
+      out["zoo"][at] =
+          t0 == scalars
+              ? ExpectedScalars(seed, "0x" + std::string(topics[2].as_string()).substr(26),
+                                std::string(topics[3].as_string()))
+              : ExpectedComposites(seed);
     }
     // Announcements, then the tickets' events from their announcement on.
     std::map<std::string, std::pair<uint64_t, uint64_t>> announced;
-    json::value created = Call("eth_getLogs", fmt::format(R"([{{"fromBlock":"0x0","toBlock":"latest","address":"{}"}}])", factory_.address));
+    json::value created = Call(
+        "eth_getLogs", fmt::format(R"([{{"fromBlock":"0x0","toBlock":"latest","address":"{}"}}])",
+                                   factory_.address));
     for (const auto& l : created.as_array()) {
       const std::string ticket =
           "0x" + std::string(l.at("topics").as_array()[1].as_string()).substr(26);
       auto at = std::make_pair(Quantity(l.at("blockNumber")), Quantity(l.at("logIndex")));
       announced.emplace(ticket, at);
       const std::string data = Unhex(l.at("data").as_string());
-      const uint64_t length = std::stoull(engine::core::ToHex(data.substr(32 + 24, 8)), nullptr, 16);
+      const uint64_t length =
+          std::stoull(engine::core::ToHex(data.substr(32 + 24, 8)), nullptr, 16);
       out["ticket_factory"][at] =
           json::object{{"ticket", ticket}, {"title", data.substr(64, length)}};
     }
     const std::string purchased = Topic0("TicketsPurchased(address,uint256,uint256)");
     const std::string check_in = Topic0("CheckIn(address,uint256)");
-    json::value tickets = Call("eth_getLogs", fmt::format(R"([{{"fromBlock":"0x0","toBlock":"latest","topics":[["{}","{}"]]}}])", purchased, check_in));
+    json::value tickets =
+        Call("eth_getLogs",
+             fmt::format(R"([{{"fromBlock":"0x0","toBlock":"latest","topics":[["{}","{}"]]}}])",
+                         purchased, check_in));
     for (const auto& l : tickets.as_array()) {
       const std::string address = Lower(std::string(l.at("address").as_string()));
       auto at = std::make_pair(Quantity(l.at("blockNumber")), Quantity(l.at("logIndex")));
@@ -435,7 +446,9 @@ class ContractEventsTest : public ::testing::Test {
           WantRows(chain["tickets"], "holder", all, [&](const json::object& p) {
             return s(p.at("holder")) + ":" + s(p.at("ticketId"));
           })};
-      for (const auto& [table, spec] : want) got[table] = {spec.first, TableRows(table, spec.first)};
+      for (const auto& [table, spec] : want) {
+        got[table] = {spec.first, TableRows(table, spec.first)};
+      }
       bool equal = true;
       for (const auto& [table, spec] : want) equal = equal && got[table].second == spec.second;
       if (equal) return;

@@ -206,15 +206,16 @@ TEST_F(ContractEventsTest, BothFormatsBecomeTheSameRowsAndTheApiServesThem) {
   for (const std::string schema : {"shop_protobuf", "shop_json"}) {
     SCOPED_TRACE(schema);
     auto rows = [&](const std::string& sql) { return env_->QueryScalar(sql); };
-    EXPECT_EQ(rows(fmt::format(
-                  "SELECT string_agg(block_number || '/' || log_index || ':' || ticket_id || ':' "
-                  "|| buyer || ':' || amount || ':' || coalesce(block_hash, 'null') || ':' || paid, "
-                  "' ' ORDER BY block_number, log_index) FROM {}.purchased",
-                  schema)),
-              fmt::format("10/0:1:{0}:{1}:{2}:true 10/1:2:{3}:5:{2}:false "
-                          "11/0:4:{3}:7:{4}:false 12/2:5:{0}:0:{5}:true",
-                          Addr('\xb1').ToHex(), kU256Max, Hex(Bytes('\x0a', 32)),
-                          Addr('\xb2').ToHex(), Hex(Bytes('b', 32)), Hex(Bytes('c', 32))));
+    EXPECT_EQ(
+        rows(fmt::format(
+            "SELECT string_agg(block_number || '/' || log_index || ':' || ticket_id || ':' "
+            "|| buyer || ':' || amount || ':' || coalesce(block_hash, 'null') || ':' || paid, "
+            "' ' ORDER BY block_number, log_index) FROM {}.purchased",
+            schema)),
+        fmt::format("10/0:1:{0}:{1}:{2}:true 10/1:2:{3}:5:{2}:false "
+                    "11/0:4:{3}:7:{4}:false 12/2:5:{0}:0:{5}:true",
+                    Addr('\xb1').ToHex(), kU256Max, Hex(Bytes('\x0a', 32)), Addr('\xb2').ToHex(),
+                    Hex(Bytes('b', 32)), Hex(Bytes('c', 32))));
     EXPECT_EQ(rows(fmt::format("SELECT memo FROM {}.purchased WHERE log_index = 1", schema)),
               kHostileStored);
     EXPECT_EQ(rows(fmt::format("SELECT encode(ref, 'hex') FROM {}.purchased LIMIT 1", schema)),

@@ -291,8 +291,9 @@ void ReplayThrough(const std::string& name, const Outage& outage) {
   const auto retries = Lines(log, "retry");
   const auto rewinds = Lines(log, "re-reading from the stored offsets");
   const auto projection_retries = Lines(log, "retrying in ");  // pg::Projector::Backoff
-  std::cout << fmt::format("replay log: {} lines about retrying, {} projection rewinds; first: {}\n",
-                           retries.first, rewinds.first, retries.second);
+  std::cout << fmt::format(
+      "replay log: {} lines about retrying, {} projection rewinds; first: {}\n", retries.first,
+      rewinds.first, retries.second);
   if (const char* keep = std::getenv("CF_OUTAGE_KEEP_LOGS")) {
     std::ofstream(fmt::format("{}/{}.serve.log", keep, name)) << serve.Stderr();
   }

@@ -1,6 +1,6 @@
 // Intents in chain time, end to end (issue 4): `chainflow run` (or the four
-// roles as separate processes) follows a private Anvil (a block a second) with the production approval interval
-// (1 h) and epoch length (7 days). The test moves the chain's clock with
+// roles as separate processes) follows a private Anvil (a block a second) with the production
+// approval interval (1 h) and epoch length (7 days). The test moves the chain's clock with
 // evm_increaseTime + evm_mine by minutes, hours and days; the API's user
 // clock follows the chain (api/handlers/user_event_clock.h), so intents
 // POSTed over HTTP (HMAC-signed with the wall clock) are stamped in chain

@@ -216,8 +216,8 @@ class Activity {
     return "0x" + word->substr(word->size() - 40);
   }
   uint256_t BalanceOf(const std::string& account, const uint256_t& id) {
-    auto word = chain_.EthCall(
-        multi_.address, multi_.Data("balanceOf(address,uint256)", {AddressWord(account), Word(id)}));
+    auto word = chain_.EthCall(multi_.address, multi_.Data("balanceOf(address,uint256)",
+                                                           {AddressWord(account), Word(id)}));
     if (!word) throw std::runtime_error("balanceOf reverted");
     return uint256_t(*word);
   }
@@ -269,8 +269,9 @@ class Activity {
       uint64_t roll = rng_.Below(10);
       if (held == 0 || roll < 3) {
         uint256_t amount = (uint256_t(1 + rng_.Below(1000000)) << rng_.Below(60));
-        return chain_.Send(actor, token_.address,
-                           token_.Data("mint(address,uint256)", {AddressWord(other), Word(amount)}));
+        return chain_.Send(
+            actor, token_.address,
+            token_.Data("mint(address,uint256)", {AddressWord(other), Word(amount)}));
       }
       uint256_t amount = roll == 9 ? held : 1 + uint256_t(rng_.Next()) % held;
       if (roll < 8) {
@@ -736,14 +737,15 @@ class ReorgTest : public ::testing::Test {
                   balance.str() + "@" + std::to_string(touched->second))
             << when << ": ERC-20 balanceOf(" << account << ")@block of its last Transfer";
       }
-      HttpReply reply = HttpGet(env_->api_port(), fmt::format("/v1/balances/{}?chain=anvil&token={}",
-                                                              account, token));
+      HttpReply reply = HttpGet(
+          env_->api_port(), fmt::format("/v1/balances/{}?chain=anvil&token={}", account, token));
       EXPECT_EQ(reply.status, 200) << when << ": " << reply.body;
       if (reply.status != 200) continue;
       json::value parsed = json::parse(reply.body);  // outlives `fungible`
       const json::array& fungible = parsed.as_object().at("fungible").as_array();
-      std::string api = fungible.empty() ? "0"
-                                         : std::string(fungible.at(0).as_object().at("balance").as_string());
+      std::string api = fungible.empty()
+                            ? "0"
+                            : std::string(fungible.at(0).as_object().at("balance").as_string());
       EXPECT_EQ(api, balance.str()) << when << ": GET /v1/balances/" << account;
     }
     EXPECT_EQ(served.size(), history.last_block.size()) << when << ": ERC-20 rows: " << rows;
@@ -1046,8 +1048,9 @@ TEST_F(ReorgTest, ReorgDeeperThanTheWindowStopsIngestAndKeepsTheViews) {
     if (chain.at("name").as_string() != "anvil") continue;
     found = true;
     ASSERT_TRUE(chain.at("error").is_string()) << status.body;
-    EXPECT_NE(std::string(chain.at("error").as_string()).find("reorg deeper than the finality window"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(chain.at("error").as_string()).find("reorg deeper than the finality window"),
+        std::string::npos)
         << status.body;
     EXPECT_EQ(chain.at("ingested_block").as_int64(), static_cast<int64_t>(head)) << status.body;
   }

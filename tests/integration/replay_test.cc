@@ -93,8 +93,8 @@ TEST_F(ReplayTest, CyberKongzOwnersEqualAnIndependentReplayAndRerunsChangeNothin
   }
 
   // rebuild: views and state come back identical from the log.
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"rebuild"}, std::vector<std::string>{"rebuild", "--view", "nft"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"rebuild"},
+                                        std::vector<std::string>{"rebuild", "--view", "nft"}}) {
     RunResult rebuilt = env.Chainflow(args);
     ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
     EXPECT_EQ(env.Digest(), digest);

@@ -81,7 +81,9 @@ class ScaleOutTest : public ::testing::Test {
   void TearDown() override {
     if (history_.empty()) return;
     std::filesystem::remove(history_);
-    for (int i = 0; i < kSlices; ++i) std::filesystem::remove(fmt::format("{}.part{}", history_, i));
+    for (int i = 0; i < kSlices; ++i) {
+      std::filesystem::remove(fmt::format("{}.part{}", history_, i));
+    }
   }
 
   std::string history_;

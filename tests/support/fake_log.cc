@@ -96,7 +96,9 @@ engine::core::Result<std::vector<engine::log::Record>> FakeGroupSource::Poll(
       std::vector<engine::log::TopicPartitionOffset> from;
       if (listener_.assigned) from = listener_.assigned(c.partitions);
       std::lock_guard lock(mu_);
-      for (const auto& f : from) positions_[{f.topic, f.partition}] = std::max<int64_t>(0, f.offset.value());
+      for (const auto& f : from) {
+        positions_[{f.topic, f.partition}] = std::max<int64_t>(0, f.offset.value());
+      }
     } else {
       if (listener_.revoked) listener_.revoked(c.partitions, c.lost);
       std::lock_guard lock(mu_);

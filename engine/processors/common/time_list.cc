@@ -17,7 +17,9 @@ std::string EncodeTimes(const std::vector<uint64_t>& times) {
 }
 
 core::Result<std::vector<uint64_t>> DecodeTimes(std::string_view value) {
-  if (value.size() % 8 != 0) return core::DataLossError(fmt::format("times: {} bytes", value.size()));
+  if (value.size() % 8 != 0) {
+    return core::DataLossError(fmt::format("times: {} bytes", value.size()));
+  }
   std::vector<uint64_t> out;
   out.reserve(value.size() / 8);
   for (size_t at = 0; at < value.size(); at += 8) {

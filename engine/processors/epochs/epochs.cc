@@ -100,7 +100,9 @@ Status EpochsProcessor::AddPart(const v1::EpochPart& part, state::StateView& sta
   v1::EpochSettled epoch;
   ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
   if (stored) {
-    if (!epoch.ParseFromString(*stored)) return core::DataLossError("epochs: unreadable open epoch");
+    if (!epoch.ParseFromString(*stored)) {
+      return core::DataLossError("epochs: unreadable open epoch");
+    }
     if (epoch.epoch() != part.epoch() || epoch.start() != part.start()) {
       return core::InvalidArgumentError(fmt::format(
           "epoch_part says epoch {} from {} ends at {}, but epoch {} from {} does",

@@ -584,7 +584,9 @@ TEST(LiveFollowerReorgTest, ACrashMidReorgSendsEachMarkerOnceAfterRestart) {
     if (env.has_block_reverted()) ++markers[{r.partition.value(), env.block_reverted().number()}];
   }
   EXPECT_EQ(markers.size(), 12u);
-  for (const auto& [where, count] : markers) EXPECT_EQ(count, 1) << where.first << "/" << where.second;
+  for (const auto& [where, count] : markers) {
+    EXPECT_EQ(count, 1) << where.first << "/" << where.second;
+  }
   std::map<uint64_t, uint64_t> owners;
   for (int32_t p = 0; p < 3; ++p) {
     for (const auto& [token, owner] : OwnersIn(sink.records, p)) owners[token] = owner;

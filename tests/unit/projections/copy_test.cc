@@ -24,8 +24,8 @@ Rows RoundTrip(const Rows& rows, const std::vector<bool>& null_if_empty = {}) {
   EXPECT_TRUE(begun.has_value()) << begun.error().ToString();
   if (!begun.has_value()) return {};
   pg::Transaction& tx = *begun.value();
-  EXPECT_TRUE(
-      tx.Execute("CREATE TABLE chainflow.copy_probe (id int PRIMARY KEY, a text, b text)").has_value());
+  EXPECT_TRUE(tx.Execute("CREATE TABLE chainflow.copy_probe (id int PRIMARY KEY, a text, b text)")
+                  .has_value());
   core::Status copied = tx.Copy("chainflow.copy_probe", {"id", "a", "b"}, rows, null_if_empty);
   EXPECT_TRUE(copied.ok()) << copied.ToString();
   if (!copied.ok()) return {};

@@ -388,10 +388,11 @@ TEST(NftProjectionTest, RetractionToNothingDeletesTheRowWithItsOffsets) {
   ASSERT_TRUE(conn);
   NftProjection projection(*conn);
   auto log = MakeLog("eth", Addr(1), 5, 0);
-  ASSERT_TRUE(projection
-                  .Apply({MakeRecord(kTopic, 0, 0, testing::OwnerChanged(log, 9, Addr(0), Addr(4))),
-                          MakeRecord(kTopic, 0, 1, testing::OwnerChanged(log, 8, Addr(0), Addr(4)))})
-                  .has_value());
+  ASSERT_TRUE(
+      projection
+          .Apply({MakeRecord(kTopic, 0, 0, testing::OwnerChanged(log, 9, Addr(0), Addr(4))),
+                  MakeRecord(kTopic, 0, 1, testing::OwnerChanged(log, 8, Addr(0), Addr(4)))})
+          .has_value());
   std::vector<Record> revert = {
       MakeRecord(kTopic, 0, 2, testing::OwnerRetractedToNothing("eth", Addr(1), 9, Addr(4))),
       MakeRecord(kTopic, 0, 3, testing::OwnerRetractedToNothing("eth", Addr(1), 7, Addr(4)))};

@@ -9,9 +9,10 @@ OwnerNftKey SampleKey() {
   OwnerNftKey key;
   key.chain = "anvil";
   key.contract = core::Address::FromHex("0x00000000000000000000000000000000000000ab").value();
-  key.token_id = core::U256FromDecimal(
-                     "115792089237316195423570985008687907853269984665640564039457584007913129639935")
-                     .value();
+  key.token_id =
+      core::U256FromDecimal(
+          "115792089237316195423570985008687907853269984665640564039457584007913129639935")
+          .value();
   key.standard = "erc1155";
   return key;
 }

@@ -97,8 +97,8 @@ TEST(EventQueryTest, FindsTablesByTableOrUnambiguousEventName) {
 
 TEST(EventQueryTest, SqlIsKeysetOrderedAndTyped) {
   const EventTableInfo t = Purchased();
-  auto q = ParseEventQuery({{"chain", "anvil"}, {"ticketId", "7"}, {"ref", "0x" + std::string(64, '1')}},
-                           t, {"anvil"});
+  auto q = ParseEventQuery(
+      {{"chain", "anvil"}, {"ticketId", "7"}, {"ref", "0x" + std::string(64, '1')}}, t, {"anvil"});
   ASSERT_TRUE(q);
   EventSql sql = BuildEventSql("shop", t, q.value(),
                                std::vector<std::string>{"12", "3", "anvil"});
@@ -124,9 +124,19 @@ TEST(EventQueryTest, RowsBecomeJsonWithTypedParams) {
                           {"items", "items", "(address,string)[]", "jsonb", false},
                           {"gone", "gone", "string", "text", false}}};
   std::vector<std::optional<std::string>> row{
-      "anvil", "0x00000000000000000000000000000000000005a0", "12", std::nullopt, "1700000000",
-      "0x11", "0", "3", "115792089237316195423570985008687907853269984665640564039457584007913129639935",
-      "true", "0102", R"([{"who":"0x00","note":"hi"}])", std::nullopt};
+      "anvil",
+      "0x00000000000000000000000000000000000005a0",
+      "12",
+      std::nullopt,
+      "1700000000",
+      "0x11",
+      "0",
+      "3",
+      "115792089237316195423570985008687907853269984665640564039457584007913129639935",
+      "true",
+      "0102",
+      R"([{"who":"0x00","note":"hi"}])",
+      std::nullopt};
   auto item = EventRowToJson(row, t);
   ASSERT_TRUE(item) << item.error().ToString();
   EXPECT_EQ(boost::json::serialize(item.value()),

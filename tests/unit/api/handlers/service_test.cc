@@ -51,9 +51,10 @@ TEST_F(ApiServiceTest, ValidatesNftLookup) {
   ExpectBadField(std::string("/v1/nfts/eth/") + kContract + "/1", "chain");
   ExpectBadField("/v1/nfts/anvil/0x1234/1", "contract");
   ExpectBadField(std::string("/v1/nfts/anvil/") + kContract + "/-1", "token_id");
-  ExpectBadField(std::string("/v1/nfts/anvil/") + kContract +
-                     "/115792089237316195423570985008687907853269984665640564039457584007913129639936",
-                 "token_id");
+  ExpectBadField(
+      std::string("/v1/nfts/anvil/") + kContract +
+          "/115792089237316195423570985008687907853269984665640564039457584007913129639936",
+      "token_id");
 }
 
 TEST_F(ApiServiceTest, ValidatesOwnerListing) {

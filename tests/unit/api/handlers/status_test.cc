@@ -28,20 +28,21 @@ PipelineStatus Sample() {
 }
 
 TEST(PipelineStatusToJsonTest, RendersEveryField) {
-  EXPECT_EQ(boost::json::serialize(PipelineStatusToJson(Sample())),
-            R"({"ready":false,"not_ready_reason":"nft_ownership lags 5 records",)"
-            R"("services":[{"name":"kafka","endpoint":"127.0.0.1:9092","reachable":true,)"
-            R"("error":null}],)"
-            R"("chains":[{"name":"anvil","head":120,"ingested_block":118,"finalized_block":100,)"
-            R"("lag_blocks":2,"lag_seconds":3,"reorgs":4,"deepest_reorg":7,"decisions_block":98,)"
-            R"("error":"FailedPrecondition: reorg deeper than the finality window"},)"
-            R"({"name":"replay","head":null,"ingested_block":null,"finalized_block":null,)"
-            R"("lag_blocks":0,"lag_seconds":null,"reorgs":0,"deepest_reorg":0,"decisions_block":null,)"
-            R"("error":null}],)"
-            R"("consumers":[{"kind":"processor","name":"nft_ownership","topic":"cf.anvil.events",)"
-            R"("partition":3,"next_offset":40,"end_offset":45,"lag":5,"in_open_transactions":2,)"
-            R"("owner":"host-1a2b3c4d-0",)"
-            R"("standbys":["host-5e6f7a8b"]}]})");
+  EXPECT_EQ(
+      boost::json::serialize(PipelineStatusToJson(Sample())),
+      R"({"ready":false,"not_ready_reason":"nft_ownership lags 5 records",)"
+      R"("services":[{"name":"kafka","endpoint":"127.0.0.1:9092","reachable":true,)"
+      R"("error":null}],)"
+      R"("chains":[{"name":"anvil","head":120,"ingested_block":118,"finalized_block":100,)"
+      R"("lag_blocks":2,"lag_seconds":3,"reorgs":4,"deepest_reorg":7,"decisions_block":98,)"
+      R"("error":"FailedPrecondition: reorg deeper than the finality window"},)"
+      R"({"name":"replay","head":null,"ingested_block":null,"finalized_block":null,)"
+      R"("lag_blocks":0,"lag_seconds":null,"reorgs":0,"deepest_reorg":0,"decisions_block":null,)"
+      R"("error":null}],)"
+      R"("consumers":[{"kind":"processor","name":"nft_ownership","topic":"cf.anvil.events",)"
+      R"("partition":3,"next_offset":40,"end_offset":45,"lag":5,"in_open_transactions":2,)"
+      R"("owner":"host-1a2b3c4d-0",)"
+      R"("standbys":["host-5e6f7a8b"]}]})");
 }
 
 TEST(PipelineStatusToJsonTest, ReadyHasNullReason) {

@@ -25,7 +25,9 @@ TEST(UserClockTest, ATickIsOneRecordPerPartitionWithTheSameIdAndTime) {
     EXPECT_EQ(env.user_clock().time(), 1'700'000'123u);
     EXPECT_EQ(env.user_clock().writer(), "api-7");
     bool typed = false;
-    for (const auto& h : r.headers) typed |= h.key == "ce_type" && h.value == "chainflow.user.UserClock";
+    for (const auto& h : r.headers) {
+      typed |= h.key == "ce_type" && h.value == "chainflow.user.UserClock";
+    }
     EXPECT_TRUE(typed);
   }
 }

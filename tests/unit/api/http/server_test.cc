@@ -246,11 +246,13 @@ TEST_F(ServerTest, CountsRequestsPerRouteAndStatus) {
   ASSERT_EQ(client.Get("/echo/m1").status, 200);
   ASSERT_EQ(client.Get("/no/such/thing").status, 404);
   std::string text = core::MetricsRegistry::Global().RenderText();
-  EXPECT_NE(text.find(R"(chainflow_api_requests_total{method="GET",route="/echo/{word}",status="200"})"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(R"(chainflow_api_requests_total{method="GET",route="/echo/{word}",status="200"})"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find(R"(chainflow_api_requests_total{method="GET",route="unmatched",status="404"})"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(R"(chainflow_api_requests_total{method="GET",route="unmatched",status="404"})"),
+      std::string::npos);
   EXPECT_NE(text.find(R"(chainflow_api_request_duration_seconds_count{route="/echo/{word}"})"),
             std::string::npos);
 }

@@ -188,7 +188,8 @@ TEST(IncludeListTest, NamesSelectAllOverloadsSignaturesOne) {
   EXPECT_EQ(Signatures(SelectEvents(abi.events, {"Purchased(address,uint)", "Transfer"}).value()),
             (std::vector<std::string>{kAll[0], kAll[2]}));
   EXPECT_EQ(
-      Signatures(SelectEvents(abi.events, {"Purchased(address,(uint64,(bytes8,uint16)[]))"}).value()),
+      Signatures(
+          SelectEvents(abi.events, {"Purchased(address,(uint64,(bytes8,uint16)[]))"}).value()),
       (std::vector<std::string>{kAll[1]}));
 }
 

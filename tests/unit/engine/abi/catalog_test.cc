@@ -69,7 +69,8 @@ class CatalogTest : public ::testing::Test {
 };
 
 constexpr char kFactory[] =
-    "factory = { contract = \"ticket_factory\", event = \"EventCreated\", parameter = \"ticket\" }\n";
+    "factory = { contract = \"ticket_factory\", event = \"EventCreated\", parameter = \"ticket\" "
+    "}\n";
 
 TEST_F(CatalogTest, TablesColumnsAndTheFactory) {
   auto config = Config("", kFactory);
@@ -107,7 +108,8 @@ TEST_F(CatalogTest, LoadErrorsNameTheContract) {
   };
   expect("", "events = [\"Nope\"]\naddress = \"0x00000000000000000000000000000000000000a1\"\n",
          "contracts[1] (tickets)");
-  expect("", "factory = { contract = \"ticket_factory\", event = \"Missing\", parameter = \"t\" }\n",
+  expect("",
+         "factory = { contract = \"ticket_factory\", event = \"Missing\", parameter = \"t\" }\n",
          "factory.event");
   expect("", "factory = { contract = \"ticket_factory\", event = \"EventCreated\", "
              "parameter = \"title\" }\n",

@@ -125,8 +125,9 @@ TEST_F(MalformedTest, ElementFaultsCarryThePath) {
   core::Bytes32 t0 = decoder.events()[0].topic0;
   auto r = decoder.Decode(std::span(&t0, 1), data);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().message(),
-            "Shop.Batch: parameter `orders[1].tags[0]` (bytes2): padding after the 2 bytes not zero");
+  EXPECT_EQ(
+      r.error().message(),
+      "Shop.Batch: parameter `orders[1].tags[0]` (bytes2): padding after the 2 bytes not zero");
 }
 
 TEST(MalformedNestingTest, DeepTypesAreRejectedAtLoadAndSelfReferencesTerminate) {

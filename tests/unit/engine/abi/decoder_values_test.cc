@@ -54,30 +54,34 @@ TEST(DecoderValuesTest, HostileValuesRenderExactly) {
   EXPECT_EQ(ToDecimal(v[5].as<IntValue>()), "-1");
   EXPECT_EQ(ToDecimal(v[6].as<IntValue>()), "-128");
   EXPECT_EQ(v[6].as<IntValue>().bits, 8);
-  EXPECT_EQ(EventToJson(decoded.value()),
-            R"({"who":"0xaabbccddeeff00112233445566778899aabbccdd",)"
-            R"("tag":")" + core::ToHex(tag_hash) +
-                R"(",)"
-                R"("text":"nul\u0000tab\tnl\n\"q\"\\ emoji )"
-                "\xF0\x9F\x98\x80"
-                R"( bad )"
-                "\xEF\xBF\xBD\xEF\xBF\xBD"
-                R"(( end",)"
-                R"("big":"115792089237316195423570985008687907853269984665640564039457584007913129639935",)"
-                R"("min":"-57896044618658097711785492504343953926634992332820282019728792003956564819968",)"
-                R"("minusOne":"-1","small":"-128","flag":true})");
+  EXPECT_EQ(
+      EventToJson(decoded.value()),
+      R"({"who":"0xaabbccddeeff00112233445566778899aabbccdd",)"
+      R"("tag":")" +
+          core::ToHex(tag_hash) +
+          R"(",)"
+          R"("text":"nul\u0000tab\tnl\n\"q\"\\ emoji )"
+          "\xF0\x9F\x98\x80"
+          R"( bad )"
+          "\xEF\xBF\xBD\xEF\xBF\xBD"
+          R"(( end",)"
+          R"("big":"115792089237316195423570985008687907853269984665640564039457584007913129639935",)"
+          R"("min":"-57896044618658097711785492504343953926634992332820282019728792003956564819968",)"
+          R"("minusOne":"-1","small":"-128","flag":true})");
 }
 
 TEST(DecoderValuesTest, PositiveSignedAndSmallWidths) {
-  EventDecoder decoder = DecoderFor(testing::DataOnlyEventAbi("E", {"int8", "int256", "uint8", "bytes1", "function"}));
+  EventDecoder decoder =
+      DecoderFor(testing::DataOnlyEventAbi("E", {"int8", "int256", "uint8", "bytes1", "function"}));
   std::string fn = Unhex("0x00112233445566778899aabbccddeeff0011223344556677");
   std::string data = Word(127) + Word(kInt256Min - 1) + Word(255) + LeftWord("\xAB") + LeftWord(fn);
   core::Bytes32 topic0 = decoder.events()[0].topic0;
   auto decoded = decoder.Decode(std::span(&topic0, 1), data);
   ASSERT_TRUE(decoded.has_value()) << decoded.error().ToString();
-  EXPECT_EQ(EventToJson(decoded.value()),
-            R"({"p0":"127","p1":"57896044618658097711785492504343953926634992332820282019728792003956564819967",)"
-            R"("p2":"255","p3":"0xab","p4":"0x00112233445566778899aabbccddeeff0011223344556677"})");
+  EXPECT_EQ(
+      EventToJson(decoded.value()),
+      R"({"p0":"127","p1":"57896044618658097711785492504343953926634992332820282019728792003956564819967",)"
+      R"("p2":"255","p3":"0xab","p4":"0x00112233445566778899aabbccddeeff0011223344556677"})");
 }
 
 TEST(JsonRenderTest, Utf8ReplacementFollowsMaximalSubparts) {
@@ -104,17 +108,18 @@ TEST(JsonRenderTest, TuplesAreObjectsArraysAreArrays) {
       {"name":"lines","type":"tuple[2]","components":[{"name":"sku","type":"bytes2"},{"name":"ok","type":"bool"}]}]},
     {"name":"owners","type":"address[]","indexed":false}]}])");
   // order (dynamic tuple) at 0x40: id, offset of bytes (relative to the tuple), 2 static lines.
-  std::string tuple = Word(9) + Word(6 * 32) + LeftWord("\x01\x02") + Word(1) + LeftWord("\xff\xee") +
-                      Word(0) + Word(2) + LeftWord("\xCA\xFE");
+  std::string tuple = Word(9) + Word(6 * 32) + LeftWord("\x01\x02") + Word(1) +
+                      LeftWord("\xff\xee") + Word(0) + Word(2) + LeftWord("\xCA\xFE");
   std::string owners = Word(1) + Word(core::U256(0xbeef));
   std::string data = Word(64) + Word(64 + tuple.size()) + tuple + owners;
   core::Bytes32 topic0 = decoder.events()[0].topic0;
   auto decoded = decoder.Decode(std::span(&topic0, 1), data);
   ASSERT_TRUE(decoded.has_value()) << decoded.error().ToString();
   EXPECT_EQ(decoder.events()[0].signature, "Order((uint64,bytes,(bytes2,bool)[2]),address[])");
-  EXPECT_EQ(EventToJson(decoded.value()),
-            R"({"order":{"id":"9","arg1":"0xcafe","lines":[{"sku":"0x0102","ok":true},)"
-            R"({"sku":"0xffee","ok":false}]},"owners":["0x000000000000000000000000000000000000beef"]})");
+  EXPECT_EQ(
+      EventToJson(decoded.value()),
+      R"({"order":{"id":"9","arg1":"0xcafe","lines":[{"sku":"0x0102","ok":true},)"
+      R"({"sku":"0xffee","ok":false}]},"owners":["0x000000000000000000000000000000000000beef"]})");
   EXPECT_EQ(ToJson(decoded.value().values[1]), R"(["0x000000000000000000000000000000000000beef"])");
 }
 

@@ -31,10 +31,12 @@ std::string ReadFile(const fs::path& path) {
   return text.str();
 }
 
-constexpr std::string_view kErc20 = R"([{"type":"event","name":"Transfer","anonymous":false,"inputs":[
+constexpr std::string_view kErc20 =
+    R"([{"type":"event","name":"Transfer","anonymous":false,"inputs":[
   {"name":"from","type":"address","indexed":true},{"name":"to","type":"address","indexed":true},
   {"name":"value","type":"uint256","indexed":false}]}])";
-constexpr std::string_view kErc721 = R"([{"type":"event","name":"Transfer","anonymous":false,"inputs":[
+constexpr std::string_view kErc721 =
+    R"([{"type":"event","name":"Transfer","anonymous":false,"inputs":[
   {"name":"from","type":"address","indexed":true},{"name":"to","type":"address","indexed":true},
   {"name":"tokenId","type":"uint256","indexed":true}]}])";
 constexpr std::string_view kErc1155 = R"([
@@ -210,8 +212,8 @@ TEST(RealLogsTest, EthereumEtlExportedLogsOfTwoBlocks) {
 }
 
 TEST(RealLogsTest, EthereumEtlFilterLogsResponse) {
-  fs::path dir = kData /
-                 "ethereum-etl/tests/resources/test_export_token_transfers_job/block_with_transfers";
+  fs::path dir =
+      kData / "ethereum-etl/tests/resources/test_export_token_transfers_job/block_with_transfers";
   TokenDecoders d;
   simdjson::dom::parser parser;
   std::string text = ReadFile(dir / "web3_response.eth_getFilterLogs_0x0.json");

@@ -130,8 +130,9 @@ TEST(SpecConformanceTest, JsonExampleEvent) {
                                               "00000000000000000000000000000000"));
   ASSERT_TRUE(decoded.has_value()) << decoded.error().ToString();
   EXPECT_EQ(decoded.value().event->name, "Event2");
-  EXPECT_EQ(EventToJson(decoded.value()),
-            R"({"a":"7","b":"0x1234567890123456789012345678901200000000000000000000000000000000"})");
+  EXPECT_EQ(
+      EventToJson(decoded.value()),
+      R"({"a":"7","b":"0x1234567890123456789012345678901200000000000000000000000000000000"})");
 }
 
 }  // namespace

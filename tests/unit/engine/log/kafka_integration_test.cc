@@ -454,7 +454,8 @@ TEST_F(KafkaIntegrationTest, ReadToEndSeesCommittedRecordsTombstonesAndGroupOffs
   std::vector<Record> read;
   core::Status st = Consumer::ReadToEnd(
       {.brokers = kBrokers},
-      {{topic, core::PartitionId(0), kOffsetBeginning}, {topic, core::PartitionId(1), kOffsetBeginning}},
+      {{topic, core::PartitionId(0), kOffsetBeginning},
+       {topic, core::PartitionId(1), kOffsetBeginning}},
       [&](const Record& r) {
         read.push_back(r);
         return core::Status::Ok();
@@ -504,12 +505,13 @@ TEST_F(KafkaIntegrationTest, ReadToEndWaitsForATransactionOpenAtTheCall) {
                            .value = "v"});
   };
   auto read_all = [&](std::vector<std::string>* keys) {
-    return Consumer::ReadToEnd({.brokers = kBrokers}, {{topic, core::PartitionId(0), kOffsetBeginning}},
-                               [keys](const Record& r) {
-                                 keys->push_back(r.key);
-                                 return core::Status::Ok();
-                               },
-                               seconds(30));
+    return Consumer::ReadToEnd(
+        {.brokers = kBrokers}, {{topic, core::PartitionId(0), kOffsetBeginning}},
+        [keys](const Record& r) {
+          keys->push_back(r.key);
+          return core::Status::Ok();
+        },
+        seconds(30));
   };
   ASSERT_EQ(producer->BeginTransaction(), core::Status::Ok());
   ASSERT_TRUE(send("committed").ok());

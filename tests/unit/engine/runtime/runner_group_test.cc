@@ -89,7 +89,8 @@ TEST_F(RunnerGroupTest, NoTaskUntilTheGroupGivesPartitions) {
     EXPECT_EQ(next.value(), log.EndOffset(kIn, tp.partition.value()));
   }
   // Partitions 2 and 3 were never given: nothing of theirs was read.
-  EXPECT_EQ(log.ReadAll(kOut).size(), static_cast<size_t>(log.EndOffset(kIn, 0) + log.EndOffset(kIn, 1)));
+  EXPECT_EQ(log.ReadAll(kOut).size(),
+            static_cast<size_t>(log.EndOffset(kIn, 0) + log.EndOffset(kIn, 1)));
 }
 
 TEST_F(RunnerGroupTest, TasksMovingBetweenMembersContinueFromTheirChangelog) {

@@ -58,7 +58,8 @@ class RunnerTest : public test::ScratchDirTest {
 
   std::unique_ptr<ProcessorRunner> Open(testing::FakeLog& log, const std::string& dir,
                                         int partitions, size_t batch) {
-    ProcessorSpec spec{"counting", {kIn}, {kOut}, [] { return std::make_unique<CountingProcessor>(); }};
+    ProcessorSpec spec{
+        "counting", {kIn}, {kOut}, [] { return std::make_unique<CountingProcessor>(); }};
     RunnerOptions options;
     options.state_dir = dir;
     options.batch_size = batch;

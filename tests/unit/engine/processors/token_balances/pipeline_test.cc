@@ -320,8 +320,8 @@ TEST_F(TokenPipelineTest, ReorgedLiveHistoryEndsLikeItsCanonicalBranch) {
     SCOPED_TRACE(fmt::format("{} partitions", partitions));
     testing::FakeLog log;
     AppendLiveHistory(log, h, abandoned, partitions, /*lag=*/6, /*every=*/7, /*depth=*/3);
-    std::string digest =
-        RunAppended(log, partitions, partitions == 3 ? 1 : 61, fmt::format("reorged{}", partitions));
+    std::string digest = RunAppended(log, partitions, partitions == 3 ? 1 : 61,
+                                     fmt::format("reorged{}", partitions));
     EXPECT_TRUE(log.ReadAll("t.dlq").empty());
     Views got = ReadViews(log);
     EXPECT_GT(got.retractions, 100u);
