@@ -22,7 +22,10 @@ std::string Hash(uint64_t n) { return std::string(31, '\0') + static_cast<char>(
 // A chain without logs whose head the test moves (from any thread).
 class MovingHeadRpc : public EvmRpc {
  public:
-  core::Result<uint64_t> BlockNumber() override { return head.load(); }
+  core::Result<uint64_t> BlockNumber() override {
+    ++head_reads;
+    return head.load();
+  }
   core::Result<std::vector<std::string>> GetLogs(uint64_t, uint64_t,
                                                  const std::vector<core::Address>&) override {
     return std::vector<std::string>{};
@@ -34,6 +37,7 @@ class MovingHeadRpc : public EvmRpc {
     return core::UnavailableError("none");
   }
   std::atomic<uint64_t> head{5};
+  std::atomic<int> head_reads{0};
 };
 
 template <typename Pred>
@@ -63,7 +67,11 @@ TEST(LiveFollowerWakeTest, NewHeadEndsTheCaughtUpWaitAtOnce) {
                           *headers);
     follower.SetHeadSubscriptionLive(true);
     follower.Start();
-    ASSERT_TRUE(WaitFor(2s, [&] { return follower.ingested() == 5; }));
+    // Blocks 1..5 in one step (one head read), then the step that finds it
+    // caught up (the second read) and starts the 60 s wait: moving the head
+    // before that step read it would let it ingest without a wake-up.
+    ASSERT_TRUE(
+        WaitFor(2s, [&] { return follower.ingested() == 5 && rpc.head_reads.load() >= 2; }));
     rpc.head = 7;
     std::this_thread::sleep_for(50ms);
     EXPECT_EQ(follower.ingested(), 5u) << "polled although the interval is 60 s";
