@@ -160,7 +160,7 @@ core::Status LiveFollower::RecoverHeaders(uint64_t finalized) {
   // the last block of each range): partition 0's tail holds the headers of
   // those blocks. Read back until they reach the finalized block.
   constexpr size_t kFirstWindow = 4096;
-  constexpr size_t kMaxWindow = size_t{1} << 20;
+  constexpr size_t kMaxWindow = size_t{1} << 18;  // 4,096 * 8 * 8 records, ~100 MB at most
   std::map<uint64_t, BlockHeader> found;
   for (size_t window = kFirstWindow;; window *= 8) {
     ASSIGN_OR_RETURN(std::vector<std::string> values,
