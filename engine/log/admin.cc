@@ -159,7 +159,6 @@ struct Admin::Impl {
     return consumer;
   }
 
-  // Reads [start, end of partition) and returns its last data record.
   // Every data record from offset `start` to the partition's end.
   core::Result<std::vector<Record>> RecordsFrom(rd_kafka_t* consumer, const std::string& topic,
                                                 core::PartitionId partition, int64_t start,

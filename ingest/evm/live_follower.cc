@@ -4,11 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "chainflow/v1/events.pb.h"
 #include "engine/core/crash_point.h"
 #include "engine/core/hex.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
-#include "chainflow/v1/events.pb.h"
 
 namespace chainflow::ingest::evm {
 namespace {
