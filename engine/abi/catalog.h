@@ -17,7 +17,8 @@ namespace chainflow::engine::abi {
 // The table and columns an event's rows get (README.md "Tables"): the same
 // names for the projection that writes them and the API that reads them.
 struct EventTable {
-  std::string table;                 // snake_case of the event's name; overloads: + "_" + 8 hex of topic0
+  // snake_case of the event's name; overloads: + "_" + 8 hex of topic0
+  std::string table;
   std::vector<std::string> columns;  // per input: snake_case of its name ("_" appended to a
                                      // name the fixed columns use, e.g. `block_number_`)
 };

@@ -13,8 +13,9 @@ namespace chainflow::engine::core {
 
 // The whole configuration: one TOML file (DESIGN.md §3), every key
 // overridable by an environment variable CHAINFLOW_<SECTION>_<KEY>
-// (CHAINFLOW_CHAINS_<NAME>_<KEY> for a chain, '-' in the name written '_'). Validated once by Load();
-// components receive the plain struct (or their part of it) by const&.
+// (CHAINFLOW_CHAINS_<NAME>_<KEY> for a chain, '-' in the name written '_').
+// Validated once by Load(); components receive the plain struct (or their
+// part of it) by const&.
 
 struct KafkaConfig {
   std::string brokers = "127.0.0.1:9092";
@@ -49,7 +50,8 @@ struct ApiConfig {
 struct EngineConfig {
   int batch_size = 20000;    // max records a runner applies per transaction
   int batch_wait_ms = 50;    // max wait to fill a batch
-  int batch_linger_ms = 0;   // processors: poll on to blocks' ends, each poll waiting this long (0: off)
+  // processors: poll on to blocks' ends, each poll waiting this long (0: off)
+  int batch_linger_ms = 0;
   // Loop threads per processor, each with its own consumer and producer over
   // the input partitions numbered p with p % threads == its index. One
   // thread waits for acknowledgements or RocksDB while another applies.

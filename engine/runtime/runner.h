@@ -226,7 +226,8 @@ class ProcessorRunner {
   // Where every owned input is: Assign (static) or Seek (group) after a
   // dropped batch.
   core::Status Rewind();
-  core::Status RestoreStores(const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores);
+  core::Status RestoreStores(
+      const std::vector<std::pair<log::TopicPartition, state::Store*>>& stores);
   // Commits the applied tasks through one transaction, or flush-then-commit.
   // `effects`: the batch produced outputs, dead letters or state beyond its
   // positions (else nothing is logged and no broker round trip is made).

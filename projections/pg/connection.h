@@ -41,8 +41,8 @@ class Transaction {
                                            const std::vector<std::string>& params = {});
   // COPY `rows` into `table` (`columns` in row order) through the COPY
   // protocol, in chunks of many rows. Every row has columns.size() text
-  // fields (at least one). No NUL characters. NULLs only where `null_if_empty` (empty, or one flag per
-  // column) is true: an empty field of such a column is written as NULL.
+  // fields (at least one). No NUL characters. NULLs only where `null_if_empty`
+  // (empty, or one flag per column) is true: an empty field of such a column is written as NULL.
   core::Status Copy(std::string_view table, const std::vector<std::string>& columns,
                     const std::vector<std::vector<std::string>>& rows,
                     const std::vector<bool>& null_if_empty = {});

@@ -69,9 +69,10 @@ using ProjectionFactory = std::function<std::unique_ptr<BatchProjection>(
 // the server it reaches again may not hold every commit it acknowledged (a
 // failover to a replica that had not received them; a commit in doubt) and
 // the records after them must be read again. (A crash of the same server
-// loses none: sessions commit with synchronous_commit=on, Connection.) Both with exponential backoff, forever until Stop(). Any
-// other error stops the loop; it is logged and reported by status() and
-// WaitForOffsets(). Positions() may move back on a rewind.
+// loses none: sessions commit with synchronous_commit=on, Connection.) Both
+// with exponential backoff, forever until Stop(). Any other error stops the
+// loop; it is logged and reported by status() and WaitForOffsets().
+// Positions() may move back on a rewind.
 //
 // Thread-safety: Start/Stop from one controlling thread; Positions, status
 // and WaitForOffsets from any thread.

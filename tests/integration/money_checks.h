@@ -1,8 +1,9 @@
 #pragma once
 
 // Checks shared by the tests that replay CyberKongz followed by a generated
-// ERC-20 history (ERC-1155 logs mixed in, for some) and then interrupt it (processes SIGKILLed, the broker
-// restarted): what the views and the output topics must hold afterwards.
+// ERC-20 history (ERC-1155 logs mixed in, for some) and then interrupt it
+// (processes SIGKILLed, the broker restarted): what the views and the output
+// topics must hold afterwards.
 // Compiled into each test binary that uses it (GEN_HISTORY_BINARY is the
 // binary's own definition).
 #include <cstddef>

@@ -85,7 +85,8 @@ class FakeGroupSource : public engine::log::RecordSource {
   engine::core::Result<std::vector<engine::log::TopicPartitionOffset>> ReadPositions() override;
   engine::core::Status Subscribe(const std::vector<std::string>& topics,
                                  engine::log::RebalanceListener listener) override;
-  engine::core::Status Seek(const std::vector<engine::log::TopicPartitionOffset>& positions) override;
+  engine::core::Status Seek(
+      const std::vector<engine::log::TopicPartitionOffset>& positions) override;
   engine::core::Result<engine::log::GroupMetadata> Membership() override;
 
   // The group gives / takes partitions at the next Poll (`lost`: the member
