@@ -4,6 +4,9 @@
 // BM_ParseLogsResponse and BM_GunzipResponse take the same lines as one
 // eth_getLogs response: RpcClient's parse of it, and the inflate of it
 // gzip-compressed as a provider would send it (zlib level 6).
+// BM_ResponseToEvents (ingest's path: each log decoded from the parsed
+// response) against BM_ResponseToEventsThroughText (each log written out
+// and parsed again, as before session 19).
 #include <zlib.h>
 
 #include <cstdlib>
@@ -98,12 +101,63 @@ void BM_ParseLogsResponse(benchmark::State& state) {
       state.SkipWithError(logs.error().ToString().c_str());
       break;
     }
-    benchmark::DoNotOptimize(logs.value().data());
+    benchmark::DoNotOptimize(logs.value().size());
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(KongzLines().size()));
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(response.size()));
 }
 BENCHMARK(BM_ParseLogsResponse);
+
+// A response to its events, as ingest did until session 19: the response
+// parsed, each log written out as text and that text decoded (parsed again).
+void BM_ResponseToEventsThroughText(benchmark::State& state) {
+  const std::string& response = KongzResponse();
+  LogDecoder decoder("mainnet", {});
+  DecodeResult result;
+  for (auto _ : state) {
+    auto logs = ParseLogsResponse(response);
+    if (!logs) {
+      state.SkipWithError(logs.error().ToString().c_str());
+      break;
+    }
+    for (size_t i = 0; i < logs.value().size(); ++i) {
+      core::Status st = decoder.Decode(logs.value().Text(i), &result);
+      if (!st.ok()) {
+        state.SkipWithError(st.ToString().c_str());
+        return;
+      }
+      benchmark::DoNotOptimize(result.events.data());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(KongzLines().size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(response.size()));
+}
+BENCHMARK(BM_ResponseToEventsThroughText);
+
+// The same as ingest does it now: each log decoded from the parsed response.
+void BM_ResponseToEvents(benchmark::State& state) {
+  const std::string& response = KongzResponse();
+  LogDecoder decoder("mainnet", {});
+  DecodeResult result;
+  for (auto _ : state) {
+    auto logs = ParseLogsResponse(response);
+    if (!logs) {
+      state.SkipWithError(logs.error().ToString().c_str());
+      break;
+    }
+    for (size_t i = 0; i < logs.value().size(); ++i) {
+      core::Status st = decoder.Decode(logs.value(), i, &result);
+      if (!st.ok()) {
+        state.SkipWithError(st.ToString().c_str());
+        return;
+      }
+      benchmark::DoNotOptimize(result.events.data());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(KongzLines().size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(response.size()));
+}
+BENCHMARK(BM_ResponseToEvents);
 
 void BM_GunzipResponse(benchmark::State& state) {
   const std::string& response = KongzResponse();

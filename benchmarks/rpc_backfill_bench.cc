@@ -112,8 +112,8 @@ Backfill ReadBack(evm::RpcClient& rpc, uint64_t from, uint64_t to, uint64_t rang
     if (!logs) throw std::runtime_error(logs.error().ToString());
     uint64_t first_block = UINT64_MAX, last_block = 0;
     evm::DecodeResult r;
-    for (const auto& text : logs.value()) {
-      auto status = decoder.Decode(text, &r);
+    for (size_t i = 0; i < logs.value().size(); ++i) {
+      auto status = decoder.Decode(logs.value(), i, &r);
       if (!status.ok()) throw std::runtime_error(status.ToString());
       out.events += r.events.size();
       first_block = std::min(first_block, r.log.block_number);

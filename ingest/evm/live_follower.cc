@@ -146,7 +146,7 @@ core::Result<uint64_t> LiveFollower::Step() {
     return uint64_t{0};
   }
   if (!logs) return logs.error();
-  RETURN_IF_ERROR(AppendRange(from, to, std::move(logs).value(), known, finalized));
+  RETURN_IF_ERROR(AppendRange(from, to, logs.value(), known, finalized));
   uint64_t blocks = to - from + 1;
   next_block_ = to + 1;
   ingested_.store(to, std::memory_order_relaxed);
@@ -273,19 +273,19 @@ core::Status LiveFollower::CompleteReorg() {
   return core::Status::Ok();
 }
 
-core::Status LiveFollower::AppendRange(uint64_t from, uint64_t to, std::vector<std::string> logs,
+core::Status LiveFollower::AppendRange(uint64_t from, uint64_t to, const LogBatch& logs,
                                        const std::map<uint64_t, BlockHeader>& known,
                                        uint64_t finalized) {
   std::vector<DecodeResult> decoded;
-  for (const std::string& text : logs) {
+  for (size_t i = 0; i < logs.size(); ++i) {
     DecodeResult result;
-    core::Status status = decoder_.Decode(text, &result);
+    core::Status status = decoder_.Decode(logs, i, &result);
     if (!status.ok()) {
       // RPC input is re-fetched after a restart, so a malformed log may be
       // dead-lettered again then; nodes rarely send one.
       common::DeadLetterRecord dead;
       dead.reason = fmt::format("eth_getLogs [{}, {}]: {}", from, to, status.message());
-      dead.raw = text;
+      dead.raw = logs.Text(i);
       RETURN_IF_ERROR(appender_->DeadLetter(dead));
       continue;
     }

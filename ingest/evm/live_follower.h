@@ -102,7 +102,7 @@ class LiveFollower {
   // a reorg that happened meanwhile is still seen.
   core::Status RecoverHeaders(uint64_t finalized);
   core::Status CompleteReorg();
-  core::Status AppendRange(uint64_t from, uint64_t to, std::vector<std::string> logs,
+  core::Status AppendRange(uint64_t from, uint64_t to, const LogBatch& logs,
                            const std::map<uint64_t, BlockHeader>& known, uint64_t finalized);
   void PublishCounts();
   void Loop();

@@ -10,6 +10,7 @@
 #include "engine/core/hex.h"
 #include "engine/wire/keys.h"
 #include "ingest/evm/abi_matcher.h"
+#include "ingest/evm/log_batch_dom.h"
 
 namespace chainflow::ingest::evm {
 namespace {
@@ -232,18 +233,10 @@ LogDecoder LogDecoder::ForChain(const core::Config& config, const std::string& c
   return decoder;
 }
 
-core::Result<DecodedLog> LogDecoder::Parse(std::string_view json) {
-  // Parse from our own padded buffer: no allocation per log once warm.
-  std::string& buf = parser_->padded;
-  if (buf.size() < json.size() + simdjson::SIMDJSON_PADDING) {
-    buf.resize(json.size() + simdjson::SIMDJSON_PADDING);
-  }
-  std::memcpy(buf.data(), json.data(), json.size());
-  simdjson::dom::element doc;
-  if (auto error = parser_->parser.parse(buf.data(), json.size(), false).get(doc)) {
-    return core::InvalidArgumentError(
-        fmt::format("log is not valid JSON: {}", simdjson::error_message(error)));
-  }
+namespace {
+
+// The fields of one log object.
+core::Result<DecodedLog> ParseLogObject(simdjson::dom::element doc) {
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) return core::InvalidArgumentError("log is not a JSON object");
 
@@ -324,10 +317,34 @@ core::Result<DecodedLog> LogDecoder::Parse(std::string_view json) {
   return log;
 }
 
+}  // namespace
+
+core::Result<DecodedLog> LogDecoder::Parse(std::string_view json) {
+  // Parse from our own padded buffer: no allocation per log once warm.
+  std::string& buf = parser_->padded;
+  if (buf.size() < json.size() + simdjson::SIMDJSON_PADDING) {
+    buf.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  }
+  std::memcpy(buf.data(), json.data(), json.size());
+  simdjson::dom::element doc;
+  if (auto error = parser_->parser.parse(buf.data(), json.size(), false).get(doc)) {
+    return core::InvalidArgumentError(
+        fmt::format("log is not valid JSON: {}", simdjson::error_message(error)));
+  }
+  return ParseLogObject(doc);
+}
+
 core::Status LogDecoder::Decode(std::string_view json, DecodeResult* out) {
   out->events.clear();
   out->skip_reason.clear();
   ASSIGN_OR_RETURN(DecodedLog log, Parse(json));
+  return Classify(std::move(log), out);
+}
+
+core::Status LogDecoder::Decode(const LogBatch& batch, size_t i, DecodeResult* out) const {
+  out->events.clear();
+  out->skip_reason.clear();
+  ASSIGN_OR_RETURN(DecodedLog log, ParseLogObject(batch.dom().logs.at(i)));
   return Classify(std::move(log), out);
 }
 

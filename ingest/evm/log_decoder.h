@@ -13,6 +13,7 @@
 #include "engine/core/u256.h"
 #include "engine/abi/catalog.h"
 #include "ingest/common/chain_event.h"
+#include "ingest/evm/log_batch.h"
 
 namespace chainflow::ingest::evm {
 
@@ -110,6 +111,8 @@ class LogDecoder {
   core::Result<DecodedLog> Parse(std::string_view json);
   // Parses, classifies and builds the events into `out` (cleared first).
   core::Status Decode(std::string_view json, DecodeResult* out);
+  // The same for log `i` of `batch`, already parsed.
+  core::Status Decode(const LogBatch& batch, size_t i, DecodeResult* out) const;
   // Classifies an already parsed log and builds its events.
   core::Status Classify(DecodedLog log, DecodeResult* out) const;
 

@@ -130,7 +130,6 @@ struct RpcClient::Impl {
       } else {
         status = reply.value().status;
         const std::string& text = reply.value().body;
-        bool rpc_error_body = text.find("\"error\"") != std::string::npos;
         // Retry-After accompanies 429 and sometimes 503 (RFC 9110 §10.2.3).
         if ((status == 429 || status == 503) && reply.value().retry_after) {
           pause = ParseRetryAfter(*reply.value().retry_after);
@@ -140,7 +139,10 @@ struct RpcClient::Impl {
           last = core::ResourceExhaustedError(fmt::format("HTTP 429: {}", Head(text)));
         } else if (status >= 500) {
           last = core::UnavailableError(fmt::format("HTTP {}: {}", status, Head(text)));
-        } else if ((status >= 200 && status < 300) || rpc_error_body) {
+        } else if ((status >= 200 && status < 300) ||
+                   // A JSON-RPC error on another status; only then is the
+                   // body searched (an answer can be 1 GiB).
+                   text.find("\"error\"") != std::string::npos) {
           auto parsed = parse(text);
           if (parsed || !IsRateLimited(parsed.error())) {
             if (!parsed) ErrorCounter(NodeErrorKind(parsed.error())).Inc();
@@ -295,7 +297,7 @@ core::Result<uint64_t> RpcClient::BlockNumber() {
   return number.value();
 }
 
-core::Result<std::vector<std::string>> RpcClient::GetLogs(
+core::Result<LogBatch> RpcClient::GetLogs(
     uint64_t from, uint64_t to, const std::vector<core::Address>& addresses) {
   std::string address_filter;
   if (!addresses.empty()) {
@@ -306,7 +308,7 @@ core::Result<std::vector<std::string>> RpcClient::GetLogs(
     }
     address_filter += ']';
   }
-  std::vector<std::string> out;
+  LogBatch out;
   uint64_t span = to >= from ? to - from + 1 : 1;
   uint64_t cursor = from;
   // A reversed range goes to the node as asked (it answers invalid params).
@@ -317,8 +319,7 @@ core::Result<std::vector<std::string>> RpcClient::GetLogs(
     std::string body =
         fmt::format(R"({{"jsonrpc":"2.0","id":{},"method":"eth_getLogs","params":{}}})",
                     impl_->next_id++, params);
-    std::function<core::Result<std::vector<std::string>>(std::string_view)> parse =
-        ParseLogsResponse;
+    std::function<core::Result<LogBatch>(std::string_view)> parse = ParseLogsResponse;
     auto result = impl_->Send(body, "eth_getLogs", 1, parse);
     if (!result) {
       const core::Status& error = result.error();
@@ -343,7 +344,7 @@ core::Result<std::vector<std::string>> RpcClient::GetLogs(
       span = std::max<uint64_t>(1, next_span);
       continue;
     }
-    for (auto& log : result.value()) out.push_back(std::move(log));
+    out.Append(std::move(result).value());
     if (end >= to) break;
     cursor = end + 1;
   } while (true);

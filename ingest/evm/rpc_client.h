@@ -26,11 +26,10 @@ class EvmRpc {
   // eth_blockNumber.
   virtual core::Result<uint64_t> BlockNumber() = 0;
   // eth_getLogs over [from, to] (inclusive), restricted to `addresses` when
-  // non-empty. Each element is the JSON text of one log object, so the file
-  // replay's decoder decodes both.
+  // non-empty: the log objects as parsed from the answer (log_batch.h).
   // ResourceExhausted means only that the node refused the range as too
   // large (callers retry smaller ranges); other overload is Unavailable.
-  virtual core::Result<std::vector<std::string>> GetLogs(
+  virtual core::Result<LogBatch> GetLogs(
       uint64_t from, uint64_t to, const std::vector<core::Address>& addresses) = 0;
   // eth_getBlockByNumber(number, false). Unavailable if the node does not
   // have the block (yet).
@@ -112,8 +111,8 @@ class RpcClient : public EvmRpc {
   ~RpcClient() override;
 
   core::Result<uint64_t> BlockNumber() override;
-  core::Result<std::vector<std::string>> GetLogs(
-      uint64_t from, uint64_t to, const std::vector<core::Address>& addresses) override;
+  core::Result<LogBatch> GetLogs(uint64_t from, uint64_t to,
+                                 const std::vector<core::Address>& addresses) override;
   core::Result<BlockHeader> GetBlockHeader(uint64_t number) override;
   core::Result<std::vector<BlockHeader>> GetBlockHeaders(uint64_t from, uint64_t to) override;
   core::Result<std::vector<BlockHeader>> GetBlockHeadersOf(

@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include "engine/core/hex.h"
+#include "ingest/evm/log_batch_dom.h"
 
 namespace chainflow::ingest::evm {
 namespace {
@@ -66,11 +67,12 @@ core::Result<std::string> ResultOf(simdjson::dom::element doc, std::string_view 
   return simdjson::to_string(result);
 }
 
-// Parses one response with the thread's parser: its "result", valid until
-// the parser's next parse.
-core::Result<simdjson::dom::element> ParseResult(std::string_view text, std::string_view method) {
+// Parses one response with `parser`: its "result", valid until the parser's
+// next parse.
+core::Result<simdjson::dom::element> ParseResult(simdjson::dom::parser& parser,
+                                                 std::string_view text, std::string_view method) {
   simdjson::dom::element doc;
-  if (auto error = Parser().parse(text.data(), text.size()).get(doc)) {
+  if (auto error = parser.parse(text.data(), text.size()).get(doc)) {
     return core::UnavailableError(
         fmt::format("rpc {}: response is not JSON: {}", method, simdjson::error_message(error)));
   }
@@ -157,7 +159,7 @@ core::Status RpcErrorStatus(int64_t code, std::string_view message, std::string_
 }
 
 core::Result<std::string> ParseRpcResponse(std::string_view text, std::string_view method) {
-  ASSIGN_OR_RETURN(simdjson::dom::element result, ParseResult(text, method));
+  ASSIGN_OR_RETURN(simdjson::dom::element result, ParseResult(Parser(), text, method));
   return simdjson::to_string(result);
 }
 
@@ -225,29 +227,40 @@ core::Result<BlockHeader> ParseBlockHeader(std::string_view result, std::string_
   return header;
 }
 
-core::Result<std::vector<std::string>> ParseLogArray(std::string_view result) {
-  simdjson::dom::array logs;
-  if (Parser().parse(result.data(), result.size()).get_array().get(logs)) {
-    return core::UnavailableError("eth_getLogs: result is not an array");
-  }
-  std::vector<std::string> out;
-  out.reserve(logs.size());
-  for (simdjson::dom::element log : logs) out.push_back(simdjson::to_string(log));
-  return out;
-}
+namespace {
 
-core::Result<std::vector<std::string>> ParseLogsResponse(std::string_view text) {
-  // DOM, not On Demand: the DOM parser picks the CPU's SIMD kernel at run
-  // time, On Demand at compile time (the portable fallback for x86-64).
-  ASSIGN_OR_RETURN(simdjson::dom::element result, ParseResult(text, "eth_getLogs"));
+// The batch of the array `result`, parsed by `parser` (which it takes over).
+core::Result<LogBatch> BatchOf(std::unique_ptr<simdjson::dom::parser> parser,
+                               simdjson::dom::element result) {
   simdjson::dom::array logs;
   if (result.get_array().get(logs)) {
     return core::UnavailableError("eth_getLogs: result is not an array");
   }
-  std::vector<std::string> out;
-  out.reserve(logs.size());
-  for (simdjson::dom::element log : logs) out.push_back(simdjson::to_string(log));
-  return out;
+  LogBatch batch;
+  batch.dom().logs.reserve(logs.size());
+  for (simdjson::dom::element log : logs) batch.dom().logs.push_back(log);
+  batch.dom().documents.push_back(std::move(parser));
+  return batch;
+}
+
+}  // namespace
+
+core::Result<LogBatch> ParseLogArray(std::string_view result) {
+  auto parser = SpareParser();
+  simdjson::dom::element doc;
+  if (parser->parse(result.data(), result.size()).get(doc)) {
+    return core::UnavailableError("eth_getLogs: result is not an array");
+  }
+  return BatchOf(std::move(parser), doc);
+}
+
+core::Result<LogBatch> ParseLogsResponse(std::string_view text) {
+  // DOM, not On Demand: the DOM parser picks the CPU's SIMD kernel at run
+  // time, On Demand at compile time (the portable fallback for x86-64). A
+  // parser of its own, since the batch keeps the document.
+  auto parser = SpareParser();
+  ASSIGN_OR_RETURN(simdjson::dom::element result, ParseResult(*parser, text, "eth_getLogs"));
+  return BatchOf(std::move(parser), result);
 }
 
 }  // namespace chainflow::ingest::evm

@@ -9,6 +9,7 @@
 
 #include "engine/core/result.h"
 #include "ingest/evm/block_header.h"
+#include "ingest/evm/log_batch.h"
 
 namespace chainflow::ingest::evm {
 
@@ -59,13 +60,13 @@ core::Result<std::vector<core::Result<std::string>>> ParseBatchResponse(
 // null result is Unavailable naming `which` ("block 12 not found").
 core::Result<BlockHeader> ParseBlockHeader(std::string_view result, std::string_view which);
 
-// Parses an eth_getLogs result into one JSON text per log object.
-core::Result<std::vector<std::string>> ParseLogArray(std::string_view result);
+// Parses an eth_getLogs result (the JSON text of its array) into its logs.
+core::Result<LogBatch> ParseLogArray(std::string_view result);
 
-// Parses a whole eth_getLogs response into one JSON text per log, as
-// ParseRpcResponse and then ParseLogArray would, with one parse instead of
-// two and without writing the whole result out in between. Errors as
+// Parses a whole eth_getLogs response into its logs, as ParseRpcResponse and
+// then ParseLogArray would, with one parse instead of two and without writing
+// anything out: the batch keeps the parsed document. Errors as
 // ParseRpcResponse's.
-core::Result<std::vector<std::string>> ParseLogsResponse(std::string_view text);
+core::Result<LogBatch> ParseLogsResponse(std::string_view text);
 
 }  // namespace chainflow::ingest::evm

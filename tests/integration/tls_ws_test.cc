@@ -87,7 +87,7 @@ TEST_F(TlsWsTest, HttpsAndWssReadWhatTheNodeServes) {
     EXPECT_EQ(headers.value(), direct->GetBlockHeaders(1, head).value());
     auto logs = client->GetLogs(0, head, {});
     ASSERT_TRUE(logs) << logs.error().ToString();
-    EXPECT_EQ(logs.value(), direct->GetLogs(0, head, {}).value());
+    EXPECT_EQ(logs.value().Texts(), direct->GetLogs(0, head, {}).value().Texts());
   }
   EXPECT_EQ(proxy_->handshakes_failed(), 0);
 }

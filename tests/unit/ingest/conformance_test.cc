@@ -45,16 +45,28 @@ std::string Decimal(const std::string& big_endian) {
   return core::U256ToDecimal(core::U256FromBigEndian(big_endian).value());
 }
 
-// Decodes log objects (JSON texts) and returns the ERC-20 and ERC-721
-// transfers; other kinds must be skipped ones.
-std::vector<Transfer> DecodeTransfers(const std::vector<std::string>& logs) {
+// Decodes log objects and returns the ERC-20 and ERC-721 transfers; other
+// kinds must be skipped ones. Each log is decoded as parsed (as ingest does)
+// and from its text (as the file replay does): both must give the same.
+std::vector<Transfer> DecodeTransfers(const LogBatch& logs) {
   LogDecoder decoder("mainnet", {});
   std::vector<Transfer> out;
-  for (const auto& text : logs) {
+  for (size_t i = 0; i < logs.size(); ++i) {
+    const std::string text = logs.Text(i);
     DecodeResult r;
-    core::Status status = decoder.Decode(text, &r);
+    core::Status status = decoder.Decode(logs, i, &r);
     EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << text;
     if (!status.ok()) continue;
+    DecodeResult from_text;
+    EXPECT_TRUE(decoder.Decode(text, &from_text).ok()) << text;
+    EXPECT_EQ(from_text.kind, r.kind) << text;
+    EXPECT_EQ(from_text.events.size(), r.events.size()) << text;
+    for (size_t e = 0; e < std::min(r.events.size(), from_text.events.size()); ++e) {
+      EXPECT_EQ(from_text.events[e].key, r.events[e].key) << text;
+      EXPECT_EQ(from_text.events[e].envelope.SerializeAsString(),
+                r.events[e].envelope.SerializeAsString())
+          << text;
+    }
     for (const auto& event : r.events) {
       const v1::Envelope& e = event.envelope;
       if (e.has_erc20_transfer()) {
@@ -147,7 +159,7 @@ TEST(EthereumEtlConformanceTest, GetFilterLogsResponse) {
 
 TEST(EthereumEtlConformanceTest, TransactionReceiptResponses) {
   fs::path dir = kEtl / "test_stream/blocks_1755634_1755635";
-  std::vector<std::string> logs;
+  LogBatch logs;
   int receipts = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
     std::string name = entry.path().filename().string();
@@ -159,7 +171,7 @@ TEST(EthereumEtlConformanceTest, TransactionReceiptResponses) {
     simdjson::dom::element receipt = parser.parse(result.value());
     auto receipt_logs = ParseLogArray(simdjson::to_string(receipt["logs"]));
     ASSERT_TRUE(receipt_logs.has_value()) << name;
-    for (auto& log : receipt_logs.value()) logs.push_back(std::move(log));
+    logs.Append(std::move(receipt_logs).value());
   }
   EXPECT_EQ(receipts, 2);
   auto expected = ExpectedFromJsonLines(dir / "expected_token_transfers.json");
@@ -195,7 +207,9 @@ TEST(EthereumEtlConformanceTest, ExportedLogsOfTwoRecentBlocks) {
   EXPECT_EQ(logs.size(), 681u);
   auto expected = ExpectedFromJsonLines(dir / "expected_token_transfers.json");
   EXPECT_EQ(expected.size(), 291u);
-  auto decoded = DecodeTransfers(logs);
+  auto batch = LogBatch::FromTexts(logs);
+  ASSERT_TRUE(batch.has_value()) << batch.error().ToString();
+  auto decoded = DecodeTransfers(batch.value());
   EXPECT_EQ(decoded, expected);
 }
 

@@ -23,8 +23,8 @@ std::string Hash(uint64_t n) { return std::string(31, '\0') + static_cast<char>(
 class FakeRpc : public EvmRpc {
  public:
   core::Result<uint64_t> BlockNumber() override { return head; }
-  core::Result<std::vector<std::string>> GetLogs(uint64_t from, uint64_t to,
-                                                 const std::vector<core::Address>&) override {
+  core::Result<LogBatch> GetLogs(uint64_t from, uint64_t to,
+                                 const std::vector<core::Address>&) override {
     ranges.emplace_back(from, to);
     if (to - from + 1 > max_range) return core::ResourceExhaustedError("too many logs");
     std::vector<std::string> out;
@@ -38,7 +38,7 @@ class FakeRpc : public EvmRpc {
             kTransferTopic, 1, 2, b * 10 + i, b, b, i));
       }
     }
-    return out;
+    return LogBatch::FromTexts(out);
   }
   core::Result<BlockHeader> GetBlockHeader(uint64_t number) override {
     headers.push_back(number);
@@ -257,8 +257,8 @@ class ForkingRpc : public EvmRpc {
     for (uint64_t i = 0; i < extra; ++i) branch_of.push_back(branches);
   }
   core::Result<uint64_t> BlockNumber() override { return branch_of.size() - 1; }
-  core::Result<std::vector<std::string>> GetLogs(uint64_t from, uint64_t to,
-                                                 const std::vector<core::Address>&) override {
+  core::Result<LogBatch> GetLogs(uint64_t from, uint64_t to,
+                                 const std::vector<core::Address>&) override {
     std::vector<std::string> out;
     for (uint64_t b = from; b <= to && b < branch_of.size(); ++b) {
       out.push_back(fmt::format(
@@ -268,7 +268,7 @@ class ForkingRpc : public EvmRpc {
           R"("logIndex":"0x0","removed":false}})",
           kTransferTopic, 0, 100 + branch_of[b], b, b, core::ToHex(HashOf(b)), b));
     }
-    return out;
+    return LogBatch::FromTexts(out);
   }
   core::Result<BlockHeader> GetBlockHeader(uint64_t n) override {
     if (n >= branch_of.size()) return core::UnavailableError("no such block");

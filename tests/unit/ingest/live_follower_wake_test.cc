@@ -26,9 +26,8 @@ class MovingHeadRpc : public EvmRpc {
     ++head_reads;
     return head.load();
   }
-  core::Result<std::vector<std::string>> GetLogs(uint64_t, uint64_t,
-                                                 const std::vector<core::Address>&) override {
-    return std::vector<std::string>{};
+  core::Result<LogBatch> GetLogs(uint64_t, uint64_t, const std::vector<core::Address>&) override {
+    return LogBatch{};
   }
   core::Result<BlockHeader> GetBlockHeader(uint64_t n) override {
     return BlockHeader{n, Hash(n), Hash(n - 1), 1'600'000'000 + int64_t(n)};

@@ -359,5 +359,67 @@ TEST(LogDecoderTest, DecodeSpeedCyberKongz) {
               lines.size() * kRounds / seconds, lines.size(), kRounds, seconds);
 }
 
+
+// Ingest decodes the logs of an eth_getLogs answer as parsed (LogBatch), the
+// file replay from text: both must give the same events and the same errors,
+// also after the batch was moved and assembled from several answers.
+TEST(LogDecoderTest, AParsedBatchDecodesAsItsTextsDo) {
+  std::vector<std::string> texts;
+  {
+    std::ifstream in(kKongz);
+    ASSERT_TRUE(in) << kKongz;
+    for (std::string line; texts.size() < 3000 && std::getline(in, line);) {
+      if (!line.empty()) texts.push_back(line);
+    }
+  }
+  ASSERT_EQ(texts.size(), 3000u);
+  // Malformed ones, each refused naming what is wrong.
+  const std::string good = LogJson({std::string(kTransferTopic), kFrom, kTo, Word("7")}, "0x");
+  texts.push_back("7");
+  texts.push_back(R"({"address":"0x57a204aa1042f6e66dd7730813f4024114d74f37"})");
+  texts.push_back(good.substr(0, good.find("\"data\"")) + R"("data":"0xzz",)" +
+                  good.substr(good.find("\"blockNumber\"")));
+  texts.push_back(LogJson({std::string(kTransferTopic), kFrom, kTo, Word("7"), Word("8")}, "0x"));
+
+  LogBatch batch;
+  for (size_t begin = 0; begin < texts.size(); begin += 700) {
+    std::vector<std::string> part(texts.begin() + begin,
+                                  texts.begin() + std::min(texts.size(), begin + 700));
+    auto parsed = LogBatch::FromTexts(part);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+    batch.Append(std::move(parsed).value());
+  }
+  LogBatch moved = std::move(batch);
+  ASSERT_EQ(moved.size(), texts.size());
+
+  LogDecoder decoder("mainnet", {});
+  size_t events = 0, errors = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    SCOPED_TRACE(texts[i]);
+    DecodeResult parsed, from_text;
+    core::Status a = decoder.Decode(moved, i, &parsed);
+    core::Status b = decoder.Decode(texts[i], &from_text);
+    ASSERT_EQ(a.ok(), b.ok()) << a.ToString() << " / " << b.ToString();
+    if (!a.ok()) {
+      EXPECT_EQ(a.ToString(), b.ToString());
+      ++errors;
+      continue;
+    }
+    EXPECT_EQ(parsed.kind, from_text.kind);
+    ASSERT_EQ(parsed.events.size(), from_text.events.size());
+    for (size_t e = 0; e < parsed.events.size(); ++e) {
+      EXPECT_EQ(parsed.events[e].key, from_text.events[e].key);
+      EXPECT_EQ(parsed.events[e].envelope.SerializeAsString(),
+                from_text.events[e].envelope.SerializeAsString());
+    }
+    events += parsed.events.size();
+  }
+  EXPECT_EQ(errors, 4u);
+  EXPECT_GT(events, 2900u);
+  // The text a dead letter carries is the log's JSON.
+  EXPECT_EQ(moved.Text(texts.size() - 4), "7");
+  EXPECT_FALSE(LogBatch::FromTexts({"{\"a\":"}).has_value());
+  EXPECT_FALSE(LogBatch::FromTexts({"1,2"}).has_value());
+}
 }  // namespace
 }  // namespace chainflow::ingest::evm

@@ -212,10 +212,10 @@ void RefuseWide(Harness& h, uint64_t max_blocks, const std::string& words, bool 
   };
 }
 
-std::vector<uint64_t> BlocksOf(const std::vector<std::string>& logs) {
+std::vector<uint64_t> BlocksOf(const LogBatch& logs) {
   std::vector<uint64_t> out;
   simdjson::dom::parser parser;
-  for (const auto& text : logs) {
+  for (const auto& text : logs.Texts()) {
     std::string_view number = parser.parse(text)["blockNumber"].get_string().value();
     out.push_back(std::stoull(std::string(number), nullptr, 16));
   }

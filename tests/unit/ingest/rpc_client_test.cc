@@ -120,9 +120,9 @@ TEST(RpcClientTest, ConformanceResponses) {
   ASSERT_TRUE(logs.has_value()) << logs.error().ToString();
   ASSERT_EQ(logs.value().size(), 2u);
   LogDecoder decoder("test", {});
-  for (const auto& text : logs.value()) {
+  for (size_t i = 0; i < logs.value().size(); ++i) {
     DecodeResult r;
-    ASSERT_TRUE(decoder.Decode(text, &r).ok()) << text;
+    ASSERT_TRUE(decoder.Decode(logs.value(), i, &r).ok()) << logs.value().Text(i);
     EXPECT_EQ(r.kind, LogKind::kSkippedOtherEvent);
   }
 
