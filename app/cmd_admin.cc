@@ -145,13 +145,14 @@ core::Status CatchUp(const core::Config& config, log::Admin& admin, bool process
 
 }  // namespace
 
-int PrintStatus(const core::Config& config, bool json) {
+int PrintStatus(const core::Config& config, bool json,
+                std::shared_ptr<const engine::abi::Catalog> catalog) {
   auto admin = OpenStatusAdmin(config);
   if (!admin.has_value()) {
     fmt::print(stderr, "chainflow: status: {}\n", admin.error().ToString());
     return kExitFailure;
   }
-  StatusCollector collector(config, *admin.value());
+  StatusCollector collector(config, *admin.value(), nullptr, std::move(catalog));
   auto st = collector.Collect();
   if (!st.has_value()) {
     fmt::print(stderr, "chainflow: status: {}\n", st.error().ToString());

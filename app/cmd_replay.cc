@@ -50,7 +50,7 @@ core::Result<ingest::evm::ReplaySummary> AppendFile(
 }  // namespace
 
 int Replay(const core::Config& config, const std::string& chain, const std::string& path,
-           bool append_only) {
+           bool append_only, std::shared_ptr<const engine::abi::Catalog> catalog) {
   auto logger = core::Logger("app");
   if (!config.FindChain(chain)) {
     fmt::print(stderr, "chainflow: replay: no chain named \"{}\" in the configuration\n", chain);
@@ -69,14 +69,11 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   s.admin = std::move(admin).value();
   if (core::Status st = EnsureTopics(config, *s.admin); !st.ok()) return fail(st);
 
-  // The contracts' ABI files are read once for the file's decoder, the
-  // processors and the views.
-  auto catalog = engine::abi::Catalog::Load(config);
-  if (!catalog.has_value()) return fail(catalog.error());
+  // The file's decoder, the processors and the views share `catalog`.
 
   if (append_only) {
     // The deployment's `process` and `project` instances do the rest.
-    auto summary = AppendFile(config, s, chain, path, catalog.value());
+    auto summary = AppendFile(config, s, chain, path, catalog);
     if (!summary.has_value()) return fail(summary.error());
     const auto& sum = summary.value();
     fmt::print("replay {}: {} events ({} appended, {} already in the log), {} rejected, {} "
@@ -87,16 +84,16 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
     return kExitOk;
   }
   // Processing overlaps ingest: both stages start before the file is read.
-  auto processor = ProcessorRole::Open(config, *s.admin, catalog.value());
+  auto processor = ProcessorRole::Open(config, *s.admin, catalog);
   if (!processor.has_value()) return fail(processor.error());
   s.processor = std::move(processor).value();
-  auto projector = ProjectorRole::Open(config, *s.admin, catalog.value());
+  auto projector = ProjectorRole::Open(config, *s.admin, catalog);
   if (!projector.has_value()) return fail(projector.error());
   s.projector = std::move(projector).value();
   if (core::Status st = s.projector->Start(); !st.ok()) return fail(st);
   s.processor->Start();
 
-  auto summary = AppendFile(config, s, chain, path, catalog.value());
+  auto summary = AppendFile(config, s, chain, path, catalog);
   if (!summary.has_value()) return fail(summary.error());
 
   if (core::Status st = WaitForProcessors(*s.processor, *s.admin); !st.ok()) return fail(st);

@@ -1,4 +1,5 @@
 // `chainflow run | ingest | process | project | serve`.
+#include <chrono>
 #include <memory>
 
 #include <fmt/format.h>
@@ -25,16 +26,12 @@ namespace {
 // Opens and starts the chosen roles; stops them in reverse order.
 class Pipeline {
  public:
-  core::Status Open(const core::Config& config, Roles roles) {
+  // Every role that decodes or projects the contracts shares `catalog`: one
+  // version of each ABI per process.
+  core::Status Open(const core::Config& config, Roles roles,
+                    std::shared_ptr<const engine::abi::Catalog> catalog) {
     ASSIGN_OR_RETURN(admin_, log::Admin::Open(config.kafka.brokers));
     RETURN_IF_ERROR(EnsureTopics(config, *admin_));
-    // The contracts' ABI files are read once, here, and every role that
-    // decodes or projects them shares the result: one version of each ABI
-    // per process, even if a file changes while the roles open.
-    std::shared_ptr<const engine::abi::Catalog> catalog;
-    if (roles.ingest || roles.project || roles.process || roles.serve) {
-      ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
-    }
     if (roles.ingest) {
       ASSIGN_OR_RETURN(ingest_, IngestRole::Open(config, *admin_, catalog));
     }
@@ -97,10 +94,11 @@ class Pipeline {
 
 }  // namespace
 
-int RunRoles(const core::Config& config, Roles roles) {
+int RunRoles(const core::Config& config, Roles roles,
+             std::shared_ptr<const engine::abi::Catalog> catalog) {
   auto logger = core::Logger("app");
   auto pipeline = std::make_unique<Pipeline>();
-  core::Status st = pipeline->Open(config, roles);
+  core::Status st = pipeline->Open(config, roles, std::move(catalog));
   if (st.ok()) st = pipeline->Start();
   if (!st.ok()) {
     logger->error("start-up failed: {}", st.ToString());
@@ -119,10 +117,14 @@ int RunRoles(const core::Config& config, Roles roles) {
     }
   }
   logger->info("stopping");
+  const auto stopping = std::chrono::steady_clock::now();
   StopDeadline deadline(std::chrono::milliseconds(config.engine.stop_timeout_ms),
                         kExitStopTimedOut);
   pipeline->Stop();
   pipeline.reset();  // the roles' clients close here, within the deadline too
+  logger->info("stopped in {:.1f} s, exit code {}",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - stopping).count(),
+               code);
   return code;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "engine/abi/catalog.h"
 #include "engine/core/config.h"
 
 namespace chainflow::app {
@@ -22,17 +24,21 @@ struct Roles {
 };
 
 // `run` (all roles) and the single-role commands: run until SIGINT/SIGTERM
-// or until a role fails.
-int RunRoles(const engine::core::Config& config, Roles roles);
+// or until a role fails. `catalog`: the contracts' ABIs, parsed once by
+// main (LoadCatalog), shared by every role.
+int RunRoles(const engine::core::Config& config, Roles roles,
+             std::shared_ptr<const engine::abi::Catalog> catalog);
 
 // `replay`: append a history file, then process and project until
 // everything is consumed; prints a summary. `append_only`: only append (the
 // deployment's running `process` and `project` instances do the rest).
 int Replay(const engine::core::Config& config, const std::string& chain,
-           const std::string& path, bool append_only = false);
+           const std::string& path, bool append_only,
+           std::shared_ptr<const engine::abi::Catalog> catalog);
 
 // `status`: per chain and consumer, as a table (or JSON).
-int PrintStatus(const engine::core::Config& config, bool json);
+int PrintStatus(const engine::core::Config& config, bool json,
+                std::shared_ptr<const engine::abi::Catalog> catalog);
 
 // `state-digest`: the SHA-256 of all processor state. What it prints:
 enum class DigestDetail {

@@ -87,14 +87,28 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "chainflow: configuration error: {}\n", config.error().message());
     return app::kExitUsage;
   }
+  // The contracts' ABIs are part of the configuration: one that does not
+  // parse (or an `events` entry it lacks) is a configuration error, found
+  // here before anything connects. Parsed once; every role shares the result.
+  std::shared_ptr<const chainflow::engine::abi::Catalog> catalog;
+  if (!digest->parsed()) {
+    auto loaded = chainflow::engine::abi::Catalog::Load(config.value());
+    if (!loaded.has_value()) {
+      fmt::print(stderr, "chainflow: configuration error: {}\n", loaded.error().message());
+      return app::kExitUsage;
+    }
+    catalog = std::move(loaded).value();
+  }
   app::InstallShutdownHandlers();
 
   for (auto& [cmd, roles] : role_apps) {
-    if (cmd->parsed()) return app::RunRoles(config.value(), roles);
+    if (cmd->parsed()) return app::RunRoles(config.value(), roles, catalog);
   }
-  if (replay->parsed()) return app::Replay(config.value(), chain, from_file, append_only);
+  if (replay->parsed()) {
+    return app::Replay(config.value(), chain, from_file, append_only, catalog);
+  }
   if (rebuild->parsed()) return app::Rebuild(config.value(), view);
-  if (status->parsed()) return app::PrintStatus(config.value(), json);
+  if (status->parsed()) return app::PrintStatus(config.value(), json, catalog);
   if (digest->parsed()) {
     return app::PrintStateDigest(config.value(), digest_keys     ? app::DigestDetail::kKeys
                                                  : digest_stores ? app::DigestDetail::kStores

@@ -353,5 +353,50 @@ TEST_F(ContractEventsTest, AbiChangesAddColumnsOrStopNamingTheColumn) {
       << refused.err;
 }
 
+
+// A contract's ABI is part of the configuration: one that does not parse, a
+// type that does not exist or an `events` entry the ABI lacks stops every
+// command with exit code 2 and a message naming the contract and the fault,
+// before anything connects (the broker here is a closed port).
+TEST_F(ContractEventsTest, ABadAbiIsAConfigurationErrorFoundBeforeConnecting) {
+  const std::map<std::string, std::string> no_broker = {
+      {"CHAINFLOW_KAFKA_BROKERS", "127.0.0.1:1"}};
+  struct Case {
+    std::string abi;
+    std::string events;  // the contract's include list, TOML
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"not json", "", "not JSON"},
+      {R"([{"type":"event","name":"X","inputs":[{"name":"a","type":"uint257"}]}])", "",
+       "`uint257` must have a multiple of 8 bits"},
+      {kShopAbi, "events = [\"Refunded\"]\n", "`Refunded` matches no event of the ABI"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.says);
+    std::ofstream(dir_ / "Bad.json") << c.abi;
+    std::string config = fmt::format(
+        "[[contracts]]\nchain = \"mainnet\"\nname = \"bad\"\naddress = \"{}\"\nabi = \"{}\"\n{}",
+        Addr('\x5b').ToHex(), (dir_ / "Bad.json").string(), c.events);
+    {
+      std::ofstream out(dir_ / "bad.toml");
+      out << std::ifstream(env_->config_path()).rdbuf() << "\n" << config;
+    }
+    for (std::vector<std::string> command :
+         {std::vector<std::string>{"run"}, {"project"}, {"status"},
+          {"replay", "--chain", "mainnet", "--from-file", "/dev/null"}}) {
+      command.push_back("-c");
+      command.push_back((dir_ / "bad.toml").string());
+      command.insert(command.begin(), ChainflowBinary());
+      // (Were the broker tried first, `run` would retry it until killed.)
+      RunResult r = RunCommand(command, no_broker, std::chrono::seconds(30));
+      EXPECT_EQ(r.exit_code, 2) << command[1] << ": " << r.err;
+      EXPECT_NE(r.err.find("configuration error: config key contracts[2] (bad)"),
+                std::string::npos)
+          << command[1] << ": " << r.err;
+      EXPECT_NE(r.err.find(c.says), std::string::npos) << command[1] << ": " << r.err;
+    }
+  }
+}
 }  // namespace
 }  // namespace chainflow::testing
