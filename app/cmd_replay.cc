@@ -1,5 +1,9 @@
 // `chainflow replay`: a history file through the whole pipeline, then exit.
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
@@ -54,6 +58,17 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   auto logger = core::Logger("app");
   if (!config.FindChain(chain)) {
     fmt::print(stderr, "chainflow: replay: no chain named \"{}\" in the configuration\n", chain);
+    return kExitUsage;
+  }
+  // A file that cannot be read is bad usage, said before anything connects.
+  if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
+    fmt::print(stderr, "chainflow: replay: {} is a directory, not a history file\n", path);
+    return kExitUsage;
+  }
+  if (std::FILE* file = std::fopen(path.c_str(), "rb")) {
+    std::fclose(file);
+  } else {
+    fmt::print(stderr, "chainflow: replay: cannot open {}: {}\n", path, std::strerror(errno));
     return kExitUsage;
   }
   auto started = std::chrono::steady_clock::now();

@@ -79,7 +79,14 @@ int main(int argc, char** argv) {
   digest->add_flag("--keys", digest_keys,
                    "instead, one line per key: store, key (hex), SHA-256 of its value");
 
-  CLI11_PARSE(cli, argc, argv);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version print and succeed; any other parse error is bad
+    // usage, exit 2 as the README says (CLI11's own codes run from 100 up).
+    const int printed = cli.exit(e);
+    return printed == 0 ? app::kExitOk : app::kExitUsage;
+  }
 
   chainflow::engine::core::SetLogLevel(common.log_level);
   auto config = Config::Load(common.config_path, chainflow::engine::core::ProcessEnvironment());

@@ -246,5 +246,29 @@ TEST_F(ReplayTest, AWrongConfigurationKeyOrValueStopsStartUpNamingIt) {
   EXPECT_NE(unknown.err.find("api2"), std::string::npos) << unknown.err;
 }
 
+TEST_F(ReplayTest, BadUsageExitsWithTwoNamingWhatIsWrong) {
+  PipelineEnv env("usage");
+  // No subcommand, a missing --config, an unknown flag: exit 2 (not CLI11's 106, 109).
+  RunResult none = RunCommand({ChainflowBinary()});
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_NE(none.err.find("subcommand is required"), std::string::npos) << none.err;
+  RunResult no_config = RunCommand({ChainflowBinary(), "run"});
+  EXPECT_EQ(no_config.exit_code, 2) << no_config.err;
+  EXPECT_NE(no_config.err.find("--config is required"), std::string::npos) << no_config.err;
+  RunResult unknown_flag = env.Chainflow({"status", "--bogus"});
+  EXPECT_EQ(unknown_flag.exit_code, 2) << unknown_flag.err;
+  EXPECT_NE(unknown_flag.err.find("--bogus"), std::string::npos) << unknown_flag.err;
+  EXPECT_EQ(RunCommand({ChainflowBinary(), "--help"}).exit_code, 0);
+  // A history file that is not there, or a directory: said before the
+  // replay's processors and projections join their groups.
+  for (const std::string path : {"/nonexistent/history.ndjson", "/"}) {
+    RunResult missing = env.Chainflow({"replay", "--chain", "mainnet", "--from-file", path},
+                                      {{"CHAINFLOW_KAFKA_BROKERS", "127.0.0.1:1"}},
+                                      std::chrono::seconds(30));
+    EXPECT_EQ(missing.exit_code, 2) << missing.err;
+    EXPECT_NE(missing.err.find(path), std::string::npos) << missing.err;
+  }
+}
+
 }  // namespace
 }  // namespace chainflow::testing
