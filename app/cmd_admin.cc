@@ -1,4 +1,5 @@
 // `chainflow status | state-digest | rebuild`.
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -39,26 +40,40 @@ void PrintTable(const api::handlers::PipelineStatus& st) {
                s.endpoint, s.reachable ? "" : ": " + s.error);
   }
   if (!st.services.empty()) fmt::print("\n");
-  fmt::print("{:<12} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>7} {:>12}\n", "chain", "head",
-             "ingested", "finalized", "lag", "lag_s", "reorgs", "deepest", "decisions");
+  // Name columns as wide as their longest value (contract names are the
+  // user's), the numbers at fixed widths.
+  size_t chain_w = 12;
+  for (const auto& c : st.chains) chain_w = std::max(chain_w, c.name.size());
+  fmt::print("{:<{}} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>7} {:>12}\n", "chain", chain_w,
+             "head", "ingested", "finalized", "lag", "lag_s", "reorgs", "deepest", "decisions");
   for (const auto& c : st.chains) {
-    fmt::print("{:<12} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>7} {:>12}\n", c.name,
+    fmt::print("{:<{}} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>7} {:>12}\n", c.name, chain_w,
                OptBlock(c.head), OptBlock(c.ingested_block), OptBlock(c.finalized_block),
                c.lag_blocks, c.lag_seconds ? std::to_string(*c.lag_seconds) : "-", c.reorgs,
                c.deepest_reorg, OptBlock(c.decisions_block));
     if (!c.error.empty()) fmt::print("  {}: {}\n", c.name, c.error);
   }
-  fmt::print("\n{:<11} {:<14} {:<28} {:>4} {:>12} {:>12} {:>10} {:>8}  {:<24} {}\n", "kind",
-             "name", "topic", "part", "next", "end", "lag", "open_txn", "owner", "standbys");
+  size_t name_w = 14, topic_w = 28, owner_w = 24;
+  for (const auto& c : st.consumers) {
+    name_w = std::max(name_w, c.name.size());
+    topic_w = std::max(topic_w, c.topic.size());
+    owner_w = std::max(owner_w, c.owner.size());
+  }
+  fmt::print("\n{:<11} {:<{}} {:<{}} {:>4} {:>12} {:>12} {:>10} {:>8}  {:<{}} {}\n", "kind",
+             "name", name_w, "topic", topic_w, "part", "next", "end", "lag", "open_txn", "owner",
+             owner_w, "standbys");
   for (const auto& c : st.consumers) {
     const bool processor = c.kind == "processor";
     std::string standbys;
     for (const std::string& s : c.standbys) standbys += (standbys.empty() ? "" : ",") + s;
     if (standbys.empty()) standbys = "-";
-    fmt::print("{:<11} {:<14} {:<28} {:>4} {:>12} {:>12} {:>10} {:>8}  {:<24} {}\n", c.kind,
-               c.name, c.topic, c.partition.value(), c.next_offset.value(), c.end_offset.value(),
-               c.lag, c.in_open_transactions, !processor ? "" : c.owner.empty() ? "-" : c.owner,
-               processor ? standbys : "");
+    std::string line = fmt::format(
+        "{:<11} {:<{}} {:<{}} {:>4} {:>12} {:>12} {:>10} {:>8}  {:<{}} {}", c.kind, c.name,
+        name_w, c.topic, topic_w, c.partition.value(), c.next_offset.value(),
+        c.end_offset.value(), c.lag, c.in_open_transactions,
+        !processor ? "" : c.owner.empty() ? "-" : c.owner, owner_w, processor ? standbys : "");
+    line.erase(line.find_last_not_of(' ') + 1);  // projections have no owner columns
+    fmt::print("{}\n", line);
   }
   fmt::print("\nready: {}{}\n", st.ready ? "yes" : "no",
              st.ready ? "" : " (" + st.not_ready_reason + ")");
