@@ -162,6 +162,9 @@ core::Status LiveFollower::RecoverHeaders(uint64_t finalized) {
   constexpr size_t kFirstWindow = 4096;
   constexpr size_t kMaxWindow = size_t{1} << 18;  // 4,096 * 8 * 8 records, ~100 MB at most
   std::map<uint64_t, BlockHeader> found;
+  // Whether `found` holds every block with events above the finalized one:
+  // the tail read reached a block at or below it, or the whole partition.
+  bool complete = false;
   for (size_t window = kFirstWindow;; window *= 8) {
     ASSIGN_OR_RETURN(std::vector<std::string> values,
                      appender_->RecentValues(core::PartitionId(0), window));
@@ -179,7 +182,8 @@ core::Status LiveFollower::RecoverHeaders(uint64_t finalized) {
       }
     }
     bool reached = !found.empty() && found.begin()->first <= finalized;
-    if (reached || values.size() < window || window >= kMaxWindow) break;
+    complete = reached || values.size() < window;
+    if (complete || window >= kMaxWindow) break;
   }
   std::vector<BlockHeader> recovered;
   for (auto& [number, header] : found) {
@@ -191,6 +195,15 @@ core::Status LiveFollower::RecoverHeaders(uint64_t finalized) {
               "happened while ingest was down is not seen",
               chain_.name, next_block_ - 1, appender_->options().topic);
     return core::Status::Ok();
+  }
+  if (complete && recovered.front().number > finalized) {
+    // No block between the finalized one and the lowest recovered had
+    // events of ours, so the finalized block is a sound anchor: a reorg that
+    // replaced every recovered block (and maybe some of those between) is
+    // reverted back to it, and those blocks are read again, instead of
+    // stopping ingest as deeper than the window.
+    ASSIGN_OR_RETURN(BlockHeader anchor, rpc_.GetBlockHeader(finalized));
+    recovered.insert(recovered.begin(), std::move(anchor));
   }
   log->warn("[{}] no stored header for block {} (a new or wiped header store): recovered {} "
             "block headers ({}..{}) from {} to check the node against",

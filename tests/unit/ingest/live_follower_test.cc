@@ -434,6 +434,78 @@ TEST(LiveFollowerReorgTest, AWipedHeaderStoreStillSeesAReorgThatHappenedWhileDow
   for (uint64_t t = 1; t <= 12; ++t) EXPECT_EQ(owners[t], t >= 8 ? 101u : 100u) << t;
 }
 
+// As above, but the blocks just above the finalized one had no events on the
+// old branch, so none of them has a BlockEnd to recover and the reorg
+// replaced every recovered block: the finalized block is the anchor the
+// reorg is reverted to (it stopped ingest as "deeper than the window").
+TEST(LiveFollowerReorgTest, AWipedHeaderStoreRevertsToTheFinalizedBlockPastBlocksWithoutEvents) {
+  // Blocks 21..26 of the first branch have no logs (24 still gets a BlockEnd:
+  // it ends a range of 4).
+  class QuietRpc : public ForkingRpc {
+   public:
+    using ForkingRpc::ForkingRpc;
+    core::Result<LogBatch> GetLogs(uint64_t from, uint64_t to,
+                                   const std::vector<core::Address>& addresses) override {
+      ASSIGN_OR_RETURN(LogBatch all, ForkingRpc::GetLogs(from, to, addresses));
+      std::vector<std::string> kept;
+      for (std::string& text : all.Texts()) {
+        const uint64_t block = std::stoull(
+            text.substr(text.find("\"blockNumber\":\"0x") + 17), nullptr, 16);
+        if (block >= 21 && block <= 26 && branch_of[block] == 0) continue;
+        kept.push_back(std::move(text));
+      }
+      return LogBatch::FromTexts(kept);
+    }
+  };
+  QuietRpc rpc(30);
+  FakeSink sink;
+  {
+    TempHeaders lost;
+    FakeTailReader no_tails;
+    LiveFollower first(HeadChain(10), LogDecoder("anvil", {}), rpc, Factory(sink, no_tails),
+                       *lost);
+    RunUntilCaughtUp(first);
+    ASSERT_EQ(first.ingested(), 30u);
+  }
+  rpc.Reorg(8, 2);  // while down: 23..30 replaced, 31 and 32 added; finalized now 22
+
+  FakeTailReader tails(sink.records);
+  FakeSink sink2;
+  TempHeaders fresh;
+  LiveFollower follower(HeadChain(10), LogDecoder("anvil", {}), rpc, Factory(sink2, tails),
+                        *fresh);
+  RunUntilCaughtUp(follower);
+  EXPECT_TRUE(follower.last_status().ok()) << follower.last_status().ToString();
+  EXPECT_EQ(follower.reorgs(), 1u);
+  EXPECT_EQ(follower.ingested(), 32u);
+  for (int32_t p = 0; p < 3; ++p) {
+    std::vector<uint64_t> reverted;
+    for (const auto& r : sink2.On("cf.anvil.events")) {
+      v1::Envelope env;
+      ASSERT_TRUE(env.ParseFromString(r.value));
+      if (r.partition.value() == p && env.has_block_reverted()) {
+        EXPECT_EQ(env.block_reverted().ancestor(), 22u);
+        reverted.push_back(env.block_reverted().number());
+      }
+    }
+    // The blocks the first run appended above 22: those with events, and 24.
+    EXPECT_EQ(reverted, (std::vector<uint64_t>{30, 29, 28, 27, 24})) << "partition " << p;
+  }
+  std::vector<engine::log::OutRecord> all = sink.records;
+  all.insert(all.end(), sink2.records.begin(), sink2.records.end());
+  std::map<uint64_t, uint64_t> owners;
+  for (int32_t p = 0; p < 3; ++p) {
+    for (const auto& [token, owner] : OwnersIn(all, p)) owners[token] = owner;
+  }
+  for (uint64_t t = 1; t <= 32; ++t) {
+    if (t >= 21 && t <= 22) {
+      EXPECT_FALSE(owners.contains(t)) << t;
+    } else {
+      EXPECT_EQ(owners[t], t >= 23 ? 101u : 100u) << t;
+    }
+  }
+}
+
 // The same with the store intact: nothing is read back from the topic.
 TEST(LiveFollowerReorgTest, AnIntactHeaderStoreIsNotRecovered) {
   ForkingRpc rpc(10);
