@@ -108,9 +108,10 @@ void BM_ParseLogsResponse(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseLogsResponse);
 
-// A response to its events, as ingest did until session 19: the response
-// parsed, each log written out as text and that text decoded (parsed again).
-void BM_ResponseToEventsThroughText(benchmark::State& state) {
+// The response parsed and each of its logs decoded by `decode(decoder,
+// logs, i, result)`.
+template <typename Decode>
+void ResponseToEvents(benchmark::State& state, Decode decode) {
   const std::string& response = KongzResponse();
   LogDecoder decoder("mainnet", {});
   DecodeResult result;
@@ -121,7 +122,7 @@ void BM_ResponseToEventsThroughText(benchmark::State& state) {
       break;
     }
     for (size_t i = 0; i < logs.value().size(); ++i) {
-      core::Status st = decoder.Decode(logs.value().Text(i), &result);
+      core::Status st = decode(decoder, logs.value(), i, &result);
       if (!st.ok()) {
         state.SkipWithError(st.ToString().c_str());
         return;
@@ -132,30 +133,21 @@ void BM_ResponseToEventsThroughText(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(KongzLines().size()));
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(response.size()));
 }
+
+// As ingest did until session 19: each log written out as text and that
+// text decoded (parsed again).
+void BM_ResponseToEventsThroughText(benchmark::State& state) {
+  ResponseToEvents(state, [](LogDecoder& d, const LogBatch& logs, size_t i, DecodeResult* r) {
+    return d.Decode(logs.Text(i), r);
+  });
+}
 BENCHMARK(BM_ResponseToEventsThroughText);
 
-// The same as ingest does it now: each log decoded from the parsed response.
+// As ingest does now: each log decoded from the parsed response.
 void BM_ResponseToEvents(benchmark::State& state) {
-  const std::string& response = KongzResponse();
-  LogDecoder decoder("mainnet", {});
-  DecodeResult result;
-  for (auto _ : state) {
-    auto logs = ParseLogsResponse(response);
-    if (!logs) {
-      state.SkipWithError(logs.error().ToString().c_str());
-      break;
-    }
-    for (size_t i = 0; i < logs.value().size(); ++i) {
-      core::Status st = decoder.Decode(logs.value(), i, &result);
-      if (!st.ok()) {
-        state.SkipWithError(st.ToString().c_str());
-        return;
-      }
-      benchmark::DoNotOptimize(result.events.data());
-    }
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(KongzLines().size()));
-  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(response.size()));
+  ResponseToEvents(state, [](LogDecoder& d, const LogBatch& logs, size_t i, DecodeResult* r) {
+    return d.Decode(logs, i, r);
+  });
 }
 BENCHMARK(BM_ResponseToEvents);
 

@@ -391,6 +391,35 @@ void FollowToTheHead(ForkingRpc& rpc, FakeSink& sink, HeaderStore& headers) {
   ASSERT_EQ(follower.ingested(), rpc.branch_of.size() - 1);
 }
 
+// Every partition of the chain topic in `sink` reverts `blocks`, in that
+// order, back to `ancestor`.
+void ExpectRevertedOnEveryPartition(const FakeSink& sink, uint64_t ancestor,
+                                    const std::vector<uint64_t>& blocks) {
+  for (int32_t p = 0; p < 3; ++p) {
+    std::vector<uint64_t> reverted;
+    for (const auto& r : sink.On("cf.anvil.events")) {
+      v1::Envelope env;
+      ASSERT_TRUE(env.ParseFromString(r.value));
+      if (r.partition.value() == p && env.has_block_reverted()) {
+        EXPECT_EQ(env.block_reverted().ancestor(), ancestor);
+        reverted.push_back(env.block_reverted().number());
+      }
+    }
+    EXPECT_EQ(reverted, blocks) << "partition " << p;
+  }
+}
+
+// The owners two runs' records give, applied in order on every partition.
+std::map<uint64_t, uint64_t> OwnersAfter(const FakeSink& first, const FakeSink& second) {
+  std::vector<engine::log::OutRecord> all = first.records;
+  all.insert(all.end(), second.records.begin(), second.records.end());
+  std::map<uint64_t, uint64_t> owners;
+  for (int32_t p = 0; p < 3; ++p) {
+    for (const auto& [token, owner] : OwnersIn(all, p)) owners[token] = owner;
+  }
+  return owners;
+}
+
 // Ingest stopped, its header store was lost (a wiped state directory, a new
 // machine) and the chain reorganized meanwhile: the headers come back from
 // the topic's BlockEnd markers, so the reorg is still seen and reverted.
@@ -412,25 +441,9 @@ TEST(LiveFollowerReorgTest, AWipedHeaderStoreStillSeesAReorgThatHappenedWhileDow
   EXPECT_EQ(tails.last_values_calls, 1);
   EXPECT_EQ(follower.reorgs(), 1u);
   EXPECT_EQ(follower.ingested(), 12u);
-  for (int32_t p = 0; p < 3; ++p) {
-    std::vector<uint64_t> reverted;
-    for (const auto& r : sink2.On("cf.anvil.events")) {
-      v1::Envelope env;
-      ASSERT_TRUE(env.ParseFromString(r.value));
-      if (r.partition.value() == p && env.has_block_reverted()) {
-        EXPECT_EQ(env.block_reverted().ancestor(), 7u);
-        reverted.push_back(env.block_reverted().number());
-      }
-    }
-    EXPECT_EQ(reverted, (std::vector<uint64_t>{10, 9, 8})) << "partition " << p;
-  }
+  ExpectRevertedOnEveryPartition(sink2, 7, {10, 9, 8});
   // Both runs' records applied in order give the new branch's owners.
-  std::vector<engine::log::OutRecord> all = sink.records;
-  all.insert(all.end(), sink2.records.begin(), sink2.records.end());
-  std::map<uint64_t, uint64_t> owners;
-  for (int32_t p = 0; p < 3; ++p) {
-    for (const auto& [token, owner] : OwnersIn(all, p)) owners[token] = owner;
-  }
+  std::map<uint64_t, uint64_t> owners = OwnersAfter(sink, sink2);
   for (uint64_t t = 1; t <= 12; ++t) EXPECT_EQ(owners[t], t >= 8 ? 101u : 100u) << t;
 }
 
@@ -478,25 +491,9 @@ TEST(LiveFollowerReorgTest, AWipedHeaderStoreRevertsToTheFinalizedBlockPastBlock
   EXPECT_TRUE(follower.last_status().ok()) << follower.last_status().ToString();
   EXPECT_EQ(follower.reorgs(), 1u);
   EXPECT_EQ(follower.ingested(), 32u);
-  for (int32_t p = 0; p < 3; ++p) {
-    std::vector<uint64_t> reverted;
-    for (const auto& r : sink2.On("cf.anvil.events")) {
-      v1::Envelope env;
-      ASSERT_TRUE(env.ParseFromString(r.value));
-      if (r.partition.value() == p && env.has_block_reverted()) {
-        EXPECT_EQ(env.block_reverted().ancestor(), 22u);
-        reverted.push_back(env.block_reverted().number());
-      }
-    }
-    // The blocks the first run appended above 22: those with events, and 24.
-    EXPECT_EQ(reverted, (std::vector<uint64_t>{30, 29, 28, 27, 24})) << "partition " << p;
-  }
-  std::vector<engine::log::OutRecord> all = sink.records;
-  all.insert(all.end(), sink2.records.begin(), sink2.records.end());
-  std::map<uint64_t, uint64_t> owners;
-  for (int32_t p = 0; p < 3; ++p) {
-    for (const auto& [token, owner] : OwnersIn(all, p)) owners[token] = owner;
-  }
+  // The blocks the first run appended above 22: those with events, and 24.
+  ExpectRevertedOnEveryPartition(sink2, 22, {30, 29, 28, 27, 24});
+  std::map<uint64_t, uint64_t> owners = OwnersAfter(sink, sink2);
   for (uint64_t t = 1; t <= 32; ++t) {
     if (t >= 21 && t <= 22) {
       EXPECT_FALSE(owners.contains(t)) << t;
