@@ -75,6 +75,10 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   Stages s;
   auto fail = [&](const core::Status& st) {
     fmt::print(stderr, "chainflow: replay failed: {}\n", st.ToString());
+    // A processor thread stuck in the broker (the role's failure) cannot be
+    // joined: past stop_timeout_ms the process exits 3, as `run` does.
+    StopDeadline deadline(std::chrono::milliseconds(config.engine.stop_timeout_ms),
+                          kExitStopTimedOut);
     if (s.processor) s.processor->Stop();
     if (s.projector) s.projector->Stop();
     return st.code() == core::StatusCode::kNotFound ? kExitUsage : kExitFailure;

@@ -128,6 +128,7 @@ void ProcessorRole::Watch(std::stop_token stop) {
   auto logger = core::Logger("app");
   auto& metrics = core::MetricsRegistry::Global();
   std::vector<Clock::time_point> warned(units_.size());
+  bool stuck_reported = false;
   std::mutex mu;
   std::condition_variable_any cv;
   while (true) {
@@ -149,6 +150,19 @@ void ProcessorRole::Watch(std::stop_token stop) {
                     {{"processor", u.runner->name()}, {"thread", std::to_string(u.shard)}})
           .Set(a.step != nullptr ? seconds : 0);
       if (a.step == nullptr) continue;
+      if (!stopping && !stuck_reported && StepOverLimit(a.step, a.in_step, stuck_limit_) &&
+          BrokerAnswers()) {
+        stuck_reported = true;
+        std::lock_guard lock(stuck_mu_);
+        {
+          stuck_ = core::DeadlineExceededError(fmt::format(
+              "processor {} thread {} has been in {} for {:.0f} s while the broker answers "
+              "([engine] stuck_step_timeout_ms = {}): a librdkafka call that does not return; "
+              "exiting for a restart, as safe as a crash",
+              u.runner->name(), u.shard, a.step, seconds, stuck_limit_.count()));
+          logger->error("{}", stuck_.message());
+        }
+      }
       if (stopping) {
         logger->warn("stopping: processor {} thread {} still in {} for {:.0f} s",
                      u.runner->name(), u.shard, a.step, seconds);
@@ -160,6 +174,27 @@ void ProcessorRole::Watch(std::stop_token stop) {
       }
     }
   }
+}
+
+bool ProcessorRole::StepOverLimit(const char* step, std::chrono::steady_clock::duration in_step,
+                                  std::chrono::milliseconds limit) {
+  if (step == nullptr || limit.count() <= 0 || in_step < limit) return false;
+  // The steps that are one call into librdkafka. Not "poll" (it returns by
+  // its timeout), "recover" and "open tasks" (a restore can rightly take
+  // long), "backoff" (a wait on purpose), "apply" and "store" (local work).
+  static constexpr std::string_view kBrokerCalls[] = {"offsets", "transaction", "changelog",
+                                                       "abort"};
+  return std::find(std::begin(kBrokerCalls), std::end(kBrokerCalls), std::string_view(step)) !=
+         std::end(kBrokerCalls);
+}
+
+bool ProcessorRole::BrokerAnswers() {
+  if (!probe_) {
+    auto opened = log::Admin::Open(brokers_, std::chrono::milliseconds(5000));
+    if (!opened.has_value()) return false;
+    probe_ = std::move(opened).value();
+  }
+  return probe_->ListTopics().has_value();
 }
 
 int ProcessorRole::levels() const {
@@ -215,6 +250,10 @@ engine::runtime::Positions ProcessorRole::LevelPositions(int level) const {
 }
 
 core::Status ProcessorRole::failure() const {
+  {
+    std::lock_guard lock(stuck_mu_);
+    if (!stuck_.ok()) return stuck_;
+  }
   for (const Unit& u : units_) {
     core::Status st = u.runner->failure();
     if (!st.ok()) return st.WithContext(u.runner->name());
@@ -475,6 +514,8 @@ core::Result<std::unique_ptr<ProcessorRole>> ProcessorRole::Open(
     const core::Config& config, log::Admin& admin,
     std::shared_ptr<const engine::abi::Catalog> catalog) {
   std::unique_ptr<ProcessorRole> role(new ProcessorRole());
+  role->brokers_ = config.kafka.brokers;
+  role->stuck_limit_ = std::chrono::milliseconds(config.engine.stuck_step_timeout_ms);
   ASSIGN_OR_RETURN(const std::vector<LeveledSpec> specs,
                    ConfiguredProcessors(config, admin, std::move(catalog)));
   std::vector<UnitPlan> plans;

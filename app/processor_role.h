@@ -1,7 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -67,8 +69,16 @@ class ProcessorRole {
   // Committed positions of every processor at `level`, merged (the minimum
   // per partition: progress is as far as the slowest processor).
   engine::runtime::Positions LevelPositions(int level) const;
-  // The first processor failure (a stopped runner), OK while all run.
+  // The first processor failure (a stopped runner, or a loop thread stuck
+  // in a call into a broker that answers: Watch), OK while all run.
   engine::core::Status failure() const;
+
+  // Whether the watchdog gives up on a loop thread that has been in `step`
+  // for `in_step`: a call into the broker (offsets, transaction, changelog,
+  // abort) lasting `limit` or more (0: never). The broker's answering is
+  // checked after, only for such a thread.
+  static bool StepOverLimit(const char* step, std::chrono::steady_clock::duration in_step,
+                            std::chrono::milliseconds limit);
 
  private:
   // One loop thread of a processor: its producer and runner (the runner
@@ -117,8 +127,20 @@ class ProcessorRole {
   // step (ProcessorRunner::activity) for kStepWarning is logged, naming the
   // processor, thread and step, again every kStepWarning while it lasts;
   // during a stop every runner still running is, every 5 s. Exports
-  // chainflow_processor_step_seconds{processor,thread}.
+  // chainflow_processor_step_seconds{processor,thread}. A runner over
+  // StepOverLimit while the broker answers a metadata request sets stuck_:
+  // nothing can cut a librdkafka call short, so the role fails and the
+  // process exits (RunRoles) for a supervisor to restart it.
   void Watch(std::stop_token stop);
+  // Whether the brokers answer now (a metadata request on a client of the
+  // watchdog's own).
+  bool BrokerAnswers();
+
+  std::string brokers_;
+  std::chrono::milliseconds stuck_limit_{0};
+  std::unique_ptr<engine::log::Admin> probe_;  // the watchdog's (BrokerAnswers)
+  mutable std::mutex stuck_mu_;
+  engine::core::Status stuck_;  // guarded by stuck_mu_
 
   std::vector<std::string> inputs_;
   std::jthread watchdog_;

@@ -46,6 +46,7 @@ FieldMap EngineFields(EngineConfig& c) {
           {"session_timeout_ms", IntField(&c.session_timeout_ms, 1000, 3'600'000)},
           {"num_standby_replicas", IntField(&c.num_standby_replicas, 0, 16)},
           {"stop_timeout_ms", IntField(&c.stop_timeout_ms, 1000, 3'600'000)},
+          {"stuck_step_timeout_ms", IntField(&c.stuck_step_timeout_ms, 0, 86'400'000)},
           {"projection_batch_size", IntField(&c.projection_batch_size, 1, 1'000'000)},
           {"projection_linger_ms", IntField(&c.projection_linger_ms, 0, 60'000)},
           {"projection_bulk_records", IntField(&c.projection_bulk_records, 1, 1'000'000)}};

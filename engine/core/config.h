@@ -81,6 +81,12 @@ struct EngineConfig {
   // coordinator is down, librdkafka #5456); exiting then is as safe as a
   // crash, which exactly-once recovers from.
   int stop_timeout_ms = 30000;
+  // A processor loop thread that stays this long in one call into the
+  // broker (offsets, transaction, changelog, abort) while the broker answers
+  // fails its role, and the process exits for its supervisor to restart it,
+  // as safe as a crash. A wait that lasts while the broker is down is an
+  // outage, waited out however long. 0: never.
+  int stuck_step_timeout_ms = 900000;
   // Max records a projection applies per PostgreSQL transaction. Larger than
   // batch_size because a projection coalesces the changes of one key within
   // a transaction: when it is behind, bigger transactions write fewer rows.

@@ -410,13 +410,31 @@ TEST_F(InfraOutageTest, PostgresPausedMidReplayLosesAndDuplicatesNothing) {
 // (transactions open, stores mid-batch) must then add up: the broker back, a
 // replay of the same file (already appended) finishes the work with every
 // effect exactly once.
+// The history appended to the chain topic, not processed (`replay --append-only`).
+void AppendHistory(const PipelineEnv& env, const History& history) {
+  RunResult appended =
+      env.Chainflow({"replay", "--append-only", "--chain", "mainnet", "--from-file", history.path});
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+}
+
+// After an interrupted run: a replay of the history to its end, whose views
+// and output topics must be exact.
+void FinishAndExpectExact(const PipelineEnv& env, const History& history) {
+  RunResult finished =
+      env.Chainflow({"replay", "--chain", "mainnet", "--from-file", history.path}, {},
+                    std::chrono::minutes(5));
+  ASSERT_EQ(finished.exit_code, 0) << WithoutConnectionFailures(finished.err);
+  ExpectBalancesAndSupply(env, history.expected);
+  EXPECT_EQ(env.NftOwners("mainnet"), history.owners);
+  ExpectEachOutputEventOnce(env, history.expected, kKongzTransfers);
+}
+
 TEST_F(InfraOutageTest, SigtermWhileTheBrokerIsDownStopsPromptlyAndLosesNothing) {
   const History& history = History::Get();
   ASSERT_EQ(history.error, "");
   PipelineEnv env("outage_sigterm", 8, 5000);
-  RunResult appended =
-      env.Chainflow({"replay", "--append-only", "--chain", "mainnet", "--from-file", history.path});
-  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  AppendHistory(env, history);
+  if (HasFatalFailure()) return;
   const std::map<std::string, std::string> stop_timeout = {
       {"CHAINFLOW_ENGINE_STOP_TIMEOUT_MS", "20000"}};
   Subprocess process(env.Argv({"process"}), stop_timeout);
@@ -472,14 +490,36 @@ TEST_F(InfraOutageTest, SigtermWhileTheBrokerIsDownStopsPromptlyAndLosesNothing)
   bring_back.Now();
   if (HasFatalFailure()) return;
 
-  RunResult finished =
-      env.Chainflow({"replay", "--chain", "mainnet", "--from-file", history.path}, {},
-                    std::chrono::minutes(5));
-  ASSERT_EQ(finished.exit_code, 0) << WithoutConnectionFailures(finished.err);
-  ExpectBalancesAndSupply(env, history.expected);
-  EXPECT_EQ(env.NftOwners("mainnet"), history.owners);
-  ExpectEachOutputEventOnce(env, history.expected, kKongzTransfers);
+  FinishAndExpectExact(env, history);
 }
 
+
+// A processor loop thread inside a librdkafka call that never returns while
+// the broker answers (CHAINFLOW_HANG_AT blocks it in the offsets step of
+// its third transaction): the watchdog fails the role after [engine]
+// stuck_step_timeout_ms and the process exits, 3 since its stop cannot join
+// that thread, instead of hanging for good; a restart then finishes the
+// work exactly.
+TEST_F(InfraOutageTest, AThreadStuckWhileTheBrokerAnswersEndsTheProcessAndARestartLosesNothing) {
+  const History& history = History::Get();
+  ASSERT_EQ(history.error, "");
+  PipelineEnv env("stuck_thread", 8, 5000);
+  AppendHistory(env, history);
+  if (HasFatalFailure()) return;
+  RunResult stuck = env.Chainflow({"process"},
+                                  {{"CHAINFLOW_HANG_AT", "runtime.before_transaction_commit:3"},
+                                   {"CHAINFLOW_ENGINE_STUCK_STEP_TIMEOUT_MS", "3000"},
+                                   {"CHAINFLOW_ENGINE_STOP_TIMEOUT_MS", "5000"}},
+                                  std::chrono::seconds(120));
+  EXPECT_EQ(stuck.exit_code, 3) << WithoutConnectionFailures(stuck.err);
+  EXPECT_NE(stuck.err.find("has been in offsets for"), std::string::npos)
+      << WithoutConnectionFailures(stuck.err);
+  EXPECT_NE(stuck.err.find("while the broker answers"), std::string::npos)
+      << WithoutConnectionFailures(stuck.err);
+  EXPECT_NE(stuck.err.find("a role failed, shutting down"), std::string::npos)
+      << WithoutConnectionFailures(stuck.err);
+
+  FinishAndExpectExact(env, history);
+}
 }  // namespace
 }  // namespace chainflow::testing
