@@ -153,15 +153,14 @@ void ProcessorRole::Watch(std::stop_token stop) {
       if (!stopping && !stuck_reported && StepOverLimit(a.step, a.in_step, stuck_limit_) &&
           BrokerAnswers()) {
         stuck_reported = true;
+        core::Status stuck = core::DeadlineExceededError(fmt::format(
+            "processor {} thread {} has been in {} for {:.0f} s while the broker answers "
+            "([engine] stuck_step_timeout_ms = {}): a librdkafka call that does not return; "
+            "exiting for a restart, as safe as a crash",
+            u.runner->name(), u.shard, a.step, seconds, stuck_limit_.count()));
+        logger->error("{}", stuck.message());
         std::lock_guard lock(stuck_mu_);
-        {
-          stuck_ = core::DeadlineExceededError(fmt::format(
-              "processor {} thread {} has been in {} for {:.0f} s while the broker answers "
-              "([engine] stuck_step_timeout_ms = {}): a librdkafka call that does not return; "
-              "exiting for a restart, as safe as a crash",
-              u.runner->name(), u.shard, a.step, seconds, stuck_limit_.count()));
-          logger->error("{}", stuck_.message());
-        }
+        stuck_ = std::move(stuck);
       }
       if (stopping) {
         logger->warn("stopping: processor {} thread {} still in {} for {:.0f} s",
