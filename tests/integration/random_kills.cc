@@ -54,6 +54,7 @@ ReplayProgress ReadReplayProgress(const PipelineEnv& env, int64_t last_block) {
     p.done = p.done && pos.first == pos.second;
     if (!name.starts_with("view ")) {
       p.processed += pos.first;
+      p.to_process += pos.second;
       p.processors_behind = p.processors_behind || pos.first < pos.second;
     }
     p.summary += fmt::format(", {} {}/{}", name, pos.first, pos.second);
@@ -94,7 +95,11 @@ KillTally KillAtRandomMoments(const PipelineEnv& env, const std::vector<std::str
     // Adapts to the machine's load both ways: start-up got slower (a run
     // killed before the processors moved), or faster again (a stretched
     // run moved them, so later kills would land ever later in the work).
-    stretch = moved ? std::max(1.0, stretch / 1.5) : std::min(plan.max_stretch, stretch * 1.5);
+    const bool much = left.to_process > 0 &&
+                      (left.processed - processed_before) * 5 > left.to_process;
+    stretch = !moved ? std::min(plan.max_stretch, stretch * 1.5)
+              : much ? 1.0
+                     : std::max(1.0, stretch / 1.5);
     processed_before = left.processed;
   }
   return tally;

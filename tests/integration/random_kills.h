@@ -20,6 +20,7 @@ namespace chainflow::testing {
 struct ReplayProgress {
   bool done = false;               // every event appended, every consumer at its end
   int64_t processed = 0;           // input records the processors have consumed
+  int64_t to_process = 0;          // the processors' input ends, summed
   bool processors_behind = false;  // some processor short of its input's end
   std::string summary;             // one line: the chain's block, each consumer's position
 };
@@ -33,7 +34,9 @@ struct KillPlan {
   int max_delay_ms = 2500;
   // After a run that did not move the processors (start-up took longer on a
   // loaded machine), the delays stretch by half, up to this many times; after
-  // one that did, they shrink by as much, back to 1.
+  // one that did, they shrink by as much, back to 1, and straight back to 1
+  // after one that did more than a fifth of the processors' work (a fast
+  // machine: stretched delays would finish the work before enough kills).
   double max_stretch = 6.0;
   // > 0: no more kills once this many left work behind and
   // `enough_mid_processing` of them landed while the processors moved (a
