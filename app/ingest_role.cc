@@ -13,6 +13,12 @@ namespace log = engine::log;
 
 namespace {
 
+std::string PollingText(const core::ChainConfig& chain) {
+  if (chain.head_poll_ms == 0) return fmt::format("polling every {} ms", chain.poll_interval_ms);
+  return fmt::format("polling every {} ms, every {} ms where a block is due",
+                     chain.poll_interval_ms, chain.head_poll_ms);
+}
+
 // Where a chain's new heads come from: `ws`, else `rpc` if it is a
 // WebSocket, else "" (polling only).
 std::string HeadsUrl(const core::ChainConfig& chain) {
@@ -75,8 +81,7 @@ core::Result<std::unique_ptr<IngestRole>> IngestRole::Open(
     ASSIGN_OR_RETURN(f.heads, OpenHeadSubscription(chain, *f.follower));
     core::Logger("app")->info("[{}] following {} ({})", chain.name, core::RedactUrl(chain.rpc),
                               f.heads ? "newHeads at " + core::RedactUrl(HeadsUrl(chain))
-                                      : fmt::format("polling every {} ms",
-                                                    chain.poll_interval_ms));
+                                      : PollingText(chain));
     role->followers_.push_back(std::move(f));
   }
   return role;

@@ -64,6 +64,7 @@ FieldMap ChainFields(ChainConfig& c) {
           {"start_block", IntField(&c.start_block, 0, kMax)},
           {"max_block_range", IntField(&c.max_block_range, 1, 1'000'000)},
           {"poll_interval_ms", IntField(&c.poll_interval_ms, 10, 3'600'000)},
+          {"head_poll_ms", IntField(&c.head_poll_ms, 0, 60'000)},
           {"rpc_timeout_ms", IntField(&c.rpc_timeout_ms, 100, 600'000)},
           {"rpc_max_retries", IntField(&c.rpc_max_retries, 0, 100)},
           {"rpc_requests_per_second", IntField(&c.rpc_requests_per_second, 0, 1'000'000)},

@@ -123,6 +123,11 @@ struct ChainConfig {
   uint64_t start_block = 0;  // first block live ingest reads
   uint64_t max_block_range = 2000;   // eth_getLogs range per request
   uint64_t poll_interval_ms = 1000;
+  // Polling without a live newHeads subscription: around the moment the
+  // next block is expected (learned from the chain's block interval and the
+  // polls, ingest/evm/head_clock.h) the head is read every head_poll_ms
+  // instead of waiting out poll_interval_ms. 0 = off.
+  uint64_t head_poll_ms = 20;
   // JSON-RPC client (ingest/evm/rpc_client.h): per-attempt timeout; retries
   // of timeouts, dropped connections, HTTP 5xx/429 and rate-limit errors;
   // a token bucket on calls to the node (a batch of n calls counts n; 0 =

@@ -29,7 +29,8 @@ LiveFollower::LiveFollower(const core::ChainConfig& chain, LogDecoder decoder, E
       rpc_(rpc),
       open_appender_(std::move(open_appender)),
       headers_(headers),
-      range_(std::max<uint64_t>(1, chain.max_block_range)) {
+      range_(std::max<uint64_t>(1, chain.max_block_range)),
+      head_clock_(std::chrono::milliseconds(chain.head_poll_ms)) {
   PublishCounts();
 }
 
@@ -75,6 +76,8 @@ core::Result<uint64_t> LiveFollower::Step() {
   }
   ASSIGN_OR_RETURN(uint64_t head, rpc_.BlockNumber());
   head_.store(head, std::memory_order_relaxed);
+  head_clock_.ObserveHead(head, HeadClock::Clock::now());
+  stepped_head_ = head;
   ASSIGN_OR_RETURN(uint64_t finalized, Finalized(head));
   finalized_.store(finalized, std::memory_order_relaxed);
   uint64_t target = head >= chain_.confirmations ? head - chain_.confirmations : 0;
@@ -99,6 +102,7 @@ core::Result<uint64_t> LiveFollower::Step() {
     if (has_previous) {
       uint64_t last_known = std::min(head, next_block_ - 1);
       ASSIGN_OR_RETURN(BlockHeader last, rpc_.GetBlockHeader(last_known));
+      head_clock_.ObserveHeader(last.number, last.timestamp);
       std::optional<uint64_t> changed = FirstChanged({last});
       if (!changed && last_known < next_block_ - 1) changed = last_known + 1;
       if (changed) {
@@ -130,6 +134,7 @@ core::Result<uint64_t> LiveFollower::Step() {
     }
     std::vector<BlockHeader> range_headers;
     for (BlockHeader& h : fetched) {
+      head_clock_.ObserveHeader(h.number, h.timestamp);
       if (h.number >= from) range_headers.push_back(h);
       known.emplace(h.number, std::move(h));
     }

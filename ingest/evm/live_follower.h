@@ -13,6 +13,7 @@
 #include "engine/core/config.h"
 #include "engine/core/result.h"
 #include "ingest/common/appender.h"
+#include "ingest/evm/head_clock.h"
 #include "ingest/evm/header_store.h"
 #include "ingest/evm/log_decoder.h"
 #include "ingest/evm/rpc_client.h"
@@ -68,7 +69,9 @@ class LiveFollower {
   // a head subscription is live up to max(poll_interval_ms, 30 s) (a safety
   // net for a lost notification) unless NotifyNewHead() ends the wait
   // first; backs off (up to 30 s) on retryable errors and stops on others
-  // (last_status()).
+  // (last_status()). Without a live subscription and with head_poll_ms set,
+  // the wait reads the head every head_poll_ms inside the window where the
+  // next block is expected (HeadClock) and ends as soon as it moved.
   void Start();
   void Stop();  // idempotent; joins the thread
 
@@ -107,6 +110,12 @@ class LiveFollower {
   void PublishCounts();
   void Loop();
   std::chrono::milliseconds CaughtUpWait() const;
+  // The caught-up wait (called with `lock` held on mu_; true: step now).
+  void WaitCaughtUp(std::unique_lock<std::mutex>& lock);
+  // Inside a HeadClock window: reads the head once (without mu_ held).
+  // True if it differs from the last step's (or the read failed: the step
+  // reports it).
+  bool HeadMoved();
   // After a good step: the notification-to-ingested latency of the newest
   // announced head once it is ingested (chainflow_ingest_head_latency_seconds).
   void ObserveHeadLatency();
@@ -122,6 +131,8 @@ class LiveFollower {
   bool check_headers_ = false;  // after an appender opens: RecoverHeaders if needed
   uint64_t range_;
   std::optional<core::Status> fatal_;  // a reorg deeper than the window
+  HeadClock head_clock_;               // the follower thread's
+  uint64_t stepped_head_ = 0;          // the head the last step read
 
   std::atomic<uint64_t> head_{0};
   std::atomic<uint64_t> ingested_{0};

@@ -73,6 +73,35 @@ void LiveFollower::ObserveHeadLatency() {
   announced_ = 0;
 }
 
+bool LiveFollower::HeadMoved() {
+  auto head = rpc_.BlockNumber();
+  if (!head) return true;
+  head_clock_.ObserveHead(head.value(), HeadClock::Clock::now());
+  return head.value() != stepped_head_;
+}
+
+void LiveFollower::WaitCaughtUp(std::unique_lock<std::mutex>& lock) {
+  const auto started = HeadClock::Clock::now();
+  const std::chrono::milliseconds probe(chain_.head_poll_ms);
+  while (!stop_ && !woken_) {
+    // Re-chosen when the subscription goes up or down meanwhile.
+    auto deadline = started + CaughtUpWait();
+    auto now = HeadClock::Clock::now();
+    if (now >= deadline) return;
+    std::optional<HeadClock::Window> window;
+    if (probe.count() > 0 && !head_live_.load()) window = head_clock_.Next(now);
+    if (window && window->start <= now) {
+      lock.unlock();
+      bool moved = HeadMoved();
+      lock.lock();
+      if (moved) return;
+      wake_.wait_until(lock, std::min(deadline, now + probe));
+      continue;
+    }
+    wake_.wait_until(lock, window ? std::min(deadline, window->start) : deadline);
+  }
+}
+
 void LiveFollower::Loop() {
   auto log = core::Logger("ingest.evm");
   std::chrono::milliseconds backoff(100);
@@ -107,15 +136,7 @@ void LiveFollower::Loop() {
         if (wake_.wait_for(lock, wait, [this] { return stop_; })) return;
         continue;
       }
-      if (caught_up) {
-        // Re-chosen when the subscription goes up or down meanwhile.
-        auto started = std::chrono::steady_clock::now();
-        while (!stop_ && !woken_) {
-          auto deadline = started + CaughtUpWait();
-          if (std::chrono::steady_clock::now() >= deadline) break;
-          wake_.wait_until(lock, deadline);
-        }
-      }
+      if (caught_up) WaitCaughtUp(lock);
       if (stop_) return;
       woken_ = false;
     }

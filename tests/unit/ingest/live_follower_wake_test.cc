@@ -1,5 +1,6 @@
-// LiveFollower woken by NotifyNewHead (what a newHeads subscription calls)
-// instead of waiting out its poll interval.
+// LiveFollower woken by NotifyNewHead (what a newHeads subscription calls),
+// or by its own head probes around the expected block (HeadClock), instead
+// of waiting out its poll interval.
 #include <unistd.h>
 
 #include <atomic>
@@ -83,6 +84,52 @@ TEST(LiveFollowerWakeTest, NewHeadEndsTheCaughtUpWaitAtOnce) {
     follower.NotifyNewHead(9);
     EXPECT_TRUE(WaitFor(2s, [&] { return follower.ingested() == 9; }));
     follower.Stop();
+    follower.Stop();
+  }
+  headers.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LiveFollowerWakeTest, WithoutASubscriptionItProbesWhereTheNextBlockIsDue) {
+  auto dir = std::filesystem::temp_directory_path() / fmt::format("cf_probe_{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  auto headers = HeaderStore::Open(dir.string()).value();
+  MovingHeadRpc rpc;  // 1 s between block timestamps
+  testing::FakeSink sink;
+  testing::FakeTailReader tails;
+  core::ChainConfig chain;
+  chain.name = "anvil";
+  chain.start_block = 1;
+  chain.poll_interval_ms = 60'000;  // only the probes can explain progress
+  chain.head_poll_ms = 10;
+  {
+    LiveFollower follower(chain, LogDecoder("anvil", {}), rpc,
+                          [&] {
+                            return common::ChainAppender::Open(
+                                {"anvil", "cf.anvil.events", 1, "cf.dlq"}, sink, tails);
+                          },
+                          *headers);
+    follower.Start();
+    ASSERT_TRUE(WaitFor(2s, [&] { return follower.ingested() == 5; }));
+    // A block a second, as the timestamps say: each is ingested well before
+    // the 60 s poll, and not by reading the head all the time (a 10 ms
+    // loop would read it ~300 times in these 3 s; the windows read it for
+    // the first second, then ~12 times a block).
+    auto started = std::chrono::steady_clock::now();
+    for (uint64_t block = 6; block <= 8; ++block) {
+      std::this_thread::sleep_until(started + (block - 5) * 1s);
+      rpc.head = block;
+      EXPECT_TRUE(WaitFor(800ms, [&] { return follower.ingested() == block; }))
+          << "block " << block << " not ingested within 800 ms";
+    }
+    int reads = rpc.head_reads.load();
+    EXPECT_LT(reads, 200) << "probed outside the windows";
+    // A chain that stops: after three missed windows the follower is back
+    // to its 60 s poll.
+    std::this_thread::sleep_for(3500ms);
+    int stalled = rpc.head_reads.load();
+    std::this_thread::sleep_for(1200ms);
+    EXPECT_EQ(rpc.head_reads.load(), stalled) << "still probing a stalled chain";
     follower.Stop();
   }
   headers.reset();

@@ -1,0 +1,61 @@
+#include "ingest/evm/head_clock.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace chainflow::ingest::evm {
+namespace {
+
+constexpr size_t kKeptHeaders = 33;  // 32 differences
+constexpr size_t kMinDifferences = 3;
+constexpr std::chrono::milliseconds kMaxMargin(250);
+
+}  // namespace
+
+void HeadClock::ObserveHeader(uint64_t number, int64_t timestamp) {
+  while (!headers_.empty() && headers_.back().first >= number) headers_.pop_back();
+  headers_.emplace_back(number, timestamp);
+  if (headers_.size() > kKeptHeaders) headers_.pop_front();
+}
+
+void HeadClock::ObserveHead(uint64_t head, Clock::time_point at) {
+  if (head > head_) {
+    // The first head read: its arrival is unknown (the uncertainty is then
+    // one interval: the first window spans a whole interval).
+    seen_at_ = at;
+    seen_after_ = head_ == 0 ? Clock::time_point::min() : last_probe_.value_or(at);
+  }
+  head_ = head;
+  last_probe_ = at;
+}
+
+std::chrono::milliseconds HeadClock::interval() const {
+  std::vector<int64_t> differences;
+  for (size_t i = 1; i < headers_.size(); ++i) {
+    if (headers_[i].first == headers_[i - 1].first + 1) {
+      differences.push_back(headers_[i].second - headers_[i - 1].second);
+    }
+  }
+  if (differences.size() < kMinDifferences) return std::chrono::milliseconds(0);
+  auto middle = differences.begin() + static_cast<std::ptrdiff_t>(differences.size() / 2);
+  std::nth_element(differences.begin(), middle, differences.end());
+  return std::chrono::milliseconds(std::max<int64_t>(0, *middle) * 1000);
+}
+
+std::optional<HeadClock::Window> HeadClock::Next(Clock::time_point now) const {
+  std::chrono::milliseconds every = interval();
+  if (!seen_at_ || every.count() == 0 || every < 4 * probe_) return std::nullopt;
+  auto uncertainty = every;  // no earlier poll (min() would overflow the subtraction)
+  if (seen_after_ != Clock::time_point::min()) {
+    uncertainty = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::min<Clock::duration>(*seen_at_ - seen_after_, every));
+  }
+  auto margin = std::max<std::chrono::milliseconds>(2 * probe_, std::min(every / 20, kMaxMargin));
+  for (int k = 1; k <= kMaxMissed; ++k) {
+    Window window{*seen_at_ - uncertainty + k * every - margin, *seen_at_ + k * every + margin};
+    if (window.end > now) return window;
+  }
+  return std::nullopt;
+}
+
+}  // namespace chainflow::ingest::evm

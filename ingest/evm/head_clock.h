@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+namespace chainflow::ingest::evm {
+
+// Predicts when a polled chain's next block will appear, so that a follower
+// without a newHeads subscription can ask for the head often only around
+// that moment instead of all the time (LiveFollower's caught-up wait).
+//
+// It learns the block interval from header timestamps (the median of the
+// differences between consecutive blocks, whole seconds as the chain keeps
+// them) and the phase from the polls themselves: the poll that first sees
+// a new head bounds its arrival from above, the poll before it from below
+// (before any new head, the first poll's head arrived up to an interval
+// before it, so the first window spans a whole interval).
+// The next block is expected one interval later; the window to probe in is
+// that span widened by a margin (interval / 20, at least two probes and at
+// most 250 ms). A window that passes without the block (a missed slot, a
+// stalled chain) is followed by the one an interval later, up to
+// kMaxMissed; after that there is no window until a poll sees a new head.
+//
+// There is no prediction for chains whose median interval is under four
+// probes or unknown (fewer than 4 consecutive headers, or timestamps that
+// do not move: sub-second chains): the caller then just polls.
+//
+// Pure logic with an injected clock: every time is an argument. Not
+// thread-safe (one follower thread owns it).
+class HeadClock {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `probe`: how often the caller asks for the head inside a window.
+  explicit HeadClock(std::chrono::milliseconds probe) : probe_(probe) {}
+
+  // A header the follower fetched (any order; a lower number than the
+  // newest known starts over from it, as after a reorg).
+  void ObserveHeader(uint64_t number, int64_t timestamp);
+  // The node's head as read at `at` (every eth_blockNumber answer).
+  void ObserveHead(uint64_t head, Clock::time_point at);
+
+  struct Window {
+    Clock::time_point start;
+    Clock::time_point end;
+  };
+  // The next window that ends after `now`, if a block is expected.
+  std::optional<Window> Next(Clock::time_point now) const;
+
+  // The learned block interval (0: unknown), for tests and logs.
+  std::chrono::milliseconds interval() const;
+
+  static constexpr int kMaxMissed = 3;
+
+ private:
+  std::chrono::milliseconds probe_;
+  std::deque<std::pair<uint64_t, int64_t>> headers_;  // (number, timestamp), ascending
+  uint64_t head_ = 0;
+  std::optional<Clock::time_point> last_probe_;
+  // The newest head's arrival lies in [seen_after_, seen_at_].
+  std::optional<Clock::time_point> seen_at_;
+  Clock::time_point seen_after_;
+};
+
+}  // namespace chainflow::ingest::evm
