@@ -80,6 +80,7 @@ struct Options {
   int blocks = 60;
   int per_block = 200;
   int poll_ms = 100;
+  int head_poll_ms = 20;
   int warmup = 5;
   std::string view = "nft";         // nft | contract
   std::string transport = "http";  // http | ws
@@ -151,8 +152,9 @@ std::string ChainConfig(const Options& o, const chainflow::testing::LocalAnvil& 
                                         : anvil.url();
   std::string out = fmt::format(
       "[[chains]]\nname = \"anvil\"\nkind = \"evm\"\nchain_id = 31337\n"
-      "rpc = \"{}\"\nconfirmations = 0\nstart_block = {}\npoll_interval_ms = {}\n",
-      rpc, start, o.poll_ms);
+      "rpc = \"{}\"\nconfirmations = 0\nstart_block = {}\npoll_interval_ms = {}\n"
+      "head_poll_ms = {}\n",
+      rpc, start, o.poll_ms, o.head_poll_ms);
   if (o.view == "nft") {
     return out + fmt::format(
                      "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc721\"\n",
@@ -169,8 +171,9 @@ std::string ChainConfig(const Options& o, const chainflow::testing::LocalAnvil& 
 
 // Where each processor's committing cycles spent their time over the whole run (warm-up
 // included): the mean per batch of every loop stage but the poll (which includes the idle
-// wait for records), from chainflow's own counters.
-void PrintStageSplit(int api_port) {
+// wait for records), from chainflow's own counters; and ingest's JSON-RPC calls by method,
+// per block of the run (`blocks`, warm-up included).
+void PrintStageSplit(int api_port, size_t blocks) {
   auto reply = chainflow::testing::HttpGet(api_port, "/metrics");
   if (reply.status != 200) {
     fmt::print("  (no stage split: /metrics answered {}: {})\n", reply.status, reply.body);
@@ -179,6 +182,7 @@ void PrintStageSplit(int api_port) {
   // processor -> stage -> microseconds, and processor -> batches.
   std::map<std::string, std::map<std::string, double>> stages;
   std::map<std::string, double> batches;
+  std::map<std::string, double> rpc_calls;  // method -> calls
   auto label = [](const std::string& line, const std::string& name) {
     auto at = line.find(name + "=\"");
     if (at == std::string::npos) return std::string();
@@ -193,6 +197,8 @@ void PrintStageSplit(int api_port) {
       stages[label(line, "processor")][label(line, "stage")] = value;
     } else if (line.rfind("chainflow_processor_batches_total{", 0) == 0) {
       batches[label(line, "processor")] = value;
+    } else if (line.rfind("chainflow_rpc_requests_total{", 0) == 0) {
+      rpc_calls[label(line, "method")] += value;
     }
   }
   for (const auto& [processor, by_stage] : stages) {
@@ -205,6 +211,11 @@ void PrintStageSplit(int api_port) {
     }
     fmt::print("  {} ({:.0f} batches), mean per batch:{}\n", processor, n, split);
   }
+  std::string calls;
+  for (const auto& [method, n] : rpc_calls) {
+    calls += fmt::format(" {} {:.1f}", method, n / static_cast<double>(std::max<size_t>(blocks, 1)));
+  }
+  if (!calls.empty()) fmt::print("  JSON-RPC calls per block ({} blocks):{}\n", blocks, calls);
 }
 
 // Whether the block's rows are all in the view yet.
@@ -366,7 +377,7 @@ int Main(const Options& o) {
     fmt::print("  {}: p50 {:.0f} ms, p90 {:.0f} ms, p99 {:.0f} ms ({} blocks)\n", name,
                Percentile(*v, 0.5), Percentile(*v, 0.9), Percentile(*v, 0.99), v->size());
   }
-  if (o.hops) PrintStageSplit(env.api_port());
+  if (o.hops) PrintStageSplit(env.api_port(), latencies_ms.size() + o.warmup);
   ingested.reset();
   owned.reset();
   chainflow.Kill(SIGTERM);
@@ -379,8 +390,8 @@ int Main(const Options& o) {
              Percentile(latencies_ms, 0.9), Percentile(latencies_ms, 0.99),
              Percentile(latencies_ms, 1.0));
   fmt::print("BENCH head_latency view={} transport={} blocks={} per_block={} poll_ms={} "
-             "p50_ms={:.0f} p99_ms={:.0f}\n",
-             o.view, o.transport, latencies_ms.size(), per_block, o.poll_ms,
+             "head_poll_ms={} p50_ms={:.0f} p99_ms={:.0f}\n",
+             o.view, o.transport, latencies_ms.size(), per_block, o.poll_ms, o.head_poll_ms,
              Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99));
   return 0;
 }
@@ -393,6 +404,8 @@ int main(int argc, char** argv) {
   app.add_option("--blocks", o.blocks, "blocks measured");
   app.add_option("--per-block", o.per_block, "ERC-721 transfers per block");
   app.add_option("--poll-ms", o.poll_ms, "the chain's poll_interval_ms");
+  app.add_option("--head-poll-ms", o.head_poll_ms,
+                 "the chain's head_poll_ms (0: plain polling)");
   app.add_option("--warmup", o.warmup, "blocks not counted at the start");
   app.add_option("--view", o.view, "nft (nft_owners) or contract (a table by ABI)")
       ->check(CLI::IsMember({"nft", "contract"}));

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +45,7 @@ struct Options {
   int gap_ms = 200;
   bool offsets = true;
   std::string producer_linger_ms;  // empty: the product's default
+  std::vector<std::string> properties;  // name=value, librdkafka producer properties
 };
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -79,6 +81,11 @@ int Main(const Options& o) {
   options.properties["transaction.timeout.ms"] = "10000";
   options.properties["retry.backoff.ms"] = "10";  // as app/processor_role.cc
   if (!o.producer_linger_ms.empty()) options.properties["linger.ms"] = o.producer_linger_ms;
+  for (const std::string& property : o.properties) {
+    size_t eq = property.find('=');
+    if (eq == std::string::npos) throw std::runtime_error("--property wants name=value");
+    options.properties[property.substr(0, eq)] = property.substr(eq + 1);
+  }
   auto producer = OrDie(Producer::Open(options));
 
   std::map<std::string, std::vector<double>> steps;
@@ -142,6 +149,8 @@ int main(int argc, char** argv) {
   app.add_option("--gap-ms", o.gap_ms, "pause between transactions (0: back to back)");
   app.add_flag("!--no-offsets", o.offsets, "leave out send_offsets_to_transaction");
   app.add_option("--producer-linger-ms", o.producer_linger_ms, "override the producer's linger.ms");
+  app.add_option("--property", o.properties,
+                 "a librdkafka producer property, name=value (repeatable)");
   CLI11_PARSE(app, argc, argv);
   try {
     return Main(o);

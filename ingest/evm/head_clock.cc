@@ -24,8 +24,8 @@ void HeadClock::ObserveHead(uint64_t head, Clock::time_point at) {
     // one interval: the first window spans a whole interval).
     seen_at_ = at;
     seen_after_ = head_ == 0 ? Clock::time_point::min() : last_probe_.value_or(at);
+    head_ = head;
   }
-  head_ = head;
   last_probe_ = at;
 }
 

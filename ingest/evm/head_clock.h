@@ -39,7 +39,10 @@ class HeadClock {
   // A header the follower fetched (any order; a lower number than the
   // newest known starts over from it, as after a reorg).
   void ObserveHeader(uint64_t number, int64_t timestamp);
-  // The node's head as read at `at` (every eth_blockNumber answer).
+  // The node's head as read at `at` (every eth_blockNumber answer). Only a
+  // head above every earlier one is an arrival: a load-balanced provider's
+  // lagging backend answering a lower head and then the higher one again
+  // must not look like a new block.
   void ObserveHead(uint64_t head, Clock::time_point at);
 
   struct Window {

@@ -113,7 +113,7 @@ class LiveFollower {
   // The caught-up wait (called with `lock` held on mu_; true: step now).
   void WaitCaughtUp(std::unique_lock<std::mutex>& lock);
   // Inside a HeadClock window: reads the head once (without mu_ held).
-  // True if it differs from the last step's (or the read failed: the step
+  // True if it is above the last step's (or the read failed: the step
   // reports it).
   bool HeadMoved();
   // After a good step: the notification-to-ingested latency of the newest

@@ -77,7 +77,10 @@ bool LiveFollower::HeadMoved() {
   auto head = rpc_.BlockNumber();
   if (!head) return true;
   head_clock_.ObserveHead(head.value(), HeadClock::Clock::now());
-  return head.value() != stepped_head_;
+  // Only a higher head: a lower one (a lagging backend behind a load
+  // balancer, or a shorter branch) is left to the next poll's step, so the
+  // probes add no chances to mistake a lagging node for a reorg.
+  return head.value() > stepped_head_;
 }
 
 void LiveFollower::WaitCaughtUp(std::unique_lock<std::mutex>& lock) {

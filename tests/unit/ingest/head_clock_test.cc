@@ -113,5 +113,20 @@ TEST(HeadClockTest, TheIntervalIsTheMedianAndAReorgStartsOverFromItsBlock) {
   EXPECT_EQ(clock.interval(), 2s);   // and four more 2s
 }
 
+TEST(HeadClockTest, ALowerHeadThenTheHigherOneAgainIsNoArrival) {
+  HeadClock clock(10ms);
+  Headers(clock, 1, 10, 1);
+  clock.ObserveHead(9, kT0 - 10ms);
+  clock.ObserveHead(10, kT0);
+  auto expected = clock.Next(kT0);
+  // A lagging backend answers 9, the next read 10 again: still block 11's
+  // window from block 10's arrival.
+  clock.ObserveHead(9, kT0 + 300ms);
+  clock.ObserveHead(10, kT0 + 310ms);
+  ASSERT_TRUE(clock.Next(kT0 + 310ms));
+  EXPECT_EQ(clock.Next(kT0 + 310ms)->start, expected->start);
+  EXPECT_EQ(clock.Next(kT0 + 310ms)->end, expected->end);
+}
+
 }  // namespace
 }  // namespace chainflow::ingest::evm
