@@ -21,6 +21,18 @@ core::Labels ChainLabels(const std::string& chain) { return {{"chain", chain}}; 
 
 }  // namespace
 
+std::chrono::milliseconds LiveFollower::HeadProbeInterval(const core::ChainConfig& chain) {
+  if (chain.head_poll_ms == 0) return std::chrono::milliseconds(0);
+  uint64_t ms = chain.head_poll_ms;
+  // Probes take at most a quarter of a rate-limited provider's budget, so a
+  // block's own calls do not queue behind them in the token bucket.
+  if (chain.rpc_requests_per_second > 0) {
+    ms = std::max<uint64_t>(ms, (4000 + chain.rpc_requests_per_second - 1) /
+                                    chain.rpc_requests_per_second);
+  }
+  return std::chrono::milliseconds(ms);
+}
+
 LiveFollower::LiveFollower(const core::ChainConfig& chain, LogDecoder decoder, EvmRpc& rpc,
                            AppenderFactory open_appender, HeaderStore& headers)
     : chain_(chain),
@@ -30,7 +42,8 @@ LiveFollower::LiveFollower(const core::ChainConfig& chain, LogDecoder decoder, E
       open_appender_(std::move(open_appender)),
       headers_(headers),
       range_(std::max<uint64_t>(1, chain.max_block_range)),
-      head_clock_(std::chrono::milliseconds(chain.head_poll_ms)) {
+      head_probe_(HeadProbeInterval(chain)),
+      head_clock_(head_probe_) {
   PublishCounts();
 }
 

@@ -70,7 +70,7 @@ class LiveFollower {
   // net for a lost notification) unless NotifyNewHead() ends the wait
   // first; backs off (up to 30 s) on retryable errors and stops on others
   // (last_status()). Without a live subscription and with head_poll_ms set,
-  // the wait reads the head every head_poll_ms inside the window where the
+  // the wait reads the head every HeadProbeInterval() inside the window where the
   // next block is expected (HeadClock) and ends as soon as it moved.
   void Start();
   void Stop();  // idempotent; joins the thread
@@ -82,6 +82,11 @@ class LiveFollower {
   // Any thread: whether a head subscription is live. While it is not, the
   // follower polls every poll_interval_ms (the fallback).
   void SetHeadSubscriptionLive(bool live);
+
+  // How often a head window reads the head: head_poll_ms, or with
+  // rpc_requests_per_second = r at least 4000 / r ms (the probes then use at
+  // most a quarter of the budget); 0: off.
+  static std::chrono::milliseconds HeadProbeInterval(const core::ChainConfig& chain);
 
   // The node's head, the last block fully appended (0 before any) and its
   // timestamp, the finalized block, and the reorgs handled so far.
@@ -131,7 +136,8 @@ class LiveFollower {
   bool check_headers_ = false;  // after an appender opens: RecoverHeaders if needed
   uint64_t range_;
   std::optional<core::Status> fatal_;  // a reorg deeper than the window
-  HeadClock head_clock_;               // the follower thread's
+  std::chrono::milliseconds head_probe_;  // 0: no head windows
+  HeadClock head_clock_;                  // the follower thread's
   uint64_t stepped_head_ = 0;          // the head the last step read
 
   std::atomic<uint64_t> head_{0};

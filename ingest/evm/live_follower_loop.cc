@@ -85,7 +85,7 @@ bool LiveFollower::HeadMoved() {
 
 void LiveFollower::WaitCaughtUp(std::unique_lock<std::mutex>& lock) {
   const auto started = HeadClock::Clock::now();
-  const std::chrono::milliseconds probe(chain_.head_poll_ms);
+  const std::chrono::milliseconds probe = head_probe_;
   while (!stop_ && !woken_) {
     // Re-chosen when the subscription goes up or down meanwhile.
     auto deadline = started + CaughtUpWait();

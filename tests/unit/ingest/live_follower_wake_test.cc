@@ -136,5 +136,19 @@ TEST(LiveFollowerWakeTest, WithoutASubscriptionItProbesWhereTheNextBlockIsDue) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LiveFollowerWakeTest, ProbesTakeAtMostAQuarterOfARateLimit) {
+  core::ChainConfig chain;
+  chain.head_poll_ms = 20;
+  EXPECT_EQ(LiveFollower::HeadProbeInterval(chain), 20ms);
+  chain.rpc_requests_per_second = 1000;  // 4 ms: under head_poll_ms
+  EXPECT_EQ(LiveFollower::HeadProbeInterval(chain), 20ms);
+  chain.rpc_requests_per_second = 10;
+  EXPECT_EQ(LiveFollower::HeadProbeInterval(chain), 400ms);
+  chain.rpc_requests_per_second = 3;
+  EXPECT_EQ(LiveFollower::HeadProbeInterval(chain), 1334ms);
+  chain.head_poll_ms = 0;
+  EXPECT_EQ(LiveFollower::HeadProbeInterval(chain), 0ms);
+}
+
 }  // namespace
 }  // namespace chainflow::ingest::evm
