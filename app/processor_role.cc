@@ -87,6 +87,17 @@ intents::IntentsOptions IntentsOptionsFor(const core::Config& config, log::Admin
 
 }  // namespace
 
+bool IndexesStandardTokens(const core::Config& config) {
+  for (const core::ChainConfig& chain : config.chains) {
+    const std::vector<const core::ContractConfig*> listed = config.ContractsOf(chain.name);
+    if (listed.empty()) return true;  // every standard token event on it
+    for (const core::ContractConfig* contract : listed) {
+      if (!contract->ByAbi()) return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> ProcessorNames() {
   return {engine::processors::nft_ownership::NftOwnershipProcessor::kName,
           tokens::TokenSplitterProcessor::kName, tokens::TokenBalancesProcessor::kName,
@@ -482,14 +493,24 @@ core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(
   for (const auto& c : config.chains) chains.push_back(c.name);
   const std::string& prefix = config.kafka.topic_prefix;
   std::vector<LeveledSpec> out;
-  out.push_back({engine::processors::nft_ownership::MakeSpec(prefix, chains), 0});
-  // The intents processor's event time follows the intents chains through
-  // the splitter's forwarded markers: one per approval interval at least.
-  out.push_back({tokens::MakeSplitterSpec(prefix, chains, config.intents.ChainList(),
-                                          config.intents.approval_interval_s,
-                                          config.intents.epoch_genesis),
-                 0});
-  out.push_back({tokens::MakeBalancesSpec(prefix), 1});
+  // A deployment of contracts by ABI alone appends no token transfers: the
+  // nft and token processors would only step over its events and markers
+  // (a transaction a few times a block each), taking broker and CPU time
+  // from the contracts' own path.
+  const bool standard = IndexesStandardTokens(config);
+  if (standard) {
+    out.push_back({engine::processors::nft_ownership::MakeSpec(prefix, chains), 0});
+  }
+  // The intents processor reads the balances and the deltas, and its event
+  // time follows the intents chains through the splitter's forwarded
+  // markers: one per approval interval at least.
+  if (standard || !config.intents.ChainList().empty()) {
+    out.push_back({tokens::MakeSplitterSpec(prefix, chains, config.intents.ChainList(),
+                                            config.intents.approval_interval_s,
+                                            config.intents.epoch_genesis),
+                   0});
+    out.push_back({tokens::MakeBalancesSpec(prefix), 1});
+  }
   if (!catalog) {
     ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
   }

@@ -252,8 +252,11 @@ int Main(const Options& o) {
 
   auto dir = std::filesystem::temp_directory_path() /
              fmt::format("cf_head_latency_{}", static_cast<long>(getpid()));
+  // The contract view is a deployment of contracts by ABI alone: no file
+  // replay chain beside Anvil, so no nft and token processors either.
   chainflow::testing::PipelineEnv env("head_latency", 8, 5000,
-                                      ChainConfig(o, *anvil, *burst, start, dir));
+                                      ChainConfig(o, *anvil, *burst, start, dir),
+                                      /*with_mainnet=*/o.view == "nft");
   chainflow::testing::Subprocess chainflow(
       env.Argv(o.keep_log.empty() ? std::vector<std::string>{"run"}
                                   : std::vector<std::string>{"run", "--log-level", "debug"}));

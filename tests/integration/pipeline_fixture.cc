@@ -84,7 +84,7 @@ bool PipelineEnv::InfraAvailable(std::string* why) {
 }
 
 PipelineEnv::PipelineEnv(const std::string& name, int partitions, int batch_size,
-                         const std::string& extra_toml)
+                         const std::string& extra_toml, bool with_mainnet)
     : name_(name) {
   std::string tag = fmt::format("{}_{}_{}", name, ::getpid(), std::rand() % 100000);
   prefix_ = "it_" + tag;
@@ -105,8 +105,10 @@ PipelineEnv::PipelineEnv(const std::string& name, int partitions, int batch_size
       // The projection commits as often as the processor, so kill tests
       // see many commits and batch-size variations reach both.
       "[engine]\nbatch_size = {}\nprojection_batch_size = {}\n"
-      "[[chains]]\nname = \"mainnet\"\nkind = \"evm\"\nchain_id = 1\n{}",
-      prefix_, partitions, db_url_, state_dir_, api_port_, batch_size, batch_size, extra_toml);
+      "{}{}",
+      prefix_, partitions, db_url_, state_dir_, api_port_, batch_size, batch_size,
+      with_mainnet ? "[[chains]]\nname = \"mainnet\"\nkind = \"evm\"\nchain_id = 1\n" : "",
+      extra_toml);
 }
 
 PipelineEnv::~PipelineEnv() {
