@@ -78,6 +78,19 @@ std::optional<uint64_t> LiveFollower::FirstChanged(const std::vector<BlockHeader
   return std::nullopt;
 }
 
+void LiveFollower::LearnBlockInterval(uint64_t last_known) {
+  // Once: a follower that starts at the head would otherwise learn the
+  // interval only after four more blocks, each waiting out a full poll.
+  if (interval_asked_ || head_probe_.count() == 0 || head_live_.load() ||
+      head_clock_.interval().count() > 0 || last_known < kIntervalHeaders) {
+    return;
+  }
+  interval_asked_ = true;
+  auto headers = rpc_.GetBlockHeaders(last_known - kIntervalHeaders, last_known);
+  if (!headers) return;  // a convenience: the step goes on, polling as before
+  for (const BlockHeader& h : headers.value()) head_clock_.ObserveHeader(h.number, h.timestamp);
+}
+
 core::Result<uint64_t> LiveFollower::Step() {
   if (!appender_) {
     ASSIGN_OR_RETURN(appender_, open_appender_());
@@ -116,6 +129,7 @@ core::Result<uint64_t> LiveFollower::Step() {
       uint64_t last_known = std::min(head, next_block_ - 1);
       ASSIGN_OR_RETURN(BlockHeader last, rpc_.GetBlockHeader(last_known));
       head_clock_.ObserveHeader(last.number, last.timestamp);
+      LearnBlockInterval(last_known);
       std::optional<uint64_t> changed = FirstChanged({last});
       if (!changed && last_known < next_block_ - 1) changed = last_known + 1;
       if (changed) {

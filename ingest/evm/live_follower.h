@@ -117,6 +117,11 @@ class LiveFollower {
   std::chrono::milliseconds CaughtUpWait() const;
   // The caught-up wait (called with `lock` held on mu_; true: step now).
   void WaitCaughtUp(std::unique_lock<std::mutex>& lock);
+  // When caught up at `last_known` with the interval unknown (a start at
+  // the head): reads the headers of the blocks before it once, in one
+  // batch, so the head windows start at once.
+  void LearnBlockInterval(uint64_t last_known);
+  static constexpr uint64_t kIntervalHeaders = 8;
   // Inside a HeadClock window: reads the head once (without mu_ held).
   // True if it is above the last step's (or the read failed: the step
   // reports it).
@@ -139,6 +144,7 @@ class LiveFollower {
   std::chrono::milliseconds head_probe_;  // 0: no head windows
   HeadClock head_clock_;                  // the follower thread's
   uint64_t stepped_head_ = 0;          // the head the last step read
+  bool interval_asked_ = false;        // LearnBlockInterval ran
 
   std::atomic<uint64_t> head_{0};
   std::atomic<uint64_t> ingested_{0};

@@ -126,6 +126,16 @@ bool IsRangeRefusal(std::string_view message) {
   return ContainsAny(Lower(message), kPhrases);
 }
 
+bool IsBlockPastHead(std::string_view message) {
+  static constexpr std::array<std::string_view, 4> kPhrases = {
+      "blockoutofrange",            // Anvil: "BlockOutOfRangeError: block height is ..."
+      "beyond current head block",  // geth (execution-apis conformance), Alchemy
+      "unknown block",              // geth
+      "after last accepted block",  // Avalanche
+  };
+  return ContainsAny(Lower(message), kPhrases);
+}
+
 bool IsRateLimited(const core::Status& status) {
   return status.code() == core::StatusCode::kResourceExhausted &&
          !IsRangeRefusal(status.message());
@@ -154,6 +164,7 @@ core::Status RpcErrorStatus(int64_t code, std::string_view message, std::string_
   if (code == -32005 || code == 429 || ContainsAny(Lower(message), kRateLimit)) {
     return core::ResourceExhaustedError(std::move(text));
   }
+  if (IsBlockPastHead(message)) return core::UnavailableError(std::move(text));
   if (code <= -32600 && code >= -32700) return core::InvalidArgumentError(std::move(text));
   return core::UnavailableError(std::move(text));
 }

@@ -22,6 +22,9 @@ namespace chainflow::ingest::evm {
 //  - eth_getLogs refusals of a range as too large (IsRangeRefusal) and rate
 //    limiting (code -32005 or 429, "rate limit", "too many requests"):
 //    ResourceExhausted;
+//  - a block the node does not have (IsBlockPastHead; Anvil answers it as
+//    -32602 invalid params): Unavailable, since the node's head moved
+//    back under a reorg or a lagging backend answered;
 //  - -32700..-32600 (parse error, invalid request, unknown method, invalid
 //    params): InvalidArgument, a bad request, never retried;
 //  - anything else: Unavailable (the caller's loop may retry later).
@@ -34,6 +37,12 @@ core::Status RpcErrorStatus(int64_t code, std::string_view message, std::string_
 // wide", "exceed maximum block range: 5000", "eth_getLogs is limited to a
 // 10,000 range", ...). Matches on the message text, case-insensitively.
 bool IsRangeRefusal(std::string_view message);
+
+// True if the node says a requested block is above its head (Anvil
+// "BlockOutOfRangeError: block height is 68 but requested was 73", geth
+// "block range extends beyond current head block" and "unknown block").
+// Matches on the message text, case-insensitively.
+bool IsBlockPastHead(std::string_view message);
 
 // A node-level error worth retrying after a pause (rate limiting), as opposed
 // to a range refusal or a bad request.

@@ -579,7 +579,16 @@ TEST_P(IntentsChainTimeTest, ReorgsAcrossADeadlineAndAnEpochEndDecideOnFinalBloc
   uint64_t head = MineHeadAt(start + kHour + 30);
   WaitIngested(head);
   std::this_thread::sleep_for(std::chrono::seconds(2));  // give a wrong decision time to show
-  EXPECT_EQ(Get(b1).status, "submitted") << "decided before the deadline's blocks were final";
+  // With `serve` a separate process the intent may not be in the view yet
+  // (1 run in ~8 read it as 404 after the 2 s): wait for it to show, then
+  // it must still be undecided.
+  std::string b1_status;
+  for (auto until = Clock::now() + std::chrono::seconds(20);
+       b1_status.empty() && Clock::now() < until;
+       std::this_thread::sleep_for(std::chrono::milliseconds(100))) {
+    b1_status = Get(b1).status;
+  }
+  EXPECT_EQ(b1_status, "submitted") << "decided before the deadline's blocks were final";
   // The reorg: back before the transfer, a new branch without it.
   Call("evm_revert", "[" + json::serialize(snapshot) + "]");
   AdvanceChainTo(start + kHour + 60);

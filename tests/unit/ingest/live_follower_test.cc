@@ -671,6 +671,15 @@ TEST(RpcErrorStatusTest, MapsJsonRpcCodes) {
   core::Status s = RpcErrorStatus(-32000, "header not found", "eth_getBlockByNumber");
   EXPECT_EQ(s.code(), core::StatusCode::kUnavailable);
   EXPECT_NE(s.message().find("header not found"), std::string::npos);
+  // A block above the node's head (its head moved back under a reorg while
+  // a step ran): retried, not a bad request, although Anvil sends -32602.
+  for (const char* message : {"BlockOutOfRangeError: block height is 68 but requested was 73",
+                              "block range extends beyond current head block",
+                              "unknown block"}) {
+    EXPECT_EQ(RpcErrorStatus(-32602, message, "eth_getLogs").code(),
+              core::StatusCode::kUnavailable)
+        << message;
+  }
 }
 
 TEST(RpcClientTest, RejectsUnsupportedUrls) {

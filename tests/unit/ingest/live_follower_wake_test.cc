@@ -136,6 +136,38 @@ TEST(LiveFollowerWakeTest, WithoutASubscriptionItProbesWhereTheNextBlockIsDue) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LiveFollowerWakeTest, AFollowerStartedAtTheHeadLearnsTheIntervalAtOnce) {
+  auto dir = std::filesystem::temp_directory_path() / fmt::format("cf_learn_{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  auto headers = HeaderStore::Open(dir.string()).value();
+  MovingHeadRpc rpc;
+  rpc.head = 40;
+  testing::FakeSink sink;
+  testing::FakeTailReader tails;
+  core::ChainConfig chain;
+  chain.name = "anvil";
+  chain.start_block = 40;  // one block to ingest: one header, no interval from it
+  chain.poll_interval_ms = 60'000;
+  chain.head_poll_ms = 10;
+  {
+    LiveFollower follower(chain, LogDecoder("anvil", {}), rpc,
+                          [&] {
+                            return common::ChainAppender::Open(
+                                {"anvil", "cf.anvil.events", 1, "cf.dlq"}, sink, tails);
+                          },
+                          *headers);
+    follower.Start();
+    ASSERT_TRUE(WaitFor(2s, [&] { return follower.ingested() == 40; }));
+    std::this_thread::sleep_for(300ms);
+    rpc.head = 41;
+    EXPECT_TRUE(WaitFor(1500ms, [&] { return follower.ingested() == 41; }))
+        << "the first block after a start at the head waited for the 60 s poll";
+    follower.Stop();
+  }
+  headers.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(LiveFollowerWakeTest, ProbesTakeAtMostAQuarterOfARateLimit) {
   core::ChainConfig chain;
   chain.head_poll_ms = 20;
