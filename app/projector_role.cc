@@ -1,5 +1,7 @@
 #include "app/projector_role.h"
 
+#include <fmt/format.h>
+
 #include "app/topics.h"
 #include "engine/log/consumer.h"
 
@@ -42,6 +44,16 @@ void ProjectorRole::Stop() {
   for (Projection& p : projections_) p.projector->Stop();
 }
 
+core::Status ProjectorRole::FinishBulkLoad(const core::Config& config) {
+  for (Projection& p : projections_) {
+    if (!p.view.finish_bulk_load) continue;
+    ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
+    core::Status done = p.view.finish_bulk_load(*conn);
+    if (!done.ok()) return done.WithContext(fmt::format("finishing the bulk load of {}", p.view.name));
+  }
+  return core::Status::Ok();
+}
+
 std::vector<std::string> ProjectorRole::topics() const {
   std::vector<std::string> out;
   for (const Projection& p : projections_) out.push_back(p.view.topic);
@@ -57,7 +69,7 @@ core::Status ProjectorRole::status() const {
 
 core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(
     const core::Config& config, log::Admin& admin,
-    std::shared_ptr<const engine::abi::Catalog> catalog) {
+    std::shared_ptr<const engine::abi::Catalog> catalog, uint64_t bulk_load) {
   std::unique_ptr<ProjectorRole> role(new ProjectorRole());
   ASSIGN_OR_RETURN(role->dlq_producer_,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-projector")));
@@ -68,6 +80,7 @@ core::Result<std::unique_ptr<ProjectorRole>> ProjectorRole::Open(
     ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
     auto options =
         projections::pg::ProjectorOptions::FromConfig(config, view.name, view.topic, partitions);
+    options.bulk_load = bulk_load;
     ASSIGN_OR_RETURN(auto projector, view.open(options, std::move(consumer), std::move(conn),
                                                role->dlq_producer_.get()));
     role->projections_.push_back({std::move(view), std::move(projector)});

@@ -25,14 +25,19 @@ class ProjectorRole {
   };
 
   // `catalog`: the contracts' ABIs as the command loaded them (nullptr:
-  // loaded here when a contract view opens); see Views().
+  // loaded here when a contract view opens); see Views(). `bulk_load`:
+  // ProjectorOptions::bulk_load of every view (then FinishBulkLoad after
+  // Stop).
   static engine::core::Result<std::unique_ptr<ProjectorRole>> Open(
       const engine::core::Config& config, engine::log::Admin& admin,
-      std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
+      std::shared_ptr<const engine::abi::Catalog> catalog = nullptr, uint64_t bulk_load = 0);
   ~ProjectorRole();
 
   engine::core::Status Start();
   void Stop();
+  // After Stop: ViewDef::finish_bulk_load of every view that has one, each
+  // on a connection of its own.
+  engine::core::Status FinishBulkLoad(const engine::core::Config& config);
   // In Views() order.
   std::vector<Projection>& projections() { return projections_; }
   // Every input topic of the projections.

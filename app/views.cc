@@ -89,6 +89,14 @@ ViewDef ContractView(const core::ContractConfig& contract, const std::string& pr
   def.truncate = [name](pg::Connection& conn) {
     return contracts::DropSchema(conn, name, contracts::ProjectionName(name));
   };
+  def.finish_bulk_load = [catalog, name](pg::Connection& conn) -> core::Status {
+    ASSIGN_OR_RETURN(auto loaded, catalog->Get());
+    const engine::abi::CatalogContract* contract = loaded->Find(name);
+    if (contract == nullptr) {
+      return core::NotFoundError(fmt::format("no ABI contract named \"{}\"", name));
+    }
+    return contracts::FinishBulkLoad(conn, *contract);
+  };
   return def;
 }
 

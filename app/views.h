@@ -33,6 +33,10 @@ struct ViewDef {
       open;
   // Empties the view's tables and its stored offsets.
   std::function<engine::core::Status(projections::pg::Connection& conn)> truncate;
+  // Optional: completes a bulk load (ProjectorOptions::bulk_load) once the
+  // view's projector has applied it and stopped (the contract tables build
+  // the parameter indexes they dropped for it).
+  std::function<engine::core::Status(projections::pg::Connection& conn)> finish_bulk_load = {};
 };
 
 // Every view, in start order: nft, token, intents, settlements, accruals,

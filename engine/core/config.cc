@@ -49,7 +49,9 @@ FieldMap EngineFields(EngineConfig& c) {
           {"stuck_step_timeout_ms", IntField(&c.stuck_step_timeout_ms, 0, 86'400'000)},
           {"projection_batch_size", IntField(&c.projection_batch_size, 1, 1'000'000)},
           {"projection_linger_ms", IntField(&c.projection_linger_ms, 0, 60'000)},
-          {"projection_bulk_records", IntField(&c.projection_bulk_records, 1, 1'000'000)}};
+          {"projection_bulk_records", IntField(&c.projection_bulk_records, 1, 1'000'000)},
+          {"projection_defer_indexes_records",
+           IntField(&c.projection_defer_indexes_records, 0, 1'000'000'000)}};
 }
 FieldMap ChainFields(ChainConfig& c) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();

@@ -98,6 +98,11 @@ struct EngineConfig {
   // rows. Live traffic (small polls) is applied at once. 0: no lingering.
   int projection_linger_ms = 1000;
   int projection_bulk_records = 5000;
+  // A contract projection with at least this many records ahead (a replay,
+  // a rebuild, a long outage) drops the indexes of its tables' indexed
+  // parameters and builds them again once it is through: a B-tree built at
+  // once costs a fraction of one kept up row by row. 0: never.
+  int projection_defer_indexes_records = 100000;
 };
 
 struct ChainConfig {

@@ -75,9 +75,22 @@ core::Result<std::vector<pg::TableRow>> RowsOf(const ContractRecord& record,
 ContractProjection::ContractProjection(pg::Connection& conn,
                                        std::shared_ptr<const abi::Catalog> catalog,
                                        const abi::CatalogContract& contract,
-                                       engine::log::RecordSink* dlq, std::string dlq_topic)
-    : catalog_(std::move(catalog)), contract_(contract), tables_(TableSpecsOf(contract)) {
+                                       engine::log::RecordSink* dlq, std::string dlq_topic,
+                                       IndexLoadOptions indexes)
+    : conn_(conn),
+      catalog_(std::move(catalog)),
+      contract_(contract),
+      tables_(TableSpecsOf(contract)) {
   view_.name = ProjectionName(contract.name());
+  indexes_ = std::make_unique<DeferredIndexes>(contract.name(), view_.name,
+                                               ParameterIndexesOf(contract.name(), tables_),
+                                               indexes);
+  view_.before_rows = [this](pg::Transaction& tx, const pg::BatchContext& context) {
+    return indexes_->BeforeRows(tx, context);
+  };
+  view_.after_rows = [this](pg::Transaction& tx, const pg::BatchContext& context) {
+    return indexes_->AfterRows(tx, context);
+  };
   for (const TableSpec& t : tables_) view_.tables.push_back(UpsertSpecOf(contract.name(), t));
   view_.decode = [this](const engine::log::Record& record)
       -> core::Result<std::vector<pg::TableRow>> {
@@ -89,6 +102,13 @@ ContractProjection::ContractProjection(pg::Connection& conn,
     ReportAdjusted(view, row);
   };
   keyed_ = std::make_unique<pg::KeyedProjection>(conn, view_, dlq, std::move(dlq_topic));
+}
+
+core::Result<pg::KeyedApplyReport> ContractProjection::Apply(
+    const std::vector<engine::log::Record>& batch, const pg::BatchContext& context) {
+  core::Result<pg::KeyedApplyReport> report = keyed_->Apply(batch, context);
+  indexes_->Settle(report.has_value());
+  return report;
 }
 
 void ContractProjection::ReportAdjusted(const pg::KeyedView& view, const pg::AdjustedRow& row) {
@@ -116,6 +136,11 @@ void ContractProjection::ReportAdjusted(const pg::KeyedView& view, const pg::Adj
   q.suppressed = 0;
 }
 
+core::Status FinishBulkLoad(pg::Connection& conn, const abi::CatalogContract& contract) {
+  return BuildParameterIndexes(conn, contract.name(), ProjectionName(contract.name()),
+                               ParameterIndexesOf(contract.name(), TableSpecsOf(contract)));
+}
+
 core::Result<std::unique_ptr<pg::Projector>> OpenProjector(
     const pg::ProjectorOptions& options, std::shared_ptr<const abi::Catalog> catalog,
     const std::string& name, std::unique_ptr<engine::log::RecordSource> source,
@@ -129,9 +154,12 @@ core::Result<std::unique_ptr<pg::Projector>> OpenProjector(
   RETURN_IF_ERROR(EnsureSchema(*conn, name, ProjectionName(name), TableSpecsOf(*contract)));
   return pg::Projector::Open(
       options, std::move(source), std::move(conn), dlq,
-      [catalog, contract](pg::Connection& c, engine::log::RecordSink* sink,
-                          const std::string& dlq_topic) {
-        return std::make_unique<ContractProjection>(c, catalog, *contract, sink, dlq_topic);
+      [catalog, contract,
+       indexes = IndexLoadOptions{.min_backlog = options.defer_indexes_records,
+                                  .bulk_load = options.bulk_load}](
+          pg::Connection& c, engine::log::RecordSink* sink, const std::string& dlq_topic) {
+        return std::make_unique<ContractProjection>(c, catalog, *contract, sink, dlq_topic,
+                                                    indexes);
       });
 }
 

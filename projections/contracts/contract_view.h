@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "engine/log/sink.h"
 #include "engine/log/source.h"
 #include "projections/contracts/columns.h"
+#include "projections/contracts/deferred_indexes.h"
 #include "projections/contracts/record.h"
 #include "projections/pg/connection.h"
 #include "projections/pg/keyed_projection.h"
@@ -47,24 +49,34 @@ class ContractProjection : public pg::BatchProjection {
  public:
   // `contract` must belong to `catalog`. `conn` must outlive this; `dlq`
   // is optional and, when set, too.
+  // `indexes`: when its parameter indexes wait for a bulk load to end
+  // (DeferredIndexes).
   ContractProjection(pg::Connection& conn, std::shared_ptr<const engine::abi::Catalog> catalog,
                      const engine::abi::CatalogContract& contract,
-                     engine::log::RecordSink* dlq = nullptr, std::string dlq_topic = "");
+                     engine::log::RecordSink* dlq = nullptr, std::string dlq_topic = "",
+                     IndexLoadOptions indexes = {});
 
-  core::Result<pg::KeyedApplyReport> Apply(const std::vector<engine::log::Record>& batch) {
-    return keyed_->Apply(batch);
+  core::Result<pg::KeyedApplyReport> Apply(const std::vector<engine::log::Record>& batch,
+                                           const pg::BatchContext& context = {});
+  core::Status ApplyBatch(const std::vector<engine::log::Record>& batch,
+                          const pg::BatchContext& context) override {
+    core::Result<pg::KeyedApplyReport> report = Apply(batch, context);
+    return report ? core::Status::Ok() : report.error();
   }
-  core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
-    return keyed_->ApplyBatch(batch);
-  }
+  // Builds the parameter indexes a bulk load dropped (DeferredIndexes).
+  core::Status Idle() override { return indexes_->Idle(conn_); }
+  // DeferredIndexes::deferred: whether some parameter index is missing.
+  std::optional<bool> deferred_indexes() const { return indexes_->deferred(); }
 
  private:
   void ReportAdjusted(const pg::KeyedView& view, const pg::AdjustedRow& row);
 
+  pg::Connection& conn_;
   std::shared_ptr<const engine::abi::Catalog> catalog_;
   const engine::abi::CatalogContract& contract_;
   std::vector<TableSpec> tables_;
   pg::KeyedView view_;
+  std::unique_ptr<DeferredIndexes> indexes_;
   std::unique_ptr<pg::KeyedProjection> keyed_;
   // Rate limit of the warnings, per table: when the last line went out and
   // how many values changed since.
@@ -74,6 +86,11 @@ class ContractProjection : public pg::BatchProjection {
   };
   std::map<size_t, Quiet> quiet_;
 };
+
+// After a bulk load (ProjectorOptions::bulk_load) has reached the end of the
+// contract's topic and its projector stopped: builds the parameter indexes
+// the load dropped (DeferredIndexes).
+core::Status FinishBulkLoad(pg::Connection& conn, const engine::abi::CatalogContract& contract);
 
 // Runs pg::Migrate, brings the contract's schema up to date (EnsureSchema:
 // an incompatible ABI change stops here with its message) and opens the

@@ -13,9 +13,7 @@ std::string Qualified(const std::string& contract, const std::string& table) {
 
 std::string IndexSql(const std::string& contract, const std::string& table,
                      const std::string& column) {
-  return fmt::format(
-      "CREATE INDEX IF NOT EXISTS {} ON {} ({}, block_number, log_index, chain)",
-      Quote(table + "_by_" + column), Qualified(contract, table), Quote(column));
+  return ParameterIndexOf(contract, table, column).create;
 }
 
 void PlanNewTable(const std::string& contract, const TableSpec& t, SchemaPlan& plan) {
@@ -73,6 +71,26 @@ core::Status PlanExistingTable(const std::string& contract, const TableSpec& wan
 }
 
 }  // namespace
+
+ParameterIndex ParameterIndexOf(const std::string& contract, const std::string& table,
+                                const std::string& column) {
+  ParameterIndex index;
+  index.name = table + "_by_" + column;
+  index.create = fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({}, block_number, log_index, chain)",
+                             Quote(index.name), Qualified(contract, table), Quote(column));
+  return index;
+}
+
+std::vector<ParameterIndex> ParameterIndexesOf(const std::string& contract,
+                                               const std::vector<TableSpec>& tables) {
+  std::vector<ParameterIndex> indexes;
+  for (const TableSpec& t : tables) {
+    for (const ColumnSpec& c : t.columns) {
+      if (c.indexed) indexes.push_back(ParameterIndexOf(contract, t.table, c.name));
+    }
+  }
+  return indexes;
+}
 
 const std::vector<std::string>& FixedColumnDefinitions() {
   static const std::vector<std::string> kDefinitions = {

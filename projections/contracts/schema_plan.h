@@ -32,6 +32,19 @@ core::Result<SchemaPlan> PlanSchema(const std::string& contract,
                                     const std::vector<TableSpec>& desired,
                                     const std::vector<TableSpec>& existing);
 
+// The index of an indexed parameter's column (what API filters on it use):
+// (column, block_number, log_index, chain), named "<table>_by_<column>" in
+// the contract's schema.
+struct ParameterIndex {
+  std::string name;    // unquoted, as pg_class has it
+  std::string create;  // CREATE INDEX IF NOT EXISTS ...
+};
+ParameterIndex ParameterIndexOf(const std::string& contract, const std::string& table,
+                                const std::string& column);
+// Every such index of `tables` (TableSpecsOf the catalog), in table order.
+std::vector<ParameterIndex> ParameterIndexesOf(const std::string& contract,
+                                               const std::vector<TableSpec>& tables);
+
 // The fixed columns' SQL definitions, in engine::abi::FixedColumns() order.
 const std::vector<std::string>& FixedColumnDefinitions();
 

@@ -55,7 +55,8 @@ void KeyedProjection::CountApplied(const KeyedApplyReport& report) const {
   }
 }
 
-core::Result<KeyedApplyReport> KeyedProjection::Apply(const std::vector<log::Record>& batch) {
+core::Result<KeyedApplyReport> KeyedProjection::Apply(const std::vector<log::Record>& batch,
+                                                      const BatchContext& context) {
   ASSIGN_OR_RETURN(auto tx, conn_.Begin());
   RETURN_IF_ERROR(LockProjection(*tx, view_.name));
   ASSIGN_OR_RETURN(OffsetMap applied, ReadOffsets(*tx, view_.name));
@@ -72,12 +73,14 @@ core::Result<KeyedApplyReport> KeyedProjection::Apply(const std::vector<log::Rec
   for (const RejectedRecord& r : staged.rejected) RETURN_IF_ERROR(DeadLetter(*r.record, r.why));
   if (dlq_ && !staged.rejected.empty()) RETURN_IF_ERROR(dlq_->Flush(kDlqFlushTimeout));
 
+  if (view_.before_rows) RETURN_IF_ERROR(view_.before_rows(*tx, context));
   for (size_t t = 0; t < staged.tables.size(); ++t) {
     ASSIGN_OR_RETURN(report.rows[t], Upsert(*tx, view_.tables[t], staged.tables[t].rows()));
     // A key is staged once, so its upsert and its removal never both run.
     ASSIGN_OR_RETURN(report.deleted[t],
                      DeleteKeys(*tx, view_.tables[t], staged.tables[t].removals()));
   }
+  if (view_.after_rows) RETURN_IF_ERROR(view_.after_rows(*tx, context));
   RETURN_IF_ERROR(WriteOffsets(*tx, view_.name, staged.next_offsets));
   // Exactly-once tests kill the process here (tests/integration/README.md);
   // every keyed view passes these points.

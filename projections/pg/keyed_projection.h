@@ -28,6 +28,12 @@ struct KeyedView {
   // values (TableRow::adjusted), on the projection's thread; may log and
   // count, must not fail.
   std::function<void(const KeyedView& view, const AdjustedRow& row)> on_adjusted = {};
+  // Optional: run in each batch's transaction that writes rows, `before_rows`
+  // after the stored offsets are read and before the rows are written,
+  // `after_rows` after them and before the new offsets; an error rolls the
+  // batch back. (The contract tables defer their indexes with them.)
+  std::function<core::Status(Transaction& tx, const BatchContext& context)> before_rows = {};
+  std::function<core::Status(Transaction& tx, const BatchContext& context)> after_rows = {};
 };
 
 // What one Apply() did.
@@ -54,9 +60,11 @@ class KeyedProjection : public BatchProjection {
   KeyedProjection(Connection& conn, const KeyedView& view, engine::log::RecordSink* dlq = nullptr,
                   std::string dlq_topic = "");
 
-  core::Result<KeyedApplyReport> Apply(const std::vector<engine::log::Record>& batch);
-  core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
-    core::Result<KeyedApplyReport> report = Apply(batch);
+  core::Result<KeyedApplyReport> Apply(const std::vector<engine::log::Record>& batch,
+                                       const BatchContext& context = {});
+  core::Status ApplyBatch(const std::vector<engine::log::Record>& batch,
+                          const BatchContext& context) override {
+    core::Result<KeyedApplyReport> report = Apply(batch, context);
     return report ? core::Status::Ok() : report.error();
   }
 

@@ -37,6 +37,8 @@ ProjectorOptions ProjectorOptions::FromConfig(const core::Config& config, std::s
   o.linger = std::chrono::milliseconds(std::max(0, config.engine.projection_linger_ms));
   o.bulk_records = static_cast<size_t>(std::max(1, config.engine.projection_bulk_records));
   o.dlq_topic = fmt::format("{}.dlq", config.kafka.topic_prefix);
+  o.defer_indexes_records =
+      static_cast<uint64_t>(std::max(0, config.engine.projection_defer_indexes_records));
   return o;
 }
 
@@ -190,11 +192,35 @@ core::Status Projector::AssignFromStoredOffsets() {
   return core::Status::Ok();
 }
 
+BatchContext Projector::ContextOf(const std::vector<log::Record>& batch) {
+  BatchContext context;
+  context.records = batch.size();
+  OffsetMap next;
+  {
+    std::lock_guard lock(mu_);
+    next = positions_;
+  }
+  for (const auto& [tp, position] : next) context.applied += std::max<int64_t>(0, position.value());
+  for (const log::Record& r : batch) {
+    core::Offset& n = next[{r.topic, r.partition}];
+    n = std::max(n, core::Offset(r.offset.value() + 1));
+  }
+  core::Result<std::vector<log::TopicPartitionOffset>> ends = source_->KnownEnds();
+  if (!ends) return context;  // unknown: as if at the head
+  for (const log::TopicPartitionOffset& end : ends.value()) {
+    auto it = next.find({end.topic, end.partition});
+    const int64_t from = it == next.end() ? 0 : it->second.value();
+    if (end.offset.value() > from) context.backlog += end.offset.value() - from;
+  }
+  return context;
+}
+
 core::Result<bool> Projector::ApplyWithRetry(const std::vector<log::Record>& batch) {
+  const BatchContext context = ContextOf(batch);
   auto backoff = options_.initial_backoff;
   while (true) {
     auto started = std::chrono::steady_clock::now();
-    core::Status applied = projection_->ApplyBatch(batch);
+    core::Status applied = projection_->ApplyBatch(batch, context);
     if (applied.ok()) {
       auto& m = core::MetricsRegistry::Global();
       m.GetCounter("chainflow_projection_batches_total", "Batches committed", Labels()).Inc();
@@ -318,6 +344,7 @@ core::Status Projector::RunLoop() {
     std::vector<log::Record>& batch = polled.value();
     if (batch.empty()) {
       core::Status stepped = StepOverMarkers();
+      if (stepped.ok()) stepped = projection_->Idle();
       if (!stepped.ok()) {
         if (!IsRedoable(stepped)) return stepped;
         if (!Backoff(&backoff, stepped)) return core::Status::Ok();

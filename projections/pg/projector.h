@@ -22,13 +22,29 @@
 
 namespace chainflow::projections::pg {
 
+// Where a batch stands in its input when the loop applies it.
+struct BatchContext {
+  size_t records = 0;  // in the batch
+  // Records (transaction markers included) below the projection's committed
+  // positions, over every partition: what it has applied so far.
+  uint64_t applied = 0;
+  // Records known to follow the batch: each partition's end as the reader
+  // last learnt it (RecordSource::KnownEnds) minus where the batch leaves
+  // it; 0 for partitions whose end is not known yet. 0 at the head.
+  uint64_t backlog = 0;
+};
+
 // One view's projection as a Projector drives it: each call applies one
 // batch in ONE transaction (the rows and the projection's offsets together)
 // and on error writes nothing, so the batch can be redone as it is.
 class BatchProjection {
  public:
   virtual ~BatchProjection() = default;
-  virtual core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) = 0;
+  virtual core::Status ApplyBatch(const std::vector<engine::log::Record>& batch,
+                                  const BatchContext& context) = 0;
+  // Called when a poll found nothing: the projection is at the head of its
+  // input. Errors are handled like a batch's (retried when redoable).
+  virtual core::Status Idle() { return core::Status::Ok(); }
 };
 
 struct ProjectorOptions {
@@ -46,6 +62,14 @@ struct ProjectorOptions {
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
   std::string dlq_topic;    // "<prefix>.dlq"; used only with a DLQ sink
+  // A bulk load of about this many records is coming (chainflow replay's
+  // estimate of its file): views may prepare for it (the contract tables
+  // drop their parameter indexes) and the caller finishes it once the load
+  // has been applied (ViewDef::finish_bulk_load). 0: none.
+  uint64_t bulk_load = 0;
+  // [engine] projection_defer_indexes_records: how far behind a view must be
+  // to prepare for a bulk load of its own accord. 0: never.
+  uint64_t defer_indexes_records = 100'000;
 
   // batch_size ([engine] projection_batch_size), batch_wait, linger
   // (projection_linger_ms), bulk_records (projection_bulk_records) and
@@ -123,6 +147,8 @@ class Projector {
   // was dropped (stopping, or a rewind is due: must_rewind_); the error that
   // is not redoable.
   core::Result<bool> ApplyWithRetry(const std::vector<engine::log::Record>& batch);
+  // Where `batch` stands in the input (BatchContext).
+  BatchContext ContextOf(const std::vector<engine::log::Record>& batch);
   // Reconnects and re-assigns the source from the stored offsets.
   core::Status Rewind();
   // Sleeps `*backoff` (interrupted by Stop) and doubles it; false if stopping.

@@ -44,7 +44,8 @@ class TokenProjection : public pg::BatchProjection {
   // shared keyed runner does it.
   core::Result<ApplyReport> Apply(const std::vector<engine::log::Record>& batch);
   // pg::BatchProjection: Apply without the report (it is counted in metrics).
-  core::Status ApplyBatch(const std::vector<engine::log::Record>& batch) override {
+  core::Status ApplyBatch(const std::vector<engine::log::Record>& batch,
+                          const pg::BatchContext& /*context*/) override {
     core::Result<ApplyReport> report = Apply(batch);
     return report ? core::Status::Ok() : report.error();
   }

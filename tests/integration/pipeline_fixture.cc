@@ -84,7 +84,8 @@ bool PipelineEnv::InfraAvailable(std::string* why) {
 }
 
 PipelineEnv::PipelineEnv(const std::string& name, int partitions, int batch_size,
-                         const std::string& extra_toml, bool with_mainnet)
+                         const std::string& extra_toml, bool with_mainnet,
+                         const std::string& engine_toml)
     : name_(name) {
   std::string tag = fmt::format("{}_{}_{}", name, ::getpid(), std::rand() % 100000);
   prefix_ = "it_" + tag;
@@ -104,9 +105,9 @@ PipelineEnv::PipelineEnv(const std::string& name, int partitions, int batch_size
       "[postgres]\nurl = \"{}\"\n[state]\ndir = \"{}\"\n[api]\nlisten = \"127.0.0.1:{}\"\n"
       // The projection commits as often as the processor, so kill tests
       // see many commits and batch-size variations reach both.
-      "[engine]\nbatch_size = {}\nprojection_batch_size = {}\n"
+      "[engine]\nbatch_size = {}\nprojection_batch_size = {}\n{}"
       "{}{}",
-      prefix_, partitions, db_url_, state_dir_, api_port_, batch_size, batch_size,
+      prefix_, partitions, db_url_, state_dir_, api_port_, batch_size, batch_size, engine_toml,
       with_mainnet ? "[[chains]]\nname = \"mainnet\"\nkind = \"evm\"\nchain_id = 1\n" : "",
       extra_toml);
 }

@@ -28,9 +28,10 @@ class PipelineEnv {
   // `name` becomes part of the prefix/db; `partitions` of created topics.
   // The config has a chain "mainnet" without [[contracts]] (every standard
   // token event; what the file replays use) unless `with_mainnet` is false,
-  // then only the chains of `extra_toml`.
+  // then only the chains of `extra_toml`. `engine_toml`: more [engine] keys.
   explicit PipelineEnv(const std::string& name, int partitions = 8, int batch_size = 5000,
-                       const std::string& extra_toml = "", bool with_mainnet = true);
+                       const std::string& extra_toml = "", bool with_mainnet = true,
+                       const std::string& engine_toml = "");
   ~PipelineEnv();
 
   const std::string& config_path() const { return config_path_; }

@@ -1,9 +1,11 @@
 #include "projections/nft/projector.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -90,6 +92,15 @@ class MemoryTopic {
     // No transaction markers here: positions come from records alone.
     core::Result<std::vector<TopicPartitionOffset>> ReadPositions() override {
       return std::vector<TopicPartitionOffset>{};
+    }
+    core::Result<std::vector<TopicPartitionOffset>> KnownEnds() override {
+      std::lock_guard lock(topic_.mu_);
+      std::vector<TopicPartitionOffset> out;
+      for (const auto& [p, next] : positions_) {
+        out.push_back({kTopic, core::PartitionId(p),
+                       core::Offset(static_cast<int64_t>(topic_.partitions_[p].size()))});
+      }
+      return out;
     }
 
    private:
@@ -315,21 +326,37 @@ TEST(ProjectorTest, AFatalErrorStopsTheLoopAndIsReported) {
 }
 
 // Records the size of every batch it is asked to apply; applies nothing.
+// Records the size and context of every batch it is asked to apply, and
+// counts the empty polls (Idle); applies nothing.
 class BatchSizes : public pg::BatchProjection {
  public:
-  explicit BatchSizes(std::vector<size_t>& sizes) : sizes_(sizes) {}
-  core::Status ApplyBatch(const std::vector<Record>& batch) override {
+  BatchSizes(std::vector<size_t>& sizes, std::vector<pg::BatchContext>* contexts,
+             std::atomic<int>* idles)
+      : sizes_(sizes), contexts_(contexts), idles_(idles) {}
+  core::Status ApplyBatch(const std::vector<Record>& batch,
+                          const pg::BatchContext& context) override {
     sizes_.push_back(batch.size());
+    if (contexts_) contexts_->push_back(context);
+    return core::Status::Ok();
+  }
+  core::Status Idle() override {
+    if (idles_) ++*idles_;
     return core::Status::Ok();
   }
 
  private:
   std::vector<size_t>& sizes_;
+  std::vector<pg::BatchContext>* contexts_;
+  std::atomic<int>* idles_;
 };
 
-// The batches a projector applies to 100 records handed out 10 per poll.
+// The batches a projector applies to 100 records handed out 10 per poll
+// (their contexts into `contexts`, the empty polls after them counted in
+// `idles`, when given).
 std::vector<size_t> BatchesOf100(size_t batch_size, size_t bulk_records,
-                                 std::chrono::milliseconds linger) {
+                                 std::chrono::milliseconds linger,
+                                 std::vector<pg::BatchContext>* contexts = nullptr,
+                                 std::atomic<int>* idles = nullptr) {
   MemoryTopic topic;
   topic.LimitPolls(10);
   AppendMints(topic, 0, 100);
@@ -343,16 +370,32 @@ std::vector<size_t> BatchesOf100(size_t batch_size, size_t bulk_records,
   if (!conn.has_value()) return {};
   auto projector = pg::Projector::Open(
       options, std::make_unique<MemoryTopic::Source>(topic), std::move(conn).value(), nullptr,
-      [&sizes](pg::Connection&, engine::log::RecordSink*, const std::string&) {
-        return std::make_unique<BatchSizes>(sizes);
+      [&sizes, contexts, idles](pg::Connection&, engine::log::RecordSink*, const std::string&) {
+        return std::make_unique<BatchSizes>(sizes, contexts, idles);
       });
   EXPECT_TRUE(projector.has_value()) << projector.error().ToString();
   if (!projector.has_value()) return {};
   EXPECT_TRUE(projector.value()->Start().ok());
   core::Status s = projector.value()->WaitForOffsets(Ends(topic, 3), 30s);
   EXPECT_TRUE(s.ok()) << s.ToString();
+  for (int i = 0; idles && *idles == 0 && i < 1000; ++i) std::this_thread::sleep_for(5ms);
   projector.value()->Stop();
   return sizes;
+}
+
+TEST(ProjectorTest, EachBatchKnowsWhatWasAppliedAndWhatFollowsAndTheHeadIsIdle) {
+  ASSERT_TRUE(testing::FreshSchema());
+  std::vector<pg::BatchContext> contexts;
+  std::atomic<int> idles = 0;
+  EXPECT_EQ(BatchesOf100(40, 10, 30s, &contexts, &idles), std::vector<size_t>({40, 40, 20}));
+  ASSERT_EQ(contexts.size(), 3u);
+  auto triple = [](const pg::BatchContext& c) {
+    return std::vector<uint64_t>{c.records, c.applied, c.backlog};
+  };
+  EXPECT_EQ(triple(contexts[0]), (std::vector<uint64_t>{40, 0, 60}));
+  EXPECT_EQ(triple(contexts[1]), (std::vector<uint64_t>{40, 40, 20}));
+  EXPECT_EQ(triple(contexts[2]), (std::vector<uint64_t>{20, 80, 0}));
+  EXPECT_GT(idles, 0);
 }
 
 TEST(ProjectorTest, BulkPollsAreGatheredIntoOneTransactionUpToTheBatchSize) {
