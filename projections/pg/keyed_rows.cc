@@ -50,6 +50,11 @@ std::string KeyedRows::EncodeKey(const std::vector<std::string>& fields,
   return key;
 }
 
+void KeyedRows::Reserve(size_t rows) {
+  at_.reserve(rows);
+  rows_.reserve(rows);
+}
+
 std::vector<std::string> KeyedRows::KeyOf(const std::vector<std::string>& fields) const {
   return Pick(fields, key_positions_);
 }
@@ -98,6 +103,9 @@ StagedRows StageRows(const std::vector<engine::log::Record>& batch, const Offset
   StagedRows out;
   out.tables.reserve(tables.size());
   for (const UpsertSpec& spec : tables) out.tables.emplace_back(spec);
+  // One table takes every record's row (the contract tables of a
+  // single-event contract, a replay): no rehash while staging.
+  if (tables.size() == 1) out.tables[0].Reserve(batch.size());
   BatchOffsets offsets(applied);
   for (const engine::log::Record& r : batch) {
     if (!offsets.Take(r)) continue;

@@ -30,6 +30,10 @@ class KeyedRows {
   // only the key and delete_match fields matter.
   void Put(std::vector<std::string> fields, bool remove = false);
 
+  // Room for `rows` keys without rehashing (a batch's record count: the
+  // upper bound of one table's rows).
+  void Reserve(size_t rows);
+
   const UpsertSpec& spec() const { return *spec_; }
   // The key fields of a row in `spec.columns` order.
   std::vector<std::string> KeyOf(const std::vector<std::string>& fields) const;
