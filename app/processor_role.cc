@@ -87,17 +87,6 @@ intents::IntentsOptions IntentsOptionsFor(const core::Config& config, log::Admin
 
 }  // namespace
 
-bool IndexesStandardTokens(const core::Config& config) {
-  for (const core::ChainConfig& chain : config.chains) {
-    const std::vector<const core::ContractConfig*> listed = config.ContractsOf(chain.name);
-    if (listed.empty()) return true;  // every standard token event on it
-    for (const core::ContractConfig* contract : listed) {
-      if (!contract->ByAbi()) return true;
-    }
-  }
-  return false;
-}
-
 std::vector<std::string> ProcessorNames() {
   return {engine::processors::nft_ownership::NftOwnershipProcessor::kName,
           tokens::TokenSplitterProcessor::kName, tokens::TokenBalancesProcessor::kName,
@@ -497,7 +486,7 @@ core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(
   // nft and token processors would only step over its events and markers
   // (a transaction a few times a block each), taking broker and CPU time
   // from the contracts' own path.
-  const bool standard = IndexesStandardTokens(config);
+  const bool standard = config.IndexesStandardTokens();
   if (standard) {
     out.push_back({engine::processors::nft_ownership::MakeSpec(prefix, chains), 0});
   }

@@ -152,7 +152,7 @@ class ProcessorRole {
 
 // Every processor `process` and `run` start under `config`, in level order:
 // nft_ownership, token_splitter, token_balances when some chain has standard
-// token events (IndexesStandardTokens; the two token ones also with
+// token events (Config::IndexesStandardTokens; the two token ones also with
 // intents.chains set), with contracts by ABI contract_events, and with
 // intents.chains set intents and epochs. `admin`
 // gives the partition counts the intents processor needs. `status` lists
@@ -162,11 +162,6 @@ class ProcessorRole {
 engine::core::Result<std::vector<LeveledSpec>> ConfiguredProcessors(
     const engine::core::Config& config, engine::log::Admin& admin,
     std::shared_ptr<const engine::abi::Catalog> catalog = nullptr);
-
-// Whether ingest appends standard token transfers (ERC-20, 721, 1155) for
-// some chain of `config`: one with no [[contracts]] (every standard event on
-// it) or with a `standard` entry. False for contracts by ABI alone.
-bool IndexesStandardTokens(const engine::core::Config& config);
 
 // Where a processor's task stores live.
 std::string ProcessorStateDir(const engine::core::Config& config, const std::string& processor);

@@ -497,6 +497,24 @@ std::vector<const ContractConfig*> Config::ContractsOf(const std::string& chain)
   return out;
 }
 
+Config::StandardTokens Config::StandardTokensOf(const std::string& chain) const {
+  StandardTokens out;
+  const std::vector<const ContractConfig*> listed = ContractsOf(chain);
+  out.all = listed.empty();
+  for (const ContractConfig* c : listed) {
+    if (!c->ByAbi()) out.addresses.push_back(c->address);
+  }
+  return out;
+}
+
+bool Config::IndexesStandardTokens() const {
+  for (const ChainConfig& chain : chains) {
+    const StandardTokens tokens = StandardTokensOf(chain.name);
+    if (tokens.all || !tokens.addresses.empty()) return true;
+  }
+  return false;
+}
+
 std::map<std::string, std::string> ProcessEnvironment() {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {

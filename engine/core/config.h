@@ -272,6 +272,17 @@ struct Config {
 
   const ChainConfig* FindChain(const std::string& name) const;
   std::vector<const ContractConfig*> ContractsOf(const std::string& chain) const;
+  // The standard token events (ERC-20/721/1155 transfers) ingest appends for
+  // `chain`: of every contract when the chain lists no [[contracts]] (`all`),
+  // else of its `standard` entries only.
+  struct StandardTokens {
+    bool all = false;
+    std::vector<Address> addresses;
+  };
+  StandardTokens StandardTokensOf(const std::string& chain) const;
+  // Whether some chain appends standard token events (StandardTokensOf):
+  // what the nft and token processors need to have work.
+  bool IndexesStandardTokens() const;
   // The ABI contract named `name`, or nullptr.
   const ContractConfig* FindContract(const std::string& name) const;
 };

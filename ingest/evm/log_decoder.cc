@@ -219,16 +219,12 @@ LogDecoder& LogDecoder::operator=(LogDecoder&&) noexcept = default;
 
 LogDecoder LogDecoder::ForChain(const core::Config& config, const std::string& chain,
                                 std::shared_ptr<const engine::abi::Catalog> catalog) {
-  std::vector<core::Address> standard;
-  const std::vector<const core::ContractConfig*> listed = config.ContractsOf(chain);
-  for (const core::ContractConfig* contract : listed) {
-    if (!contract->ByAbi()) standard.push_back(contract->address);
-  }
+  core::Config::StandardTokens standard = config.StandardTokensOf(chain);
   std::shared_ptr<const AbiMatcher> abi;
   if (catalog && !catalog->OfChain(chain).empty()) {
     abi = std::make_shared<AbiMatcher>(chain, catalog->OfChain(chain));
   }
-  LogDecoder decoder(chain, std::move(standard), listed.empty(), std::move(abi));
+  LogDecoder decoder(chain, std::move(standard.addresses), standard.all, std::move(abi));
   decoder.catalog_ = std::move(catalog);
   return decoder;
 }

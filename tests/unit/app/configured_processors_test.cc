@@ -62,7 +62,8 @@ class ConfiguredProcessorsTest : public ::testing::Test {
 
 TEST_F(ConfiguredProcessorsTest, AChainWithoutContractsIndexesEveryStandardEvent) {
   core::Config config = Parse("[[chains]]\nname = \"anvil\"\n");
-  EXPECT_TRUE(IndexesStandardTokens(config));
+  EXPECT_TRUE(config.IndexesStandardTokens());
+  EXPECT_TRUE(config.StandardTokensOf("anvil").all);
   EXPECT_EQ(Names(config),
             (std::vector<std::string>{"nft_ownership", "token_splitter", "token_balances"}));
 }
@@ -71,7 +72,9 @@ TEST_F(ConfiguredProcessorsTest, ContractsByAbiAloneStartOnlyTheirProcessor) {
   core::Config config =
       Parse("[[chains]]\nname = \"anvil\"\n[[chains]]\nname = \"base\"\n" + Dao("anvil") +
             Dao("base"));
-  EXPECT_FALSE(IndexesStandardTokens(config));
+  EXPECT_FALSE(config.IndexesStandardTokens());
+  EXPECT_FALSE(config.StandardTokensOf("anvil").all);
+  EXPECT_TRUE(config.StandardTokensOf("base").addresses.empty());
   EXPECT_EQ(Names(config), (std::vector<std::string>{"contract_events"}));
 }
 
@@ -80,14 +83,17 @@ TEST_F(ConfiguredProcessorsTest, OneStandardContractOrOneChainWithoutContractsBr
       "[[chains]]\nname = \"anvil\"\n" + Dao("anvil") +
       "[[contracts]]\nchain = \"anvil\"\n"
       "address = \"0x00000000000000000000000000000000000000e2\"\nstandard = \"erc20\"\n");
-  EXPECT_TRUE(IndexesStandardTokens(standard));
+  EXPECT_TRUE(standard.IndexesStandardTokens());
+  EXPECT_FALSE(standard.StandardTokensOf("anvil").all);
+  EXPECT_EQ(standard.StandardTokensOf("anvil").addresses.size(), 1u);
   EXPECT_EQ(Names(standard), (std::vector<std::string>{"nft_ownership", "token_splitter",
                                                        "token_balances", "contract_events"}));
 
   // The second chain lists nothing: every standard token event on it.
   core::Config open_chain =
       Parse("[[chains]]\nname = \"anvil\"\n[[chains]]\nname = \"base\"\n" + Dao("anvil"));
-  EXPECT_TRUE(IndexesStandardTokens(open_chain));
+  EXPECT_TRUE(open_chain.IndexesStandardTokens());
+  EXPECT_TRUE(open_chain.StandardTokensOf("base").all);
 }
 
 }  // namespace
