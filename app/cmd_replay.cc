@@ -119,6 +119,8 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
 
   auto summary = AppendFile(config, s, chain, path, catalog);
   if (!summary.has_value()) return fail(summary.error());
+  logger->info("file appended after {:.2f} s",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 
   if (core::Status st = WaitForProcessors(*s.processor, *s.admin); !st.ok()) return fail(st);
   logger->info("processor caught up after {:.2f} s",
@@ -128,6 +130,8 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   if (core::Status st = WaitForProjector(*s.projector, output_ends.value()); !st.ok()) {
     return fail(st);
   }
+  logger->info("views caught up after {:.2f} s",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   s.processor->Stop();
   s.projector->Stop();
   if (core::Status st = s.projector->FinishBulkLoad(config); !st.ok()) return fail(st);

@@ -46,6 +46,11 @@ struct OutputEvent {
   // sent: for topics whose consumers asked for JSON (a contract's
   // `format = "json"`).
   std::optional<std::string> json;
+  // When set (and `json` is not), the record's value is these bytes: the
+  // envelope serialized by the processor, its id `id` (a processor that
+  // forwards a big input message as it is, without copying it into
+  // `envelope`).
+  std::optional<std::string> serialized;
 };
 
 // Collects the outputs of the record being applied. Not thread-safe.

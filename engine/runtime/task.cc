@@ -255,6 +255,8 @@ core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& 
     if (ev.json) {
       out.value = std::move(*ev.json);
       ce.content_type = "application/json";
+    } else if (ev.serialized) {
+      out.value = std::move(*ev.serialized);
     } else {
       out.value = ev.envelope.SerializeAsString();
     }

@@ -139,7 +139,14 @@ Status ContractEventsProcessor::Emit(const abi::CatalogContract& contract,
     const abi::Event* abi_event = FindEvent(contract, event.signature());
     ASSIGN_OR_RETURN(record.json, abi::ContractEventJson(event, *abi_event, record.id));
   } else {
-    *record.envelope.mutable_contract_event() = event;
+    // The event goes out as it came in: lent to the envelope for its
+    // serialization rather than copied into it (a copy allocates every
+    // value and string again).
+    v1::Envelope envelope;
+    envelope.set_id(record.id);
+    envelope.unsafe_arena_set_allocated_contract_event(const_cast<v1::ContractEvent*>(&event));
+    record.serialized = envelope.SerializeAsString();
+    envelope.unsafe_arena_release_contract_event();
   }
   core::Counter*& counter = emitted_[contract.name()];
   if (counter == nullptr) {

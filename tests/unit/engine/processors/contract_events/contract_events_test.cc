@@ -134,7 +134,13 @@ TEST_F(ContractEventsTest, InstancesCountFromTheirAnnouncementOn) {
   ASSERT_EQ(later.size(), 1u);
   EXPECT_EQ(later[0].topic, "cf.contract.tickets");
   EXPECT_FALSE(later[0].json.has_value());
-  EXPECT_EQ(later[0].envelope.contract_event().values(1).string_value(), "seat 4");
+  ASSERT_TRUE(later[0].serialized.has_value());
+  v1::Envelope sent;
+  ASSERT_TRUE(sent.ParseFromString(*later[0].serialized));
+  EXPECT_EQ(sent.id(), later[0].id);
+  EXPECT_EQ(sent.contract_event().contract(), "tickets");
+  EXPECT_EQ(sent.contract_event().log().block_number(), 11u);
+  EXPECT_EQ(sent.contract_event().values(1).string_value(), "seat 4");
   // Another address with the same event is not an instance.
   EXPECT_TRUE(Apply(Event("tickets", "Bought", "Bought(address,string)", Addr(0xa2), 11, 1,
                           {AddressValue(Addr(0xcc)), StringValue("x")}))
