@@ -80,7 +80,16 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
     StopDeadline deadline(std::chrono::milliseconds(config.engine.stop_timeout_ms),
                           kExitStopTimedOut);
     if (s.processor) s.processor->Stop();
-    if (s.projector) s.projector->Stop();
+    if (s.projector) {
+      s.projector->Stop();
+      // What the load dropped is built even when it stops early (the next
+      // projector would build it at the head, but `serve` alone would not).
+      if (core::Status built = s.projector->FinishBulkLoad(config); !built.ok()) {
+        logger->warn("the parameter indexes a bulk load dropped are not built yet: {}; the "
+                     "next project/run builds them at the head",
+                     built.ToString());
+      }
+    }
     return st.code() == core::StatusCode::kNotFound ? kExitUsage : kExitFailure;
   };
   auto admin = log::Admin::Open(config.kafka.brokers);

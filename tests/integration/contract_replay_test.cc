@@ -3,12 +3,15 @@
 // uint256 price, string seat)) as a bulk load: the projection drops the
 // parameter indexes, the replay ends with them built, and the table equals
 // the file decoded here with Boost.JSON (not the product's decoder).
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <boost/multiprecision/cpp_int.hpp>
@@ -64,35 +67,59 @@ std::string ExpectedRows(const std::string& path) {
   return out;
 }
 
+constexpr char kParameterIndexes[] =
+    "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = "
+    "'bench' AND indexname LIKE '%\\_by\\_%'";
+
+// A generated history of `events` Sold logs and its ABI, in a temp dir.
+class SoldHistory {
+ public:
+  explicit SoldHistory(int events)
+      : dir_(std::filesystem::temp_directory_path() /
+             fmt::format("cf_it_abi_replay_{}_{}", ::getpid(), events)) {
+    std::filesystem::create_directories(dir_);
+    RunResult gen = RunCommand({GEN_HISTORY_BINARY, "--standard", "abi", "--transfers",
+                                std::to_string(events), "--accounts", "50", "--out", file(),
+                                "--abi-out", abi()});
+    error_ = gen.exit_code == 0 ? "" : "gen_history failed: " + gen.err;
+  }
+  ~SoldHistory() { std::filesystem::remove_all(dir_); }
+  std::string file() const { return (dir_ / "sold.ndjson").string(); }
+  std::string abi() const { return (dir_ / "sold.abi.json").string(); }
+  const std::string& error() const { return error_; }
+  // A deployment of the contract by its ABI alone, deferring parameter
+  // indexes from 1,000 records on (the replay announces about one event per
+  // KiB of file: far more here).
+  std::unique_ptr<PipelineEnv> Env() const {
+    return std::make_unique<PipelineEnv>(
+        "abireplay", 2, 5000,
+        fmt::format("[[contracts]]\nchain = \"mainnet\"\nname = \"bench\"\n"
+                    "address = \"0x000000000000000000000000000000005eed0ffe\"\n"
+                    "abi = \"{}\"\n",
+                    abi()),
+        true, "projection_defer_indexes_records = 1000\n");
+  }
+
+ private:
+  std::filesystem::path dir_;
+  std::string error_;
+};
+
 TEST(ContractReplayTest, AReplayBuildsTheIndexesItDeferredAndTheTableEqualsTheFile) {
   std::string why;
   if (!PipelineEnv::InfraAvailable(&why)) GTEST_SKIP() << why;
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / fmt::format("cf_it_abi_replay_{}", ::getpid());
-  std::filesystem::create_directories(dir);
-  const std::string file = (dir / "sold.ndjson").string();
-  const std::string abi = (dir / "sold.abi.json").string();
-  RunResult gen = RunCommand({GEN_HISTORY_BINARY, "--standard", "abi", "--transfers",
-                              std::to_string(kEvents), "--accounts", "50", "--out", file,
-                              "--abi-out", abi});
-  ASSERT_EQ(gen.exit_code, 0) << gen.err;
-  // The replay announces about one event per KiB of file: above 1,000 here.
-  PipelineEnv env("abireplay", 2, 5000,
-                  fmt::format("[[contracts]]\nchain = \"mainnet\"\nname = \"bench\"\n"
-                              "address = \"0x000000000000000000000000000000005eed0ffe\"\n"
-                              "abi = \"{}\"\n",
-                              abi),
-                  true, "projection_defer_indexes_records = 1000\n");
+  SoldHistory history(kEvents);
+  ASSERT_EQ(history.error(), "");
+  const std::string file = history.file();
+  std::unique_ptr<PipelineEnv> owned = history.Env();
+  PipelineEnv& env = *owned;
 
   RunResult replay = env.Chainflow({"replay", "--chain", "mainnet", "--from-file", file});
   ASSERT_EQ(replay.exit_code, 0) << replay.err;
   EXPECT_NE(replay.err.find("parameter index(es) dropped for a bulk load"), std::string::npos)
       << replay.err;
   EXPECT_NE(replay.err.find("parameter index(es) built"), std::string::npos) << replay.err;
-  EXPECT_EQ(env.QueryScalar("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM "
-                            "pg_indexes WHERE schemaname = 'bench' AND indexname LIKE "
-                            "'%\\_by\\_%'"),
-            "sold_by_buyer,sold_by_ticket_id");
+  EXPECT_EQ(env.QueryScalar(kParameterIndexes), "sold_by_buyer,sold_by_ticket_id");
   EXPECT_EQ(env.QueryScalar("SELECT count(*) FROM bench.sold"), std::to_string(kEvents));
   EXPECT_EQ(env.QueryScalar("SELECT string_agg(concat_ws('|', block_number, log_index, buyer, "
                             "ticket_id, price, seat), E'\\n' ORDER BY block_number, log_index) "
@@ -107,7 +134,28 @@ TEST(ContractReplayTest, AReplayBuildsTheIndexesItDeferredAndTheTableEqualsTheFi
                             "indexname LIKE '%\\_by\\_%'"),
             "2");
   EXPECT_EQ(env.QueryScalar("SELECT count(*) FROM bench.sold"), std::to_string(kEvents));
-  std::filesystem::remove_all(dir);
+}
+
+TEST(ContractReplayTest, AnInterruptedReplayStillBuildsTheIndexesItDropped) {
+  std::string why;
+  if (!PipelineEnv::InfraAvailable(&why)) GTEST_SKIP() << why;
+  SoldHistory history(80000);
+  ASSERT_EQ(history.error(), "");
+  std::unique_ptr<PipelineEnv> env = history.Env();
+  Subprocess replay(env->Argv({"replay", "--chain", "mainnet", "--from-file", history.file()}));
+  bool dropped = false;
+  for (int i = 0; i < 3000 && !dropped && replay.Running(); ++i) {
+    dropped = replay.Stderr().find("parameter index(es) dropped") != std::string::npos;
+    if (!dropped) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(dropped) << replay.Stderr();
+  replay.Kill(SIGINT);
+  const int code = replay.Wait(std::chrono::seconds(60));
+  // Interrupted, not finished: the failure path is the one under test.
+  EXPECT_NE(code, 0) << replay.Stderr();
+  EXPECT_NE(replay.Stderr().find("parameter index(es) built"), std::string::npos)
+      << replay.Stderr();
+  EXPECT_EQ(env->QueryScalar(kParameterIndexes), "sold_by_buyer,sold_by_ticket_id");
 }
 
 }  // namespace
