@@ -16,9 +16,16 @@ std::string IndexSql(const std::string& contract, const std::string& table,
   return ParameterIndexOf(contract, table, column).create;
 }
 
+// A parameter's column as CREATE TABLE / ADD COLUMN name it. Addresses are
+// lowercase hex: byte order ("C") sorts them as a locale would and compares
+// them without strcoll, whatever the database's default collation.
+std::string ColumnDefinition(const ColumnSpec& c) {
+  return Quote(c.name) + " " + c.sql_type + (c.abi_type == "address" ? " COLLATE \"C\"" : "");
+}
+
 void PlanNewTable(const std::string& contract, const TableSpec& t, SchemaPlan& plan) {
   std::vector<std::string> defs = FixedColumnDefinitions();
-  for (const ColumnSpec& c : t.columns) defs.push_back(Quote(c.name) + " " + c.sql_type);
+  for (const ColumnSpec& c : t.columns) defs.push_back(ColumnDefinition(c));
   // The key in the API's order (block_number, log_index, chain): it serves
   // the keyset pages without a second index on the position, and B-tree
   // comparisons start on fixed-width columns that differ, not on a chain name
@@ -43,9 +50,9 @@ core::Status PlanExistingTable(const std::string& contract, const TableSpec& wan
     auto it = std::find_if(merged.columns.begin(), merged.columns.end(),
                            [&c](const ColumnSpec& m) { return m.name == c.name; });
     if (it == merged.columns.end()) {
-      plan.statements.push_back(fmt::format("ALTER TABLE {} ADD COLUMN {} {}",
-                                            Qualified(contract, want.table), Quote(c.name),
-                                            c.sql_type));
+      plan.statements.push_back(fmt::format("ALTER TABLE {} ADD COLUMN {}",
+                                            Qualified(contract, want.table),
+                                            ColumnDefinition(c)));
       if (c.indexed) plan.statements.push_back(IndexSql(contract, want.table, c.name));
       plan.changes.push_back(fmt::format("new column {}.{} {} ({})",
                                          Qualified(contract, want.table), Quote(c.name),
@@ -93,11 +100,16 @@ std::vector<ParameterIndex> ParameterIndexesOf(const std::string& contract,
 }
 
 const std::vector<std::string>& FixedColumnDefinitions() {
+  // The hex columns compare bytewise (see ColumnDefinition).
   static const std::vector<std::string> kDefinitions = {
-      "chain text NOT NULL",          "contract text NOT NULL",
-      "block_number bigint NOT NULL", "block_hash text",
-      "block_timestamp bigint NOT NULL", "tx_hash text NOT NULL",
-      "tx_index integer NOT NULL",    "log_index integer NOT NULL"};
+      "chain text NOT NULL",
+      "contract text COLLATE \"C\" NOT NULL",
+      "block_number bigint NOT NULL",
+      "block_hash text COLLATE \"C\"",
+      "block_timestamp bigint NOT NULL",
+      "tx_hash text COLLATE \"C\" NOT NULL",
+      "tx_index integer NOT NULL",
+      "log_index integer NOT NULL"};
   return kDefinitions;
 }
 

@@ -144,6 +144,19 @@ TEST_F(ContractProjectionTest, ABacklogDropsTheParameterIndexesAndTheHeadBuildsT
   EXPECT_EQ(Rows(), ExpectedRows(30));
 }
 
+TEST_F(ContractProjectionTest, HexColumnsCompareBytewiseStringsKeepTheDatabaseCollation) {
+  EXPECT_EQ(QueryText("SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM "
+                      "information_schema.columns WHERE table_schema = 'shop' AND table_name = "
+                      "'purchased' AND collation_name = 'C'"),
+            "contract,block_hash,tx_hash,buyer");
+  auto p = Open({.min_backlog = kMinBacklog});
+  Apply(*p, 0, 3, 0);
+  EXPECT_EQ(QueryText("SELECT string_agg(buyer, ',' ORDER BY buyer) FROM shop.purchased"),
+            "0x00000000000000000000000000000000000000b0,"
+            "0x00000000000000000000000000000000000000b1,"
+            "0x00000000000000000000000000000000000000b2");
+}
+
 TEST_F(ContractProjectionTest, LoadsSmallerThanTheTableKeepTheIndexes) {
   auto p = Open({.min_backlog = kMinBacklog});
   Apply(*p, 0, 30, 0);

@@ -235,6 +235,11 @@ TEST_F(ContractsTest, PlanNewTablesThenAnAddedColumnThenARefusedTypeChange) {
   EXPECT_NE(first.value().statements[1].find("CREATE TABLE \"shop\".\"purchased\""),
             std::string::npos);
   EXPECT_NE(first.value().statements[1].find("\"ticket_id\" numeric(78,0)"), std::string::npos);
+  // Hex text compares bytewise whatever the database's collation; strings keep it.
+  EXPECT_NE(first.value().statements[1].find("\"buyer\" text COLLATE \"C\""), std::string::npos);
+  EXPECT_NE(first.value().statements[1].find("tx_hash text COLLATE \"C\" NOT NULL"),
+            std::string::npos);
+  EXPECT_NE(first.value().statements[1].find("\"memo\" text,"), std::string::npos);
   EXPECT_NE(first.value().statements[1].find("PRIMARY KEY (block_number, log_index, chain)"),
             std::string::npos);
   // The key is in the API's order: no second index on the position.
