@@ -18,8 +18,26 @@ void HeadClock::ObserveHeader(uint64_t number, int64_t timestamp) {
   if (headers_.size() > kKeptHeaders) headers_.pop_front();
 }
 
+void HeadClock::Judge(uint64_t head, Clock::time_point at) {
+  if (head_ == 0 || resting()) return;  // no windows were probed for it
+  const std::vector<Window> windows = Windows();
+  if (windows.empty()) return;
+  const bool inside = std::any_of(windows.begin(), windows.end(), [at](const Window& w) {
+    return w.start <= at && at <= w.end;
+  });
+  judged_.push_back(inside);
+  if (judged_.size() > kJudged) judged_.pop_front();
+  const auto hits = static_cast<size_t>(std::count(judged_.begin(), judged_.end(), true));
+  if (judged_.size() == kJudged && 2 * hits < kJudged) {
+    resting_until_ = head + kRestBlocks;
+    ++rests_;
+    judged_.clear();
+  }
+}
+
 void HeadClock::ObserveHead(uint64_t head, Clock::time_point at) {
   if (head > head_) {
+    Judge(head, at);
     // The first head read: its arrival is unknown (the uncertainty is then
     // one interval: the first window spans a whole interval).
     seen_at_ = at;
@@ -42,9 +60,10 @@ std::chrono::milliseconds HeadClock::interval() const {
   return std::chrono::milliseconds(std::max<int64_t>(0, *middle) * 1000);
 }
 
-std::optional<HeadClock::Window> HeadClock::Next(Clock::time_point now) const {
+std::vector<HeadClock::Window> HeadClock::Windows() const {
+  std::vector<Window> windows;
   std::chrono::milliseconds every = interval();
-  if (!seen_at_ || every.count() == 0 || every < 4 * probe_) return std::nullopt;
+  if (!seen_at_ || every.count() == 0 || every < 4 * probe_) return windows;
   auto uncertainty = every;  // no earlier poll (min() would overflow the subtraction)
   if (seen_after_ != Clock::time_point::min()) {
     uncertainty = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -52,7 +71,15 @@ std::optional<HeadClock::Window> HeadClock::Next(Clock::time_point now) const {
   }
   auto margin = std::max<std::chrono::milliseconds>(2 * probe_, std::min(every / 20, kMaxMargin));
   for (int k = 1; k <= kMaxMissed; ++k) {
-    Window window{*seen_at_ - uncertainty + k * every - margin, *seen_at_ + k * every + margin};
+    windows.push_back(
+        {*seen_at_ - uncertainty + k * every - margin, *seen_at_ + k * every + margin});
+  }
+  return windows;
+}
+
+std::optional<HeadClock::Window> HeadClock::Next(Clock::time_point now) const {
+  if (resting()) return std::nullopt;
+  for (const Window& window : Windows()) {
     if (window.end > now) return window;
   }
   return std::nullopt;

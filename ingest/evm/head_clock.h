@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <vector>
 
 namespace chainflow::ingest::evm {
 
@@ -22,6 +23,13 @@ namespace chainflow::ingest::evm {
 // most 250 ms). A window that passes without the block (a missed slot, a
 // stalled chain) is followed by the one an interval later, up to
 // kMaxMissed; after that there is no window until a poll sees a new head.
+//
+// Windows that keep missing are not worth their probes: a provider whose
+// blocks show up seconds after their slot, and by a varying amount, would
+// cost a window's probes a block for nothing. Every arrival while windows
+// are on is judged (inside one of them or not); when fewer than half of the
+// last kJudged arrivals fell inside, the clock rests: no window for the
+// next kRestBlocks blocks (plain polling), then it tries again.
 //
 // There is no prediction for chains whose median interval is under four
 // probes or unknown (fewer than 4 consecutive headers, or timestamps that
@@ -54,10 +62,21 @@ class HeadClock {
 
   // The learned block interval (0: unknown), for tests and logs.
   std::chrono::milliseconds interval() const;
+  // Whether it rests after windows that missed (above), and how often it
+  // started to.
+  bool resting() const { return head_ < resting_until_; }
+  uint64_t rests() const { return rests_; }
 
   static constexpr int kMaxMissed = 3;
+  static constexpr size_t kJudged = 8;
+  static constexpr uint64_t kRestBlocks = 64;
 
  private:
+  // The windows from the newest head's arrival on (empty: no prediction).
+  std::vector<Window> Windows() const;
+  // Records whether a new head seen at `at` arrived inside a window.
+  void Judge(uint64_t head, Clock::time_point at);
+
   std::chrono::milliseconds probe_;
   std::deque<std::pair<uint64_t, int64_t>> headers_;  // (number, timestamp), ascending
   uint64_t head_ = 0;
@@ -65,6 +84,9 @@ class HeadClock {
   // The newest head's arrival lies in [seen_after_, seen_at_].
   std::optional<Clock::time_point> seen_at_;
   Clock::time_point seen_after_;
+  std::deque<bool> judged_;  // the last kJudged arrivals: inside a window or not
+  uint64_t resting_until_ = 0;
+  uint64_t rests_ = 0;
 };
 
 }  // namespace chainflow::ingest::evm

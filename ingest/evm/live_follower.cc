@@ -102,7 +102,7 @@ core::Result<uint64_t> LiveFollower::Step() {
   }
   ASSIGN_OR_RETURN(uint64_t head, rpc_.BlockNumber());
   head_.store(head, std::memory_order_relaxed);
-  head_clock_.ObserveHead(head, HeadClock::Clock::now());
+  ObserveHead(head);
   stepped_head_ = head;
   ASSIGN_OR_RETURN(uint64_t finalized, Finalized(head));
   finalized_.store(finalized, std::memory_order_relaxed);

@@ -126,6 +126,8 @@ class LiveFollower {
   // True if it is above the last step's (or the read failed: the step
   // reports it).
   bool HeadMoved();
+  // Tells head_clock_ the head read now; logs when its windows start to rest.
+  void ObserveHead(uint64_t head);
   // After a good step: the notification-to-ingested latency of the newest
   // announced head once it is ingested (chainflow_ingest_head_latency_seconds).
   void ObserveHeadLatency();

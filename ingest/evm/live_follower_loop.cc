@@ -73,10 +73,22 @@ void LiveFollower::ObserveHeadLatency() {
   announced_ = 0;
 }
 
+void LiveFollower::ObserveHead(uint64_t head) {
+  const uint64_t rests = head_clock_.rests();
+  head_clock_.ObserveHead(head, HeadClock::Clock::now());
+  if (head_clock_.rests() > rests) {
+    core::Logger("ingest.evm")
+        ->info("[{}] fewer than half of the last {} blocks came inside their predicted "
+               "windows: polling only, every {} ms, for the next {} blocks",
+               chain_.name, HeadClock::kJudged, chain_.poll_interval_ms,
+               HeadClock::kRestBlocks);
+  }
+}
+
 bool LiveFollower::HeadMoved() {
   auto head = rpc_.BlockNumber();
   if (!head) return true;
-  head_clock_.ObserveHead(head.value(), HeadClock::Clock::now());
+  ObserveHead(head.value());
   // Only a higher head: a lower one (a lagging backend behind a load
   // balancer, or a shorter branch) is left to the next poll's step, so the
   // probes add no chances to mistake a lagging node for a reorg.

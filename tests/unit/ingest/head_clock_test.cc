@@ -128,5 +128,52 @@ TEST(HeadClockTest, ALowerHeadThenTheHigherOneAgainIsNoArrival) {
   EXPECT_EQ(clock.Next(kT0 + 310ms)->end, expected->end);
 }
 
+// Blocks 12 s apart that arrive 0.5-3.5 s late, by a varying amount (a
+// provider), at `late(n)` after their slot: inside the first windows or not.
+TEST(HeadClockTest, WindowsThatKeepMissingRestThenTryAgain) {
+  HeadClock clock(20ms);
+  Headers(clock, 1, 10, 12);
+  clock.ObserveHead(10, kT0 - 20ms);  // block 10 seen at once, by a probe's poll
+  clock.ObserveHead(10, kT0 - 40ms);
+  Time arrival = kT0;
+  clock.ObserveHead(10, arrival);
+  auto late = [](uint64_t n) { return std::chrono::milliseconds(500 + 1000 * (n % 4)); };
+  uint64_t n = 11;
+  // Every arrival lands outside the windows (the margin is 250 ms): after
+  // kJudged of them the clock rests.
+  for (; !clock.resting() && n < 40; ++n) {
+    ASSERT_TRUE(clock.Next(arrival)) << "block " << n;
+    const Time slot = kT0 + std::chrono::seconds(12 * (n - 10));
+    clock.ObserveHeader(n, 1'700'000'000 + static_cast<int64_t>(n) * 12);
+    clock.ObserveHead(n - 1, slot + late(n) - 1000ms);  // the poll before
+    arrival = slot + late(n);
+    clock.ObserveHead(n, arrival);
+  }
+  EXPECT_EQ(n, 11 + HeadClock::kJudged);
+  EXPECT_EQ(clock.rests(), 1u);
+  EXPECT_FALSE(clock.Next(arrival)) << "no window while it rests";
+  // kRestBlocks later the windows are back, and punctual blocks keep them.
+  const uint64_t back = n - 1 + HeadClock::kRestBlocks;
+  for (; n <= back; ++n) {
+    clock.ObserveHeader(n, 1'700'000'000 + static_cast<int64_t>(n) * 12);
+    arrival = kT0 + std::chrono::seconds(12 * (n - 10));
+    clock.ObserveHead(n, arrival);
+    if (n < back) {
+      EXPECT_FALSE(clock.Next(arrival)) << "block " << n;
+    }
+  }
+  ASSERT_TRUE(clock.Next(arrival));
+  for (int i = 0; i < 20; ++i, ++n) {
+    auto window = clock.Next(arrival);
+    ASSERT_TRUE(window) << "block " << n;
+    clock.ObserveHeader(n, 1'700'000'000 + static_cast<int64_t>(n) * 12);
+    clock.ObserveHead(n - 1, window->start);
+    arrival = window->start + 40ms;  // inside
+    clock.ObserveHead(n, arrival);
+  }
+  EXPECT_EQ(clock.rests(), 1u);
+  EXPECT_FALSE(clock.resting());
+}
+
 }  // namespace
 }  // namespace chainflow::ingest::evm
