@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "benchmarks/bench_support.h"
+#include "benchmarks/task_rounds.h"
 #include "engine/abi/catalog.h"
 #include "engine/abi/proto_value.h"
 #include "engine/core/config.h"
@@ -123,23 +124,12 @@ void BM_ContractEventsTask(benchmark::State& state) {
   };
   auto task = open();
   if (!task) return state.SkipWithError(task.error().ToString().c_str());
-  std::vector<log::Record> records = History();
-  std::vector<const log::Record*> batch;
+  benchmarks::TaskRounds rounds(History());
   benchmarks::DiscardSink sink;
-  int64_t next_offset = 0;
-  size_t i = 0;
   int64_t events = 0;
   for (auto _ : state) {
-    batch.clear();
-    for (size_t k = 0; k < kCommitEvery; ++k, ++i) {
-      if (i == records.size()) i = 0;
-      records[i].offset = core::Offset(next_offset++);
-      batch.push_back(&records[i]);
-    }
-    auto stats = task.value()->Apply(batch, sink);
-    if (!stats) return state.SkipWithError(stats.error().ToString().c_str());
-    if (core::Status c = task.value()->Commit(); !c.ok()) {
-      return state.SkipWithError(c.ToString().c_str());
+    if (core::Status s = rounds.Next(*task.value(), kCommitEvery, sink); !s.ok()) {
+      return state.SkipWithError(s.ToString().c_str());
     }
     events += static_cast<int64_t>(kCommitEvery) * static_cast<int64_t>(kPerBlock) /
               static_cast<int64_t>(kPerBlock + 1);

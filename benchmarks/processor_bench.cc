@@ -26,6 +26,7 @@
 #include <benchmark/benchmark.h>
 
 #include "benchmarks/bench_support.h"
+#include "benchmarks/task_rounds.h"
 #include "engine/log/record.h"
 #include "engine/log/sink.h"
 #include "engine/processors/nft_ownership/nft_ownership.h"
@@ -161,23 +162,11 @@ void BM_TaskApply(benchmark::State& state) {
                                   processors::nft_ownership::MakeSpec(kPrefix, {"mainnet"}).make(),
                                   routing);
   if (!task) return state.SkipWithError(task.error().ToString().c_str());
-  // Offsets must grow across rounds: each round's copies are renumbered.
-  std::vector<log::Record> records(input.records.begin(), input.records.end());
-  std::vector<const log::Record*> batch;
+  benchmarks::TaskRounds rounds(input.records);
   DiscardSink sink;
-  int64_t next_offset = 0;
-  size_t i = 0;
   for (auto _ : state) {
-    batch.clear();
-    for (size_t k = 0; k < kCommitEvery; ++k, ++i) {
-      if (i == records.size()) i = 0;
-      records[i].offset = core::Offset(next_offset++);
-      batch.push_back(&records[i]);
-    }
-    auto stats = task.value()->Apply(batch, sink);
-    if (!stats) return state.SkipWithError(stats.error().ToString().c_str());
-    if (core::Status c = task.value()->Commit(); !c.ok()) {
-      return state.SkipWithError(c.ToString().c_str());
+    if (core::Status s = rounds.Next(*task.value(), kCommitEvery, sink); !s.ok()) {
+      return state.SkipWithError(s.ToString().c_str());
     }
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kCommitEvery));
