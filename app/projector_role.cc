@@ -49,7 +49,9 @@ core::Status ProjectorRole::FinishBulkLoad(const core::Config& config) {
     if (!p.view.finish_bulk_load) continue;
     ASSIGN_OR_RETURN(auto conn, projections::pg::Connection::Open(config.postgres.url));
     core::Status done = p.view.finish_bulk_load(*conn);
-    if (!done.ok()) return done.WithContext(fmt::format("finishing the bulk load of {}", p.view.name));
+    if (!done.ok()) {
+      return done.WithContext(fmt::format("finishing the bulk load of {}", p.view.name));
+    }
   }
   return core::Status::Ok();
 }

@@ -83,8 +83,9 @@ ParameterIndex ParameterIndexOf(const std::string& contract, const std::string& 
                                 const std::string& column) {
   ParameterIndex index;
   index.name = table + "_by_" + column;
-  index.create = fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({}, block_number, log_index, chain)",
-                             Quote(index.name), Qualified(contract, table), Quote(column));
+  index.create =
+      fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({}, block_number, log_index, chain)",
+                  Quote(index.name), Qualified(contract, table), Quote(column));
   return index;
 }
 
