@@ -16,6 +16,7 @@ void HeadClock::ObserveHeader(uint64_t number, int64_t timestamp) {
   while (!headers_.empty() && headers_.back().first >= number) headers_.pop_back();
   headers_.emplace_back(number, timestamp);
   if (headers_.size() > kKeptHeaders) headers_.pop_front();
+  interval_ = MedianInterval();
 }
 
 void HeadClock::Judge(uint64_t head, Clock::time_point at) {
@@ -47,7 +48,7 @@ void HeadClock::ObserveHead(uint64_t head, Clock::time_point at) {
   last_probe_ = at;
 }
 
-std::chrono::milliseconds HeadClock::interval() const {
+std::chrono::milliseconds HeadClock::MedianInterval() const {
   std::vector<int64_t> differences;
   for (size_t i = 1; i < headers_.size(); ++i) {
     if (headers_[i].first == headers_[i - 1].first + 1) {

@@ -61,7 +61,7 @@ class HeadClock {
   std::optional<Window> Next(Clock::time_point now) const;
 
   // The learned block interval (0: unknown), for tests and logs.
-  std::chrono::milliseconds interval() const;
+  std::chrono::milliseconds interval() const { return interval_; }
   // Whether it rests after windows that missed (above), and how often it
   // started to.
   bool resting() const { return head_ < resting_until_; }
@@ -78,7 +78,11 @@ class HeadClock {
   void Judge(uint64_t head, Clock::time_point at);
 
   std::chrono::milliseconds probe_;
+  // The median interval of headers_, computed when they change.
+  std::chrono::milliseconds MedianInterval() const;
+
   std::deque<std::pair<uint64_t, int64_t>> headers_;  // (number, timestamp), ascending
+  std::chrono::milliseconds interval_{0};             // MedianInterval() of headers_
   uint64_t head_ = 0;
   std::optional<Clock::time_point> last_probe_;
   // The newest head's arrival lies in [seen_after_, seen_at_].
