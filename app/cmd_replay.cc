@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -35,9 +36,64 @@ struct Stages {
   std::unique_ptr<ProjectorRole> projector;
 };
 
+// Waits until contract_events has relayed everything `topic` holds now (its
+// group's committed offsets at the topic's ends): only then is a contract
+// topic's last position all ingest needs to write it directly (README.md
+// "Direct lanes"). A fresh deployment's topic is empty: no wait.
+core::Status WaitForRelayed(const core::Config& config, log::Admin& admin,
+                            const std::string& topic) {
+  ASSIGN_OR_RETURN(Offsets ends, EndOffsetsOnceReachable(admin, {topic}));
+  std::vector<log::TopicPartition> partitions;
+  for (const auto& [tp, end] : ends) {
+    if (end.value() > 0) partitions.push_back(tp);
+  }
+  if (partitions.empty()) return core::Status::Ok();
+  const std::string group = ProcessorGroupId(config, "contract_events");
+  auto started = std::chrono::steady_clock::now();
+  auto warned = started;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto committed, admin.CommittedOffsets(group, partitions));
+    int64_t behind = 0;
+    for (const auto& tp : partitions) {
+      int64_t at = 0;
+      for (const auto& c : committed) {
+        if (c.topic == tp.topic && c.partition == tp.partition) at = c.offset.value();
+      }
+      behind += std::max<int64_t>(0, ends.at(tp).value() - at);
+    }
+    if (behind == 0) return core::Status::Ok();
+    auto now = std::chrono::steady_clock::now();
+    if (now - warned >= std::chrono::seconds(10)) {
+      core::Logger("app")->warn(
+          "waiting for contract_events to relay the {} records of {} it has not yet (group "
+          "{}): contract events are written to their topics directly only after that; is a "
+          "processor running?",
+          behind, topic, group);
+      warned = now;
+    }
+    if (WaitForShutdown(std::chrono::milliseconds(250))) {
+      return core::CancelledError("interrupted");
+    }
+  }
+}
+
 core::Result<ingest::evm::ReplaySummary> AppendFile(
     const core::Config& config, Stages& s, const std::string& chain, const std::string& path,
     std::shared_ptr<const engine::abi::Catalog> catalog) {
+  if (!catalog) {
+    ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
+  }
+  ingest::evm::DirectLanes direct;
+  direct.topic_prefix = config.kafka.topic_prefix;
+  direct.open = [&s](const std::string& topic) -> core::Result<ingest::evm::DirectLanes::Tails> {
+    ASSIGN_OR_RETURN(int partitions, s.admin->PartitionCount(topic));
+    return ingest::evm::DirectLanes::Tails{
+        std::make_unique<ingest::common::AdminTailReader>(*s.admin, topic), partitions};
+  };
+  const bool any_direct = !ingest::evm::DirectContracts(*catalog, chain).empty();
+  if (any_direct) {
+    RETURN_IF_ERROR(WaitForRelayed(config, *s.admin, ChainEventsTopic(config, chain)));
+  }
   ASSIGN_OR_RETURN(auto producer,
                    log::Producer::Open(ProducerOptionsFor(config, "chainflow-replay")));
   ingest::common::AdminTailReader tails(*s.admin, ChainEventsTopic(config, chain));
@@ -46,7 +102,7 @@ core::Result<ingest::evm::ReplaySummary> AppendFile(
       config, chain, path, *producer, tails, [&bar](const ingest::evm::ReplayProgress& p) {
         bar.Update(p.bytes_read, p.total_bytes, p.events);
       },
-      std::move(catalog));
+      std::move(catalog), any_direct ? &direct : nullptr);
   bar.Finish();
   return summary;
 }

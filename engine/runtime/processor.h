@@ -143,6 +143,10 @@ struct ProcessorSpec {
   // partitions (repartition topics: token_balances, intents): BlockReverted
   // and BlockEnd reach Apply as they come and the processor handles reorgs.
   bool per_block_undo = true;
+  // Headers of each input record that its outputs carry too (the input of a
+  // retraction is the BlockReverted marker): contract_events forwards
+  // ingest's `cf_pos`.
+  std::vector<std::string> forward_headers;
 };
 
 }  // namespace chainflow::engine::runtime

@@ -113,6 +113,9 @@ core::Result<std::unique_ptr<ProcessorRunner>> ProcessorRunner::OpenWith(
         fmt::format("cannot create state dir {}: {}", options.state_dir, ec.message()));
   }
   if (options.routing.ce_source.empty()) options.routing.ce_source = "chainflow/" + spec.name;
+  if (options.routing.forward_headers.empty()) {
+    options.routing.forward_headers = spec.forward_headers;
+  }
   std::unique_ptr<ProcessorRunner> runner(
       new ProcessorRunner(spec, std::move(options), std::move(source), sink, transactions));
   RETURN_IF_ERROR(runner->OpenTasks(inputs));

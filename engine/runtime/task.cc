@@ -261,6 +261,9 @@ core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& 
       out.value = ev.envelope.SerializeAsString();
     }
     out.headers = log::CloudEventHeaders(ce);
+    for (const std::string& name : routing_.forward_headers) {
+      if (const std::string* value = in.FindHeader(name)) out.headers.push_back({name, *value});
+    }
     out.timestamp_ms = ev.event_time * 1000;
     if (ev.all_partitions) {  // a broadcast marker: the same record on every partition
       for (int32_t p = 0; p < it->second; ++p) {

@@ -23,6 +23,9 @@ struct OutputRouting {
   std::map<std::string, int32_t> partitions;
   std::string dlq_topic;
   std::string ce_source;  // "chainflow/<processor>"
+  // Headers of the input record copied onto each of its outputs
+  // (ProcessorSpec::forward_headers).
+  std::vector<std::string> forward_headers;
 };
 
 // The folder of a task's store under a processor's state root:

@@ -217,6 +217,46 @@ core::Result<int> ChainAppender::RevertBlocks(uint32_t fork, uint64_t ancestor,
   return sent;
 }
 
+core::Result<size_t> ChainAppender::OpenLane(std::string topic, core::PartitionId partition,
+                                             PartitionTailReader& tails) {
+  auto last = tails.LastPosition(partition);
+  if (!last) {
+    return last.error().WithContext(fmt::format("{} partition {}", topic, partition.value()));
+  }
+  lanes_.push_back(Lane{std::move(topic), partition, last.value()});
+  return lanes_.size() - 1;
+}
+
+bool ChainAppender::IsNewOnLane(size_t lane, Position position) const {
+  position.fork = fork_;
+  const std::optional<Position>& last = lanes_.at(lane).last;
+  return !last || *last < position;
+}
+
+core::Result<bool> ChainAppender::AppendToLane(size_t index, Position position,
+                                               log::OutRecord record) {
+  position.fork = fork_;
+  Advance(position);
+  Lane& lane = lanes_.at(index);
+  if (lane.last && position <= *lane.last) {
+    ++skipped_;
+    skipped_metric_->Inc();
+    return false;
+  }
+  record.topic = lane.topic;
+  record.partition = lane.partition;
+  record.headers.push_back({std::string(kPositionHeader), position.ToString()});
+  RETURN_IF_ERROR(SendRecord(record));
+  lane.last = position;
+  ++appended_;
+  appended_metric_->Inc();
+  return true;
+}
+
+std::optional<Position> ChainAppender::LaneLastPosition(size_t lane) const {
+  return lanes_.at(lane).last;
+}
+
 core::Status ChainAppender::DeadLetter(const DeadLetterRecord& dead) {
   log::OutRecord record;
   record.topic = options_.dlq_topic;

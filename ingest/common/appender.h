@@ -116,6 +116,22 @@ class ChainAppender {
   // timestamp) is the markers' ce_time. Returns the markers sent.
   core::Result<int> RevertBlocks(uint32_t fork, uint64_t ancestor, int64_t ancestor_time,
                                  const std::vector<RevertedBlock>& reverted);
+  // Direct lanes (README.md "Direct lanes"): a partition of another topic
+  // than the chain's (a contract's) that some events go to instead of the
+  // chain topic, resumed the same way from the position of its last record
+  // (read now from `tails`; DataLoss when it holds none). Positions keep the
+  // chain order across the chain topic and every lane (Advance).
+  core::Result<size_t> OpenLane(std::string topic, core::PartitionId partition,
+                                PartitionTailReader& tails);
+  // True if AppendToLane(lane, position, ...) would send.
+  bool IsNewOnLane(size_t lane, Position position) const;
+  // Sends `record` (key, value and headers set; topic, partition and `cf_pos`
+  // are the lane's and the position's) unless the lane already holds
+  // `position` (false). `position` takes the appender's fork, as Append's.
+  core::Result<bool> AppendToLane(size_t lane, Position position, log::OutRecord record);
+  // The last position of `lane` (read at OpenLane, advanced by sends).
+  std::optional<Position> LaneLastPosition(size_t lane) const;
+
   // Sends `record` to the dead-letter topic, partition 0.
   core::Status DeadLetter(const DeadLetterRecord& record);
   // Waits for every record sent so far to be acknowledged (RecordSink::
@@ -163,6 +179,12 @@ class ChainAppender {
   log::RecordSink& sink_;
   PartitionTailReader& reader_;
   std::vector<std::optional<Position>> last_;  // per partition
+  struct Lane {
+    std::string topic;
+    core::PartitionId partition;
+    std::optional<Position> last;
+  };
+  std::vector<Lane> lanes_;
   std::optional<Position> last_call_;          // for the chain-order CHECK
   uint32_t fork_ = 0;
   std::string source_;                         // ce_source

@@ -6,7 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "engine/abi/contract_record.h"
 #include "engine/core/logging.h"
+#include "engine/log/cloud_events.h"
+#include "engine/log/record.h"
+#include "engine/wire/keys.h"
 #include "engine/wire/topics.h"
 #include "ingest/evm/history_file.h"
 
@@ -15,13 +19,23 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The records ingest writes to a contract's topic name the processor that
+// otherwise sends them: one source for the topic, whoever wrote the record.
+constexpr std::string_view kContractEventsSource = "chainflow/contract_events";
+
 // The state of one replay: the open block and the bad lines waiting for a
 // decision (see "Dead letters" in ingest/README.md).
 class Replayer {
  public:
   Replayer(LogDecoder& decoder, common::ChainAppender& appender, HistoryFile& file,
-           const ProgressCallback& progress)
-      : decoder_(decoder), appender_(appender), file_(file), progress_(progress) {}
+           const ProgressCallback& progress, const DirectContractMap& direct,
+           std::string_view topic_prefix)
+      : decoder_(decoder),
+        appender_(appender),
+        file_(file),
+        progress_(progress),
+        direct_(direct),
+        topic_prefix_(topic_prefix) {}
 
   core::Result<ReplaySummary> Run() {
     Clock::time_point start = Clock::now();
@@ -85,13 +99,51 @@ class Replayer {
     bool fresh = false;
     for (auto& event : result_.events) {
       if (v1::LogRef* ref = common::MutableLogRef(&event.envelope)) ref->set_finalized(true);
-      fresh = fresh || appender_.IsNew(event);
+      const DirectContract* direct = DirectOf(event);
+      fresh = fresh || (direct != nullptr ? appender_.IsNewOnLane(direct->lane, event.position)
+                                          : appender_.IsNew(event));
     }
     RETURN_IF_ERROR(ResolvePending(fresh));
     for (const auto& event : result_.events) {
+      if (const DirectContract* direct = DirectOf(event)) {
+        RETURN_IF_ERROR(AppendDirect(*direct, event));
+        continue;
+      }
       ASSIGN_OR_RETURN(bool sent, appender_.Append(event));
       (void)sent;
     }
+    return core::Status::Ok();
+  }
+
+  // The direct lane of `event`'s contract, or nullptr (the chain topic).
+  const DirectContract* DirectOf(const common::ChainEvent& event) const {
+    if (direct_.empty() || !event.envelope.has_contract_event()) return nullptr;
+    auto it = direct_.find(event.envelope.contract_event().contract());
+    return it == direct_.end() ? nullptr : &it->second;
+  }
+
+  // `event` as its contract's topic carries it, sent to the contract's lane.
+  core::Status AppendDirect(const DirectContract& direct, const common::ChainEvent& event) {
+    if (!appender_.IsNewOnLane(direct.lane, event.position)) {
+      // Advances the chain-order check and counts the skip.
+      ASSIGN_OR_RETURN(bool sent, appender_.AppendToLane(direct.lane, event.position, {}));
+      (void)sent;
+      return core::Status::Ok();
+    }
+    ASSIGN_OR_RETURN(engine::abi::ContractRecord made,
+                     engine::abi::MakeContractRecord(topic_prefix_, *direct.contract,
+                                                     event.envelope.contract_event()));
+    engine::log::OutRecord record;
+    record.key = std::move(made.key);
+    engine::log::CloudEvent ce{std::move(made.id), std::string(kContractEventsSource),
+                               std::move(made.ce_type), made.event_time};
+    if (made.json) ce.content_type = "application/json";
+    record.headers = engine::log::CloudEventHeaders(ce);
+    record.timestamp_ms = made.event_time * 1000;
+    record.value = std::move(made.value);
+    ASSIGN_OR_RETURN(bool sent, appender_.AppendToLane(direct.lane, event.position,
+                                                       std::move(record)));
+    (void)sent;
     return core::Status::Ok();
   }
 
@@ -147,6 +199,8 @@ class Replayer {
   common::ChainAppender& appender_;
   HistoryFile& file_;
   const ProgressCallback& progress_;
+  const DirectContractMap& direct_;
+  std::string_view topic_prefix_;
   ReplaySummary summary_;
   DecodeResult result_;
   std::optional<common::Position> last_;
@@ -164,11 +218,28 @@ class Replayer {
 
 }  // namespace
 
+std::vector<const engine::abi::CatalogContract*> DirectContracts(
+    const engine::abi::Catalog& catalog, std::string_view chain) {
+  std::vector<const engine::abi::CatalogContract*> direct;
+  for (const engine::abi::CatalogContract* c : catalog.OfChain(chain)) {
+    if (c->config->factory) continue;
+    bool is_factory = false;
+    for (const engine::abi::CatalogContract& other : catalog.contracts()) {
+      const auto& factory = other.config->factory;
+      is_factory = is_factory || (factory && factory->contract == c->name());
+    }
+    if (!is_factory) direct.push_back(c);
+  }
+  return direct;
+}
+
 core::Result<ReplaySummary> ReplayFileWith(LogDecoder& decoder, common::ChainAppender& appender,
                                            const std::string& path,
-                                           const ProgressCallback& progress) {
+                                           const ProgressCallback& progress,
+                                           const DirectContractMap& direct,
+                                           std::string_view topic_prefix) {
   ASSIGN_OR_RETURN(std::unique_ptr<HistoryFile> file, HistoryFile::Open(path));
-  Replayer replayer(decoder, appender, *file, progress);
+  Replayer replayer(decoder, appender, *file, progress, direct, topic_prefix);
   return replayer.Run();
 }
 
@@ -176,7 +247,8 @@ core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::st
                                        const std::string& path, engine::log::RecordSink& sink,
                                        common::PartitionTailReader& tails,
                                        const ProgressCallback& progress,
-                                       std::shared_ptr<const engine::abi::Catalog> catalog) {
+                                       std::shared_ptr<const engine::abi::Catalog> catalog,
+                                       const DirectLanes* direct) {
   if (config.FindChain(chain) == nullptr) {
     return core::NotFoundError(fmt::format("chain \"{}\" is not configured", chain));
   }
@@ -190,8 +262,30 @@ core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::st
   if (!catalog) {
     ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
   }
-  LogDecoder decoder = LogDecoder::ForChain(config, chain, std::move(catalog));
-  auto summary = ReplayFileWith(decoder, *appender, path, progress);
+  DirectContractMap lanes;
+  std::vector<std::unique_ptr<common::PartitionTailReader>> lane_tails;
+  if (direct != nullptr) {
+    for (const engine::abi::CatalogContract* contract : DirectContracts(*catalog, chain)) {
+      const std::string topic = engine::wire::ContractTopic(direct->topic_prefix, contract->name());
+      ASSIGN_OR_RETURN(DirectLanes::Tails tails, direct->open(topic));
+      const core::PartitionId partition = engine::log::PartitionForKey(
+          engine::wire::ContractTopicKey(chain, contract->name()), tails.partitions);
+      auto lane = appender->OpenLane(topic, partition, *tails.reader);
+      if (!lane) {
+        if (lane.error().code() != core::StatusCode::kDataLoss) return lane.error();
+        core::Logger("ingest.evm")
+            ->info("contract {}: its topic's last record has no position ({}); its events go "
+                   "through the chain topic and contract_events",
+                   contract->name(), lane.error().message());
+        continue;
+      }
+      lanes[contract->name()] = DirectContract{contract, lane.value()};
+      lane_tails.push_back(std::move(tails.reader));
+    }
+  }
+  LogDecoder decoder = LogDecoder::ForChain(config, chain, catalog);
+  auto summary = ReplayFileWith(decoder, *appender, path, progress, lanes,
+                                direct != nullptr ? direct->topic_prefix : "");
   if (summary) {
     const ReplaySummary& s = summary.value();
     core::Logger("ingest.evm")

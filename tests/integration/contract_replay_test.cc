@@ -2,7 +2,9 @@
 // --standard abi: Sold(address indexed buyer, uint256 indexed ticketId,
 // uint256 price, string seat)) as a bulk load: the projection drops the
 // parameter indexes, the replay ends with them built, and the table equals
-// the file decoded here with Boost.JSON (not the product's decoder).
+// the file decoded here with Boost.JSON (not the product's decoder). Ingest
+// writes these final events to the contract's topic directly (ingest/README.md
+// "Direct lanes"): replays killed while appending leave each there once.
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -67,6 +70,11 @@ std::string ExpectedRows(const std::string& path) {
   return out;
 }
 
+// The table's rows in ExpectedRows' form.
+constexpr char kTableRows[] =
+    "SELECT string_agg(concat_ws('|', block_number, log_index, buyer, ticket_id, price, seat), "
+    "E'\\n' ORDER BY block_number, log_index) FROM bench.sold";
+
 constexpr char kParameterIndexes[] =
     "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = "
     "'bench' AND indexname LIKE '%\\_by\\_%'";
@@ -121,9 +129,7 @@ TEST(ContractReplayTest, AReplayBuildsTheIndexesItDeferredAndTheTableEqualsTheFi
   EXPECT_NE(replay.err.find("parameter index(es) built"), std::string::npos) << replay.err;
   EXPECT_EQ(env.QueryScalar(kParameterIndexes), "sold_by_buyer,sold_by_ticket_id");
   EXPECT_EQ(env.QueryScalar("SELECT count(*) FROM bench.sold"), std::to_string(kEvents));
-  EXPECT_EQ(env.QueryScalar("SELECT string_agg(concat_ws('|', block_number, log_index, buyer, "
-                            "ticket_id, price, seat), E'\\n' ORDER BY block_number, log_index) "
-                            "FROM bench.sold"),
+  EXPECT_EQ(env.QueryScalar(kTableRows),
             ExpectedRows(file));
   // A second replay of the same file appends nothing and keeps the indexes
   // (an announced load smaller than what the table holds).
@@ -156,6 +162,72 @@ TEST(ContractReplayTest, AnInterruptedReplayStillBuildsTheIndexesItDropped) {
   EXPECT_NE(replay.Stderr().find("parameter index(es) built"), std::string::npos)
       << replay.Stderr();
   EXPECT_EQ(env->QueryScalar(kParameterIndexes), "sold_by_buyer,sold_by_ticket_id");
+}
+
+TEST(ContractReplayTest, ReplaysKilledWhileAppendingLeaveEachEventOnceOnTheContractTopic) {
+  std::string why;
+  if (!PipelineEnv::InfraAvailable(&why)) GTEST_SKIP() << why;
+  constexpr int kKilledEvents = 30000;
+  SoldHistory history(kKilledEvents);
+  ASSERT_EQ(history.error(), "");
+  const std::string file = history.file();
+  std::unique_ptr<PipelineEnv> owned = history.Env();
+  PipelineEnv& env = *owned;
+  // The first blocks' half of the file replayed to the end, so the topic
+  // holds records to resume from; then the whole file, SIGKILLed at the n-th
+  // record the process sends (events and markers), twice, then to the end.
+  const std::string first_half = file + ".half";
+  {
+    std::ifstream in(file);
+    std::ofstream out(first_half);
+    std::string line, last_block;
+    for (int n = 0; std::getline(in, line); ++n) {
+      const std::string block = Str(json::parse(line).as_object().at("blockNumber"));
+      if (n >= kKilledEvents / 2 && block != last_block) break;
+      last_block = block;
+      out << line << '\n';
+    }
+  }
+  RunResult half = env.Chainflow({"replay", "--chain", "mainnet", "--from-file", first_half});
+  ASSERT_EQ(half.exit_code, 0) << half.err;
+  for (const char* crash : {"ingest.before_send:4000", "ingest.before_send:9000"}) {
+    RunResult killed = env.Chainflow({"replay", "--chain", "mainnet", "--from-file", file},
+                                     {{"CHAINFLOW_CRASH_AT", crash}});
+    EXPECT_NE(killed.exit_code, 0) << crash << ": " << killed.err;
+  }
+  RunResult done = env.Chainflow({"replay", "--chain", "mainnet", "--from-file", file});
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+
+  const std::vector<std::string> headers = KcatLinesWith(
+      env.prefix() + ".contract.bench", "%h", {"-X", "isolation.level=read_committed"});
+  EXPECT_EQ(headers.size(), static_cast<size_t>(kKilledEvents));
+  std::set<std::string> ids;
+  std::string last_position;
+  size_t out_of_order = 0;
+  for (const std::string& h : headers) {
+    ids.insert(KcatHeader(h, "ce_id").value_or(""));
+    EXPECT_EQ(KcatHeader(h, "ce_source"), "chainflow/contract_events") << h;
+    EXPECT_EQ(KcatHeader(h, "ce_type"), "chainflow.contract.bench.Sold") << h;
+    // One partition, in chain order: positions "<block>:<log>:<sub>" rise.
+    const std::string position = KcatHeader(h, "cf_pos").value_or("");
+    auto number = [](const std::string& p) {
+      const size_t colon = p.find(':');
+      return std::make_pair(std::stoull(p.substr(0, colon)),
+                            std::stoull(p.substr(colon + 1, p.find(':', colon + 1) - colon - 1)));
+    };
+    ASSERT_FALSE(position.empty()) << h;
+    if (!last_position.empty() && !(number(last_position) < number(position))) ++out_of_order;
+    last_position = position;
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kKilledEvents)) << "duplicate or missing ids";
+  EXPECT_EQ(out_of_order, 0u);
+  // The chain topic carries the markers only: no event of the contract.
+  for (const std::string& key : KcatLines(env.prefix() + ".mainnet.events", "%k")) {
+    ASSERT_EQ(key, "mainnet:block");
+  }
+  EXPECT_EQ(env.QueryScalar("SELECT count(*) FROM bench.sold"), std::to_string(kKilledEvents));
+  EXPECT_EQ(env.QueryScalar(kTableRows),
+            ExpectedRows(file));
 }
 
 }  // namespace

@@ -6,12 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "engine/abi/json_record.h"
-#include "engine/core/hex.h"
+#include "engine/abi/contract_record.h"
 #include "engine/processors/common/event_fields.h"
 #include "engine/processors/common/retained_events.h"
-#include "engine/wire/event_types.h"
-#include "engine/wire/keys.h"
 #include "engine/wire/topics.h"
 
 namespace chainflow::engine::processors::contract_events {
@@ -27,27 +24,6 @@ std::string InstanceKey(std::string_view contract, std::string_view chain,
   std::string key = fmt::format("m/{}/{}/", contract, chain);
   key.append(reinterpret_cast<const char*>(instance.bytes().data()), instance.bytes().size());
   return key;
-}
-
-// "<chain>/<block>/<log index>/<contract>[/<8 hex of the block hash>]": the
-// same log in another branch has another id.
-std::string RecordId(const v1::ContractEvent& event) {
-  const v1::LogRef& log = event.log();
-  std::string id = fmt::format("{}/{}/{}/{}", log.chain(), log.block_number(), log.log_index(),
-                               event.contract());
-  if (log.block_hash().size() >= 4) {
-    id += '/';
-    id += core::ToHex(std::string_view(log.block_hash()).substr(0, 4)).substr(2);
-  }
-  if (event.retracted()) id += "/retracted";
-  return id;
-}
-
-const abi::Event* FindEvent(const abi::CatalogContract& contract, const std::string& signature) {
-  for (const abi::Event& e : contract.decoder.events()) {
-    if (e.signature == signature) return &e;
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -78,7 +54,7 @@ Status ContractEventsProcessor::ApplyEvent(const v1::ContractEvent& event,
   const abi::CatalogContract* contract = catalog_->Find(event.contract());
   // A contract no longer configured (or an event no longer selected): the
   // log still holds its events; nothing to send.
-  if (contract == nullptr || FindEvent(*contract, event.signature()) == nullptr) {
+  if (contract == nullptr || abi::FindSelectedEvent(*contract, event.signature()) == nullptr) {
     return Status::Ok();
   }
   if (contract->config->factory) {
@@ -129,24 +105,18 @@ Status ContractEventsProcessor::NoteAnnouncements(const v1::ContractEvent& event
 
 Status ContractEventsProcessor::Emit(const abi::CatalogContract& contract,
                                      const v1::ContractEvent& event, runtime::Emitter& out) {
+  ASSIGN_OR_RETURN(abi::ContractRecord made,
+                   abi::MakeContractRecord(topic_prefix_, contract, event));
   runtime::OutputEvent record;
-  record.topic = wire::ContractTopic(topic_prefix_, contract.name());
-  record.key = wire::ContractTopicKey(event.log().chain(), contract.name());
-  record.id = RecordId(event);
-  record.ce_type = wire::ContractEventType(contract.name(), event.event());
-  record.event_time = static_cast<int64_t>(event.log().block_timestamp());
-  if (contract.config->format == "json") {
-    const abi::Event* abi_event = FindEvent(contract, event.signature());
-    ASSIGN_OR_RETURN(record.json, abi::ContractEventJson(event, *abi_event, record.id));
+  record.topic = std::move(made.topic);
+  record.key = std::move(made.key);
+  record.id = std::move(made.id);
+  record.ce_type = std::move(made.ce_type);
+  record.event_time = made.event_time;
+  if (made.json) {
+    record.json = std::move(made.value);
   } else {
-    // The event goes out as it came in: lent to the envelope for its
-    // serialization rather than copied into it (a copy allocates every
-    // value and string again).
-    v1::Envelope envelope;
-    envelope.set_id(record.id);
-    envelope.unsafe_arena_set_allocated_contract_event(const_cast<v1::ContractEvent*>(&event));
-    record.serialized = envelope.SerializeAsString();
-    envelope.unsafe_arena_release_contract_event();
+    record.serialized = std::move(made.value);
   }
   core::Counter*& counter = emitted_[contract.name()];
   if (counter == nullptr) {
@@ -191,6 +161,10 @@ runtime::ProcessorSpec MakeSpec(const std::string& topic_prefix,
     }
     spec.output_topics.push_back(wire::ContractTopic(topic_prefix, c.name()));
   }
+  // Every record on a contract's topic carries the position of what it comes
+  // from (an event's, or for a retraction the BlockReverted marker's): ingest
+  // resumes its direct writes of final history from the topic's last one.
+  spec.forward_headers = {"cf_pos"};
   spec.make = [topic_prefix, catalog] {
     return std::make_unique<ContractEventsProcessor>(topic_prefix, catalog);
   };

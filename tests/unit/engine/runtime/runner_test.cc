@@ -120,6 +120,28 @@ TEST_F(RunnerTest, OutputsCarryDeterministicIdsAndPoisonIsDeadLettered) {
   EXPECT_EQ(ids.size(), out.size()) << "ids must be unique";
 }
 
+TEST_F(RunnerTest, OutputsCarryTheInputHeadersTheSpecForwards) {
+  testing::FakeLog log;
+  for (int i = 0; i < 3; ++i) {
+    log::OutRecord in{kIn, PartitionId(0), "k", Transfer(i), {}};
+    if (i != 1) in.headers = {{"cf_pos", fmt::format("{}:0:0", 10 + i)}, {"other", "x"}};
+    ASSERT_TRUE(log.Send(in).ok());
+  }
+  ProcessorSpec spec{
+      "counting", {kIn}, {kOut}, [] { return std::make_unique<CountingProcessor>(); }};
+  spec.forward_headers = {"cf_pos"};
+  auto runner = OpenOne(log, spec, "fwd", 16, 1);
+  ASSERT_NE(runner, nullptr);
+  Drain(*runner);
+  auto out = log.ReadAll(kOut);
+  ASSERT_EQ(out.size(), 3u);
+  ASSERT_NE(out[0].FindHeader("cf_pos"), nullptr);
+  EXPECT_EQ(*out[0].FindHeader("cf_pos"), "10:0:0");
+  EXPECT_EQ(out[1].FindHeader("cf_pos"), nullptr);  // its input had none
+  EXPECT_EQ(*out[2].FindHeader("cf_pos"), "12:0:0");
+  for (const auto& r : out) EXPECT_EQ(r.FindHeader("other"), nullptr);  // not forwarded
+}
+
 TEST_F(RunnerTest, PoisonRecordLeavesNoStateBehind) {
   testing::FakeLog log;
   log.Append(kIn, 0, "k", Transfer(5, /*burn=*/true));

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "chainflow/v1/events.pb.h"
+#include "engine/abi/catalog.h"
+#include "engine/core/result.h"
+
+namespace chainflow::engine::abi {
+
+// A contract event as its contract's topic carries it (README.md "Contracts
+// by ABI", engine/processors/contract_events/README.md): what the
+// contract_events processor relays and what ingest writes there directly for
+// final history, one format for both writers.
+struct ContractRecord {
+  std::string topic;     // <prefix>.contract.<name>
+  std::string key;       // <chain>:<name>: one partition per contract and chain
+  std::string id;        // ContractRecordId
+  std::string ce_type;   // chainflow.contract.<name>.<Event>
+  int64_t event_time = 0;  // the block's timestamp, seconds
+  std::string value;     // an Envelope with `contract_event`, or the JSON record
+  bool json = false;     // `format = "json"`: content-type application/json
+};
+
+// "<chain>/<block>/<log index>/<contract>[/<8 hex of the block hash>]
+// [/retracted]": the same log in another branch has another id.
+std::string ContractRecordId(const v1::ContractEvent& event);
+
+// The record of `event` (of `contract`, its signature one of the contract's
+// selected events) on the contract's topic under `topic_prefix`.
+// InvalidArgument when the event is not one of the contract's or its values
+// do not fit it (JSON).
+core::Result<ContractRecord> MakeContractRecord(std::string_view topic_prefix,
+                                                const CatalogContract& contract,
+                                                const v1::ContractEvent& event);
+
+// The selected event of `contract` with `signature`, or nullptr.
+const Event* FindSelectedEvent(const CatalogContract& contract, std::string_view signature);
+
+}  // namespace chainflow::engine::abi
