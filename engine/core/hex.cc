@@ -28,12 +28,16 @@ Status BadChar(std::string_view hex, size_t pos) {
 }  // namespace
 
 std::string ToHex(std::span<const uint8_t> bytes) {
-  std::string out;
-  out.reserve(2 + bytes.size() * 2);
-  out += "0x";
+  // Sized once and written through a pointer: appending a character at a
+  // time checks the capacity twice a byte (hashes and addresses are hex
+  // columns of every contract row a projection writes).
+  std::string out(2 + bytes.size() * 2, '\0');
+  char* at = out.data();
+  *at++ = '0';
+  *at++ = 'x';
   for (uint8_t b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
+    *at++ = kDigits[b >> 4];
+    *at++ = kDigits[b & 0xf];
   }
   return out;
 }

@@ -72,9 +72,9 @@ void KeyedRows::Erase(bool removal, size_t index) {
 void KeyedRows::Put(std::vector<std::string> fields, bool remove) {
   CF_CHECK(fields.size() == spec_->columns.size(), "{} fields for the {} columns of {}",
            fields.size(), spec_->columns.size(), spec_->table);
-  std::string key = EncodeKey(fields, key_positions_);
-  auto it = at_.find(key);
-  if (it != at_.end()) {
+  // One lookup: a new key (the usual case) takes its slot here.
+  auto [it, fresh] = at_.try_emplace(EncodeKey(fields, key_positions_));
+  if (!fresh) {
     Slot& slot = it->second;
     if (remove && !slot.removal &&
         Pick(rows_[slot.index], match_positions_) != Pick(fields, match_positions_)) {
@@ -85,15 +85,14 @@ void KeyedRows::Put(std::vector<std::string> fields, bool remove) {
       return;
     }
     Erase(slot.removal, slot.index);
-    at_.erase(it);
   }
   if (remove) {
     std::vector<std::string> row = Pick(fields, key_positions_);
     for (size_t p : match_positions_) row.push_back(std::move(fields[p]));
-    at_.emplace(std::move(key), Slot{true, removals_.size()});
+    it->second = Slot{true, removals_.size()};
     removals_.push_back(std::move(row));
   } else {
-    at_.emplace(std::move(key), Slot{false, rows_.size()});
+    it->second = Slot{false, rows_.size()};
     rows_.push_back(std::move(fields));
   }
 }
