@@ -64,6 +64,10 @@ class ContractProjection : public pg::BatchProjection {
     return report ? core::Status::Ok() : report.error();
   }
   // Builds the parameter indexes a bulk load dropped (DeferredIndexes).
+  std::unique_ptr<pg::PreparedBatch> Prepare(
+      const std::vector<engine::log::Record>& batch) const override {
+    return keyed_->Prepare(batch);
+  }
   core::Status Idle() override { return indexes_->Idle(conn_); }
   // DeferredIndexes::deferred: whether some parameter index is missing.
   std::optional<bool> deferred_indexes() const { return indexes_->deferred(); }

@@ -55,12 +55,45 @@ void KeyedProjection::CountApplied(const KeyedApplyReport& report) const {
   }
 }
 
+namespace {
+
+// A batch staged ahead of its transaction (KeyedProjection::Prepare).
+struct PreparedRows : PreparedBatch {
+  StagedRows staged;
+  bool used = false;
+};
+
+// The rows `prepared` staged for `batch`, when staging it now would give the
+// same: none of its records is below `applied`. Else (or when it is used, or
+// none) an empty StagedRows (no tables).
+StagedRows TakePrepared(PreparedBatch* prepared, const std::vector<log::Record>& batch,
+                        const OffsetMap& applied) {
+  auto* rows = dynamic_cast<PreparedRows*>(prepared);
+  if (rows == nullptr || rows->used) return {};
+  for (const log::Record& r : batch) {
+    auto it = applied.find({r.topic, r.partition});
+    if (it != applied.end() && r.offset < it->second) return {};
+  }
+  rows->used = true;
+  return std::move(rows->staged);
+}
+
+}  // namespace
+
+std::unique_ptr<PreparedBatch> KeyedProjection::Prepare(
+    const std::vector<log::Record>& batch) const {
+  auto prepared = std::make_unique<PreparedRows>();
+  prepared->staged = StageRows(batch, OffsetMap{}, view_.tables, view_.decode);
+  return prepared;
+}
+
 core::Result<KeyedApplyReport> KeyedProjection::Apply(const std::vector<log::Record>& batch,
                                                       const BatchContext& context) {
   ASSIGN_OR_RETURN(auto tx, conn_.Begin());
   RETURN_IF_ERROR(LockProjection(*tx, view_.name));
   ASSIGN_OR_RETURN(OffsetMap applied, ReadOffsets(*tx, view_.name));
-  StagedRows staged = StageRows(batch, applied, view_.tables, view_.decode);
+  StagedRows staged = TakePrepared(context.prepared, batch, applied);
+  if (staged.tables.empty()) staged = StageRows(batch, applied, view_.tables, view_.decode);
   KeyedApplyReport report;
   report.records = staged.records;
   report.skipped = staged.skipped;

@@ -67,6 +67,12 @@ class KeyedProjection : public BatchProjection {
     core::Result<KeyedApplyReport> report = Apply(batch, context);
     return report ? core::Status::Ok() : report.error();
   }
+  // Stages `batch` as if nothing of it were applied yet (the decoders are
+  // pure and the view immutable, so any thread may). Apply uses it when the
+  // stored offsets it reads skip none of the batch's records, as they do
+  // unless another writer of the view got there first; else it stages again.
+  std::unique_ptr<PreparedBatch> Prepare(
+      const std::vector<engine::log::Record>& batch) const override;
 
  private:
   core::Status DeadLetter(const engine::log::Record& record, const core::Status& why);

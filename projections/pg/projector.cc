@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <future>
 #include <utility>
 
 #include <fmt/format.h>
@@ -215,8 +216,8 @@ BatchContext Projector::ContextOf(const std::vector<log::Record>& batch) {
   return context;
 }
 
-core::Result<bool> Projector::ApplyWithRetry(const std::vector<log::Record>& batch) {
-  const BatchContext context = ContextOf(batch);
+core::Result<bool> Projector::ApplyWithRetry(const std::vector<log::Record>& batch,
+                                             BatchContext context) {
   auto backoff = options_.initial_backoff;
   while (true) {
     auto started = std::chrono::steady_clock::now();
@@ -304,7 +305,24 @@ core::Status Projector::StepOverMarkers() {
   return core::Status::Ok();
 }
 
+Projector::Ahead Projector::PollAhead() {
+  Ahead next;
+  next.polled = deferred_error_.ok()
+                    ? source_->Poll(options_.batch_size, options_.batch_wait)
+                    : core::Result<std::vector<log::Record>>(
+                          std::exchange(deferred_error_, core::Status::Ok()));
+  if (next.polled && next.polled.value().size() >= options_.bulk_records) {
+    GatherBulk(next.polled.value());
+  }
+  if (next.polled && !next.polled.value().empty()) {
+    next.prepared = projection_->Prepare(next.polled.value());
+  }
+  return next;
+}
+
 core::Status Projector::RunLoop() {
+  // Declared first, so that it is joined before anything it uses goes.
+  std::future<Ahead> ahead;
   auto backoff = options_.initial_backoff;
   while (true) {
     core::Status s = AssignFromStoredOffsets();
@@ -330,11 +348,10 @@ core::Status Projector::RunLoop() {
       Log()->info("[{}] PostgreSQL answers again: re-reading from the stored offsets",
                   options_.name);
     }
-    core::Result<std::vector<log::Record>> polled =
-        deferred_error_.ok()
-            ? source_->Poll(options_.batch_size, options_.batch_wait)
-            : core::Result<std::vector<log::Record>>(
-                  std::exchange(deferred_error_, core::Status::Ok()));
+    // The batch the second thread polled (and prepared) while the one
+    // before was applied, or one polled now.
+    Ahead next = ahead.valid() ? ahead.get() : PollAhead();
+    core::Result<std::vector<log::Record>>& polled = next.polled;
     if (!polled) {
       if (!IsRedoable(polled.error())) return polled.error();
       if (!Backoff(&backoff, polled.error())) return core::Status::Ok();
@@ -352,17 +369,30 @@ core::Status Projector::RunLoop() {
       }
       continue;
     }
-    if (batch.size() >= options_.bulk_records) GatherBulk(batch);
-    ASSIGN_OR_RETURN(bool applied, ApplyWithRetry(batch));
+    BatchContext context = ContextOf(batch);  // reads the source: before the next poll
+    context.prepared = next.prepared.get();
+    // Decoding the next batch overlaps writing this one (PostgreSQL works
+    // while this process decodes). The source is the other thread's until
+    // `ahead` is taken.
+    ahead = std::async(std::launch::async, [this] { return PollAhead(); });
+    core::Result<bool> applied = ApplyWithRetry(batch, context);
+    if (!applied || !applied.value()) {
+      // Stopping, failed or rewinding: what was polled ahead is read again
+      // from the stored offsets, and Rewind needs the source back.
+      if (ahead.valid()) ahead.wait();
+      ahead = {};
+      deferred_error_ = core::Status::Ok();
+      if (!applied) return applied.error();
+    }
     {
       std::lock_guard lock(mu_);
       if (stopping_) return core::Status::Ok();  // the batch may not have been applied
-      if (!applied) continue;                    // dropped for a rewind
+      if (!applied.value()) continue;            // dropped for a rewind
       for (const log::Record& r : batch) {
         log::TopicPartition tp{r.topic, r.partition};
-        core::Offset next(r.offset.value() + 1);
+        core::Offset after(r.offset.value() + 1);
         auto& pos = positions_[tp];
-        if (pos < next) pos = next;
+        if (pos < after) pos = after;
       }
     }
     cv_.notify_all();

@@ -22,6 +22,13 @@
 
 namespace chainflow::projections::pg {
 
+// What a projection worked out for a batch ahead of applying it
+// (BatchProjection::Prepare); each projection knows its own kind.
+class PreparedBatch {
+ public:
+  virtual ~PreparedBatch() = default;
+};
+
 // Where a batch stands in its input when the loop applies it.
 struct BatchContext {
   size_t records = 0;  // in the batch
@@ -32,6 +39,9 @@ struct BatchContext {
   // last learnt it (RecordSource::KnownEnds) minus where the batch leaves
   // it; 0 for partitions whose end is not known yet. 0 at the head.
   uint64_t backlog = 0;
+  // What Prepare made of this batch (nullptr: nothing). ApplyBatch may use
+  // it once; a redone batch gets it again, already used.
+  PreparedBatch* prepared = nullptr;
 };
 
 // One view's projection as a Projector drives it: each call applies one
@@ -45,6 +55,17 @@ class BatchProjection {
   // Called when a poll found nothing: the projection is at the head of its
   // input. Errors are handled like a batch's (retried when redoable).
   virtual core::Status Idle() { return core::Status::Ok(); }
+  // Optional: the work on `batch` that needs no database (decoding it),
+  // done by the Projector on a second thread while the batch before it is
+  // written, so the two overlap; ApplyBatch gets the result in its context.
+  // Runs concurrently with ApplyBatch and Idle of earlier batches (never
+  // with another Prepare): it must only read what they do not change.
+  // nullptr: nothing to prepare.
+  virtual std::unique_ptr<PreparedBatch> Prepare(
+      const std::vector<engine::log::Record>& batch) const {
+    (void)batch;
+    return nullptr;
+  }
 };
 
 struct ProjectorOptions {
@@ -135,8 +156,18 @@ class Projector {
   Projector(const ProjectorOptions& options, std::unique_ptr<engine::log::RecordSource> source,
             std::unique_ptr<Connection> conn);
 
+  // The next batch, polled and prepared on a second thread while the one
+  // before it is applied.
+  struct Ahead {
+    core::Result<std::vector<engine::log::Record>> polled{std::vector<engine::log::Record>{}};
+    std::unique_ptr<PreparedBatch> prepared;
+  };
+
   void Run();
   core::Status RunLoop();
+  // Polls the next batch (GatherBulk when it is a bulk one) and prepares it.
+  // Uses the source: never while another thread does.
+  Ahead PollAhead();
   // Appends further polls to a bulk `batch` (ProjectorOptions::linger).
   void GatherBulk(std::vector<engine::log::Record>& batch);
   core::Status AssignFromStoredOffsets();
@@ -146,7 +177,8 @@ class Projector {
   // Applies `batch` in one transaction: true once committed; false when it
   // was dropped (stopping, or a rewind is due: must_rewind_); the error that
   // is not redoable.
-  core::Result<bool> ApplyWithRetry(const std::vector<engine::log::Record>& batch);
+  core::Result<bool> ApplyWithRetry(const std::vector<engine::log::Record>& batch,
+                                    BatchContext context);
   // Where `batch` stands in the input (BatchContext).
   BatchContext ContextOf(const std::vector<engine::log::Record>& batch);
   // Reconnects and re-assigns the source from the stored offsets.
@@ -161,7 +193,9 @@ class Projector {
   std::unique_ptr<engine::log::RecordSource> source_;  // loop thread only
   std::unique_ptr<Connection> conn_;                   // loop thread only
   std::unique_ptr<BatchProjection> projection_;        // loop thread only
-  core::Status deferred_error_;  // a poll error met while gathering; loop thread only
+  // A poll error met while gathering; the loop thread, or PollAhead's while
+  // it runs (the loop does not touch it meanwhile).
+  core::Status deferred_error_;
   bool must_rewind_ = false;     // a PostgreSQL session was lost; loop thread only
   std::thread thread_;
 

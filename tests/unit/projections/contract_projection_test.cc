@@ -211,3 +211,39 @@ TEST_F(ContractProjectionTest, DeferralOffBuildsWhatIsMissingAndDropsNothing) {
 
 }  // namespace
 }  // namespace chainflow::projections::contracts
+
+namespace chainflow::projections::contracts {
+namespace {
+
+// A batch decoded ahead of its transaction (pg::Projector's second thread)
+// is used when the stored offsets skip none of it, and decoded again when
+// they do: another writer of the view applied some of it first.
+TEST_F(ContractProjectionTest, ABatchDecodedAheadIsUsedOnlyWhenNoneOfItWasApplied) {
+  auto p = Open({});
+  const std::vector<Record> first = Purchases(0, 10);
+  std::unique_ptr<pg::PreparedBatch> prepared = p->Prepare(first);
+  ASSERT_NE(prepared, nullptr);
+  pg::BatchContext context = Context(10, 0, 0);
+  context.prepared = prepared.get();
+  auto applied = p->Apply(first, context);
+  ASSERT_TRUE(applied.has_value()) << applied.error().ToString();
+  EXPECT_EQ(applied.value().records, 10u);
+  EXPECT_EQ(Rows(), ExpectedRows(10));
+
+  // Records 5-14, decoded ahead as if none were applied; 5-9 are.
+  const std::vector<Record> overlapping = Purchases(5, 15);
+  prepared = p->Prepare(overlapping);
+  context = Context(10, 10, 0);
+  context.prepared = prepared.get();
+  ASSERT_TRUE(conn_->ExecuteInTransaction("UPDATE shop.purchased SET memo = 'kept'").ok());
+  applied = p->Apply(overlapping, context);
+  ASSERT_TRUE(applied.has_value()) << applied.error().ToString();
+  EXPECT_EQ(applied.value().skipped, 5u);
+  EXPECT_EQ(applied.value().records, 5u);
+  // The applied ones were not written again.
+  EXPECT_EQ(QueryText("SELECT count(*) FROM shop.purchased WHERE memo = 'kept'"), "10");
+  EXPECT_EQ(QueryText("SELECT count(*) FROM shop.purchased"), "15");
+}
+
+}  // namespace
+}  // namespace chainflow::projections::contracts

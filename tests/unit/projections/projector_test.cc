@@ -410,6 +410,103 @@ TEST(ProjectorTest, BulkPollsAreGatheredIntoOneTransactionUpToTheBatchSize) {
   EXPECT_EQ(BatchesOf100(1000, 10, 0ms), std::vector<size_t>(10, 10));
 }
 
+// Stamps each batch it prepares with its first offset and thread; applying
+// one records what it was handed and takes a while, so the next batch's
+// Prepare overlaps it.
+class PreparesAhead : public pg::BatchProjection {
+ public:
+  struct Stamp : pg::PreparedBatch {
+    int64_t first = -1;
+    std::thread::id thread;
+  };
+  struct Step {
+    int64_t first = -1;           // the batch's first offset
+    int64_t prepared_first = -1;  // the first offset of what it was handed
+    std::thread::id prepared_on, applied_on;
+    std::chrono::steady_clock::time_point applied_from, applied_to;
+  };
+  struct Log {
+    std::mutex mu;
+    std::vector<Step> steps;
+    std::vector<std::chrono::steady_clock::time_point> prepared_at;  // Prepare calls
+  };
+  explicit PreparesAhead(Log& log) : log_(log) {}
+
+  std::unique_ptr<pg::PreparedBatch> Prepare(const std::vector<Record>& batch) const override {
+    {
+      std::lock_guard lock(log_.mu);
+      log_.prepared_at.push_back(std::chrono::steady_clock::now());
+    }
+    auto stamp = std::make_unique<Stamp>();
+    stamp->first = batch.front().offset.value();
+    stamp->thread = std::this_thread::get_id();
+    return stamp;
+  }
+  core::Status ApplyBatch(const std::vector<Record>& batch,
+                          const pg::BatchContext& context) override {
+    Step step;
+    step.first = batch.front().offset.value();
+    step.applied_on = std::this_thread::get_id();
+    step.applied_from = std::chrono::steady_clock::now();
+    if (const auto* stamp = dynamic_cast<const Stamp*>(context.prepared)) {
+      step.prepared_first = stamp->first;
+      step.prepared_on = stamp->thread;
+    }
+    std::this_thread::sleep_for(20ms);
+    step.applied_to = std::chrono::steady_clock::now();
+    std::lock_guard lock(log_.mu);
+    log_.steps.push_back(step);
+    return core::Status::Ok();
+  }
+
+ private:
+  Log& log_;
+};
+
+TEST(ProjectorTest, TheNextBatchIsPreparedOnASecondThreadWhileOneIsApplied) {
+  ASSERT_TRUE(testing::FreshSchema());
+  MemoryTopic topic;
+  topic.LimitPolls(10);
+  AppendMints(topic, 0, 100);
+  pg::ProjectorOptions options = Options(1);
+  options.batch_size = 10;
+  options.bulk_records = 1000;  // every poll is its own batch
+  PreparesAhead::Log log;
+  auto conn = pg::Connection::Open(testing::TestDatabaseUrl());
+  ASSERT_TRUE(conn.has_value());
+  auto projector = pg::Projector::Open(
+      options, std::make_unique<MemoryTopic::Source>(topic), std::move(conn).value(), nullptr,
+      [&log](pg::Connection&, engine::log::RecordSink*, const std::string&) {
+        return std::make_unique<PreparesAhead>(log);
+      });
+  ASSERT_TRUE(projector.has_value()) << projector.error().ToString();
+  ASSERT_TRUE(projector.value()->Start().ok());
+  ASSERT_TRUE(projector.value()->WaitForOffsets(Ends(topic, 1), 30s).ok());
+  projector.value()->Stop();
+
+  std::lock_guard lock(log.mu);
+  // Partition 0 holds every third of the 100 records: 34, in polls of 10.
+  ASSERT_EQ(log.steps.size(), 4u);
+  int overlapped = 0;
+  for (size_t i = 0; i < log.steps.size(); ++i) {
+    const PreparesAhead::Step& step = log.steps[i];
+    EXPECT_EQ(step.first, static_cast<int64_t>(i * 10));
+    EXPECT_EQ(step.prepared_first, step.first) << "batch " << i << " got another's";
+    // Every batch but the first was prepared while the one before it was
+    // applied, on the second thread.
+    if (i == 0) continue;
+    EXPECT_NE(step.prepared_on, step.applied_on) << i;
+    const auto& before = log.steps[i - 1];
+    for (const auto& at : log.prepared_at) {
+      if (at > before.applied_from && at < before.applied_to) {
+        ++overlapped;
+        break;
+      }
+    }
+  }
+  EXPECT_GT(overlapped, 0);
+}
+
 TEST(ProjectorTest, WaitForOffsetsTimesOut) {
   ASSERT_TRUE(testing::FreshSchema());
   MemoryTopic topic;
