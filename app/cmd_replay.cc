@@ -136,6 +136,7 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
     StopDeadline deadline(std::chrono::milliseconds(config.engine.stop_timeout_ms),
                           kExitStopTimedOut);
     if (s.processor) s.processor->Stop();
+    s.processor.reset();  // closed while the deadline still holds
     if (s.projector) {
       s.projector->Stop();
       // What the load dropped is built even when it stops early (the next
@@ -168,9 +169,9 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
     return kExitOk;
   }
   // Processing overlaps ingest: both stages start before the file is read.
-  auto processor = ProcessorRole::Open(config, *s.admin, catalog);
-  if (!processor.has_value()) return fail(processor.error());
-  s.processor = std::move(processor).value();
+  // The views open first: a processor opened but never started cannot be
+  // closed (its group consumer blocks in librdkafka serving an assignment
+  // nobody polled), so nothing may fail between its Open and its Start.
   // A replay is a bulk load; the views get its size, at least one event per
   // KiB of file (a log as JSON takes 500 bytes or more), to prepare for it.
   std::error_code size_error;
@@ -180,6 +181,9 @@ int Replay(const core::Config& config, const std::string& chain, const std::stri
   if (!projector.has_value()) return fail(projector.error());
   s.projector = std::move(projector).value();
   if (core::Status st = s.projector->Start(); !st.ok()) return fail(st);
+  auto processor = ProcessorRole::Open(config, *s.admin, catalog);
+  if (!processor.has_value()) return fail(processor.error());
+  s.processor = std::move(processor).value();
   s.processor->Start();
 
   auto summary = AppendFile(config, s, chain, path, catalog);

@@ -225,6 +225,20 @@ TEST_F(ReplayTest, BadLinesAreDeadLetteredWithLineNumbersAndTheRestIsApplied) {
   std::remove(clean_path.c_str());
 }
 
+// A database that does not exist (a first run's usual mistake) fails the
+// replay at once, naming it; before, the processor it had opened first could
+// not be closed and the process hung after printing the error.
+TEST_F(ReplayTest, AMissingDatabaseFailsTheReplayNamingItAndTheProcessExits) {
+  PipelineEnv env("nodb");
+  std::string url = env.db_url();
+  url = url.substr(0, url.rfind('/')) + "/cf_no_such_database";
+  RunResult r = env.Chainflow(
+      {"replay", "--chain", "mainnet", "--from-file", kKongz},
+      {{"CHAINFLOW_POSTGRES_URL", url}}, std::chrono::seconds(60));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("cf_no_such_database"), std::string::npos) << r.err;
+}
+
 TEST_F(ReplayTest, AWrongConfigurationKeyOrValueStopsStartUpNamingIt) {
   PipelineEnv good("cfg");
   // A value of the wrong type, through the environment.
