@@ -35,9 +35,6 @@ class Pipeline {
     if (roles.ingest) {
       ASSIGN_OR_RETURN(ingest_, IngestRole::Open(config, *admin_, catalog));
     }
-    if (roles.process) {
-      ASSIGN_OR_RETURN(processor_, ProcessorRole::Open(config, *admin_, catalog));
-    }
     if (roles.project) {
       ASSIGN_OR_RETURN(projector_, ProjectorRole::Open(config, *admin_, catalog));
     }
@@ -50,6 +47,13 @@ class Pipeline {
       ASSIGN_OR_RETURN(api_, ApiService::Open(config, *status_,
                                               ApiService::ServerOptionsFor(config),
                                               &user_events_->output()));
+    }
+    // Last: a processor role opened but never started cannot be closed (its
+    // group consumer blocks in librdkafka serving an assignment nobody
+    // polled), so no other role's failure to open (a database that does not
+    // exist, a port in use) may come after it; Start starts it next.
+    if (roles.process) {
+      ASSIGN_OR_RETURN(processor_, ProcessorRole::Open(config, *admin_, catalog));
     }
     return core::Status::Ok();
   }

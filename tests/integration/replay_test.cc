@@ -225,18 +225,23 @@ TEST_F(ReplayTest, BadLinesAreDeadLetteredWithLineNumbersAndTheRestIsApplied) {
   std::remove(clean_path.c_str());
 }
 
-// A database that does not exist (a first run's usual mistake) fails the
-// replay at once, naming it; before, the processor it had opened first could
-// not be closed and the process hung after printing the error.
+// A database that does not exist (a first run's usual mistake) fails
+// `replay` and `run` at once, naming it. Before, both opened the processor
+// role first, and one opened but never started may not close (its group
+// consumer blocks serving an assignment nobody polled, when the group's
+// first assignment arrives before the close): a replay hung after the error.
 TEST_F(ReplayTest, AMissingDatabaseFailsTheReplayNamingItAndTheProcessExits) {
   PipelineEnv env("nodb");
   std::string url = env.db_url();
   url = url.substr(0, url.rfind('/')) + "/cf_no_such_database";
-  RunResult r = env.Chainflow(
-      {"replay", "--chain", "mainnet", "--from-file", kKongz},
-      {{"CHAINFLOW_POSTGRES_URL", url}}, std::chrono::seconds(60));
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("cf_no_such_database"), std::string::npos) << r.err;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"replay", "--chain", "mainnet", "--from-file", kKongz},
+        std::vector<std::string>{"run"}}) {
+    RunResult r =
+        env.Chainflow(args, {{"CHAINFLOW_POSTGRES_URL", url}}, std::chrono::seconds(60));
+    EXPECT_EQ(r.exit_code, 1) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("cf_no_such_database"), std::string::npos) << args[0] << ": " << r.err;
+  }
 }
 
 TEST_F(ReplayTest, AWrongConfigurationKeyOrValueStopsStartUpNamingIt) {
