@@ -263,7 +263,6 @@ core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::st
     ASSIGN_OR_RETURN(catalog, engine::abi::Catalog::Load(config));
   }
   DirectContractMap lanes;
-  std::vector<std::unique_ptr<common::PartitionTailReader>> lane_tails;
   if (direct != nullptr) {
     for (const engine::abi::CatalogContract* contract : DirectContracts(*catalog, chain)) {
       const std::string topic = engine::wire::ContractTopic(direct->topic_prefix, contract->name());
@@ -280,7 +279,6 @@ core::Result<ReplaySummary> ReplayFile(const core::Config& config, const std::st
         continue;
       }
       lanes[contract->name()] = DirectContract{contract, lane.value()};
-      lane_tails.push_back(std::move(tails.reader));
     }
   }
   LogDecoder decoder = LogDecoder::ForChain(config, chain, catalog);
