@@ -1,9 +1,11 @@
 #include "engine/abi/contract_record.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <iterator>
+
 #include "engine/abi/json_record.h"
-#include "engine/core/hex.h"
 #include "engine/wire/event_types.h"
 #include "engine/wire/keys.h"
 #include "engine/wire/topics.h"
@@ -11,12 +13,20 @@
 namespace chainflow::engine::abi {
 
 std::string ContractRecordId(const v1::ContractEvent& event) {
+  // Compiled formats and no temporaries: this runs once per contract event
+  // written, by ingest on a replay and by contract_events.
   const v1::LogRef& log = event.log();
-  std::string id = fmt::format("{}/{}/{}/{}", log.chain(), log.block_number(), log.log_index(),
-                               event.contract());
+  std::string id;
+  id.reserve(log.chain().size() + event.contract().size() + 50);
+  fmt::format_to(std::back_inserter(id), FMT_COMPILE("{}/{}/{}/{}"), log.chain(),
+                 log.block_number(), log.log_index(), event.contract());
   if (log.block_hash().size() >= 4) {
+    static constexpr char kDigits[] = "0123456789abcdef";
     id += '/';
-    id += core::ToHex(std::string_view(log.block_hash()).substr(0, 4)).substr(2);
+    for (unsigned char byte : std::string_view(log.block_hash()).substr(0, 4)) {
+      id += kDigits[byte >> 4];
+      id += kDigits[byte & 0xf];
+    }
   }
   if (event.retracted()) id += "/retracted";
   return id;

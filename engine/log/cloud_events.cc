@@ -4,15 +4,16 @@
 
 namespace chainflow::engine::log {
 
-std::vector<Header> CloudEventHeaders(const CloudEvent& event) {
-  return {
-      {"ce_specversion", "1.0"},
-      {"ce_id", event.id},
-      {"ce_source", event.source},
-      {"ce_type", event.type},
-      {"ce_time", FormatRfc3339(event.time_seconds)},
-      {"content-type", event.content_type},
-  };
+std::vector<Header> CloudEventHeaders(CloudEvent event) {
+  std::vector<Header> headers;
+  headers.reserve(kCloudEventHeaderCount + 1);
+  headers.push_back({"ce_specversion", "1.0"});
+  headers.push_back({"ce_id", std::move(event.id)});
+  headers.push_back({"ce_source", std::move(event.source)});
+  headers.push_back({"ce_type", std::move(event.type)});
+  headers.push_back({"ce_time", FormatRfc3339(event.time_seconds)});
+  headers.push_back({"content-type", std::move(event.content_type)});
+  return headers;
 }
 
 std::string FormatRfc3339(int64_t seconds) {

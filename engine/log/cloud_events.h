@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,10 @@ struct CloudEvent {
   std::string content_type = "application/protobuf";
 };
 
-std::vector<Header> CloudEventHeaders(const CloudEvent& event);
+// The headers of `event`, with room for one more (most writers add their
+// position header).
+inline constexpr size_t kCloudEventHeaderCount = 6;
+std::vector<Header> CloudEventHeaders(CloudEvent event);
 // RFC 3339 UTC ("2021-04-16T12:00:00Z").
 std::string FormatRfc3339(int64_t seconds);
 

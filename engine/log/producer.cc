@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -67,6 +69,9 @@ struct Producer::Impl {
   std::unordered_map<std::string, core::Counter*> produced;
   std::unordered_map<std::string, core::Counter*> delivery_errors;
 
+  std::mutex topics_mu;  // guards topics
+  std::unordered_map<std::string, internal::TopicPtr> topics;
+
   ~Impl() {
     stopping.store(true);
     if (poller.joinable()) poller.join();
@@ -80,8 +85,22 @@ struct Producer::Impl {
                        rd_kafka_outq_len(rk.get()));
         }
       }
-      rk.reset();  // before the members its callbacks use
+      topics.clear();  // librdkafka wants its topic handles gone before the client
+      rk.reset();      // before the members its callbacks use
     }
+  }
+
+  // The client's handle of `name`, created at its first record: producev with
+  // a topic name would look the name up (a lock and string compares) and
+  // take and drop a reference on every record.
+  rd_kafka_topic_t* Topic(const std::string& name) {
+    std::lock_guard lock(topics_mu);
+    auto it = topics.find(name);
+    if (it != topics.end()) return it->second.get();
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(rk.get(), name.c_str(), nullptr);
+    if (handle == nullptr) return nullptr;  // producev names the error
+    topics.emplace(name, internal::TopicPtr(handle));
+    return handle;
   }
 
   core::Counter& CounterFor(std::unordered_map<std::string, core::Counter*>& cache,
@@ -185,10 +204,16 @@ core::Status Producer::Send(const OutRecord& record) {
                           h.value.data(), h.value.size());
     }
   }
-  const auto deadline = std::chrono::steady_clock::now() + kQueueFullRetryBudget;
+  rd_kafka_topic_t* topic = impl_->Topic(record.topic);
+  if (topic == nullptr) {
+    return StatusFromError(rd_kafka_last_error(),
+                           fmt::format("producing to {}/{}", record.topic,
+                                       record.partition.value()));
+  }
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   while (true) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(record.topic.c_str()),
+        rk, RD_KAFKA_V_RKT(topic),
         RD_KAFKA_V_PARTITION(record.partition.value()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
         RD_KAFKA_V_VALUE(record.tombstone ? nullptr : const_cast<char*>(record.value.data()),
@@ -199,7 +224,10 @@ core::Status Producer::Send(const OutRecord& record) {
       (void)headers.release();  // now owned by the message
       return core::Status::Ok();
     }
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && std::chrono::steady_clock::now() < deadline) {
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !deadline) {
+      deadline = std::chrono::steady_clock::now() + kQueueFullRetryBudget;
+    }
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && std::chrono::steady_clock::now() < *deadline) {
       // Serve delivery reports to make room (the poll thread does too).
       rd_kafka_poll(rk, kQueueFullPollMs);
       continue;

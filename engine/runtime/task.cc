@@ -251,7 +251,7 @@ core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& 
     out.topic = ev.topic;
     out.partition = log::PartitionForKey(ev.key, it->second);
     out.key = std::move(ev.key);
-    log::CloudEvent ce{id, routing_.ce_source, ev.ce_type, ev.event_time};
+    log::CloudEvent ce{std::move(id), routing_.ce_source, std::move(ev.ce_type), ev.event_time};
     if (ev.json) {
       out.value = std::move(*ev.json);
       ce.content_type = "application/json";
@@ -260,7 +260,7 @@ core::Status Task::SendOutputs(const log::Record& in, std::vector<OutputEvent>& 
     } else {
       out.value = ev.envelope.SerializeAsString();
     }
-    out.headers = log::CloudEventHeaders(ce);
+    out.headers = log::CloudEventHeaders(std::move(ce));
     for (const std::string& name : routing_.forward_headers) {
       if (const std::string* value = in.FindHeader(name)) out.headers.push_back({name, *value});
     }

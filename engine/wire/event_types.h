@@ -40,10 +40,10 @@ inline constexpr char kAccrualRecordedType[] = "chainflow.accruals.AccrualRecord
 inline constexpr char kContractEventType[] = "chainflow.evm.ContractEvent";
 // "chainflow.contract.<contract>.<Event>".
 inline std::string ContractEventType(std::string_view contract, std::string_view event) {
-  std::string type = "chainflow.contract.";
-  type += contract;
-  type += '.';
-  type += event;
+  constexpr std::string_view kPrefix = "chainflow.contract.";
+  std::string type;
+  type.reserve(kPrefix.size() + contract.size() + 1 + event.size());
+  type.append(kPrefix).append(contract).append(1, '.').append(event);
   return type;
 }
 

@@ -30,7 +30,11 @@ std::string SettlementPartsTopic(std::string_view prefix) {
 std::string AccrualsTopic(std::string_view prefix) { return fmt::format("{}.accruals", prefix); }
 
 std::string ContractTopic(std::string_view prefix, std::string_view contract) {
-  return fmt::format("{}.contract.{}", prefix, contract);
+  constexpr std::string_view kInfix = ".contract.";
+  std::string topic;
+  topic.reserve(prefix.size() + kInfix.size() + contract.size());
+  topic.append(prefix).append(kInfix).append(contract);
+  return topic;
 }
 
 }  // namespace chainflow::engine::wire

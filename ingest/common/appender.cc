@@ -121,7 +121,7 @@ core::Result<bool> ChainAppender::Append(const ChainEvent& event) {
     }
   }
   record.headers = log::CloudEventHeaders(
-      log::CloudEvent{id, source_, std::string(event.type), event.time_seconds});
+      log::CloudEvent{std::move(id), source_, std::string(event.type), event.time_seconds});
   record.headers.push_back({std::string(kPositionHeader), position.ToString()});
   RETURN_IF_ERROR(SendRecord(record));
   last = position;

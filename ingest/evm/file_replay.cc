@@ -138,7 +138,7 @@ class Replayer {
     engine::log::CloudEvent ce{std::move(made.id), std::string(kContractEventsSource),
                                std::move(made.ce_type), made.event_time};
     if (made.json) ce.content_type = "application/json";
-    record.headers = engine::log::CloudEventHeaders(ce);
+    record.headers = engine::log::CloudEventHeaders(std::move(ce));
     record.timestamp_ms = made.event_time * 1000;
     record.value = std::move(made.value);
     ASSIGN_OR_RETURN(bool sent, appender_.AppendToLane(direct.lane, event.position,

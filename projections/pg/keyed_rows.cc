@@ -1,6 +1,7 @@
 #include "projections/pg/keyed_rows.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 
 #include "engine/core/check.h"
@@ -27,6 +28,12 @@ std::vector<std::string> Pick(const std::vector<std::string>& fields,
   return out;
 }
 
+bool ParseInt(const std::string& text, int64_t* out) {
+  const char* end = text.data() + text.size();
+  auto [at, ec] = std::from_chars(text.data(), end, *out);
+  return ec == std::errc() && at == end;
+}
+
 }  // namespace
 
 KeyedRows::KeyedRows(const UpsertSpec& spec)
@@ -34,6 +41,37 @@ KeyedRows::KeyedRows(const UpsertSpec& spec)
       key_positions_(PositionsOf(spec, spec.key)),
       match_positions_(PositionsOf(spec, spec.delete_match)) {
   for (size_t i = 0; i < key_positions_.size(); ++i) removal_key_positions_.push_back(i);
+  // Distinct positions mean distinct keys only when the key holds them.
+  const auto& order = spec.append_position;
+  auto in_key = [&spec](const std::string& c) {
+    return std::find(spec.key.begin(), spec.key.end(), c) != spec.key.end();
+  };
+  if (order.size() == 2 && in_key(order[0]) && in_key(order[1])) {
+    order_positions_ = PositionsOf(spec, order);
+  } else {
+    indexed_ = true;
+  }
+}
+
+bool KeyedRows::InOrder(const std::vector<std::string>& fields) {
+  if (indexed_) return false;
+  std::pair<int64_t, int64_t> position;
+  if (!ParseInt(fields[order_positions_[0]], &position.first) ||
+      !ParseInt(fields[order_positions_[1]], &position.second)) {
+    return false;
+  }
+  if (any_in_order_ && position <= last_position_) return false;
+  any_in_order_ = true;
+  last_position_ = position;
+  return true;
+}
+
+void KeyedRows::IndexRows() {
+  indexed_ = true;
+  at_.reserve(std::max(reserved_, rows_.size()));
+  for (size_t i = 0; i < rows_.size(); ++i) {
+    at_.emplace(EncodeKey(rows_[i], key_positions_), Slot{false, i});
+  }
 }
 
 std::string KeyedRows::EncodeKey(const std::vector<std::string>& fields,
@@ -51,7 +89,8 @@ std::string KeyedRows::EncodeKey(const std::vector<std::string>& fields,
 }
 
 void KeyedRows::Reserve(size_t rows) {
-  at_.reserve(rows);
+  reserved_ = rows;
+  if (indexed_) at_.reserve(rows);
   rows_.reserve(rows);
 }
 
@@ -72,6 +111,11 @@ void KeyedRows::Erase(bool removal, size_t index) {
 void KeyedRows::Put(std::vector<std::string> fields, bool remove) {
   CF_CHECK(fields.size() == spec_->columns.size(), "{} fields for the {} columns of {}",
            fields.size(), spec_->columns.size(), spec_->table);
+  if (!remove && InOrder(fields)) {
+    rows_.push_back(std::move(fields));
+    return;
+  }
+  if (!indexed_) IndexRows();
   // One lookup: a new key (the usual case) takes its slot here.
   auto [it, fresh] = at_.try_emplace(EncodeKey(fields, key_positions_));
   if (!fresh) {

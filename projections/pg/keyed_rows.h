@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <unordered_map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/core/result.h"
@@ -20,6 +22,12 @@ namespace chainflow::projections::pg {
 // replace an upsert whose `spec.delete_match` fields differ from its own:
 // it takes back another row than the one staged (see UpsertSpec). Not
 // thread-safe.
+//
+// With `spec.append_position` (two integer key columns), rows that arrive in
+// strictly increasing position order are unique by key without asking: they
+// are kept in a list only. The key map is built, from every row so far, at
+// the first row that is a removal or not after the previous one (a batch of
+// a reorg), and used from then on.
 class KeyedRows {
  public:
   // `spec` must outlive this object; its key and delete_match columns must
@@ -52,6 +60,11 @@ class KeyedRows {
   // Drops entry `index` of `list` (rows_ or removals_) by moving the last
   // one into its place.
   void Erase(bool removal, size_t index);
+  // Whether `fields` (an upsert) comes after the previous row in position
+  // order, advancing that position if so. False once the map is in use.
+  bool InOrder(const std::vector<std::string>& fields);
+  // Puts every row kept so far into `at_`: from here on every Put asks it.
+  void IndexRows();
   // The map key of a row's key fields at `positions` (of `fields`): each
   // field's length then its bytes, so no two keys collide whatever they hold.
   static std::string EncodeKey(const std::vector<std::string>& fields,
@@ -61,6 +74,12 @@ class KeyedRows {
   std::vector<size_t> key_positions_;
   std::vector<size_t> match_positions_;
   std::vector<size_t> removal_key_positions_;  // 0..key size: a removal starts with its key
+  // spec.append_position's columns, when both are key columns; else empty.
+  std::vector<size_t> order_positions_;
+  bool indexed_ = false;  // every entry is in at_ (always, without order_positions_)
+  bool any_in_order_ = false;
+  std::pair<int64_t, int64_t> last_position_ = {0, 0};
+  size_t reserved_ = 0;  // Reserve's, applied to at_ once it is needed
   std::unordered_map<std::string, Slot> at_;  // encoded key -> where its entry is
   std::vector<std::vector<std::string>> rows_;
   std::vector<std::vector<std::string>> removals_;

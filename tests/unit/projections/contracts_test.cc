@@ -316,5 +316,51 @@ TEST(KeyedRowsRemovalTest, RetractionsTakeBackOnlyTheirOwnRow) {
   EXPECT_EQ(rows.removals(), (std::vector<std::vector<std::string>>{{"1", "a"}}));
 }
 
+// A log of events keeps its rows unmapped while their positions rise; the
+// first row that does not (a reorg's batch) or a removal brings the key map in,
+// built from the rows so far, and the later Puts still replace by key.
+TEST(KeyedRowsOrderTest, RowsOutOfPositionOrderStillReplaceTheirKeysRow) {
+  pg::UpsertSpec spec{"t", {"block", "log", "chain", "v"}, {"block", "log", "chain"}};
+  spec.append_position = {"block", "log"};
+  pg::KeyedRows rows(spec);
+  rows.Put({"5", "0", "c", "a"});
+  rows.Put({"5", "1", "c", "b"});
+  rows.Put({"6", "0", "c", "c"});
+  rows.Put({"5", "1", "c", "B"});  // the same key again, behind the last row
+  rows.Put({"7", "0", "c", "d"});
+  rows.Put({"7", "0", "c", "D"});
+  rows.Put({"8", "0", "c", "e"});
+  rows.Put({"8", "0", "c", ""}, /*remove=*/true);
+  rows.Put({"9", "0", "x", "f"});  // one position, two chains: two keys
+  rows.Put({"9", "0", "y", "g"});
+  EXPECT_EQ(rows.rows(), (std::vector<std::vector<std::string>>{{"5", "0", "c", "a"},
+                                                                {"5", "1", "c", "B"},
+                                                                {"6", "0", "c", "c"},
+                                                                {"7", "0", "c", "D"},
+                                                                {"9", "0", "x", "f"},
+                                                                {"9", "0", "y", "g"}}));
+  EXPECT_EQ(rows.removals(), (std::vector<std::vector<std::string>>{{"8", "0", "c"}}));
+}
+
+TEST(KeyedRowsOrderTest, ARemovalFirstOrAPositionThatIsNoNumberUsesTheMapFromThere) {
+  pg::UpsertSpec spec{"t", {"block", "log", "chain", "v"}, {"block", "log", "chain"}};
+  spec.append_position = {"block", "log"};
+  pg::KeyedRows removal_first(spec);
+  removal_first.Put({"3", "0", "c", ""}, /*remove=*/true);
+  removal_first.Put({"3", "0", "c", "z"});  // re-added on the new branch
+  removal_first.Put({"4", "0", "c", "y"});
+  removal_first.Put({"4", "0", "c", "Y"});
+  EXPECT_EQ(removal_first.rows(), (std::vector<std::vector<std::string>>{{"3", "0", "c", "z"},
+                                                                         {"4", "0", "c", "Y"}}));
+  EXPECT_TRUE(removal_first.removals().empty());
+
+  pg::KeyedRows odd(spec);
+  odd.Put({"1", "0", "c", "a"});
+  odd.Put({"x1", "0", "c", "b"});
+  odd.Put({"1", "0", "c", "A"});
+  EXPECT_EQ(odd.rows(), (std::vector<std::vector<std::string>>{{"1", "0", "c", "A"},
+                                                               {"x1", "0", "c", "b"}}));
+}
+
 }  // namespace
 }  // namespace chainflow::projections::contracts
