@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -518,7 +519,8 @@ core::Status LogDecoder::AppendContractEvents(DecodeResult* out) const {
     AbiMatch& match = matches[k];
     common::ChainEvent event = NewEvent(l, kContractSub + k);
     event.envelope.set_id(
-        fmt::format("{}/{}/{}/{}", chain_, l.block_number, l.log_index, match.contract->name()));
+        fmt::format(FMT_COMPILE("{}/{}/{}/{}"), chain_, l.block_number, l.log_index,
+                    match.contract->name()));
     event.key = engine::wire::ContractFamilyKey(chain_, match.contract->family);
     FillLogRef(chain_, l, match.event.mutable_log());
     *event.envelope.mutable_contract_event() = std::move(match.event);

@@ -61,6 +61,7 @@ core::Status FillValues(const v1::ContractEvent& m, ContractRecord& r) {
     return core::InvalidArgumentError(fmt::format(
         "values: {} for the {} inputs of {}", m.values_size(), inputs.size(), r.signature));
   }
+  r.values.reserve(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     auto v = abi::FromProto(m.values(static_cast<int>(i)), inputs[i].type);
     if (!v) return v.error().WithContext(fmt::format("values[{}] ({})", i, inputs[i].name));
@@ -88,16 +89,17 @@ core::Result<ContractRecord> DecodeProtobufRecord(std::string_view value,
   if (!envelope.has_contract_event()) {
     return core::InvalidArgumentError("the envelope holds no contract_event");
   }
-  const v1::ContractEvent& m = envelope.contract_event();
+  // The envelope is ours: its strings move into the record.
+  v1::ContractEvent& m = *envelope.mutable_contract_event();
   if (m.contract() != contract) {
     return core::InvalidArgumentError(
         fmt::format("contract: \"{}\" on the topic of \"{}\"", m.contract(), contract));
   }
   ContractRecord r;
   RETURN_IF_ERROR(FillLog(m.log(), r));
-  r.contract = m.contract();
-  r.event = m.event();
-  r.signature = m.signature();
+  r.contract = std::move(*m.mutable_contract());
+  r.event = std::move(*m.mutable_event());
+  r.signature = std::move(*m.mutable_signature());
   r.retracted = m.retracted();
   r.definition = FindEvent(events, r.signature);
   RETURN_IF_ERROR(FillValues(m, r));
