@@ -6,6 +6,12 @@
 #
 #   benchmarks/replay_bench.sh [--build-dir DIR] [--only cyberkongz|generated|erc20-intents|contracts]
 #                              [--transfers N] [--intents N] [--accounts N] [--runs N]
+#                              [--against BINARY]
+#
+# --against BINARY: before each run, the same replay with BINARY (another
+# build's chainflow, e.g. from a git worktree at the commit to compare with),
+# so the two alternate; prints both medians and their ratio. On a shared
+# machine whose speed drifts, only such pairs compare two builds.
 #
 # Data sets:
 #   cyberkongz     ../shared/data/evm/cyberkongz/transfers.logs.ndjson (15,188 logs)
@@ -29,6 +35,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="build"
 only=""
+against=""
 transfers=1000000
 intents=100000
 accounts=1000
@@ -37,7 +44,7 @@ runs=3
 pg_admin="${CHAINFLOW_BENCH_PG_URL:-postgresql://chainflow@127.0.0.1:5433/chainflow}"
 brokers="${CHAINFLOW_BENCH_BROKERS:-127.0.0.1:9092}"
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "replay_bench: $*" >&2; exit 1; }
 
 while [[ $# -gt 0 ]]; do
@@ -48,6 +55,7 @@ while [[ $# -gt 0 ]]; do
     --intents) intents="${2:?--intents N}"; shift 2 ;;
     --accounts) accounts="${2:?--accounts N}"; shift 2 ;;
     --runs) runs="${2:?--runs N}"; shift 2 ;;
+    --against) against="${2:?--against BINARY}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -66,6 +74,7 @@ chainflow="$build_dir/chainflow"
 gen_history="$build_dir/benchmarks/gen_history"
 gen_user_events="$build_dir/benchmarks/gen_user_events"
 [[ -x "$chainflow" ]] || die "no $chainflow; build it (cmake --build $build_dir --target chainflow)"
+[[ -z "$against" || -x "$against" ]] || die "--against $against: not an executable"
 
 # Infrastructure check: both must answer, or the runs would only time out.
 command -v psql >/dev/null || die "psql not found (apt-get install postgresql-client)"
@@ -170,7 +179,7 @@ check_intents_run() {
 # Runs in a subshell ($(...)): the caller registers the database and state
 # dir for cleanup first, so a failed run is still cleaned up on exit.
 run_once() {
-  local name="$1" file="$2" i="$3" id="$4"
+  local name="$1" file="$2" i="$3" id="$4" bin="${5:-$chainflow}"
   local db="cf_${id}" state="$bench_dir/state_${id}" cfg="$bench_dir/${id}.toml"
   psql "$pg_admin" -Atqc "CREATE DATABASE $db" >/dev/null || die "cannot create database $db"
   cat >"$cfg" <<EOF
@@ -213,7 +222,7 @@ EOF
   local out
   # GNU time records the replay's peak resident memory (ru_maxrss).
   if ! out="$(/usr/bin/time -f '%M' -o "$bench_dir/${id}.rss" \
-    "$chainflow" replay -c "$cfg" --chain mainnet --from-file "$file" 2>"$bench_dir/${id}.err")"; then
+    "$bin" replay -c "$cfg" --chain mainnet --from-file "$file" 2>"$bench_dir/${id}.err")"; then
     cat "$bench_dir/${id}.err" >&2
     die "$name run $i: chainflow replay failed (stderr above)"
   fi
@@ -224,7 +233,7 @@ EOF
   local rss_mib
   rss_mib="$(awk '{ printf "%d", $1 / 1024 }' "$bench_dir/${id}.rss")"
   rm -f "$bench_dir/${id}.rss"
-  echo "  $name run $i: $line (peak RSS $rss_mib MiB)" >&2
+  echo "  $name run $i${5:+ ($bin)}: $line (peak RSS $rss_mib MiB)" >&2
   if [[ "$name" == erc20-intents ]]; then
     check_intents_run "$name" "$i" "$id" "${pg_admin%/*}/$db"
     # (transfers + intents) / the replay's own seconds ("N events (...), ..., 12.34 s, ...")
@@ -250,7 +259,14 @@ for name in cyberkongz generated erc20-intents contracts; do
   file="$(data_file "$name")"
   echo "$name: $(wc -l <"$file") logs from $file, $runs runs" >&2
   rates=()
+  base_rates=()
   for (( i = 1; i <= runs; i++ )); do
+    if [[ -n "$against" ]]; then
+      id="bench_${name//-/}base_${tag}_${i}"
+      databases+=("cf_$id")
+      state_dirs+=("$bench_dir/state_$id" "$bench_dir/$id.toml" "$bench_dir/$id.err")
+      base_rates+=("$(run_once "$name" "$file" "$i" "$id" "$against")")
+    fi
     id="bench_${name//-/}_${tag}_${i}"
     databases+=("cf_$id")
     state_dirs+=("$bench_dir/state_$id" "$bench_dir/$id.toml" "$bench_dir/$id.err")
@@ -258,6 +274,15 @@ for name in cyberkongz generated erc20-intents contracts; do
   done
   med="$(printf '%s\n' "${rates[@]}" | median)"
   echo "$name: runs ${rates[*]} events/s, median $med events/s"
-  results+=("BENCH replay dataset=$name runs=$runs median_events_per_s=$med per_run=$(IFS=,; echo "${rates[*]}")")
+  line="BENCH replay dataset=$name runs=$runs median_events_per_s=$med per_run=$(IFS=,; echo "${rates[*]}")"
+  if [[ -n "$against" ]]; then
+    base_med="$(printf '%s\n' "${base_rates[@]}" | median)"
+    ratio="$(awk -v a="$med" -v b="$base_med" 'BEGIN { printf "%.3f", a / b }')"
+    echo "$name: against $against: runs ${base_rates[*]} events/s, median $base_med events/s;" \
+      "this build's median is $ratio times it"
+    line+=" against_median_events_per_s=$base_med against_per_run=$(IFS=,; echo "${base_rates[*]}")"
+    line+=" ratio=$ratio"
+  fi
+  results+=("$line")
 done
 printf '%s\n' "${results[@]}"
