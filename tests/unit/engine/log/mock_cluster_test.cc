@@ -148,6 +148,44 @@ TEST_F(MockClusterTest, ProduceConsumeRoundTripWithHeaders) {
             static_cast<uint64_t>(kCount));
 }
 
+// The producer keeps a topic handle per topic: records sent to two topics in
+// turn each land on their own.
+TEST_F(MockClusterTest, RecordsSentToTwoTopicsInTurnLandOnTheirOwn) {
+  cluster_.CreateTopic("u", 2);
+  auto producer = OpenProducer();
+  ASSERT_NE(producer, nullptr);
+  constexpr int kCount = 100;
+  for (int i = 0; i < kCount; ++i) {
+    const std::string topic = i % 2 == 0 ? "t" : "u";
+    const std::string key = topic + "-" + std::to_string(i);
+    OutRecord out{.topic = topic,
+                  .partition = PartitionForKey(key, topic == "t" ? 3 : 2),
+                  .key = key,
+                  .value = std::to_string(i)};
+    ASSERT_TRUE(producer->Send(out).ok());
+  }
+  ASSERT_EQ(producer->Flush(seconds(10)), core::Status::Ok());
+  auto consumer = OpenConsumer();
+  ASSERT_NE(consumer, nullptr);
+  ASSERT_TRUE(consumer
+                  ->Assign({{"t", core::PartitionId(0), kOffsetBeginning},
+                            {"t", core::PartitionId(1), kOffsetBeginning},
+                            {"t", core::PartitionId(2), kOffsetBeginning},
+                            {"u", core::PartitionId(0), kOffsetBeginning},
+                            {"u", core::PartitionId(1), kOffsetBeginning}})
+                  .ok());
+  std::vector<Record> records = PollN(*consumer, kCount);
+  ASSERT_EQ(records.size(), static_cast<size_t>(kCount));
+  std::map<std::string, int> per_topic;
+  for (const Record& r : records) {
+    EXPECT_EQ(r.key.substr(0, 2), r.topic + "-") << r.key << " on " << r.topic;
+    EXPECT_EQ(r.partition, PartitionForKey(r.key, r.topic == "t" ? 3 : 2));
+    ++per_topic[r.topic];
+  }
+  EXPECT_EQ(per_topic["t"], kCount / 2);
+  EXPECT_EQ(per_topic["u"], kCount / 2);
+}
+
 TEST_F(MockClusterTest, AssignAtExplicitOffsetAndEnd) {
   auto producer = OpenProducer();
   ASSERT_NE(producer, nullptr);
