@@ -12,6 +12,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/core/metrics.h"
@@ -76,6 +77,18 @@ class MockClusterTest : public ::testing::Test {
     return admin.has_value() ? std::move(admin).value() : nullptr;
   }
 
+  // Assigns every partition of `topics` (name, partition count) from the beginning.
+  static bool AssignFromBeginning(Consumer& consumer,
+                                  const std::vector<std::pair<std::string, int>>& topics) {
+    std::vector<TopicPartitionOffset> from;
+    for (const auto& [topic, partitions] : topics) {
+      for (int p = 0; p < partitions; ++p) {
+        from.push_back({topic, core::PartitionId(p), kOffsetBeginning});
+      }
+    }
+    return consumer.Assign(from).ok();
+  }
+
   // Polls until `count` records arrived or 10 s passed.
   static std::vector<Record> PollN(Consumer& consumer, size_t count) {
     std::vector<Record> all;
@@ -113,11 +126,7 @@ TEST_F(MockClusterTest, ProduceConsumeRoundTripWithHeaders) {
 
   auto consumer = OpenConsumer();
   ASSERT_NE(consumer, nullptr);
-  ASSERT_TRUE(consumer
-                  ->Assign({{"t", core::PartitionId(0), kOffsetBeginning},
-                            {"t", core::PartitionId(1), kOffsetBeginning},
-                            {"t", core::PartitionId(2), kOffsetBeginning}})
-                  .ok());
+  ASSERT_TRUE(AssignFromBeginning(*consumer, {{"t", 3}}));
   std::vector<Record> records = PollN(*consumer, kCount);
   ASSERT_EQ(records.size(), static_cast<size_t>(kCount));
   std::map<int32_t, int64_t> next_offset;
@@ -167,13 +176,7 @@ TEST_F(MockClusterTest, RecordsSentToTwoTopicsInTurnLandOnTheirOwn) {
   ASSERT_EQ(producer->Flush(seconds(10)), core::Status::Ok());
   auto consumer = OpenConsumer();
   ASSERT_NE(consumer, nullptr);
-  ASSERT_TRUE(consumer
-                  ->Assign({{"t", core::PartitionId(0), kOffsetBeginning},
-                            {"t", core::PartitionId(1), kOffsetBeginning},
-                            {"t", core::PartitionId(2), kOffsetBeginning},
-                            {"u", core::PartitionId(0), kOffsetBeginning},
-                            {"u", core::PartitionId(1), kOffsetBeginning}})
-                  .ok());
+  ASSERT_TRUE(AssignFromBeginning(*consumer, {{"t", 3}, {"u", 2}}));
   std::vector<Record> records = PollN(*consumer, kCount);
   ASSERT_EQ(records.size(), static_cast<size_t>(kCount));
   std::map<std::string, int> per_topic;
