@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "engine/abi/json_record.h"
+#include "engine/core/hex.h"
 #include "engine/wire/event_types.h"
 #include "engine/wire/keys.h"
 #include "engine/wire/topics.h"
@@ -21,28 +22,17 @@ std::string ContractRecordId(const v1::ContractEvent& event) {
   fmt::format_to(std::back_inserter(id), FMT_COMPILE("{}/{}/{}/{}"), log.chain(),
                  log.block_number(), log.log_index(), event.contract());
   if (log.block_hash().size() >= 4) {
-    static constexpr char kDigits[] = "0123456789abcdef";
     id += '/';
-    for (unsigned char byte : std::string_view(log.block_hash()).substr(0, 4)) {
-      id += kDigits[byte >> 4];
-      id += kDigits[byte & 0xf];
-    }
+    core::AppendHex(std::string_view(log.block_hash()).substr(0, 4), &id);
   }
   if (event.retracted()) id += "/retracted";
   return id;
 }
 
-const Event* FindSelectedEvent(const CatalogContract& contract, std::string_view signature) {
-  for (const Event& e : contract.decoder.events()) {
-    if (e.signature == signature) return &e;
-  }
-  return nullptr;
-}
-
 core::Result<ContractRecord> MakeContractRecord(std::string_view topic_prefix,
                                                 const CatalogContract& contract,
                                                 const v1::ContractEvent& event) {
-  const Event* selected = FindSelectedEvent(contract, event.signature());
+  const Event* selected = contract.decoder.Find(event.signature());
   if (selected == nullptr) {
     return core::InvalidArgumentError(fmt::format("contract {} selects no event {}",
                                                   contract.name(), event.signature()));

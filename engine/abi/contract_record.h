@@ -36,7 +36,4 @@ core::Result<ContractRecord> MakeContractRecord(std::string_view topic_prefix,
                                                 const CatalogContract& contract,
                                                 const v1::ContractEvent& event);
 
-// The selected event of `contract` with `signature`, or nullptr.
-const Event* FindSelectedEvent(const CatalogContract& contract, std::string_view signature);
-
 }  // namespace chainflow::engine::abi

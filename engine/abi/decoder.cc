@@ -72,6 +72,13 @@ core::Status EventDecoder::DecodeInto(size_t index, std::span<const core::Bytes3
   return core::Status::Ok();
 }
 
+const Event* EventDecoder::Find(std::string_view signature) const {
+  for (const Event& e : events_) {
+    if (e.signature == signature) return &e;
+  }
+  return nullptr;
+}
+
 core::Result<DecodedEvent> EventDecoder::DecodeAs(size_t index,
                                                   std::span<const core::Bytes32> topics,
                                                   std::string_view data) const {

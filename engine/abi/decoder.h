@@ -59,6 +59,8 @@ class EventDecoder {
                                       std::string_view data) const;
 
   const std::vector<Event>& events() const { return events_; }
+  // The event whose canonical signature is `signature`, or nullptr.
+  const Event* Find(std::string_view signature) const;
 
  private:
   struct Layout {

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include "engine/core/check.h"
+#include "engine/core/hex.h"
 
 namespace chainflow::engine::core {
 
@@ -37,13 +38,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 std::string LowerHex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 0xf];
-  }
+  AppendHex(bytes, &out);
   return out;
 }
 

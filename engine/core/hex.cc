@@ -27,24 +27,29 @@ Status BadChar(std::string_view hex, size_t pos) {
 
 }  // namespace
 
-std::string ToHex(std::span<const uint8_t> bytes) {
+void AppendHex(std::string_view bytes, std::string* out) {
   // Sized once and written through a pointer: appending a character at a
   // time checks the capacity twice a byte (hashes and addresses are hex
   // columns of every contract row a projection writes).
-  std::string out(2 + bytes.size() * 2, '\0');
-  char* at = out.data();
-  *at++ = '0';
-  *at++ = 'x';
-  for (uint8_t b : bytes) {
+  const size_t start = out->size();
+  out->resize(start + bytes.size() * 2);
+  char* at = out->data() + start;
+  for (unsigned char b : bytes) {
     *at++ = kDigits[b >> 4];
     *at++ = kDigits[b & 0xf];
   }
-  return out;
 }
 
 std::string ToHex(std::string_view bytes) {
-  return ToHex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                        bytes.size()));
+  std::string out;
+  out.reserve(2 + bytes.size() * 2);
+  out += "0x";
+  AppendHex(bytes, &out);
+  return out;
+}
+
+std::string ToHex(std::span<const uint8_t> bytes) {
+  return ToHex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 Result<std::vector<uint8_t>> FromHex(std::string_view hex) {

@@ -13,6 +13,8 @@ namespace chainflow::engine::core {
 // Lowercase hex of `bytes`, with a "0x" prefix.
 std::string ToHex(std::span<const uint8_t> bytes);
 std::string ToHex(std::string_view bytes);
+// Appends the lowercase hex of `bytes` (no prefix) to `out`.
+void AppendHex(std::string_view bytes, std::string* out);
 
 // Decodes "0x"-prefixed (or bare) hex of even length. InvalidArgument names
 // the offending character.

@@ -113,7 +113,7 @@ core::Result<ContractRecord> DecodeJsonRecord(std::string_view value, std::strin
   ASSIGN_OR_RETURN(const json::value* retracted, Field(o, "retracted"));
   if (!retracted->is_bool()) return core::InvalidArgumentError("retracted: not a boolean");
   r.retracted = retracted->get_bool();
-  r.definition = FindEvent(events, r.signature);
+  r.definition = events.Find(r.signature);
   RETURN_IF_ERROR(FillParams(o, r));
   return r;
 }

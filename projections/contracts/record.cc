@@ -72,13 +72,6 @@ core::Status FillValues(const v1::ContractEvent& m, ContractRecord& r) {
 
 }  // namespace
 
-const abi::Event* FindEvent(const abi::EventDecoder& events, std::string_view signature) {
-  for (const abi::Event& e : events.events()) {
-    if (e.signature == signature) return &e;
-  }
-  return nullptr;
-}
-
 core::Result<ContractRecord> DecodeProtobufRecord(std::string_view value,
                                                   std::string_view contract,
                                                   const abi::EventDecoder& events) {
@@ -101,7 +94,7 @@ core::Result<ContractRecord> DecodeProtobufRecord(std::string_view value,
   r.event = std::move(*m.mutable_event());
   r.signature = std::move(*m.mutable_signature());
   r.retracted = m.retracted();
-  r.definition = FindEvent(events, r.signature);
+  r.definition = events.Find(r.signature);
   RETURN_IF_ERROR(FillValues(m, r));
   return r;
 }

@@ -54,8 +54,4 @@ core::Result<ContractRecord> DecodeProtobufRecord(std::string_view value,
 core::Result<ContractRecord> DecodeJsonRecord(std::string_view value, std::string_view contract,
                                               const engine::abi::EventDecoder& events);
 
-// The selected event with `signature`, or null.
-const engine::abi::Event* FindEvent(const engine::abi::EventDecoder& events,
-                                    std::string_view signature);
-
 }  // namespace chainflow::projections::contracts

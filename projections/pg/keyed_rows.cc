@@ -60,8 +60,8 @@ bool KeyedRows::InOrder(const std::vector<std::string>& fields) {
       !ParseInt(fields[order_positions_[1]], &position.second)) {
     return false;
   }
-  if (any_in_order_ && position <= last_position_) return false;
-  any_in_order_ = true;
+  // Without the map, every row so far came in order: the last is the highest.
+  if (!rows_.empty() && position <= last_position_) return false;
   last_position_ = position;
   return true;
 }

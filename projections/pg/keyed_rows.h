@@ -77,7 +77,6 @@ class KeyedRows {
   // spec.append_position's columns, when both are key columns; else empty.
   std::vector<size_t> order_positions_;
   bool indexed_ = false;  // every entry is in at_ (always, without order_positions_)
-  bool any_in_order_ = false;
   std::pair<int64_t, int64_t> last_position_ = {0, 0};
   size_t reserved_ = 0;  // Reserve's, applied to at_ once it is needed
   std::unordered_map<std::string, Slot> at_;  // encoded key -> where its entry is

@@ -54,7 +54,7 @@ Status ContractEventsProcessor::ApplyEvent(const v1::ContractEvent& event,
   const abi::CatalogContract* contract = catalog_->Find(event.contract());
   // A contract no longer configured (or an event no longer selected): the
   // log still holds its events; nothing to send.
-  if (contract == nullptr || abi::FindSelectedEvent(*contract, event.signature()) == nullptr) {
+  if (contract == nullptr || contract->decoder.Find(event.signature()) == nullptr) {
     return Status::Ok();
   }
   if (contract->config->factory) {
