@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "benchmarks/bench_support.h"
+#include "benchmarks/sold_contract.h"
 #include "benchmarks/task_rounds.h"
 #include "engine/abi/catalog.h"
 #include "engine/abi/proto_value.h"
@@ -32,12 +33,6 @@ constexpr size_t kCommitEvery = 5'000;
 constexpr uint64_t kPerBlock = 100;
 const std::string kPrefix = "bench";
 const std::string kInputTopic = "bench.mainnet.events";
-constexpr char kAbi[] = R"([{"type":"event","name":"Sold","anonymous":false,"inputs":[
-  {"name":"buyer","type":"address","indexed":true},
-  {"name":"ticketId","type":"uint256","indexed":true},
-  {"name":"price","type":"uint256","indexed":false},
-  {"name":"seat","type":"string","indexed":false}]}])";
-constexpr char kAddress[] = "0x000000000000000000000000000000005eed0ffe";
 
 std::string BigEndian(uint64_t v, size_t width) {
   std::string out(width, '\0');
@@ -49,11 +44,11 @@ std::string BigEndian(uint64_t v, size_t width) {
 std::shared_ptr<const abi::Catalog> Catalog(const std::filesystem::path& dir,
                                             const std::string& format, core::Config* config) {
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "sold.json") << kAbi;
+  std::ofstream(dir / "sold.json") << benchmarks::kSoldAbi;
   auto parsed = core::Config::Parse(
       fmt::format("[[chains]]\nname = \"mainnet\"\n[[contracts]]\nchain = \"mainnet\"\n"
                   "name = \"bench\"\naddress = \"{}\"\nabi = \"{}\"\nformat = \"{}\"\n",
-                  kAddress, (dir / "sold.json").string(), format),
+                  benchmarks::kSoldAddress, (dir / "sold.json").string(), format),
       {});
   if (!parsed) return nullptr;
   *config = std::move(parsed).value();
@@ -79,7 +74,7 @@ std::vector<log::Record> History() {
     v1::ContractEvent* event = envelope.mutable_contract_event();
     event->set_contract("bench");
     event->set_event("Sold");
-    event->set_signature("Sold(address,uint256,uint256,string)");
+    event->set_signature(benchmarks::kSoldSignature);
     v1::LogRef* log = event->mutable_log();
     log->set_chain("mainnet");
     log->set_block_number(block);

@@ -60,6 +60,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "benchmarks/sold_contract.h"
 #include "engine/core/hex.h"
 #include "engine/core/keccak.h"
 
@@ -340,21 +341,14 @@ void WriteSpread(std::FILE* out, const Options& o, uint64_t erc20, uint64_t erc1
   }
 }
 
-constexpr char kSoldAbi[] = R"([{"type":"event","name":"Sold","anonymous":false,"inputs":[
-  {"name":"buyer","type":"address","indexed":true},
-  {"name":"ticketId","type":"uint256","indexed":true},
-  {"name":"price","type":"uint256","indexed":false},
-  {"name":"seat","type":"string","indexed":false}]}]
-)";
-
 // N Sold logs of one contract: buyer and ticket id in topics, price and a
 // seat label ("row-<r>-<s>") in data (head: price, offset 0x40; tail: length,
 // padded bytes).
 void WriteAbi(std::FILE* out, const Options& o) {
-  const auto hash = chainflow::engine::core::Keccak256("Sold(address,uint256,uint256,string)");
+  const auto hash = chainflow::engine::core::Keccak256(chainflow::benchmarks::kSoldSignature);
   const std::string topic0 = chainflow::engine::core::ToHex(
       std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
-  const std::string contract = "0x000000000000000000000000000000005eed0ffe";
+  const std::string contract = chainflow::benchmarks::kSoldAddress;
   std::mt19937_64 rng(o.seed);
   Position at{19'000'000, 1'700'000'000, 0};
   for (uint64_t i = 0; i < o.transfers; ++i) {
@@ -443,7 +437,7 @@ int main(int argc, char** argv) {
   if (o.standard == "abi") {
     if (!abi_out.empty()) {
       std::FILE* abi = std::fopen(abi_out.c_str(), "w");
-      if (!abi || std::fputs(kSoldAbi, abi) < 0 || std::fclose(abi) != 0) {
+      if (!abi || std::fputs(chainflow::benchmarks::kSoldAbi, abi) < 0 || std::fclose(abi) != 0) {
         fmt::print(stderr, "cannot write {}\n", abi_out);
         return 1;
       }

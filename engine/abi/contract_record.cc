@@ -13,49 +13,79 @@
 
 namespace chainflow::engine::abi {
 
-std::string ContractRecordId(const v1::ContractEvent& event) {
+namespace {
+
+void AppendContractRecordId(const v1::ContractEvent& event, std::string* id) {
   // Compiled formats and no temporaries: this runs once per contract event
   // written, by ingest on a replay and by contract_events.
   const v1::LogRef& log = event.log();
-  std::string id;
-  id.reserve(log.chain().size() + event.contract().size() + 50);
-  fmt::format_to(std::back_inserter(id), FMT_COMPILE("{}/{}/{}/{}"), log.chain(),
+  fmt::format_to(std::back_inserter(*id), FMT_COMPILE("{}/{}/{}/{}"), log.chain(),
                  log.block_number(), log.log_index(), event.contract());
   if (log.block_hash().size() >= 4) {
-    id += '/';
-    core::AppendHex(std::string_view(log.block_hash()).substr(0, 4), &id);
+    *id += '/';
+    core::AppendHex(std::string_view(log.block_hash()).substr(0, 4), id);
   }
-  if (event.retracted()) id += "/retracted";
+  if (event.retracted()) *id += "/retracted";
+}
+
+}  // namespace
+
+std::string ContractRecordId(const v1::ContractEvent& event) {
+  std::string id;
+  id.reserve(event.log().chain().size() + event.contract().size() + 50);
+  AppendContractRecordId(event, &id);
   return id;
 }
 
 core::Result<ContractRecord> MakeContractRecord(std::string_view topic_prefix,
                                                 const CatalogContract& contract,
                                                 const v1::ContractEvent& event) {
-  const Event* selected = contract.decoder.Find(event.signature());
+  ContractRecordWriter writer(topic_prefix, contract);
+  ContractRecord record;
+  RETURN_IF_ERROR(writer.Write(event, &record));
+  return record;
+}
+
+ContractRecordWriter::ContractRecordWriter(std::string_view topic_prefix,
+                                           const CatalogContract& contract)
+    : contract_(contract),
+      topic_(wire::ContractTopic(topic_prefix, contract.name())),
+      types_(contract.decoder.events().size()) {}
+
+core::Status ContractRecordWriter::Write(const v1::ContractEvent& event, ContractRecord* out) {
+  const Event* selected = contract_.decoder.Find(event.signature());
   if (selected == nullptr) {
     return core::InvalidArgumentError(fmt::format("contract {} selects no event {}",
-                                                  contract.name(), event.signature()));
+                                                  contract_.name(), event.signature()));
   }
-  ContractRecord record;
-  record.topic = wire::ContractTopic(topic_prefix, contract.name());
-  record.key = wire::ContractTopicKey(event.log().chain(), contract.name());
-  record.id = ContractRecordId(event);
-  record.ce_type = wire::ContractEventType(contract.name(), event.event());
-  record.event_time = static_cast<int64_t>(event.log().block_timestamp());
-  if (contract.config->format == "json") {
-    ASSIGN_OR_RETURN(record.value, ContractEventJson(event, *selected, record.id));
-    record.json = true;
-    return record;
+  if (key_.empty() || event.log().chain() != chain_) {
+    chain_ = event.log().chain();
+    key_ = wire::ContractTopicKey(chain_, contract_.name());
   }
+  std::string& type = types_[static_cast<size_t>(selected - contract_.decoder.events().data())];
+  if (type.empty()) type = wire::ContractEventType(contract_.name(), event.event());
+  out->topic = topic_;
+  out->key = key_;
+  out->id.clear();
+  AppendContractRecordId(event, &out->id);
+  out->ce_type = type;
+  out->event_time = static_cast<int64_t>(event.log().block_timestamp());
+  if (contract_.config->format == "json") {
+    ASSIGN_OR_RETURN(out->value, ContractEventJson(event, *selected, out->id));
+    out->json = true;
+    return core::Status::Ok();
+  }
+  out->json = false;
   // The event is lent to the envelope for its serialization rather than
   // copied into it (a copy allocates every value and string again).
-  v1::Envelope envelope;
-  envelope.set_id(record.id);
-  envelope.unsafe_arena_set_allocated_contract_event(const_cast<v1::ContractEvent*>(&event));
-  record.value = envelope.SerializeAsString();
-  envelope.unsafe_arena_release_contract_event();
-  return record;
+  envelope_.set_id(out->id);
+  envelope_.unsafe_arena_set_allocated_contract_event(const_cast<v1::ContractEvent*>(&event));
+  const bool serialized = envelope_.SerializeToString(&out->value);
+  envelope_.unsafe_arena_release_contract_event();
+  if (!serialized) {
+    return core::InternalError(fmt::format("cannot serialize the record {}", out->id));
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace chainflow::engine::abi

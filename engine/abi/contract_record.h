@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chainflow/v1/events.pb.h"
 #include "engine/abi/catalog.h"
@@ -35,5 +36,25 @@ std::string ContractRecordId(const v1::ContractEvent& event);
 core::Result<ContractRecord> MakeContractRecord(std::string_view topic_prefix,
                                                 const CatalogContract& contract,
                                                 const v1::ContractEvent& event);
+
+// MakeContractRecord for a writer of many records of one contract (ingest's
+// direct lanes): what every record shares (topic, key, CloudEvents type) is
+// worked out once, and each record is written over the last one's strings.
+// One per thread; `contract` must outlive it.
+class ContractRecordWriter {
+ public:
+  ContractRecordWriter(std::string_view topic_prefix, const CatalogContract& contract);
+
+  // Overwrites `out` with the record of `event`; errors as MakeContractRecord's.
+  core::Status Write(const v1::ContractEvent& event, ContractRecord* out);
+
+ private:
+  const CatalogContract& contract_;
+  std::string topic_;
+  std::string chain_;  // the chain of `key_`
+  std::string key_;
+  std::vector<std::string> types_;  // ce_type per event of the decoder; empty until used
+  v1::Envelope envelope_;           // serializes the event it is lent
+};
 
 }  // namespace chainflow::engine::abi

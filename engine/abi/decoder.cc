@@ -90,6 +90,12 @@ core::Result<DecodedEvent> EventDecoder::DecodeAs(size_t index,
 core::Result<DecodedEvent> EventDecoder::Decode(std::span<const core::Bytes32> topics,
                                                 std::string_view data) const {
   DecodedEvent out;
+  RETURN_IF_ERROR(Decode(topics, data, &out));
+  return out;
+}
+
+core::Status EventDecoder::Decode(std::span<const core::Bytes32> topics, std::string_view data,
+                                  DecodedEvent* out) const {
   if (!topics.empty()) {
     auto [begin, end] = std::equal_range(
         by_topic0_.begin(), by_topic0_.end(), std::make_pair(topics[0], size_t{0}),
@@ -97,8 +103,8 @@ core::Result<DecodedEvent> EventDecoder::Decode(std::span<const core::Bytes32> t
     core::Status first_error;
     bool first_had_topics = false;
     for (auto it = begin; it != end; ++it) {
-      core::Status s = DecodeInto(it->second, topics, data, &out);
-      if (s.ok()) return out;
+      core::Status s = DecodeInto(it->second, topics, data, out);
+      if (s.ok()) return s;
       bool had_topics = topics.size() == 1 + events_[it->second].indexed_count;
       if (first_error.ok() || (had_topics && !first_had_topics)) {
         first_error = s;
@@ -109,7 +115,7 @@ core::Result<DecodedEvent> EventDecoder::Decode(std::span<const core::Bytes32> t
   }
   for (size_t index : anonymous_) {
     if (events_[index].indexed_count != topics.size()) continue;
-    if (DecodeInto(index, topics, data, &out).ok()) return out;
+    if (DecodeInto(index, topics, data, out).ok()) return core::Status::Ok();
   }
   std::string contract = events_.empty() ? "the ABI" : events_[0].contract;
   return core::NotFoundError(fmt::format(

@@ -52,6 +52,10 @@ class EventDecoder {
 
   core::Result<DecodedEvent> Decode(std::span<const core::Bytes32> topics,
                                     std::string_view data) const;
+  // The same into `out`, whose values' memory is reused (a caller decoding
+  // log after log). On an error `out` holds whatever was decoded.
+  core::Status Decode(std::span<const core::Bytes32> topics, std::string_view data,
+                      DecodedEvent* out) const;
 
   // Decodes the log as events()[index], without matching: InvalidArgument
   // when the topic count or any value is wrong.

@@ -9,7 +9,15 @@ namespace {
 
 using core::Result;
 
-std::string Word(const core::U256& v) { return core::U256ToBigEndianString(v); }
+// Writes `bytes` into `out`, whose capacity a reused message keeps.
+void Assign(std::string* out, const void* bytes, size_t size) {
+  out->assign(static_cast<const char*>(bytes), size);
+}
+
+void AssignWord(std::string* out, const core::U256& v) {
+  const core::Bytes32 word = core::U256ToBytes32(v);
+  Assign(out, word.data(), word.size());
+}
 
 core::Status Mismatch(const AbiType& type, std::string_view why) {
   return core::InvalidArgumentError(fmt::format("abi value for {}: {}", type.canonical(), why));
@@ -34,31 +42,34 @@ Result<std::vector<Value>> FromList(const v1::AbiValues& list, const AbiType& el
 
 }  // namespace
 
+// Each value is written through mutable_*(): an element of a reused message
+// that already holds a value of the same kind keeps its string (ingest
+// refills the same messages for every log; see ToProto(values) below).
 void ToProto(const Value& value, v1::AbiValue* out) {
   std::visit(
       [out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, UintValue>) {
-          out->set_uint_value(Word(v.value));
+          AssignWord(out->mutable_uint_value(), v.value);
         } else if constexpr (std::is_same_v<T, IntValue>) {
-          out->set_int_value(Word(v.twos_complement));
+          AssignWord(out->mutable_int_value(), v.twos_complement);
         } else if constexpr (std::is_same_v<T, AddressValue>) {
-          out->set_address_value(v.address.ToBytes());
+          Assign(out->mutable_address_value(), v.address.bytes().data(), v.address.bytes().size());
         } else if constexpr (std::is_same_v<T, BoolValue>) {
           out->set_bool_value(v.value);
         } else if constexpr (std::is_same_v<T, FixedBytesValue>) {
-          out->set_fixed_bytes_value(v.bytes);
+          *out->mutable_fixed_bytes_value() = v.bytes;
         } else if constexpr (std::is_same_v<T, BytesValue>) {
-          out->set_bytes_value(v.bytes);
+          *out->mutable_bytes_value() = v.bytes;
         } else if constexpr (std::is_same_v<T, StringValue>) {
-          out->set_string_value(v.bytes);
+          *out->mutable_string_value() = v.bytes;
         } else if constexpr (std::is_same_v<T, ArrayValue>) {
           ToProto(v.elements, out->mutable_array_value()->mutable_values());
         } else if constexpr (std::is_same_v<T, TupleValue>) {
           ToProto(v.fields, out->mutable_tuple_value()->mutable_values());
         } else {
           static_assert(std::is_same_v<T, TopicHashValue>);
-          out->set_topic_hash(std::string(reinterpret_cast<const char*>(v.hash.data()), 32));
+          Assign(out->mutable_topic_hash(), v.hash.data(), v.hash.size());
         }
       },
       value.v);
@@ -66,8 +77,25 @@ void ToProto(const Value& value, v1::AbiValue* out) {
 
 void ToProto(const std::vector<Value>& values,
              google::protobuf::RepeatedPtrField<v1::AbiValue>* out) {
-  out->Reserve(static_cast<int>(values.size()));
-  for (const Value& v : values) ToProto(v, out->Add());
+  const int n = static_cast<int>(values.size());
+  while (out->size() > n) out->RemoveLast();
+  for (int i = 0; i < n; ++i) {
+    ToProto(values[static_cast<size_t>(i)], i < out->size() ? out->Mutable(i) : out->Add());
+  }
+}
+
+void ClearForReuse(v1::ContractEvent* event) {
+  // Clear() would free the LogRef and the values' strings: both are taken
+  // out first (pointer swaps; a heap message has no arena).
+  v1::LogRef* log = event->has_log() ? event->release_log() : nullptr;
+  google::protobuf::RepeatedPtrField<v1::AbiValue> values;
+  values.Swap(event->mutable_values());
+  event->Clear();
+  event->mutable_values()->Swap(&values);
+  if (log != nullptr) {
+    log->Clear();
+    event->set_allocated_log(log);
+  }
 }
 
 Result<Value> FromProto(const v1::AbiValue& in, const AbiType& type) {

@@ -13,10 +13,17 @@ namespace chainflow::engine::abi {
 // and back. Integers become 32-byte big-endian words (ints in two's
 // complement), addresses 20 bytes. Pure; thread-safe.
 
+// `out` is overwritten: the elements `out` already has are refilled in
+// place, so a message reused for value after value of the same kinds
+// allocates nothing once warm.
 void ToProto(const Value& value, v1::AbiValue* out);
 void ToProto(const std::vector<Value>& values,
              google::protobuf::RepeatedPtrField<v1::AbiValue>* out);
 
+// Clears `event` for reuse (an event decoded log after log) but keeps the
+// memory of its strings, its LogRef and its values: a writer then sets every
+// field it wants, the LogRef's too, and overwrites the values (ToProto).
+void ClearForReuse(v1::ContractEvent* event);
 // The value of `type` that `in` holds (the type gives bit widths and tuple
 // names). InvalidArgument when `in` does not fit the type: another kind, a
 // word of the wrong size, an array of the wrong length.

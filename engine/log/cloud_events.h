@@ -21,7 +21,16 @@ struct CloudEvent {
 };
 
 // The headers of `event`, with room for one more (most writers add their
-// position header).
+// position header), in this order (a writer that reuses them for record
+// after record rewrites the values at these indexes).
+enum CloudEventHeader : size_t {
+  kCeSpecVersion,
+  kCeId,
+  kCeSource,
+  kCeType,
+  kCeTime,
+  kCeContentType,
+};
 inline constexpr size_t kCloudEventHeaderCount = 6;
 std::vector<Header> CloudEventHeaders(CloudEvent event);
 // RFC 3339 UTC ("2021-04-16T12:00:00Z").

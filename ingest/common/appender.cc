@@ -234,7 +234,7 @@ bool ChainAppender::IsNewOnLane(size_t lane, Position position) const {
 }
 
 core::Result<bool> ChainAppender::AppendToLane(size_t index, Position position,
-                                               log::OutRecord record) {
+                                               log::OutRecord* record) {
   position.fork = fork_;
   Advance(position);
   Lane& lane = lanes_.at(index);
@@ -243,10 +243,15 @@ core::Result<bool> ChainAppender::AppendToLane(size_t index, Position position,
     skipped_metric_->Inc();
     return false;
   }
-  record.topic = lane.topic;
-  record.partition = lane.partition;
-  record.headers.push_back({std::string(kPositionHeader), position.ToString()});
-  RETURN_IF_ERROR(SendRecord(record));
+  record->topic = lane.topic;
+  record->partition = lane.partition;
+  if (record->headers.empty() || record->headers.back().key != kPositionHeader) {
+    record->headers.push_back({std::string(kPositionHeader), {}});
+  }
+  std::string& at = record->headers.back().value;
+  at.clear();
+  position.AppendTo(&at);
+  RETURN_IF_ERROR(SendRecord(*record));
   lane.last = position;
   ++appended_;
   appended_metric_->Inc();

@@ -128,7 +128,10 @@ class ChainAppender {
   // Sends `record` (key, value and headers set; topic, partition and `cf_pos`
   // are the lane's and the position's) unless the lane already holds
   // `position` (false). `position` takes the appender's fork, as Append's.
-  core::Result<bool> AppendToLane(size_t lane, Position position, log::OutRecord record);
+  // Sets `record`'s topic, partition and `cf_pos` header (its last: one
+  // already there is rewritten, so a caller may send one record over and
+  // over with new values).
+  core::Result<bool> AppendToLane(size_t lane, Position position, log::OutRecord* record);
   // The last position of `lane` (read at OpenLane, advanced by sends).
   std::optional<Position> LaneLastPosition(size_t lane) const;
 

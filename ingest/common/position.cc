@@ -16,9 +16,15 @@ bool ParseDecimal(std::string_view text, T* out) {
 
 }  // namespace
 
-// "[fork/]block:log_index:sub", appended by hand: one per appended record.
 std::string Position::ToString() const {
   std::string out;
+  AppendTo(&out);
+  return out;
+}
+
+// "[fork/]block:log_index:sub", appended by hand: one per appended record.
+void Position::AppendTo(std::string* text) const {
+  std::string& out = *text;
   char digits[20];
   auto put = [&](uint64_t v) {
     out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
@@ -32,7 +38,6 @@ std::string Position::ToString() const {
   put(log_index);
   out += ':';
   put(sub);
-  return out;
 }
 
 core::Result<Position> Position::Parse(std::string_view text) {

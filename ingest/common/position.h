@@ -49,6 +49,8 @@ struct Position {
   bool IsReverted() const { return log_index == kRevertLogIndex; }
 
   std::string ToString() const;
+  // Appends ToString() to `out`.
+  void AppendTo(std::string* out) const;
   // Parses the `cf_pos` text; InvalidArgument on anything else.
   static core::Result<Position> Parse(std::string_view text);
 };

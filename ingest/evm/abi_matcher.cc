@@ -18,14 +18,15 @@ bool HasTopic0(const abi::CatalogContract& contract, const core::Bytes32& topic0
   return false;
 }
 
-AbiMatch MakeMatch(const abi::CatalogContract& contract, const abi::DecodedEvent& decoded) {
-  AbiMatch match;
-  match.contract = &contract;
-  match.event.set_contract(contract.name());
-  match.event.set_event(decoded.event->name);
-  match.event.set_signature(decoded.event->signature);
-  abi::ToProto(decoded.values, match.event.mutable_values());
-  return match;
+// Fills `match` from its `decoded` values, over what an earlier log left.
+void FillMatch(const abi::CatalogContract& contract, AbiMatch* match) {
+  match->contract = &contract;
+  v1::ContractEvent& event = match->event;
+  abi::ClearForReuse(&event);
+  event.set_contract(contract.name());
+  event.set_event(match->decoded.event->name);
+  event.set_signature(match->decoded.event->signature);
+  abi::ToProto(match->decoded.values, event.mutable_values());
 }
 
 }  // namespace
@@ -45,7 +46,14 @@ AbiMatcher::AbiMatcher(std::string chain, std::vector<const abi::CatalogContract
   addresses_.erase(std::unique(addresses_.begin(), addresses_.end()), addresses_.end());
 }
 
-core::Status AbiMatcher::Match(const DecodedLog& log, std::vector<AbiMatch>* out) const {
+core::Status AbiMatcher::Match(const DecodedLog& log, std::vector<AbiMatch>* out,
+                               size_t* count) const {
+  *count = 0;
+  // The element the next match is decoded into.
+  auto next = [out, count]() -> AbiMatch& {
+    if (*count == out->size()) out->emplace_back();
+    return (*out)[*count];
+  };
   const std::span<const core::Bytes32> topics(log.topics.data(), log.topic_count);
   auto first = std::lower_bound(by_address_.begin(), by_address_.end(), log.address,
                                 [](const auto& entry, const core::Address& a) {
@@ -54,12 +62,14 @@ core::Status AbiMatcher::Match(const DecodedLog& log, std::vector<AbiMatch>* out
   for (auto it = first; it != by_address_.end() && it->first == log.address; ++it) {
     const abi::CatalogContract& contract = *it->second;
     if (log.block_number < contract.config->start_block) continue;
-    core::Result<abi::DecodedEvent> decoded = contract.decoder.Decode(topics, log.data);
-    if (!decoded) {
-      if (decoded.error().code() == core::StatusCode::kNotFound) continue;
-      return decoded.error().WithContext("contract \"" + contract.name() + "\"");
+    AbiMatch& match = next();
+    core::Status decoded = contract.decoder.Decode(topics, log.data, &match.decoded);
+    if (!decoded.ok()) {
+      if (decoded.code() == core::StatusCode::kNotFound) continue;
+      return decoded.WithContext("contract \"" + contract.name() + "\"");
     }
-    out->push_back(MakeMatch(contract, decoded.value()));
+    FillMatch(contract, &match);
+    ++*count;
   }
   if (log.topic_count == 0) return core::Status::Ok();
   for (const abi::CatalogContract* contract : made_) {
@@ -67,9 +77,12 @@ core::Status AbiMatcher::Match(const DecodedLog& log, std::vector<AbiMatch>* out
     const auto& own = contract->config->addresses;
     if (std::find(own.begin(), own.end(), log.address) != own.end()) continue;  // done above
     if (!HasTopic0(*contract, log.topics[0])) continue;
-    core::Result<abi::DecodedEvent> decoded = contract->decoder.Decode(topics, log.data);
-    if (!decoded) continue;  // another contract's event with the same signature
-    out->push_back(MakeMatch(*contract, decoded.value()));
+    AbiMatch& match = next();
+    if (!contract->decoder.Decode(topics, log.data, &match.decoded).ok()) {
+      continue;  // another contract's event with the same signature
+    }
+    FillMatch(*contract, &match);
+    ++*count;
   }
   return core::Status::Ok();
 }

@@ -16,7 +16,8 @@ struct DecodedLog;
 // One contract event a log decodes to.
 struct AbiMatch {
   const engine::abi::CatalogContract* contract = nullptr;
-  v1::ContractEvent event;  // log, contract, event, signature, values
+  v1::ContractEvent event;  // contract, event, signature, values (no log: the caller's)
+  engine::abi::DecodedEvent decoded;  // the values as decoded
 };
 
 // Finds the ABI contracts ([[contracts]] with `abi`) of one chain that a log
@@ -41,8 +42,10 @@ class AbiMatcher {
   // Every configured address (sorted, unique).
   const std::vector<core::Address>& addresses() const { return addresses_; }
 
-  // Appends the contract events of `log` to `out` (see above).
-  core::Status Match(const DecodedLog& log, std::vector<AbiMatch>* out) const;
+  // The contract events of `log` (see above), into the first `*count`
+  // elements of `out`: `out` grows when it must, and the elements after
+  // them are kept (their memory serves the next log's matches).
+  core::Status Match(const DecodedLog& log, std::vector<AbiMatch>* out, size_t* count) const;
 
  private:
   std::string chain_;

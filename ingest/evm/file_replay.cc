@@ -1,6 +1,7 @@
 #include "ingest/evm/file_replay.h"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -122,27 +123,54 @@ class Replayer {
     return it == direct_.end() ? nullptr : &it->second;
   }
 
+  // What a lane's records are written with, kept from one event to the next
+  // (a replay writes millions): only what changes is written again, over
+  // the last record's strings.
+  struct LaneRecord {
+    explicit LaneRecord(std::string_view topic_prefix, const engine::abi::CatalogContract& c)
+        : writer(topic_prefix, c) {}
+    engine::abi::ContractRecordWriter writer;
+    engine::abi::ContractRecord made;
+    engine::log::OutRecord record;
+    int64_t time = 0;  // of the ce_time header, when it is set
+  };
+
+  LaneRecord& LaneRecordOf(const DirectContract& direct) {
+    if (lane_records_.size() <= direct.lane) lane_records_.resize(direct.lane + 1);
+    std::unique_ptr<LaneRecord>& lane = lane_records_[direct.lane];
+    if (!lane) lane = std::make_unique<LaneRecord>(topic_prefix_, *direct.contract);
+    return *lane;
+  }
+
   // `event` as its contract's topic carries it, sent to the contract's lane.
   core::Status AppendDirect(const DirectContract& direct, const common::ChainEvent& event) {
+    LaneRecord& lane = LaneRecordOf(direct);
+    engine::log::OutRecord& record = lane.record;
     if (!appender_.IsNewOnLane(direct.lane, event.position)) {
       // Advances the chain-order check and counts the skip.
-      ASSIGN_OR_RETURN(bool sent, appender_.AppendToLane(direct.lane, event.position, {}));
+      ASSIGN_OR_RETURN(bool sent, appender_.AppendToLane(direct.lane, event.position, &record));
       (void)sent;
       return core::Status::Ok();
     }
-    ASSIGN_OR_RETURN(engine::abi::ContractRecord made,
-                     engine::abi::MakeContractRecord(topic_prefix_, *direct.contract,
-                                                     event.envelope.contract_event()));
-    engine::log::OutRecord record;
-    record.key = std::move(made.key);
-    engine::log::CloudEvent ce{std::move(made.id), std::string(kContractEventsSource),
-                               std::move(made.ce_type), made.event_time};
-    if (made.json) ce.content_type = "application/json";
-    record.headers = engine::log::CloudEventHeaders(std::move(ce));
+    engine::abi::ContractRecord& made = lane.made;
+    RETURN_IF_ERROR(lane.writer.Write(event.envelope.contract_event(), &made));
+    using engine::log::CloudEventHeader;
+    if (record.headers.empty()) {
+      engine::log::CloudEvent ce{{}, std::string(kContractEventsSource), {}, made.event_time};
+      if (made.json) ce.content_type = "application/json";
+      record.headers = engine::log::CloudEventHeaders(std::move(ce));
+      lane.time = made.event_time;
+    }
+    if (made.event_time != lane.time) {
+      record.headers[CloudEventHeader::kCeTime].value = engine::log::FormatRfc3339(made.event_time);
+      lane.time = made.event_time;
+    }
+    record.headers[CloudEventHeader::kCeId].value = made.id;
+    record.headers[CloudEventHeader::kCeType].value = made.ce_type;
+    record.key = made.key;
+    record.value.swap(made.value);
     record.timestamp_ms = made.event_time * 1000;
-    record.value = std::move(made.value);
-    ASSIGN_OR_RETURN(bool sent, appender_.AppendToLane(direct.lane, event.position,
-                                                       std::move(record)));
+    ASSIGN_OR_RETURN(bool sent, appender_.AppendToLane(direct.lane, event.position, &record));
     (void)sent;
     return core::Status::Ok();
   }
@@ -209,6 +237,7 @@ class Replayer {
   bool block_has_events_ = false;
   bool any_record_ = false;
   std::vector<common::DeadLetterRecord> pending_;
+  std::vector<std::unique_ptr<LaneRecord>> lane_records_;  // by lane
   Clock::time_point last_progress_;
   const uint64_t events_before_ = appender_.appended();
   const uint64_t skipped_before_ = appender_.skipped();

@@ -131,7 +131,22 @@ void FillLogRef(const std::string& chain, const DecodedLog& log, v1::LogRef* ref
   ref->set_tx_hash(log.tx_hash);
   ref->set_tx_index(log.tx_index);
   ref->set_log_index(log.log_index);
-  ref->set_contract(log.address.ToBytes());
+  ref->mutable_contract()->assign(reinterpret_cast<const char*>(log.address.bytes().data()),
+                                 log.address.bytes().size());
+}
+
+// A spare event of `out` (Recycle) or a new one, cleared for the next log,
+// its contract event's memory kept (for the swap in AppendContractEvents).
+common::ChainEvent SpareEvent(DecodeResult* out) {
+  if (out->spare_events.empty()) return common::ChainEvent{};
+  common::ChainEvent event = std::move(out->spare_events.back());
+  out->spare_events.pop_back();
+  v1::ContractEvent* kept =
+      event.envelope.has_contract_event() ? event.envelope.release_contract_event() : nullptr;
+  event.envelope.Clear();
+  if (kept != nullptr) event.envelope.set_allocated_contract_event(kept);
+  event.key.clear();
+  return event;
 }
 
 common::ChainEvent NewEvent(const DecodedLog& log, uint32_t sub) {
@@ -249,8 +264,9 @@ LogDecoder LogDecoder::ForChain(const core::Config& config, const std::string& c
 
 namespace {
 
-// The fields of one log object.
-core::Result<DecodedLog> ParseLogObject(simdjson::dom::element doc) {
+// The fields of one log object, into `out` (every field written: a reused
+// DecodedLog keeps its strings' memory).
+Status ParseLogObject(simdjson::dom::element doc, DecodedLog* out) {
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) return core::InvalidArgumentError("log is not a JSON object");
 
@@ -271,7 +287,11 @@ core::Result<DecodedLog> ParseLogObject(simdjson::dom::element doc) {
     return Status::Ok();
   };
 
-  DecodedLog log;
+  DecodedLog& log = *out;
+  log.block_hash.clear();
+  log.block_timestamp = 0;
+  log.tx_index = 0;
+  log.removed = false;
   std::string_view text;
   bool present = false;
   RETURN_IF_ERROR(get_string("address", false, &text, &present));
@@ -294,6 +314,7 @@ core::Result<DecodedLog> ParseLogObject(simdjson::dom::element doc) {
       ++i;
     }
     log.topic_count = static_cast<uint8_t>(i);
+    for (; i < log.topics.size(); ++i) log.topics[i] = {};
   }
   RETURN_IF_ERROR(get_string("data", false, &text, &present));
   RETURN_IF_ERROR(DecodeHexBytes("data", text, &log.data));
@@ -328,12 +349,13 @@ core::Result<DecodedLog> ParseLogObject(simdjson::dom::element doc) {
       if (e.get_bool().get(log.removed)) return FieldError("removed", "is not a boolean");
     }
   }
-  return log;
+  return Status::Ok();
 }
+
 
 }  // namespace
 
-core::Result<DecodedLog> LogDecoder::Parse(std::string_view json) {
+core::Status LogDecoder::ParseInto(std::string_view json, DecodedLog* out) {
   // Parse from our own padded buffer: no allocation per log once warm.
   std::string& buf = parser_->padded;
   if (buf.size() < json.size() + simdjson::SIMDJSON_PADDING) {
@@ -345,31 +367,50 @@ core::Result<DecodedLog> LogDecoder::Parse(std::string_view json) {
     return core::InvalidArgumentError(
         fmt::format("log is not valid JSON: {}", simdjson::error_message(error)));
   }
-  return ParseLogObject(doc);
+  return ParseLogObject(doc, out);
 }
 
-core::Status LogDecoder::Decode(std::string_view json, DecodeResult* out) {
+core::Result<DecodedLog> LogDecoder::Parse(std::string_view json) {
+  DecodedLog log;
+  RETURN_IF_ERROR(ParseInto(json, &log));
+  return log;
+}
+
+namespace {
+
+// Clears `out` for the next log. Its events become spares that the next
+// events reuse (NewEvent), with the memory of their contract events.
+void Recycle(DecodeResult* out) {
+  for (common::ChainEvent& event : out->events) out->spare_events.push_back(std::move(event));
   out->events.clear();
   out->skip_reason.clear();
-  ASSIGN_OR_RETURN(DecodedLog log, Parse(json));
-  return Classify(std::move(log), out);
+}
+
+}  // namespace
+
+core::Status LogDecoder::Decode(std::string_view json, DecodeResult* out) {
+  Recycle(out);
+  RETURN_IF_ERROR(ParseInto(json, &out->log));
+  return ClassifyParsed(out);
 }
 
 core::Status LogDecoder::Decode(const LogBatch& batch, size_t i, DecodeResult* out) const {
-  out->events.clear();
-  out->skip_reason.clear();
-  ASSIGN_OR_RETURN(DecodedLog log, ParseLogObject(batch.dom().logs.at(i)));
-  return Classify(std::move(log), out);
+  Recycle(out);
+  RETURN_IF_ERROR(ParseLogObject(batch.dom().logs.at(i), &out->log));
+  return ClassifyParsed(out);
 }
 
 core::Status LogDecoder::Classify(DecodedLog log, DecodeResult* out) const {
-  out->events.clear();
-  out->skip_reason.clear();
+  Recycle(out);
   out->log = std::move(log);
+  return ClassifyParsed(out);
+}
+
+core::Status LogDecoder::ClassifyParsed(DecodeResult* out) const {
   const DecodedLog& l = out->log;
-  auto skip = [&](LogKind kind, std::string reason) {
+  auto skip = [&](LogKind kind, std::string_view reason) {
     out->kind = kind;
-    out->skip_reason = std::move(reason);
+    out->skip_reason.assign(reason);
     return Status::Ok();
   };
   if (l.removed) return skip(LogKind::kSkippedRemoved, "removed log (reorg notification)");
@@ -379,9 +420,9 @@ core::Status LogDecoder::Classify(DecodedLog log, DecodeResult* out) const {
 
 core::Status LogDecoder::ClassifyStandard(DecodeResult* out) const {
   const DecodedLog& l = out->log;
-  auto skip = [&](LogKind kind, std::string reason) {
+  auto skip = [&](LogKind kind, std::string_view reason) {
     out->kind = kind;
-    out->skip_reason = std::move(reason);
+    out->skip_reason.assign(reason);
     return Status::Ok();
   };
   if (l.topic_count == 0) return skip(LogKind::kSkippedNoTopics, "anonymous event (no topics)");
@@ -507,23 +548,25 @@ core::Status LogDecoder::ClassifyStandard(DecodeResult* out) const {
 // indexes from kContractSub up (a batch's elements use 0..count-1).
 core::Status LogDecoder::AppendContractEvents(DecodeResult* out) const {
   constexpr uint32_t kContractSub = 0x80000000u;
-  std::vector<AbiMatch> matches;
-  RETURN_IF_ERROR(abi_->Match(out->log, &matches));
-  if (matches.empty()) return Status::Ok();
+  size_t matched = 0;
+  RETURN_IF_ERROR(abi_->Match(out->log, &out->matches, &matched));
+  if (matched == 0) return Status::Ok();
   const DecodedLog& l = out->log;
   if (IsSkipped(out->kind)) {
     out->kind = LogKind::kContractEvent;
     out->skip_reason.clear();
   }
-  for (uint32_t k = 0; k < matches.size(); ++k) {
-    AbiMatch& match = matches[k];
-    common::ChainEvent event = NewEvent(l, kContractSub + k);
-    event.envelope.set_id(
-        fmt::format(FMT_COMPILE("{}/{}/{}/{}"), chain_, l.block_number, l.log_index,
-                    match.contract->name()));
+  for (uint32_t k = 0; k < matched; ++k) {
+    AbiMatch& match = out->matches[k];
+    common::ChainEvent event = SpareEvent(out);
+    event.position = common::Position{0, l.block_number, l.log_index, kContractSub + k};
+    event.time_seconds = static_cast<int64_t>(l.block_timestamp);
+    fmt::format_to(std::back_inserter(*event.envelope.mutable_id()), FMT_COMPILE("{}/{}/{}/{}"),
+                   chain_, l.block_number, l.log_index, match.contract->name());
     event.key = engine::wire::ContractFamilyKey(chain_, match.contract->family);
     FillLogRef(chain_, l, match.event.mutable_log());
-    *event.envelope.mutable_contract_event() = std::move(match.event);
+    // A swap: the match keeps the spare's contract event for the next log.
+    event.envelope.mutable_contract_event()->Swap(&match.event);
     event.type = common::EventTypeName(event.envelope.payload_case());
     out->events.push_back(std::move(event));
   }

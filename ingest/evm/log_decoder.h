@@ -13,11 +13,11 @@
 #include "engine/core/u256.h"
 #include "engine/abi/catalog.h"
 #include "ingest/common/chain_event.h"
+#include "ingest/evm/abi_matcher.h"
 #include "ingest/evm/log_batch.h"
 
 namespace chainflow::ingest::evm {
 
-class AbiMatcher;
 
 // topic0 of the events we index (keccak-256 of the signature).
 inline constexpr std::string_view kTransferTopic =
@@ -66,12 +66,19 @@ struct KindCounts {
   uint64_t operator[](LogKind kind) const { return counts[static_cast<size_t>(kind)]; }
 };
 
-// The result of decoding one log object.
+// The result of decoding one log object. Reuse one for log after log: the
+// next decode takes over the memory of the last one's log, events and
+// decoded values (a replay decodes millions).
 struct DecodeResult {
   DecodedLog log;
   LogKind kind = LogKind::kSkippedOtherEvent;
   std::string skip_reason;                 // set for kSkipped* kinds
   std::vector<common::ChainEvent> events;  // empty for kSkipped* kinds
+
+  // The decoder's scratch, kept for the next decode: earlier events, and
+  // contract events with their values.
+  std::vector<common::ChainEvent> spare_events;
+  std::vector<AbiMatch> matches;
 };
 
 // Decodes eth_getLogs log objects (JSON text) into chain events.
@@ -109,7 +116,8 @@ class LogDecoder {
 
   // Parses the JSON fields only.
   core::Result<DecodedLog> Parse(std::string_view json);
-  // Parses, classifies and builds the events into `out` (cleared first).
+  // Parses, classifies and builds the events into `out` (cleared first; on
+  // an error its log may hold part of this one).
   core::Status Decode(std::string_view json, DecodeResult* out);
   // The same for log `i` of `batch`, already parsed.
   core::Status Decode(const LogBatch& batch, size_t i, DecodeResult* out) const;
@@ -123,6 +131,9 @@ class LogDecoder {
 
  private:
   struct Parser;
+  core::Status ParseInto(std::string_view json, DecodedLog* out);
+  // Classifies out->log and builds its events.
+  core::Status ClassifyParsed(DecodeResult* out) const;
   core::Status ClassifyStandard(DecodeResult* out) const;
   core::Status AppendContractEvents(DecodeResult* out) const;
 

@@ -11,6 +11,7 @@
 #include "engine/abi/catalog.h"
 #include "engine/core/hex.h"
 #include "engine/core/keccak.h"
+#include "engine/log/cloud_events.h"
 #include "engine/log/record.h"
 #include "ingest/evm/file_replay.h"
 #include "tests/unit/ingest/fakes.h"
@@ -215,6 +216,11 @@ TEST_F(DirectLanesTest, ADirectContractsEventsTakeItsTopicInTheProcessorsRecord)
     EXPECT_EQ(*FindHeader(r, "ce_source"), "chainflow/contract_events");
     EXPECT_EQ(*FindHeader(r, "content-type"), "application/protobuf");
     EXPECT_EQ(*FindHeader(r, "cf_pos"), fmt::format("{}:{}:2147483648", block, log_index));
+    // The replay writes one record over the last: no header twice, the
+    // time of this block's.
+    EXPECT_EQ(r.headers.size(), engine::log::kCloudEventHeaderCount + 1);
+    EXPECT_EQ(*FindHeader(r, "ce_time"),
+              engine::log::FormatRfc3339(static_cast<int64_t>(1700000000 + block * 12)));
     EXPECT_EQ(r.timestamp_ms, static_cast<int64_t>(1700000000 + block * 12) * 1000);
     v1::Envelope envelope;
     ASSERT_TRUE(envelope.ParseFromString(r.value));
@@ -227,6 +233,11 @@ TEST_F(DirectLanesTest, ADirectContractsEventsTakeItsTopicInTheProcessorsRecord)
     EXPECT_EQ(event.log().block_number(), block);
     EXPECT_FALSE(event.retracted());
     ASSERT_EQ(event.values_size(), 2);
+    // Each record its own log's values (the decoder refills one message).
+    const std::string buyer = AddressWord(fmt::format("0x{:040x}", block));
+    EXPECT_EQ(core::ToHex(event.values(0).address_value()), "0x" + buyer.substr(26));
+    EXPECT_EQ(core::ToHex(event.values(1).uint_value()),
+              fmt::format("0x{:064x}", log_index == 0 ? block : 3 * block));
   }
   // The chain topic keeps the factory's announcement and its instance's
   // sales (contract_events needs them) and the markers, but no ticket sale.

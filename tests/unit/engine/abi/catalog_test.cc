@@ -189,5 +189,32 @@ TEST(ProtoValueTest, EveryKindGoesThroughItsProtobufFormAndBack) {
   EXPECT_FALSE(FromProto(short_word, AbiType::Uint(256)));
 }
 
+// Ingest refills one message for log after log: what ToProto writes over
+// earlier values (of other kinds, more or fewer of them, nested deeper) is
+// exactly what it writes into an empty field.
+TEST(ProtoValueTest, WritingOverEarlierValuesEqualsWritingFresh) {
+  auto uint = [](uint64_t v) { return Value{UintValue{core::U256(v), 256}}; };
+  const std::vector<std::vector<Value>> rounds = {
+      {uint(7), Value{StringValue{"seat-1"}}, Value{BoolValue{true}}},
+      {Value{StringValue{"now a string"}}, uint(8)},
+      {Value{ArrayValue{{uint(1), Value{ArrayValue{{uint(2)}}}}}}, Value{BytesValue{"\x01"}},
+       Value{TopicHashValue{}}, Value{IntValue{~core::U256(0), 8}}},
+      {Value{AddressValue{}}, Value{ArrayValue{{Value{StringValue{"x"}}}}}},
+      {},
+      {uint(9), uint(10), uint(11), uint(12), uint(13)},
+  };
+  google::protobuf::RepeatedPtrField<v1::AbiValue> reused;
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    google::protobuf::RepeatedPtrField<v1::AbiValue> fresh;
+    ToProto(rounds[r], &fresh);
+    ToProto(rounds[r], &reused);
+    ASSERT_EQ(reused.size(), fresh.size()) << "round " << r;
+    for (int i = 0; i < fresh.size(); ++i) {
+      EXPECT_EQ(reused[i].SerializeAsString(), fresh[i].SerializeAsString())
+          << "round " << r << ", value " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace chainflow::engine::abi

@@ -58,6 +58,11 @@ TEST(CloudEventHeadersTest, BinaryModeHeaders) {
   EXPECT_EQ(*record.FindHeader("ce_type"), "chainflow.nft.OwnerChanged");
   EXPECT_EQ(*record.FindHeader("ce_time"), "2021-04-16T12:00:00Z");
   EXPECT_EQ(*record.FindHeader("content-type"), "application/protobuf");
+  // In the order CloudEventHeader names (writers rewrite values in place).
+  const std::vector<std::pair<CloudEventHeader, std::string>> order = {
+      {kCeSpecVersion, "ce_specversion"}, {kCeId, "ce_id"},     {kCeSource, "ce_source"},
+      {kCeType, "ce_type"},               {kCeTime, "ce_time"}, {kCeContentType, "content-type"}};
+  for (const auto& [index, key] : order) EXPECT_EQ(record.headers[index].key, key);
 }
 
 }  // namespace
