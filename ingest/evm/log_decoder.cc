@@ -24,41 +24,13 @@ Status FieldError(std::string_view field, std::string_view what) {
   return core::InvalidArgumentError(fmt::format("log field \"{}\": {}", field, what));
 }
 
-constexpr int8_t HexValue(char c) {
-  if (c >= '0' && c <= '9') return static_cast<int8_t>(c - '0');
-  if (c >= 'a' && c <= 'f') return static_cast<int8_t>(c - 'a' + 10);
-  if (c >= 'A' && c <= 'F') return static_cast<int8_t>(c - 'A' + 10);
-  return -1;
-}
-
-// The value of each hex digit, 0xff for any other byte.
-constexpr std::array<uint8_t, 256> kHexDigit = [] {
-  std::array<uint8_t, 256> table{};
-  table.fill(0xff);
-  for (int c = 0; c < 256; ++c) {
-    const int8_t v = HexValue(static_cast<char>(c));
-    if (v >= 0) table[c] = static_cast<uint8_t>(v);
-  }
-  return table;
-}();
-
 // "0x" + exactly 2*out.size() hex digits.
 Status DecodeHexExact(std::string_view field, std::string_view text, uint8_t* out, size_t n) {
   if (text.size() != 2 + 2 * n || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
     return FieldError(field, fmt::format("\"{}\" is not 0x + {} hex digits", text.substr(0, 80),
                                          2 * n));
   }
-  // A table lookup per digit and one check at the end: every log's topics,
-  // data and hashes go through here.
-  const auto* digits = reinterpret_cast<const uint8_t*>(text.data() + 2);
-  uint8_t bad = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t hi = kHexDigit[digits[2 * i]];
-    const uint8_t lo = kHexDigit[digits[2 * i + 1]];
-    bad |= hi | lo;
-    out[i] = static_cast<uint8_t>((hi << 4) | (lo & 0x0f));
-  }
-  if (bad & 0xf0) {
+  if (!core::DecodeHex(text.substr(2), out)) {
     return FieldError(field, fmt::format("invalid hex character in \"{}\"", text.substr(0, 80)));
   }
   return Status::Ok();

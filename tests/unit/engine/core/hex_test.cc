@@ -83,5 +83,33 @@ TEST(HexTest, ParseHexQuantityErrors) {
   EXPECT_EQ(overflow.error().code(), StatusCode::kOutOfRange);
 }
 
+// DecodeHex takes sixteen digits at a time and the rest one pair at a time:
+// every byte value, at every position of a 40-digit input (two wide steps and
+// a tail), is accepted exactly when it is a hex digit and decodes as one.
+TEST(HexTest, DecodeHexAgreesWithTheDigitRulesAtEveryPosition) {
+  auto value = [](int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  const std::string base = "0123456789abcdefABCDEF0123456789aBcDeF00";
+  ASSERT_EQ(base.size(), 40u);
+  for (size_t pos = 0; pos < base.size(); ++pos) {
+    for (int c = 0; c < 256; ++c) {
+      std::string digits = base;
+      digits[pos] = static_cast<char>(c);
+      std::array<uint8_t, 20> out{};
+      const bool ok = DecodeHex(digits, out.data());
+      ASSERT_EQ(ok, value(c) >= 0) << "byte " << c << " at " << pos;
+      if (!ok) continue;
+      for (size_t i = 0; i < out.size(); ++i) {
+        const int want = value(digits[2 * i]) * 16 + value(digits[2 * i + 1]);
+        ASSERT_EQ(out[i], want) << "byte " << c << " at " << pos << ", output " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace chainflow::engine::core
