@@ -324,7 +324,6 @@ Status ParseLogObject(simdjson::dom::element doc, DecodedLog* out) {
   return Status::Ok();
 }
 
-
 }  // namespace
 
 core::Status LogDecoder::ParseInto(std::string_view json, DecodedLog* out) {
@@ -351,9 +350,13 @@ core::Result<DecodedLog> LogDecoder::Parse(std::string_view json) {
 namespace {
 
 // Clears `out` for the next log. Its events become spares that the next
-// events reuse (NewEvent), with the memory of their contract events.
+// contract events reuse (SpareEvent), up to kMaxSpareEvents: standard token
+// events take none, so without a bound a replay of them would keep every one.
 void Recycle(DecodeResult* out) {
-  for (common::ChainEvent& event : out->events) out->spare_events.push_back(std::move(event));
+  for (common::ChainEvent& event : out->events) {
+    if (out->spare_events.size() == kMaxSpareEvents) break;
+    out->spare_events.push_back(std::move(event));
+  }
   out->events.clear();
   out->skip_reason.clear();
 }

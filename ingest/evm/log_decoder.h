@@ -75,11 +75,12 @@ struct DecodeResult {
   std::string skip_reason;                 // set for kSkipped* kinds
   std::vector<common::ChainEvent> events;  // empty for kSkipped* kinds
 
-  // The decoder's scratch, kept for the next decode: earlier events, and
-  // contract events with their values.
+  // The decoder's scratch, kept for the next decode: earlier events (at most
+  // kMaxSpareEvents), and contract events with their values.
   std::vector<common::ChainEvent> spare_events;
   std::vector<AbiMatch> matches;
 };
+inline constexpr size_t kMaxSpareEvents = 16;
 
 // Decodes eth_getLogs log objects (JSON text) into chain events.
 //

@@ -156,6 +156,50 @@ TEST_F(AbiLogDecoderTest, AStandardTokenByAbiGivesBothEventsInPositionOrder) {
   EXPECT_LT(r.events[0].position, r.events[1].position);
 }
 
+// A replay decodes every log into one DecodeResult, which refills the
+// messages of the last log's events: each log must decode to exactly what a
+// fresh result gives, whatever came before it (other events, other value
+// kinds, a standard event beside a contract event, a malformed log, none).
+TEST_F(AbiLogDecoderTest, AReusedResultDecodesEachLogAsAFreshOneDoes) {
+  LogDecoder decoder = Decoder(Tickets() + fmt::format(
+      "[[contracts]]\nchain = \"anvil\"\naddress = \"{}\"\nstandard = \"erc20\"\n", kTicket));
+  const std::string purchased = Topic0("Purchased(address,uint256)");
+  const std::string transfer = Topic0("Transfer(address,address,uint256)");
+  std::vector<std::string> logs;
+  for (uint32_t i = 0; i < 12; ++i) {
+    const std::string who = AddressWord(fmt::format("0x{:040x}", 0xc0 + i));
+    switch (i % 4) {
+      case 0: logs.push_back(LogJson(kTicket, {purchased, who}, "0x" + Word(i), 100 + i, i)); break;
+      case 1:
+        logs.push_back(LogJson(kTicket, {transfer, who, AddressWord(kStranger)},
+                               "0x" + Word(1000 + i), 100 + i, i));
+        break;
+      case 2:
+        logs.push_back(LogJson(kStranger, {purchased, who}, "0x" + Word(i), 100 + i, i));
+        break;
+      default: logs.push_back(LogJson(kTicket, {purchased, who}, "0x01", 100 + i, i)); break;
+    }
+  }
+  DecodeResult reused;
+  for (size_t i = 0; i < logs.size(); ++i) {
+    DecodeResult fresh;
+    const core::Status want = decoder.Decode(logs[i], &fresh);
+    const core::Status got = decoder.Decode(logs[i], &reused);
+    ASSERT_EQ(got.ok(), want.ok()) << "log " << i << ": " << got.ToString();
+    if (!want.ok()) continue;
+    EXPECT_EQ(reused.kind, fresh.kind) << "log " << i;
+    ASSERT_EQ(reused.events.size(), fresh.events.size()) << "log " << i;
+    for (size_t k = 0; k < fresh.events.size(); ++k) {
+      EXPECT_EQ(reused.events[k].key, fresh.events[k].key) << "log " << i;
+      EXPECT_EQ(reused.events[k].type, fresh.events[k].type) << "log " << i;
+      EXPECT_EQ(reused.events[k].position, fresh.events[k].position) << "log " << i;
+      EXPECT_EQ(reused.events[k].envelope.SerializeAsString(),
+                fresh.events[k].envelope.SerializeAsString())
+          << "log " << i << ", event " << k;
+    }
+  }
+}
+
 TEST_F(AbiLogDecoderTest, MalformedDataIsAnErrorNamingTheContract) {
   LogDecoder decoder = Decoder(Tickets());
   DecodeResult r;

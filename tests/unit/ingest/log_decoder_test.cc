@@ -67,6 +67,24 @@ TEST(LogDecoderTest, DecodesErc721Transfer) {
   EXPECT_EQ(static_cast<uint8_t>(t.token_id()[31]), 0xe9);
 }
 
+// One DecodeResult for log after log keeps a few spare events for the next
+// contract events, never every event it made (standard token events take
+// none: a replay of millions would keep them all).
+TEST(LogDecoderTest, AReusedResultKeepsBoundedSpares) {
+  LogDecoder decoder("mainnet", {});
+  DecodeResult r;
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(decoder
+                    .Decode(LogJson({std::string(kTransferTopic), kFrom, kTo,
+                                     Word(std::to_string(100 + i))},
+                                    "0x"),
+                            &r)
+                    .ok());
+    ASSERT_EQ(r.events.size(), 1u);
+    EXPECT_LE(r.spare_events.size(), kMaxSpareEvents);
+  }
+}
+
 TEST(LogDecoderTest, DecodesErc20TransferKeyedByFrom) {
   LogDecoder decoder("mainnet", {});
   DecodeResult r;
