@@ -37,15 +37,6 @@ std::string ContractRecordId(const v1::ContractEvent& event) {
   return id;
 }
 
-core::Result<ContractRecord> MakeContractRecord(std::string_view topic_prefix,
-                                                const CatalogContract& contract,
-                                                const v1::ContractEvent& event) {
-  ContractRecordWriter writer(topic_prefix, contract);
-  ContractRecord record;
-  RETURN_IF_ERROR(writer.Write(event, &record));
-  return record;
-}
-
 ContractRecordWriter::ContractRecordWriter(std::string_view topic_prefix,
                                            const CatalogContract& contract)
     : contract_(contract),

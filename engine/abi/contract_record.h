@@ -29,23 +29,18 @@ struct ContractRecord {
 // [/retracted]": the same log in another branch has another id.
 std::string ContractRecordId(const v1::ContractEvent& event);
 
-// The record of `event` (of `contract`, its signature one of the contract's
-// selected events) on the contract's topic under `topic_prefix`.
-// InvalidArgument when the event is not one of the contract's or its values
-// do not fit it (JSON).
-core::Result<ContractRecord> MakeContractRecord(std::string_view topic_prefix,
-                                                const CatalogContract& contract,
-                                                const v1::ContractEvent& event);
-
-// MakeContractRecord for a writer of many records of one contract (ingest's
-// direct lanes): what every record shares (topic, key, CloudEvents type) is
-// worked out once, and each record is written over the last one's strings.
-// One per thread; `contract` must outlive it.
+// Writes the records of one contract's topic under `topic_prefix`, for both
+// writers of that topic (the contract_events processor, ingest's direct
+// lanes): what every record shares (topic, key, CloudEvents type) is worked
+// out once, and each record is written over the last one's strings. One per
+// thread; `contract` must outlive it.
 class ContractRecordWriter {
  public:
   ContractRecordWriter(std::string_view topic_prefix, const CatalogContract& contract);
 
-  // Overwrites `out` with the record of `event`; errors as MakeContractRecord's.
+  // Overwrites `out` with the record of `event` (its signature one of the
+  // contract's selected events). InvalidArgument when the event is not one
+  // of the contract's or its values do not fit it (JSON).
   core::Status Write(const v1::ContractEvent& event, ContractRecord* out);
 
  private:

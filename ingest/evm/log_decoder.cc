@@ -107,24 +107,25 @@ void FillLogRef(const std::string& chain, const DecodedLog& log, v1::LogRef* ref
                                  log.address.bytes().size());
 }
 
-// A spare event of `out` (Recycle) or a new one, cleared for the next log,
-// its contract event's memory kept (for the swap in AppendContractEvents).
-common::ChainEvent SpareEvent(DecodeResult* out) {
-  if (out->spare_events.empty()) return common::ChainEvent{};
-  common::ChainEvent event = std::move(out->spare_events.back());
-  out->spare_events.pop_back();
-  v1::ContractEvent* kept =
-      event.envelope.has_contract_event() ? event.envelope.release_contract_event() : nullptr;
-  event.envelope.Clear();
-  if (kept != nullptr) event.envelope.set_allocated_contract_event(kept);
-  event.key.clear();
-  return event;
-}
-
 common::ChainEvent NewEvent(const DecodedLog& log, uint32_t sub) {
   common::ChainEvent event;
   event.position = common::Position{0, log.block_number, log.log_index, sub};
   event.time_seconds = static_cast<int64_t>(log.block_timestamp);
+  return event;
+}
+
+// NewEvent, with the envelope of a spare event of `out` (Recycle) when there
+// is one: cleared, its contract event's memory kept (for the swap in
+// AppendContractEvents).
+common::ChainEvent SpareEvent(DecodeResult* out, const DecodedLog& log, uint32_t sub) {
+  common::ChainEvent event = NewEvent(log, sub);
+  if (out->spare_events.empty()) return event;
+  v1::Envelope& spare = out->spare_events.back().envelope;
+  v1::ContractEvent* kept = spare.has_contract_event() ? spare.release_contract_event() : nullptr;
+  spare.Clear();
+  if (kept != nullptr) spare.set_allocated_contract_event(kept);
+  event.envelope = std::move(spare);
+  out->spare_events.pop_back();
   return event;
 }
 
@@ -533,9 +534,7 @@ core::Status LogDecoder::AppendContractEvents(DecodeResult* out) const {
   }
   for (uint32_t k = 0; k < matched; ++k) {
     AbiMatch& match = out->matches[k];
-    common::ChainEvent event = SpareEvent(out);
-    event.position = common::Position{0, l.block_number, l.log_index, kContractSub + k};
-    event.time_seconds = static_cast<int64_t>(l.block_timestamp);
+    common::ChainEvent event = SpareEvent(out, l, kContractSub + k);
     fmt::format_to(std::back_inserter(*event.envelope.mutable_id()), FMT_COMPILE("{}/{}/{}/{}"),
                    chain_, l.block_number, l.log_index, match.contract->name());
     event.key = engine::wire::ContractFamilyKey(chain_, match.contract->family);

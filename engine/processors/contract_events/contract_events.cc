@@ -105,8 +105,10 @@ Status ContractEventsProcessor::NoteAnnouncements(const v1::ContractEvent& event
 
 Status ContractEventsProcessor::Emit(const abi::CatalogContract& contract,
                                      const v1::ContractEvent& event, runtime::Emitter& out) {
-  ASSIGN_OR_RETURN(abi::ContractRecord made,
-                   abi::MakeContractRecord(topic_prefix_, contract, event));
+  std::unique_ptr<abi::ContractRecordWriter>& writer = writers_[&contract];
+  if (!writer) writer = std::make_unique<abi::ContractRecordWriter>(topic_prefix_, contract);
+  abi::ContractRecord made;
+  RETURN_IF_ERROR(writer->Write(event, &made));
   runtime::OutputEvent record;
   record.topic = std::move(made.topic);
   record.key = std::move(made.key);

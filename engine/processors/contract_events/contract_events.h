@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/abi/catalog.h"
+#include "engine/abi/contract_record.h"
 #include "engine/core/metrics.h"
 #include "engine/runtime/processor.h"
 
@@ -60,6 +61,7 @@ class ContractEventsProcessor : public runtime::Processor {
   std::shared_ptr<const abi::Catalog> catalog_;
   core::MetricsRegistry& metrics_;
   std::map<std::string, core::Counter*> emitted_;  // per contract
+  std::map<const abi::CatalogContract*, std::unique_ptr<abi::ContractRecordWriter>> writers_;
 };
 
 // The processor's runtime description: the events topics of the chains with
