@@ -7,7 +7,6 @@
 //   BM_ContractEventsTask/0: format = "protobuf"; /1: format = "json".
 // Items are input events. State lives in a fresh temp dir per benchmark.
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -15,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "benchmarks/bench_support.h"
-#include "benchmarks/sold_contract.h"
+#include "benchmarks/sold_catalog.h"
 #include "benchmarks/task_rounds.h"
 #include "engine/abi/catalog.h"
 #include "engine/abi/proto_value.h"
@@ -38,22 +37,6 @@ std::string BigEndian(uint64_t v, size_t width) {
   std::string out(width, '\0');
   for (size_t i = 0; i < 8 && i < width; ++i) out[width - 1 - i] = static_cast<char>(v >> (8 * i));
   return out;
-}
-
-// The catalog of one contract "bench" in `format`, its ABI in `dir`.
-std::shared_ptr<const abi::Catalog> Catalog(const std::filesystem::path& dir,
-                                            const std::string& format, core::Config* config) {
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "sold.json") << benchmarks::kSoldAbi;
-  auto parsed = core::Config::Parse(
-      fmt::format("[[chains]]\nname = \"mainnet\"\n[[contracts]]\nchain = \"mainnet\"\n"
-                  "name = \"bench\"\naddress = \"{}\"\nabi = \"{}\"\nformat = \"{}\"\n",
-                  benchmarks::kSoldAddress, (dir / "sold.json").string(), format),
-      {});
-  if (!parsed) return nullptr;
-  *config = std::move(parsed).value();
-  auto catalog = abi::Catalog::Load(*config);
-  return catalog ? catalog.value() : nullptr;
 }
 
 // The input partition, as ingest appends it: ContractEvents and BlockEnds.
@@ -107,7 +90,7 @@ std::vector<log::Record> History() {
 void BM_ContractEventsTask(benchmark::State& state) {
   benchmarks::TempDir dir;
   core::Config config;
-  auto catalog = Catalog(dir.path / "abi", state.range(0) == 0 ? "protobuf" : "json", &config);
+  auto catalog = benchmarks::SoldCatalog(dir.path / "abi", state.range(0) == 0 ? "protobuf" : "json", &config);
   if (!catalog) return state.SkipWithError("cannot load the catalog");
   runtime::OutputRouting routing{{{wire::ContractTopic(kPrefix, "bench"), 8}, {"bench.dlq", 1}},
                                  "bench.dlq",

@@ -1,11 +1,19 @@
 #include "projections/contracts/contract_view.h"
 
+#include <limits>
+#include <optional>
+
 #include <fmt/format.h>
 
+#include "chainflow/v1/events.pb.h"
+#include "engine/core/address.h"
 #include "engine/core/check.h"
+#include "engine/core/hex.h"
+#include "engine/core/u256.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
 #include "projections/contracts/schema.h"
+#include "projections/contracts/wire_record.h"
 #include "projections/pg/migrate.h"
 
 namespace chainflow::projections::contracts {
@@ -15,15 +23,101 @@ namespace abi = engine::abi;
 
 constexpr std::chrono::seconds kWarnEvery{10};
 
-std::vector<std::string> FixedFields(const ContractRecord& r) {
-  return {r.chain,
-          r.address,
-          std::to_string(r.block_number),
-          r.block_hash,
-          std::to_string(r.block_timestamp),
-          r.tx_hash,
-          std::to_string(r.tx_index),
-          std::to_string(r.log_index)};
+// The fixed columns' fields, in abi::FixedColumns() order.
+std::vector<std::string> FixedFields(std::string_view chain, std::string address,
+                                     int64_t block_number, std::string block_hash,
+                                     int64_t block_timestamp, std::string tx_hash,
+                                     int32_t tx_index, int32_t log_index, size_t parameters) {
+  std::vector<std::string> fields;
+  fields.reserve(abi::FixedColumns().size() + parameters);
+  fields.emplace_back(chain);
+  fields.push_back(std::move(address));
+  fields.push_back(std::to_string(block_number));
+  fields.push_back(std::move(block_hash));
+  fields.push_back(std::to_string(block_timestamp));
+  fields.push_back(std::move(tx_hash));
+  fields.push_back(std::to_string(tx_index));
+  fields.push_back(std::to_string(log_index));
+  return fields;
+}
+
+// A value of `param` as FromProto makes it from `wire`, for the scalar
+// kinds; nullopt for any other kind or a value that does not fit.
+std::optional<abi::Value> ScalarValue(const WireRecord::Value& wire,
+                                      const abi::EventParam& param) {
+  const abi::AbiType& type = param.type;
+  switch (type.kind()) {
+    case abi::TypeKind::kUint:
+    case abi::TypeKind::kInt: {
+      const bool uint = type.kind() == abi::TypeKind::kUint;
+      if (wire.kind != (uint ? v1::AbiValue::kUintValue : v1::AbiValue::kIntValue)) {
+        return std::nullopt;
+      }
+      core::Result<core::U256> word = core::U256FromBigEndian(wire.bytes);
+      if (wire.bytes.size() != 32 || !word) return std::nullopt;
+      if (uint) return abi::Value{abi::UintValue{word.value(), type.bits()}};
+      return abi::Value{abi::IntValue{word.value(), type.bits()}};
+    }
+    case abi::TypeKind::kAddress: {
+      if (wire.kind != v1::AbiValue::kAddressValue) return std::nullopt;
+      auto address = core::Address::FromBytes(wire.bytes);
+      if (!address) return std::nullopt;
+      return abi::Value{abi::AddressValue{address.value()}};
+    }
+    case abi::TypeKind::kBool:
+      if (wire.kind != v1::AbiValue::kBoolValue) return std::nullopt;
+      return abi::Value{abi::BoolValue{wire.flag}};
+    case abi::TypeKind::kFixedBytes:
+    case abi::TypeKind::kFunction:
+      if (wire.kind != v1::AbiValue::kFixedBytesValue) return std::nullopt;
+      return abi::Value{abi::FixedBytesValue{std::string(wire.bytes)}};
+    case abi::TypeKind::kBytes:
+      if (wire.kind != v1::AbiValue::kBytesValue) return std::nullopt;
+      return abi::Value{abi::BytesValue{std::string(wire.bytes)}};
+    case abi::TypeKind::kString:
+      if (wire.kind != v1::AbiValue::kStringValue) return std::nullopt;
+      return abi::Value{abi::StringValue{std::string(wire.bytes)}};
+    default:
+      return std::nullopt;
+  }
+}
+
+// The row of a record ReadWireRecord read, made as DecodeContractRecord and
+// RowsOf would make it, when the record is a plain one: a selected event of
+// this contract whose fields and values all fit. nullopt for anything else
+// (a retraction, an error to report): the caller takes the full path.
+std::optional<pg::TableRow> WireRow(const WireRecord& w, const abi::CatalogContract& contract,
+                                    const std::vector<TableSpec>& tables) {
+  constexpr auto kBigint = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  constexpr auto kInteger = static_cast<uint64_t>(std::numeric_limits<int32_t>::max());
+  if (w.contract != contract.name() || w.retracted || w.chain.empty() ||
+      w.address.size() != core::Address::kSize || w.tx_hash.size() != 32 ||
+      !(w.block_hash.empty() || w.block_hash.size() == 32) || w.block_number > kBigint ||
+      w.block_timestamp > kBigint || w.tx_index > kInteger || w.log_index > kInteger) {
+    return std::nullopt;
+  }
+  const abi::Event* definition = contract.decoder.Find(w.signature);
+  if (definition == nullptr || definition->inputs.size() != w.value_count) return std::nullopt;
+  const size_t index = static_cast<size_t>(definition - contract.decoder.events().data());
+  CF_CHECK(index < tables.size(), "event {} outside the contract's tables", index);
+  const TableSpec& table = tables[index];
+  pg::TableRow row{
+      index,
+      FixedFields(w.chain, core::ToHex(w.address), static_cast<int64_t>(w.block_number),
+                  w.block_hash.empty() ? std::string() : core::ToHex(w.block_hash),
+                  static_cast<int64_t>(w.block_timestamp), core::ToHex(w.tx_hash),
+                  static_cast<int32_t>(w.tx_index), static_cast<int32_t>(w.log_index),
+                  table.columns.size())};
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    std::optional<abi::Value> value = ScalarValue(w.values[c], definition->inputs[c]);
+    if (!value) return std::nullopt;
+    bool adjusted = false;
+    core::Result<std::string> text = ColumnText(*value, table.columns[c], &adjusted);
+    if (!text) return std::nullopt;
+    row.fields.push_back(std::move(text).value());
+    if (adjusted) row.adjusted.push_back(table.columns[c].name);
+  }
+  return row;
 }
 
 }  // namespace
@@ -55,7 +149,10 @@ core::Result<std::vector<pg::TableRow>> RowsOf(const ContractRecord& record,
   const size_t index = static_cast<size_t>(record.definition - events.events().data());
   CF_CHECK(index < tables.size(), "event {} outside the contract's tables", index);
   const TableSpec& table = tables[index];
-  pg::TableRow row{index, FixedFields(record)};
+  pg::TableRow row{index,
+                   FixedFields(record.chain, record.address, record.block_number,
+                               record.block_hash, record.block_timestamp, record.tx_hash,
+                               record.tx_index, record.log_index, table.columns.size())};
   if (record.retracted) {
     row.fields.resize(row.fields.size() + table.columns.size());
     row.remove = true;
@@ -70,6 +167,29 @@ core::Result<std::vector<pg::TableRow>> RowsOf(const ContractRecord& record,
     if (adjusted) row.adjusted.push_back(table.columns[c].name);
   }
   return std::vector<pg::TableRow>{std::move(row)};
+}
+
+pg::RecordDecoder RecordDecoderOf(const abi::CatalogContract& contract,
+                                  const std::vector<TableSpec>& tables) {
+  return [&contract, &tables](const engine::log::Record& record)
+             -> core::Result<std::vector<pg::TableRow>> {
+    // Most records are plain protobuf ones: read in place (an allocation a
+    // field at most) instead of through a parsed Envelope and a
+    // ContractRecord (some forty allocations a record; benchmarks/README.md).
+    if (!record.value.empty() && record.value.front() != '{') {
+      WireRecord wire;
+      if (ReadWireRecord(record.value, &wire)) {
+        if (std::optional<pg::TableRow> row = WireRow(wire, contract, tables)) {
+          std::vector<pg::TableRow> rows;
+          rows.push_back(std::move(*row));
+          return rows;
+        }
+      }
+    }
+    ASSIGN_OR_RETURN(ContractRecord decoded,
+                     DecodeContractRecord(record.value, contract.name(), contract.decoder));
+    return RowsOf(decoded, contract.decoder, tables);
+  };
 }
 
 ContractProjection::ContractProjection(pg::Connection& conn,
@@ -92,12 +212,7 @@ ContractProjection::ContractProjection(pg::Connection& conn,
     return indexes_->AfterRows(tx, context);
   };
   for (const TableSpec& t : tables_) view_.tables.push_back(UpsertSpecOf(contract.name(), t));
-  view_.decode = [this](const engine::log::Record& record)
-      -> core::Result<std::vector<pg::TableRow>> {
-    ASSIGN_OR_RETURN(ContractRecord decoded,
-                     DecodeContractRecord(record.value, contract_.name(), contract_.decoder));
-    return RowsOf(decoded, contract_.decoder, tables_);
-  };
+  view_.decode = RecordDecoderOf(contract_, tables_);
   view_.on_adjusted = [this](const pg::KeyedView& view, const pg::AdjustedRow& row) {
     ReportAdjusted(view, row);
   };

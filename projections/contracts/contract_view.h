@@ -36,6 +36,12 @@ core::Result<std::vector<pg::TableRow>> RowsOf(const ContractRecord& record,
                                                const engine::abi::EventDecoder& events,
                                                const std::vector<TableSpec>& tables);
 
+// The projection's record decoder (pg::KeyedView::decode): the rows of one
+// record of the contract's topic, DecodeContractRecord then RowsOf. Pure;
+// thread-safe. `contract` and `tables` (TableSpecsOf it) must outlive it.
+pg::RecordDecoder RecordDecoderOf(const engine::abi::CatalogContract& contract,
+                                  const std::vector<TableSpec>& tables);
+
 // The UpsertSpec of a table of schema `contract`.
 pg::UpsertSpec UpsertSpecOf(const std::string& contract, const TableSpec& table);
 
