@@ -1,5 +1,6 @@
 #include "projections/contracts/deferred_indexes.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -17,6 +18,36 @@ namespace {
 constexpr char kBuildMemory[] = "SET LOCAL maintenance_work_mem = '512MB'";
 
 std::shared_ptr<spdlog::logger> Log() { return core::Logger("projections.contracts"); }
+
+// The tables of `indexes`, each once, in their order.
+std::vector<std::string> TablesOf(const std::vector<ParameterIndex>& indexes) {
+  std::vector<std::string> tables;
+  for (const ParameterIndex& index : indexes) {
+    if (std::find(tables.begin(), tables.end(), index.table) == tables.end()) {
+      tables.push_back(index.table);
+    }
+  }
+  return tables;
+}
+
+// Autovacuum stays off a table while its parameter indexes are dropped.
+// Started on a table a bulk load has just filled, it holds a lock the index
+// build waits for until PostgreSQL cancels it, a deadlock_timeout (1 s by
+// default) later: a third of the build seen in replays; before that it
+// rescans the table being loaded. Turned on again with the indexes, in the
+// transaction that builds them (so a load that never finishes keeps it off
+// only until its indexes are built).
+core::Status SetAutovacuum(pg::Transaction& tx, const std::vector<ParameterIndex>& indexes,
+                           bool on) {
+  for (const std::string& table : TablesOf(indexes)) {
+    ASSIGN_OR_RETURN(int64_t n,
+                     tx.Execute(on ? fmt::format("ALTER TABLE {} RESET (autovacuum_enabled)", table)
+                                   : fmt::format("ALTER TABLE {} SET (autovacuum_enabled = false)",
+                                                 table)));
+    (void)n;
+  }
+  return core::Status::Ok();
+}
 
 }  // namespace
 
@@ -66,6 +97,7 @@ core::Status Build(pg::Transaction& tx, const std::string& projection,
     ASSIGN_OR_RETURN(n, tx.Execute(index.create));
   }
   (void)n;
+  RETURN_IF_ERROR(SetAutovacuum(tx, indexes, true));
   Log()->info("[{}] {} parameter index(es) built in {:.2f} s", projection, indexes.size(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return core::Status::Ok();
@@ -119,6 +151,7 @@ core::Status DeferredIndexes::BeforeRows(pg::Transaction& tx, const pg::BatchCon
   ASSIGN_OR_RETURN(int64_t n,
                    tx.Execute(fmt::format("DROP INDEX IF EXISTS {}", fmt::join(names, ", "))));
   (void)n;
+  RETURN_IF_ERROR(SetAutovacuum(tx, indexes_, false));
   pending_ = true;
   Log()->info("[{}] {} parameter index(es) dropped for a bulk load of {} records; built again "
               "{}",

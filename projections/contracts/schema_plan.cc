@@ -86,6 +86,7 @@ ParameterIndex ParameterIndexOf(const std::string& contract, const std::string& 
   index.create =
       fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({}, block_number, log_index, chain)",
                   Quote(index.name), Qualified(contract, table), Quote(column));
+  index.table = Qualified(contract, table);
   return index;
 }
 

@@ -38,6 +38,7 @@ core::Result<SchemaPlan> PlanSchema(const std::string& contract,
 struct ParameterIndex {
   std::string name;    // unquoted, as pg_class has it
   std::string create;  // CREATE INDEX IF NOT EXISTS ...
+  std::string table;   // its table, quoted and qualified: "schema"."table"
 };
 ParameterIndex ParameterIndexOf(const std::string& contract, const std::string& table,
                                 const std::string& column);

@@ -57,6 +57,14 @@ std::string ParameterIndexes() {
 }
 constexpr char kAllIndexes[] = "purchased_by_buyer,purchased_by_ticket_id,tagged_by_tag";
 constexpr char kNoIndex[] = "NULL";
+// The tables autovacuum is off for (while their indexes are dropped).
+std::string AutovacuumOff() {
+  return QueryText(
+      "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n "
+      "ON n.oid = c.relnamespace WHERE n.nspname = 'shop' AND c.relkind = 'r' AND "
+      "'autovacuum_enabled=false' = ANY(c.reloptions)");
+}
+constexpr char kBothTables[] = "purchased,tagged";
 
 class ContractProjectionTest : public ::testing::Test {
  protected:
@@ -126,14 +134,17 @@ TEST(DecideIndexesTest, BacklogDropsBulkLoadsWaitForTheirEnd) {
 
 TEST_F(ContractProjectionTest, ABacklogDropsTheParameterIndexesAndTheHeadBuildsThem) {
   auto p = Open({.min_backlog = kMinBacklog});
+  EXPECT_EQ(AutovacuumOff(), kNoIndex);
   Apply(*p, 0, 5, 20);
   EXPECT_EQ(ParameterIndexes(), kNoIndex);
   EXPECT_EQ(p->deferred_indexes(), true);
+  EXPECT_EQ(AutovacuumOff(), kBothTables);
   Apply(*p, 5, 10, 15);  // still far behind
   EXPECT_EQ(ParameterIndexes(), kNoIndex);
   Apply(*p, 10, 25, 0);  // the head: built in the batch's transaction
   EXPECT_EQ(ParameterIndexes(), kAllIndexes);
   EXPECT_EQ(p->deferred_indexes(), false);
+  EXPECT_EQ(AutovacuumOff(), kNoIndex);
   EXPECT_EQ(Rows(), ExpectedRows(25));
   // The built index serves a filter on the parameter.
   EXPECT_EQ(QueryText("SELECT count(*) FROM shop.purchased WHERE buyer = "
@@ -174,8 +185,10 @@ TEST_F(ContractProjectionTest, AnAnnouncedBulkLoadBuildsOnlyWhenFinished) {
   Apply(*p, 5, 20, 0);  // the projection caught up with a load still arriving
   ASSERT_TRUE(p->Idle().ok());
   EXPECT_EQ(ParameterIndexes(), kNoIndex);
+  EXPECT_EQ(AutovacuumOff(), kBothTables);
   ASSERT_TRUE(FinishBulkLoad(*conn_, shop_->shop()).ok());
   EXPECT_EQ(ParameterIndexes(), kAllIndexes);
+  EXPECT_EQ(AutovacuumOff(), kNoIndex);
   EXPECT_EQ(Rows(), ExpectedRows(20));
   ASSERT_TRUE(FinishBulkLoad(*conn_, shop_->shop()).ok());  // nothing left to build
   EXPECT_EQ(ParameterIndexes(), kAllIndexes);
