@@ -126,7 +126,7 @@ bool ReadLog(std::string_view bytes, WireRecord* out) {
 
 bool ReadValue(std::string_view bytes, WireRecord::Value* out) {
   Fields in(bytes);
-  *out = {};
+  *out = WireRecord::Value{0, {}, false};
   while (!in.done()) {
     uint32_t field = 0;
     int type = 0;
@@ -179,7 +179,12 @@ bool ReadEvent(std::string_view bytes, WireRecord* out) {
 }  // namespace
 
 bool ReadWireRecord(std::string_view value, WireRecord* out) {
-  *out = WireRecord{};
+  // Every field but the values, which ReadValue sets whole as it counts them.
+  out->chain = out->block_hash = out->tx_hash = out->address = {};
+  out->contract = out->event = out->signature = {};
+  out->block_number = out->block_timestamp = out->tx_index = out->log_index = 0;
+  out->retracted = false;
+  out->value_count = 0;
   Fields in(value);
   uint32_t seen = 0;
   bool has_event = false;

@@ -2,6 +2,10 @@
 
 #include <sys/socket.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <mutex>
 #include <utility>
 
@@ -47,14 +51,39 @@ struct Transaction::Impl {
 
 namespace {
 
+bool Escaped(char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The index of the first byte of `field` from `from` on that COPY escapes,
+// or its size. Sixteen bytes a step: most fields (hex, numbers) have none,
+// and Transaction::Copy was the largest function of a projection's apply
+// thread in replay profiles.
+size_t NextEscaped(const std::string& field, size_t from) {
+#if defined(__SSE2__)
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i newline = _mm_set1_epi8('\n');
+  const __m128i carriage_return = _mm_set1_epi8('\r');
+  for (; from + 16 <= field.size(); from += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(field.data() + from));
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, tab)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, newline), _mm_cmpeq_epi8(v, carriage_return)));
+    if (const int mask = _mm_movemask_epi8(hits); mask != 0) {
+      return from + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+  }
+#endif
+  while (from < field.size() && !Escaped(field[from])) ++from;
+  return from;
+}
+
 // Appends `field` to a COPY text line: backslash, tab, newline and carriage
 // return are the characters the format gives meaning to (COPY ... FROM in
 // the PostgreSQL manual); everything else goes as it is.
 void AppendCopyField(std::string& line, const std::string& field) {
   size_t plain = 0;
-  for (size_t i = 0; i < field.size(); ++i) {
-    char c = field[i];
-    if (c != '\\' && c != '\t' && c != '\n' && c != '\r') continue;
+  for (size_t i = NextEscaped(field, 0); i < field.size(); i = NextEscaped(field, i + 1)) {
+    const char c = field[i];
     line.append(field, plain, i - plain);
     line += '\\';
     line += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
