@@ -49,6 +49,9 @@ core::Status ProjectorRole::Start() {
 }
 
 void ProjectorRole::Stop() {
+  // All asked first: each may be in a poll of up to a fetch wait, and those
+  // end together instead of one after another (0.11-0.15 s with six views).
+  for (Projection& p : projections_) p.projector->RequestStop();
   for (Projection& p : projections_) p.projector->Stop();
 }
 

@@ -97,12 +97,16 @@ core::Status Projector::Start() {
   return core::Status::Ok();
 }
 
-void Projector::Stop() {
+void Projector::RequestStop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
+}
+
+void Projector::Stop() {
+  RequestStop();
   if (thread_.joinable()) thread_.join();
 }
 

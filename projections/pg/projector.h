@@ -137,6 +137,9 @@ class Projector {
   // Asks the thread to finish its current step and joins it. Idempotent.
   // A batch being retried is dropped; its records are re-read next start.
   void Stop();
+  // Stop's request without the join: a caller stopping several projectors
+  // asks them all first, so their last polls end together. Idempotent.
+  void RequestStop();
 
   // The committed next offset per partition of the topic (empty until the
   // thread has read the stored offsets). This is what lag is computed from.
