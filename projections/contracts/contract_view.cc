@@ -9,9 +9,9 @@
 #include "engine/core/address.h"
 #include "engine/core/check.h"
 #include "engine/core/hex.h"
-#include "engine/core/u256.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
+#include "engine/core/u256.h"
 #include "projections/contracts/schema.h"
 #include "projections/contracts/wire_record.h"
 #include "projections/pg/migrate.h"
@@ -50,11 +50,12 @@ std::optional<abi::Value> ScalarValue(const WireRecord::Value& wire,
     case abi::TypeKind::kUint:
     case abi::TypeKind::kInt: {
       const bool uint = type.kind() == abi::TypeKind::kUint;
-      if (wire.kind != (uint ? v1::AbiValue::kUintValue : v1::AbiValue::kIntValue)) {
+      if (wire.kind != (uint ? v1::AbiValue::kUintValue : v1::AbiValue::kIntValue) ||
+          wire.bytes.size() != 32) {
         return std::nullopt;
       }
       core::Result<core::U256> word = core::U256FromBigEndian(wire.bytes);
-      if (wire.bytes.size() != 32 || !word) return std::nullopt;
+      if (!word) return std::nullopt;
       if (uint) return abi::Value{abi::UintValue{word.value(), type.bits()}};
       return abi::Value{abi::IntValue{word.value(), type.bits()}};
     }

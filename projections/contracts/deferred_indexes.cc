@@ -124,9 +124,9 @@ core::Status Build(pg::Transaction& tx, const std::string& projection,
 }
 
 // How many index builds run at once when no batch is open: each is one
-// sort of its table, mostly on one core (PostgreSQL's parallel workers help
-// the text ones only), so two keep both cores of a small machine busy where
-// one after the other left 40 % of them idle.
+// sort of its table, much of it on one core (PostgreSQL's parallel workers
+// sped up Sold's text index, not its numeric one), so two keep both cores of
+// a small machine busy where one after the other left 40 % of them idle.
 constexpr size_t kConcurrentBuilds = 2;
 
 }  // namespace
