@@ -23,7 +23,7 @@ core::Status Mismatch(const AbiType& type, std::string_view why) {
   return core::InvalidArgumentError(fmt::format("abi value for {}: {}", type.canonical(), why));
 }
 
-Result<core::U256> ReadWord(const std::string& bytes, const AbiType& type) {
+Result<core::U256> ReadWord(std::string_view bytes, const AbiType& type) {
   if (bytes.size() != 32) return Mismatch(type, fmt::format("{}-byte word", bytes.size()));
   return core::U256FromBigEndian(bytes);
 }
@@ -106,34 +106,27 @@ Result<Value> FromProto(const v1::AbiValue& in, const AbiType& type) {
     return Value{hash};
   }
   switch (type.kind()) {
-    case TypeKind::kUint: {
-      if (!in.has_uint_value()) return Mismatch(type, "not a uint");
-      ASSIGN_OR_RETURN(core::U256 v, ReadWord(in.uint_value(), type));
-      return Value{UintValue{v, type.bits()}};
-    }
-    case TypeKind::kInt: {
-      if (!in.has_int_value()) return Mismatch(type, "not an int");
-      ASSIGN_OR_RETURN(core::U256 v, ReadWord(in.int_value(), type));
-      return Value{IntValue{v, type.bits()}};
-    }
-    case TypeKind::kAddress: {
-      if (!in.has_address_value()) return Mismatch(type, "not an address");
-      ASSIGN_OR_RETURN(core::Address a, core::Address::FromBytes(in.address_value()));
-      return Value{AddressValue{a}};
-    }
+    case TypeKind::kUint:
+    case TypeKind::kInt:
+    case TypeKind::kAddress:
     case TypeKind::kBool:
-      if (!in.has_bool_value()) return Mismatch(type, "not a bool");
-      return Value{BoolValue{in.bool_value()}};
     case TypeKind::kFixedBytes:
     case TypeKind::kFunction:
-      if (!in.has_fixed_bytes_value()) return Mismatch(type, "not fixed bytes");
-      return Value{FixedBytesValue{in.fixed_bytes_value()}};
     case TypeKind::kBytes:
-      if (!in.has_bytes_value()) return Mismatch(type, "not bytes");
-      return Value{BytesValue{in.bytes_value()}};
-    case TypeKind::kString:
-      if (!in.has_string_value()) return Mismatch(type, "not a string");
-      return Value{StringValue{in.string_value()}};
+    case TypeKind::kString: {
+      ScalarProto scalar{in.kind_case(), {}, false};
+      switch (in.kind_case()) {
+        case v1::AbiValue::kUintValue: scalar.bytes = in.uint_value(); break;
+        case v1::AbiValue::kIntValue: scalar.bytes = in.int_value(); break;
+        case v1::AbiValue::kAddressValue: scalar.bytes = in.address_value(); break;
+        case v1::AbiValue::kBoolValue: scalar.flag = in.bool_value(); break;
+        case v1::AbiValue::kFixedBytesValue: scalar.bytes = in.fixed_bytes_value(); break;
+        case v1::AbiValue::kBytesValue: scalar.bytes = in.bytes_value(); break;
+        case v1::AbiValue::kStringValue: scalar.bytes = in.string_value(); break;
+        default: break;
+      }
+      return ScalarFromProto(scalar, type);
+    }
     case TypeKind::kFixedArray:
     case TypeKind::kArray: {
       if (!in.has_array_value()) return Mismatch(type, "not an array");
@@ -156,6 +149,41 @@ Result<Value> FromProto(const v1::AbiValue& in, const AbiType& type) {
     }
   }
   return Mismatch(type, "unknown kind");
+}
+
+Result<Value> ScalarFromProto(const ScalarProto& in, const AbiType& type) {
+  switch (type.kind()) {
+    case TypeKind::kUint: {
+      if (in.kind != v1::AbiValue::kUintValue) return Mismatch(type, "not a uint");
+      ASSIGN_OR_RETURN(core::U256 v, ReadWord(in.bytes, type));
+      return Value{UintValue{v, type.bits()}};
+    }
+    case TypeKind::kInt: {
+      if (in.kind != v1::AbiValue::kIntValue) return Mismatch(type, "not an int");
+      ASSIGN_OR_RETURN(core::U256 v, ReadWord(in.bytes, type));
+      return Value{IntValue{v, type.bits()}};
+    }
+    case TypeKind::kAddress: {
+      if (in.kind != v1::AbiValue::kAddressValue) return Mismatch(type, "not an address");
+      ASSIGN_OR_RETURN(core::Address a, core::Address::FromBytes(in.bytes));
+      return Value{AddressValue{a}};
+    }
+    case TypeKind::kBool:
+      if (in.kind != v1::AbiValue::kBoolValue) return Mismatch(type, "not a bool");
+      return Value{BoolValue{in.flag}};
+    case TypeKind::kFixedBytes:
+    case TypeKind::kFunction:
+      if (in.kind != v1::AbiValue::kFixedBytesValue) return Mismatch(type, "not fixed bytes");
+      return Value{FixedBytesValue{std::string(in.bytes)}};
+    case TypeKind::kBytes:
+      if (in.kind != v1::AbiValue::kBytesValue) return Mismatch(type, "not bytes");
+      return Value{BytesValue{std::string(in.bytes)}};
+    case TypeKind::kString:
+      if (in.kind != v1::AbiValue::kStringValue) return Mismatch(type, "not a string");
+      return Value{StringValue{std::string(in.bytes)}};
+    default:
+      return Mismatch(type, "not a scalar type");
+  }
 }
 
 }  // namespace chainflow::engine::abi

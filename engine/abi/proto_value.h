@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "chainflow/v1/events.pb.h"
@@ -28,5 +29,17 @@ void ClearForReuse(v1::ContractEvent* event);
 // names). InvalidArgument when `in` does not fit the type: another kind, a
 // word of the wrong size, an array of the wrong length.
 core::Result<Value> FromProto(const v1::AbiValue& in, const AbiType& type);
+
+// One scalar member of an AbiValue's `kind` (uint, int, address, bool, fixed
+// bytes, bytes, string) as a reader that does not parse the message sees it:
+// which member is set, its bytes, or its flag for bool_value.
+struct ScalarProto {
+  v1::AbiValue::KindCase kind = v1::AbiValue::KIND_NOT_SET;
+  std::string_view bytes;
+  bool flag = false;
+};
+// FromProto of such a member, for a `type` of a scalar kind: the same value
+// or the same error. InvalidArgument for the other kinds (arrays, tuples).
+core::Result<Value> ScalarFromProto(const ScalarProto& in, const AbiType& type);
 
 }  // namespace chainflow::engine::abi

@@ -5,13 +5,12 @@
 
 #include <fmt/format.h>
 
-#include "chainflow/v1/events.pb.h"
+#include "engine/abi/proto_value.h"
 #include "engine/core/address.h"
 #include "engine/core/check.h"
 #include "engine/core/hex.h"
 #include "engine/core/logging.h"
 #include "engine/core/metrics.h"
-#include "engine/core/u256.h"
 #include "projections/contracts/schema.h"
 #include "projections/contracts/wire_record.h"
 #include "projections/pg/migrate.h"
@@ -41,48 +40,6 @@ std::vector<std::string> FixedFields(std::string_view chain, std::string address
   return fields;
 }
 
-// A value of `param` as FromProto makes it from `wire`, for the scalar
-// kinds; nullopt for any other kind or a value that does not fit.
-std::optional<abi::Value> ScalarValue(const WireRecord::Value& wire,
-                                      const abi::EventParam& param) {
-  const abi::AbiType& type = param.type;
-  switch (type.kind()) {
-    case abi::TypeKind::kUint:
-    case abi::TypeKind::kInt: {
-      const bool uint = type.kind() == abi::TypeKind::kUint;
-      if (wire.kind != (uint ? v1::AbiValue::kUintValue : v1::AbiValue::kIntValue) ||
-          wire.bytes.size() != 32) {
-        return std::nullopt;
-      }
-      core::Result<core::U256> word = core::U256FromBigEndian(wire.bytes);
-      if (!word) return std::nullopt;
-      if (uint) return abi::Value{abi::UintValue{word.value(), type.bits()}};
-      return abi::Value{abi::IntValue{word.value(), type.bits()}};
-    }
-    case abi::TypeKind::kAddress: {
-      if (wire.kind != v1::AbiValue::kAddressValue) return std::nullopt;
-      auto address = core::Address::FromBytes(wire.bytes);
-      if (!address) return std::nullopt;
-      return abi::Value{abi::AddressValue{address.value()}};
-    }
-    case abi::TypeKind::kBool:
-      if (wire.kind != v1::AbiValue::kBoolValue) return std::nullopt;
-      return abi::Value{abi::BoolValue{wire.flag}};
-    case abi::TypeKind::kFixedBytes:
-    case abi::TypeKind::kFunction:
-      if (wire.kind != v1::AbiValue::kFixedBytesValue) return std::nullopt;
-      return abi::Value{abi::FixedBytesValue{std::string(wire.bytes)}};
-    case abi::TypeKind::kBytes:
-      if (wire.kind != v1::AbiValue::kBytesValue) return std::nullopt;
-      return abi::Value{abi::BytesValue{std::string(wire.bytes)}};
-    case abi::TypeKind::kString:
-      if (wire.kind != v1::AbiValue::kStringValue) return std::nullopt;
-      return abi::Value{abi::StringValue{std::string(wire.bytes)}};
-    default:
-      return std::nullopt;
-  }
-}
-
 // The row of a record ReadWireRecord read, made as DecodeContractRecord and
 // RowsOf would make it, when the record is a plain one: a selected event of
 // this contract whose fields and values all fit. nullopt for anything else
@@ -110,10 +67,13 @@ std::optional<pg::TableRow> WireRow(const WireRecord& w, const abi::CatalogContr
                   static_cast<int32_t>(w.tx_index), static_cast<int32_t>(w.log_index),
                   table.columns.size())};
   for (size_t c = 0; c < table.columns.size(); ++c) {
-    std::optional<abi::Value> value = ScalarValue(w.values[c], definition->inputs[c]);
+    const WireRecord::Value& wire = w.values[c];
+    core::Result<abi::Value> value = abi::ScalarFromProto(
+        {static_cast<v1::AbiValue::KindCase>(wire.kind), wire.bytes, wire.flag},
+        definition->inputs[c].type);
     if (!value) return std::nullopt;
     bool adjusted = false;
-    core::Result<std::string> text = ColumnText(*value, table.columns[c], &adjusted);
+    core::Result<std::string> text = ColumnText(value.value(), table.columns[c], &adjusted);
     if (!text) return std::nullopt;
     row.fields.push_back(std::move(text).value());
     if (adjusted) row.adjusted.push_back(table.columns[c].name);

@@ -37,8 +37,9 @@ core::Result<std::vector<pg::TableRow>> RowsOf(const ContractRecord& record,
                                                const std::vector<TableSpec>& tables);
 
 // The projection's record decoder (pg::KeyedView::decode): the rows of one
-// record of the contract's topic, DecodeContractRecord then RowsOf. Pure;
-// thread-safe. `contract` and `tables` (TableSpecsOf it) must outlive it.
+// record of the contract's topic, DecodeContractRecord then RowsOf, or the
+// same rows read in place for a plain protobuf record (ReadWireRecord).
+// Pure; thread-safe. `contract` and `tables` (TableSpecsOf it) must outlive it.
 pg::RecordDecoder RecordDecoderOf(const engine::abi::CatalogContract& contract,
                                   const std::vector<TableSpec>& tables);
 
